@@ -1,0 +1,80 @@
+"""Mixer: micro-mentoring events and the pairs that keep talking afterwards."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, CLI."""
+    instance_path = os.environ.get("MIXER_INSTANCE_PATH") or str(ROOT / "instance")
+    if test_config and test_config.get("INSTANCE_PATH"):
+        instance_path = test_config["INSTANCE_PATH"]
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(Path(instance_path).resolve()),
+        instance_relative_config=True,
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from mixer import config
+
+    config.load(app, test_config)
+
+    from mixer import models  # noqa: F401  (every feature's tables on the metadata)
+    from mixer.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    _sqlite_pragmas(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from mixer.accounts.views import bp as accounts_bp
+    from mixer.api import init_api
+    from mixer.events.views import bp as events_bp
+    from mixer.mail.views import bp as mail_bp
+    from mixer.main.views import bp as main_bp
+    from mixer.orgs.views import bp as orgs_bp
+
+    for blueprint in (main_bp, accounts_bp, orgs_bp, events_bp, mail_bp):
+        app.register_blueprint(blueprint)
+    init_api(app)
+
+    from mixer import web
+
+    web.init_app(app)  # after the API, so our error pages win over flask-smorest's
+
+    from mixer.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    """WAL lets readers and one writer work at once; foreign keys are enforced."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    from sqlalchemy import event
+
+    from mixer.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()

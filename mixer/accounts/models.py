@@ -1,0 +1,99 @@
+"""People, their sign-in secrets and API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mixer import clock
+from mixer.db_types import UTCDateTime
+from mixer.extensions import db
+
+if TYPE_CHECKING:
+    from mixer.orgs.models import Membership, Organization
+
+NOTIFICATION_KINDS = ("event_reminders", "followup_prompts", "pair_checkins", "digest")
+
+
+def default_notifications() -> dict[str, bool]:
+    """Every kind of mail on until the person says otherwise."""
+    return dict.fromkeys(NOTIFICATION_KINDS, True)
+
+
+class User(UserMixin, db.Model):
+    """A person. One person may belong to several organizations."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    pronouns: Mapped[str | None] = mapped_column(String(40))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Tags are personal (skills travel with the person), kept lower-case.
+    offers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    seeks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    notifications: Mapped[dict[str, bool]] = mapped_column(
+        JSON, default=default_notifications
+    )
+    bio: Mapped[str | None] = mapped_column(Text)
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.is_active_account
+
+    def wants(self, kind: str) -> bool:
+        """Whether this person accepts e-mail of ``kind``."""
+        return bool((self.notifications or {}).get(kind, True))
+
+    def membership_in(self, org: Organization) -> Membership | None:
+        """This person's membership in ``org``, if any."""
+        return next((m for m in self.memberships if m.org_id == org.id), None)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class UsedToken(db.Model):
+    """A single-use token that has been spent (magic links, invitations)."""
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(40))
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    def __repr__(self) -> str:
+        return f"<UsedToken {self.purpose} {self.jti[:8]}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token for the API, scoped to one organization; only its hash is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    org: Mapped[Organization] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix}… org={self.org_id}>"

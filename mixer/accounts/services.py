@@ -1,0 +1,281 @@
+"""People: creating them, passwords, magic links, password resets, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import func, select
+
+from mixer import clock, tokens
+from mixer.accounts.models import ApiToken, User
+from mixer.extensions import db
+from mixer.mail.services import queue_mail
+
+_hasher = PasswordHasher()
+MIN_PASSWORD = 10
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be met; the message is for people."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_email(raw: str) -> str:
+    """Validate an address (syntax only) and return it in canonical lower case."""
+    try:
+        info = validate_email((raw or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AccountError(f"That e-mail address is not valid: {exc}", "email") from exc
+    return info.normalized.lower()
+
+
+def normalise_tags(raw: str | list[str] | None) -> list[str]:
+    """Comma-separated or list input to de-duplicated, short, lower-case tags."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw or [])
+    seen: dict[str, None] = {}
+    for item in items:
+        tag = " ".join(str(item).strip().lower().split())[:40]
+        if tag:
+            seen.setdefault(tag, None)
+    return list(seen)[:20]
+
+
+def get_user_by_email(email: str) -> User:
+    """The person with this address, or AccountError."""
+    user = find_user(email)
+    if user is None:
+        raise AccountError(f"No person with e-mail {email}.", "email")
+    return user
+
+
+def find_user(email: str) -> User | None:
+    """The person with this address, or None (never raises for bad syntax)."""
+    try:
+        address = normalise_email(email)
+    except AccountError:
+        return None
+    return db.session.scalar(select(User).where(func.lower(User.email) == address))
+
+
+def get_or_create_user(email: str, name: str, **fields: Any) -> tuple[User, bool]:
+    """Find a person by e-mail or create them; returns (user, created)."""
+    address = normalise_email(email)
+    user = db.session.scalar(select(User).where(User.email == address))
+    if user is not None:
+        return user, False
+    name = " ".join((name or "").split())
+    if not name:
+        raise AccountError("A name is needed.", "name")
+    if len(name) > 120:
+        raise AccountError("A name can have at most 120 characters.", "name")
+    user = User(email=address, name=name, offers=[], seeks=[], **fields)
+    db.session.add(user)
+    db.session.flush()
+    return user, True
+
+
+def set_password(user: User, password: str) -> None:
+    """Hash and store a new password (argon2id)."""
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(
+            f"A password needs at least {MIN_PASSWORD} characters.", "password"
+        )
+    user.password_hash = _hasher.hash(password)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The person if the password matches, else None; rehashes outdated hashes."""
+    user = find_user(email)
+    if user is None or not user.password_hash or not user.is_active:
+        # Spend the same time as a real check so addresses cannot be probed.
+        _hasher.hash(password or "x")
+        return None
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def record_login(user: User) -> None:
+    """Remember when the person last signed in."""
+    user.last_login_at = clock.now()
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = clock.now()
+
+
+def send_magic_link(email: str, next_url: str | None = None) -> bool:
+    """E-mail a single-use sign-in link if the address belongs to someone."""
+    user = find_user(email)
+    if user is None or not user.is_active:
+        return False
+    token = tokens.make(
+        "login", {"uid": user.id, "next": next_url or ""}, single_use=True
+    )
+    link = absolute_url("accounts.magic", token=token)
+    minutes = current_app.config["MAGIC_LINK_MINUTES"]
+    queue_mail(
+        user.email,
+        "Your Mixer sign-in link",
+        "magic_link",
+        {"user": user, "link": link, "minutes": minutes},
+        kind="auth",
+    )
+    return True
+
+
+def use_magic_link(token: str) -> tuple[User, str]:
+    """Spend a magic link and return (person, where to go next)."""
+    max_age = current_app.config["MAGIC_LINK_MINUTES"] * 60
+    data = tokens.read("login", token, max_age=max_age)
+    user = db.session.get(User, data.get("uid"))
+    if user is None or not user.is_active:
+        raise tokens.TokenError("invalid", "This link is not valid.")
+    tokens.spend("login", data)
+    record_login(user)
+    return user, data.get("next") or ""
+
+
+def _reset_fingerprint(user: User) -> str:
+    # Changing the password changes the fingerprint, so a reset link works once.
+    return hashlib.sha256((user.password_hash or "none").encode()).hexdigest()[:16]
+
+
+def send_password_reset(email: str) -> bool:
+    """E-mail a password-reset link if the address belongs to someone."""
+    user = find_user(email)
+    if user is None or not user.is_active:
+        return False
+    token = tokens.make("reset", {"uid": user.id, "fp": _reset_fingerprint(user)})
+    link = absolute_url("accounts.reset_password", token=token)
+    queue_mail(
+        user.email,
+        "Reset your Mixer password",
+        "password_reset",
+        {
+            "user": user,
+            "link": link,
+            "minutes": current_app.config["PASSWORD_RESET_MINUTES"],
+        },
+        kind="auth",
+    )
+    return True
+
+
+def check_reset_token(token: str) -> User:
+    """The person a reset link is for, if the link is still good."""
+    data = tokens.read(
+        "reset", token, max_age=current_app.config["PASSWORD_RESET_MINUTES"] * 60
+    )
+    user = db.session.get(User, data.get("uid"))
+    if user is None or data.get("fp") != _reset_fingerprint(user):
+        raise tokens.TokenError(
+            "used", "This link has already been used. Ask for a new one."
+        )
+    return user
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password through a reset link (which then stops working)."""
+    user = check_reset_token(token)
+    set_password(user, password)
+    record_login(user)
+    return user
+
+
+def update_profile(user: User, **fields: Any) -> User:
+    """Change the editable parts of a profile."""
+    for key in ("name", "pronouns", "bio"):
+        if key in fields:
+            value = (fields[key] or "").strip() or None
+            if key == "name" and not value:
+                raise AccountError("A name is needed.", "name")
+            setattr(user, key, value)
+    for key in ("offers", "seeks"):
+        if key in fields:
+            setattr(user, key, normalise_tags(fields[key]))
+    if "notifications" in fields:
+        user.notifications = {**(user.notifications or {}), **fields["notifications"]}
+    db.session.flush()
+    return user
+
+
+def unsubscribe_url(user: User, kind: str) -> str:
+    """A one-click link that turns off one kind of e-mail for this person."""
+    token = tokens.make("unsubscribe", {"uid": user.id, "kind": kind})
+    return absolute_url("accounts.unsubscribe", token=token)
+
+
+def unsubscribe(token: str) -> tuple[User, str]:
+    """Turn off the kind of mail a List-Unsubscribe link names."""
+    data = tokens.read("unsubscribe", token)
+    user = db.session.get(User, data.get("uid"))
+    if user is None:
+        raise tokens.TokenError("invalid", "This link is not valid.")
+    user.notifications = {**(user.notifications or {}), data["kind"]: False}
+    db.session.flush()
+    return user, data["kind"]
+
+
+def _hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_token(user: User, org, name: str) -> tuple[ApiToken, str]:
+    """Make a bearer token for ``user`` in ``org``; the secret is returned once."""
+    if user.membership_in(org) is None:
+        raise AccountError(f"{user.email} is not a member of {org.slug}.", "email")
+    name = (name or "").strip()[:80] or "API token"
+    secret = "mxr_" + secrets.token_urlsafe(32)
+    token = ApiToken(
+        org_id=org.id,
+        user_id=user.id,
+        name=name,
+        token_hash=_hash_token(secret),
+        prefix=secret[:10],
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def token_for_secret(secret: str) -> ApiToken | None:
+    """The live token behind a bearer secret, or None."""
+    if not secret:
+        return None
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _hash_token(secret))
+    )
+    if token is None or token.revoked_at is not None:
+        return None
+    return token
+
+
+def revoke_api_token(token: ApiToken) -> None:
+    """Stop a token from working."""
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+    db.session.flush()
+
+
+def absolute_url(endpoint: str, **values: Any) -> str:
+    """An absolute link based on ``BASE_URL`` (for e-mails and QR codes)."""
+    # Built from the URL map, so it also works in the worker (no request context).
+    base = current_app.config["BASE_URL"]
+    adapter = current_app.url_map.bind(
+        "localhost", script_name=urlsplit(base).path or "/"
+    )
+    path = adapter.build(endpoint, values)
+    return urlunsplit(urlsplit(base)._replace(path=path))

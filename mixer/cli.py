@@ -1,0 +1,151 @@
+"""The ``mixer`` command: Flask's CLI (run, routes, shell, db) plus Mixer's own."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from mixer.extensions import db
+
+
+def main() -> None:
+    """Entry point of the ``mixer`` console script."""
+    from mixer import create_app
+
+    cli = FlaskGroup(
+        create_app=lambda: create_app(), help="Mixer: micro-mentoring events."
+    )
+    cli.main(prog_name="mixer")
+
+
+def register_commands(app: Flask) -> None:
+    """Attach Mixer's commands to the app's CLI group."""
+    for command in (init_db, seed_demo, create_org, create_user, create_token, worker):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Apply all migrations (safe to run again)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo("Database is up to date.")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Create or refresh the demo organization and print its logins."""
+    from mixer.demo import seed
+
+    logins = seed()
+    db.session.commit()
+    click.echo(
+        "Demo data is ready. Sign in at " + current_app.config["BASE_URL"] + "/login"
+    )
+    for role, email, password in logins:
+        click.echo(f"  {role:<10} {email:<32} password: {password}")
+
+
+@click.command("create-org")
+@click.argument("slug")
+@click.option("--name", required=True, help="Display name of the organization.")
+@click.option(
+    "--kind", type=click.Choice(["company", "school", "community"]), default="company"
+)
+@with_appcontext
+def create_org(slug: str, name: str, kind: str) -> None:
+    """Create an organization."""
+    from mixer.orgs.services import OrgError, create_organization
+
+    try:
+        org = create_organization(slug=slug, name=name, kind=kind)
+    except OrgError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created organization {org.slug} ({org.name}).")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--org", "org_slug", required=True, help="Slug of the organization.")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "organizer", "speaker", "member"]),
+    default="member",
+)
+@click.option("--department", default=None)
+@click.option("--level", type=int, default=None)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input."
+)
+@with_appcontext
+def create_user(email, name, org_slug, role, department, level, password_stdin) -> None:
+    """Create a person (or add an existing one) in an organization with a role."""
+    from mixer.accounts.services import AccountError
+    from mixer.orgs.services import OrgError, add_member, get_org
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        org = get_org(org_slug)
+        membership = add_member(
+            org,
+            email=email,
+            name=name,
+            role=role,
+            department=department,
+            level=level,
+            password=password,
+        )
+    except (OrgError, AccountError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"{membership.user.email} is {membership.role} of {org.slug}.")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--org", "org_slug", required=True)
+@click.option(
+    "--name", default="command line", help="A label to recognise the token by."
+)
+@with_appcontext
+def create_token(email: str, org_slug: str, name: str) -> None:
+    """Print a new API bearer token for EMAIL in ORG (only the token)."""
+    from mixer.accounts.services import (
+        AccountError,
+        create_api_token,
+        get_user_by_email,
+    )
+    from mixer.orgs.services import OrgError, get_org
+
+    try:
+        org = get_org(org_slug)
+        user = get_user_by_email(email)
+        _, secret = create_api_token(user, org, name)
+    except (OrgError, AccountError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(secret)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do what is due now and exit.")
+@with_appcontext
+def worker(once: bool) -> None:
+    """Deliver queued e-mail and run due jobs."""
+    from mixer.jobs.worker import run_forever, run_once
+
+    if once:
+        totals = run_once()
+        click.echo(
+            ", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "nothing due"
+        )
+        return
+    run_forever(current_app._get_current_object())

@@ -1,0 +1,37 @@
+"""The one clock Mixer reads, so tests can travel in time.
+
+Every service asks ``clock.now()`` instead of ``datetime.now``; tests call
+``clock.freeze(when)`` / ``clock.advance(delta)`` / ``clock.reset()``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    """Return the current instant as an aware UTC datetime."""
+    return _frozen if _frozen is not None else datetime.now(UTC)
+
+
+def freeze(when: datetime) -> None:
+    """Stop the clock at ``when`` (must be timezone-aware)."""
+    global _frozen
+    if when.tzinfo is None:
+        raise ValueError("freeze() needs an aware datetime")
+    _frozen = when.astimezone(UTC)
+
+
+def advance(delta: timedelta) -> datetime:
+    """Move a frozen clock forward and return the new instant."""
+    global _frozen
+    _frozen = now() + delta
+    return _frozen
+
+
+def reset() -> None:
+    """Let the clock run with real time again."""
+    global _frozen
+    _frozen = None

@@ -1,0 +1,111 @@
+"""Settings: defaults, then ``instance/config.py``, then the environment.
+
+Every setting can be given as ``MIXER_<NAME>``; the plain ``DATABASE_URL``,
+``SECRET_KEY`` and ``BASE_URL`` that hosting platforms set are honoured too.
+``docs/configuration.md`` and the README list them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    "ENV_NAME": "development",  # MIXER_ENV=production makes SECRET_KEY mandatory
+    "DATABASE_URL": None,  # None: SQLite file mixer.sqlite3 in the instance folder
+    "BASE_URL": "http://127.0.0.1:5000",
+    "MAIL_URL": None,  # None: one .eml per message in instance/outbox/
+    "MAIL_FROM": "Mixer <mixer@localhost>",
+    "MAX_UPLOAD_MB": 50,
+    "MAGIC_LINK_MINUTES": 20,
+    "PASSWORD_RESET_MINUTES": 60,
+    "INVITATION_DAYS": 14,
+    "MAIL_MAX_ATTEMPTS": 8,
+    "JOB_MAX_ATTEMPTS": 5,
+    "WORKER_POLL_SECONDS": 2.0,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "API_PAGE_SIZE": 50,
+    "FORCE_HTTPS": False,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session
+    # flask-smorest / OpenAPI
+    "API_TITLE": "Mixer API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "BASE_URL")
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` in order: defaults, instance file, environment, tests."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for name in PLAIN_ENV:
+        if os.environ.get(name):
+            app.config[name] = os.environ[name]
+    app.config.from_prefixed_env("MIXER")
+    if os.environ.get("MIXER_ENV"):
+        app.config["ENV_NAME"] = os.environ["MIXER_ENV"]
+    if test_config:
+        app.config.from_mapping(test_config)
+    _derive(app)
+
+
+def _derive(app: Flask) -> None:
+    cfg = app.config
+    instance = Path(app.instance_path)
+    url = cfg.get("DATABASE_URL") or f"sqlite:///{instance / 'mixer.sqlite3'}"
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    cfg.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Concurrent writers (two gunicorn threads, the worker) wait instead of failing.
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30})
+    else:
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    cfg["BASE_URL"] = str(cfg["BASE_URL"]).rstrip("/")
+    cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024
+    cfg["UPLOAD_FOLDER"] = str(instance / "uploads")
+    cfg["OUTBOX_FOLDER"] = str(instance / "outbox")
+    cfg["SESSION_COOKIE_SECURE"] = bool(cfg["FORCE_HTTPS"])
+    if not cfg.get("SECRET_KEY"):
+        if cfg["ENV_NAME"] == "production":
+            raise RuntimeError(
+                "MIXER_ENV=production needs an explicit SECRET_KEY "
+                "(set SECRET_KEY or MIXER_SECRET_KEY)."
+            )
+        cfg["SECRET_KEY"] = _instance_secret(instance)
+
+
+def normalise_database_url(url: str) -> str:
+    """Map the URLs hosting platforms give to the drivers Mixer installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(instance: Path) -> str:
+    """Generate the development secret once, readable only by its owner."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race; use its key
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,124 @@
+"""Organizations, their departments, memberships and invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mixer import clock
+from mixer.accounts.models import User
+from mixer.db_types import UTCDateTime
+from mixer.extensions import db
+
+ROLES = ("admin", "organizer", "speaker", "member")
+ORG_KINDS = ("company", "school", "community")
+# Who may do what: a role includes the powers of every role after it.
+ROLE_RANK = {"admin": 3, "organizer": 2, "speaker": 1, "member": 0}
+
+
+class Organization(db.Model):
+    """A tenant: a company, school or community centre."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), default="company")
+    charter: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    departments: Mapped[list[Department]] = relationship(
+        back_populates="org", cascade="all, delete-orphan", order_by="Department.name"
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="org", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (CheckConstraint(f"kind IN {ORG_KINDS!r}", name="kind"),)
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.slug}>"
+
+
+class Department(db.Model):
+    """A department, class or group inside an organization."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(80))
+
+    org: Mapped[Organization] = relationship(back_populates="departments")
+
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+
+    def __repr__(self) -> str:
+        return f"<Department {self.org_id}:{self.name}>"
+
+
+class Membership(db.Model):
+    """A person's place in an organization: role, department and level."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL")
+    )
+    # Years of experience, or school year for schools.
+    level: Mapped[int | None]
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    org: Mapped[Organization] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships")
+    department: Mapped[Department | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "user_id"),
+        CheckConstraint(f"role IN {ROLES!r}", name="role"),
+        CheckConstraint("level IS NULL OR (level >= 0 AND level <= 80)", name="level"),
+    )
+
+    def has_role(self, role: str) -> bool:
+        """Whether this membership carries at least the powers of ``role``."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+    def __repr__(self) -> str:
+        return f"<Membership org={self.org_id} user={self.user_id} {self.role}>"
+
+
+class Invitation(db.Model):
+    """An e-mailed invitation to join an organization."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    name: Mapped[str | None] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20), default="member")
+    department_id: Mapped[int | None] = mapped_column(
+        ForeignKey("department.id", ondelete="SET NULL")
+    )
+    level: Mapped[int | None]
+    invited_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    org: Mapped[Organization] = relationship()
+    department: Mapped[Department | None] = relationship()
+
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    def __repr__(self) -> str:
+        return f"<Invitation {self.email} → org {self.org_id}>"

@@ -1,0 +1,350 @@
+"""Organizations: creation, departments, members, invitations, CSV import."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from mixer import clock, tokens
+from mixer.accounts.models import User
+from mixer.accounts.services import (
+    AccountError,
+    absolute_url,
+    get_or_create_user,
+    normalise_email,
+    normalise_tags,
+    set_password,
+)
+from mixer.extensions import db
+from mixer.mail.services import queue_mail
+from mixer.orgs.models import (
+    ORG_KINDS,
+    ROLES,
+    Department,
+    Invitation,
+    Membership,
+    Organization,
+)
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+RESERVED_SLUGS = {"api", "admin", "static", "login", "logout", "new", "o", "events"}
+
+
+class OrgError(ValueError):
+    """A request about organizations that cannot be met; the message is for people."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def get_org(slug: str) -> Organization:
+    """The organization with ``slug``, or OrgError."""
+    org = db.session.scalar(select(Organization).where(Organization.slug == slug))
+    if org is None:
+        raise OrgError(f"No organization with slug {slug!r}.", "slug")
+    return org
+
+
+def create_organization(
+    slug: str, name: str, kind: str = "company", charter: str = ""
+) -> Organization:
+    """Create a tenant after checking its slug is well-formed and free."""
+    slug = (slug or "").strip().lower()
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise OrgError(
+            "A slug is 1–60 lower-case letters, digits or dashes, not reserved.",
+            "slug",
+        )
+    if kind not in ORG_KINDS:
+        raise OrgError(f"Kind must be one of {', '.join(ORG_KINDS)}.", "kind")
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise OrgError("A name of 1–120 characters is needed.", "name")
+    if db.session.scalar(select(Organization.id).where(Organization.slug == slug)):
+        raise OrgError(f"The slug {slug!r} is taken.", "slug")
+    org = Organization(slug=slug, name=name, kind=kind, charter=charter or "")
+    db.session.add(org)
+    db.session.flush()
+    return org
+
+
+def update_organization(
+    org: Organization, name: str, kind: str, charter: str
+) -> Organization:
+    """Change an organization's name, kind and mentoring charter."""
+    name = " ".join((name or "").split())
+    if not name or len(name) > 120:
+        raise OrgError("A name of 1–120 characters is needed.", "name")
+    if kind not in ORG_KINDS:
+        raise OrgError(f"Kind must be one of {', '.join(ORG_KINDS)}.", "kind")
+    org.name, org.kind, org.charter = name, kind, charter or ""
+    db.session.flush()
+    return org
+
+
+def get_or_create_department(org: Organization, name: str | None) -> Department | None:
+    """The department called ``name`` (case-insensitive), created when new."""
+    name = " ".join((name or "").split())
+    if not name:
+        return None
+    if len(name) > 80:
+        raise OrgError(
+            "A department name can have at most 80 characters.", "department"
+        )
+    for dept in org.departments:
+        if dept.name.lower() == name.lower():
+            return dept
+    dept = Department(org=org, name=name)
+    db.session.add(dept)
+    db.session.flush()
+    return dept
+
+
+def _check_role(role: str) -> str:
+    if role not in ROLES:
+        raise OrgError(f"Role must be one of {', '.join(ROLES)}.", "role")
+    return role
+
+
+def _check_level(level: int | str | None) -> int | None:
+    if level in (None, ""):
+        return None
+    try:
+        value = int(level)
+    except (TypeError, ValueError) as exc:
+        raise OrgError(
+            "Level must be a whole number of years (0–80).", "level"
+        ) from exc
+    if not 0 <= value <= 80:
+        raise OrgError("Level must be a whole number of years (0–80).", "level")
+    return value
+
+
+def add_member(
+    org: Organization,
+    email: str,
+    name: str,
+    role: str = "member",
+    department: str | None = None,
+    level: int | str | None = None,
+    password: str | None = None,
+    offers: str | list[str] | None = None,
+    seeks: str | list[str] | None = None,
+) -> Membership:
+    """Add a person (created if new) to ``org``, or update their membership."""
+    _check_role(role)
+    level_value = _check_level(level)
+    user, created = get_or_create_user(email, name)
+    if password:
+        set_password(user, password)
+    if offers is not None:
+        user.offers = normalise_tags(offers)
+    if seeks is not None:
+        user.seeks = normalise_tags(seeks)
+    dept = get_or_create_department(org, department)
+    membership = user.membership_in(org) if not created else None
+    if membership is None:
+        membership = Membership(org=org, user=user, role=role)
+        db.session.add(membership)
+    membership.role = role
+    if dept is not None:
+        membership.department = dept
+    if level_value is not None:
+        membership.level = level_value
+    db.session.flush()
+    return membership
+
+
+def set_member_role(
+    membership: Membership, role: str, acting: Membership
+) -> Membership:
+    """Change a member's role; an organization always keeps at least one admin."""
+    _check_role(role)
+    if membership.role == "admin" and role != "admin":
+        admins = db.session.scalars(
+            select(Membership).where(
+                Membership.org_id == membership.org_id, Membership.role == "admin"
+            )
+        ).all()
+        if len(admins) <= 1:
+            raise OrgError("An organization needs at least one admin.", "role")
+    membership.role = role
+    db.session.flush()
+    return membership
+
+
+def remove_member(membership: Membership) -> None:
+    """Take a person out of an organization (the last admin stays)."""
+    if membership.role == "admin":
+        set_member_role(membership, "member", membership)
+    db.session.delete(membership)
+    db.session.flush()
+
+
+def invite_member(
+    org: Organization,
+    email: str,
+    role: str = "member",
+    name: str | None = None,
+    department: str | None = None,
+    level: int | str | None = None,
+    invited_by: User | None = None,
+) -> Invitation:
+    """Record an invitation and e-mail its single-use link."""
+    address = normalise_email(email)
+    _check_role(role)
+    level_value = _check_level(level)
+    existing = db.session.scalar(select(User).where(User.email == address))
+    if existing is not None and existing.membership_in(org) is not None:
+        raise OrgError(f"{address} is already a member of {org.name}.", "email")
+    dept = get_or_create_department(org, department)
+    days = current_app.config["INVITATION_DAYS"]
+    invitation = Invitation(
+        org=org,
+        email=address,
+        name=(name or "").strip() or None,
+        role=role,
+        department=dept,
+        level=level_value,
+        invited_by_id=invited_by.id if invited_by else None,
+        expires_at=clock.now() + timedelta(days=days),
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    token = tokens.make("invite", {"inv": invitation.id}, single_use=True)
+    link = absolute_url("orgs.accept_invitation", token=token)
+    queue_mail(
+        address,
+        f"You are invited to {org.name} on Mixer",
+        "invitation",
+        {
+            "org": org,
+            "invitation": invitation,
+            "link": link,
+            "days": days,
+            "inviter": invited_by,
+        },
+        org_id=org.id,
+        kind="auth",
+    )
+    return invitation
+
+
+def read_invitation(token: str) -> tuple[Invitation, dict]:
+    """The invitation behind a link, if it is still open."""
+    data = tokens.read(
+        "invite", token, max_age=current_app.config["INVITATION_DAYS"] * 86400
+    )
+    invitation = db.session.get(Invitation, data.get("inv"))
+    if invitation is None:
+        raise tokens.TokenError("invalid", "This invitation is not valid.")
+    if invitation.accepted_at is not None:
+        raise tokens.TokenError("used", "This invitation has already been accepted.")
+    return invitation, data
+
+
+def accept_invitation(token: str, name: str, password: str | None = None) -> Membership:
+    """Join the organization through an invitation link (which then stops working)."""
+    invitation, data = read_invitation(token)
+    tokens.spend("invite", data)
+    membership = add_member(
+        invitation.org,
+        invitation.email,
+        name or invitation.name or invitation.email,
+        role=invitation.role,
+        department=invitation.department.name if invitation.department else None,
+        level=invitation.level,
+        password=password,
+    )
+    membership.user.email_confirmed_at = (
+        membership.user.email_confirmed_at or clock.now()
+    )
+    invitation.accepted_at = clock.now()
+    db.session.flush()
+    return membership
+
+
+@dataclass
+class ImportReport:
+    """What a CSV import did: rows added or updated, and rows refused with reasons."""
+
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+
+CSV_COLUMNS = ("name", "email", "department", "level")
+
+
+def import_members_csv(
+    org: Organization, data: bytes | str, role: str = "member"
+) -> ImportReport:
+    """Import members from CSV (name, email, department, level); bad rows are reported.
+
+    Every good row is imported even when others are refused; a refused row changes
+    nothing. Line numbers count the header as line 1, as a spreadsheet shows them.
+    """
+    report = ImportReport()
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            report.errors.append(
+                (0, "The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")
+            )
+            return report
+    else:
+        text = data
+    reader = csv.DictReader(io.StringIO(text))
+    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [c for c in ("name", "email") if c not in headers]
+    if missing:
+        report.errors.append(
+            (
+                1,
+                f"The header row needs the columns {', '.join(CSV_COLUMNS)}; "
+                f"missing: {', '.join(missing)}.",
+            )
+        )
+        return report
+    reader.fieldnames = headers
+    seen: set[str] = set()
+    for row in reader:
+        line = reader.line_num
+        values = {k: (v or "").strip() for k, v in row.items() if k}
+        try:
+            address = normalise_email(values.get("email", ""))
+            if address in seen:
+                raise OrgError(f"{address} appears earlier in this file.", "email")
+            existing = db.session.scalar(select(User).where(User.email == address))
+            was_member = (
+                existing is not None and existing.membership_in(org) is not None
+            )
+            with db.session.begin_nested():
+                membership = add_member(
+                    org,
+                    address,
+                    values.get("name", ""),
+                    role=(existing.membership_in(org).role if was_member else role),
+                    department=values.get("department") or None,
+                    level=values.get("level") or None,
+                )
+            seen.add(membership.user.email)
+            if was_member:
+                report.updated += 1
+            else:
+                report.created += 1
+        except (OrgError, AccountError) as exc:
+            report.errors.append((line, str(exc)))
+    return report

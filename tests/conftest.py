@@ -1,0 +1,220 @@
+"""Shared fixtures: a real database per test, app, clients, factories, outbox.
+
+SQLite (default): the schema is built once per test session by running the real
+migrations into a template file, which every test copies. PostgreSQL (when
+``TEST_DATABASE_URL`` is set): each xdist worker gets its own database, migrated
+once, and every test starts from truncated tables.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import email
+import email.policy
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from mixer import clock, create_app
+from mixer.config import normalise_database_url
+from mixer.extensions import db
+from tests.helpers import PASSWORD, csrf_from
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Migrate once per session; the URL (PostgreSQL) or template file (SQLite)."""
+    if PG_URL:
+        base = make_url(normalise_database_url(PG_URL))
+        name = f"mixer_test_{_worker()}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = base.set(database=name).render_as_string(hide_password=False)
+        _migrate(tmp_path_factory.mktemp("pg-instance"), url)
+        return url
+    folder = tmp_path_factory.mktemp("template")
+    url = f"sqlite:///{folder / 'template.sqlite3'}"
+    _migrate(folder, url)
+    return folder / "template.sqlite3"
+
+
+def _migrate(instance: Path, url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(instance),
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def _truncate(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [
+            t.name for t in db.metadata.sorted_tables if t.name != "alembic_version"
+        ]
+        conn.execute(
+            text(
+                "TRUNCATE "
+                + ", ".join(f'"{t}"' for t in tables)
+                + " RESTART IDENTITY CASCADE"
+            )
+        )
+    engine.dispose()
+
+
+class IsolatedClient(FlaskClient):
+    """Runs every request in a fresh context, as a real server would.
+
+    Without this, a request would reuse the test's app context (and its ``g`` and
+    database session), hiding bugs that only show across requests.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app_config(tmp_path, database_template) -> dict:
+    """The test configuration; tests may change it before ``app`` is built."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if PG_URL:
+        _truncate(database_template)
+        url = database_template
+    else:
+        shutil.copy(database_template, instance / "mixer.sqlite3")
+        url = f"sqlite:///{instance / 'mixer.sqlite3'}"
+    return {
+        "TESTING": True,
+        "INSTANCE_PATH": str(instance),
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret-key",
+        "BASE_URL": "http://mixer.test",
+        "RATELIMIT_ENABLED": False,
+        "MAIL_FROM": "Mixer <mixer@mixer.test>",
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    """The application, with an app context pushed for direct service calls."""
+    application = create_app(app_config)
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        yield application
+        db.session.remove()
+        db.engine.dispose()
+    clock.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Auth:
+    """Sign in and out through the real forms."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD):
+        page = self.client.get("/login")
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    def logout(self):
+        page = self.client.get("/profile")
+        token = csrf_from(page.get_data(as_text=True))
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def make_org(app):
+    """Create an organization: ``make_org(slug="acme", name=..., kind=...)``."""
+    from mixer.orgs.services import create_organization
+
+    counter = iter(range(1, 10_000))
+
+    def factory(**kw):
+        n = next(counter)
+        kw.setdefault("slug", f"org{n}")
+        kw.setdefault("name", f"Organization {n}")
+        kw.setdefault("charter", "We give ten minutes a week to help someone grow.")
+        org = create_organization(**kw)
+        db.session.commit()
+        return org
+
+    return factory
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a member: ``make_user(org, role="organizer", email=..., ...)``."""
+    from mixer.orgs.services import add_member
+
+    counter = iter(range(1, 100_000))
+
+    def factory(org, role: str = "member", password: str | None = PASSWORD, **kw):
+        n = next(counter)
+        kw.setdefault("email", f"person{n}@{org.slug}.example.org")
+        kw.setdefault("name", f"Person {n}")
+        membership = add_member(org, role=role, password=password, **kw)
+        db.session.commit()
+        return membership.user
+
+    return factory
+
+
+@pytest.fixture
+def outbox(app):
+    """A callable returning queued/sent mail as parsed ``EmailMessage`` objects."""
+    from sqlalchemy import select
+
+    from mixer.mail.models import OutboxMessage
+
+    def read(to: str | None = None):
+        db.session.expire_all()
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if to:
+            query = query.where(OutboxMessage.to_addr == to)
+        return [
+            email.message_from_bytes(m.raw, policy=email.policy.default)
+            for m in db.session.scalars(query)
+        ]
+
+    return read

@@ -1,0 +1,28 @@
+"""Small helpers that tests import: CSRF tokens from pages, links from mail."""
+
+from __future__ import annotations
+
+import re
+
+PASSWORD = "correct horse battery"
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token from a rendered form."""
+    match = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', html
+    ) or re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def mail_text(msg) -> str:
+    """The plain-text body of a parsed message."""
+    return msg.get_body(preferencelist=("plain",)).get_content()
+
+
+def link_in(msg, pattern: str) -> str:
+    """The first link in a message's text body whose path matches ``pattern``."""
+    match = re.search(r"https?://\S*" + pattern + r"\S*", mail_text(msg))
+    assert match, f"no link matching {pattern!r} in {mail_text(msg)!r}"
+    return match.group(0).rstrip(".,)>")
