@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "API_PAGE_SIZE": 50,
     "FORCE_HTTPS": False,
+    "PROXY_HOPS": 0,  # trusted reverse proxies in front (X-Forwarded-* headers)
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_SAMESITE": "Lax",
