@@ -21,6 +21,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_URL": None,  # None: one .eml per message in instance/outbox/
     "MAIL_FROM": "Mixer <mixer@localhost>",
     "MAX_UPLOAD_MB": 50,
+    "ARGON2_PROFILE": None,  # None: RFC 9106 low-memory (tests: the cheapest)
     "MAGIC_LINK_MINUTES": 20,
     "PASSWORD_RESET_MINUTES": 60,
     "INVITATION_DAYS": 14,

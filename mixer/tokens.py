@@ -10,9 +10,15 @@ import secrets
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeTimedSerializer,
+)
 from sqlalchemy.exc import IntegrityError
 
+from mixer import clock
 from mixer.extensions import db
 
 
@@ -22,6 +28,13 @@ class TokenError(Exception):
     def __init__(self, reason: str, message: str):
         super().__init__(message)
         self.reason = reason  # "invalid", "expired" or "used"
+
+
+class _ClockSigner(TimestampSigner):
+    """Timestamps from ``mixer.clock``, so tests can let links expire."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.now().timestamp())
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:

@@ -1,5 +1,100 @@
-"""API endpoints about people (TODO(helper))."""
+"""API: the caller's own API tokens (list, rename, revoke); secrets are never shown."""
 
-from mixer.api import blueprint
+from __future__ import annotations
 
-blp = blueprint("accounts_api", __name__, "People and API tokens.")
+import marshmallow as ma
+from flask import g
+from sqlalchemy import Select, select
+
+from mixer.accounts.models import ApiToken
+from mixer.accounts.services import revoke_api_token
+from mixer.api import Schema, blueprint
+from mixer.api.auth import token_required
+from mixer.api.errors import one_or_404
+from mixer.api.schemas import TrimmedString
+from mixer.extensions import db
+
+blp = blueprint("accounts_api", __name__, "Your API tokens.")
+
+
+class TokenSchema(Schema):
+    """One of your API tokens (its secret is shown once, when created, never here)."""
+
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True, metadata={"example": "CRM sync"})
+    prefix = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "First characters of the secret, to recognise it.",
+            "example": "mxr_3fA9qZ",
+        },
+    )
+    created_at = ma.fields.AwareDateTime(required=True)
+    last_used_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "To the minute."}
+    )
+    revoked_at = ma.fields.AwareDateTime(allow_none=True)
+    current = ma.fields.Method(
+        "is_current",
+        metadata={
+            "type": "boolean",
+            "description": "Whether this token made the request.",
+        },
+    )
+
+    def is_current(self, token: ApiToken) -> bool:
+        return token.id == g.api_token.id
+
+
+class TokenUpdateSchema(Schema):
+    """What can change on a token."""
+
+    name = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=80))
+
+
+def own_tokens() -> Select:
+    """The caller's tokens in the token's organization, newest first."""
+    return (
+        select(ApiToken)
+        .where(ApiToken.user_id == g.user.id, ApiToken.org_id == g.org.id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+
+
+def _own_token(token_id: int) -> ApiToken:
+    return one_or_404(
+        own_tokens().where(ApiToken.id == token_id),
+        f"You have no API token {token_id} in this organization.",
+    )
+
+
+@blp.route("/tokens")
+@token_required()
+@blp.paginated(TokenSchema)
+def tokens():
+    """Your API tokens in this organization, revoked ones included."""
+    return own_tokens()
+
+
+@blp.route("/tokens/<int:token_id>", methods=["PATCH"])
+@token_required()
+@blp.arguments(TokenUpdateSchema)
+@blp.response(200, TokenSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def rename_token(changes: dict, token_id: int):
+    """Rename one of your tokens."""
+    token = _own_token(token_id)
+    token.name = changes["name"]
+    db.session.commit()
+    return token
+
+
+@blp.route("/tokens/<int:token_id>", methods=["DELETE"])
+@token_required()
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+def revoke_token(token_id: int):
+    """Revoke one of your tokens (it stops working at once; revoking twice is fine)."""
+    revoke_api_token(_own_token(token_id))
+    db.session.commit()
+    return ""

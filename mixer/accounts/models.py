@@ -17,6 +17,17 @@ if TYPE_CHECKING:
     from mixer.orgs.models import Membership, Organization
 
 NOTIFICATION_KINDS = ("event_reminders", "followup_prompts", "pair_checkins", "digest")
+NOTIFICATION_LABELS = {
+    "event_reminders": "Reminders before events I registered for",
+    "followup_prompts": "Follow-up prompts after events",
+    "pair_checkins": "Check-ins with my mentoring pairs",
+    "digest": "The occasional digest of what is coming up",
+}
+
+
+def notification_label(kind: str) -> str:
+    """A human name for a kind of e-mail (kinds added later fall back to their key)."""
+    return NOTIFICATION_LABELS.get(kind) or kind.replace("_", " ").capitalize()
 
 
 def default_notifications() -> dict[str, bool]:

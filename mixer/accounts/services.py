@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
@@ -18,8 +18,21 @@ from mixer.accounts.models import ApiToken, User
 from mixer.extensions import db
 from mixer.mail.services import queue_mail
 
-_hasher = PasswordHasher()
+_HASHERS: dict[str, PasswordHasher] = {}
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id with the ``ARGON2_PROFILE`` parameters (cheapest under TESTING)."""
+    name = current_app.config.get("ARGON2_PROFILE") or (
+        "CHEAPEST" if current_app.testing else "RFC_9106_LOW_MEMORY"
+    )
+    if name not in _HASHERS:
+        _HASHERS[name] = PasswordHasher.from_parameters(getattr(profiles, name))
+    return _HASHERS[name]
+
+
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 copes with more; this only keeps requests sane
 
 
 class AccountError(ValueError):
@@ -86,11 +99,49 @@ def get_or_create_user(email: str, name: str, **fields: Any) -> tuple[User, bool
 
 def set_password(user: User, password: str) -> None:
     """Hash and store a new password (argon2id)."""
+    check_password_rules(password)
+    user.password_hash = _hasher().hash(password)
+
+
+def check_password_rules(password: str | None) -> None:
+    """Refuse a password that is too short or absurdly long."""
     if len(password or "") < MIN_PASSWORD:
         raise AccountError(
             f"A password needs at least {MIN_PASSWORD} characters.", "password"
         )
-    user.password_hash = _hasher.hash(password)
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(
+            f"A password can have at most {MAX_PASSWORD} characters.", "password"
+        )
+
+
+def change_password(user: User, current: str | None, new: str) -> None:
+    """Replace a password after checking the current one (when there is one)."""
+    if user.password_hash:
+        try:
+            _hasher().verify(user.password_hash, current or "")
+        except (VerificationError, InvalidHashError) as exc:
+            raise AccountError(
+                "That is not your current password.", "current_password"
+            ) from exc
+    try:
+        set_password(user, new)
+    except AccountError as exc:
+        raise AccountError(str(exc), "new_password") from exc
+    db.session.flush()
+
+
+def safe_next(url: str | None) -> str | None:
+    """``url`` when it is a path on this site, else None (no open redirects)."""
+    url = (url or "").strip()
+    if not url.startswith("/") or url.startswith("//") or "\\" in url:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        return None
+    return url
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -98,14 +149,14 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user(email)
     if user is None or not user.password_hash or not user.is_active:
         # Spend the same time as a real check so addresses cannot be probed.
-        _hasher.hash(password or "x")
+        _hasher().hash(password or "x")
         return None
     try:
-        _hasher.verify(user.password_hash, password or "")
+        _hasher().verify(user.password_hash, password or "")
     except (VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     return user
 
 
@@ -122,7 +173,7 @@ def send_magic_link(email: str, next_url: str | None = None) -> bool:
     if user is None or not user.is_active:
         return False
     token = tokens.make(
-        "login", {"uid": user.id, "next": next_url or ""}, single_use=True
+        "login", {"uid": user.id, "next": safe_next(next_url) or ""}, single_use=True
     )
     link = absolute_url("accounts.magic", token=token)
     minutes = current_app.config["MAGIC_LINK_MINUTES"]
@@ -136,16 +187,26 @@ def send_magic_link(email: str, next_url: str | None = None) -> bool:
     return True
 
 
-def use_magic_link(token: str) -> tuple[User, str]:
-    """Spend a magic link and return (person, where to go next)."""
+def _read_magic_link(token: str) -> tuple[User, dict[str, Any]]:
     max_age = current_app.config["MAGIC_LINK_MINUTES"] * 60
     data = tokens.read("login", token, max_age=max_age)
     user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active:
         raise tokens.TokenError("invalid", "This link is not valid.")
+    return user, data
+
+
+def check_magic_link(token: str) -> User:
+    """The person a magic link signs in, without spending it (for the confirm page)."""
+    return _read_magic_link(token)[0]
+
+
+def use_magic_link(token: str) -> tuple[User, str]:
+    """Spend a magic link and return (person, where to go next)."""
+    user, data = _read_magic_link(token)
     tokens.spend("login", data)
     record_login(user)
-    return user, data.get("next") or ""
+    return user, safe_next(data.get("next")) or ""
 
 
 def _reset_fingerprint(user: User) -> str:
@@ -195,13 +256,20 @@ def reset_password(token: str, password: str) -> User:
     return user
 
 
+PROFILE_LIMITS = {"name": 120, "pronouns": 40, "bio": 4000}
+
+
 def update_profile(user: User, **fields: Any) -> User:
     """Change the editable parts of a profile."""
-    for key in ("name", "pronouns", "bio"):
+    for key, limit in PROFILE_LIMITS.items():
         if key in fields:
             value = (fields[key] or "").strip() or None
+            if key != "bio" and value:
+                value = " ".join(value.split())
             if key == "name" and not value:
                 raise AccountError("A name is needed.", "name")
+            if value and len(value) > limit:
+                raise AccountError(f"This can have at most {limit} characters.", key)
             setattr(user, key, value)
     for key in ("offers", "seeks"):
         if key in fields:
@@ -218,15 +286,22 @@ def unsubscribe_url(user: User, kind: str) -> str:
     return absolute_url("accounts.unsubscribe", token=token)
 
 
-def unsubscribe(token: str) -> tuple[User, str]:
-    """Turn off the kind of mail a List-Unsubscribe link names."""
+def read_unsubscribe(token: str) -> tuple[User, str]:
+    """The person and the kind of mail an unsubscribe link is about."""
     data = tokens.read("unsubscribe", token)
     user = db.session.get(User, data.get("uid"))
-    if user is None:
+    kind = data.get("kind")
+    if user is None or not isinstance(kind, str) or not kind:
         raise tokens.TokenError("invalid", "This link is not valid.")
-    user.notifications = {**(user.notifications or {}), data["kind"]: False}
+    return user, kind
+
+
+def unsubscribe(token: str) -> tuple[User, str]:
+    """Turn off the kind of mail a List-Unsubscribe link names."""
+    user, kind = read_unsubscribe(token)
+    user.notifications = {**(user.notifications or {}), kind: False}
     db.session.flush()
-    return user, data["kind"]
+    return user, kind
 
 
 def _hash_token(secret: str) -> str:
@@ -261,6 +336,23 @@ def token_for_secret(secret: str) -> ApiToken | None:
     if token is None or token.revoked_at is not None:
         return None
     return token
+
+
+def list_api_tokens(user: User) -> list[ApiToken]:
+    """The person's API tokens, newest first (revoked ones included)."""
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def get_user_api_token(user: User, token_id: int) -> ApiToken | None:
+    """One of the person's own tokens, or None (someone else's counts as missing)."""
+    token = db.session.get(ApiToken, token_id)
+    return token if token is not None and token.user_id == user.id else None
 
 
 def revoke_api_token(token: ApiToken) -> None:

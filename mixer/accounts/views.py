@@ -1,43 +1,351 @@
-"""Sign-in (password and magic link), sign-out, password reset, profile."""
+"""Sign-in (password and magic link), sign-out, password reset, profile, tokens."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from mixer.accounts import services
+from mixer.accounts.forms import (
+    ApiTokenForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    MagicLinkConfirmForm,
+    ProfileForm,
+    ResetPasswordForm,
+    RevokeTokenForm,
+    UnsubscribeForm,
+    choice_list,
+)
+from mixer.accounts.models import NOTIFICATION_KINDS, notification_label
+from mixer.accounts.services import AccountError
+from mixer.extensions import csrf, db, limiter
+from mixer.orgs.services import OrgError, level_label, update_member_details
+from mixer.tokens import TokenError
 
 bp = Blueprint("accounts", __name__)
 
+SENT = "If that address belongs to an account, {what} is on its way. Check your inbox."
+# Per address, so nobody can flood someone's inbox from many IPs.
+MAIL_LIMIT = "5 per 15 minutes"
+POST_LIMIT = "10 per minute"
+
+
+def _email_key() -> str:
+    return "addr:" + (request.form.get("email") or "").strip().lower()
+
+
+def _asks_for_link() -> bool:
+    return request.form.get("action") == "link"
+
+
+def _status() -> int:
+    """200 for a fresh form, 422 for one sent back with errors."""
+    return 422 if request.method == "POST" else 200
+
+
+def link_problem(exc: TokenError, title: str = "This link cannot be used"):
+    """A clear page for an expired (410), used (410) or broken (400) link."""
+    status = 400 if exc.reason == "invalid" else 410
+    page = render_template(
+        "accounts/link_problem.html", title=title, reason=exc.reason, message=str(exc)
+    )
+    return page, status
+
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(POST_LIMIT, methods=["POST"])
+@limiter.limit(
+    MAIL_LIMIT,
+    methods=["POST"],
+    key_func=_email_key,
+    exempt_when=lambda: not _asks_for_link(),
+)
 def login():
-    """TODO(helper): sign in."""
-    abort(501)
+    """Sign in with a password, or ask for a sign-in link by e-mail."""
+    action = "link" if _asks_for_link() else "password"
+    form = LoginForm(action=action)
+    if request.method == "GET":
+        form.next.data = services.safe_next(request.args.get("next")) or ""
+        if current_user.is_authenticated:
+            return redirect(form.next.data or url_for("main.index"))
+    if not form.validate_on_submit():
+        return render_template("accounts/login.html", form=form), _status()
+    next_url = services.safe_next(form.next.data)
+    if action == "link":
+        services.send_magic_link(form.email.data, next_url)
+        db.session.commit()
+        flash(SENT.format(what="a sign-in link"), "info")
+        return redirect(url_for("accounts.login", next=next_url))
+    user = services.authenticate(form.email.data, form.password.data)
+    if user is None:
+        form.password.errors.append(
+            "That e-mail and password do not match. Try again, or get a sign-in "
+            "link by e-mail."
+        )
+        return render_template("accounts/login.html", form=form), 422
+    services.record_login(user)
+    db.session.commit()
+    login_user(user, remember=form.remember.data)
+    return redirect(next_url or url_for("main.index"))
 
 
 @bp.post("/logout")
 def logout():
-    """TODO(helper)."""
-    abort(501)
+    """Sign out (POST only, so a link or image cannot sign anyone out)."""
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect(url_for("main.index"))
 
 
-@bp.get("/login/magic/<token>")
+@bp.route("/login/magic/<token>", methods=["GET", "POST"])
+@limiter.limit(POST_LIMIT, methods=["POST"])
 def magic(token: str):
-    """TODO(helper)."""
-    abort(501)
+    """GET shows a confirm button (mail scanners prefetch links); POST signs in."""
+    form = MagicLinkConfirmForm()
+    try:
+        if not form.validate_on_submit():
+            user = services.check_magic_link(token)
+            return render_template("accounts/magic.html", form=form, user=user)
+        user, next_url = services.use_magic_link(token)
+    except TokenError as exc:
+        db.session.rollback()
+        return link_problem(exc, "This sign-in link cannot be used")
+    db.session.commit()
+    login_user(user)
+    flash(f"Welcome, {user.name}. You are signed in.", "success")
+    return redirect(next_url or url_for("main.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(POST_LIMIT, methods=["POST"])
+@limiter.limit(MAIL_LIMIT, methods=["POST"], key_func=_email_key)
+def forgot_password():
+    """Ask for a password-reset link (never saying whether the address exists)."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        return render_template("accounts/forgot_password.html", form=form), _status()
+    services.send_password_reset(form.email.data)
+    db.session.commit()
+    flash(SENT.format(what="a link to choose a new password"), "info")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(POST_LIMIT, methods=["POST"])
 def reset_password(token: str):
-    """TODO(helper)."""
-    abort(501)
+    """Choose a new password through a reset link; the link then stops working."""
+    form = ResetPasswordForm()
+    try:
+        user = services.check_reset_token(token)
+        if form.validate_on_submit():
+            services.reset_password(token, form.new_password.data)
+            db.session.commit()
+            login_user(user)
+            flash("Your new password is set and you are signed in.", "success")
+            return redirect(url_for("main.index"))
+    except TokenError as exc:
+        db.session.rollback()
+        return link_problem(exc, "This password-reset link cannot be used")
+    except AccountError as exc:
+        db.session.rollback()
+        form.new_password.errors.append(str(exc))
+    page = render_template("accounts/reset_password.html", form=form, user=user)
+    return page, _status()
+
+
+def _profile_data(user) -> dict:
+    """The profile form's starting values."""
+    data = {
+        "name": user.name,
+        "pronouns": user.pronouns,
+        "bio": user.bio,
+        "offers": ", ".join(user.offers or []),
+        "seeks": ", ".join(user.seeks or []),
+        "memberships": [
+            {
+                "org_id": str(m.org_id),
+                "department": m.department.name if m.department else "",
+                "level": m.level,
+            }
+            for m in _memberships(user)
+        ],
+    }
+    for kind in NOTIFICATION_KINDS:
+        data[f"notify_{kind}"] = user.wants(kind)
+    return data
+
+
+def _memberships(user) -> list:
+    return sorted(user.memberships, key=lambda m: m.org.name.lower())
+
+
+def _token_form(user, fresh: bool = False) -> ApiTokenForm:
+    form = ApiTokenForm(formdata=None) if fresh else ApiTokenForm()
+    form.org_id.choices = choice_list(
+        (m.org_id, m.org.name) for m in _memberships(user)
+    )
+    return form
+
+
+def _render_profile(status: int = 200, **forms):
+    """The profile page with any bound (failed) forms and fresh others."""
+    user = current_user
+    forms.setdefault("form", ProfileForm(formdata=None, data=_profile_data(user)))
+    forms.setdefault("password_form", ChangePasswordForm(formdata=None))
+    forms.setdefault("token_form", _token_form(user, fresh=True))
+    by_org = {str(m.org_id): m for m in user.memberships}
+    for entry in forms["form"].memberships:
+        membership = by_org.get(entry.org_id.data)
+        if membership is not None:
+            entry.department.render_kw = {"list": f"departments-{membership.org_id}"}
+            entry.level.label.text = level_label(membership.org)
+    page = render_template(
+        "accounts/profile.html",
+        user=user,
+        by_org=by_org,
+        tokens=services.list_api_tokens(user),
+        revoke_form=RevokeTokenForm(formdata=None),
+        **forms,
+    )
+    return page, status
 
 
 @bp.route("/profile", methods=["GET", "POST"])
+@login_required
 def profile():
-    """TODO(helper)."""
-    abort(501)
+    """See and edit one's profile, departments, levels and mail preferences."""
+    if request.method == "GET":
+        return _render_profile()
+    form = ProfileForm()
+    if form.validate_on_submit() and _save_profile(form):
+        db.session.commit()
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("accounts.profile"))
+    db.session.rollback()
+    return _render_profile(422, form=form)
+
+
+def _save_profile(form: ProfileForm) -> bool:
+    """Apply a valid profile form; errors go inline and the caller rolls back."""
+    ok = True
+    try:
+        services.update_profile(
+            current_user,
+            name=form.name.data,
+            pronouns=form.pronouns.data,
+            bio=form.bio.data,
+            offers=form.offers.data,
+            seeks=form.seeks.data,
+            notifications=form.notifications(),
+        )
+    except AccountError as exc:
+        getattr(form, exc.field or "name", form.name).errors.append(str(exc))
+        ok = False
+    by_org = {str(m.org_id): m for m in current_user.memberships}
+    for entry in form.memberships:
+        membership = by_org.get(entry.org_id.data)
+        if membership is None:  # never another person's membership
+            continue
+        try:
+            update_member_details(membership, entry.department.data, entry.level.data)
+        except OrgError as exc:
+            getattr(entry, exc.field or "department").errors.append(str(exc))
+            ok = False
+    return ok
+
+
+@bp.post("/profile/password")
+@login_required
+def change_password():
+    """Change one's password (the current one is asked for when there is one)."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
+        except AccountError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "new_password").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Your password is changed.", "success")
+            return redirect(url_for("accounts.profile"))
+    return _render_profile(422, password_form=form)
+
+
+@bp.post("/profile/tokens")
+@login_required
+def create_token():
+    """Create an API token and show its secret once."""
+    form = _token_form(current_user)
+    if not form.validate_on_submit():
+        return _render_profile(422, token_form=form)
+    membership = next(
+        m for m in current_user.memberships if m.org_id == form.org_id.data
+    )
+    token, secret = services.create_api_token(
+        current_user, membership.org, form.name.data
+    )
+    db.session.commit()
+    response = make_response(
+        render_template("accounts/token_created.html", token=token, secret=secret)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of one's own API tokens."""
+    token = services.get_user_api_token(current_user, token_id)
+    if token is None:
+        abort(404)
+    if RevokeTokenForm().validate_on_submit():
+        services.revoke_api_token(token)
+        db.session.commit()
+        flash(f"The token “{token.name}” is revoked and no longer works.", "success")
+    return redirect(url_for("accounts.profile", _anchor="api-tokens"))
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: mail clients POST without our CSRF token
 def unsubscribe(token: str):
-    """TODO(helper)."""
-    abort(501)
+    """GET shows what will stop with a button; POST (also one-click) stops it."""
+    form = UnsubscribeForm()
+    try:
+        if request.method == "GET":
+            user, kind = services.read_unsubscribe(token)
+            return render_template(
+                "accounts/unsubscribe.html",
+                form=form,
+                user=user,
+                label=notification_label(kind),
+                done=False,
+            )
+        user, kind = services.unsubscribe(token)
+    except TokenError as exc:
+        db.session.rollback()
+        return link_problem(exc, "This unsubscribe link cannot be used")
+    db.session.commit()
+    if request.form.get("List-Unsubscribe") == "One-Click":
+        return {"status": "unsubscribed", "kind": kind}
+    return render_template(
+        "accounts/unsubscribe.html",
+        form=form,
+        user=user,
+        label=notification_label(kind),
+        done=True,
+    )

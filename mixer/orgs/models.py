@@ -114,11 +114,22 @@ class Invitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     org: Mapped[Organization] = relationship()
     department: Mapped[Department | None] = relationship()
+    invited_by: Mapped[User | None] = relationship()
 
     __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    @property
+    def is_pending(self) -> bool:
+        """Neither accepted nor withdrawn (it may still have expired)."""
+        return self.accepted_at is None and self.revoked_at is None
+
+    def has_expired(self) -> bool:
+        """Whether the invitation's time is up."""
+        return self.expires_at <= clock.now()
 
     def __repr__(self) -> str:
         return f"<Invitation {self.email} → org {self.org_id}>"

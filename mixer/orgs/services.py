@@ -9,13 +9,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from mixer import clock, tokens
-from mixer.accounts.models import User
+from mixer.accounts.models import ApiToken, User
 from mixer.accounts.services import (
     AccountError,
     absolute_url,
+    check_password_rules,
     get_or_create_user,
     normalise_email,
     normalise_tags,
@@ -107,6 +110,116 @@ def get_or_create_department(org: Organization, name: str | None) -> Department 
     return dept
 
 
+def add_department(org: Organization, name: str) -> Department:
+    """Add a department; a name already in use (any case) is refused."""
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise OrgError("A department needs a name.", "name")
+    if any(d.name.lower() == clean.lower() for d in org.departments):
+        raise OrgError(f"There is already a department called {clean!r}.", "name")
+    if len(clean) > 80:
+        raise OrgError("A department name can have at most 80 characters.", "name")
+    dept = Department(org=org, name=clean)
+    db.session.add(dept)
+    db.session.flush()
+    return dept
+
+
+def rename_department(dept: Department, name: str) -> Department:
+    """Rename a department; its members move with it."""
+    clean = " ".join((name or "").split())
+    if not clean:
+        raise OrgError("A department needs a name.", "name")
+    if len(clean) > 80:
+        raise OrgError("A department name can have at most 80 characters.", "name")
+    for other in dept.org.departments:
+        if other.id != dept.id and other.name.lower() == clean.lower():
+            raise OrgError(
+                f"There is already a department called {other.name!r}.", "name"
+            )
+    dept.name = clean
+    db.session.flush()
+    return dept
+
+
+def get_department(org: Organization, dept_id: int) -> Department | None:
+    """A department of ``org`` by id; another organization's counts as missing."""
+    dept = db.session.get(Department, dept_id)
+    return dept if dept is not None and dept.org_id == org.id else None
+
+
+def get_membership(org: Organization, membership_id: int) -> Membership | None:
+    """A membership of ``org`` by id; another organization's counts as missing."""
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.org_id != org.id:
+        return None
+    return membership
+
+
+def get_invitation(org: Organization, invitation_id: int) -> Invitation | None:
+    """An invitation of ``org`` by id; another organization's counts as missing."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.org_id != org.id:
+        return None
+    return invitation
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_members(
+    org: Organization, query: str = "", page: int = 1, per_page: int = 25
+) -> Pagination:
+    """One page of ``org``'s members by name, optionally filtered by name or e-mail."""
+    stmt = (
+        select(Membership)
+        .join(Membership.user)
+        .where(Membership.org_id == org.id)
+        .options(joinedload(Membership.user), joinedload(Membership.department))
+        .order_by(func.lower(User.name), User.id)
+    )
+    term = " ".join((query or "").split())
+    if term:
+        pattern = _like(term.lower())
+        stmt = stmt.where(
+            or_(
+                func.lower(User.name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    return db.paginate(
+        stmt, page=max(page, 1), per_page=per_page, max_per_page=100, error_out=False
+    )
+
+
+def level_label(org: Organization) -> str:
+    """What "level" means in ``org``: school year in schools, else experience."""
+    return "School year" if org.kind == "school" else "Years of experience"
+
+
+def department_counts(org: Organization) -> dict[int, int]:
+    """How many members each department of ``org`` has, by department id."""
+    rows = db.session.execute(
+        select(Membership.department_id, func.count(Membership.id))
+        .where(Membership.org_id == org.id, Membership.department_id.is_not(None))
+        .group_by(Membership.department_id)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def update_member_details(
+    membership: Membership, department: str | None, level: int | str | None
+) -> Membership:
+    """Set a member's department (created when new) and level; blanks clear them."""
+    level_value = _check_level(level)
+    membership.department = get_or_create_department(membership.org, department)
+    membership.level = level_value
+    db.session.flush()
+    return membership
+
+
 def _check_role(role: str) -> str:
     if role not in ROLES:
         raise OrgError(f"Role must be one of {', '.join(ROLES)}.", "role")
@@ -181,9 +294,23 @@ def set_member_role(
 
 
 def remove_member(membership: Membership) -> None:
-    """Take a person out of an organization (the last admin stays)."""
+    """Take a person out of an organization (the last admin stays).
+
+    Their API tokens for the organization are revoked too, so a later return does
+    not bring old tokens back to life.
+    """
     if membership.role == "admin":
         set_member_role(membership, "member", membership)
+    db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.org_id == membership.org_id,
+            ApiToken.user_id == membership.user_id,
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
     db.session.delete(membership)
     db.session.flush()
 
@@ -197,31 +324,51 @@ def invite_member(
     level: int | str | None = None,
     invited_by: User | None = None,
 ) -> Invitation:
-    """Record an invitation and e-mail its single-use link."""
+    """Record an invitation and e-mail its single-use link.
+
+    Inviting an address that already has an open invitation refreshes that one
+    (new details, new expiry, a new e-mail) instead of stacking duplicates.
+    """
     address = normalise_email(email)
     _check_role(role)
     level_value = _check_level(level)
+    name = " ".join((name or "").split()) or None
+    if name and len(name) > 120:
+        raise OrgError("A name can have at most 120 characters.", "name")
     existing = db.session.scalar(select(User).where(User.email == address))
     if existing is not None and existing.membership_in(org) is not None:
         raise OrgError(f"{address} is already a member of {org.name}.", "email")
     dept = get_or_create_department(org, department)
-    days = current_app.config["INVITATION_DAYS"]
-    invitation = Invitation(
-        org=org,
-        email=address,
-        name=(name or "").strip() or None,
-        role=role,
-        department=dept,
-        level=level_value,
-        invited_by_id=invited_by.id if invited_by else None,
-        expires_at=clock.now() + timedelta(days=days),
+    invitation = db.session.scalar(
+        select(Invitation).where(
+            Invitation.org_id == org.id,
+            Invitation.email == address,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+        )
     )
-    db.session.add(invitation)
+    if invitation is None:
+        invitation = Invitation(org=org, email=address, expires_at=clock.now())
+        db.session.add(invitation)
+    invitation.name = name
+    invitation.role = role
+    invitation.department = dept
+    invitation.level = level_value
+    invitation.invited_by_id = invited_by.id if invited_by else None
     db.session.flush()
+    _mail_invitation(invitation, invited_by)
+    return invitation
+
+
+def _mail_invitation(invitation: Invitation, inviter: User | None) -> None:
+    """Give the invitation a fresh expiry and e-mail a new link to it."""
+    days = current_app.config["INVITATION_DAYS"]
+    invitation.expires_at = clock.now() + timedelta(days=days)
+    org = invitation.org
     token = tokens.make("invite", {"inv": invitation.id}, single_use=True)
     link = absolute_url("orgs.accept_invitation", token=token)
     queue_mail(
-        address,
+        invitation.email,
         f"You are invited to {org.name} on Mixer",
         "invitation",
         {
@@ -229,11 +376,44 @@ def invite_member(
             "invitation": invitation,
             "link": link,
             "days": days,
-            "inviter": invited_by,
+            "inviter": inviter,
         },
         org_id=org.id,
         kind="auth",
     )
+    db.session.flush()
+
+
+def pending_invitations(org: Organization) -> list[Invitation]:
+    """Invitations of ``org`` neither accepted nor withdrawn, newest first."""
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.org_id == org.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.revoked_at.is_(None),
+            )
+            .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        )
+    )
+
+
+def resend_invitation(invitation: Invitation, by: User | None = None) -> Invitation:
+    """E-mail an open invitation again, with a fresh expiry."""
+    if not invitation.is_pending:
+        raise OrgError("This invitation is no longer open.", "invitation")
+    _mail_invitation(invitation, by)
+    return invitation
+
+
+def revoke_invitation(invitation: Invitation) -> Invitation:
+    """Withdraw an open invitation: its links stop working."""
+    if invitation.accepted_at is not None:
+        raise OrgError("This invitation has already been accepted.", "invitation")
+    if invitation.revoked_at is None:
+        invitation.revoked_at = clock.now()
+    db.session.flush()
     return invitation
 
 
@@ -247,17 +427,40 @@ def read_invitation(token: str) -> tuple[Invitation, dict]:
         raise tokens.TokenError("invalid", "This invitation is not valid.")
     if invitation.accepted_at is not None:
         raise tokens.TokenError("used", "This invitation has already been accepted.")
+    if invitation.revoked_at is not None:
+        raise tokens.TokenError(
+            "used", "This invitation has been withdrawn by the organization."
+        )
+    if invitation.has_expired():
+        raise tokens.TokenError(
+            "expired", "This invitation has expired. Ask for a new one."
+        )
     return invitation, data
 
 
+def invited_user(invitation: Invitation) -> User | None:
+    """The account the invited address already has, if any."""
+    return db.session.scalar(select(User).where(User.email == invitation.email))
+
+
 def accept_invitation(token: str, name: str, password: str | None = None) -> Membership:
-    """Join the organization through an invitation link (which then stops working)."""
+    """Join the organization through an invitation link (which then stops working).
+
+    A person who already has an account keeps their name and password: the link
+    only proves they read the invited mailbox, as a magic link does.
+    """
     invitation, data = read_invitation(token)
+    existing = invited_user(invitation)
+    if existing is not None and existing.password_hash:
+        password = None
+    if password:
+        # Checked before spending the link, so a short password can be retried.
+        check_password_rules(password)
     tokens.spend("invite", data)
     membership = add_member(
         invitation.org,
         invitation.email,
-        name or invitation.name or invitation.email,
+        name or invitation.name or invitation.email.split("@")[0],
         role=invitation.role,
         department=invitation.department.name if invitation.department else None,
         level=invitation.level,

@@ -1,29 +1,322 @@
-"""Organization pages: home (charter, upcoming events), members admin, invitations."""
+"""Organization pages: home, settings, members admin, departments, invitations."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_user
 
+from mixer.accounts.services import AccountError
+from mixer.accounts.views import link_problem
+from mixer.extensions import db, limiter
+from mixer.orgs import services
 from mixer.orgs.access import org_required
+from mixer.orgs.forms import (
+    ROLE_PAIRS,
+    AcceptInvitationForm,
+    ConfirmForm,
+    DepartmentForm,
+    ImportForm,
+    InviteForm,
+    OrgSettingsForm,
+    RoleForm,
+)
+from mixer.orgs.services import OrgError
+from mixer.tokens import TokenError
 
 bp = Blueprint("orgs", __name__)
+
+PER_PAGE = 25
 
 
 @bp.get("/o/<slug>/")
 @org_required()
 def home():
-    """The organization's home page."""
+    """The organization's home page: charter, upcoming events, quick links."""
     return render_template("orgs/home.html")
+
+
+@bp.route("/o/<slug>/settings", methods=["GET", "POST"])
+@org_required("admin")
+def settings():
+    """Edit the organization's name, kind and mentoring charter."""
+    form = OrgSettingsForm(obj=g.org)
+    if form.validate_on_submit():
+        try:
+            services.update_organization(
+                g.org, form.name.data, form.kind.data, form.charter.data
+            )
+        except OrgError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("The organization's settings are saved.", "success")
+            return redirect(url_for("orgs.settings", slug=g.org.slug))
+    status = 422 if request.method == "POST" else 200
+    return render_template("orgs/settings.html", form=form), status
+
+
+def _listing() -> dict:
+    """Search terms and page of the members table, from the query string."""
+    return {
+        "q": (request.args.get("q") or "").strip()[:100],
+        "page": request.args.get("page", 1, type=int) or 1,
+    }
+
+
+def _back():
+    """Back to the members page, keeping the search and page."""
+    listing = {k: v for k, v in _listing().items() if v and v != 1}
+    return redirect(url_for("orgs.members", slug=g.org.slug, **listing))
+
+
+def _render_members(status: int = 200, **forms):
+    """The members page with any bound (failed) forms and fresh others."""
+    listing = _listing()
+    forms.setdefault("invite_form", InviteForm(prefix="invite", formdata=None))
+    forms.setdefault("department_form", DepartmentForm(prefix="dept", formdata=None))
+    forms.setdefault("import_form", ImportForm(formdata=None))
+    forms["invite_form"].level.label.text = services.level_label(g.org)
+    page = render_template(
+        "orgs/members.html",
+        pagination=services.search_members(
+            g.org, listing["q"], listing["page"], PER_PAGE
+        ),
+        q=listing["q"],
+        level_label=services.level_label(g.org),
+        invitations=services.pending_invitations(g.org),
+        department_counts=services.department_counts(g.org),
+        role_pairs=ROLE_PAIRS,
+        confirm_form=ConfirmForm(formdata=None),
+        **forms,
+    )
+    return page, status
 
 
 @bp.get("/o/<slug>/members")
 @org_required("admin")
 def members():
-    """TODO(helper)."""
-    abort(501)
+    """Members admin: the searchable table, invitations, departments, import."""
+    return _render_members()
+
+
+def _membership_or_404(membership_id: int):
+    membership = services.get_membership(g.org, membership_id)
+    if membership is None:
+        abort(404)
+    return membership
+
+
+@bp.post("/o/<slug>/members/<int:membership_id>/role")
+@org_required("admin")
+def change_role(membership_id: int):
+    """Give a member another role (the last admin keeps theirs)."""
+    membership = _membership_or_404(membership_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            services.set_member_role(membership, form.role.data, g.membership)
+        except OrgError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"{membership.user.name} is now {form.role.data}.", "success")
+    else:
+        flash("Choose one of the listed roles.", "error")
+    if not g.membership.has_role("admin"):  # they demoted themselves
+        return redirect(url_for("orgs.home", slug=g.org.slug))
+    return _back()
+
+
+@bp.post("/o/<slug>/members/<int:membership_id>/remove")
+@org_required("admin")
+def remove_member(membership_id: int):
+    """Take a person out of the organization."""
+    membership = _membership_or_404(membership_id)
+    name, is_me = membership.user.name, membership.user_id == current_user.id
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.remove_member(membership)
+        except OrgError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return _back()
+        db.session.commit()
+        flash(f"{name} is no longer a member of {g.org.name}.", "success")
+        if is_me:
+            return redirect(url_for("main.index"))
+    return _back()
+
+
+@bp.post("/o/<slug>/invitations")
+@org_required("admin")
+def invite():
+    """Invite a person by e-mail."""
+    form = InviteForm(prefix="invite")
+    if form.validate_on_submit():
+        try:
+            invitation = services.invite_member(
+                g.org,
+                form.email.data,
+                role=form.role.data,
+                name=form.name.data,
+                department=form.department.data,
+                level=form.level.data,
+                invited_by=current_user,
+            )
+        except (OrgError, AccountError) as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "email", form.email).errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {invitation.email}.", "success")
+            return _back()
+    return _render_members(422, invite_form=form)
+
+
+def _invitation_or_404(invitation_id: int):
+    invitation = services.get_invitation(g.org, invitation_id)
+    if invitation is None:
+        abort(404)
+    return invitation
+
+
+@bp.post("/o/<slug>/invitations/<int:invitation_id>/resend")
+@org_required("admin")
+def resend_invitation(invitation_id: int):
+    """E-mail an open invitation again with a fresh expiry."""
+    invitation = _invitation_or_404(invitation_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.resend_invitation(invitation, current_user)
+        except OrgError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Invitation sent again to {invitation.email}.", "success")
+    return _back()
+
+
+@bp.post("/o/<slug>/invitations/<int:invitation_id>/revoke")
+@org_required("admin")
+def revoke_invitation(invitation_id: int):
+    """Withdraw an invitation: its links stop working."""
+    invitation = _invitation_or_404(invitation_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.revoke_invitation(invitation)
+        except OrgError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"The invitation to {invitation.email} is withdrawn.", "success")
+    return _back()
+
+
+@bp.post("/o/<slug>/departments")
+@org_required("admin")
+def add_department():
+    """Add a department or group."""
+    form = DepartmentForm(prefix="dept")
+    if form.validate_on_submit():
+        try:
+            dept = services.add_department(g.org, form.name.data)
+        except OrgError as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Department “{dept.name}” added.", "success")
+            return redirect(
+                url_for("orgs.members", slug=g.org.slug, _anchor="departments")
+            )
+    return _render_members(422, department_form=form)
+
+
+@bp.post("/o/<slug>/departments/<int:dept_id>")
+@org_required("admin")
+def rename_department(dept_id: int):
+    """Rename a department; its members move with it."""
+    dept = services.get_department(g.org, dept_id)
+    if dept is None:
+        abort(404)
+    form = DepartmentForm(prefix=f"dept{dept.id}")
+    if form.validate_on_submit():
+        try:
+            services.rename_department(dept, form.name.data)
+        except OrgError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Department renamed to “{dept.name}”.", "success")
+    else:
+        flash(" ".join(form.name.errors) or "Give the department a name.", "error")
+    return redirect(url_for("orgs.members", slug=g.org.slug, _anchor="departments"))
+
+
+@bp.post("/o/<slug>/members/import")
+@org_required("admin")
+def import_members():
+    """Import members from a CSV file and show what happened to each row."""
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return _render_members(422, import_form=form)
+    report = services.import_members_csv(g.org, form.file.data.read())
+    db.session.commit()
+    return render_template("orgs/import_report.html", report=report)
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
 def accept_invitation(token: str):
-    """TODO(helper)."""
-    abort(501)
+    """Join an organization through an e-mailed invitation."""
+    try:
+        invitation, _ = services.read_invitation(token)
+    except TokenError as exc:
+        return link_problem(exc, "This invitation cannot be used")
+    existing = services.invited_user(invitation)
+    form = AcceptInvitationForm(name=invitation.name) if existing is None else None
+    form = form or ConfirmForm()
+    if form.validate_on_submit():
+        fields = getattr(form, "_fields", {})
+        try:
+            membership = services.accept_invitation(
+                token,
+                name=fields["name"].data if "name" in fields else None,
+                password=fields["password"].data if "password" in fields else None,
+            )
+        except TokenError as exc:
+            db.session.rollback()
+            return link_problem(exc, "This invitation cannot be used")
+        except (AccountError, OrgError) as exc:
+            db.session.rollback()
+            if exc.field in fields:
+                fields[exc.field].errors.append(str(exc))
+            else:
+                flash(str(exc), "error")
+        else:
+            db.session.commit()
+            login_user(membership.user)
+            flash(f"Welcome to {membership.org.name}!", "success")
+            return redirect(url_for("orgs.home", slug=membership.org.slug))
+    status = 422 if request.method == "POST" else 200
+    page = render_template(
+        "orgs/accept_invitation.html",
+        form=form,
+        invitation=invitation,
+        existing=existing,
+    )
+    return page, status

@@ -1,0 +1,122 @@
+"""Forms for organization settings, members, departments, invitations and import."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+
+from mixer.accounts.forms import choice_list
+from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
+from mixer.orgs.models import ORG_KINDS, ROLES
+
+ROLE_PAIRS = [(r, r.capitalize()) for r in ROLES]
+KIND_LABELS = {
+    "company": "Company",
+    "school": "School",
+    "community": "Community centre",
+}
+LEVEL_RANGE = NumberRange(0, 80, "Use a whole number between 0 and 80.")
+
+
+class OrgSettingsForm(FlaskForm):
+    """An organization's name, kind and mentoring charter."""
+
+    name = StringField(
+        "Name", validators=[InputRequired("A name is needed."), Length(max=120)]
+    )
+    kind = SelectField(
+        "Kind",
+        choices=choice_list((k, KIND_LABELS.get(k, k.capitalize())) for k in ORG_KINDS),
+    )
+    charter = TextAreaField(
+        "Mentoring charter",
+        validators=[Optional(), Length(max=20_000)],
+        description="The commitment your organization makes to mentoring, shown on "
+        "its home page. Markdown works: **bold**, lists, [links](https://…).",
+        render_kw={"rows": 12},
+    )
+
+
+class InviteForm(FlaskForm):
+    """Invite one person by e-mail."""
+
+    email = EmailField(
+        "E-mail",
+        validators=[InputRequired("Enter an e-mail address."), Length(max=254)],
+    )
+    name = StringField("Name", validators=[Optional(), Length(max=120)])
+    role = SelectField("Role", choices=choice_list(ROLE_PAIRS), default="member")
+    department = StringField(
+        "Department or group", validators=[Optional(), Length(max=80)]
+    )
+    level = IntegerField("Level", validators=[Optional(), LEVEL_RANGE])
+
+
+class RoleForm(FlaskForm):
+    """Change one member's role."""
+
+    role = SelectField("Role", choices=choice_list(ROLE_PAIRS))
+
+
+class DepartmentForm(FlaskForm):
+    """Add or rename a department."""
+
+    name = StringField(
+        "Department name",
+        validators=[InputRequired("A department needs a name."), Length(max=80)],
+    )
+
+
+class ImportForm(FlaskForm):
+    """Upload a CSV of members."""
+
+    file = FileField(
+        "CSV file",
+        validators=[
+            FileRequired("Choose a CSV file."),
+            FileAllowed(["csv", "txt"], "Upload a .csv file."),
+        ],
+        description="Columns: name, email, department, level (a header row first).",
+        render_kw={"accept": ".csv,text/csv"},
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that only needs its CSRF token (remove, resend, revoke)."""
+
+
+class AcceptInvitationForm(FlaskForm):
+    """Join an organization: a name and, optionally, a password."""
+
+    name = StringField(
+        "Your name",
+        validators=[InputRequired("A name is needed."), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    password = PasswordField(
+        "Password (optional)",
+        validators=[
+            Optional(),
+            Length(
+                min=MIN_PASSWORD,
+                max=MAX_PASSWORD,
+                message=f"A password needs at least {MIN_PASSWORD} characters.",
+            ),
+        ],
+        description="Without one you sign in with a link we e-mail you.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        "Repeat the password",
+        validators=[EqualTo("password", "The two passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
