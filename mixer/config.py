@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_HEADERS_ENABLED": True,
     "API_PAGE_SIZE": 50,
+    "API_RATE_LIMIT": "600 per minute",  # per API token
     "FORCE_HTTPS": False,
     "PROXY_HOPS": 0,  # trusted reverse proxies in front (X-Forwarded-* headers)
     "SESSION_COOKIE_HTTPONLY": True,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from mixer.extensions import db, login_manager, talisman
 
@@ -63,52 +63,96 @@ def _load_user(user_id: str):
 
 
 def wants_json() -> bool:
-    """API requests (and clients that ask for JSON) get JSON errors."""
-    return request.path.startswith("/api/") or (
-        request.accept_mimetypes.best == "application/json"
-    )
+    """API requests, and clients that prefer JSON to HTML, get JSON errors."""
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
 
 
-def json_error(status: int, code: str, message: str, fields: dict | None = None):
+def json_error(
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+):
     """The single shape of every API error."""
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
-    return jsonify(body), status
+    return jsonify(body), status, headers or {}
 
 
 def _http_error(exc: HTTPException):
-    if wants_json():
-        code = (exc.name or "error").lower().replace(" ", "_")
-        fields = _webargs_fields(exc)
-        message = exc.description or exc.name
-        if fields:
-            code = "invalid_input"
-            message = "Invalid input: " + "; ".join(
-                f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()
+    if not wants_json():
+        return render_template("errors/error.html", error=exc), exc.code
+    if exc.response is not None:  # abort(Response): the view chose the answer
+        return exc.response
+    status = exc.code or 500
+    # ``data`` comes from mixer.api.errors.api_abort (code, fields, headers) or
+    # from webargs (messages: {location: {field: [...]}}).
+    data = getattr(exc, "data", None) or {}
+    code = data.get("code") or (exc.name or "error").lower().replace(" ", "_")
+    message = exc.description or exc.name or "Error"
+    fields = dict(data.get("fields") or {})
+    if data.get("messages") is not None:
+        general, fields = _webargs_fields(exc)
+        code = data.get("code") or "invalid_input"
+        message = "Invalid input. " + " ".join(
+            general + [f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()]
+        )
+    elif status == 405 and isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        message = (
+            f"{request.method} is not allowed here; "
+            f"use {', '.join(sorted(exc.valid_methods))}."
+        )
+    elif status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit:
+            message = (
+                f"The request body is larger than the limit of "
+                f"{limit / 1024 / 1024:g} MB; nothing was stored."
             )
-        return json_error(exc.code or 500, code, message, fields)
-    return render_template("errors/error.html", error=exc), exc.code
+    elif status == 429:
+        message = f"Too many requests (limit: {exc.description}). Try again later."
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
+    return json_error(status, code, message, fields, headers)
 
 
-def _webargs_fields(exc: HTTPException) -> dict[str, list[str]]:
-    """Flatten webargs' ``{"json": {"field": [...]}}`` into ``{"field": [...]}``."""
+def _webargs_fields(exc: HTTPException) -> tuple[list[str], dict[str, list[str]]]:
+    """Split webargs' ``{"json": {"field": [...]}}`` into general and per-field.
+
+    Schema-level messages (``_schema``) are general; nested fields get dotted
+    names (``venue.room``, ``offers.0``) so a client can put each next to its input.
+    """
     messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    general: list[str] = []
     fields: dict[str, list[str]] = {}
     for location in messages.values():
-        if isinstance(location, dict):
-            for name, msgs in location.items():
-                fields[str(name)] = _flat(msgs)
-    return fields
+        for name, msgs in _flat(location).items():
+            if name:
+                fields.setdefault(name, []).extend(msgs)
+            else:
+                general.extend(msgs)
+    return general, fields
 
 
-def _flat(msgs) -> list[str]:
+def _flat(msgs, name: str = "") -> dict[str, list[str]]:
+    """``{"a": {"b": ["x"]}, "_schema": ["y"]}`` → ``{"a.b": ["x"], "": ["y"]}``."""
     if isinstance(msgs, dict):
-        return [f"{k}: {' '.join(_flat(v))}" for k, v in msgs.items()]
+        out: dict[str, list[str]] = {}
+        for key, value in msgs.items():
+            child = name if key == "_schema" else f"{name}.{key}" if name else str(key)
+            for sub, texts in _flat(value, child).items():
+                out.setdefault(sub, []).extend(texts)
+        return out
     if isinstance(msgs, list | tuple):
-        return [
-            str(m) if not isinstance(m, dict | list) else " ".join(_flat(m))
-            for m in msgs
-        ]
-    return [str(msgs)]
+        out = {}
+        for item in msgs:
+            for sub, texts in _flat(item, name).items():
+                out.setdefault(sub, []).extend(texts)
+        return out
+    return {name: [str(msgs)]}
 
 
 def _csrf_error(exc: CSRFError):

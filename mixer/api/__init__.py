@@ -1,70 +1,120 @@
 """The ``/api/v1`` API: bearer-token auth, one error shape, OpenAPI 3 from the code.
 
-Each feature keeps its endpoints in its own ``<feature>/api.py`` as a flask-smorest
-``Blueprint`` (made with ``mixer.api.blueprint``); ``init_api`` registers them all.
+Each feature keeps its endpoints in its own ``<feature>/api.py`` as a blueprint made
+with :func:`blueprint`; :func:`init_api` registers them all. ``docs/api.md`` is the
+guide for people calling the API and for people adding endpoints.
 """
 
 from __future__ import annotations
 
 from flask import Flask
-from flask_smorest import Api
-from flask_smorest import Blueprint as SmorestBlueprint
-from webargs.flaskparser import FlaskParser
+from flask_smorest import Api as SmorestApi
 
-from mixer.extensions import api, csrf
+from mixer.api.blueprint import Blueprint, blueprint
+from mixer.api.errors import api_abort, invalid
+from mixer.api.pagination import LINK_HEADER
+from mixer.api.schemas import ErrorSchema, Schema
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """\
+Mixer's HTTP API. Every call works inside one organization: the one the token
+belongs to. Objects of other organizations do not exist for it (404).
+
+**Authentication.** Send `Authorization: Bearer <token>`. Create a token on your
+profile page or with `mixer create-token EMAIL --org SLUG`; it acts with your role.
+
+**Errors** always have the body
+`{"error": {"code": "...", "message": "...", "fields": {"name": ["..."]}}}`:
+400 bad input (`fields` says which), 401 missing or invalid token, 403 role too low,
+404 not found, 405 method not allowed, 409 conflict, 413 body too large,
+415 body is not JSON, 429 too many requests, 500 our fault.
+Unknown fields in a JSON body are refused with 400.
+
+**Lists** are paginated with `?page=` and `?per_page=` (at most 100). The body is
+`{"items": [...], "page", "per_page", "total", "pages"}` and the `Link` header has
+`first`, `prev`, `next` and `last` URLs.
+"""
 
 
-class Parser(FlaskParser):
-    """webargs parser that answers bad input with 400 (not 422)."""
+class Api(SmorestApi):
+    """flask-smorest's Api documenting Mixer's error body and serving no CDN UIs.
 
-    DEFAULT_VALIDATION_STATUS = 400
+    Errors are rendered by ``mixer.web`` for the whole app, so flask-smorest's own
+    handler is not installed. The docs page is ``/api/v1/docs`` (vendored
+    Swagger UI, ``mixer.api.views``), so flask-smorest's ReDoc, Swagger UI and
+    RapiDoc routes, which load scripts from CDNs, are never registered.
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self) -> None:
+        pass
+
+    def _register_redoc_rule(self, blueprint) -> None:
+        pass
+
+    def _register_swagger_ui_rule(self, blueprint) -> None:
+        pass
+
+    def _register_rapidoc_rule(self, blueprint) -> None:
+        pass
+
+    def _register_responses(self) -> None:
+        super()._register_responses()
+        self.spec.components.header("LINK", LINK_HEADER, lazy=True)
+
+    def _register_pagination_header(self) -> None:
+        pass  # X-Pagination is not used: lists carry their counts and Link headers
 
 
-class Blueprint(SmorestBlueprint):
-    """An API blueprint whose validation errors are 400s in Mixer's error shape."""
-
-    ARGUMENTS_PARSER = Parser()
-
-
-def blueprint(name: str, import_name: str, description: str) -> Blueprint:
-    """Make a feature's API blueprint (its URL prefix is given at registration)."""
-    return Blueprint(name, import_name, description=description)
-
-
-def _blueprints() -> list[tuple[Blueprint, str]]:
+def _blueprints() -> list[Blueprint]:
     from mixer.accounts.api import blp as accounts_blp
     from mixer.api.views import blp as base_blp
     from mixer.events.api import blp as events_blp
     from mixer.orgs.api import blp as orgs_blp
 
-    return [
-        (base_blp, "/api/v1"),
-        (accounts_blp, "/api/v1"),
-        (orgs_blp, "/api/v1"),
-        (events_blp, "/api/v1"),
-    ]
+    return [base_blp, orgs_blp, accounts_blp, events_blp]
 
 
-def init_api(app: Flask) -> None:
-    """Bind flask-smorest, declare bearer auth, register every API blueprint."""
-    api.init_app(
+def init_api(app: Flask) -> Api:
+    """Create this app's Api, declare bearer auth, register every API blueprint."""
+    from mixer.api.views import docs_bp
+    from mixer.extensions import csrf
+
+    # One Api per app: its spec is built from this app's routes and config.
+    api = Api(
         app,
         spec_kwargs={
-            "info": {
-                "description": "Mixer's HTTP API. Authenticate with "
-                "`Authorization: Bearer <token>`; create tokens on your profile page "
-                "or with `mixer create-token`. Errors always look like "
-                '`{"error": {"code", "message", "fields"}}`.'
-            }
+            "info": {"description": DESCRIPTION},
+            "security": [{"bearerAuth": []}],
         },
     )
     api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "mxr_…"}
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "mxr_…",
+            "description": "An API token from your profile page or "
+            "`mixer create-token`.",
+        },
     )
-    api.spec.options["security"] = [{"bearerAuth": []}]
-    for blp, prefix in _blueprints():
+    for blp in _blueprints():
         csrf.exempt(blp)  # bearer tokens, never cookies, authenticate the API
-        api.register_blueprint(blp, url_prefix=prefix)
+        api.register_blueprint(blp, url_prefix=API_PREFIX)
+    app.register_blueprint(docs_bp, url_prefix=API_PREFIX)
+    app.extensions["mixer-api"] = api
+    return api
 
 
-__all__ = ["Api", "Blueprint", "blueprint", "init_api"]
+__all__ = [
+    "API_PREFIX",
+    "Api",
+    "Blueprint",
+    "Schema",
+    "api_abort",
+    "blueprint",
+    "init_api",
+    "invalid",
+]

@@ -1,60 +1,150 @@
-"""Bearer-token authentication for the API."""
+"""Bearer-token authentication and role checks for the API.
+
+Every API view is decorated, directly below ``@blp.route``::
+
+    @blp.route("/things/<int:thing_id>")
+    @token_required("organizer")
+    @blp.response(200, ThingSchema)
+    def thing(thing_id): ...
+
+so that authentication runs before input is parsed. The decorator also documents
+the bearer security requirement and the 401/403 answers in the OpenAPI document,
+and applies the per-token API rate limit.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from copy import deepcopy
+from datetime import timedelta
 from functools import wraps
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import abort, g, request
+from flask import current_app, g, request
 
 from mixer import clock
+from mixer.accounts.models import ApiToken
 from mixer.accounts.services import token_for_secret
+from mixer.api.errors import api_abort
+from mixer.extensions import db, limiter
 from mixer.orgs.access import membership_for
+from mixer.orgs.models import ROLE_RANK, Membership
+
+REALM = 'Bearer realm="Mixer API"'
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+DEFAULT_RATE_LIMIT = "600 per minute"
+
+
+def _unauthorized(message: str, invalid_token: bool = False) -> NoReturn:
+    # RFC 6750: the challenge names the scheme, and says when a token was sent
+    # but not accepted.
+    challenge = REALM + (', error="invalid_token"' if invalid_token else "")
+    api_abort(
+        401, message, code="unauthorized", headers={"WWW-Authenticate": challenge}
+    )
+
+
+def _bearer_secret() -> str:
+    """The secret from ``Authorization: Bearer <secret>``, or a 401."""
+    header = request.headers.get("Authorization", "").strip()
+    if not header:
+        _unauthorized(
+            "This needs an API token: send 'Authorization: Bearer <token>'. "
+            "Create one on your profile page or with 'mixer create-token'."
+        )
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        _unauthorized(
+            f"Use the Bearer scheme: 'Authorization: Bearer <token>' (got {scheme!r})."
+        )
+    return secret.strip()
+
+
+def authenticate(role: str) -> tuple[ApiToken, Membership]:
+    """Check the request's token and role; put token, org, membership, user on g."""
+    token = token_for_secret(_bearer_secret())
+    if token is None:
+        _unauthorized(
+            "This API token is not valid or has been revoked.", invalid_token=True
+        )
+    membership = membership_for(token.user, token.org_id)
+    if membership is None or not token.user.is_active:
+        _unauthorized(
+            "This API token's owner is no longer an active member of its organization.",
+            invalid_token=True,
+        )
+    _touch(token)  # authenticated: it counts as used even if the role falls short
+    if not membership.has_role(role):
+        api_abort(
+            403,
+            f"This needs the {role} role in {token.org.name}; "
+            f"your role is {membership.role}.",
+            code="forbidden",
+        )
+    g.api_token, g.org, g.membership, g.user = (
+        token,
+        token.org,
+        membership,
+        token.user,
+    )
+    return token, membership
+
+
+def _touch(token: ApiToken) -> None:
+    """Record use at most once a minute, committed now so GETs persist it too.
+
+    Nothing else is pending in the session at this point (only reads), so the
+    commit writes just this; doing it before the view keeps the record even when
+    the view fails, and never commits a view's half-done work.
+    """
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        db.session.commit()
+
+
+def _rate_key() -> str:
+    """Rate-limit bucket: the presented token (hashed), else the client address."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        return "api-token:" + hashlib.sha256(header.encode()).hexdigest()[:32]
+    return "api-ip:" + (request.remote_addr or "unknown")
+
+
+def _rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+
+
+_api_limit = limiter.shared_limit(_rate_limit, scope="api", key_func=_rate_key)
 
 
 def token_required(role: str = "member") -> Callable:
-    """Check `Authorization: Bearer`; set g.org, g.membership and g.user."""
+    """Require a live bearer token whose owner has at least ``role`` in its org."""
+    if role not in ROLE_RANK:
+        raise ValueError(f"Unknown role {role!r}; use one of {', '.join(ROLE_RANK)}.")
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any):
-            header = request.headers.get("Authorization", "")
-            scheme, _, secret = header.partition(" ")
-            if scheme.lower() != "bearer" or not secret.strip():
-                abort(
-                    401,
-                    description="Send an API token as 'Authorization: Bearer <token>'.",
-                )
-            token = token_for_secret(secret.strip())
-            if token is None:
-                abort(
-                    401, description="This API token is not valid or has been revoked."
-                )
-            membership = membership_for(token.user, token.org_id)
-            if membership is None or not token.user.is_active:
-                abort(
-                    401,
-                    description="The token's owner has left its organization.",
-                )
-            if not membership.has_role(role):
-                abort(
-                    403, description=f"This needs the {role} role in {token.org.name}."
-                )
-            now = clock.now()
-            if (
-                token.last_used_at is None
-                or (now - token.last_used_at).total_seconds() > 60
-            ):
-                token.last_used_at = now  # written at most once a minute per token
-            g.api_token, g.org, g.membership, g.user = (
-                token,
-                token.org,
-                membership,
-                token.user,
-            )
+            authenticate(role)
             return view(*args, **kwargs)
 
-        return wrapped
+        doc = deepcopy(getattr(wrapped, "_apidoc", {}))
+        responses = doc.setdefault("response", {}).setdefault("responses", {})
+        responses.setdefault(401, []).append("UNAUTHORIZED")
+        responses.setdefault(429, []).append("TOO_MANY_REQUESTS")
+        if role != "member":
+            responses.setdefault(403, []).append("FORBIDDEN")
+        manual = doc.setdefault("manual_doc", {})
+        manual["security"] = [{"bearerAuth": []}]
+        if role != "member":
+            note = f"Needs the **{role}** role (or higher)."
+            manual["description"] = (
+                manual.get("description", "") + "\n\n" + note
+            ).strip()
+        wrapped._apidoc = doc  # type: ignore[attr-defined]
+        wrapped.api_role = role  # type: ignore[attr-defined]
+        return _api_limit(wrapped)
 
     return decorator

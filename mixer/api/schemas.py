@@ -1,0 +1,61 @@
+"""The base of every API schema, and the documented error body.
+
+Feature schemas subclass :class:`Schema`: a JSON body carrying a field the schema
+does not know is refused with 400 naming that field (a typo must not be ignored).
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+
+class Schema(ma.Schema):
+    """Base schema for API input and output: unknown input fields are an error."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class ErrorDetailSchema(Schema):
+    """What went wrong, for people and for programs."""
+
+    code = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "Stable machine-readable code, e.g. `invalid_input`, "
+            "`unauthorized`, `not_found`, `unsupported_media_type`.",
+            "example": "invalid_input",
+        },
+    )
+    message = ma.fields.String(
+        required=True,
+        metadata={
+            "description": "A sentence for people; for validation errors it names "
+            "the fields.",
+            "example": "Invalid input. name: Shorter than minimum length 1.",
+        },
+    )
+    field_messages = ma.fields.Dict(
+        data_key="fields",
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        required=True,
+        metadata={
+            "description": "Messages per input field (nested fields as "
+            "`parent.child`); empty when the error is not about a field.",
+            "example": {"name": ["Shorter than minimum length 1."]},
+        },
+    )
+
+
+class ErrorSchema(Schema):
+    """The body of every error response."""
+
+    error = ma.fields.Nested(ErrorDetailSchema, required=True)
+
+
+class TrimmedString(ma.fields.String):
+    """A string with surrounding whitespace removed on input (``" Ada "`` → "Ada")."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()

@@ -1,0 +1,181 @@
+"""The OpenAPI 3 document and the readable docs page."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+
+from mixer import create_app
+
+FOUNDATION_PATHS = {
+    "/api/v1/": {"get"},
+    "/api/v1/org": {"get"},
+    "/api/v1/departments": {"get"},
+    "/api/v1/members": {"get"},
+    "/api/v1/members/{member_id}": {"get"},
+    "/api/v1/tokens": {"get"},
+    "/api/v1/tokens/{token_id}": {"patch", "delete"},
+}
+
+
+@pytest.fixture
+def spec(client) -> dict:
+    resp = client.get("/api/v1/openapi.json")
+    assert resp.status_code == 200
+    assert resp.mimetype == "application/json"
+    return resp.get_json()
+
+
+def test_spec_is_valid_openapi_3(spec):
+    from openapi_spec_validator import validate  # a test dependency (pyproject)
+
+    validate(spec)  # raises on any structural error
+    assert spec["openapi"].startswith("3.")
+    assert spec["info"]["title"] == "Mixer API"
+
+
+def test_spec_lists_the_foundation_endpoints(spec):
+    for path, methods in FOUNDATION_PATHS.items():
+        assert path in spec["paths"], path
+        assert methods <= set(spec["paths"][path]), path
+
+
+def test_spec_declares_bearer_auth_everywhere(spec):
+    scheme = spec["components"]["securitySchemes"]["bearerAuth"]
+    assert scheme == {**scheme, "type": "http", "scheme": "bearer"}
+    assert spec["security"] == [{"bearerAuth": []}]
+    for path in FOUNDATION_PATHS:
+        for operation in spec["paths"][path].values():
+            if isinstance(operation, dict) and "responses" in operation:
+                assert operation["security"] == [{"bearerAuth": []}]
+                assert "401" in operation["responses"]
+
+
+def test_spec_documents_the_error_shape(spec):
+    schemas = spec["components"]["schemas"]
+    assert schemas["Error"]["properties"]["error"] == {
+        "$ref": "#/components/schemas/ErrorDetail"
+    }
+    assert set(schemas["ErrorDetail"]["required"]) == {"code", "message", "fields"}
+    responses = spec["components"]["responses"]
+    for name in ("UNAUTHORIZED", "BAD_REQUEST", "NOT_FOUND", "DEFAULT_ERROR"):
+        content = responses[name]["content"]["application/json"]
+        assert content["schema"] == {"$ref": "#/components/schemas/Error"}
+    patch = spec["paths"]["/api/v1/tokens/{token_id}"]["patch"]["responses"]
+    assert {"400", "404", "413", "415"} <= set(patch)
+
+
+def test_spec_documents_pagination(spec):
+    get = spec["paths"]["/api/v1/members"]["get"]
+    params = {p["name"]: p for p in get["parameters"]}
+    assert {"page", "per_page", "q", "department"} <= set(params)
+    assert params["per_page"]["schema"]["maximum"] == 100
+    ok = get["responses"]["200"]
+    assert ok["headers"]["Link"] == {"$ref": "#/components/headers/LINK"}
+    page = spec["components"]["schemas"]["MemberPage"]
+    assert set(page["properties"]) == {"items", "page", "per_page", "total", "pages"}
+    assert page["properties"]["items"]["items"] == {
+        "$ref": "#/components/schemas/Member"
+    }
+    assert "400" in get["responses"]
+
+
+def test_spec_is_public_and_needs_no_token(client):
+    assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+def test_cdn_based_uis_are_not_served_even_when_configured(app_config):
+    app = create_app(
+        {
+            **app_config,
+            "OPENAPI_SWAGGER_UI_PATH": "swagger-ui",
+            "OPENAPI_SWAGGER_UI_URL": "https://cdn.example.org/swagger/",
+            "OPENAPI_REDOC_PATH": "redoc",
+            "OPENAPI_REDOC_URL": "https://cdn.example.org/redoc.js",
+            "OPENAPI_RAPIDOC_PATH": "rapidoc",
+            "OPENAPI_RAPIDOC_URL": "https://cdn.example.org/rapidoc.js",
+        }
+    )
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert "api-docs.openapi_json" in endpoints
+    assert not {e for e in endpoints if e.startswith("api-docs.")} - {
+        "api-docs.openapi_json"
+    }
+    client = app.test_client()
+    for path in ("swagger-ui", "redoc", "rapidoc"):
+        with client.get(f"/api/v1/{path}") as resp:
+            assert resp.status_code == 404
+
+
+def test_docs_page_uses_vendored_swagger_and_no_inline_script(client):
+    resp = client.get("/api/v1/docs")
+    assert resp.status_code == 200
+    assert resp.mimetype == "text/html"
+    html = resp.get_data(as_text=True)
+    assert 'data-spec-url="/api/v1/openapi.json"' in html
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, flags=re.S)
+    assert [attrs for attrs, _ in scripts] == [
+        ' src="/static/vendor/swagger-ui/swagger-ui-bundle.js"',
+        ' src="/static/js/api-docs.js"',
+    ]
+    assert all(body.strip() == "" for _, body in scripts)
+    assert "/static/vendor/swagger-ui/swagger-ui.css" in html
+    assert not re.search(r"https?://(?!mixer\.test)", html.replace("http://www.w3", ""))
+    assert re.search(r"\son\w+=", html) is None  # no inline event handlers
+    csp = resp.headers["Content-Security-Policy"]
+    script_src = re.search(r"script-src ([^;]+)", csp).group(1).split()
+    assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
+    assert all(s == "'self'" or s.startswith("'nonce-") for s in script_src)
+    for asset in (
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui/swagger-ui.css",
+        "/static/js/api-docs.js",
+    ):
+        with client.get(asset) as served:
+            assert served.status_code == 200, asset
+
+
+def test_footer_links_to_the_docs_page(client):
+    assert 'href="/api/v1/docs"' in client.get("/login").get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_docs_page_renders_in_chromium_under_our_csp(app):
+    """Swagger UI draws every operation with no CSP violation or script error."""
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    problems: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                ],
+            )
+            page = browser.new_page(viewport={"width": 360, "height": 740})
+            page.on(
+                "console",
+                lambda m: problems.append(m.text) if m.type == "error" else None,
+            )
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(f"http://127.0.0.1:{server.server_port}/api/v1/docs")
+            page.wait_for_selector(".opblock", timeout=15_000)
+            paths = page.locator(".opblock-summary-path").all_inner_texts()
+            page.locator("button.authorize").first.click()
+            page.wait_for_selector("text=bearerAuth")
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join()
+    assert not problems, problems
+    assert "/api/v1/members/{member_id}" in [p.replace("\u200b", "") for p in paths]
