@@ -139,13 +139,20 @@ def create_token(email: str, org_slug: str, name: str) -> None:
 @click.option("--once", is_flag=True, help="Do what is due now and exit.")
 @with_appcontext
 def worker(once: bool) -> None:
-    """Deliver queued e-mail and run due jobs."""
-    from mixer.jobs.worker import run_forever, run_once
+    """Deliver queued e-mail and run due jobs (until SIGTERM, or once)."""
+    import logging
 
-    if once:
-        totals = run_once()
-        click.echo(
-            ", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "nothing due"
+    from mixer.jobs.worker import check_config, describe, run_forever, run_once
+
+    try:
+        check_config()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
+    if once:
+        click.echo(describe(run_once()))
         return
     run_forever(current_app._get_current_object())

@@ -13,6 +13,7 @@ import email
 import email.policy
 import os
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from mixer import clock, create_app
+from mixer.accounts.services import create_api_token
 from mixer.config import normalise_database_url
 from mixer.extensions import db
 from tests.helpers import PASSWORD, csrf_from
+
+pytest_plugins = ["tests.browser_support"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -218,3 +222,57 @@ def outbox(app):
         ]
 
     return read
+
+
+@pytest.fixture
+def make_event(app):
+    """``make_event(org, creator=None, **fields)``: a published lunch-and-learn
+    tomorrow at noon UTC with 10 seats unless told otherwise."""
+    from mixer.events.services import create_event
+
+    def factory(org, creator=None, **kw):
+        start = kw.pop(
+            "starts_at", clock.now().replace(microsecond=0) + timedelta(days=1)
+        )
+        kw.setdefault("kind", "lunch_and_learn")
+        kw.setdefault("title", "Negotiation over lunch")
+        kw.setdefault("ends_at", start + timedelta(hours=1))
+        kw.setdefault("timezone", "Europe/London")
+        kw.setdefault("capacity", 10)
+        kw.setdefault("status", "published")
+        event = create_event(org, creator, starts_at=start, **kw)
+        db.session.commit()
+        return event
+
+    return factory
+
+
+@pytest.fixture
+def make_registration(app):
+    """``make_registration(event, email=..., name=..., source="organizer")``."""
+    from mixer.events.services import register
+
+    counter = iter(range(1, 1_000_000))
+
+    def factory(event, **kw):
+        n = next(counter)
+        kw.setdefault("email", f"guest{n}@example.org")
+        kw.setdefault("name", f"Guest {n}")
+        kw.setdefault("source", "organizer")
+        reg = register(event, **kw)
+        db.session.commit()
+        return reg
+
+    return factory
+
+
+@pytest.fixture
+def token_for(app):
+    """``token_for(user, org)`` → a bearer secret (committed)."""
+
+    def make(user, org) -> str:
+        _, secret = create_api_token(user, org, "test")
+        db.session.commit()
+        return secret
+
+    return make

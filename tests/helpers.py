@@ -26,3 +26,8 @@ def link_in(msg, pattern: str) -> str:
     match = re.search(r"https?://\S*" + pattern + r"\S*", mail_text(msg))
     assert match, f"no link matching {pattern!r} in {mail_text(msg)!r}"
     return match.group(0).rstrip(".,)>")
+
+
+def bearer(secret: str) -> dict[str, str]:
+    """Request headers carrying an API token."""
+    return {"Authorization": f"Bearer {secret}"}

@@ -7,11 +7,17 @@ import pytest
 
 from mixer import create_app
 
+PLAIN = ("DATABASE_URL", "SECRET_KEY", "BASE_URL")
+
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
     for name in list(os.environ):
-        if name.startswith("MIXER_") or name in ("DATABASE_URL", "SECRET_KEY", "BASE_URL"):
+        if name.startswith("MIXER_") or name in (
+            "DATABASE_URL",
+            "SECRET_KEY",
+            "BASE_URL",
+        ):
             monkeypatch.delenv(name)
     monkeypatch.setenv("MIXER_INSTANCE_PATH", str(tmp_path / "inst"))
     return monkeypatch
@@ -21,7 +27,9 @@ def test_defaults_use_instance_folder(clean_env, tmp_path):
     app = create_app()
     inst = tmp_path / "inst"
     assert app.instance_path == str(inst)
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{inst / 'mixer.sqlite3'}"
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{inst / 'mixer.sqlite3'}"
+    )
     assert app.config["BASE_URL"] == "http://127.0.0.1:5000"
     assert app.config["MAIL_URL"] is None
     assert app.config["MAX_CONTENT_LENGTH"] == 50 * 1024 * 1024
@@ -104,5 +112,10 @@ def test_server_error_page_rolls_back(app_config):
     assert resp.status_code == 500
     assert "Something went wrong on our side" in resp.get_data(as_text=True)
     with application.app_context():
-        assert db.session.scalar(select(Organization).where(Organization.slug == "halfway")) is None
+        assert (
+            db.session.scalar(
+                select(Organization).where(Organization.slug == "halfway")
+            )
+            is None
+        )
         db.engine.dispose()

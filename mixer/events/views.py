@@ -1,16 +1,699 @@
-"""Events pages (issue 3; TODO(events helper))."""
+"""Events pages: lists, the event page, registration, organizer tools, calendars.
+
+Org-scoped lists live under ``/o/<slug>/events/``; an event's own pages under
+``/events/<id>/`` check the organization from the event (outsiders get 404;
+guests may see a visibility=link event's page with its share key).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
 
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from mixer import tokens
+from mixer.accounts.models import User
+from mixer.events import services
+from mixer.events.forms import (
+    AddAttendeeForm,
+    CancelEventForm,
+    ConfirmForm,
+    DuplicateForm,
+    EventForm,
+    GuestRegistrationForm,
+    MoveForm,
+    RegistrationForm,
+    SeriesForm,
+    show_error,
+)
+from mixer.events.ics import event_ics
+from mixer.events.models import KIND_LABELS, Event, Registration
+from mixer.events.services import EventError
+from mixer.extensions import db, limiter, login_manager
 from mixer.orgs.access import org_required
+from mixer.orgs.models import Membership
 
 bp = Blueprint("events", __name__)
+ICS_MIMETYPE = "text/calendar; charset=utf-8"
+# A share link lets anyone make us e-mail an address: keep that slow, per sender
+# and per address, so nobody floods an inbox.
+GUEST_LIMIT = "10 per hour"
+GUEST_ADDRESS_LIMIT = "3 per hour"
+
+
+def _guest_address() -> str:
+    return "guest-addr:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.app_template_global()
+def upcoming_events(org, limit: int = 5) -> list[Event]:
+    """The next published events of ``org`` (used by the org home page)."""
+    return services.upcoming_events(org, limit)
+
+
+@bp.app_template_filter("event_when")
+def event_when(event: Event) -> str:
+    """When an event happens, in its own zone (pages and e-mails)."""
+    return services.when_text(event)
+
+
+@bp.app_context_processor
+def _event_helpers() -> dict[str, Any]:
+    return {"kind_labels": KIND_LABELS}
+
+
+# ---------------------------------------------------------------------------
+# Access
+
+
+def _event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    return event
+
+
+def _enter(event: Event) -> None:
+    """Show the event's organization in the page frame for its members."""
+    membership = (
+        current_user.membership_in(event.org) if current_user.is_authenticated else None
+    )
+    if membership is not None:
+        g.org, g.membership = event.org, membership
+
+
+def _viewable(event_id: int) -> tuple[Event, str]:
+    """The event and how the visitor sees it; anonymous visitors are sent to sign in."""
+    event = _event(event_id)
+    access = services.visible_to(event, current_user, request.args.get("key"))
+    if access is None:
+        if not current_user.is_authenticated:
+            abort(login_manager.unauthorized())
+        abort(404)
+    _enter(event)
+    return event, access
+
+
+def _managed(event_id: int) -> Event:
+    """The event, for people who may manage it: outsiders 404, members 403."""
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    event = _event(event_id)
+    if current_user.membership_in(event.org) is None:
+        abort(404)
+    if not services.can_manage(event, current_user):
+        abort(403, description="Only the event's organizers can do that.")
+    _enter(event)
+    return event
+
+
+def _organizer_choices(org, event: Event | None = None) -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(User.id, User.name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.org_id == org.id,
+            Membership.role.in_(("admin", "organizer", "speaker")),
+        )
+        .order_by(User.name)
+    ).all()
+    choices = dict(rows)
+    for person in event.organizers if event else []:
+        choices.setdefault(person.id, person.name)
+    return sorted(choices.items(), key=lambda item: item[1].lower())
+
+
+def _people(ids: list[int] | None) -> list[User]:
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User).where(User.id.in_(ids))))
+
+
+# ---------------------------------------------------------------------------
+# Lists
 
 
 @bp.get("/o/<slug>/events/")
 @org_required()
 def index():
-    """Upcoming events of the organization."""
-    return render_template("events/index.html")
+    """Upcoming events of the organization, with filters."""
+    kind = request.args.get("kind") or None
+    query = request.args.get("q") or None
+    events = services.list_events(g.org, kind=kind, query=query)
+    return render_template(
+        "events/index.html",
+        events=events,
+        counts=services.counts_for(e.id for e in events),
+        mine={r.event_id: r for r in services.my_registrations(current_user, g.org)},
+        kind=kind,
+        query=query or "",
+    )
+
+
+@bp.get("/o/<slug>/events/manage")
+@org_required("organizer")
+def manage():
+    """The organizer's list: upcoming, past or drafts, by kind."""
+    when = request.args.get("when", "upcoming")
+    if when not in ("upcoming", "past", "all"):
+        when = "upcoming"
+    kind = request.args.get("kind") or None
+    events = services.list_events(g.org, when=when, kind=kind, include_drafts=True)
+    return render_template(
+        "events/manage.html",
+        events=events,
+        counts=services.counts_for(e.id for e in events),
+        when=when,
+        kind=kind,
+    )
+
+
+@bp.route("/o/<slug>/events/new", methods=["GET", "POST"])
+@org_required("organizer")
+def create():
+    """Create an event (saved as a draft, or published at once)."""
+    form = EventForm(organizer_choices=_organizer_choices(g.org))
+    if request.method == "GET":
+        form.kind.data = request.args.get("kind", "lunch_and_learn")
+        form.timezone.data = request.args.get("tz", "UTC")
+        form.capacity.data = 30
+        form.asks_dietary.data = form.kind.data == "lunch_and_learn"
+        form.organizers.data = [current_user.id]
+    if form.validate_on_submit():
+        try:
+            event = services.create_event(
+                g.org,
+                current_user,
+                kind=form.kind.data,
+                status="published" if "publish" in request.form else "draft",
+                organizers=_people(form.organizers.data),
+                agenda=services.parse_agenda(form.agenda.data or ""),
+                **form.values(),
+            )
+        except EventError as exc:
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                "Published: people can register now."
+                if event.status == "published"
+                else "Saved as a draft. Publish it when it is ready.",
+                "success",
+            )
+            return redirect(url_for("events.dashboard", event_id=event.id))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("events/form.html", form=form, event=None), status
+
+
+@bp.get("/o/<slug>/events/mine")
+@org_required()
+def mine():
+    """My events: what I registered for, with cancel buttons and calendar links."""
+    personal = services.feed_for(current_user)
+    org_feed = services.feed_for(current_user, g.org)
+    db.session.commit()
+    return render_template(
+        "events/mine.html",
+        registrations=services.my_registrations(current_user, g.org),
+        personal_feed=services.feed_url(personal),
+        org_feed=services.feed_url(org_feed),
+        form=ConfirmForm(),
+    )
+
+
+@bp.post("/o/<slug>/events/feeds/reset")
+@org_required()
+def reset_feeds():
+    """Give my calendar links new secrets (the old ones stop working)."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.reset_feed(current_user)
+        services.reset_feed(current_user, g.org)
+        db.session.commit()
+        flash("New calendar links made; the old ones no longer work.", "success")
+    return redirect(url_for("events.mine", slug=g.org.slug))
+
+
+# ---------------------------------------------------------------------------
+# The event page and registration
+
+
+def _refuse(form, exc: EventError) -> None:
+    """Show a refusal inline, or as a message when it is about no field of the form
+    (e.g. "already registered", "registration has closed")."""
+    if exc.field and exc.field in form:
+        show_error(form, exc)
+    else:
+        flash(str(exc), "error")
+
+
+def _render_show(event: Event, access: str, status: int = 200, **forms: Any):
+    reg = services.registration_for(event, current_user)
+    if "form" not in forms and access in ("member", "manager"):
+        defaults = services.registration_defaults(current_user, event.org)
+        forms["form"] = RegistrationForm(
+            formdata=None,
+            role=defaults["role"],
+            department=defaults["department"],
+            offers=", ".join(defaults["offers"]),
+            seeks=", ".join(defaults["seeks"]),
+        )
+    if "guest_form" not in forms and access == "guest":
+        forms["guest_form"] = GuestRegistrationForm(formdata=None)
+    counts = services.counts_for([event.id])[event.id]
+    return (
+        render_template(
+            "events/show.html",
+            event=event,
+            access=access,
+            registration=reg,
+            counts=counts,
+            key=request.args.get("key"),
+            cancel_form=ConfirmForm(formdata=None),
+            **forms,
+        ),
+        status,
+    )
+
+
+@bp.get("/events/<int:event_id>")
+def show(event_id: int):
+    """The event page: what, when, where, and a way to register."""
+    event, access = _viewable(event_id)
+    return _render_show(event, access)
+
+
+@bp.post("/events/<int:event_id>/register")
+@login_required
+def register(event_id: int):
+    """A member registers in one click (answers start from their profile)."""
+    event, access = _viewable(event_id)
+    if access not in ("member", "manager"):
+        abort(404)
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        defaults = services.registration_defaults(current_user, event.org)
+        try:
+            reg = services.register(
+                event,
+                email=current_user.email,
+                name=current_user.name,
+                user=current_user,
+                source="member",
+                level=defaults["level"],
+                **form.answers(),
+            )
+        except EventError as exc:
+            _refuse(form, exc)
+            return _render_show(event, access, exc.status, form=form)
+        db.session.commit()
+        if reg.status == "registered":
+            flash("You're registered. A confirmation is on its way.", "success")
+        else:
+            flash(
+                f"The event is full: you're #{reg.waitlist_position} on the waitlist.",
+                "warning",
+            )
+        return redirect(url_for("events.show", event_id=event.id))
+    return _render_show(event, access, 400, form=form)
+
+
+@bp.post("/events/<int:event_id>/guest")
+@limiter.limit(GUEST_LIMIT)
+@limiter.limit(GUEST_ADDRESS_LIMIT, key_func=_guest_address)
+def register_guest(event_id: int):
+    """A guest registers with name and e-mail; the place waits for confirmation."""
+    event, access = _viewable(event_id)
+    if access != "guest":
+        abort(404)
+    form = GuestRegistrationForm()
+    if form.validate_on_submit():
+        try:
+            reg = services.register(
+                event,
+                email=form.email.data,
+                name=form.name.data,
+                source="guest",
+                **form.answers(),
+            )
+        except EventError as exc:
+            _refuse(form, exc)
+            return _render_show(event, access, exc.status, guest_form=form)
+        db.session.commit()
+        return render_template("events/guest_pending.html", event=event, reg=reg)
+    return _render_show(event, access, 400, guest_form=form)
+
+
+@bp.route("/events/<int:event_id>/confirm/<token>", methods=["GET", "POST"])
+def confirm_guest(event_id: int, token: str):
+    """A guest confirms their e-mail address (a button, so link scanners can't)."""
+    form = ConfirmForm()
+    try:
+        reg = services.read_guest_token(token)
+        if reg.event_id != event_id:
+            raise tokens.TokenError("invalid", "This link is not valid.")
+        if form.validate_on_submit():
+            reg = services.confirm_guest(token)
+            db.session.commit()
+            return render_template("events/guest_confirmed.html", reg=reg)
+    except tokens.TokenError as exc:
+        return render_template("events/link_problem.html", message=str(exc)), 400
+    except EventError as exc:
+        return render_template("events/link_problem.html", message=str(exc)), 409
+    return render_template("events/confirm_guest.html", reg=reg, form=form)
+
+
+@bp.route("/events/<int:event_id>/cancel/<token>", methods=["GET", "POST"])
+def cancel_link(event_id: int, token: str):
+    """Cancel a place from the link in the confirmation e-mail."""
+    form = ConfirmForm()
+    try:
+        reg = services.registration_from_cancel_token(token)
+        if reg.event_id != event_id:
+            raise tokens.TokenError("invalid", "This link is not valid.")
+        if form.validate_on_submit():
+            services.cancel_registration(reg)
+            db.session.commit()
+            return render_template("events/cancelled.html", reg=reg)
+    except tokens.TokenError as exc:
+        return render_template("events/link_problem.html", message=str(exc)), 400
+    except EventError as exc:
+        return render_template("events/link_problem.html", message=str(exc)), 409
+    return render_template("events/cancel_link.html", reg=reg, form=form)
+
+
+@bp.post("/events/<int:event_id>/cancel")
+@login_required
+def cancel_mine(event_id: int):
+    """Cancel my own place (from the event page or "My events")."""
+    event, _ = _viewable(event_id)
+    reg = services.registration_for(event, current_user)
+    if reg is None or not ConfirmForm().validate_on_submit():
+        abort(400, description="There is no place of yours to cancel.")
+    try:
+        services.cancel_registration(reg, by=current_user)
+    except EventError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("events.show", event_id=event.id))
+    db.session.commit()
+    flash(f"Your place at {event.title} is cancelled.", "success")
+    back = request.form.get("next")
+    if back == "mine":
+        return redirect(url_for("events.mine", slug=event.org.slug))
+    return redirect(url_for("events.show", event_id=event.id))
+
+
+@bp.get("/events/<int:event_id>/calendar.ics")
+def calendar(event_id: int):
+    """The event as an .ics file."""
+    event, _ = _viewable(event_id)
+    return Response(
+        event_ics(event, "PUBLISH"),
+        mimetype=ICS_MIMETYPE,
+        headers={"Content-Disposition": f'attachment; filename="event-{event.id}.ics"'},
+    )
+
+
+@bp.get("/calendar/<token>.ics")
+def feed(token: str):
+    """A subscribable calendar feed (personal or organization) behind a secret URL."""
+    body = services.feed_calendar(token)
+    if body is None:
+        abort(404)
+    return Response(body, mimetype=ICS_MIMETYPE)
+
+
+# ---------------------------------------------------------------------------
+# Organizer tools
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+def edit(event_id: int):
+    """Change an event; people registered hear about a new time or place."""
+    event = _managed(event_id)
+    form = EventForm(obj=event, organizer_choices=_organizer_choices(event.org, event))
+    if request.method == "GET":
+        for name in ("starts_at", "ends_at", "registration_opens_at"):
+            form[name].data = services.local(getattr(event, name), event.timezone)
+        form.registration_closes_at.data = services.local(
+            event.registration_closes_at, event.timezone
+        )
+        form.organizers.data = [p.id for p in event.organizers]
+        form.agenda.data = services.agenda_text(event)
+    form.kind.data = event.kind  # the kind is fixed once created
+    if form.validate_on_submit():
+        try:
+            agenda = (
+                services.parse_agenda(form.agenda.data or "")
+                if event.kind == "workshop"
+                else None
+            )
+            changed = services.update_event(
+                event,
+                current_user,
+                organizers=_people(form.organizers.data),
+                agenda=agenda,
+                **form.values(),
+            )
+        except EventError as exc:
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_changed_message(event, changed), "success")
+            return redirect(url_for("events.dashboard", event_id=event.id))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("events/form.html", form=form, event=event), status
+
+
+def _changed_message(event: Event, changed: set[str]) -> str:
+    if not changed:
+        return "Nothing changed."
+    told = changed & set(services.TIME_FIELDS + services.PLACE_FIELDS)
+    if told and event.status == "published":
+        return "Saved. Everyone registered gets an e-mail with the new details."
+    return "Saved."
+
+
+@bp.post("/events/<int:event_id>/publish")
+def publish(event_id: int):
+    """Publish a draft: registration opens."""
+    event = _managed(event_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.publish_event(event)
+        except EventError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Published: people can register now.", "success")
+    return redirect(url_for("events.dashboard", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/cancel-event", methods=["GET", "POST"])
+def cancel_event(event_id: int):
+    """Cancel the event; everyone registered is told (with a calendar cancel)."""
+    event = _managed(event_id)
+    form = CancelEventForm()
+    if form.validate_on_submit():
+        try:
+            services.cancel_event(event, form.reason.data)
+        except EventError as exc:
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                "The event is cancelled; everyone registered is being told.", "success"
+            )
+            return redirect(url_for("events.dashboard", event_id=event.id))
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("events/cancel_event.html", event=event, form=form), status
+
+
+@bp.post("/events/<int:event_id>/duplicate")
+def duplicate(event_id: int):
+    """Run it again: a draft copy, by default on the same weekday next month."""
+    event = _managed(event_id)
+    form = DuplicateForm()
+    if form.validate_on_submit():
+        try:
+            copy = services.duplicate_event(event, current_user, form.starts_at.data)
+        except EventError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Copied as a draft: check the details, then publish.", "success")
+            return redirect(url_for("events.edit", event_id=copy.id))
+    return redirect(url_for("events.dashboard", event_id=event.id))
+
+
+@bp.route("/events/<int:event_id>/repeat", methods=["GET", "POST"])
+def repeat(event_id: int):
+    """Make a repeating series from this event (drafts to review and publish)."""
+    event = _managed(event_id)
+    form = SeriesForm()
+    if form.validate_on_submit():
+        try:
+            events = services.create_series(
+                event, current_user, form.repeat.data, form.count.data
+            )
+        except EventError as exc:
+            show_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"Made {len(events) - 1} more events as drafts.", "success")
+            return redirect(
+                url_for("events.manage", slug=event.org.slug, when="upcoming")
+            )
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template("events/repeat.html", event=event, form=form), status
+
+
+@bp.get("/events/<int:event_id>/dashboard")
+def dashboard(event_id: int):
+    """The organizer's overview: seats, waitlist, check-ins, catering."""
+    event = _managed(event_id)
+    return render_template(
+        "events/dashboard.html",
+        event=event,
+        data=services.dashboard(event),
+        share_url=services.event_url(event, guest=True),
+        form=ConfirmForm(),
+        duplicate_form=DuplicateForm(),
+    )
+
+
+@bp.get("/events/<int:event_id>/catering")
+def catering(event_id: int):
+    """A printable catering list: counts per need and who needs what."""
+    event = _managed(event_id)
+    return render_template(
+        "events/catering.html",
+        event=event,
+        summary=services.catering_summary(event),
+        people=services.catering_list(event),
+    )
+
+
+@bp.route("/events/<int:event_id>/attendees", methods=["GET", "POST"])
+def attendees(event_id: int):
+    """The attendee table (search, pages) and a form to add someone."""
+    event = _managed(event_id)
+    form = AddAttendeeForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                reg = services.register(
+                    event,
+                    email=form.email.data,
+                    name=form.name.data,
+                    source="organizer",
+                    **form.answers(),
+                )
+            except EventError as exc:
+                show_error(form, exc)
+            else:
+                db.session.commit()
+                where = (
+                    "registered"
+                    if reg.status == "registered"
+                    else f"waitlisted (#{reg.waitlist_position})"
+                )
+                flash(f"Added {reg.name}: {where}.", "success")
+                return redirect(url_for("events.attendees", event_id=event.id))
+        status = 400
+    query = request.args.get("q", "")
+    state = request.args.get("status") or None
+    page = request.args.get("page", 1, type=int)
+    rows, total = services.search_registrations(event, query, state, page)
+    return (
+        render_template(
+            "events/attendees.html",
+            event=event,
+            rows=rows,
+            total=total,
+            page=page,
+            per_page=50,
+            query=query,
+            state=state,
+            form=form,
+            action_form=ConfirmForm(formdata=None),
+        ),
+        status,
+    )
+
+
+@bp.get("/events/<int:event_id>/attendees.csv")
+def attendees_csv(event_id: int):
+    """Every registration as CSV (streamed)."""
+    event = _managed(event_id)
+    name = f"event-{event.id}-attendees.csv"
+    return Response(
+        stream_with_context(services.registrations_csv(event)),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _registration(event: Event, registration_id: int) -> Registration:
+    reg = db.session.get(Registration, registration_id)
+    if reg is None or reg.event_id != event.id:
+        abort(404)
+    return reg
+
+
+@bp.post("/events/<int:event_id>/attendees/<int:registration_id>/remove")
+def remove_attendee(event_id: int, registration_id: int):
+    """Take someone off the event (they are told; the waitlist moves up)."""
+    event = _managed(event_id)
+    reg = _registration(event, registration_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.cancel_registration(reg, by=current_user)
+        except EventError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"Removed {reg.name}.", "success")
+    return redirect(url_for("events.attendees", event_id=event.id, **_keep_query()))
+
+
+@bp.post("/events/<int:event_id>/attendees/<int:registration_id>/move")
+def move_attendee(event_id: int, registration_id: int):
+    """Give someone a seat, or put them at a place on the waitlist."""
+    event = _managed(event_id)
+    reg = _registration(event, registration_id)
+    form = MoveForm()
+    if form.validate_on_submit():
+        try:
+            services.move_registration(reg, form.to.data, form.position.data)
+        except EventError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            where = (
+                "has a seat"
+                if reg.status == "registered"
+                else f"is #{reg.waitlist_position} on the waitlist"
+            )
+            flash(f"{reg.name} {where}.", "success")
+    else:
+        flash("Choose where to move them (a waitlist position is a number).", "error")
+    return redirect(url_for("events.attendees", event_id=event.id, **_keep_query()))
+
+
+def _keep_query() -> dict[str, str]:
+    return {k: v for k, v in request.args.items() if k in ("q", "status", "page")}

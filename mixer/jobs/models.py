@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
 from mixer.extensions import db
 
+# pending: waiting for ``run_at``; running: claimed by a worker until
+# ``locked_until``; done, failed and cancelled are final.
 JOB_STATUSES = ("pending", "running", "done", "failed", "cancelled")
 
 
@@ -19,13 +21,19 @@ class Job(db.Model):
     """A unit of deferred work run by ``mixer worker``."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The organization the work belongs to, so its admins see it when it fails.
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # A job scheduled twice under one key exists once (e.g. "reminder:event:12").
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="pending")
+    # Counted when a worker claims the job (see OutboxMessage.attempts).
     attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     progress: Mapped[int] = mapped_column(default=0)  # 0–100 for long tasks
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -35,6 +43,7 @@ class Job(db.Model):
 
     __table_args__ = (
         CheckConstraint(f"status IN {JOB_STATUSES!r}", name="status"),
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
         Index("ix_job_due", "status", "run_at"),
     )
 

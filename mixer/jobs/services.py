@@ -1,158 +1,317 @@
 """Scheduling and running jobs.
 
-A feature registers a handler with ``@handler("feature.what")`` and schedules work
-with ``schedule(...)``. Handlers take the payload dict, run inside the worker's
-transaction and must be idempotent: a job may run again after a crash.
+A feature registers a handler with ``@handler("feature.what")`` in
+``mixer/<feature>/jobs.py`` (imported by ``load_handlers``) and schedules work
+with ``schedule(...)`` in the transaction of the change that needs it. A handler
+takes the payload dict (plus ``_job_id``) and runs inside the worker's
+transaction: its database writes (and the mail it queues) are committed together
+with the job's "done", or rolled back when it raises. Handlers must be
+idempotent: a job may run again after a crash.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import json
 import logging
+import pkgutil
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, update
 
 from mixer import clock
 from mixer.extensions import db
+from mixer.jobs import queue
 from mixer.jobs.models import Job
+
+if TYPE_CHECKING:
+    from mixer.orgs.models import Organization
 
 log = logging.getLogger(__name__)
 
-HANDLERS: dict[str, Callable[[dict[str, Any]], Any]] = {}
-LEASE = timedelta(minutes=15)
+Handler = Callable[[dict[str, Any]], Any]
+HANDLERS: dict[str, Handler] = {}
+LEASE = timedelta(minutes=15)  # long handlers renew it with set_progress()
+DEFAULT_BATCH = 20
+_loaded = False
 
 
-def handler(kind: str) -> Callable:
+class PermanentJobError(Exception):
+    """Raised by a handler when retrying cannot help: the job fails at once."""
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
     """Register the function that runs jobs of ``kind``."""
 
-    def register(fn: Callable[[dict[str, Any]], Any]) -> Callable:
+    def register(fn: Handler) -> Handler:
+        known = HANDLERS.get(kind)
+        if known is not None and known.__qualname__ != fn.__qualname__:
+            raise ValueError(f"job kind {kind!r} already handled by {known!r}")
         HANDLERS[kind] = fn
         return fn
 
     return register
 
 
+def load_handlers() -> None:
+    """Import every ``mixer.<feature>.jobs`` module so its handlers register."""
+    global _loaded
+    if _loaded:
+        return
+    import mixer
+
+    for info in pkgutil.iter_modules(mixer.__path__):
+        if info.ispkg and importlib.util.find_spec(f"mixer.{info.name}.jobs"):
+            importlib.import_module(f"mixer.{info.name}.jobs")
+    _loaded = True
+
+
 def schedule(
     kind: str,
     payload: dict[str, Any] | None = None,
+    *,
     run_at: datetime | None = None,
     dedupe_key: str | None = None,
+    org_id: int | None = None,
 ) -> Job | None:
-    """Add a job; with ``dedupe_key`` a second schedule of the same key does nothing."""
+    """Add a job to run at ``run_at`` (default: now).
+
+    With ``dedupe_key`` the job exists once: scheduling the key again returns
+    None and changes nothing, unless the earlier job was cancelled, in which case
+    it is revived with the new time and payload.
+    """
+    load_handlers()
     if kind not in HANDLERS:
         raise ValueError(f"no job handler registered for {kind!r}")
-    job = Job(
-        kind=kind,
-        payload=payload or {},
-        run_at=run_at or clock.now(),
-        dedupe_key=dedupe_key,
-    )
+    payload = dict(payload or {})
+    try:
+        json.dumps(payload)
+    except TypeError as exc:
+        raise ValueError(f"job payload must be JSON: {exc}") from exc
+    values = {
+        "kind": kind,
+        "payload": payload,
+        "run_at": run_at or clock.now(),
+        "dedupe_key": dedupe_key,
+        "org_id": org_id,
+    }
     if dedupe_key is None:
+        job = Job(**values)
         db.session.add(job)
         db.session.flush()
         return job
-    if db.session.scalar(select(Job.id).where(Job.dedupe_key == dedupe_key)):
+    new_id = queue.insert_once(Job, values)
+    if new_id is not None:
+        return db.session.get(Job, new_id)
+    revived = db.session.execute(
+        update(Job)
+        .where(Job.dedupe_key == dedupe_key, Job.status == "cancelled")
+        .values(
+            status="pending",
+            attempts=0,
+            progress=0,
+            last_error=None,
+            result=None,
+            finished_at=None,
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if revived.rowcount != 1:
         return None
-    try:
-        with db.session.begin_nested():
-            db.session.add(job)
-    except IntegrityError:
-        return None
-    return job
-
-
-def reschedule(dedupe_key: str, run_at: datetime) -> Job | None:
-    """Move a pending job (e.g. a reminder when the event moves)."""
     job = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
-    if job is not None and job.status == "pending":
-        job.run_at = run_at
-        db.session.flush()
+    db.session.refresh(job)
     return job
 
 
-def cancel(dedupe_key: str) -> None:
-    """Cancel a pending job by its key (e.g. the reminder of a cancelled event)."""
+def reschedule(
+    dedupe_key: str, run_at: datetime, payload: dict[str, Any] | None = None
+) -> Job | None:
+    """Move a pending job (e.g. a reminder when the event moves); the job or None.
+
+    Jobs already running or finished keep their time: the caller sees the status.
+    """
+    values: dict[str, Any] = {"run_at": run_at}
+    if payload is not None:
+        values["payload"] = dict(payload)
     db.session.execute(
         update(Job)
         .where(Job.dedupe_key == dedupe_key, Job.status == "pending")
-        .values(status="cancelled", finished_at=clock.now())
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
+    job = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
+    if job is not None:
+        db.session.refresh(job)
+    return job
+
+
+def cancel(dedupe_key: str) -> bool:
+    """Cancel a pending job by its key (e.g. the reminder of a cancelled event)."""
+    result = db.session.execute(
+        update(Job)
+        .where(Job.dedupe_key == dedupe_key, Job.status == "pending")
+        .values(status="cancelled", finished_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return result.rowcount == 1
 
 
 def set_progress(job_id: int, percent: int) -> None:
-    """Record a long job's progress in its own short transaction, so pages see it."""
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(progress=max(0, min(100, percent)))
+    """Record a running job's progress (0–100) and renew its lease.
+
+    The update commits on its own connection, so pages see it while the job's
+    transaction is still open. On SQLite, once the job has written anything it
+    holds the only write lock; the update then joins the job's transaction.
+    """
+    stmt = (
+        update(Job)
+        .where(Job.id == job_id, Job.status == "running")
+        .values(
+            progress=max(0, min(100, int(percent))),
+            locked_until=clock.now() + LEASE,
         )
-
-
-def _claim_jobs(limit: int) -> list[int]:
-    now = clock.now()
-    due = or_(
-        (Job.status == "pending") & (Job.run_at <= now),
-        (Job.status == "running") & (Job.locked_until < now),
+        .execution_options(synchronize_session=False)
     )
-    candidates = db.session.scalars(
-        select(Job.id)
-        .where(due)
-        .order_by(Job.run_at, Job.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    claimed = []
-    for jid in candidates:
-        res = db.session.execute(
-            update(Job)
-            .where(Job.id == jid, due)
-            .values(status="running", locked_until=now + LEASE)
-        )
-        if res.rowcount == 1:
-            claimed.append(jid)
-    db.session.commit()
-    return claimed
+    if db.session.get_bind().dialect.name == "sqlite" and _holds_sqlite_write_lock():
+        db.session.execute(stmt)
+        return
+    with db.engine.begin() as conn:
+        conn.execute(stmt)
 
 
-def run_due(limit: int = 50) -> dict[str, int]:
+def _holds_sqlite_write_lock() -> bool:
+    if not db.session().in_transaction():
+        return False
+    raw = db.session.connection().connection.dbapi_connection
+    return bool(getattr(raw, "in_transaction", False))
+
+
+def run_due(limit: int | None = None) -> dict[str, int]:
     """Run jobs that are due; returns counts of done, retried and failed jobs."""
-    from mixer.mail.services import backoff
-
+    load_handlers()
+    cfg = current_app.config
     counts = {"done": 0, "retry": 0, "failed": 0}
-    for jid in _claim_jobs(limit):
-        job = db.session.get(Job, jid)
-        fn = HANDLERS.get(job.kind)
-        try:
-            if fn is None:
-                raise LookupError(f"no handler for job kind {job.kind!r}")
-            result = fn(dict(job.payload or {}, _job_id=job.id))
-        except Exception as exc:  # noqa: BLE001 - recorded and retried
-            db.session.rollback()
-            log.exception("job %s (%s) failed", jid, job.kind if job else "?")
-            job = db.session.get(Job, jid)
-            job.attempts += 1
-            job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            job.locked_until = None
-            if job.attempts >= current_app.config["JOB_MAX_ATTEMPTS"]:
-                job.status = "failed"
-                job.finished_at = clock.now()
-                counts["failed"] += 1
-            else:
-                job.status = "pending"
-                job.run_at = clock.now() + backoff(job.attempts)
-                counts["retry"] += 1
-        else:
-            job.status = "done"
-            job.attempts += 1
-            job.progress = 100
-            job.result = result if isinstance(result, dict) else None
-            job.finished_at = clock.now()
-            job.locked_until = None
-            counts["done"] += 1
-        db.session.commit()
+    token, ids = queue.claim(
+        Job,
+        ready="pending",
+        active="running",
+        due_column=Job.run_at,
+        limit=limit or int(cfg.get("JOB_BATCH_SIZE", DEFAULT_BATCH)),
+        lease=LEASE,
+    )
+    max_attempts = int(cfg["JOB_MAX_ATTEMPTS"])
+    for jid in ids:
+        outcome = _run_one(jid, token, max_attempts)
+        if outcome in counts:
+            counts[outcome] += 1
     return counts
+
+
+def _run_one(jid: int, token: str, max_attempts: int) -> str:
+    """Run one claimed job; "done", "retry", "failed" or "lost"."""
+    job = db.session.get(Job, jid)
+    if job is None or job.claimed_by != token:
+        return "lost"
+    kind, attempts = job.kind, job.attempts
+    if attempts > max_attempts:
+        # Only a claim that never finished (the worker died) gets here.
+        queue.finish(
+            Job,
+            jid,
+            token,
+            status="failed",
+            attempts=max_attempts,
+            finished_at=clock.now(),
+            last_error=(job.last_error or "")
+            + "\nGave up: the worker stopped while running it.",
+        )
+        db.session.commit()
+        return "failed"
+    try:
+        fn = HANDLERS.get(kind)
+        if fn is None:  # e.g. a worker still running older code
+            raise LookupError(f"no handler for job kind {kind!r}")
+        result = fn({**(job.payload or {}), "_job_id": jid})
+        if not queue.finish(
+            Job,
+            jid,
+            token,
+            status="done",
+            progress=100,
+            result=result if isinstance(result, dict) else None,
+            finished_at=clock.now(),
+        ):
+            # Our lease ran out and another worker took the job over: undo ours.
+            db.session.rollback()
+            log.error("job %s (%s) outlived its lease; its changes undone", jid, kind)
+            return "lost"
+        db.session.commit()
+        return "done"
+    except Exception as exc:  # noqa: BLE001 - recorded on the job and retried
+        db.session.rollback()
+        log.exception("job %s (%s) failed", jid, kind)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if isinstance(exc, PermanentJobError) or attempts >= max_attempts:
+            values: dict[str, Any] = {"status": "failed", "finished_at": clock.now()}
+            outcome = "failed"
+        else:
+            values = {
+                "status": "pending",
+                "run_at": clock.now() + queue.backoff(attempts),
+            }
+            outcome = "retry"
+        finished = queue.finish(Job, jid, token, last_error=error, **values)
+        db.session.commit()
+        return outcome if finished else "lost"
+
+
+def failed_jobs(org: Organization, limit: int = 50) -> list[Job]:
+    """The organization's failed jobs, latest first."""
+    return list(
+        db.session.scalars(
+            select(Job)
+            .where(Job.org_id == org.id, Job.status == "failed")
+            .order_by(Job.finished_at.desc(), Job.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def retry_job(org: Organization, job_id: int) -> Job:
+    """Run a failed job of ``org`` again now, with a full set of attempts.
+
+    LookupError when ``org`` has no such job; ValueError when it has not failed.
+    """
+    job = db.session.scalar(select(Job).where(Job.id == job_id, Job.org_id == org.id))
+    if job is None:
+        raise LookupError(f"no job {job_id} in {org.slug}")
+    result = db.session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.status == "failed")
+        .values(status="pending", attempts=0, run_at=clock.now(), finished_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ValueError(f"That job is {job.status}, not failed.")
+    db.session.refresh(job)
+    return job
+
+
+def prune_finished(older_than: timedelta) -> int:
+    """Delete done and cancelled jobs finished longer than ``older_than`` ago."""
+    result = db.session.execute(
+        delete(Job)
+        .where(
+            Job.status.in_(("done", "cancelled")),
+            Job.finished_at < clock.now() - older_than,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return result.rowcount

@@ -11,6 +11,8 @@ from mixer import clock
 from mixer.db_types import UTCDateTime
 from mixer.extensions import db
 
+# queued: waiting for its first or next attempt (``attempts > 0`` means retrying);
+# sending: claimed by a worker until ``locked_until``; sent and failed are final.
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 
 
@@ -29,8 +31,12 @@ class OutboxMessage(db.Model):
     # Set for mail that must never go out twice (reminders, prompts).
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="queued")
+    # Counted when a worker claims the message, so a message that kills the
+    # worker every time still ends "failed" instead of looping forever.
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The claim: which worker run holds the message, and until when (the lease).
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -38,8 +44,14 @@ class OutboxMessage(db.Model):
 
     __table_args__ = (
         CheckConstraint(f"status IN {MAIL_STATUSES!r}", name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
     )
+
+    @property
+    def is_retrying(self) -> bool:
+        """Queued again after a failed attempt."""
+        return self.status == "queued" and self.attempts > 0
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.status} to={self.to_addr}>"

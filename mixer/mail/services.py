@@ -2,31 +2,45 @@
 
 ``queue_mail`` renders a message and adds it to the session: it is committed with
 the change that caused it, or not at all. ``deliver_due`` (run by the worker)
-claims due rows with a compare-and-set update, so two workers never send one
-message twice; on PostgreSQL it also skips rows another worker has locked.
+claims due rows (see ``mixer.jobs.queue``), hands them to the transport
+``MAIL_URL`` names and records the outcome of each message in its own commit.
+Delivery is at least once: a worker killed between the server's "250 OK" and
+its commit sends that one message again after the lease runs out.
 """
 
 from __future__ import annotations
 
+import email.policy
 import email.utils
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from email.headerregistry import Address
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, delete, func, select, update
 
 from mixer import clock
+from mixer.accounts.models import NOTIFICATION_KINDS
 from mixer.extensions import db
+from mixer.jobs import queue
 from mixer.mail import transport as transports
 from mixer.mail.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from mixer.accounts.models import User
+    from mixer.jobs.models import Job
+    from mixer.orgs.models import Organization
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # a crashed worker's claim is retried after this
+DEFAULT_BATCH = 50
+STALLED_AFTER = timedelta(minutes=5)  # queued this long: is a worker running?
 
 
 @dataclass(frozen=True)
@@ -44,44 +58,83 @@ def queue_mail(
     template: str,
     context: dict[str, Any] | None = None,
     *,
+    user: User | None = None,
+    preference: str | None = None,
     org_id: int | None = None,
-    kind: str = "general",
+    kind: str | None = None,
     dedupe_key: str | None = None,
-    attachments: list[Attachment] | tuple[Attachment, ...] = (),
+    attachments: Sequence[Attachment] = (),
     unsubscribe_url: str | None = None,
+    reply_to: str | None = None,
 ) -> OutboxMessage | None:
     """Render ``mail/<template>.txt`` and ``.html`` and add the message to the outbox.
 
-    Returns None when ``dedupe_key`` was queued before: it is never sent twice.
+    With ``user`` and ``preference`` (a key of ``NOTIFICATION_KINDS``) nothing is
+    queued when the person turned that kind of mail off or the account is
+    deactivated, and the message carries a one-click unsubscribe link for it.
+    Returns None when nothing was queued, also when ``dedupe_key`` was queued
+    before: such a message goes out once, ever.
     """
+    if preference is not None:
+        if preference not in NOTIFICATION_KINDS:
+            raise ValueError(
+                f"unknown notification kind {preference!r}; "
+                f"one of {', '.join(NOTIFICATION_KINDS)}"
+            )
+        if user is None:
+            raise ValueError("queue_mail(preference=...) needs the user it is for")
+        if not user.is_active or not user.wants(preference):
+            return None
+        if unsubscribe_url is None:
+            from mixer.accounts.services import unsubscribe_url as make_link
+
+            unsubscribe_url = make_link(user, preference)
     if dedupe_key and db.session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return None
-    ctx = {"subject": subject, "unsubscribe_url": unsubscribe_url, **(context or {})}
+    subject = " ".join(subject.split())  # no line breaks in a header
+    ctx = {
+        "subject": subject,
+        "user": user,
+        "preference": preference,
+        "unsubscribe_url": unsubscribe_url,
+        **(context or {}),
+    }
+    if org_id is not None and "org" not in ctx:  # the layout names the organization
+        from mixer.orgs.models import Organization
+
+        ctx["org"] = db.session.get(Organization, org_id)
     text = render_template(f"mail/{template}.txt", **ctx)
     html = render_template(f"mail/{template}.html", **ctx)
-    msg = build_message(to, subject, text, html, attachments, unsubscribe_url)
-    row = OutboxMessage(
-        org_id=org_id,
-        to_addr=to,
-        subject=subject[:255],
-        kind=kind,
-        message_id=msg["Message-ID"],
-        raw=msg.as_bytes(),
-        dedupe_key=dedupe_key,
-        next_attempt_at=clock.now(),
+    display_name = user.name if user is not None and user.email == to else ""
+    msg = build_message(
+        to,
+        subject,
+        text,
+        html,
+        attachments=attachments,
+        unsubscribe_url=unsubscribe_url,
+        reply_to=reply_to,
+        display_name=display_name,
     )
+    values = {
+        "org_id": org_id,
+        "to_addr": to,
+        "subject": subject[:255],
+        "kind": kind or preference or "general",
+        "message_id": msg["Message-ID"],
+        "raw": msg.as_bytes(policy=email.policy.SMTP),  # CRLF line ends
+        "dedupe_key": dedupe_key,
+        "next_attempt_at": clock.now(),
+    }
     if dedupe_key is None:
+        row = OutboxMessage(**values)
         db.session.add(row)
         db.session.flush()
         return row
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:  # another transaction queued it first
-        return None
-    return row
+    new_id = queue.insert_once(OutboxMessage, values)
+    return db.session.get(OutboxMessage, new_id) if new_id else None
 
 
 def build_message(
@@ -89,20 +142,26 @@ def build_message(
     subject: str,
     text: str,
     html: str,
-    attachments: list[Attachment] | tuple[Attachment, ...] = (),
+    *,
+    attachments: Sequence[Attachment] = (),
     unsubscribe_url: str | None = None,
+    reply_to: str | None = None,
+    display_name: str = "",
 ) -> EmailMessage:
     """Assemble a multipart/alternative message (plus attachments) with our headers."""
     cfg = current_app.config
     msg = EmailMessage()
     msg["From"] = cfg["MAIL_FROM"]
-    msg["To"] = to
+    msg["To"] = Address(display_name=display_name, addr_spec=to)
+    if reply_to:
+        msg["Reply-To"] = reply_to
     msg["Subject"] = subject
     msg["Date"] = email.utils.format_datetime(clock.now())
-    domain = email.utils.parseaddr(cfg["MAIL_FROM"])[1].rpartition("@")[2] or "mixer"
-    msg["Message-ID"] = email.utils.make_msgid(domain=domain)
+    msg["Message-ID"] = email.utils.make_msgid(domain=_sender_domain())
+    # Out-of-office replies and auto-responders stay quiet for machine mail.
     msg["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url:
+        # RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click" there.
         msg["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text)
@@ -110,86 +169,250 @@ def build_message(
     for att in attachments:
         maintype, _, subtype = att.mimetype.partition("/")
         msg.add_attachment(
-            att.content, maintype=maintype, subtype=subtype, filename=att.filename
+            att.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=att.filename,
         )
     return msg
 
 
-def _claim_mail(limit: int) -> list[int]:
-    """Claim up to ``limit`` due messages for this worker; returns their ids."""
-    now = clock.now()
-    due = or_(
-        (OutboxMessage.status == "queued") & (OutboxMessage.next_attempt_at <= now),
-        (OutboxMessage.status == "sending") & (OutboxMessage.locked_until < now),
+def _sender_domain() -> str:
+    address = email.utils.parseaddr(current_app.config["MAIL_FROM"])[1]
+    return address.rpartition("@")[2] or "mixer.invalid"
+
+
+def make_transport() -> transports.Transport:
+    """The transport the configuration names (ValueError if MAIL_URL is malformed)."""
+    cfg = current_app.config
+    return transports.from_config(
+        cfg.get("MAIL_URL"), cfg["OUTBOX_FOLDER"], cfg.get("BASE_URL", "")
     )
-    candidates = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(due)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    claimed = []
-    for mid in candidates:
-        # Compare-and-set: only one worker turns a due row into "sending".
-        result = db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == mid, due)
-            .values(status="sending", locked_until=now + LEASE)
-        )
-        if result.rowcount == 1:
-            claimed.append(mid)
-    db.session.commit()
-    return claimed
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before retry ``attempts``: 30 s, doubling, at most 1 h."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+def deliver_due(limit: int | None = None) -> dict[str, int]:
+    """Send due messages; returns counts of sent, retried and failed messages.
 
-
-def deliver_due(limit: int = 100) -> dict[str, int]:
-    """Send due messages; returns counts of sent, retried and failed messages."""
+    Commits after every message, so a crash never forgets a delivery.
+    """
     cfg = current_app.config
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    ids = _claim_mail(limit)
+    transport = make_transport()
+    token, ids = queue.claim(
+        OutboxMessage,
+        ready="queued",
+        active="sending",
+        due_column=OutboxMessage.next_attempt_at,
+        limit=limit or int(cfg.get("MAIL_BATCH_SIZE", DEFAULT_BATCH)),
+        lease=LEASE,
+    )
     if not ids:
         return counts
-    transport = transports.from_config(cfg.get("MAIL_URL"), cfg["OUTBOX_FOLDER"])
+    max_attempts = int(cfg["MAIL_MAX_ATTEMPTS"])
     sender = email.utils.parseaddr(cfg["MAIL_FROM"])[1]
+    started = time.monotonic()
     try:
-        for mid in ids:
-            msg = db.session.get(OutboxMessage, mid)
-            try:
-                transport.send(sender, [msg.to_addr], msg.raw)
-            except Exception as exc:  # noqa: BLE001 - any failure is retried later
-                log.warning("mail %s to %s failed: %s", mid, msg.to_addr, exc)
-                transport.close()
-                msg.attempts += 1
-                msg.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                msg.locked_until = None
-                if msg.attempts >= cfg["MAIL_MAX_ATTEMPTS"]:
-                    msg.status = "failed"
-                    counts["failed"] += 1
-                else:
-                    msg.status = "queued"
-                    msg.next_attempt_at = clock.now() + backoff(msg.attempts)
-                    counts["retry"] += 1
-            else:
-                msg.status = "sent"
-                msg.attempts += 1
-                msg.sent_at = clock.now()
-                msg.locked_until = None
-                counts["sent"] += 1
+        for position, mid in enumerate(ids):
+            if time.monotonic() - started > LEASE.total_seconds() / 2:
+                # Slow server: hand the rest back before our lease runs out,
+                # rather than race a worker that takes them over.
+                _release(ids[position:], token)
+                break
+            outcome = _deliver_one(transport, sender, mid, token, max_attempts)
             db.session.commit()
+            if outcome == "unreachable":
+                counts["retry"] += 1
+                counts["retry"] += _release(
+                    ids[position + 1 :], token, clock.now() + queue.backoff(1)
+                )
+                break
+            if outcome in counts:
+                counts[outcome] += 1
     finally:
         transport.close()
+        db.session.rollback()
     return counts
 
 
-def retry_message(msg: OutboxMessage) -> None:
-    """Put a failed message back in the queue now (an admin's retry button)."""
-    msg.status = "queued"
-    msg.next_attempt_at = clock.now()
-    msg.locked_until = None
+def _deliver_one(
+    transport: transports.Transport,
+    sender: str,
+    mid: int,
+    token: str,
+    max_attempts: int,
+) -> str:
+    """Try one claimed message; "sent", "retry", "failed", "unreachable" or "lost"."""
+    msg = db.session.get(OutboxMessage, mid)
+    if msg is None or msg.claimed_by != token:
+        log.warning("mail %s: our claim was lost before sending; skipped", mid)
+        return "lost"
+    if msg.attempts > max_attempts:
+        # Only a claim that never finished (the worker died) gets here.
+        queue.finish(
+            OutboxMessage,
+            mid,
+            token,
+            status="failed",
+            attempts=max_attempts,
+            last_error=(msg.last_error or "")
+            + "\nGave up: the worker stopped while sending it.",
+        )
+        return "failed"
+    try:
+        transport.send(sender, [msg.to_addr], msg.raw)
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+        if isinstance(exc, transports.DeliveryError):
+            error, permanent, batch = str(exc), exc.permanent, exc.whole_batch
+            log.warning("mail %s to %s not delivered: %s", mid, msg.to_addr, exc)
+        else:
+            error, permanent, batch = f"{type(exc).__name__}: {exc}", False, False
+            log.exception("mail %s to %s: unexpected error", mid, msg.to_addr)
+        if permanent or msg.attempts >= max_attempts:
+            queue.finish(
+                OutboxMessage, mid, token, status="failed", last_error=error[:2000]
+            )
+            return "failed"
+        queue.finish(
+            OutboxMessage,
+            mid,
+            token,
+            status="queued",
+            last_error=error[:2000],
+            next_attempt_at=clock.now() + queue.backoff(msg.attempts),
+        )
+        return "unreachable" if batch else "retry"
+    if not queue.finish(
+        OutboxMessage, mid, token, status="sent", sent_at=clock.now()
+    ):  # pragma: no cover - needs a stall longer than the lease
+        log.error("mail %s was sent after its claim expired", mid)
+        return "lost"
+    return "sent"
+
+
+def _release(ids: list[int], token: str, at: datetime | None = None) -> int:
+    """Hand claimed messages back untried, due at ``at`` (or as they were)."""
+    count = queue.release(
+        OutboxMessage,
+        ids,
+        token,
+        ready="queued",
+        due_column=OutboxMessage.next_attempt_at,
+        at=at,
+    )
+    db.session.commit()
+    return count
+
+
+# --- the admin page ----------------------------------------------------------
+
+
+@dataclass
+class OutboxOverview:
+    """What an organization's admins see on the outbox page."""
+
+    counts: dict[str, int]
+    problems: list[OutboxMessage]
+    problems_total: int
+    failed_jobs: list[Job]
+    oldest_due: datetime | None = None
+    stalled: bool = False
+
+
+def outbox_overview(org: Organization, limit: int = 100) -> OutboxOverview:
+    """Counts by status, failed and retrying messages and failed jobs of ``org``."""
+    from mixer.jobs.services import failed_jobs
+
+    mine = OutboxMessage.org_id == org.id
+    counts = dict.fromkeys(("queued", "retrying", "sending", "sent", "failed"), 0)
+    rows = db.session.execute(
+        select(OutboxMessage.status, OutboxMessage.attempts, func.count())
+        .where(mine)
+        .group_by(OutboxMessage.status, OutboxMessage.attempts)
+    )
+    for status, attempts, n in rows:
+        counts["retrying" if status == "queued" and attempts else status] += n
+    problem = mine & (
+        (OutboxMessage.status == "failed")
+        | ((OutboxMessage.status == "queued") & (OutboxMessage.attempts > 0))
+    )
+    problems = list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(problem)
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(limit)
+        )
+    )
+    oldest_due = db.session.scalar(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            mine, OutboxMessage.status == "queued"
+        )
+    )
+    return OutboxOverview(
+        counts=counts,
+        problems=problems,
+        problems_total=counts["failed"] + counts["retrying"],
+        failed_jobs=failed_jobs(org),
+        oldest_due=oldest_due,
+        stalled=oldest_due is not None and oldest_due < clock.now() - STALLED_AFTER,
+    )
+
+
+def retry_message(org: Organization, message_id: int) -> OutboxMessage:
+    """Queue a failed or retrying message of ``org`` for delivery now.
+
+    A failed message starts over with a full set of attempts. LookupError when
+    ``org`` has no such message; ValueError when it is sent or being sent.
+    """
+    msg = db.session.scalar(
+        select(OutboxMessage).where(
+            OutboxMessage.id == message_id, OutboxMessage.org_id == org.id
+        )
+    )
+    if msg is None:
+        raise LookupError(f"no message {message_id} in {org.slug}")
+    if msg.status not in ("queued", "failed"):
+        raise ValueError(f"That message is {msg.status} already.")
+    _requeue(OutboxMessage.id == msg.id)
+    db.session.refresh(msg)
+    return msg
+
+
+def retry_failed(org: Organization) -> int:
+    """Queue every failed message of ``org`` for delivery now; how many."""
+    return _requeue(
+        (OutboxMessage.org_id == org.id) & (OutboxMessage.status == "failed")
+    )
+
+
+def _requeue(where: Any) -> int:
+    # Compare-and-set on the status, so a message a worker claimed meanwhile is
+    # left alone. Failed messages get their attempts back; retrying ones keep them.
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(where, OutboxMessage.status.in_(("queued", "failed")))
+        .values(
+            attempts=case(
+                (OutboxMessage.status == "failed", 0), else_=OutboxMessage.attempts
+            ),
+            status="queued",
+            next_attempt_at=clock.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.flush()
+    return result.rowcount
+
+
+def prune_sent(older_than: timedelta) -> int:
+    """Delete sent messages older than ``older_than`` (they hold old links)."""
+    result = db.session.execute(
+        delete(OutboxMessage)
+        .where(
+            OutboxMessage.status == "sent",
+            OutboxMessage.sent_at < clock.now() - older_than,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return result.rowcount

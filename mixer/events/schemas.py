@@ -1,0 +1,309 @@
+"""API schemas of events and registrations (unknown input fields are refused)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import g
+
+from mixer.accounts.services import absolute_url
+from mixer.api import Schema
+from mixer.events import services
+from mixer.events.models import (
+    KINDS,
+    REGISTRATION_STATUSES,
+    ROLES,
+    STATUSES,
+    VISIBILITIES,
+    Event,
+    Registration,
+)
+
+V = ma.validate
+
+
+def _known_zone(name: str) -> None:
+    try:
+        services.zone(name)
+    except services.EventError as exc:
+        raise ma.ValidationError(str(exc)) from exc
+
+
+def _nonblank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+class AgendaItemSchema(Schema):
+    """One session of a workshop's agenda."""
+
+    starts_at = ma.fields.AwareDateTime(
+        required=True, metadata={"example": "2026-03-05T09:30:00+01:00"}
+    )
+    title = ma.fields.String(required=True, validate=[V.Length(1, 200), _nonblank])
+    speaker = ma.fields.String(allow_none=True, validate=V.Length(max=200))
+
+
+class EventInputSchema(Schema):
+    """A new event. Times carry their UTC offset; ``timezone`` is where it happens."""
+
+    kind = ma.fields.String(required=True, validate=V.OneOf(KINDS))
+    title = ma.fields.String(
+        required=True,
+        validate=[V.Length(1, services.TITLE_MAX), _nonblank],
+        metadata={"example": "Negotiation basics over lunch"},
+    )
+    starts_at = ma.fields.AwareDateTime(
+        required=True,
+        metadata={
+            "description": "ISO 8601 with offset.",
+            "example": "2026-03-05T12:00:00+01:00",
+        },
+    )
+    ends_at = ma.fields.AwareDateTime(
+        required=True, metadata={"example": "2026-03-05T13:00:00+01:00"}
+    )
+    timezone = ma.fields.String(
+        required=True,
+        validate=_known_zone,
+        metadata={"description": "IANA time zone name.", "example": "Europe/Paris"},
+    )
+    capacity = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=V.Range(min=1, max=services.CAPACITY_MAX),
+        metadata={"example": 30},
+    )
+    status = ma.fields.String(
+        load_default="draft",
+        validate=V.OneOf(("draft", "published")),
+        metadata={"description": "`draft` (default) or `published`."},
+    )
+    description = ma.fields.String(
+        validate=V.Length(max=services.DESCRIPTION_MAX),
+        metadata={"description": "Markdown."},
+    )
+    venue = ma.fields.String(
+        allow_none=True,
+        validate=V.Length(max=200),
+        metadata={"description": "Room and building.", "example": "Room 4.12"},
+    )
+    address = ma.fields.String(allow_none=True, validate=V.Length(max=300))
+    online_url = ma.fields.Url(
+        allow_none=True, schemes={"http", "https"}, validate=V.Length(max=500)
+    )
+    visibility = ma.fields.String(
+        validate=V.OneOf(VISIBILITIES),
+        metadata={
+            "description": "`members` (default): the organization's members; "
+            "`link`: anyone with the link, guests confirm by e-mail."
+        },
+    )
+    registration_opens_at = ma.fields.AwareDateTime(allow_none=True)
+    registration_closes_at = ma.fields.AwareDateTime(allow_none=True)
+    topic = ma.fields.String(allow_none=True, validate=V.Length(max=200))
+    speakers = ma.fields.String(allow_none=True, validate=V.Length(max=300))
+    asks_dietary = ma.fields.Boolean(
+        metadata={"description": "Ask registrants about dietary needs."}
+    )
+    exercises = ma.fields.String(
+        allow_none=True, validate=V.Length(max=services.DESCRIPTION_MAX)
+    )
+    rounds = ma.fields.Integer(strict=True, allow_none=True, validate=V.Range(1, 50))
+    minutes_per_round = ma.fields.Integer(
+        strict=True, allow_none=True, validate=V.Range(1, 120)
+    )
+    agenda = ma.fields.List(
+        ma.fields.Nested(AgendaItemSchema),
+        metadata={"description": "Workshops: the sessions, in any order."},
+    )
+
+    @ma.validates_schema
+    def _times(self, data: dict, **_kwargs) -> None:
+        start, end = data.get("starts_at"), data.get("ends_at")
+        if start and end and end <= start:
+            raise ma.ValidationError("Must be after starts_at.", "ends_at")
+
+
+class EventPatchSchema(EventInputSchema):
+    """Changes to an event: any field of a new event but ``kind``.
+
+    ``status`` may move a draft to ``published`` or an event to ``cancelled``.
+    """
+
+    class Meta:
+        exclude = ("kind",)
+
+    status = ma.fields.String(validate=V.OneOf(("draft", "published", "cancelled")))
+    cancel_reason = ma.fields.String(allow_none=True, validate=V.Length(max=500))
+
+
+class EventQuerySchema(Schema):
+    """Filters for the event list."""
+
+    when = ma.fields.String(
+        load_default="all",
+        validate=V.OneOf(("upcoming", "past", "all")),
+        metadata={"description": "`upcoming`, `past` or `all` (default)."},
+    )
+    kind = ma.fields.String(validate=V.OneOf(KINDS))
+    status = ma.fields.String(validate=V.OneOf(STATUSES))
+
+
+class SessionSchema(Schema):
+    """A part of the programme."""
+
+    id = ma.fields.Integer(required=True)
+    starts_at = ma.fields.AwareDateTime(required=True)
+    title = ma.fields.String(required=True)
+    speaker = ma.fields.String(allow_none=True, attribute="speaker_name")
+
+
+class PersonSchema(Schema):
+    """A person, briefly."""
+
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+
+
+class EventSchema(Schema):
+    """An event as the API shows it."""
+
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, metadata={"enum": list(KINDS)})
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"enum": list(STATUSES)})
+    starts_at = ma.fields.AwareDateTime(required=True)
+    ends_at = ma.fields.AwareDateTime(required=True)
+    timezone = ma.fields.String(required=True)
+    local_starts_at = ma.fields.Method(
+        "get_local_start",
+        metadata={
+            "type": "string",
+            "description": "The start in the event's own zone, with its offset.",
+        },
+    )
+    venue = ma.fields.String(allow_none=True)
+    address = ma.fields.String(allow_none=True)
+    online_url = ma.fields.String(allow_none=True)
+    capacity = ma.fields.Integer(required=True)
+    registered = ma.fields.Integer(attribute="registered_count")
+    waitlisted = ma.fields.Integer(attribute="waitlisted_count")
+    visibility = ma.fields.String(required=True)
+    registration_opens_at = ma.fields.AwareDateTime(allow_none=True)
+    registration_closes_at = ma.fields.AwareDateTime(allow_none=True)
+    topic = ma.fields.String(allow_none=True)
+    speakers = ma.fields.String(allow_none=True)
+    asks_dietary = ma.fields.Boolean()
+    exercises = ma.fields.String(allow_none=True)
+    rounds = ma.fields.Integer(allow_none=True)
+    minutes_per_round = ma.fields.Integer(allow_none=True)
+    sessions = ma.fields.List(ma.fields.Nested(SessionSchema))
+    organizers = ma.fields.List(ma.fields.Nested(PersonSchema))
+    series_id = ma.fields.Integer(allow_none=True)
+    sequence = ma.fields.Integer(
+        metadata={"description": "Calendar SEQUENCE, raised on every change."}
+    )
+    url = ma.fields.Method("get_url", metadata={"type": "string", "format": "uri"})
+    calendar_url = ma.fields.Method(
+        "get_calendar_url", metadata={"type": "string", "format": "uri"}
+    )
+    share_url = ma.fields.Method(
+        "get_share_url",
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "description": "For visibility=link: the page guests may open "
+            "(organizers only).",
+        },
+    )
+    created_at = ma.fields.AwareDateTime(required=True)
+    updated_at = ma.fields.AwareDateTime(required=True)
+
+    def get_local_start(self, event: Event) -> str:
+        return event.starts_at.astimezone(services.zone(event.timezone)).isoformat()
+
+    def get_url(self, event: Event) -> str:
+        return absolute_url("events.show", event_id=event.id)
+
+    def get_calendar_url(self, event: Event) -> str:
+        return absolute_url("events.calendar", event_id=event.id)
+
+    def get_share_url(self, event: Event) -> str | None:
+        if event.visibility != "link" or not g.membership.has_role("organizer"):
+            return None
+        return services.event_url(event, guest=True)
+
+
+class RegistrationInputSchema(Schema):
+    """Someone to sign up. An organizer's token registers them at once."""
+
+    name = ma.fields.String(
+        required=True,
+        validate=[V.Length(1, 120), _nonblank],
+        metadata={"example": "Priya Shah"},
+    )
+    email = ma.fields.Email(
+        required=True,
+        validate=V.Length(max=254),
+        metadata={"example": "priya@example.org"},
+    )
+    department = ma.fields.String(allow_none=True, validate=V.Length(max=80))
+    role = ma.fields.String(allow_none=True, validate=V.OneOf(ROLES))
+    offers = ma.fields.List(
+        ma.fields.String(validate=V.Length(max=40)),
+        validate=V.Length(max=20),
+        metadata={"description": '"I can help with" tags.'},
+    )
+    seeks = ma.fields.List(
+        ma.fields.String(validate=V.Length(max=40)),
+        validate=V.Length(max=20),
+        metadata={"description": '"I\'d like help with" tags.'},
+    )
+    dietary = ma.fields.String(allow_none=True, validate=V.Length(max=120))
+    level = ma.fields.Integer(strict=True, allow_none=True, validate=V.Range(0, 80))
+
+
+class RegistrationQuerySchema(Schema):
+    """Filters for an event's registrations."""
+
+    status = ma.fields.String(validate=V.OneOf(REGISTRATION_STATUSES))
+
+
+class RegistrationSchema(Schema):
+    """A registration as the API shows it."""
+
+    id = ma.fields.Integer(required=True)
+    event_id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    email = ma.fields.String(required=True)
+    status = ma.fields.String(
+        required=True, metadata={"enum": list(REGISTRATION_STATUSES)}
+    )
+    waitlist_position = ma.fields.Integer(
+        allow_none=True, metadata={"description": "1, 2, 3…; null unless waitlisted."}
+    )
+    role = ma.fields.String(allow_none=True)
+    department = ma.fields.String(allow_none=True)
+    level = ma.fields.Integer(allow_none=True)
+    offers = ma.fields.List(ma.fields.String())
+    seeks = ma.fields.List(ma.fields.String())
+    dietary = ma.fields.String(allow_none=True)
+    source = ma.fields.String()
+    created_at = ma.fields.AwareDateTime(required=True)
+    checked_in_at = ma.fields.AwareDateTime(allow_none=True)
+    badge_url = ma.fields.Method(
+        "get_badge_url", metadata={"type": "string", "format": "uri"}
+    )
+
+    def get_badge_url(self, reg: Registration) -> str:
+        return services.badge_url(reg)
+
+
+class CancellationSchema(RegistrationSchema):
+    """A cancelled registration and the people its seat went to."""
+
+    promoted = ma.fields.List(
+        ma.fields.Nested(RegistrationSchema),
+        metadata={"description": "Waitlisted people who got the freed seat."},
+    )

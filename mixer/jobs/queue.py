@@ -1,0 +1,144 @@
+"""Table-backed queues: the claim, finish and insert-once steps the outbox and the
+job table share.
+
+A worker *claims* due rows with one ``UPDATE ... WHERE id IN (SELECT ... FOR
+UPDATE SKIP LOCKED LIMIT n) RETURNING id`` that also re-checks that each row is
+still due (compare-and-set). On PostgreSQL two workers therefore never pick the
+same row and never wait on each other's locked rows; on SQLite, which has one
+writer at a time, the re-check alone keeps claims apart. A claim writes a random
+token and a lease (``locked_until``): every later change to the row says
+``WHERE claimed_by = token``, so a worker that lost its lease (it stalled, another
+worker took the row over) cannot overwrite the newer owner's result.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from mixer import clock
+from mixer.extensions import db
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after ``attempts`` failed tries: 30 s, doubling, at most 1 h."""
+    factor = 2 ** min(max(attempts - 1, 0), 16)
+    return min(BACKOFF_BASE * factor, BACKOFF_CAP)
+
+
+def due_clause(
+    model: Any, *, ready: str, active: str, due_column: Any, now: datetime
+) -> ColumnElement[bool]:
+    """Rows ready and due, or claimed by a worker whose lease has run out."""
+    return or_(
+        (model.status == ready) & (due_column <= now),
+        (model.status == active) & (model.locked_until < now),
+    )
+
+
+def claim(
+    model: Any,
+    *,
+    ready: str,
+    active: str,
+    due_column: Any,
+    limit: int,
+    lease: timedelta,
+) -> tuple[str, list[int]]:
+    """Claim up to ``limit`` due rows for this worker and commit the claim.
+
+    Returns the claim token and the claimed ids, oldest due first.
+    """
+    token = secrets.token_hex(16)
+    now = clock.now()
+    due = due_clause(model, ready=ready, active=active, due_column=due_column, now=now)
+    pick = (
+        select(model.id)
+        .where(due)
+        .order_by(due_column, model.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it
+    )
+    stmt = (
+        update(model)
+        .where(model.id.in_(pick), due)
+        .values(
+            status=active,
+            claimed_by=token,
+            locked_until=now + lease,
+            attempts=model.attempts + 1,
+        )
+        .returning(model.id, due_column)
+        .execution_options(synchronize_session=False)
+    )
+    rows = db.session.execute(stmt).all()
+    db.session.commit()
+    return token, [row[0] for row in sorted(rows, key=lambda r: (r[1], r[0]))]
+
+
+def finish(model: Any, row_id: int, token: str, **values: Any) -> bool:
+    """Change a claimed row and release the claim; False if the claim was lost."""
+    result = db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.claimed_by == token)
+        .values(claimed_by=None, locked_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release(
+    model: Any,
+    ids: list[int],
+    token: str,
+    *,
+    ready: str,
+    due_column: Any,
+    at: datetime | None = None,
+) -> int:
+    """Hand claimed rows back untried (their attempt is not counted)."""
+    if not ids:
+        return 0
+    values: dict[str, Any] = {
+        "status": ready,
+        "claimed_by": None,
+        "locked_until": None,
+        "attempts": model.attempts - 1,
+    }
+    if at is not None:
+        values[due_column.key] = at
+    result = db.session.execute(
+        update(model)
+        .where(model.id.in_(ids), model.claimed_by == token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def insert_once(model: Any, values: dict[str, Any]) -> int | None:
+    """Insert a row unless one with the same ``dedupe_key`` exists; its id or None.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` needs no savepoint and never aborts the
+    caller's transaction, even when another transaction inserts the key first.
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = postgresql.insert(model)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(model)
+    else:  # pragma: no cover - Mixer supports PostgreSQL and SQLite
+        raise RuntimeError(f"unsupported database {dialect!r}")
+    stmt = (
+        stmt.values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(model.id)
+    )
+    return db.session.execute(stmt).scalar()

@@ -1,0 +1,1 @@
+"""Mentor Mixers: the rotation planner (who meets whom, round by round)."""

@@ -1,0 +1,162 @@
+"""The room as arrays: who may meet whom, and what each meeting would cost.
+
+Everything the planner's algorithms need is here, indexed 0..n-1 (not by id), so
+that a whole round's cost matrix is a handful of NumPy operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from mixer.mixers.planner import Participant
+
+# Soft costs, in the issue's order of importance: a meeting inside one department
+# costs more than any interest match can win back, and interests weigh more than
+# levels. Seeded noise below 1 only breaks ties, so seeds give different plans.
+FORBIDDEN = 1e9
+SAME_DEPARTMENT = 10_000.0
+PER_SHARED_INTEREST = 100.0
+INTEREST_CAP = 3
+PER_LEVEL_OFF_BAND = 10.0
+LEVEL_CAP = 5
+NOISE = 1.0
+# The "useful band" of level distance: a mentor 1 to 3 levels above the mentee (or
+# min_level_gap to min_level_gap + 2 in school mode); peers within 2 levels.
+MENTOR_BAND_WIDTH = 2
+PEER_BAND = 2
+
+
+def _norm(text: str | None) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+class Room:
+    """Present people as arrays, plus who may never meet and who has met."""
+
+    def __init__(
+        self,
+        people: Sequence[Participant],
+        *,
+        mentor_side: dict[int, bool] | None,
+        min_level_gap: int | None,
+        met_pairs: Iterable[tuple[int, int]],
+    ) -> None:
+        self.people = tuple(people)
+        self.n = n = len(self.people)
+        self.ids = [p.id for p in self.people]
+        self.index = {pid: i for i, pid in enumerate(self.ids)}
+        departments: dict[str, int] = {}
+        self.dept = np.array(
+            [
+                departments.setdefault(key, len(departments)) if key else -1
+                for key in (_norm(p.department) for p in self.people)
+            ],
+            dtype=np.int64,
+        )
+        tags: dict[str, int] = {}
+        offers = [
+            {tags.setdefault(t, len(tags)) for t in map(_norm, p.offers) if t}
+            for p in self.people
+        ]
+        seeks = [
+            {tags.setdefault(t, len(tags)) for t in map(_norm, p.seeks) if t}
+            for p in self.people
+        ]
+        # Tags as bit sets, 64 to a word: a popcount per pair is cheap and, unlike a
+        # matrix product, never wakes up a multi-threaded BLAS.
+        words = max(1, (len(tags) + 63) // 64)
+        self.offers = np.zeros((n, words), dtype=np.uint64)
+        self.seeks = np.zeros_like(self.offers)
+        for i, (have, want) in enumerate(zip(offers, seeks, strict=True)):
+            for bits, chosen in ((self.offers, have), (self.seeks, want)):
+                for t in chosen:
+                    bits[i, t // 64] |= np.uint64(1 << (t % 64))
+        self.has_tags = bool(tags)
+        self.level = np.array(
+            [np.nan if p.level is None else float(p.level) for p in self.people]
+        )
+        self.has_levels = bool(np.isfinite(self.level).sum() >= 2)
+        self.mentor_mode = mentor_side is not None
+        self.mentor_side = np.array(
+            [bool(mentor_side and mentor_side[pid]) for pid in self.ids], dtype=bool
+        )
+        self.min_level_gap = min_level_gap
+        self.band_low = 1 if min_level_gap is None else min_level_gap
+        self.blocked = self._blocked()
+        self.met = np.zeros((n, n), dtype=bool)
+        for a, b in met_pairs:
+            i, j = self.index.get(a), self.index.get(b)
+            if i is not None and j is not None and i != j:
+                self.met[i, j] = self.met[j, i] = True
+
+    def _blocked(self) -> np.ndarray | None:
+        """Pairs the role rule never lets meet: school mode's level gap."""
+        if not self.mentor_mode or self.min_level_gap is None:
+            return None
+        lv = self.level
+        mentor = self.mentor_side
+        above = lv[:, None] - lv[None, :]  # row's level minus column's
+        cross = mentor[:, None] != mentor[None, :]
+        oriented = np.where(mentor[:, None], above, -above)
+        with np.errstate(invalid="ignore"):
+            too_close = ~(oriented >= self.min_level_gap)
+        return cross & too_close
+
+    def bad(self, met: np.ndarray) -> np.ndarray:
+        """Every pair that may not meet now: met before, or blocked by the role."""
+        if self.blocked is None:
+            return met
+        return met | self.blocked
+
+    def cost(
+        self,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        met: np.ndarray,
+        rng: np.random.Generator | None = None,
+    ) -> np.ndarray:
+        """The cost of seating each row person with each column person."""
+        cost = self.soft_cost(rows, cols)
+        bad = met[np.ix_(rows, cols)] | (rows[:, None] == cols[None, :])
+        if self.blocked is not None:
+            bad |= self.blocked[np.ix_(rows, cols)]
+        cost[bad] = FORBIDDEN
+        if rng is not None:
+            cost += rng.random(cost.shape) * NOISE
+        return cost
+
+    def soft_cost(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Department, interest and level terms for each (row, column) pair."""
+        dr, dc = self.dept[rows][:, None], self.dept[cols][None, :]
+        cost = SAME_DEPARTMENT * ((dr == dc) & (dr >= 0))
+        if self.has_tags:
+            matches = self.interest(rows, cols)
+            cost -= PER_SHARED_INTEREST * np.minimum(matches, INTEREST_CAP)
+        if self.has_levels:
+            cost += PER_LEVEL_OFF_BAND * self._level_penalty(rows, cols)
+        return cost
+
+    def interest(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Tags one can help with that the other would like help with, both ways."""
+        o, s = self.offers, self.seeks
+        total = np.zeros((len(rows), len(cols)), dtype=np.int64)
+        for w in range(o.shape[1]):
+            total += np.bitwise_count(o[rows, w][:, None] & s[cols, w][None, :])
+            total += np.bitwise_count(s[rows, w][:, None] & o[cols, w][None, :])
+        return total
+
+    def _level_penalty(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        diff = self.level[rows][:, None] - self.level[cols][None, :]
+        same = np.maximum(np.abs(diff) - PEER_BAND, 0.0)
+        if self.mentor_mode:
+            mr = self.mentor_side[rows][:, None]
+            mc = self.mentor_side[cols][None, :]
+            gap = np.where(mr, diff, -diff)  # the mentor's level minus the mentee's
+            low, high = self.band_low, self.band_low + MENTOR_BAND_WIDTH
+            off = np.maximum(low - gap, 0.0) + np.maximum(gap - high, 0.0)
+            same = np.where(mr != mc, off, same)
+        return np.nan_to_num(np.minimum(same, LEVEL_CAP), nan=0.0)

@@ -1,0 +1,76 @@
+"""QR codes: vector paths that encode the URL exactly, with a four-module quiet zone."""
+
+from __future__ import annotations
+
+import base64
+import re
+import xml.etree.ElementTree as ET
+
+import qrcode
+from weasyprint import HTML
+
+from mixer.badges.fetcher import StaticOnlyFetcher
+from mixer.badges.qr import QUIET_ZONE, qr_path, qr_svg
+from tests.badges.pdfcheck import decode_pages
+
+URL = "https://mixer.example.org/c/Qm9hcmRpbmcgcGFzcyAx"
+
+
+def modules_from_path(d: str, side: int) -> list[list[bool]]:
+    """Paint a one-module-wide stroke path back onto a grid."""
+    grid = [[False] * side for _ in range(side)]
+    x = y = 0.0
+    for command, args in re.findall(r"([Mmh])([^Mmh]*)", d):
+        numbers = [float(n) for n in args.split()]
+        if command == "M":
+            x, y = numbers
+        elif command == "m":
+            x, y = x + numbers[0], y + numbers[1]
+        else:
+            for column in range(int(x), int(x + numbers[0])):
+                grid[int(y)][column] = True
+            x += numbers[0]
+    return grid
+
+
+def test_path_draws_exactly_the_qr_matrix_with_a_quiet_zone():
+    side, d = qr_path(URL)
+    code = qrcode.QRCode(border=QUIET_ZONE, error_correction=qrcode.ERROR_CORRECT_M)
+    code.add_data(URL)
+    code.make(fit=True)
+    expected = [[bool(m) for m in row] for row in code.get_matrix()]
+    assert side == len(expected) == code.modules_count + 2 * QUIET_ZONE
+    drawn = modules_from_path(d, side)
+    assert drawn == expected
+    # The quiet zone: nothing drawn in the outer four rows and columns.
+    for i in range(side):
+        for j in range(side):
+            if min(i, j) < QUIET_ZONE or max(i, j) >= side - QUIET_ZONE:
+                assert not drawn[i][j]
+
+
+def test_qr_svg_is_a_single_vector_path_that_decodes():
+    svg = qr_svg(URL)
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.tag == f"{ns}svg"
+    side, d = qr_path(URL)
+    assert root.get("viewBox") == f"0 0 {side} {side}"
+    (path,) = root.iter(f"{ns}path")
+    assert path.get("d") == d
+    assert not list(root.iter(f"{ns}rect")) and not list(root.iter(f"{ns}image"))
+
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    html = f'<img src="{uri}" style="width: 30mm; height: 30mm">'
+    pdf = HTML(string=html, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    ((decoded,),) = decode_pages(pdf)
+    assert decoded.text == URL
+    assert decoded.ec_level == "M"
+
+
+def test_qr_path_is_cached_per_url():
+    qr_path.cache_clear()
+    qr_path(URL)
+    qr_path(URL)
+    info = qr_path.cache_info()
+    assert (info.hits, info.misses) == (1, 1)
