@@ -33,7 +33,7 @@ def init_db() -> None:
     """Apply all migrations (safe to run again)."""
     from flask_migrate import upgrade
 
-    upgrade()
+    upgrade(revision="heads")  # several feature branches may be open
     click.echo("Database is up to date.")
 
 

@@ -68,7 +68,7 @@ def _migrate(instance: Path, url: str) -> None:
         }
     )
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         db.engine.dispose()
 
 
