@@ -32,6 +32,7 @@ from mixer.badges.qr import qr_path
 MAX_TAGS = 3
 CHUNK_BADGES = 80  # badges laid out per WeasyPrint document: paces progress reports
 MAX_TAG_LENGTH = 28
+NAME_LINE_HEIGHT = 1.12  # as in templates/badges/_badges.css
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ class _Printed:
     badge: BadgeData
     role: Role
     name_size: float
+    name_lines: int  # as many as the name box holds; a longer name ends in "…"
     name_dir: str
     tags: list[str]
     logo_class: str | None
@@ -225,11 +227,13 @@ def render_badges_html(badges: Sequence[BadgeData], layout: str = "a4-8") -> str
             uri = logo_data_uri(badge.logo)
             logo_class = logos.setdefault(uri, f"logo-{len(logos)}")
         modules, d = qr_path(badge.qr_url)
+        size = name_font_size(badge.name) * page.scale
         printed.append(
             _Printed(
                 badge=badge,
                 role=ROLES[badge.role],
-                name_size=round(name_font_size(badge.name) * page.scale, 2),
+                name_size=round(size, 2),
+                name_lines=_lines_that_fit(page.name_max_height * page.scale, size),
                 name_dir=text_direction(badge.name),
                 tags=[_shorten(tag) for tag in badge.tags if tag.strip()][:MAX_TAGS],
                 logo_class=logo_class,
@@ -364,6 +368,11 @@ def _layout(key: str) -> Layout:
         raise ValueError(
             f"Unknown badge layout {key!r}; use one of {', '.join(LAYOUTS)}."
         ) from None
+
+
+def _lines_that_fit(height_mm: float, size_pt: float) -> int:
+    line_mm = size_pt * NAME_LINE_HEIGHT * 25.4 / 72
+    return max(1, int(height_mm / line_mm))
 
 
 def _shorten(text: str, limit: int = MAX_TAG_LENGTH) -> str:

@@ -208,6 +208,8 @@ def test_an_absurdly_long_name_changes_nothing_outside_its_area():
     assert changed[0] >= area[0] * px - 1 and changed[1] >= area[1] * px - 1
     assert changed[2] <= area[2] * px + 1 and changed[3] <= area[3] * px + 1
     assert_qr_codes_match(pdf, long, "a4-8")
+    # The name stops at the last whole line the box holds, with an ellipsis.
+    assert "…" in "".join(c.char for c in text_chars(pdf))
 
 
 def test_missing_glyph_check_flags_a_character_no_font_has():
