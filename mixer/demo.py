@@ -193,3 +193,7 @@ def _seed_features(org: Organization) -> None:
     people = [m.user for m in org.memberships if m.user_id != organizer.id]
     people.sort(key=lambda u: u.id)
     seed_events(org, organizer, people, zone="Europe/London")
+
+    from mixer.mixers.demo import seed_rotations
+
+    seed_rotations(org)

@@ -1,0 +1,152 @@
+"""API: a Mentor Mixer's rotation plan — make it, read it, re-plan what is left.
+
+Refusals are 400s (409 once rounds have been held) whose message says what would
+work instead; ``fields`` names the input at fault.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import marshmallow as ma
+from flask import g
+from sqlalchemy import select
+
+from mixer.api import Schema, api_abort, blueprint
+from mixer.api.auth import token_required
+from mixer.events.models import Event
+from mixer.extensions import db
+from mixer.mixers import services
+from mixer.mixers.planner import MODES
+from mixer.mixers.services import RotationError, Settings
+
+blp = blueprint("rotations_api", __name__, "Mentor Mixer rotations.")
+
+CODES = {400: "invalid_input", 404: "not_found", 409: "conflict"}
+DEFAULT_MINUTES = 7
+
+
+class RotationInputSchema(Schema):
+    rounds = ma.fields.Integer(
+        strict=True, metadata={"description": "Rounds in all (default: the event's)."}
+    )
+    minutes = ma.fields.Integer(
+        strict=True,
+        metadata={"description": "Minutes per round (default: the event's)."},
+    )
+    mode = ma.fields.String(
+        load_default="mentor_mentee",
+        metadata={"description": f"Pairing mode: {', '.join(MODES)}."},
+    )
+    group_size = ma.fields.Integer(
+        strict=True, load_default=2, metadata={"description": "2 (pairs) or 3."}
+    )
+    seed = ma.fields.Integer(strict=True, load_default=0)
+    min_level_gap = ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "School mode: mentor at least N levels above."},
+    )
+
+
+class TableSchema(Schema):
+    table = ma.fields.Integer()
+    members = ma.fields.List(
+        ma.fields.Integer(), metadata={"description": "Registration ids."}
+    )
+
+
+class RoundSchema(Schema):
+    round = ma.fields.Integer()
+    tables = ma.fields.List(ma.fields.Nested(TableSchema))
+    byes = ma.fields.List(ma.fields.Integer())
+
+
+class QualitySchema(Schema):
+    repeats = ma.fields.Integer()
+    cross_department_share = ma.fields.Float(allow_none=True)
+    mean_interest_match = ma.fields.Float()
+    max_byes = ma.fields.Integer()
+    byes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    meetings = ma.fields.Integer()
+
+
+class RotationPlanSchema(Schema):
+    rounds = ma.fields.List(ma.fields.Nested(RoundSchema))
+    quality = ma.fields.Nested(QualitySchema)
+    settings = ma.fields.Dict()
+    method = ma.fields.String()
+    current_round = ma.fields.Integer(metadata={"description": "0: not started."})
+    round_started_at = ma.fields.DateTime(allow_none=True)
+    round_ends_at = ma.fields.DateTime(allow_none=True)
+
+
+def _refuse(exc: RotationError) -> NoReturn:
+    """A refusal as 400/404/409 naming the field; nothing is committed."""
+    db.session.rollback()
+    fields = {exc.field: [str(exc)]} if exc.field else None
+    api_abort(exc.status, str(exc), code=CODES.get(exc.status), fields=fields)
+
+
+def _event(event_id: int) -> Event:
+    """An event of the token's organization, or 404."""
+    event = db.session.scalar(
+        select(Event).where(Event.id == event_id, Event.org_id == g.org.id)
+    )
+    if event is None:
+        api_abort(404, f"No event {event_id} in this organization.", code="not_found")
+    return event
+
+
+@blp.route("/events/<int:event_id>/rotations", methods=["POST"])
+@token_required("organizer")
+@blp.arguments(RotationInputSchema)
+@blp.response(201, RotationPlanSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def create_rotations(data: dict[str, Any], event_id: int):
+    """Plan every round for the people checked in (or all registered before anybody
+    is checked in), replacing a plan whose first round has not started."""
+    event = _event(event_id)
+    data.setdefault("rounds", event.rounds or 0)
+    data.setdefault("minutes", event.minutes_per_round or DEFAULT_MINUTES)
+    try:
+        plan = services.create_plan(event, Settings(**data))
+    except RotationError as exc:
+        _refuse(exc)
+    db.session.commit()
+    return services.plan_data(plan)
+
+
+@blp.route("/events/<int:event_id>/rotations", methods=["GET"])
+@token_required("organizer")
+@blp.response(200, RotationPlanSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_rotations(event_id: int):
+    """The event's current plan and how far the room has got."""
+    plan = services.plan_for(_event(event_id))
+    if plan is None:
+        api_abort(
+            404,
+            f"No rotations have been planned for event {event_id} yet; "
+            "POST to this URL to plan them.",
+            code="not_found",
+        )
+    return services.plan_data(plan)
+
+
+@blp.route("/events/<int:event_id>/rotations/replan", methods=["POST"])
+@token_required("organizer")
+@blp.response(200, RotationPlanSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def replan_rotations(event_id: int):
+    """Re-plan the rounds not yet held for the people present now; held rounds stay."""
+    event = _event(event_id)
+    try:
+        plan = services.replan_remaining(event)
+    except RotationError as exc:
+        _refuse(exc)
+    db.session.commit()
+    return services.plan_data(plan)

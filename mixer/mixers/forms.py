@@ -1,0 +1,68 @@
+"""Forms of the rotations pages. Syntax is checked here; the rules live in services."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from mixer.accounts.forms import choice_list
+
+MODE_CHOICES = choice_list(
+    [
+        ("mentor_mentee", "Mentor with mentee (each table has both)"),
+        ("peer", "Peers (anyone with anyone)"),
+    ]
+)
+GROUP_CHOICES = choice_list([("2", "Pairs"), ("3", "Groups of three")])
+
+
+class PlanForm(FlaskForm):
+    """The organizer's settings for planning every round."""
+
+    rounds = IntegerField(
+        "Rounds", validators=[InputRequired(), NumberRange(min=1, max=50)]
+    )
+    minutes = IntegerField(
+        "Minutes per round", validators=[InputRequired(), NumberRange(min=1, max=120)]
+    )
+    mode = SelectField("Pairing", choices=MODE_CHOICES, default="mentor_mentee")
+    group_size = SelectField(
+        "Table size", choices=GROUP_CHOICES, default="2", coerce=int
+    )
+    seed = IntegerField(
+        "Seed",
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=2**31 - 1)],
+        description="Another number gives another plan of the same quality.",
+    )
+    min_level_gap = IntegerField(
+        "School mode: mentor at least this many levels above the mentee",
+        validators=[Optional(), NumberRange(min=1, max=20)],
+        description="Leave empty unless older students guide younger ones.",
+    )
+
+
+class RoundForm(FlaskForm):
+    """Start the next round (carries the round the page showed as current)."""
+
+    expected = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs the CSRF token (re-plan)."""
+
+
+class LeftForm(FlaskForm):
+    """Mark someone as gone, so re-plans leave them out."""
+
+    registration = SelectField("Who left", coerce=int, validators=[InputRequired()])
+
+
+class NoteForm(FlaskForm):
+    """A private "we talked" note about someone met in a round."""
+
+    partner = HiddenField(validators=[InputRequired()])
+    body = TextAreaField(
+        "We talked — a note for yourself", validators=[Length(max=2000)]
+    )

@@ -1,0 +1,286 @@
+"""Rotations pages: the organizer's plan, the projector, each attendee's phone, PDFs.
+
+All live under ``/events/<id>/rotations``. Organizers of the event plan and run the
+room; a registered attendee sees their own table at ``.../me``, which follows the
+rounds by polling ``.../me.json`` (``static/js/mixer-rotations.js``).
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from markupsafe import Markup
+
+from mixer.accounts.forms import choice_list
+from mixer.events import services as events
+from mixer.events.models import Event, Registration
+from mixer.extensions import db, login_manager
+from mixer.mixers import pdf, services
+from mixer.mixers.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
+from mixer.mixers.services import RotationError, Settings
+
+bp = Blueprint("rotations", __name__, url_prefix="/events/<int:event_id>/rotations")
+
+
+# ---------------------------------------------------------------------------
+# Access
+
+
+def _event(event_id: int) -> Event:
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    event = db.session.get(Event, event_id)
+    if event is None or current_user.membership_in(event.org) is None:
+        abort(404)
+    if event.kind != "mentor_mixer":
+        abort(404, description="Only Mentor Mixers have rotations.")
+    return event
+
+
+def _managed(event_id: int) -> Event:
+    """The mixer, for its organizers: outsiders 404, other members 403."""
+    event = _event(event_id)
+    if not events.can_manage(event, current_user):
+        abort(403, description="Only the event's organizers can run the rotations.")
+    return event
+
+
+def _attendee(event_id: int) -> tuple[Event, Registration]:
+    """The mixer and the signed-in person's registration (registered only)."""
+    event = _event(event_id)
+    reg = events.registration_for(event, current_user)
+    if reg is None or reg.status != "registered":
+        abort(404, description="You are not registered for this mixer.")
+    return event, reg
+
+
+def _refuse(exc: RotationError) -> None:
+    db.session.rollback()
+    flash(str(exc), "error")
+
+
+# ---------------------------------------------------------------------------
+# Organizer: plan and run
+
+
+def _plan_page(event: Event, form: PlanForm, status: int = 200):
+    plan = services.plan_for(event)
+    people, checked_in = services.attendance(event)
+    left_form = LeftForm()
+    left_form.registration.choices = choice_list((r.id, r.name) for r in people)
+    return (
+        render_template(
+            "mixers/plan.html",
+            event=event,
+            form=form,
+            plan=plan,
+            data=services.plan_data(plan) if plan else None,
+            regs=services.names_of(plan) if plan else {},
+            byes=services.byes_histogram(plan) if plan else [],
+            present=len(people),
+            checked_in=checked_in,
+            action_form=ActionForm(),
+            round_form=RoundForm(expected=plan.current_round if plan else 0),
+            left_form=left_form,
+        ),
+        status,
+    )
+
+
+@bp.route("", methods=["GET", "POST"])
+def plan(event_id: int):
+    """Plan every round and read the quality report."""
+    event = _managed(event_id)
+    form = PlanForm(rounds=event.rounds or 6, minutes=event.minutes_per_round or 7)
+    if request.method == "GET" and (stored := services.plan_for(event)):
+        form = PlanForm(obj=stored, formdata=None)
+    if not form.validate_on_submit():
+        return _plan_page(event, form, 400 if form.errors else 200)
+    try:
+        services.create_plan(
+            event,
+            Settings(
+                rounds=form.rounds.data,
+                minutes=form.minutes.data,
+                mode=form.mode.data,
+                group_size=form.group_size.data,
+                seed=form.seed.data or 0,
+                min_level_gap=form.min_level_gap.data,
+            ),
+        )
+    except RotationError as exc:
+        db.session.rollback()
+        if exc.field in form._fields:
+            form[exc.field].errors = [str(exc)]
+        else:
+            flash(str(exc), "error")
+        return _plan_page(event, form, 400)
+    db.session.commit()
+    flash("The rounds are planned.", "success")
+    return redirect(url_for(".plan", event_id=event.id))
+
+
+@bp.post("/replan")
+def replan(event_id: int):
+    """Re-plan the rounds not yet held for the people present now."""
+    event = _managed(event_id)
+    if ActionForm().validate_on_submit():
+        try:
+            services.replan_remaining(event)
+            db.session.commit()
+            flash("The remaining rounds are re-planned.", "success")
+        except RotationError as exc:
+            _refuse(exc)
+    return redirect(url_for(".plan", event_id=event.id))
+
+
+@bp.post("/left")
+def left(event_id: int):
+    """Mark someone as gone, so re-plans leave them out."""
+    event = _managed(event_id)
+    form = LeftForm()
+    form.registration.choices = choice_list(
+        (r.id, r.name) for r in services.attendance(event)[0]
+    )
+    if form.validate_on_submit():
+        try:
+            services.mark_left(event, [form.registration.data])
+            db.session.commit()
+            flash("Marked as gone: re-plan to seat the others.", "success")
+        except RotationError as exc:
+            _refuse(exc)
+    return redirect(url_for(".plan", event_id=event.id))
+
+
+@bp.get("/projector")
+def projector(event_id: int):
+    """The big screen: round, countdown, every table, and the next-round button."""
+    event = _managed(event_id)
+    plan = services.plan_for(event)
+    if plan is None:
+        flash("Plan the rounds first.", "error")
+        return redirect(url_for(".plan", event_id=event.id))
+    number = plan.current_round
+    return render_template(
+        "mixers/projector.html",
+        event=event,
+        plan=plan,
+        tables=services.tables_of(plan, number) if number else {},
+        upcoming=services.tables_of(plan, number + 1) if number < plan.rounds else {},
+        regs=services.names_of(plan),
+        ends_at=services.round_ends_at(plan),
+        form=RoundForm(expected=number),
+    )
+
+
+@bp.post("/next")
+def next_round(event_id: int):
+    """Start the next round: its tables become connections and its clock starts."""
+    event = _managed(event_id)
+    form = RoundForm()
+    if form.validate_on_submit():
+        expected = form.expected.data
+        try:
+            services.start_next_round(
+                event, int(expected) if (expected or "").isdigit() else None
+            )
+            db.session.commit()
+        except RotationError as exc:
+            _refuse(exc)
+    return redirect(url_for(".projector", event_id=event.id))
+
+
+@bp.get("/state.json")
+def state(event_id: int):
+    """The round now being held, for the projector to follow other organizers."""
+    plan = services.plan_for(_managed(event_id))
+    return jsonify(current_round=plan.current_round if plan else None)
+
+
+@bp.get("/schedule.pdf")
+def schedule_pdf(event_id: int):
+    """The full schedule, every round and table, as a PDF."""
+    event = _managed(event_id)
+    plan = services.plan_for(event) or abort(404)
+    return _pdf(pdf.render_schedule_pdf(event, plan), f"schedule-{event.id}.pdf")
+
+
+@bp.get("/cards.pdf")
+def cards_pdf(event_id: int):
+    """One card per table number, to stand on the tables."""
+    event = _managed(event_id)
+    plan = services.plan_for(event) or abort(404)
+    return _pdf(pdf.render_table_cards_pdf(event, plan), f"tables-{event.id}.pdf")
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+# ---------------------------------------------------------------------------
+# Attendee: my table
+
+
+def _me_fragment(reg: Registration) -> tuple[str, str]:
+    """The phone view's live part and a key that changes when it should redraw."""
+    view = services.current_view_for(reg)
+    partner_ids = [p["id"] for p in view["with"]]
+    html = render_template(
+        "mixers/_me.html",
+        view=view,
+        notes=services.notes_of(reg, partner_ids),
+        event_id=reg.event_id,
+    )
+    return html, f"{view['state']}:{view['round']}:{view['table']}"
+
+
+@bp.get("/me")
+def me(event_id: int):
+    """The attendee's phone: this round's table and who sits there."""
+    event, reg = _attendee(event_id)
+    html, key = _me_fragment(reg)
+    return render_template(
+        "mixers/me.html",
+        event=event,
+        live=Markup(html),  # noqa: S704  (rendered by our autoescaping template)
+        key=key,
+    )
+
+
+@bp.get("/me.json")
+def me_json(event_id: int):
+    """The phone view's live part, polled every few seconds."""
+    _, reg = _attendee(event_id)
+    html, key = _me_fragment(reg)
+    return jsonify(key=key, html=html)
+
+
+@bp.post("/me/note")
+def note(event_id: int):
+    """Save the attendee's "we talked" note about a tablemate."""
+    _, reg = _attendee(event_id)
+    form = NoteForm()
+    if form.validate_on_submit() and (form.partner.data or "").isdigit():
+        try:
+            services.note_for_partner(reg, int(form.partner.data), form.body.data)
+            db.session.commit()
+            flash("Note saved.", "success")
+        except RotationError as exc:
+            _refuse(exc)
+    else:
+        flash("The note could not be saved; try again.", "error")
+    return redirect(url_for(".me", event_id=event_id))
