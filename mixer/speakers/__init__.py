@@ -1,0 +1,1 @@
+"""Speakers: invitations, speaker profiles, session material and its storage."""

@@ -1,0 +1,162 @@
+"""API: session material of the token's organization's events.
+
+Uploading needs a speaker role token *and* being a speaker of that event (or an
+organizer of it); another organization's events and material do not exist (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import marshmallow as ma
+from flask import g, request
+from flask_smorest.fields import Upload
+from sqlalchemy import select
+
+from mixer.api import Schema, api_abort, blueprint
+from mixer.api.auth import token_required
+from mixer.events.models import Event
+from mixer.extensions import db
+from mixer.speakers import services
+from mixer.speakers.models import AVAILABILITIES, VISIBILITIES, Material
+from mixer.speakers.services import SpeakerError
+
+blp = blueprint("speakers_api", __name__, "Speakers' session material.")
+
+CODES = {
+    400: "invalid_input",
+    403: "forbidden",
+    404: "not_found",
+    413: "request_entity_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class MaterialFormSchema(Schema):
+    """Optional fields sent with the file."""
+
+    session_id = ma.fields.Integer(
+        metadata={"description": "Default: the event's first session."}
+    )
+    visibility = ma.fields.String(
+        validate=ma.validate.OneOf(VISIBILITIES),
+        metadata={"description": "Default `attendees`."},
+    )
+    available = ma.fields.String(
+        validate=ma.validate.OneOf(AVAILABILITIES),
+        metadata={"description": "`anytime` (default) or `after` the session."},
+    )
+    title = ma.fields.String(validate=ma.validate.Length(max=200))
+
+
+class MaterialUploadSchema(MaterialFormSchema):
+    """The multipart body: the file and the optional fields.
+
+    webargs reads only the file from this location; the other fields are read
+    from the form with :class:`MaterialFormSchema` in the view (flask-smorest
+    cannot document form and files in one body otherwise).
+    """
+
+    file = Upload(required=True)
+
+
+class MaterialSchema(Schema):
+    """One item of material."""
+
+    id = ma.fields.Integer()
+    session_id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": "`file` or `link`."})
+    title = ma.fields.String()
+    version = ma.fields.Integer()
+    filename = ma.fields.String(allow_none=True)
+    content_type = ma.fields.String(allow_none=True)
+    size = ma.fields.Integer(allow_none=True)
+    sha256 = ma.fields.String(allow_none=True)
+    visibility = ma.fields.String()
+    available = ma.fields.String()
+    hidden = ma.fields.Function(lambda m: m.hidden_at is not None)
+    download_url = ma.fields.Function(services.download_url)
+    created_at = ma.fields.DateTime()
+
+
+def _refuse(exc: SpeakerError) -> NoReturn:
+    db.session.rollback()
+    fields = {exc.field: [str(exc)]} if exc.field else None
+    api_abort(exc.status, str(exc), code=CODES.get(exc.status), fields=fields)
+
+
+def _event(event_id: int) -> Event:
+    event = db.session.scalar(
+        select(Event).where(Event.id == event_id, Event.org_id == g.org.id)
+    )
+    if event is None or (
+        event.status == "draft" and not services.can_upload(event, g.user)
+    ):
+        api_abort(404, f"No event {event_id} in this organization.", code="not_found")
+    return event
+
+
+@blp.route("/events/<int:event_id>/materials", methods=["POST"])
+@token_required("speaker")
+@blp.arguments(MaterialUploadSchema, location="files")
+@blp.response(201, MaterialSchema)
+def upload_material(files: dict[str, Any], event_id: int):
+    """Upload a file for a session (speakers of the event and its organizers)."""
+    event = _event(event_id)
+    try:
+        form = MaterialFormSchema().load(request.form.to_dict())
+    except ma.ValidationError as exc:
+        fields = {k: list(v) for k, v in exc.normalized_messages().items()}
+        api_abort(
+            400,
+            "Invalid input. "
+            + " ".join(f"{k}: {' '.join(v)}" for k, v in fields.items()),
+            code="invalid_input",
+            fields=fields,
+        )
+    upload = files["file"]
+    try:
+        material = services.upload_material(
+            event,
+            g.user,
+            upload.stream,
+            upload.filename,
+            title=form.get("title"),
+            session_id=form.get("session_id"),
+            visibility=form.get("visibility"),
+            available=form.get("available"),
+        )
+    except SpeakerError as exc:
+        _refuse(exc)
+    db.session.commit()
+    return material
+
+
+@blp.route("/events/<int:event_id>/materials")
+@token_required()
+@blp.response(200, MaterialSchema(many=True))
+def list_materials(event_id: int):
+    """The event's material the token's owner may see, every version."""
+    event = _event(event_id)
+    return services.materials(event, services.Viewer(event, g.user))
+
+
+@blp.route("/materials/<int:material_id>", methods=["DELETE"])
+@token_required("speaker")
+@blp.response(200)
+def delete_material(material_id: int):
+    """Delete an item you added (organizers: any item); returns what was deleted."""
+    material = db.session.scalar(
+        select(Material)
+        .join(Event, Event.id == Material.event_id)
+        .where(Material.id == material_id, Event.org_id == g.org.id)
+    )
+    if material is None:
+        api_abort(404, f"No material {material_id}.", code="not_found")
+    body = MaterialSchema().dump(material)
+    try:
+        services.delete_material(material, g.user)
+    except SpeakerError as exc:
+        _refuse(exc)
+    db.session.commit()
+    return body

@@ -1,0 +1,556 @@
+"""Speaker pages: invitations, the speaker's own page, organizer tools, downloads.
+
+Everything hangs off an event (``/events/<id>/…``); the organization comes from
+the event, so outsiders get 404 as on the event pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_user
+from sqlalchemy import select
+
+from mixer.accounts.forms import choice_list
+from mixer.accounts.models import User
+from mixer.accounts.views import link_problem
+from mixer.events.models import Event, EventSession
+from mixer.events.services import can_manage
+from mixer.extensions import db, limiter, login_manager, talisman
+from mixer.orgs.models import Membership
+from mixer.speakers import services
+from mixer.speakers.forms import (
+    ActionForm,
+    AddSpeakerForm,
+    InviteSpeakerForm,
+    LinkForm,
+    PhotoForm,
+    ProfileForm,
+    RemoveSpeakerForm,
+    SessionForm,
+    UploadForm,
+)
+from mixer.speakers.models import Material
+from mixer.speakers.services import SpeakerError
+from mixer.speakers.storage import get_storage
+from mixer.tokens import TokenError
+
+bp = Blueprint("speakers", __name__)
+# Downloads are never a page that can run anything, whatever the bytes are.
+DOWNLOAD_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
+# ---------------------------------------------------------------------------
+# Access
+
+
+def _event(event_id: int) -> Event:
+    """The event for a signed-in member of its organization (else 404 / sign in)."""
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    event = db.session.get(Event, event_id)
+    if event is None:
+        abort(404)
+    membership = current_user.membership_in(event.org)
+    if membership is None:
+        abort(404)
+    g.org, g.membership = event.org, membership
+    return event
+
+
+def _uploader(event_id: int) -> Event:
+    """The event, for its speakers and managers (others 403)."""
+    event = _event(event_id)
+    if not services.can_upload(event, current_user):
+        abort(403, description="Only this event's speakers and organizers can do that.")
+    return event
+
+
+def _manager(event_id: int) -> Event:
+    """The event, for the people who manage it (others 403)."""
+    event = _event(event_id)
+    if not can_manage(event, current_user):
+        abort(403, description="Only the event's organizers can do that.")
+    return event
+
+
+def _my_sessions(event: Event) -> list[EventSession]:
+    """Sessions the visitor may edit: all for managers, their own for speakers."""
+    if can_manage(event, current_user):
+        return list(event.sessions)
+    return services.speaker_sessions(event, current_user)
+
+
+def _session_choices(sessions: list[EventSession]) -> list:
+    return choice_list((s.id, s.title) for s in sessions)
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _material(material_id: int) -> tuple[Material, Event]:
+    material = db.session.get(Material, material_id)
+    if material is None:
+        abort(404)
+    return material, _event(material.event_id)
+
+
+# ---------------------------------------------------------------------------
+# Invitations
+
+
+@bp.route("/speakers/accept/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute", methods=["POST"])
+def accept(token: str):
+    """GET shows a button (mail scanners prefetch links); POST signs the speaker in."""
+    form = ActionForm()
+    try:
+        if not form.validate_on_submit():
+            invitation, _ = services.read_invitation(token)
+            return render_template("speakers/accept.html", invitation=invitation)
+        user, event = services.accept_invitation(token)
+    except TokenError as exc:
+        db.session.rollback()
+        return link_problem(exc, "This speaker invitation cannot be used")
+    db.session.commit()
+    login_user(user)
+    flash(f"Welcome, {user.name}. This is your speaker page.", "success")
+    return redirect(url_for("speakers.mine", event_id=event.id))
+
+
+# ---------------------------------------------------------------------------
+# The speaker's page
+
+
+def _render_mine(event: Event, status: int = 200, **forms: Any):
+    sessions = _my_sessions(event)
+    choices = _session_choices(sessions)
+    profile = services.profile_for(current_user)
+    forms.setdefault(
+        "profile_form",
+        ProfileForm(
+            formdata=None,
+            name=current_user.name,
+            title=profile.title,
+            bio=profile.bio,
+            links="\n".join(profile.links or []),
+        ),
+    )
+    forms.setdefault("photo_form", PhotoForm(formdata=None))
+    for name, cls in (("upload_form", UploadForm), ("link_form", LinkForm)):
+        forms.setdefault(name, cls(formdata=None))
+        forms[name].session_id.choices = choices
+    abstracts = services.abstracts(event)
+    session_forms = [
+        (
+            s,
+            SessionForm(formdata=None, prefix=f"s{s.id}", title=s.title)
+            if (s.id, "form") not in forms
+            else forms.pop((s.id, "form")),
+            abstracts.get(s.id, ""),
+        )
+        for s in sessions
+    ]
+    for _s, f, text in session_forms:
+        if not f.abstract.data:
+            f.abstract.data = text
+    viewer = services.Viewer(event, current_user)
+    items = [
+        m
+        for m in services.materials(event, viewer)
+        if can_manage(event, current_user) or m.session_id in {s.id for s in sessions}
+    ]
+    return (
+        render_template(
+            "speakers/mine.html",
+            event=event,
+            profile=profile,
+            session_forms=session_forms,
+            groups=services.grouped(items),
+            deletable={m.id for m in items if services.can_delete(m, current_user)},
+            action_form=ActionForm(formdata=None),
+            is_manager=can_manage(event, current_user),
+            **forms,
+        ),
+        status,
+    )
+
+
+@bp.get("/events/<int:event_id>/speaker")
+def mine(event_id: int):
+    """The speaker's page: profile, photo, sessions, material."""
+    return _render_mine(_uploader(event_id))
+
+
+@bp.post("/events/<int:event_id>/speaker/profile")
+def save_profile(event_id: int):
+    """Save the speaker's name, title, bio and links."""
+    event = _uploader(event_id)
+    form = ProfileForm()
+    if form.validate_on_submit():
+        try:
+            services.update_profile(
+                current_user,
+                form.name.data,
+                form.title.data,
+                form.bio.data,
+                form.links.data,
+            )
+        except SpeakerError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "name").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("Your speaker profile is saved.", "success")
+            return redirect(url_for("speakers.mine", event_id=event.id))
+    return _render_mine(event, 422, profile_form=form)
+
+
+@bp.post("/events/<int:event_id>/speaker/photo")
+def save_photo(event_id: int):
+    """Store a new photo (resized, metadata removed)."""
+    event = _uploader(event_id)
+    form = PhotoForm()
+    if form.validate_on_submit() and form.photo.data:
+        try:
+            services.set_photo(current_user, form.photo.data.stream)
+        except SpeakerError as exc:
+            db.session.rollback()
+            form.photo.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash("Your photo is saved.", "success")
+            return redirect(url_for("speakers.mine", event_id=event.id))
+    elif not form.photo.data:
+        form.photo.errors = ["Choose an image file."]
+    return _render_mine(event, 422, photo_form=form)
+
+
+@bp.post("/events/<int:event_id>/sessions/<int:session_id>")
+def save_session(event_id: int, session_id: int):
+    """Change the title and abstract of one of the speaker's sessions."""
+    event = _uploader(event_id)
+    session = next((s for s in _my_sessions(event) if s.id == session_id), None)
+    if session is None:
+        abort(404)
+    form = SessionForm(prefix=f"s{session.id}")
+    if form.validate_on_submit():
+        try:
+            services.update_session(session, form.title.data, form.abstract.data)
+        except SpeakerError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "title").errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("The session is saved.", "success")
+            return redirect(url_for("speakers.mine", event_id=event.id))
+    return _render_mine(event, 422, **{(session.id, "form"): form})
+
+
+@bp.post("/events/<int:event_id>/materials")
+def upload(event_id: int):
+    """Store one or several files (the drop zone sends one per request, as JSON)."""
+    event = _uploader(event_id)
+    form = UploadForm()
+    form.session_id.choices = _session_choices(_my_sessions(event))
+    files = [f for f in request.files.getlist("files") if f and f.filename is not None]
+    if not form.validate_on_submit() or not files:
+        message = (
+            "Choose at least one file."
+            if not files
+            else " ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        )
+        if _wants_json():
+            return jsonify(error={"code": "invalid_input", "message": message}), 400
+        form.files.errors = [message] if not files else form.files.errors
+        return _render_mine(event, 422, upload_form=form)
+    saved, refused = [], []
+    for storage in files:
+        try:
+            material = services.upload_material(
+                event,
+                current_user,
+                storage.stream,
+                storage.filename,
+                title=form.title.data if len(files) == 1 else None,
+                session_id=form.session_id.data,
+                visibility=form.visibility.data,
+                available=form.available.data,
+            )
+            db.session.commit()
+            saved.append(material)
+        except SpeakerError as exc:
+            db.session.rollback()
+            refused.append((storage.filename, exc))
+    if _wants_json():
+        if refused:
+            _, exc = refused[0]
+            code = {413: "request_entity_too_large", 415: "unsupported_media_type"}
+            body = {"code": code.get(exc.status, "invalid_input"), "message": str(exc)}
+            return jsonify(error=body), exc.status
+        return jsonify(_material_json(saved[0])), 201
+    for name, exc in refused:
+        flash(f"{name or 'A file'}: {exc}", "error")
+    if saved:
+        flash(f"Uploaded: {', '.join(m.filename or '' for m in saved)}.", "success")
+    return redirect(url_for("speakers.mine", event_id=event.id))
+
+
+def _material_json(material: Material) -> dict[str, Any]:
+    return {
+        "id": material.id,
+        "title": material.title,
+        "version": material.version,
+        "filename": material.filename,
+        "size": material.size,
+        "sha256": material.sha256,
+        "download_url": services.download_url(material),
+    }
+
+
+@bp.post("/events/<int:event_id>/links")
+def add_link(event_id: int):
+    """Add a link to slides, a video or a repository."""
+    event = _uploader(event_id)
+    form = LinkForm()
+    form.session_id.choices = _session_choices(_my_sessions(event))
+    if form.validate_on_submit():
+        try:
+            services.add_link(
+                event,
+                current_user,
+                form.url.data,
+                title=form.title.data,
+                session_id=form.session_id.data,
+                visibility=form.visibility.data,
+                available=form.available.data,
+            )
+        except SpeakerError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "url", form.url).errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash("The link is added.", "success")
+            return redirect(url_for("speakers.mine", event_id=event.id))
+    return _render_mine(event, 422, link_form=form)
+
+
+@bp.post("/materials/<int:material_id>/delete")
+def delete(material_id: int):
+    """Delete an item the speaker added (organizers may delete any)."""
+    material, event = _material(material_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_material(material, current_user)
+    except SpeakerError as exc:
+        abort(exc.status, description=str(exc))
+    db.session.commit()
+    flash("Deleted.", "success")
+    return redirect(
+        request.form.get("back") == "manage"
+        and url_for("speakers.manage", event_id=event.id)
+        or url_for("speakers.mine", event_id=event.id)
+    )
+
+
+@bp.post("/materials/<int:material_id>/hide")
+def hide(material_id: int):
+    """Organizers hide an item from attendees, or show it again."""
+    material, event = _material(material_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    hidden = request.form.get("hidden") == "1"
+    try:
+        services.set_hidden(material, current_user, hidden)
+    except SpeakerError as exc:
+        abort(exc.status, description=str(exc))
+    db.session.commit()
+    flash("Hidden from attendees." if hidden else "Visible again.", "success")
+    return redirect(url_for("speakers.manage", event_id=event.id))
+
+
+# ---------------------------------------------------------------------------
+# Downloads
+
+
+@bp.get("/materials/<int:material_id>/download")
+@talisman(content_security_policy=DOWNLOAD_CSP, content_security_policy_nonce_in=[])
+def download(material_id: int):
+    """The file, byte for byte, for people who may see it (everyone else 404)."""
+    try:
+        material = services.material_for(material_id, current_user)
+    except SpeakerError:
+        if not current_user.is_authenticated:
+            abort(login_manager.unauthorized())
+        abort(404)
+    if material.kind == "link":
+        return redirect(material.url or "/")
+    path = get_storage().path(material.storage_key or "")
+    inline = material.content_type in services.INLINE_TYPES
+    response = send_file(
+        path,
+        mimetype=material.content_type,
+        as_attachment=not inline,
+        download_name=material.filename,
+        conditional=True,
+        etag=material.sha256,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if material.visibility != "public":
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/speakers/photo/<key>")
+@talisman(content_security_policy=DOWNLOAD_CSP, content_security_policy_nonce_in=[])
+def photo(key: str):
+    """A speaker's photo (the key is random and only appears on event pages)."""
+    from mixer.speakers.models import SpeakerProfile
+
+    profile = db.session.scalar(
+        select(SpeakerProfile).where(SpeakerProfile.photo_key == key)
+    )
+    if profile is None:
+        abort(404)
+    mimetype = "image/png" if key.endswith(".png") else "image/jpeg"
+    response = send_file(
+        get_storage().path(key), mimetype=mimetype, conditional=True, max_age=3600
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# ---------------------------------------------------------------------------
+# Organizers: speakers & material
+
+
+def _render_manage(event: Event, status: int = 200, **forms: Any):
+    choices = _session_choices(list(event.sessions))
+    invite = forms.setdefault("invite_form", InviteSpeakerForm(formdata=None))
+    add = forms.setdefault("add_form", AddSpeakerForm(formdata=None))
+    invite.session_id.choices = choices
+    add.session_id.choices = choices
+    add.member.choices = choice_list(
+        (m_id, f"{name} ({email})")
+        for m_id, name, email in db.session.execute(
+            select(Membership.id, User.name, User.email)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.org_id == event.org_id)
+            .order_by(User.name)
+        )
+    )
+    items = services.materials(event, services.Viewer(event, current_user))
+    return (
+        render_template(
+            "speakers/manage.html",
+            event=event,
+            speakers=services.event_speakers(event),
+            invitations=services.pending_invitations(event),
+            groups=services.grouped(items),
+            deletable={m.id for m in items},
+            action_form=ActionForm(formdata=None),
+            remove_form=RemoveSpeakerForm(formdata=None),
+            **forms,
+        ),
+        status,
+    )
+
+
+@bp.get("/events/<int:event_id>/speakers")
+def manage(event_id: int):
+    """Speakers & material of an event, for its organizers."""
+    return _render_manage(_manager(event_id))
+
+
+@bp.post("/events/<int:event_id>/speakers/invite")
+def invite(event_id: int):
+    """E-mail someone an invitation to speak."""
+    event = _manager(event_id)
+    form = InviteSpeakerForm()
+    form.session_id.choices = _session_choices(list(event.sessions))
+    if form.validate_on_submit():
+        try:
+            services.invite_speaker(
+                event,
+                form.email.data,
+                form.name.data,
+                form.session_id.data,
+                current_user,
+            )
+        except SpeakerError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "email", form.email).errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("speakers.manage", event_id=event.id))
+    return _render_manage(event, 422, invite_form=form)
+
+
+@bp.post("/events/<int:event_id>/speakers/add")
+def add(event_id: int):
+    """Make an existing member a speaker of a session."""
+    event = _manager(event_id)
+    form = AddSpeakerForm()
+    form.session_id.choices = _session_choices(list(event.sessions))
+    if form.validate_on_submit():
+        try:
+            link = services.add_member_as_speaker(
+                event, form.member.data, form.session_id.data
+            )
+        except SpeakerError as exc:
+            db.session.rollback()
+            form.member.errors = [str(exc)]
+        else:
+            db.session.commit()
+            flash(f"{link.user.name} is now a speaker.", "success")
+            return redirect(url_for("speakers.manage", event_id=event.id))
+    return _render_manage(event, 422, add_form=form)
+
+
+@bp.post("/events/<int:event_id>/speakers/remove")
+def remove(event_id: int):
+    """Take a speaker off a session."""
+    event = _manager(event_id)
+    form = RemoveSpeakerForm()
+    session = next(
+        (s for s in event.sessions if str(s.id) == form.session_id.data), None
+    )
+    if not form.validate_on_submit() or session is None:
+        abort(400)
+    services.remove_speaker(session, int(form.user_id.data or 0))
+    db.session.commit()
+    flash("Removed from the session.", "success")
+    return redirect(url_for("speakers.manage", event_id=event.id))
+
+
+# ---------------------------------------------------------------------------
+# The event page's part
+
+
+@bp.app_template_global()
+def speaker_material(event: Event) -> dict[str, Any]:
+    """What ``speakers/_event_material.html`` shows for the current visitor."""
+    viewer = services.Viewer(event, current_user)
+    return {
+        "speakers": services.event_speakers(event),
+        "abstracts": services.abstracts(event),
+        "groups": services.grouped(services.materials(event, viewer)),
+        "can_upload": viewer.insider,
+    }

@@ -1,0 +1,96 @@
+/* Drop zone with a progress bar per file for the material upload form.
+ * Each file is sent in its own XMLHttpRequest (so each has its own progress and
+ * its own refusal message). Without this script the form posts all files at once. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-upload]");
+  if (!form || !window.FormData || !window.XMLHttpRequest) return;
+  var input = form.querySelector("input[type=file]");
+  var zone = form.querySelector("[data-drop-zone]");
+  var list = form.querySelector("[data-upload-list]");
+  var hint = form.querySelector("[data-drop-hint]");
+  if (hint) hint.hidden = false;
+
+  function row(file) {
+    var li = document.createElement("li");
+    var label = document.createElement("span");
+    label.textContent = file.name + " ";
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", "Uploading " + file.name);
+    var status = document.createElement("small");
+    li.appendChild(label);
+    li.appendChild(bar);
+    li.appendChild(status);
+    list.appendChild(li);
+    return { li: li, bar: bar, status: status };
+  }
+
+  function send(file) {
+    var ui = row(file);
+    return new Promise(function (resolve) {
+      var data = new FormData(form);
+      data.delete("files");
+      data.append("files", file, file.name);
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) ui.bar.value = Math.round((e.loaded / e.total) * 100);
+      });
+      xhr.addEventListener("load", function () {
+        var body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
+        if (xhr.status === 201) {
+          ui.bar.value = 100;
+          ui.status.textContent = " Uploaded.";
+          ui.li.className = "upload-done";
+          resolve(true);
+        } else {
+          ui.status.textContent = " " + ((body.error && body.error.message) || "Upload failed (" + xhr.status + ").");
+          ui.li.className = "upload-failed field-error";
+          resolve(false);
+        }
+      });
+      xhr.addEventListener("error", function () {
+        ui.status.textContent = " The connection failed; try again.";
+        ui.li.className = "upload-failed field-error";
+        resolve(false);
+      });
+      xhr.send(data);
+    });
+  }
+
+  function sendAll(files) {
+    if (!files.length) return;
+    var jobs = Array.prototype.map.call(files, send);
+    Promise.all(jobs).then(function (results) {
+      if (results.indexOf(true) !== -1) {
+        var done = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = window.location.pathname;
+        link.textContent = "Refresh the list of your material";
+        done.appendChild(link);
+        list.appendChild(done);
+      }
+      input.value = "";
+    });
+  }
+
+  form.addEventListener("submit", function (e) {
+    if (!input.files.length) return; // let the server say what is missing
+    e.preventDefault();
+    sendAll(input.files);
+  });
+  ["dragenter", "dragover"].forEach(function (name) {
+    zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.add("drag-over"); });
+  });
+  ["dragleave", "drop"].forEach(function (name) {
+    zone.addEventListener(name, function () { zone.classList.remove("drag-over"); });
+  });
+  zone.addEventListener("drop", function (e) {
+    e.preventDefault();
+    if (e.dataTransfer && e.dataTransfer.files.length) sendAll(e.dataTransfer.files);
+  });
+})();
