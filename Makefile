@@ -49,9 +49,10 @@ static/vendor/.installed: node_modules/.package-lock.json
 	touch $@
 
 vendor: ## Copy the pinned front-end libraries from node_modules into static/vendor/.
-	rm -rf static/vendor && mkdir -p static/vendor/pico static/vendor/swagger-ui
+	rm -rf static/vendor && mkdir -p static/vendor/pico static/vendor/swagger-ui static/vendor/jsqr
 	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico/
 	cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js static/vendor/swagger-ui/
+	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsqr/
 
 system-deps: ## Install the Debian packages the tests need (when root and missing).
 	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -45,12 +45,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from mixer.accounts.views import bp as accounts_bp
     from mixer.api import init_api
+    from mixer.badges.views import bp as badges_bp
+    from mixer.checkin.views import bp as checkin_bp
     from mixer.events.views import bp as events_bp
     from mixer.mail.views import bp as mail_bp
     from mixer.main.views import bp as main_bp
+    from mixer.mixers.views import bp as rotations_bp
     from mixer.orgs.views import bp as orgs_bp
+    from mixer.speakers.views import bp as speakers_bp
 
-    for blueprint in (main_bp, accounts_bp, orgs_bp, events_bp, mail_bp):
+    for blueprint in (
+        main_bp,
+        accounts_bp,
+        orgs_bp,
+        events_bp,
+        mail_bp,
+        badges_bp,
+        checkin_bp,
+        speakers_bp,
+        rotations_bp,
+    ):
         app.register_blueprint(blueprint)
     init_api(app)
 

@@ -8,4 +8,6 @@ import mixer.checkin.models
 import mixer.events.models
 import mixer.jobs.models
 import mixer.mail.models
-import mixer.orgs.models  # noqa: F401
+import mixer.mixers.models
+import mixer.orgs.models
+import mixer.speakers.models  # noqa: F401

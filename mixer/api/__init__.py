@@ -71,10 +71,21 @@ class Api(SmorestApi):
 def _blueprints() -> list[Blueprint]:
     from mixer.accounts.api import blp as accounts_blp
     from mixer.api.views import blp as base_blp
+    from mixer.checkin.api import blp as checkin_blp
     from mixer.events.api import blp as events_blp
+    from mixer.mixers.api import blp as rotations_blp
     from mixer.orgs.api import blp as orgs_blp
+    from mixer.speakers.api import blp as speakers_blp
 
-    return [base_blp, orgs_blp, accounts_blp, events_blp]
+    return [
+        base_blp,
+        orgs_blp,
+        accounts_blp,
+        events_blp,
+        checkin_blp,
+        speakers_blp,
+        rotations_blp,
+    ]
 
 
 def init_api(app: Flask) -> Api:

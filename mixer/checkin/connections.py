@@ -76,3 +76,14 @@ def connections_of(registration_id: int) -> list[Connection]:
             .order_by(Connection.id)
         )
     )
+
+
+def note_of(connection: Connection, author_id: int) -> str:
+    """The author's own note on a connection ("" when none)."""
+    note = db.session.scalar(
+        select(ConnectionNote).where(
+            ConnectionNote.connection_id == connection.id,
+            ConnectionNote.author_id == author_id,
+        )
+    )
+    return note.body if note is not None else ""

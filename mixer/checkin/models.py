@@ -97,3 +97,23 @@ class ConnectionNote(db.Model):
 
     def __repr__(self) -> str:
         return f"<ConnectionNote connection={self.connection_id} by={self.author_id}>"
+
+
+class CheckinNonce(db.Model):
+    """A scan a client already sent, by its random nonce: a replay changes nothing.
+
+    The scan page queues scans while offline and may send one twice (a flaky
+    connection, a retry after an undo); the unique nonce makes the second a no-op
+    that returns the first answer.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20))  # the answer first given
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    def __repr__(self) -> str:
+        return f"<CheckinNonce {self.nonce!r} reg={self.registration_id} {self.status}>"

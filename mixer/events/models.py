@@ -6,6 +6,7 @@ event happens in, used to show it and to read organizers' wall-clock input.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -225,6 +226,10 @@ class Registration(db.Model):
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The secret in the badge's QR code (``BASE_URL/c/<token>``): 128 random bits.
+    badge_token: Mapped[str] = mapped_column(
+        String(32), unique=True, default=lambda: new_badge_token()
+    )
 
     event: Mapped[Event] = relationship()
     user: Mapped[User | None] = relationship()
@@ -248,6 +253,11 @@ class Registration(db.Model):
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} event={self.event_id} {self.status}>"
+
+
+def new_badge_token() -> str:
+    """A fresh badge token: 128 random bits, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
 
 
 def _count_of(status: str):

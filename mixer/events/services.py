@@ -1333,13 +1333,10 @@ def registration_from_cancel_token(token: str) -> Registration:
 
 
 def badge_url(reg: Registration) -> str:
-    """Where a registration's badge lives (absolute).
+    """Where a registration's badge PDF lives (absolute, with its download key)."""
+    from mixer.badges.services import badge_download_url
 
-    The badges feature (issue 4) re-points this at its own route; until then it
-    is the address that route will have.
-    """
-    base = current_app.config["BASE_URL"]
-    return f"{base}/events/{reg.event_id}/badge/{reg.id}"
+    return badge_download_url(reg)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,224 @@
+"""Badges for registrations: what each prints, single badges and cached batches.
+
+The PDF engine (``mixer.badges.render``) draws whatever ``BadgeData`` it gets; this
+module maps registrations to ``BadgeData``, makes the QR URL (``BASE_URL/c/<token>``)
+and keeps batch PDFs in the instance folder under the engine's fingerprint, so a
+batch is drawn once until something printed on it changes. Big batches are drawn
+by the job worker (``badges.batch``, see ``mixer.checkin.jobs``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import selectinload
+
+from mixer import tokens
+from mixer.accounts.services import absolute_url
+from mixer.badges.render import LAYOUTS, BadgeData, batch_fingerprint
+from mixer.badges.render import render_badges_pdf as _render_pdf
+from mixer.events.models import Event, Registration
+from mixer.extensions import db
+from mixer.jobs import services as jobs
+from mixer.jobs.models import Job
+
+INLINE_LIMIT = 50  # badges drawn during the request; more go to the job worker
+BATCH_JOB = "badges.batch"
+DOWNLOAD_PURPOSE = "badge-pdf"
+DEFAULT_LAYOUT = "a4-8"
+
+
+def badge_scan_url(reg: Registration) -> str:
+    """The absolute URL a badge's QR code encodes: ``BASE_URL/c/<token>``."""
+    return absolute_url("checkin.badge", token=reg.badge_token)
+
+
+def badge_download_url(reg: Registration) -> str:
+    """The attendee's own link to their badge PDF (e-mails, "My events").
+
+    It carries a signed key, not the badge token: someone who scans a badge learns
+    the token but must not be able to download its owner's details.
+    """
+    key = tokens.make(DOWNLOAD_PURPOSE, {"rid": reg.id})
+    return absolute_url(
+        "badges.attendee_badge", event_id=reg.event_id, registration_id=reg.id, key=key
+    )
+
+
+def download_key_valid(reg: Registration, key: str | None) -> bool:
+    """Whether ``key`` is the signed download key of ``reg``'s badge."""
+    if not key:
+        return False
+    try:
+        data = tokens.read(DOWNLOAD_PURPOSE, key)
+    except tokens.TokenError:
+        return False
+    return data.get("rid") == reg.id
+
+
+def badge_role(reg: Registration, event: Event) -> str:
+    """The ribbon: organizer or speaker from the event, else mentor/mentee, else
+    attendee (people who answered "either" wear the attendee ribbon)."""
+    if reg.user_id is not None and any(o.id == reg.user_id for o in event.organizers):
+        return "organizer"
+    if _name_key(reg.name) in _speaker_names(event):
+        return "speaker"
+    if reg.role in ("mentor", "mentee"):
+        return reg.role
+    return "attendee"
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def _speaker_names(event: Event) -> set[str]:
+    names = re.split(r",|;| and | & ", event.speakers or "")
+    names += [s.speaker_name or "" for s in event.sessions]
+    return {_name_key(n) for n in names if n.strip()}
+
+
+def badge_data(reg: Registration) -> BadgeData:
+    """Everything printed on ``reg``'s badge."""
+    event = reg.event
+    start = event.starts_at.astimezone(ZoneInfo(event.timezone))
+    return BadgeData(
+        name=reg.name,
+        qr_url=badge_scan_url(reg),
+        role=badge_role(reg, event),
+        pronouns=(reg.user.pronouns or "") if reg.user is not None else "",
+        department=reg.department or "",
+        tags=list(reg.offers or []),
+        event_title=event.title,
+        event_date=f"{start:%a %d %b %Y, %H:%M}",
+        organization=event.org.name,
+    )
+
+
+def attendee_badge_pdf(reg: Registration) -> bytes:
+    """One person's badge as a 4 × 3 in PDF page."""
+    return _render_pdf([badge_data(reg)], "badge-4x3")
+
+
+def batch_registrations(event: Event) -> list[Registration]:
+    """Whose badges a batch prints: registered people, by name."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id, Registration.status == "registered"
+            )
+            .options(selectinload(Registration.user))
+            .order_by(Registration.name, Registration.id)
+        )
+    )
+
+
+def check_layout(layout: str | None) -> str:
+    """A known layout key (default A4), or ValueError naming the choices."""
+    layout = layout or DEFAULT_LAYOUT
+    if layout not in LAYOUTS:
+        raise ValueError(
+            f"Unknown badge layout {layout!r}; use one of {', '.join(LAYOUTS)}."
+        )
+    return layout
+
+
+@dataclass
+class Batch:
+    """One event's badge batch in one layout: what it prints and where it is kept."""
+
+    event: Event
+    layout: str
+    badges: list[BadgeData]
+    fingerprint: str
+
+    @property
+    def path(self) -> Path:
+        """The cached PDF's file (it may not exist yet)."""
+        return cache_folder(self.event.id) / f"{self.layout}-{self.fingerprint}.pdf"
+
+    @property
+    def ready(self) -> bool:
+        """Whether the PDF for exactly these badges is cached."""
+        return self.path.is_file()
+
+    @property
+    def dedupe_key(self) -> str:
+        """The job key: one job per event, layout and content."""
+        return f"badges:{self.event.id}:{self.layout}:{self.fingerprint[:40]}"
+
+    @property
+    def filename(self) -> str:
+        """The name the download is saved under."""
+        return f"badges-event-{self.event.id}-{self.layout}.pdf"
+
+
+def cache_folder(event_id: int) -> Path:
+    """Where an event's batch PDFs are kept (the instance folder)."""
+    return Path(current_app.instance_path) / "badges" / f"event-{event_id}"
+
+
+def batch_for(event: Event, layout: str) -> Batch:
+    """The event's current batch: its badges and their fingerprint (no drawing)."""
+    layout = check_layout(layout)
+    badges = [badge_data(reg) for reg in batch_registrations(event)]
+    if not badges:
+        raise ValueError("Nobody is registered yet: there are no badges to print.")
+    return Batch(event, layout, badges, batch_fingerprint(badges, layout))
+
+
+def render_batch(batch: Batch, progress: Callable[[float], None] | None = None) -> Path:
+    """Draw the batch into its cache file (atomically) and drop older versions."""
+    pdf = _render_pdf(batch.badges, batch.layout, progress=progress)
+    folder = cache_folder(batch.event.id)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pdf)
+    os.replace(tmp, batch.path)
+    for old in folder.glob(f"{batch.layout}-*.pdf"):
+        if old != batch.path:
+            old.unlink(missing_ok=True)
+    return batch.path
+
+
+def schedule_batch(batch: Batch) -> Job:
+    """The job drawing ``batch`` (scheduled once; re-run when its file is gone)."""
+    payload = {
+        "event_id": batch.event.id,
+        "layout": batch.layout,
+        "fingerprint": batch.fingerprint,
+    }
+    job = jobs.schedule(
+        BATCH_JOB, payload, dedupe_key=batch.dedupe_key, org_id=batch.event.org_id
+    )
+    if job is not None:
+        return job
+    job = db.session.scalar(select(Job).where(Job.dedupe_key == batch.dedupe_key))
+    if job.status in ("done", "failed") and not batch.ready:
+        # Drawn before but the file was removed, or it failed: draw it again.
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job.id)
+            .values(status="pending", attempts=0, progress=0, finished_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(job)
+    return job
+
+
+def batch_job(event: Event, job_id: int) -> Job | None:
+    """A badge job of ``event`` by id (for the progress page), or None."""
+    job = db.session.scalar(select(Job).where(Job.id == job_id, Job.kind == BATCH_JOB))
+    if job is None or (job.payload or {}).get("event_id") != event.id:
+        return None
+    return job

@@ -1,0 +1,39 @@
+"""Job handlers of check-in and badges (run by ``mixer worker``).
+
+Imported by ``mixer.badges.views`` so the handler is registered wherever the app
+is built (web process, worker, tests).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mixer.badges import services as badges
+from mixer.events.models import Event
+from mixer.extensions import db
+from mixer.jobs.services import PermanentJobError, handler, set_progress
+
+
+@handler(badges.BATCH_JOB)
+def badge_batch(payload: dict[str, Any]) -> dict[str, Any]:
+    """Draw an event's badge batch into the cache, reporting progress."""
+    event = db.session.get(Event, payload["event_id"])
+    if event is None:
+        raise PermanentJobError("The event no longer exists.")
+    try:
+        batch = badges.batch_for(event, payload["layout"])
+    except ValueError as exc:
+        raise PermanentJobError(str(exc)) from exc
+    job_id = payload["_job_id"]
+    reported = -1
+
+    def progress(fraction: float) -> None:
+        nonlocal reported
+        percent = min(99, int(fraction * 100))  # 100 is "done", set by the worker
+        if percent >= reported + 2:
+            reported = percent
+            set_progress(job_id, percent)
+
+    if not batch.ready:
+        badges.render_batch(batch, progress)
+    return {"badges": len(batch.badges), "fingerprint": batch.fingerprint}

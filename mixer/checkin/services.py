@@ -1,0 +1,298 @@
+"""Checking people in at the door, by badge scan or by hand, and undoing it.
+
+The check-in itself is one conditional ``UPDATE … SET checked_in_at = now WHERE
+id = ? AND checked_in_at IS NULL AND status = 'registered'``: whatever the number of
+phones scanning one badge at once, exactly one statement changes the row and the
+others see zero rows changed (PostgreSQL re-checks the WHERE clause after waiting
+for the row lock; SQLite runs writers one at a time). No read-then-write race.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from mixer import clock
+from mixer.checkin.models import CheckinNonce
+from mixer.events.models import Event, Registration
+from mixer.extensions import db
+
+TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,32}")
+NONCE_RE = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
+BADGE_PATH_RE = re.compile(r"/c/([^/?#]+)/?$")
+
+
+class CheckinError(Exception):
+    """A scan that cannot check anyone in; ``str(exc)`` is shown to the organizer."""
+
+    def __init__(self, message: str, status: int = 409, code: str = "conflict"):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass
+class CheckinResult:
+    """The answer to one scan."""
+
+    status: str  # "checked_in" or "already_checked_in"
+    registration: Registration
+    checked_in_at: datetime
+    replayed: bool = False  # the client sent this scan (nonce) before
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON the API and the scan page answer with."""
+        reg = self.registration
+        return {
+            "status": self.status,
+            "registration_id": reg.id,
+            "event_id": reg.event_id,
+            "name": reg.name,
+            "checked_in_at": self.checked_in_at.isoformat(),
+            "replayed": self.replayed,
+        }
+
+
+def token_from(value: str | None) -> str | None:
+    """The badge token in a scanned ``…/c/<token>`` URL or a bare token, else None."""
+    value = (value or "").strip()
+    if "/" in value:
+        match = BADGE_PATH_RE.search(urlsplit(value).path)
+        if match is None:
+            return None
+        value = match.group(1)
+    return value if TOKEN_RE.fullmatch(value) else None
+
+
+def badge_registration(token: str | None) -> Registration | None:
+    """The registration a badge token belongs to (any organization), or None."""
+    if not token or not TOKEN_RE.fullmatch(token):
+        return None
+    return db.session.scalar(
+        select(Registration).where(Registration.badge_token == token)
+    )
+
+
+def resolve_scan(
+    org_id: int, scanned: str | None, event_id: int | None = None
+) -> Registration:
+    """The registration a scanned URL or token names, checked for check-in.
+
+    Another organization's badge is reported exactly like an unknown one (404).
+    """
+    token = token_from(scanned)
+    if token is None:
+        raise CheckinError(
+            "That is not a Mixer badge code: expected a link ending in /c/<code>.",
+            404,
+            "not_found",
+        )
+    reg = badge_registration(token)
+    if reg is None or reg.event.org_id != org_id:
+        raise CheckinError(
+            "Unknown badge: no registration in this organization has this code.",
+            404,
+            "not_found",
+        )
+    if event_id is not None and reg.event_id != event_id:
+        raise CheckinError(
+            f"Not registered for this event: {reg.name}'s badge is for "
+            f"“{reg.event.title}”."
+        )
+    check_can_enter(reg)
+    return reg
+
+
+def check_can_enter(reg: Registration) -> None:
+    """Refuse registrations that hold no seat: cancelled, waitlisted, unconfirmed."""
+    if reg.status == "cancelled":
+        raise CheckinError(
+            f"Not registered: {reg.name}'s registration was cancelled. "
+            "Nobody was checked in."
+        )
+    if reg.status == "waitlisted":
+        raise CheckinError(
+            f"Not registered: {reg.name} is on the waitlist "
+            f"(#{reg.waitlist_position}), without a seat. Nobody was checked in."
+        )
+    if reg.status != "registered":
+        raise CheckinError(
+            f"Not registered: {reg.name} has not confirmed their e-mail address yet. "
+            "Nobody was checked in."
+        )
+
+
+def check_in(reg: Registration, nonce: str | None = None) -> CheckinResult:
+    """Check ``reg`` in once; a repeat is ``already_checked_in``, a replay a no-op."""
+    if nonce is not None:
+        if not NONCE_RE.fullmatch(nonce):
+            raise CheckinError(
+                "nonce must be 8 to 64 letters, digits or - _ . :", 400, "invalid_input"
+            )
+        replay = _replay(nonce, reg)
+        if replay is not None:
+            return replay
+    now = clock.now()
+    changed = db.session.execute(
+        update(Registration)
+        .where(
+            Registration.id == reg.id,
+            Registration.checked_in_at.is_(None),
+            Registration.status == "registered",
+        )
+        .values(checked_in_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(reg)
+    if changed == 1:
+        result = CheckinResult("checked_in", reg, now)
+    else:
+        check_can_enter(reg)  # it may have been cancelled meanwhile
+        result = CheckinResult("already_checked_in", reg, reg.checked_in_at)
+    if nonce is not None:
+        result = _remember(nonce, result)
+    return result
+
+
+def _replay(nonce: str, reg: Registration) -> CheckinResult | None:
+    seen = db.session.scalar(select(CheckinNonce).where(CheckinNonce.nonce == nonce))
+    if seen is None:
+        return None
+    if seen.registration_id != reg.id:
+        raise CheckinError("This scan's nonce was already used for another badge.", 409)
+    db.session.refresh(reg)
+    when = reg.checked_in_at or seen.created_at
+    return CheckinResult(seen.status, reg, when, replayed=True)
+
+
+def _remember(nonce: str, result: CheckinResult) -> CheckinResult:
+    """Store the nonce; when the same scan raced us, give its answer instead."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                CheckinNonce(
+                    nonce=nonce,
+                    registration_id=result.registration.id,
+                    status=result.status,
+                )
+            )
+    except IntegrityError:
+        replay = _replay(nonce, result.registration)
+        if replay is not None:
+            return replay
+        raise
+    return result
+
+
+def undo_check_in(reg: Registration) -> bool:
+    """Clear a check-in (a mistaken scan); False when it was not checked in."""
+    changed = db.session.execute(
+        update(Registration)
+        .where(Registration.id == reg.id, Registration.checked_in_at.is_not(None))
+        .values(checked_in_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(reg)
+    return changed == 1
+
+
+def registration_in(event: Event, registration_id: int) -> Registration | None:
+    """A registration of ``event`` by id (manual check-in, undo), or None."""
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.id == registration_id, Registration.event_id == event.id
+        )
+    )
+
+
+def registration_in_org(org_id: int, registration_id: int) -> Registration | None:
+    """A registration of any event of the organization, or None (API undo)."""
+    return db.session.scalar(
+        select(Registration)
+        .join(Event)
+        .where(Registration.id == registration_id, Event.org_id == org_id)
+    )
+
+
+def checked_in_count(event: Event) -> dict[str, int]:
+    """Checked-in and registered counts for the live dashboard counter."""
+    row = db.session.execute(
+        select(
+            func.count(Registration.checked_in_at),
+            func.count(Registration.id),
+        ).where(Registration.event_id == event.id, Registration.status == "registered")
+    ).one()
+    return {"checked_in": int(row[0]), "registered": int(row[1])}
+
+
+def find_attendees(event: Event, query: str, limit: int = 20) -> list[Registration]:
+    """Registered people whose name or department matches, for manual check-in."""
+    like = f"%{query.strip().lower()[:100]}%"
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == "registered",
+                func.lower(Registration.name).like(like)
+                | func.lower(func.coalesce(Registration.department, "")).like(like),
+            )
+            .order_by(func.lower(Registration.name), Registration.id)
+            .limit(limit)
+        )
+    )
+
+
+def recent_checkins(event: Event, limit: int = 10) -> list[Registration]:
+    """The latest people checked in, newest first."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.checked_in_at.is_not(None),
+            )
+            .order_by(Registration.checked_in_at.desc(), Registration.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass
+class BadgeVisit:
+    """Who opened a badge URL, and what they may see.
+
+    ``audience`` is "organizer" (may check the person in), "attendee" (another
+    registered person of the same event: a connection was recorded), "self" (their
+    own badge) or "outsider" (learns nothing about the person).
+    """
+
+    audience: str
+    registration: Registration | None = None
+    mine: Registration | None = None
+    connection: Any = None
+
+
+def visit_badge(token: str, user: Any) -> BadgeVisit:
+    """Decide what opening ``/c/<token>`` shows ``user``; records a scan connection."""
+    from mixer.checkin.connections import connect
+    from mixer.events import services as events
+
+    reg = badge_registration(token)
+    if reg is None or not getattr(user, "is_authenticated", False):
+        return BadgeVisit("outsider")
+    if events.can_manage(reg.event, user):
+        return BadgeVisit("organizer", reg)
+    mine = events.registration_for(reg.event, user)
+    if mine is None or mine.status != "registered" or reg.status != "registered":
+        return BadgeVisit("outsider")
+    if mine.id == reg.id:
+        return BadgeVisit("self", reg, mine)
+    connection = connect(reg.event_id, mine.id, reg.id, "scan")
+    return BadgeVisit("attendee", reg, mine, connection)

@@ -1,0 +1,197 @@
+"""Check-in pages: the badge URL ``/c/<token>``, the organizer's scan page and the
+small JSON endpoints the scan page and the dashboard's live counter call.
+
+JSON endpoints use the signed-in session and the CSRF token (``X-CSRFToken``
+header), like the rest of the site; the bearer-token API is ``mixer.checkin.api``.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from mixer.checkin import services
+from mixer.checkin.access import managed_event
+from mixer.checkin.connections import note_of, save_note
+from mixer.checkin.forms import CheckinForm, ConnectionNoteForm
+from mixer.checkin.services import CheckinError
+from mixer.events.models import Event
+from mixer.extensions import db
+from mixer.web import json_error
+
+bp = Blueprint("checkin", __name__)
+
+
+@bp.get("/c/<token>")
+def badge(token: str):
+    """What a badge's QR code opens: check-in, a met-you card, or an explanation."""
+    visit = services.visit_badge(token, current_user)
+    db.session.commit()
+    form = ConnectionNoteForm()
+    if visit.audience == "attendee":
+        form.body.data = note_of(visit.connection, visit.mine.id)
+    return render_template(
+        "checkin/badge.html",
+        visit=visit,
+        token=token,
+        form=form,
+        checkin_form=CheckinForm(),
+    )
+
+
+def _organizer_visit(token: str) -> services.BadgeVisit:
+    visit = services.visit_badge(token, current_user)
+    if visit.audience != "organizer":
+        abort(404)
+    return visit
+
+
+@bp.post("/c/<token>/check-in")
+def badge_check_in(token: str):
+    """The organizer's one tap: check the badge's owner in."""
+    visit = _organizer_visit(token)
+    if not CheckinForm().validate_on_submit():
+        abort(400, description="The form expired; please try again.")
+    try:
+        result = services.check_in(visit.registration)
+    except CheckinError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("checkin.badge", token=token))
+    db.session.commit()
+    if result.status == "checked_in":
+        flash(f"Checked in: {result.registration.name}", "success")
+    return redirect(url_for("checkin.badge", token=token))
+
+
+@bp.post("/c/<token>/undo")
+def badge_undo(token: str):
+    """Undo a mistaken check-in from the badge page."""
+    visit = _organizer_visit(token)
+    if not CheckinForm().validate_on_submit():
+        abort(400, description="The form expired; please try again.")
+    services.undo_check_in(visit.registration)
+    db.session.commit()
+    flash(f"Check-in undone: {visit.registration.name}", "info")
+    return redirect(url_for("checkin.badge", token=token))
+
+
+@bp.post("/c/<token>/note")
+def badge_note(token: str):
+    """Save the scanner's private "we talked" note about the badge's owner."""
+    visit = services.visit_badge(token, current_user)
+    if visit.audience != "attendee":
+        abort(404)
+    form = ConnectionNoteForm()
+    if not form.validate_on_submit():
+        db.session.rollback()
+        checkin_form = CheckinForm()
+        return render_template(
+            "checkin/badge.html",
+            visit=visit,
+            token=token,
+            form=form,
+            checkin_form=checkin_form,
+        ), 400
+    save_note(visit.connection, visit.mine.id, form.body.data or "")
+    db.session.commit()
+    flash("Note saved. Only you can see it.", "success")
+    return redirect(url_for("checkin.badge", token=token))
+
+
+@bp.get("/events/<int:event_id>/scan")
+def scan(event_id: int):
+    """The organizer's phone page: camera scanning, recent scans, manual check-in."""
+    event = managed_event(event_id)
+    return render_template(
+        "checkin/scan.html",
+        event=event,
+        counts=services.checked_in_count(event),
+        recent=services.recent_checkins(event),
+    )
+
+
+def _fail(exc: CheckinError):
+    db.session.rollback()
+    return json_error(exc.status, exc.code, str(exc))
+
+
+@bp.post("/events/<int:event_id>/scan/checkins")
+def scan_check_in(event_id: int):
+    """Check in from the scan page: a scanned ``url`` or a ``registration_id``."""
+    event = managed_event(event_id)
+    data = request.get_json(silent=True) or {}
+    try:
+        reg = _scanned(event, data)
+        result = services.check_in(reg, nonce=data.get("nonce") or None)
+    except CheckinError as exc:
+        return _fail(exc)
+    db.session.commit()
+    return jsonify(result.as_dict() | services.checked_in_count(event))
+
+
+def _scanned(event: Event, data: dict):
+    if data.get("registration_id") is not None:
+        try:
+            reg = services.registration_in(event, int(data["registration_id"]))
+        except (TypeError, ValueError):
+            reg = None
+        if reg is None:
+            raise CheckinError("Not registered for this event.", 404, "not_found")
+        services.check_can_enter(reg)
+        return reg
+    return services.resolve_scan(
+        event.org_id, data.get("url") or data.get("token"), event.id
+    )
+
+
+@bp.delete("/events/<int:event_id>/scan/checkins/<int:registration_id>")
+def scan_undo(event_id: int, registration_id: int):
+    """Undo a check-in from the scan page."""
+    event = managed_event(event_id)
+    reg = services.registration_in(event, registration_id)
+    if reg is None:
+        return json_error(404, "not_found", "Not registered for this event.")
+    undone = services.undo_check_in(reg)
+    db.session.commit()
+    return jsonify(
+        {"undone": undone, "registration_id": reg.id, "name": reg.name}
+        | services.checked_in_count(event)
+    )
+
+
+@bp.get("/events/<int:event_id>/scan/search")
+def scan_search(event_id: int):
+    """Registered people matching ``q``, for the manual check-in list."""
+    event = managed_event(event_id)
+    query = (request.args.get("q") or "").strip()
+    people = services.find_attendees(event, query) if len(query) >= 2 else []
+    return jsonify(
+        results=[
+            {
+                "registration_id": reg.id,
+                "name": reg.name,
+                "department": reg.department or "",
+                "checked_in_at": reg.checked_in_at.isoformat()
+                if reg.checked_in_at
+                else None,
+            }
+            for reg in people
+        ]
+    )
+
+
+@bp.get("/events/<int:event_id>/checkins/count")
+def live_count(event_id: int):
+    """The live checked-in counter's data (polled by the dashboard)."""
+    event = managed_event(event_id)
+    return jsonify(services.checked_in_count(event))
