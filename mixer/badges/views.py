@@ -24,8 +24,8 @@ from flask_login import current_user
 
 import mixer.checkin.jobs  # noqa: F401  (registers the badges.batch job handler)
 from mixer.badges import services
-from mixer.checkin.access import managed_event
 from mixer.events import services as events
+from mixer.events.access import managed_event
 from mixer.events.models import Registration
 from mixer.extensions import db, login_manager
 

@@ -20,10 +20,10 @@ from flask import (
 from flask_login import current_user
 
 from mixer.checkin import services
-from mixer.checkin.access import managed_event
 from mixer.checkin.connections import note_of, save_note
 from mixer.checkin.forms import CheckinForm, ConnectionNoteForm
 from mixer.checkin.services import CheckinError
+from mixer.events.access import managed_event
 from mixer.events.models import Event
 from mixer.extensions import db
 from mixer.web import json_error

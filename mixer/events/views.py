@@ -27,6 +27,7 @@ from sqlalchemy import select
 from mixer import tokens
 from mixer.accounts.models import User
 from mixer.events import services
+from mixer.events.access import managed_event
 from mixer.events.forms import (
     AddAttendeeForm,
     CancelEventForm,
@@ -105,19 +106,6 @@ def _viewable(event_id: int) -> tuple[Event, str]:
         abort(404)
     _enter(event)
     return event, access
-
-
-def _managed(event_id: int) -> Event:
-    """The event, for people who may manage it: outsiders 404, members 403."""
-    if not current_user.is_authenticated:
-        abort(login_manager.unauthorized())
-    event = _event(event_id)
-    if current_user.membership_in(event.org) is None:
-        abort(404)
-    if not services.can_manage(event, current_user):
-        abort(403, description="Only the event's organizers can do that.")
-    _enter(event)
-    return event
 
 
 def _organizer_choices(org, event: Event | None = None) -> list[tuple[int, str]]:
@@ -443,7 +431,7 @@ def feed(token: str):
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 def edit(event_id: int):
     """Change an event; people registered hear about a new time or place."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     form = EventForm(obj=event, organizer_choices=_organizer_choices(event.org, event))
     if request.method == "GET":
         for name in ("starts_at", "ends_at", "registration_opens_at"):
@@ -490,7 +478,7 @@ def _changed_message(event: Event, changed: set[str]) -> str:
 @bp.post("/events/<int:event_id>/publish")
 def publish(event_id: int):
     """Publish a draft: registration opens."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     if ConfirmForm().validate_on_submit():
         try:
             services.publish_event(event)
@@ -505,7 +493,7 @@ def publish(event_id: int):
 @bp.route("/events/<int:event_id>/cancel-event", methods=["GET", "POST"])
 def cancel_event(event_id: int):
     """Cancel the event; everyone registered is told (with a calendar cancel)."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     form = CancelEventForm()
     if form.validate_on_submit():
         try:
@@ -525,7 +513,7 @@ def cancel_event(event_id: int):
 @bp.post("/events/<int:event_id>/duplicate")
 def duplicate(event_id: int):
     """Run it again: a draft copy, by default on the same weekday next month."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     form = DuplicateForm()
     if form.validate_on_submit():
         try:
@@ -542,7 +530,7 @@ def duplicate(event_id: int):
 @bp.route("/events/<int:event_id>/repeat", methods=["GET", "POST"])
 def repeat(event_id: int):
     """Make a repeating series from this event (drafts to review and publish)."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     form = SeriesForm()
     if form.validate_on_submit():
         try:
@@ -564,7 +552,7 @@ def repeat(event_id: int):
 @bp.get("/events/<int:event_id>/dashboard")
 def dashboard(event_id: int):
     """The organizer's overview: seats, waitlist, check-ins, catering."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     return render_template(
         "events/dashboard.html",
         event=event,
@@ -578,7 +566,7 @@ def dashboard(event_id: int):
 @bp.get("/events/<int:event_id>/catering")
 def catering(event_id: int):
     """A printable catering list: counts per need and who needs what."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     return render_template(
         "events/catering.html",
         event=event,
@@ -590,7 +578,7 @@ def catering(event_id: int):
 @bp.route("/events/<int:event_id>/attendees", methods=["GET", "POST"])
 def attendees(event_id: int):
     """The attendee table (search, pages) and a form to add someone."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     form = AddAttendeeForm()
     status = 200
     if request.method == "POST":
@@ -639,7 +627,7 @@ def attendees(event_id: int):
 @bp.get("/events/<int:event_id>/attendees.csv")
 def attendees_csv(event_id: int):
     """Every registration as CSV (streamed)."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     name = f"event-{event.id}-attendees.csv"
     return Response(
         stream_with_context(services.registrations_csv(event)),
@@ -658,7 +646,7 @@ def _registration(event: Event, registration_id: int) -> Registration:
 @bp.post("/events/<int:event_id>/attendees/<int:registration_id>/remove")
 def remove_attendee(event_id: int, registration_id: int):
     """Take someone off the event (they are told; the waitlist moves up)."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     reg = _registration(event, registration_id)
     if ConfirmForm().validate_on_submit():
         try:
@@ -674,7 +662,7 @@ def remove_attendee(event_id: int, registration_id: int):
 @bp.post("/events/<int:event_id>/attendees/<int:registration_id>/move")
 def move_attendee(event_id: int, registration_id: int):
     """Give someone a seat, or put them at a place on the waitlist."""
-    event = _managed(event_id)
+    event = managed_event(event_id)
     reg = _registration(event, registration_id)
     form = MoveForm()
     if form.validate_on_submit():

@@ -23,8 +23,9 @@ from markupsafe import Markup
 
 from mixer.accounts.forms import choice_list
 from mixer.events import services as events
+from mixer.events.access import member_event
 from mixer.events.models import Event, Registration
-from mixer.extensions import db, login_manager
+from mixer.extensions import db
 from mixer.mixers import pdf, services
 from mixer.mixers.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
 from mixer.mixers.services import RotationError, Settings
@@ -37,11 +38,8 @@ bp = Blueprint("rotations", __name__, url_prefix="/events/<int:event_id>/rotatio
 
 
 def _event(event_id: int) -> Event:
-    if not current_user.is_authenticated:
-        abort(login_manager.unauthorized())
-    event = db.session.get(Event, event_id)
-    if event is None or current_user.membership_in(event.org) is None:
-        abort(404)
+    """The mixer, for members of its organization; other kinds of event 404."""
+    event = member_event(event_id)
     if event.kind != "mentor_mixer":
         abort(404, description="Only Mentor Mixers have rotations.")
     return event

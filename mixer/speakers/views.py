@@ -12,7 +12,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -26,6 +25,7 @@ from sqlalchemy import select
 from mixer.accounts.forms import choice_list
 from mixer.accounts.models import User
 from mixer.accounts.views import link_problem
+from mixer.events.access import member_event
 from mixer.events.models import Event, EventSession
 from mixer.events.services import can_manage
 from mixer.extensions import db, limiter, login_manager, talisman
@@ -56,23 +56,9 @@ DOWNLOAD_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 # Access
 
 
-def _event(event_id: int) -> Event:
-    """The event for a signed-in member of its organization (else 404 / sign in)."""
-    if not current_user.is_authenticated:
-        abort(login_manager.unauthorized())
-    event = db.session.get(Event, event_id)
-    if event is None:
-        abort(404)
-    membership = current_user.membership_in(event.org)
-    if membership is None:
-        abort(404)
-    g.org, g.membership = event.org, membership
-    return event
-
-
 def _uploader(event_id: int) -> Event:
     """The event, for its speakers and managers (others 403)."""
-    event = _event(event_id)
+    event = member_event(event_id)
     if not services.can_upload(event, current_user):
         abort(403, description="Only this event's speakers and organizers can do that.")
     return event
@@ -80,7 +66,7 @@ def _uploader(event_id: int) -> Event:
 
 def _manager(event_id: int) -> Event:
     """The event, for the people who manage it (others 403)."""
-    event = _event(event_id)
+    event = member_event(event_id)
     if not can_manage(event, current_user):
         abort(403, description="Only the event's organizers can do that.")
     return event
@@ -106,7 +92,7 @@ def _material(material_id: int) -> tuple[Material, Event]:
     material = db.session.get(Material, material_id)
     if material is None:
         abort(404)
-    return material, _event(material.event_id)
+    return material, member_event(material.event_id)
 
 
 # ---------------------------------------------------------------------------
