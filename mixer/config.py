@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_MINUTES": 60,
     "INVITATION_DAYS": 14,
     "MAIL_MAX_ATTEMPTS": 8,
+    "MAIL_BATCH_SIZE": 50,
+    "JOB_BATCH_SIZE": 20,
+    "OUTBOX_KEEP_DAYS": 30,  # sent mail and finished jobs are deleted after this
     "JOB_MAX_ATTEMPTS": 5,
     "WORKER_POLL_SECONDS": 2.0,
     "RATELIMIT_STORAGE_URI": "memory://",

@@ -18,7 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mixer import tokens
@@ -204,15 +204,9 @@ def schedule_batch(batch: Batch) -> Job:
     if job is not None:
         return job
     job = db.session.scalar(select(Job).where(Job.dedupe_key == batch.dedupe_key))
-    if job.status in ("done", "failed") and not batch.ready:
+    if not batch.ready:
         # Drawn before but the file was removed, or it failed: draw it again.
-        db.session.execute(
-            update(Job)
-            .where(Job.id == job.id)
-            .values(status="pending", attempts=0, progress=0, finished_at=None)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.refresh(job)
+        jobs.requeue(job, statuses=("done", "failed"))
     return job
 
 

@@ -65,10 +65,16 @@ def claim(
         .order_by(due_column, model.id)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL; SQLite ignores it
+        .cte("pick")
     )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Evaluated once. As a plain IN (subquery) PostgreSQL may re-run the
+        # locking subquery for every row of a nested loop; each run passes over
+        # the rows this statement already updated, so one claim took them all.
+        pick = pick.prefix_with("MATERIALIZED")
     stmt = (
         update(model)
-        .where(model.id.in_(pick), due)
+        .where(model.id.in_(select(pick.c.id)), due)
         .values(
             status=active,
             claimed_by=token,

@@ -291,16 +291,33 @@ def retry_job(org: Organization, job_id: int) -> Job:
     job = db.session.scalar(select(Job).where(Job.id == job_id, Job.org_id == org.id))
     if job is None:
         raise LookupError(f"no job {job_id} in {org.slug}")
+    if not requeue(job, statuses=("failed",)):
+        raise ValueError(f"That job is {job.status}, not failed.")
+    return job
+
+
+def requeue(
+    job: Job, statuses: tuple[str, ...] = ("done", "failed", "cancelled")
+) -> bool:
+    """Make a finished job pending and due now, with a full set of attempts.
+
+    Only when its status is one of ``statuses`` (compare-and-set: a job a worker
+    is running is left alone); False otherwise.
+    """
     result = db.session.execute(
         update(Job)
-        .where(Job.id == job.id, Job.status == "failed")
-        .values(status="pending", attempts=0, run_at=clock.now(), finished_at=None)
+        .where(Job.id == job.id, Job.status.in_(statuses))
+        .values(
+            status="pending",
+            attempts=0,
+            progress=0,
+            run_at=clock.now(),
+            finished_at=None,
+        )
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
-        raise ValueError(f"That job is {job.status}, not failed.")
     db.session.refresh(job)
-    return job
+    return result.rowcount == 1
 
 
 def prune_finished(older_than: timedelta) -> int:

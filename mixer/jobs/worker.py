@@ -89,7 +89,7 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     restore = _install_signal_handlers(stop)
     interval = float(app.config["WORKER_POLL_SECONDS"])
     log.info("worker started; polling every %.1f s", interval)
-    last_prune = 0.0
+    last_prune = float("-inf")
     try:
         while not stop.is_set():
             with app.app_context():

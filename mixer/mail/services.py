@@ -246,6 +246,10 @@ def _deliver_one(
     if msg is None or msg.claimed_by != token:
         log.warning("mail %s: our claim was lost before sending; skipped", mid)
         return "lost"
+    # End the read transaction before talking to a slow server: an idle open
+    # transaction would hold back PostgreSQL's vacuum for as long as SMTP takes.
+    db.session.expunge(msg)
+    db.session.rollback()
     if msg.attempts > max_attempts:
         # Only a claim that never finished (the worker died) gets here.
         queue.finish(

@@ -164,8 +164,7 @@ class SMTPTransport:
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             detail = "; ".join(
-                f"{addr}: {_reply(code, text)}"
-                for addr, (code, text) in exc.recipients.items()
+                _reply(code, text) for code, text in exc.recipients.values()
             )
             if 421 in codes:  # "service not available, closing channel"
                 self._drop()

@@ -17,6 +17,7 @@ from mixer.jobs.services import (
     cancel,
     handler,
     prune_finished,
+    requeue,
     reschedule,
     run_due,
     schedule,
@@ -306,3 +307,36 @@ def test_prune_finished_keeps_failed_and_recent_jobs(app):
     assert prune_finished(timedelta(days=30)) == 1
     db.session.commit()
     assert sorted(db.session.scalars(select(Job.status))) == ["done", "failed"]
+
+
+def test_requeue_runs_a_finished_job_again_but_not_a_running_one(app):
+    scheduled = schedule("test.record", {"n": 1})
+    db.session.commit()
+    run_due()
+    assert requeue(job(scheduled.id)) is True
+    db.session.commit()
+    again = job(scheduled.id)
+    assert (again.status, again.attempts, again.finished_at) == ("pending", 0, None)
+    assert run_due()["done"] == 1 and len(RUNS) == 2
+
+    queue.claim(
+        Job,
+        ready="pending",
+        active="running",
+        due_column=Job.run_at,
+        limit=1,
+        lease=LEASE,
+    )
+    assert job(scheduled.id).status == "done"  # nothing was due
+    requeue(job(scheduled.id))
+    db.session.commit()
+    queue.claim(
+        Job,
+        ready="pending",
+        active="running",
+        due_column=Job.run_at,
+        limit=1,
+        lease=LEASE,
+    )
+    assert requeue(job(scheduled.id)) is False
+    assert job(scheduled.id).status == "running"

@@ -112,6 +112,7 @@ class WorkerProcess:
             text=True,
         )
         self.log: list[str] = []
+        self.terminated = False
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -127,8 +128,10 @@ class WorkerProcess:
             time.sleep(0.05)
 
     def terminate(self) -> None:
-        if self.proc.poll() is None:
+        """One SIGTERM (a second one would mean "stop at once")."""
+        if not self.terminated and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
+            self.terminated = True
 
     def stop(self) -> int | None:
         """SIGTERM, then the exit status (None if it had to be killed)."""

@@ -351,3 +351,20 @@ def test_prune_sent_forgets_old_sent_mail_only(app, smtp):
     db.session.commit()
     assert [r.to_addr for r in rows()] == ["gone@example.org", "new@example.org"]
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 2
+
+
+def test_a_claim_takes_no_more_than_its_limit(app):
+    for n in range(30):
+        notice(f"person{n}@example.org")
+    db.session.commit()
+    token, ids = queue.claim(
+        OutboxMessage,
+        ready="queued",
+        active="sending",
+        due_column=OutboxMessage.next_attempt_at,
+        limit=7,
+        lease=LEASE,
+    )
+    assert len(ids) == 7
+    assert [r.id for r in rows() if r.status == "sending"] == ids
+    assert {r.claimed_by for r in rows() if r.status == "sending"} == {token}
