@@ -523,10 +523,10 @@ def _check_organizers(org: Organization, people: list[User]) -> None:
             )
         )
     )
-    outsiders = [p for p in people if p.id not in members]
-    if outsiders:
+    if any(p.id not in members for p in people):
+        # Never name the person: ids of other tenants' users must reveal nothing.
         raise EventError(
-            f"{outsiders[0].name} is not a member of {org.name}.", "organizers"
+            f"Choose organizers from the members of {org.name}.", "organizers"
         )
 
 

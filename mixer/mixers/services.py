@@ -22,6 +22,7 @@ from mixer import clock
 from mixer.checkin.connections import connect, save_note
 from mixer.checkin.models import Connection, ConnectionNote
 from mixer.events.models import Event, Registration
+from mixer.events.services import lock_event
 from mixer.extensions import db
 from mixer.mixers.models import RotationPlan, RotationSeat
 from mixer.mixers.planner import (
@@ -296,6 +297,7 @@ def create_plan(event: Event, settings: Settings) -> RotationPlan:
     """Plan every round for the people present, replacing any plan not yet started."""
     _check_event(event)
     _check_settings(settings)
+    _serialise(event)
     existing = plan_for(event)
     if existing is not None and existing.current_round > 0:
         raise RotationError(
@@ -395,6 +397,13 @@ def _engine_plan(stored: RotationPlan, regs: dict[int, Registration]) -> Plan:
     )
 
 
+def _serialise(event: Event) -> None:
+    """Take the event's row lock, so planning, re-planning, marking people gone and
+    starting a round never interleave (each then re-reads the plan under the lock)."""
+    lock_event(event.id)
+    db.session.expire_all()
+
+
 def _require_plan(event: Event) -> RotationPlan:
     _check_event(event)
     stored = plan_for(event)
@@ -410,6 +419,7 @@ def _require_plan(event: Event) -> RotationPlan:
 
 def replan_remaining(event: Event) -> RotationPlan:
     """Re-plan the rounds not yet held for the people present; held rounds stay."""
+    _serialise(event)
     stored = _require_plan(event)
     from_round = stored.current_round + 1
     if from_round > stored.rounds:
@@ -439,6 +449,7 @@ def replan_remaining(event: Event) -> RotationPlan:
 
 def mark_left(event: Event, registration_ids: list[int], gone: bool = True) -> None:
     """Mark people as gone (or back): re-plans leave out those who are gone."""
+    _serialise(event)
     stored = _require_plan(event)
     known = set(
         db.session.scalars(
@@ -470,6 +481,7 @@ def start_next_round(event: Event, expected: int | None = None) -> RotationPlan:
     ``expected`` is the round the caller saw as current; if another click moved on
     already, nothing happens (a double click never skips a round).
     """
+    _serialise(event)
     stored = _require_plan(event)
     if expected is not None and expected != stored.current_round:
         return stored

@@ -538,3 +538,17 @@ def test_an_old_cancel_link_does_not_cancel_a_new_registration(
     assert (
         services.registration_from_cancel_token(services.cancel_token(again)) == again
     )
+
+
+def test_an_outsider_as_organizer_is_refused_without_naming_them(
+    org, organizer, make_org, make_user, frozen
+):
+    other = make_org(slug="elsewhere", name="Elsewhere")
+    stranger = make_user(other, name="Zelda Stranger")
+    with pytest.raises(services.EventError) as refused:
+        services.create_event(org, organizer, organizers=[stranger], **GOOD)
+    assert refused.value.field == "organizers"
+    assert "Zelda" not in str(refused.value)
+    assert "members of Acme" in str(refused.value)
+    db.session.rollback()
+    assert _count(Event) == 0
