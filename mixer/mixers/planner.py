@@ -169,22 +169,15 @@ def plan_rotations(
     held_rounds: Sequence[Round] = (),
 ) -> Plan:
     """Plan ``rounds`` rounds in all (``held_rounds`` first, kept as they are)."""
-    validate(
-        participants := list(participants),
-        rounds,
-        mode=mode,
-        group_size=group_size,
-        seed=seed,
-        min_level_gap=min_level_gap,
-    )
-    planner = _Planner(
+    planner = _checked_planner(
         participants,
-        mode=mode,
-        group_size=group_size,
-        seed=seed,
-        min_level_gap=min_level_gap,
-        history=history,
-        held_rounds=held_rounds,
+        rounds,
+        mode,
+        group_size,
+        seed,
+        min_level_gap,
+        history,
+        held_rounds,
     )
     return planner.plan(rounds)
 
@@ -200,16 +193,41 @@ def max_repeat_free_rounds(
     held_rounds: Sequence[Round] = (),
 ) -> int:
     """The most rounds (held ones included) that ``plan_rotations`` will plan."""
-    validate(
-        participants := list(participants),
+    planner = _checked_planner(
+        participants,
         None,
+        mode,
+        group_size,
+        seed,
+        min_level_gap,
+        history,
+        held_rounds,
+    )
+    return len(planner.held) + planner.maximum()[0]
+
+
+def _checked_planner(
+    participants: Iterable[Participant],
+    rounds: int | None,
+    mode: str,
+    group_size: int,
+    seed: int,
+    min_level_gap: int | None,
+    history: Iterable[tuple[int, int]],
+    held_rounds: Sequence[Round],
+) -> _Planner:
+    """Validate the request (``rounds`` None: any number) and build its planner."""
+    people = list(participants)
+    validate(
+        people,
+        rounds,
         mode=mode,
         group_size=group_size,
         seed=seed,
         min_level_gap=min_level_gap,
     )
-    planner = _Planner(
-        participants,
+    return _Planner(
+        people,
         mode=mode,
         group_size=group_size,
         seed=seed,
@@ -217,7 +235,6 @@ def max_repeat_free_rounds(
         history=history,
         held_rounds=held_rounds,
     )
-    return len(planner.held) + planner.maximum()[0]
 
 
 def replan(plan: Plan, present: Iterable[int | Participant], from_round: int) -> Plan:
