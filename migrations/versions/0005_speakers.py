@@ -1,7 +1,7 @@
 """speakers
 
 Revision ID: 0005_speakers
-Revises: 0003_connections
+Revises: 0004_checkin
 Create Date: 2026-11-28 11:09:34.507293
 
 """
@@ -13,7 +13,7 @@ import mixer.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0005_speakers'
-down_revision = '0003_connections'
+down_revision = '0004_checkin'
 branch_labels = None
 depends_on = None
 

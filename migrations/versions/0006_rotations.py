@@ -1,7 +1,7 @@
 """rotations: a Mentor Mixer's plan and its seats
 
 Revision ID: 0006_rotations
-Revises: 0003_connections
+Revises: 0005_speakers
 Create Date: 2026-11-28 14:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import mixer.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0006_rotations'
-down_revision = '0003_connections'
+down_revision = '0005_speakers'
 branch_labels = None
 depends_on = None
 
