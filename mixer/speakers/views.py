@@ -25,7 +25,7 @@ from sqlalchemy import select
 from mixer.accounts.forms import choice_list
 from mixer.accounts.models import User
 from mixer.accounts.views import link_problem
-from mixer.events.access import member_event
+from mixer.events.access import managed_event, member_event
 from mixer.events.models import Event, EventSession
 from mixer.events.services import can_manage
 from mixer.extensions import db, limiter, login_manager, talisman
@@ -61,14 +61,6 @@ def _uploader(event_id: int) -> Event:
     event = member_event(event_id)
     if not services.can_upload(event, current_user):
         abort(403, description="Only this event's speakers and organizers can do that.")
-    return event
-
-
-def _manager(event_id: int) -> Event:
-    """The event, for the people who manage it (others 403)."""
-    event = member_event(event_id)
-    if not can_manage(event, current_user):
-        abort(403, description="Only the event's organizers can do that.")
     return event
 
 
@@ -461,13 +453,13 @@ def _render_manage(event: Event, status: int = 200, **forms: Any):
 @bp.get("/events/<int:event_id>/speakers")
 def manage(event_id: int):
     """Speakers & material of an event, for its organizers."""
-    return _render_manage(_manager(event_id))
+    return _render_manage(managed_event(event_id))
 
 
 @bp.post("/events/<int:event_id>/speakers/invite")
 def invite(event_id: int):
     """E-mail someone an invitation to speak."""
-    event = _manager(event_id)
+    event = managed_event(event_id)
     form = InviteSpeakerForm()
     form.session_id.choices = _session_choices(list(event.sessions))
     if form.validate_on_submit():
@@ -492,7 +484,7 @@ def invite(event_id: int):
 @bp.post("/events/<int:event_id>/speakers/add")
 def add(event_id: int):
     """Make an existing member a speaker of a session."""
-    event = _manager(event_id)
+    event = managed_event(event_id)
     form = AddSpeakerForm()
     form.session_id.choices = _session_choices(list(event.sessions))
     if form.validate_on_submit():
@@ -513,7 +505,7 @@ def add(event_id: int):
 @bp.post("/events/<int:event_id>/speakers/remove")
 def remove(event_id: int):
     """Take a speaker off a session."""
-    event = _manager(event_id)
+    event = managed_event(event_id)
     form = RemoveSpeakerForm()
     session = next(
         (s for s in event.sessions if str(s.id) == form.session_id.data), None
