@@ -45,13 +45,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from mixer.accounts.views import bp as accounts_bp
     from mixer.api import init_api
+    from mixer.asks.views import bp as asks_bp
     from mixer.badges.views import bp as badges_bp
     from mixer.checkin.views import bp as checkin_bp
     from mixer.events.views import bp as events_bp
+    from mixer.followup.views import bp as followup_bp
     from mixer.mail.views import bp as mail_bp
     from mixer.main.views import bp as main_bp
     from mixer.mixers.views import bp as rotations_bp
     from mixer.orgs.views import bp as orgs_bp
+    from mixer.pairs.views import bp as pairs_bp
+    from mixer.recognition.views import bp as recognition_bp
     from mixer.speakers.views import bp as speakers_bp
 
     for blueprint in (
@@ -64,6 +68,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         checkin_bp,
         speakers_bp,
         rotations_bp,
+        followup_bp,
+        pairs_bp,
+        recognition_bp,
+        asks_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

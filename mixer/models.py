@@ -4,10 +4,14 @@ A new feature adds one line here.
 """
 
 import mixer.accounts.models
+import mixer.asks.models
 import mixer.checkin.models
 import mixer.events.models
+import mixer.followup.models
 import mixer.jobs.models
 import mixer.mail.models
 import mixer.mixers.models
 import mixer.orgs.models
+import mixer.pairs.models
+import mixer.recognition.models
 import mixer.speakers.models  # noqa: F401

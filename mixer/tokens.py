@@ -39,7 +39,7 @@ class _ClockSigner(TimestampSigner):
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEY"], salt=f"mixer.{purpose}"
+        current_app.config["SECRET_KEY"], salt=f"mixer.{purpose}", signer=_ClockSigner
     )
 
 

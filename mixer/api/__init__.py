@@ -73,8 +73,10 @@ def _blueprints() -> list[Blueprint]:
     from mixer.api.views import blp as base_blp
     from mixer.checkin.api import blp as checkin_blp
     from mixer.events.api import blp as events_blp
+    from mixer.followup.api import blp as followup_blp
     from mixer.mixers.api import blp as rotations_blp
     from mixer.orgs.api import blp as orgs_blp
+    from mixer.pairs.api import blp as pairs_blp
     from mixer.speakers.api import blp as speakers_blp
 
     return [
@@ -85,6 +87,8 @@ def _blueprints() -> list[Blueprint]:
         checkin_blp,
         speakers_blp,
         rotations_blp,
+        followup_blp,
+        pairs_blp,
     ]
 
 

@@ -1,0 +1,1 @@
+"""Ask for a micro-mentor on a topic, without an event: suggestions, asks, answers."""

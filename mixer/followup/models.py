@@ -1,0 +1,115 @@
+"""The follow-up prompt after an event, and each attendee's choices in it.
+
+One ``FollowupPrompt`` per checked-in registration of an event; one
+``FollowupChoice`` per person the attendee met (a ``Connection``). Choices are
+private: only a mutual, compatible pair of choices has a visible effect (a pair).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mixer import clock
+from mixer.db_types import UTCDateTime
+from mixer.extensions import db
+
+if TYPE_CHECKING:
+    from mixer.accounts.models import User
+    from mixer.events.models import Event, Registration
+
+# What I want with the other person: "mentor" = keep in touch as *my* mentor.
+CHOICES = ("mentor", "mentee", "peer", "not_now")
+# My choice → the choice the other person must make for a pair to form.
+COMPATIBLE = {"mentor": "mentee", "mentee": "mentor", "peer": "peer"}
+
+
+class EventFollowup(db.Model):
+    """The follow-up round of one event: when prompts are due and when they went."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), unique=True
+    )
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL")
+    )
+    prompt_count: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    event: Mapped[Event] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<EventFollowup event={self.event_id} sent={self.sent_at}>"
+
+
+class FollowupPrompt(db.Model):
+    """One attendee's follow-up prompt for one event (e-mailed and in the app)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), index=True
+    )
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), unique=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    rating: Mapped[int | None]
+    comment: Mapped[str | None] = mapped_column(Text)
+    reflection: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    event: Mapped[Event] = relationship()
+    registration: Mapped[Registration] = relationship()
+    user: Mapped[User | None] = relationship()
+    choices: Mapped[list[FollowupChoice]] = relationship(
+        back_populates="prompt", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"<FollowupPrompt {self.id} event={self.event_id} "
+            f"reg={self.registration_id}>"
+        )
+
+
+class FollowupChoice(db.Model):
+    """What one attendee wants with one person they met."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prompt_id: Mapped[int] = mapped_column(
+        ForeignKey("followup_prompt.id", ondelete="CASCADE")
+    )
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
+    choice: Mapped[str] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=clock.now, onupdate=clock.now
+    )
+
+    prompt: Mapped[FollowupPrompt] = relationship(back_populates="choices")
+    other: Mapped[Registration] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("prompt_id", "other_id"),
+        CheckConstraint(f"choice IN {CHOICES!r}", name="choice"),
+    )
+
+    def __repr__(self) -> str:
+        return (
+            f"<FollowupChoice prompt={self.prompt_id} other={self.other_id} "
+            f"{self.choice}>"
+        )

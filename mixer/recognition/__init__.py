@@ -1,0 +1,1 @@
+"""Recognition: moderated testimonials and the Micro-Mentor of the Month award."""
