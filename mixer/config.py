@@ -29,6 +29,12 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_BATCH_SIZE": 50,
     "JOB_BATCH_SIZE": 20,
     "OUTBOX_KEEP_DAYS": 30,  # sent mail and finished jobs are deleted after this
+    # Follow-up and pairs (docs/followup.md, docs/pairs.md)
+    "FOLLOWUP_DELAY_HOURS": 2,  # prompts go this long after an event ends
+    "FOLLOWUP_LINK_DAYS": 14,  # e-mailed prompt links work this long
+    "PAIR_CADENCE_DAYS": 14,  # a check-in every two weeks by default
+    "PAIR_CHECKIN_MINUTES": 5,
+    "PAIR_TERM_DAYS": 90,  # a pair's term, then feedback and the option to renew
     "JOB_MAX_ATTEMPTS": 5,
     "WORKER_POLL_SECONDS": 2.0,
     "RATELIMIT_STORAGE_URI": "memory://",
