@@ -419,9 +419,16 @@ def revoke_invitation(invitation: Invitation) -> Invitation:
 
 def read_invitation(token: str) -> tuple[Invitation, dict]:
     """The invitation behind a link, if it is still open."""
-    data = tokens.read(
-        "invite", token, max_age=current_app.config["INVITATION_DAYS"] * 86400
-    )
+    try:
+        data = tokens.read(
+            "invite", token, max_age=current_app.config["INVITATION_DAYS"] * 86400
+        )
+    except tokens.TokenError as exc:
+        if exc.reason == "expired":
+            raise tokens.TokenError(
+                "expired", "This invitation has expired. Ask for a new one."
+            ) from exc
+        raise
     invitation = db.session.get(Invitation, data.get("inv"))
     if invitation is None:
         raise tokens.TokenError("invalid", "This invitation is not valid.")
