@@ -16,11 +16,18 @@ from mixer.extensions import db
 if TYPE_CHECKING:
     from mixer.orgs.models import Membership, Organization
 
-NOTIFICATION_KINDS = ("event_reminders", "followup_prompts", "pair_checkins", "digest")
+NOTIFICATION_KINDS = (
+    "event_reminders",
+    "followup_prompts",
+    "pair_checkins",
+    "mentor_asks",
+    "digest",
+)
 NOTIFICATION_LABELS = {
     "event_reminders": "Reminders before events I registered for",
     "followup_prompts": "Follow-up prompts after events",
     "pair_checkins": "Check-ins with my mentoring pairs",
+    "mentor_asks": "Asks to be someone's micro-mentor",
     "digest": "The occasional digest of what is coming up",
 }
 

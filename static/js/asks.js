@@ -1,0 +1,34 @@
+// Asks: at most N people can be picked; the others are disabled once N are
+// checked, and the help line says how many are left. The server checks too.
+(function () {
+  "use strict";
+  document.querySelectorAll("form.pick-form[data-max]").forEach(function (form) {
+    var max = parseInt(form.getAttribute("data-max"), 10) || 3;
+    var boxes = Array.prototype.slice.call(
+      form.querySelectorAll('input[type="checkbox"][name="people"]')
+    );
+    var help = form.querySelector("#pick-help");
+    var original = help ? help.textContent.trim() : "";
+    var isError = help && help.classList.contains("field-error");
+
+    function update() {
+      var picked = boxes.filter(function (b) { return b.checked; }).length;
+      boxes.forEach(function (b) { b.disabled = !b.checked && picked >= max; });
+      if (!help || isError) { return; }
+      if (picked === 0) {
+        help.textContent = original;
+      } else if (picked >= max) {
+        help.textContent = "You picked " + picked + ", the most at once.";
+      } else {
+        var left = max - picked;
+        help.textContent = "You picked " + picked + "; you can pick " + left +
+          " more.";
+      }
+    }
+
+    boxes.forEach(function (b) {
+      b.addEventListener("change", function () { isError = false; update(); });
+    });
+    update();
+  });
+})();
