@@ -1,7 +1,282 @@
-"""Web pages of the recognition feature."""
+"""Recognition pages: testimonial moderation, Micro-Mentor of the Month, awards.
+
+Everything lives under ``/o/<slug>/`` behind ``org_required``: outsiders get 404.
+Moderation and awarding need the organizer role; unpublishing needs an admin.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from io import BytesIO
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
+
+from mixer.extensions import db
+from mixer.orgs.access import org_required
+from mixer.orgs.forms import ConfirmForm
+from mixer.recognition import scoring, services
+from mixer.recognition.forms import DraftForm, ModerateForm, PublishForm
+from mixer.recognition.models import TESTIMONIAL_STATUSES, Award, Testimonial
+from mixer.recognition.services import RecognitionError
 
 bp = Blueprint("recognition", __name__)
+PER_PAGE = 25
+
+
+# ---------------------------------------------------------------------------
+# Parts of other features' pages
+
+
+@bp.app_template_global()
+def approved_testimonials(
+    org_id: int, event_id: int | None = None, limit: int = 3
+) -> list[Testimonial]:
+    """Approved testimonials of an organization or of one event (for partials)."""
+    return services.approved_testimonials(org_id, event_id, limit)
+
+
+@bp.app_template_global()
+def recognition_summary(org_id: int) -> dict[str, Any]:
+    """The latest award and the moderation queue, for the organization's home."""
+    latest = services.published_awards(org_id, limit=1)
+    return {
+        "award": latest[0] if latest else None,
+        "month_label": scoring.month_label(latest[0].month) if latest else "",
+        "pending": services.pending_count(org_id),
+    }
+
+
+@bp.app_template_filter("month_label")
+def month_label(month: str) -> str:
+    """ "March 2026" for "2026-03"."""
+    return scoring.month_label(month)
+
+
+# ---------------------------------------------------------------------------
+# Testimonials
+
+
+def _listing() -> dict[str, Any]:
+    status = request.args.get("status")
+    page = request.args.get("page", 1, type=int)
+    return {
+        "status": status if status in TESTIMONIAL_STATUSES else None,
+        "page": page if page and page > 1 else None,
+    }
+
+
+@bp.get("/o/<slug>/testimonials")
+@org_required("organizer")
+def testimonials():
+    """Moderation: pending first, then approved, then hidden; counts per status."""
+    listing = _listing()
+    return render_template(
+        "recognition/testimonials.html",
+        pagination=services.list_testimonials(
+            g.org, listing["status"], listing["page"] or 1, PER_PAGE
+        ),
+        counts=services.testimonial_counts(g.org),
+        listing=listing,
+        form=ModerateForm(formdata=None),
+    )
+
+
+@bp.post("/o/<slug>/testimonials/<int:testimonial_id>")
+@org_required("organizer")
+def moderate(testimonial_id: int):
+    """Approve, hide or un-hide one testimonial, then back to the same list."""
+    testimonial = services.get_testimonial(g.org, testimonial_id)
+    if testimonial is None:
+        abort(404)
+    form = ModerateForm()
+    if not form.validate_on_submit():
+        abort(400, description="Choose approve, hide or un-hide.")
+    services.moderate(testimonial, form.action.data, current_user)
+    db.session.commit()
+    message = _MODERATED[testimonial.status]
+    flash(message.format(name=testimonial.author_name), "success")
+    return redirect(url_for("recognition.testimonials", slug=g.org.slug, **_listing()))
+
+
+_MODERATED = {
+    "approved": "The testimonial by {name} is approved and now shown to others.",
+    "hidden": "The testimonial by {name} is hidden.",
+    "pending": "The testimonial by {name} is back with the pending ones.",
+}
+
+
+# ---------------------------------------------------------------------------
+# Micro-Mentor of the Month (organizers)
+
+
+def _month(month: str) -> str:
+    try:
+        return services.check_month(month)
+    except RecognitionError:
+        abort(404)
+
+
+def _render_recognition(month: str, status: int = 200, **forms: Any):
+    """The organizer page for ``month`` with any bound (failed) form."""
+    page = services.recognition_page(g.org, month)
+    draft_form = forms.get("draft_form") or DraftForm(
+        formdata=None,
+        user_id=page["selected"],
+        citation=page["award"].citation if page["award"] else "",
+    )
+    draft_form.set_candidates(page["candidates"])
+    return render_template(
+        "recognition/recognition.html",
+        **page,
+        month_error=forms.get("month_error"),
+        draft_form=draft_form,
+        publish_form=PublishForm(formdata=None),
+        confirm_form=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.get("/o/<slug>/recognition")
+@org_required("organizer")
+def recognition():
+    """Pick a month; see the ranked candidates and what counted; draft the award."""
+    month = request.args.get("month") or services.default_month()
+    try:
+        services.check_month(month)
+    except RecognitionError as exc:
+        return _render_recognition(services.default_month(), 422, month_error=str(exc))
+    return _render_recognition(month)
+
+
+@bp.post("/o/<slug>/recognition/<month>/draft")
+@org_required("organizer")
+def save_draft(month: str):
+    """Save who gets the award and the citation; the page then asks to confirm."""
+    month = _month(month)
+    form = DraftForm()
+    form.set_candidates(scoring.score_month(g.org, month))
+    if not form.validate_on_submit():
+        return _render_recognition(month, 422, draft_form=form)
+    try:
+        services.save_draft(
+            g.org, month, form.user_id.data, form.citation.data, current_user
+        )
+    except RecognitionError as exc:
+        db.session.rollback()
+        getattr(form, exc.field or "", form.user_id).errors = [str(exc)]
+        return _render_recognition(month, exc.status, draft_form=form)
+    db.session.commit()
+    flash("Draft saved. Check it below, then publish.", "success")
+    return redirect(_page(month, "#review"))
+
+
+@bp.post("/o/<slug>/recognition/<month>/publish")
+@org_required("organizer")
+def publish(month: str):
+    """Publish the reviewed draft: award page, certificate, one e-mail."""
+    month = _month(month)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        abort(400, description="Review the draft again, then publish.")
+    try:
+        award = services.publish(
+            g.org,
+            month,
+            current_user,
+            user_id=form.user_id.data,
+            citation=form.citation.data,
+        )
+    except RecognitionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(_page(month, "#review"))
+    db.session.commit()
+    flash(
+        f"Published: {award.user.name} is the Micro-Mentor of the Month for "
+        f"{scoring.month_label(month)}. We e-mailed them.",
+        "success",
+    )
+    return redirect(url_for("recognition.award", slug=g.org.slug, month=month))
+
+
+@bp.post("/o/<slug>/recognition/<month>/unpublish")
+@org_required("admin")
+def unpublish(month: str):
+    """Admins only: take a published award back to draft, so it can change."""
+    month = _month(month)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, description="The form expired; try again.")
+    try:
+        services.unpublish(g.org, month, current_user)
+    except RecognitionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(
+            f"{scoring.month_label(month)} is unpublished: it is a draft again, "
+            "hidden from members.",
+            "success",
+        )
+    return redirect(_page(month, "#review"))
+
+
+def _page(month: str, anchor: str = "") -> str:
+    return url_for("recognition.recognition", slug=g.org.slug, month=month) + anchor
+
+
+# ---------------------------------------------------------------------------
+# Awards (members)
+
+
+def _published(month: str) -> Award:
+    award = services.published_award(g.org, _month(month))
+    if award is None:
+        abort(404)
+    return award
+
+
+@bp.get("/o/<slug>/awards")
+@org_required()
+def awards():
+    """Every published Micro-Mentor of the Month of the organization."""
+    return render_template(
+        "recognition/awards.html", awards=services.published_awards(g.org.id)
+    )
+
+
+@bp.get("/o/<slug>/awards/<month>")
+@org_required()
+def award(month: str):
+    """One month's award: who, why, and the certificate."""
+    award = _published(month)
+    return render_template(
+        "recognition/award.html",
+        award=award,
+        others=[a for a in services.published_awards(g.org.id) if a.id != award.id],
+    )
+
+
+@bp.get("/o/<slug>/awards/<month>/certificate.pdf")
+@org_required()
+def certificate(month: str):
+    """The certificate as a PDF download."""
+    award = _published(month)
+    pdf = services.certificate_pdf(g.org, award)
+    return send_file(
+        BytesIO(pdf),
+        mimetype="application/pdf",
+        download_name=f"micro-mentor-{g.org.slug}-{award.month}.pdf",
+        as_attachment=False,
+        max_age=0,
+    )

@@ -1,0 +1,50 @@
+"""Forms of the recognition feature (CSRF-protected; errors shown inline)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
+
+from mixer.accounts.forms import choice_list, strip
+from mixer.recognition.services import CITATION_MAX, MODERATION_ACTIONS
+
+
+class ModerateForm(FlaskForm):
+    """Approve, hide or un-hide one testimonial (the pressed button's value)."""
+
+    action = HiddenField(validators=[AnyOf(list(MODERATION_ACTIONS))])
+
+
+class DraftForm(FlaskForm):
+    """Choose the month's Micro-Mentor and write the citation."""
+
+    # The service checks that the person is one of the month's candidates.
+    user_id = RadioField(
+        "Who gets the award",
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired(message="Choose who gets the award.")],
+    )
+    citation = TextAreaField(
+        "Citation",
+        filters=[strip],
+        validators=[Length(max=CITATION_MAX)],
+        description=(
+            "One or two sentences for the award page and the certificate. "
+            "Leave it empty to start from a suggestion based on what counted."
+        ),
+    )
+
+    def set_candidates(self, candidates) -> None:
+        """The radio buttons: one per ranked candidate."""
+        self.user_id.choices = choice_list(
+            (c.user_id, f"{c.name} · {c.score} points") for c in candidates
+        )
+
+
+class PublishForm(FlaskForm):
+    """Confirm the reviewed draft: carries what the organizer saw."""
+
+    user_id = IntegerField(validators=[DataRequired()])
+    citation = HiddenField(validators=[DataRequired(), Length(max=CITATION_MAX)])

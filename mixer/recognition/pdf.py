@@ -1,0 +1,88 @@
+"""The Micro-Mentor of the Month certificate: one A4 landscape page, by WeasyPrint.
+
+``render_certificate_pdf(data)`` needs no application context: everything it
+prints arrives in ``CertificateData``. As for badges, WeasyPrint may load only
+``data:`` URIs and our own static files (``StaticOnlyFetcher``), and the Noto font
+stack gives Arabic, Hebrew and CJK names real glyphs.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from mixer import ROOT
+from mixer.badges.fetcher import STATIC_FOLDER, StaticOnlyFetcher
+from mixer.badges.fonts import FONT_STACK, text_direction, visual_length
+
+# Point sizes for the name by visual length: a short name fills the line, a long
+# one shrinks so that it stays on one or two lines.
+NAME_SIZES: tuple[tuple[float, float], ...] = ((18, 44), (28, 36), (40, 28), (60, 22))
+SMALLEST_NAME_SIZE = 18.0
+
+_templates = Environment(
+    loader=FileSystemLoader(ROOT / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_templates.filters["direction"] = text_direction
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    """Everything printed on a certificate, already formatted."""
+
+    name: str
+    organization: str
+    month: str  # "March 2026"
+    citation: str = ""
+    awarded_on: str = ""  # "1 April 2026"
+
+    def __post_init__(self) -> None:
+        if not " ".join(self.name.split()):
+            raise ValueError("A certificate needs the person's name.")
+
+
+def name_size(name: str) -> float:
+    """The name's size in points, from its visual length."""
+    length = visual_length(name.strip())
+    for limit, size in NAME_SIZES:
+        if length <= limit:
+            return size
+    return SMALLEST_NAME_SIZE
+
+
+def render_certificate_html(data: CertificateData) -> str:
+    """The HTML document WeasyPrint turns into the certificate (exposed for tests)."""
+    return _templates.get_template("recognition/certificate.html").render(
+        data=data,
+        name=" ".join(data.name.split()),
+        name_size=name_size(data.name),
+        font_stack=FONT_STACK,
+    )
+
+
+def render_certificate_pdf(data: CertificateData) -> bytes:
+    """The certificate as PDF bytes."""
+    return HTML(
+        string=render_certificate_html(data),
+        base_url=STATIC_FOLDER.as_uri() + "/",
+        url_fetcher=StaticOnlyFetcher(),
+    ).write_pdf(font_config=_font_config())
+
+
+_thread = threading.local()
+
+
+def _font_config() -> FontConfiguration:
+    """This thread's font configuration, kept between renders (Pango is not
+    thread-safe, and reloading Noto CJK each time costs a tenth of a second)."""
+    config = getattr(_thread, "fonts", None)
+    if config is None:
+        config = _thread.fonts = FontConfiguration()
+    return config

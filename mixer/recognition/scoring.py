@@ -1,0 +1,314 @@
+"""Micro-Mentor of the Month: who mentored most this month, and why.
+
+The score is a plain sum of line items, so an organizer can check it by hand:
+
+==============================================  ==========================
+What counted (only the organization's pairs)    Points
+==============================================  ==========================
+Check-in held, as the mentor of a pair          3 each
+"What helped" note the mentee wrote with it     2 each
+Mentee's end-of-term feedback rating            5★ 3 · 4★ 2 · 3★ 1 · 1–2★ 0
+Mentee's end-of-term "what helped" answer       2 each
+Check-in held with a peer (each side)           1 each
+"What helped" note the peer wrote with it       1 each
+==============================================  ==========================
+
+A check-in counts when its status is "met" and it was reported in the month;
+feedback counts in the month it was given. Months are calendar months in UTC.
+Only current, active members of the organization are candidates. Ties go to
+more check-ins held as a mentor, then more notes, then the name (A–Z), then the
+account number, so the same data always gives the same ranking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from mixer.accounts.models import User
+from mixer.extensions import db
+from mixer.orgs.models import Membership, Organization
+from mixer.pairs.models import Pair, PairCheckin, PairFeedback
+
+MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+# Points per item. Peers count less: the award is for mentoring.
+MENTOR_CHECKIN = 3
+MENTEE_NOTE = 2
+MENTEE_HELPED = 2
+PEER_CHECKIN = 1
+PEER_NOTE = 1
+
+
+def rating_points(stars: int) -> int:
+    """Points for a mentee's 1–5 rating: 5★ 3, 4★ 2, 3★ 1, lower 0."""
+    return max(0, stars - 2)
+
+
+# The line items in the order they are shown; key → (label, points each or None).
+ITEMS: dict[str, tuple[str, int | None]] = {
+    "mentor_checkins": ("Check-ins held as mentor", MENTOR_CHECKIN),
+    "mentee_notes": ('"What helped" notes from mentees', MENTEE_NOTE),
+    "mentee_ratings": ("Mentees' end-of-term ratings", None),
+    "mentee_helped": ('Mentees\' end-of-term "what helped" answers', MENTEE_HELPED),
+    "peer_checkins": ("Check-ins held with peers", PEER_CHECKIN),
+    "peer_notes": ('"What helped" notes from peers', PEER_NOTE),
+}
+RULES = (
+    ("Check-in held as the mentor of a pair", f"{MENTOR_CHECKIN} points each"),
+    ('"What helped" note the mentee wrote with it', f"{MENTEE_NOTE} points each"),
+    ("Mentee's end-of-term rating", "5★ 3 points, 4★ 2, 3★ 1, 1–2★ 0"),
+    ('Mentee\'s end-of-term "what helped" answer', f"{MENTEE_HELPED} points each"),
+    ("Check-in held with a peer (each of the two)", f"{PEER_CHECKIN} point each"),
+    ('"What helped" note the peer wrote with it', f"{PEER_NOTE} point each"),
+)
+
+
+@dataclass
+class Line:
+    """One thing that counted: how many, and the points they made."""
+
+    key: str
+    what: str
+    count: int
+    points: int
+    each: int | None = None  # None when points vary (ratings)
+    detail: str = ""  # e.g. "5★, 4★"
+
+    @property
+    def text(self) -> str:
+        """The line as a sentence: "4 check-ins held as mentor × 3 = 12 points"."""
+        rule = f" × {self.each}" if self.each is not None else ""
+        detail = f" ({self.detail})" if self.detail else ""
+        return f"{self.what}: {self.count}{detail}{rule} = {self.points} points"
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``Award.breakdown`` keeps of the line."""
+        return {
+            "key": self.key,
+            "what": self.what,
+            "count": self.count,
+            "points": self.points,
+            "each": self.each,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class Candidate:
+    """A member with points this month, the lines that made them, and a rank."""
+
+    user_id: int
+    name: str
+    score: int = 0
+    lines: list[Line] = field(default_factory=list)
+    rank: int = 0
+
+    def line(self, key: str) -> Line | None:
+        """The line item ``key`` (a key of ``ITEMS``), if it counted."""
+        return next((line for line in self.lines if line.key == key), None)
+
+    def count(self, key: str) -> int:
+        """How many of item ``key`` counted (0 when none)."""
+        found = self.line(key)
+        return found.count if found else 0
+
+    @property
+    def breakdown(self) -> list[dict[str, Any]]:
+        """The lines as stored on an award."""
+        return [line.as_dict() for line in self.lines]
+
+    @property
+    def explanation(self) -> str:
+        """Every line as a sentence, then the total."""
+        parts = [line.text for line in self.lines]
+        return "; ".join(parts) + f". Total: {self.score} points."
+
+
+def parse_month(month: str) -> tuple[datetime, datetime]:
+    """The UTC instants [start, end) of "YYYY-MM"; ValueError when malformed."""
+    match = MONTH_RE.fullmatch(month or "")
+    if not match:
+        raise ValueError("A month looks like 2026-03.")
+    year, number = int(match.group(1)), int(match.group(2))
+    if year < 2000:
+        raise ValueError("A month looks like 2026-03.")
+    start = datetime(year, number, 1, tzinfo=UTC)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def month_of(when: datetime) -> str:
+    """The "YYYY-MM" an instant falls in (UTC)."""
+    return when.astimezone(UTC).strftime("%Y-%m")
+
+
+def previous_month(month: str) -> str:
+    """The month before "YYYY-MM"."""
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def next_month(month: str) -> str:
+    """The month after "YYYY-MM"."""
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + 1}-01" if number == 12 else f"{year}-{number + 1:02d}"
+
+
+def month_label(month: str) -> str:
+    """ "March 2026" for "2026-03" (English, as the rest of the interface)."""
+    parse_month(month)
+    return f"{MONTH_NAMES[int(month[5:]) - 1]} {month[:4]}"
+
+
+def date_label(when: datetime) -> str:
+    """ "1 April 2026" (UTC, English, whatever the server's locale)."""
+    when = when.astimezone(UTC)
+    return f"{when.day} {MONTH_NAMES[when.month - 1]} {when.year}"
+
+
+class _Tally:
+    """Counts per person while the month's records are read."""
+
+    def __init__(self) -> None:
+        self.counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.ratings: dict[int, list[int]] = defaultdict(list)
+
+    def add(self, user_id: int, key: str, n: int = 1) -> None:
+        self.counts[user_id][key] += n
+
+
+def _has_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def score_month(org: Organization, month: str) -> list[Candidate]:
+    """Rank the organization's members by this month's mentoring, best first.
+
+    Each candidate carries the line items that made the score (see the module
+    docstring for the formula). Members without points are left out.
+    """
+    start, end = parse_month(month)
+    tally = _Tally()
+    checkins = db.session.execute(
+        select(PairCheckin, Pair)
+        .join(Pair, Pair.id == PairCheckin.pair_id)
+        .where(
+            Pair.org_id == org.id,
+            PairCheckin.status == "met",
+            PairCheckin.reported_at >= start,
+            PairCheckin.reported_at < end,
+        )
+    ).all()
+    for checkin, pair in checkins:
+        notes = checkin.notes or {}
+        if pair.mentor_id is not None:
+            tally.add(pair.mentor_id, "mentor_checkins")
+            if _has_text(notes.get(str(pair.mentee_id))):
+                tally.add(pair.mentor_id, "mentee_notes")
+        else:
+            for person in (pair.a_id, pair.b_id):
+                tally.add(person, "peer_checkins")
+                if _has_text(notes.get(str(pair.other(person)))):
+                    tally.add(person, "peer_notes")
+    feedback = db.session.execute(
+        select(PairFeedback, Pair)
+        .join(Pair, Pair.id == PairFeedback.pair_id)
+        .where(
+            Pair.org_id == org.id,
+            Pair.mentor_id.is_not(None),
+            PairFeedback.created_at >= start,
+            PairFeedback.created_at < end,
+        )
+    ).all()
+    for answer, pair in feedback:
+        if answer.user_id != pair.mentee_id:
+            continue  # the mentor's own feedback says nothing about the mentor
+        if answer.rating is not None:
+            tally.ratings[pair.mentor_id].append(answer.rating)
+        if _has_text(answer.helped):
+            tally.add(pair.mentor_id, "mentee_helped")
+    return _rank(org, tally)
+
+
+def _rank(org: Organization, tally: _Tally) -> list[Candidate]:
+    people = set(tally.counts) | set(tally.ratings)
+    if not people:
+        return []
+    names = dict(
+        db.session.execute(
+            select(User.id, User.name)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.org_id == org.id,
+                User.id.in_(people),
+                User.is_active_account.is_(True),
+            )
+        ).all()
+    )
+    candidates = []
+    for user_id, name in names.items():
+        candidate = Candidate(user_id, name, lines=_lines(tally, user_id))
+        candidate.score = sum(line.points for line in candidate.lines)
+        if candidate.score > 0:
+            candidates.append(candidate)
+    candidates.sort(
+        key=lambda c: (
+            -c.score,
+            -c.count("mentor_checkins"),
+            -(c.count("mentee_notes") + c.count("mentee_helped")),
+            c.name.casefold(),
+            c.user_id,
+        )
+    )
+    for rank, candidate in enumerate(candidates, start=1):
+        candidate.rank = rank
+    return candidates
+
+
+def _lines(tally: _Tally, user_id: int) -> list[Line]:
+    counts = tally.counts.get(user_id, {})
+    ratings = sorted(tally.ratings.get(user_id, []), reverse=True)
+    lines = []
+    for key, (what, each) in ITEMS.items():
+        if key == "mentee_ratings":
+            if ratings:
+                lines.append(
+                    Line(
+                        key,
+                        what,
+                        len(ratings),
+                        sum(rating_points(r) for r in ratings),
+                        None,
+                        ", ".join(f"{r}★" for r in ratings),
+                    )
+                )
+            continue
+        n = counts.get(key, 0)
+        if n:
+            lines.append(Line(key, what, n, n * each, each))
+    return lines
+
+
+def candidate_for(org: Organization, month: str, user_id: int) -> Candidate | None:
+    """The one member's line items this month (None when they are no candidate)."""
+    return next((c for c in score_month(org, month) if c.user_id == user_id), None)
