@@ -1688,7 +1688,8 @@ def finish_key(event: Event) -> str:
 
 
 def _schedule_jobs(event: Event) -> None:
-    """Schedule the day-before reminder and the end-of-event job (moved with it)."""
+    """Schedule the day-before reminder, the end-of-event job and the follow-up
+    prompts (all moved with the event)."""
     from mixer.jobs.models import Job
 
     prefix = f"events.reminder:{event.id}:"
@@ -1722,11 +1723,20 @@ def _schedule_jobs(event: Event) -> None:
         dedupe_key=finish_key(event),
         org_id=event.org_id,
     )
+    # The follow-up prompts go a while after the end, and move with it. Imported
+    # here: the followup feature imports this module.
+    from mixer.followup.services import schedule_prompts
+
+    schedule_prompts(event)
 
 
 def _cancel_jobs(event: Event) -> None:
+    """Cancel the reminder, end-of-event and follow-up jobs of a cancelled event."""
+    from mixer.followup.services import cancel_prompts
+
     jobs.cancel(reminder_key(event))
     jobs.cancel(finish_key(event))
+    cancel_prompts(event)
 
 
 def send_reminders(event_id: int, starts_at: str) -> dict[str, int]:

@@ -1,7 +1,80 @@
-"""API endpoints of the followup feature."""
+"""API: close an event now and queue its follow-up prompts.
+
+Another organization's events do not exist for a token (404); closing needs the
+organizer role (403); an event that cannot be closed is a 409 with the reason.
+"""
 
 from __future__ import annotations
 
-from mixer.api import blueprint
+import marshmallow as ma
+from flask import g
+from sqlalchemy import select
 
-blp = blueprint("followup_api", __name__, "Followup.")
+from mixer.api import Schema, api_abort, blueprint
+from mixer.api.auth import token_required
+from mixer.events.models import Event
+from mixer.extensions import db
+from mixer.followup import services
+from mixer.followup.services import FollowupError
+
+blp = blueprint("followup_api", __name__, "Follow-up after events.")
+
+
+class ClosingSchema(Schema):
+    """What closing an event did."""
+
+    event_id = ma.fields.Integer(required=True)
+    status = ma.fields.String(
+        required=True, metadata={"description": "The event's status: `ended`."}
+    )
+    prompts_queued = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "People checked in who get a prompt (one e-mail each)."
+        },
+    )
+    followup_due_at = ma.fields.AwareDateTime(
+        required=True,
+        metadata={"description": "When the prompts go (UTC): now, when closed."},
+    )
+    prompts_sent_at = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "When the worker sent them; null until then."},
+    )
+    already_closed = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when the event had been closed (or its prompts "
+            "sent) before: nothing was sent again."
+        },
+    )
+
+
+@blp.route("/events/<int:event_id>/close", methods=["POST"])
+@token_required("organizer")
+@blp.response(200, ClosingSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def close_event(event_id: int):
+    """End the event now and queue one follow-up prompt for each person checked
+    in. Closing again changes nothing (`already_closed`); a draft, a cancelled
+    event or one that has not started is a 409."""
+    event = db.session.scalar(
+        select(Event).where(Event.id == event_id, Event.org_id == g.org.id)
+    )
+    if event is None:
+        api_abort(404, f"No event {event_id} in this organization.", code="not_found")
+    try:
+        closing = services.close_event(event, g.user)
+    except FollowupError as exc:
+        db.session.rollback()
+        api_abort(exc.status, str(exc), code="conflict")
+    db.session.commit()
+    return {
+        "event_id": closing.event.id,
+        "status": closing.event.status,
+        "prompts_queued": closing.attendees,
+        "followup_due_at": closing.followup.due_at,
+        "prompts_sent_at": closing.followup.sent_at,
+        "already_closed": closing.already_closed,
+    }
