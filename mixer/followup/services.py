@@ -602,9 +602,11 @@ def save_answers(
     prompt.reflection = _clean(answers.reflection, REFLECTION_MAX)
     prompt.answered_at = clock.now()
     db.session.flush()
-    if testimonial:
-        from mixer.recognition.services import submit_testimonial
+    from mixer.recognition.services import submit_testimonial, withdraw_testimonial
 
+    if not testimonial:  # emptied or consent withdrawn on a later save
+        withdraw_testimonial(f"prompt:{prompt.id}")
+    else:
         submit_testimonial(
             prompt.event.org_id,
             body=testimonial,

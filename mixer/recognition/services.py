@@ -121,6 +121,24 @@ def _update_pending(
     return testimonial
 
 
+def withdraw_testimonial(source_key: str) -> bool:
+    """The author took their words (or their consent) back: nobody sees them again.
+
+    Pending words are deleted; words already approved are hidden, keeping the
+    moderator's record. True when something changed.
+    """
+    found = _by_source_key(source_key)
+    if found is None or found.status == "hidden":
+        return False
+    if found.status == "pending":
+        db.session.delete(found)
+    else:
+        found.status = "hidden"
+        found.moderated_at = clock.now()
+    db.session.flush()
+    return True
+
+
 # ---------------------------------------------------------------------------
 # Moderation
 

@@ -127,3 +127,27 @@ def test_people_listed_are_those_met_who_checked_in(room, prompts):
     assert [p.registration.name for p in services.people_for(prompts["Dee"])] == [
         "Cai Example"
     ]
+
+
+def test_a_testimonial_can_be_taken_back_on_a_later_save(room, prompts):
+    from mixer.recognition.models import Testimonial
+    from mixer.recognition.services import moderate
+
+    def save(text: str, consent: bool) -> None:
+        answers = Answers(choices={}, testimonial=text, consent=consent)
+        services.save_answers(prompts["Ana"], answers)
+        db.session.commit()
+
+    save("Ben showed me how to ask for a raise.", True)
+    (given,) = db.session.scalars(select(Testimonial))
+    assert given.status == "pending" and given.author_name == "Ana Example"
+    save("", False)  # emptied: the pending words are gone
+    assert count(Testimonial) == 0
+
+    save("Ten minutes with Ben changed my week.", True)
+    (given,) = db.session.scalars(select(Testimonial))
+    moderate(given, "approve", room.organizer)
+    db.session.commit()
+    save("", False)  # already public: hidden at once, the moderation record kept
+    db.session.refresh(given)
+    assert given.status == "hidden" and given.moderated_by_id == room.organizer.id
