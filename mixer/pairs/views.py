@@ -1,7 +1,341 @@
-"""Web pages of the pairs feature."""
+"""Pair pages: my pairs, one pair, e-mailed answer links, the organizers' overview.
+
+The pair page is for its two members only; everyone else gets 404, as for other
+organizations' pages. Links from e-mails work without signing in: a GET only
+shows the answer ready to confirm (mail scanners fetch links), a POST records it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from mixer.extensions import db
+from mixer.orgs.access import membership_for, org_required
+from mixer.pairs import services
+from mixer.pairs.forms import (
+    ActionForm,
+    CadenceForm,
+    CheckinAnswerForm,
+    FeedbackForm,
+    LogCheckinForm,
+    NoteForm,
+    StandingForm,
+)
+from mixer.pairs.models import Pair
+from mixer.pairs.services import PairError
+from mixer.tokens import TokenError
 
 bp = Blueprint("pairs", __name__)
+
+
+@bp.app_context_processor
+def _pair_helpers() -> dict:
+    """Labels and small helpers the pair templates use."""
+    return {
+        "pair_status_labels": services.STATUS_LABELS,
+        "checkin_labels": services.CHECKIN_LABELS,
+        "pair_tz": services.pair_timezone,
+        "pair_next": services.next_checkin_at,
+        "pair_held": services.held_count,
+        "pair_missed": services.missed_count,
+        "pair_streak_text": services.streak_text,
+    }
+
+
+def _status() -> int:
+    """422 for a form posted with errors, 200 for a page shown."""
+    return 422 if request.method == "POST" else 200
+
+
+def _link_problem(exc: TokenError, pair_id: int | None = None):
+    """The clear page for an expired (410), used (410) or broken (400) link."""
+    status = 400 if exc.reason == "invalid" else 410
+    page = render_template(
+        "pairs/link_problem.html", reason=exc.reason, message=str(exc), pair_id=pair_id
+    )
+    return page, status
+
+
+def _my_pair(pair_id: int) -> Pair:
+    """A pair of the signed-in person (404 for everyone else)."""
+    pair = db.session.get(Pair, pair_id)
+    if pair is None or not pair.has(current_user.id):
+        abort(404)
+    g.org = pair.org
+    g.membership = membership_for(current_user, pair.org_id)
+    return pair
+
+
+# ---------------------------------------------------------------------------
+# Signed-in pages
+
+
+@bp.get("/pairs")
+@login_required
+def mine():
+    """My pairs in every organization, with what comes next."""
+    return render_template("pairs/mine.html", pairs=services.pairs_of(current_user))
+
+
+def _render_pair(pair: Pair, status: int = 200, **forms):
+    """The pair page with its forms (fresh ones unless given)."""
+    forms.setdefault(
+        "cadence_form",
+        CadenceForm(
+            formdata=None,
+            cadence_days=pair.cadence_days,
+            checkin_minutes=pair.checkin_minutes,
+        ),
+    )
+    forms.setdefault("log_form", LogCheckinForm(formdata=None))
+    forms.setdefault("action_form", ActionForm(formdata=None))
+    if pair.status == "ended":
+        mine = services.feedback_of(pair, current_user)
+        forms.setdefault(
+            "feedback_form",
+            FeedbackForm(
+                formdata=None,
+                rating=str(mine.rating) if mine and mine.rating else None,
+                helped=mine.helped if mine else None,
+                renew=mine.wants_renewal if mine else False,
+            ),
+        )
+        forms.setdefault("my_feedback", mine)
+    other = pair.b if pair.a_id == current_user.id else pair.a
+    page = render_template(
+        "pairs/show.html",
+        pair=pair,
+        other=other,
+        next_at=services.next_checkin_at(pair),
+        held=services.held_count(pair),
+        missed=services.missed_count(pair),
+        streak=services.streak(pair),
+        cadence=services.cadence_text(pair.cadence_days, pair.checkin_minutes),
+        **forms,
+    )
+    return page, status
+
+
+@bp.get("/pairs/<int:pair_id>")
+@login_required
+def show(pair_id: int):
+    """One pair: rhythm, history, logging a check-in, pause/resume/close."""
+    return _render_pair(_my_pair(pair_id))
+
+
+@bp.post("/pairs/<int:pair_id>/cadence")
+@login_required
+def cadence(pair_id: int):
+    """Change the rhythm; both get the updated calendar invite."""
+    pair = _my_pair(pair_id)
+    form = CadenceForm()
+    if not form.validate_on_submit():
+        return _render_pair(pair, 422, cadence_form=form)
+    try:
+        changed = services.change_cadence(
+            pair, current_user, form.cadence_days.data, form.checkin_minutes.data
+        )
+    except PairError as exc:
+        db.session.rollback()
+        form.cadence_days.errors.append(str(exc))
+        return _render_pair(pair, 422, cadence_form=form)
+    db.session.commit()
+    if changed:
+        flash("The new rhythm is saved; you both get an updated invite.", "success")
+    return redirect(url_for("pairs.show", pair_id=pair.id))
+
+
+@bp.post("/pairs/<int:pair_id>/log")
+@login_required
+def log(pair_id: int):
+    """Log the current check-in: met or skipped, with an optional note."""
+    pair = _my_pair(pair_id)
+    form = LogCheckinForm()
+    if not form.validate_on_submit():
+        return _render_pair(pair, 422, log_form=form)
+    try:
+        services.log_checkin(pair, current_user, form.status.data, form.note.data)
+    except PairError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")  # the form may be hidden (a paused pair)
+        return _render_pair(pair, 422, log_form=form)
+    db.session.commit()
+    flash("Check-in logged. Thank you!", "success")
+    return redirect(url_for("pairs.show", pair_id=pair.id))
+
+
+@bp.post("/pairs/<int:pair_id>/<any(pause, resume, close):action>")
+@login_required
+def change(pair_id: int, action: str):
+    """Pause, resume or close the pair (both are told)."""
+    pair = _my_pair(pair_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; please try again.")
+    try:
+        changed = getattr(services, action)(pair, current_user)
+    except PairError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("pairs.show", pair_id=pair.id))
+    db.session.commit()
+    if changed:
+        flash(services.ACTION_DONE[action], "success")
+    return redirect(url_for("pairs.show", pair_id=pair.id))
+
+
+@bp.post("/pairs/<int:pair_id>/feedback")
+@login_required
+def feedback(pair_id: int):
+    """End-of-term feedback from the pair page."""
+    pair = _my_pair(pair_id)
+    form = FeedbackForm()
+    if not form.validate_on_submit():
+        return _render_pair(pair, 422, feedback_form=form)
+    return _save_feedback(pair, current_user, form, None)
+
+
+def _save_feedback(pair, user, form: FeedbackForm, link_data):
+    """Save feedback from the page or a link; the thank-you page."""
+    try:
+        _, renewed = services.submit_feedback(
+            pair,
+            user,
+            rating=int(form.rating.data) if form.rating.data else None,
+            helped=form.helped.data,
+            renew=form.renew.data,
+            testimonial=form.testimonial.data,
+            consent=form.consent.data,
+            link_data=link_data,
+        )
+    except TokenError as exc:
+        db.session.rollback()
+        return _link_problem(exc, pair.id)
+    except PairError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("pairs.show", pair_id=pair.id))
+    db.session.commit()
+    return render_template(
+        "pairs/thanks.html", pair=pair, what="feedback", renewed=renewed, user=user
+    )
+
+
+# ---------------------------------------------------------------------------
+# Links from e-mails (no sign-in needed; GET shows, POST records)
+
+
+def _local(pair: Pair, when: datetime) -> datetime:
+    """A UTC time in the pair's zone."""
+    return when.astimezone(ZoneInfo(services.pair_timezone(pair)))
+
+
+@bp.route("/pairs/<int:pair_id>/checkin/<token>", methods=["GET", "POST"])
+def checkin_link(pair_id: int, token: str):
+    """ "Did you meet?": confirm the answer (and add a note)."""
+    try:
+        link = services.read_checkin_link(pair_id, token, current_user)
+    except TokenError as exc:
+        return _link_problem(exc, pair_id)
+    if not link.answerable:
+        return _note_only(link)
+    proposed = _local(link.pair, services.default_move(link.pair, link.checkin))
+    form = CheckinAnswerForm(
+        answer=link.answer, moved_date=proposed.date(), moved_time=proposed.time()
+    )
+    if form.validate_on_submit():
+        moved_to = None
+        if form.answer.data == "moved":
+            moved_to = services.move_time(
+                link.pair, link.checkin, form.moved_date.data, form.moved_time.data
+            )
+        try:
+            services.answer_checkin(link, form.answer.data, form.note.data, moved_to)
+        except TokenError as exc:
+            db.session.rollback()
+            return _link_problem(exc, pair_id)
+        except PairError as exc:
+            db.session.rollback()
+            form.moved_date.errors.append(str(exc))
+        else:
+            db.session.commit()
+            return render_template(
+                "pairs/thanks.html", pair=link.pair, what=form.answer.data, link=link
+            )
+    return render_template("pairs/checkin_answer.html", link=link, form=form), _status()
+
+
+def _note_only(link: services.CheckinLink):
+    """The check-in was answered (or moved) already: the holder may add a note."""
+    form = NoteForm()
+    if link.notable and form.validate_on_submit():
+        try:
+            services.answer_checkin(link, link.checkin.status, form.note.data)
+        except TokenError as exc:
+            db.session.rollback()
+            return _link_problem(exc, link.pair.id)
+        db.session.commit()
+        return render_template(
+            "pairs/thanks.html", pair=link.pair, what="note", link=link
+        )
+    status = _status() if link.notable else (409 if request.method == "POST" else 200)
+    return render_template("pairs/checkin_note.html", link=link, form=form), status
+
+
+@bp.route("/pairs/<int:pair_id>/standing/<token>", methods=["GET", "POST"])
+def standing_link(pair_id: int, token: str):
+    """ "Pause or close?" after three missed check-ins."""
+    try:
+        link = services.read_standing_link(pair_id, token, current_user)
+    except TokenError as exc:
+        return _link_problem(exc, pair_id)
+    form = StandingForm(choice=link.choice)
+    if link.answerable and form.validate_on_submit():
+        try:
+            services.answer_standing(link, form.choice.data)
+        except TokenError as exc:
+            db.session.rollback()
+            return _link_problem(exc, pair_id)
+        db.session.commit()
+        return render_template(
+            "pairs/thanks.html", pair=link.pair, what=form.choice.data, link=link
+        )
+    page = render_template("pairs/standing.html", link=link, form=form)
+    return page, _status()
+
+
+@bp.route("/pairs/<int:pair_id>/feedback/<token>", methods=["GET", "POST"])
+def feedback_link(pair_id: int, token: str):
+    """End-of-term feedback from the e-mailed link."""
+    try:
+        pair, user, data = services.read_feedback_link(pair_id, token, current_user)
+    except TokenError as exc:
+        return _link_problem(exc, pair_id)
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        return _save_feedback(pair, user, form, data)
+    page = render_template("pairs/feedback.html", pair=pair, user=user, form=form)
+    return page, _status()
+
+
+# ---------------------------------------------------------------------------
+# Organizers
+
+
+@bp.get("/o/<slug>/pairs")
+@org_required("organizer")
+def overview():
+    """The organization's pairs: status, rhythm, check-ins held and missed."""
+    return render_template("pairs/overview.html", overview=services.org_overview(g.org))

@@ -1,0 +1,144 @@
+"""Forms of the pairs feature (CSRF-protected; errors shown inline)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from mixer.accounts.forms import choice_list
+from mixer.pairs.services import ANSWER_LABELS, STANDING_LABELS
+
+NOTE_HELP = "Optional; only the two of you see it."
+
+
+class CadenceForm(FlaskForm):
+    """Either member changes how often and how long they check in."""
+
+    cadence_days = IntegerField(
+        "Days between check-ins",
+        validators=[
+            InputRequired(message="How many days between check-ins?"),
+            NumberRange(1, 92, message="From 1 to 92 days."),
+        ],
+        description="14 is every two weeks.",
+    )
+    checkin_minutes = IntegerField(
+        "Minutes per check-in",
+        validators=[
+            InputRequired(message="How many minutes?"),
+            NumberRange(5, 120, message="From 5 to 120 minutes."),
+        ],
+    )
+
+
+class LogCheckinForm(FlaskForm):
+    """A member logs the current check-in from the pair page."""
+
+    status = RadioField(
+        "This check-in",
+        choices=choice_list([("met", "We met"), ("skipped", "We skipped it")]),
+        default="met",
+        validators=[InputRequired(message="Say whether you met.")],
+    )
+    note = TextAreaField(
+        "What helped?", validators=[Length(max=1000)], description=NOTE_HELP
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes the pair (pause, resume, close): CSRF only."""
+
+
+class CheckinAnswerForm(FlaskForm):
+    """The confirm step of a one-tap "did you meet?" link."""
+
+    answer = RadioField(
+        "Did you meet?",
+        choices=choice_list(ANSWER_LABELS.items()),
+        validators=[InputRequired(message="Choose an answer.")],
+    )
+    moved_date = DateField("New date", validators=[Optional()])
+    moved_time = TimeField("Time", validators=[Optional()])
+    note = TextAreaField(
+        "What helped?", validators=[Length(max=1000)], description=NOTE_HELP
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        """A moved check-in needs its new date (Optional() alone would skip it)."""
+        valid = super().validate(extra_validators)
+        if self.answer.data == "moved" and self.moved_date.data is None:
+            if not self.moved_date.errors:
+                self.moved_date.errors = [
+                    *self.moved_date.errors,
+                    "Say on which day you will meet instead.",
+                ]
+            return False
+        return valid
+
+
+class NoteForm(FlaskForm):
+    """The other person adds their own note to an answered check-in."""
+
+    note = TextAreaField(
+        "What helped?",
+        validators=[
+            InputRequired(message="Write a note, or close this page."),
+            Length(max=1000),
+        ],
+        description=NOTE_HELP,
+    )
+
+
+class StandingForm(FlaskForm):
+    """After three missed check-ins: keep going, pause or close."""
+
+    choice = RadioField(
+        "What would you like to do?",
+        choices=choice_list(STANDING_LABELS.items()),
+        validators=[InputRequired(message="Choose an answer.")],
+    )
+
+
+class FeedbackForm(FlaskForm):
+    """End-of-term feedback, a testimonial if they like, and renewal."""
+
+    rating = RadioField(
+        "How useful were your check-ins?",
+        choices=choice_list((str(n), str(n)) for n in range(1, 6)),
+        validators=[Optional()],
+        description="1 = not at all, 5 = very.",
+    )
+    helped = TextAreaField(
+        "What helped most?",
+        validators=[Length(max=4000)],
+        description="Private: the organizers see it only in summaries.",
+    )
+    testimonial = TextAreaField(
+        "A few words others may read (optional)",
+        validators=[Length(max=2000)],
+        description="Shown on the organization's pages only if you tick the box "
+        "below and an organizer approves it.",
+    )
+    consent = BooleanField("You may publish these words with my name")
+    renew = BooleanField("I would like another term together")
+
+    def validate_consent(self, field) -> None:
+        """Nothing is published without an explicit yes."""
+        if (self.testimonial.data or "").strip() and not field.data:
+            raise ValidationError(
+                "Tick the box to let us publish your words, or leave them out."
+            )

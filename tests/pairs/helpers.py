@@ -1,0 +1,80 @@
+"""Helpers of the pairs tests: a worker that lives through time, mail by kind."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from mixer import clock
+from mixer.extensions import db
+from mixer.jobs.models import Job
+from mixer.mail.models import OutboxMessage
+from tests.helpers import mail_text
+
+
+def worker(runner) -> None:
+    """``mixer worker --once``, twice: nothing may happen the second time."""
+    for _ in range(2):
+        result = runner.invoke(args=["worker", "--once"])
+        assert result.exit_code == 0, result.output
+
+
+def live_until(runner, when: datetime) -> None:
+    """Let time pass to ``when`` with a worker that runs every job on time."""
+    while True:
+        db.session.expire_all()
+        due = db.session.scalar(
+            select(func.min(Job.run_at)).where(
+                Job.status == "pending", Job.run_at <= when
+            )
+        )
+        if due is None:
+            break
+        clock.freeze(max(due, clock.now()))
+        worker(runner)
+    clock.freeze(when)
+    worker(runner)
+
+
+def sent() -> Counter:
+    """How many messages of each (kind, recipient) the outbox holds."""
+    db.session.expire_all()
+    rows = db.session.execute(select(OutboxMessage.kind, OutboxMessage.to_addr))
+    return Counter((kind, to) for kind, to in rows)
+
+
+def kinds() -> Counter:
+    """How many messages of each kind the outbox holds."""
+    counts: Counter = Counter()
+    for (kind, _), n in sent().items():
+        counts[kind] += n
+    return counts
+
+
+def answer_link(msg, label: str) -> str:
+    """The link on the line starting with ``label`` in a message's text."""
+    match = re.search(re.escape(label) + r":\s+(\S+)", mail_text(msg))
+    assert match, f"no {label!r} link in {mail_text(msg)!r}"
+    return match.group(1)
+
+
+def path(url: str) -> str:
+    """The path of an absolute link (the test client speaks paths)."""
+    return re.sub(r"^https?://[^/]+", "", url)
+
+
+def checked(html: str, name: str) -> list[str]:
+    """The values of the checked inputs named ``name`` in a page."""
+    return [
+        re.search(r'value="([^"]*)"', tag).group(1)
+        for tag in re.findall(r"<input[^>]*>", html)
+        if f'name="{name}"' in tag and re.search(r"\schecked[\s>]", tag)
+    ]
+
+
+def mails(outbox, to: str, subject_part: str) -> list:
+    """The messages to ``to`` whose subject contains ``subject_part``."""
+    return [m for m in outbox(to) if subject_part in m["Subject"]]

@@ -1,0 +1,59 @@
+"""On a 360 px phone: answer "did you meet?" from the e-mail, moving the check-in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from mixer import clock
+from mixer.extensions import db
+from mixer.pairs import services
+from mixer.pairs.models import Pair
+from mixer.pairs.services import create_pair
+
+from .helpers import answer_link, mails, path
+
+pytestmark = pytest.mark.browser
+
+DUE = datetime(2026, 3, 4, 12, 30, tzinfo=UTC)
+
+
+def test_phone_moves_a_checkin_from_the_email(world, live_server, browser, outbox):
+    pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
+    db.session.commit()
+    clock.freeze(DUE)
+    services.tick(pair.id)
+    db.session.commit()
+    [ask] = mails(outbox, "bo@acme.example.org", "Did you meet")
+    url = live_server + path(answer_link(ask, "We moved it"))
+
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.goto(url)
+    # "Moved" is preselected, so its date fields show; "yes" hides them.
+    assert page.get_by_label("We moved it").is_checked()
+    assert page.get_by_label("New date").is_visible()
+    page.get_by_label("Yes, we met").check()
+    assert not page.get_by_label("New date").is_visible()
+    page.get_by_label("We moved it").check()
+    page.get_by_label("New date").fill("2026-03-09")
+    page.get_by_label("What helped?").fill("Rescheduled, all good.")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page scrolls sideways: {width} > 360"
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    assert page.get_by_text("Moved. We will remind you").is_visible()
+    assert problems == []
+    context.close()
+
+    db.session.expire_all()
+    checkin = db.session.get(Pair, pair.id).checkins[0]
+    assert (checkin.status, checkin.due_at) == (
+        "moved",
+        datetime(2026, 3, 9, 12, 30, tzinfo=UTC),
+    )
+    assert checkin.notes == {str(world.mentee.id): "Rescheduled, all good."}
