@@ -105,3 +105,13 @@ def _sqlite_pragmas(app: Flask) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+
+    @event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(conn, _name) -> None:
+        # The sqlite3 module opens a transaction only before INSERT/UPDATE/DELETE,
+        # so a SAVEPOINT as a transaction's first write would start its own
+        # transaction, and its RELEASE would commit it for good: a later rollback
+        # could no longer undo the work of ``begin_nested()``. Open one first.
+        dbapi_conn = conn.connection.dbapi_connection
+        if not dbapi_conn.in_transaction:
+            dbapi_conn.execute("BEGIN")
