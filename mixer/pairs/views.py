@@ -55,6 +55,16 @@ def _pair_helpers() -> dict:
     }
 
 
+@bp.app_template_global()
+def my_open_pairs(org_id: int) -> list[Pair]:
+    """The signed-in person's open pairs in one organization (the org home)."""
+    if not current_user.is_authenticated:
+        return []
+    return [
+        p for p in services.pairs_of(current_user) if p.is_open and p.org_id == org_id
+    ]
+
+
 def _status() -> int:
     """422 for a form posted with errors, 200 for a page shown."""
     return 422 if request.method == "POST" else 200
