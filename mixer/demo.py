@@ -197,3 +197,7 @@ def _seed_features(org: Organization) -> None:
     from mixer.mixers.demo import seed_rotations
 
     seed_rotations(org)
+
+    from mixer.followup.demo import seed_followup
+
+    seed_followup(org, organizer)

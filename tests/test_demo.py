@@ -1,0 +1,66 @@
+"""``mixer seed-demo``: the whole demo, lived through the real services, once."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from mixer.accounts.models import User
+from mixer.extensions import db
+from mixer.followup import services as followup
+from mixer.followup.models import FollowupChoice, FollowupPrompt
+from mixer.mail.models import OutboxMessage
+from mixer.pairs.models import Pair, PairCheckin
+from mixer.recognition import models as recognition
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_seed_demo_shows_every_feature_and_runs_twice(runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "member@riverside.example.org" in result.output
+
+    sources = dict(
+        db.session.execute(
+            select(Pair.source, func.count()).group_by(Pair.source)
+        ).all()
+    )
+    assert sources.get("event", 0) >= 5 and sources.get("request", 0) >= 1
+    assert _count(PairCheckin, PairCheckin.status == "met") >= 10
+    assert _count(PairCheckin, PairCheckin.status == "missed") >= 1
+    assert (
+        _count(recognition.Testimonial, recognition.Testimonial.status == "approved")
+        >= 1
+    )
+    assert _count(recognition.Award, recognition.Award.status == "published") == 1
+
+    # Mira's prompt waits for her, and someone she met already chose her back.
+    mira = db.session.scalar(
+        select(User).where(User.email == "member@riverside.example.org")
+    )
+    (prompt,) = db.session.scalars(
+        select(FollowupPrompt).where(FollowupPrompt.user_id == mira.id)
+    )
+    assert prompt.answered_at is None
+    mentor_reg_id = db.session.scalar(
+        select(FollowupPrompt.registration_id)
+        .join(FollowupChoice, FollowupChoice.prompt_id == FollowupPrompt.id)
+        .where(
+            FollowupChoice.other_id == prompt.registration_id,
+            FollowupChoice.choice == "mentee",
+        )
+    )
+    assert mentor_reg_id is not None
+
+    counts = (_count(Pair), _count(OutboxMessage), _count(PairCheckin))
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert (_count(Pair), _count(OutboxMessage), _count(PairCheckin)) == counts
+
+    # The visitor answers: choosing that person as her mentor forms the pair.
+    formed = followup.save_answers(
+        prompt, followup.Answers(choices={mentor_reg_id: "mentor"}, rating=5)
+    )
+    db.session.commit()
+    assert len(formed) == 1 and formed[0].mentee_id == mira.id
