@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from flask import abort, current_app
-from sqlalchemy import func, or_, select, text, update
+from flask import current_app
+from sqlalchemy import func, or_, select, update
 
 from mixer import clock, tokens
 from mixer.accounts.models import User
@@ -229,6 +229,7 @@ def create_request(
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
         raise AskError(f"Keep the note under {NOTE_MAX} characters.", "note")
+    _lock_asker(org.id, requester.id)
     mine = open_asks(requester, org)
     if any(r.topic == topic for r in mine):
         raise AskError("You already have an open ask on this topic.", "topic")
@@ -243,6 +244,17 @@ def create_request(
     db.session.flush()
     suggest(request)
     return request
+
+
+def _lock_asker(org_id: int, user_id: int) -> None:
+    """Take turns on one person's asks in one organization (their membership
+    row), so a double click cannot open two asks on a topic or a fourth ask."""
+    _lock(
+        Membership,
+        Membership.role,
+        Membership.org_id == org_id,
+        Membership.user_id == user_id,
+    )
 
 
 def _open_partners(user_id: int, org_id: int) -> set[int]:
@@ -279,7 +291,8 @@ def _excluded(request: MentorRequest) -> set[int]:
 
     The requester; people with an open pair with them; everyone this ask already
     went to (an answer is final, an unanswered ask is not repeated); and anyone
-    who declined the same person on the same topic in another ask.
+    the same person asked on the same topic before who did not accept, whether
+    they declined or never answered (the two must look alike).
     """
     already = db.session.scalars(
         select(MentorSuggestion.candidate_id).where(
@@ -287,21 +300,24 @@ def _excluded(request: MentorRequest) -> set[int]:
             MentorSuggestion.status != "suggested",
         )
     )
-    declined_before = db.session.scalars(
+    # Not only those who declined: someone who let an earlier ask lapse is left
+    # out too, or a fresh list would tell the requester who said no.
+    asked_before = db.session.scalars(
         select(MentorSuggestion.candidate_id)
         .join(MentorRequest, MentorRequest.id == MentorSuggestion.request_id)
         .where(
             MentorRequest.org_id == request.org_id,
             MentorRequest.requester_id == request.requester_id,
             MentorRequest.topic == request.topic,
-            MentorSuggestion.status == "declined",
+            MentorSuggestion.asked_at.is_not(None),
+            MentorSuggestion.status != "accepted",
         )
     )
     return (
         {request.requester_id}
         | _open_partners(request.requester_id, request.org_id)
         | set(already)
-        | set(declined_before)
+        | set(asked_before)
     )
 
 
@@ -409,10 +425,11 @@ def is_waiting(request: MentorRequest) -> bool:
 
 def change_topic(request: MentorRequest, by: User, topic: str) -> MentorRequest:
     """Change the topic before anyone was asked (e.g. to a nearby offered one)."""
-    _own_open(request, by)
+    request = _own_open(request, by)
     if asked(request):
         raise AskError("People were already asked about this topic.", "topic", 409)
     topic = _check_topic(topic)
+    _lock_asker(request.org_id, by.id)
     org = org_of(request)
     if any(r.topic == topic and r.id != request.id for r in open_asks(by, org)):
         raise AskError("You already have an open ask on this topic.", "topic")
@@ -421,10 +438,17 @@ def change_topic(request: MentorRequest, by: User, topic: str) -> MentorRequest:
     return request
 
 
-def _own_open(request: MentorRequest, by: User) -> None:
-    """AskError unless ``by`` wrote the ask and it is still open."""
+def _own_open(request: MentorRequest, by: User) -> MentorRequest:
+    """The ask, locked and freshly read; AskError unless ``by`` wrote it and it
+    is still open.
+
+    The lock comes before the check: an acceptance committed meanwhile would
+    otherwise be overwritten (a withdrawn ask with a pair, a second round of
+    asks while the first is still out).
+    """
     if request.requester_id != by.id:
         raise AskError("Only the person asking can do that.", status=404)
+    request = lock_request(request.id)
     if request.status != "open":
         raise AskError(
             "This ask is matched already."
@@ -432,13 +456,25 @@ def _own_open(request: MentorRequest, by: User) -> None:
             else "This ask was withdrawn.",
             status=409,
         )
+    return request
+
+
+def refresh(request: MentorRequest, by: User) -> list[MentorSuggestion]:
+    """Rank the suggestions of one's own ask again; nothing to do once it ended."""
+    try:
+        request = _own_open(request, by)
+    except AskError as exc:
+        if exc.status == 404:
+            raise
+        return []
+    return suggest(request)
 
 
 def ask(
     request: MentorRequest, by: User, candidate_ids: list[int]
 ) -> list[MentorSuggestion]:
     """Ask up to three suggested people; each gets one e-mail with answer links."""
-    _own_open(request, by)
+    request = _own_open(request, by)
     picked = list(dict.fromkeys(int(c) for c in candidate_ids))
     if not picked:
         raise AskError("Pick at least one person to ask.", "people")
@@ -542,7 +578,7 @@ def _department_name(user_id: int, org_id: int) -> str | None:
 
 def withdraw(request: MentorRequest, by: User) -> MentorRequest:
     """Close an open ask: pending asks are withdrawn quietly, no more mail."""
-    _own_open(request, by)
+    request = _own_open(request, by)
     request.status, request.closed_at = "closed", clock.now()
     for s in request.suggestions:
         if s.status in ("suggested", PENDING):
@@ -557,27 +593,31 @@ def withdraw(request: MentorRequest, by: User) -> MentorRequest:
 # Answers
 
 
-def lock_request(request_id: int) -> MentorRequest:
-    """Lock one ask's row until the transaction ends; returns it, freshly read.
+def _lock(model: type, touch, *where) -> None:
+    """Hold the rows ``where`` selects until the transaction ends.
 
-    PostgreSQL: ``SELECT … FOR UPDATE``; a second answer waits there and then
-    sees what the first committed. SQLite: a no-op write takes the database's
-    single write lock first, so everything read after it is current.
+    PostgreSQL: ``SELECT … FOR UPDATE``; a second transaction waits there and
+    then sees what the first committed. SQLite: a no-op write of the column
+    ``touch`` (one no foreign key refers to, so no key checks run) takes the
+    database's single write lock first, so everything read after it is current.
+    Whatever this session read before may be stale, so it is all expired.
     """
     db.session.flush()
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(
-            text("UPDATE mentor_request SET status = status WHERE id = :id"),
-            {"id": request_id},
+            update(model)
+            .where(*where)
+            .values({touch: touch})
+            .execution_options(synchronize_session=False)
         )
-    # Whatever was read before the lock (the ask's rows, its people) may be stale.
+    db.session.execute(select(model.id).where(*where).with_for_update())
     db.session.expire_all()
-    request = db.session.scalars(
-        select(MentorRequest)
-        .where(MentorRequest.id == request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one_or_none()
+
+
+def lock_request(request_id: int) -> MentorRequest:
+    """Lock one ask's row until the transaction ends; returns it, freshly read."""
+    _lock(MentorRequest, MentorRequest.status, MentorRequest.id == request_id)
+    request = db.session.get(MentorRequest, request_id)
     if request is None:
         raise AskError("This ask no longer exists.", status=404)
     return request
@@ -835,7 +875,7 @@ def organizers_told(request: MentorRequest) -> bool:
 
 def tell_organizers(request: MentorRequest, by: User) -> int:
     """Pass an ask nobody offers on to the organizers (once); how many were told."""
-    _own_open(request, by)
+    request = _own_open(request, by)
     if organizers_told(request):
         raise AskError("The organizers already have this ask.", status=409)
     organizers = db.session.scalars(
@@ -874,11 +914,11 @@ def tell_organizers(request: MentorRequest, by: User) -> int:
 # Pages
 
 
-def request_for(request_id: int, user: User) -> MentorRequest:
-    """The ask, for the person who wrote it; 404 for everyone else."""
+def request_for(request_id: int, user: User) -> MentorRequest | None:
+    """The ask, for the person who wrote it; None for everyone else."""
     request = db.session.get(MentorRequest, request_id)
     if request is None or request.requester_id != user.id:
-        abort(404)
+        return None
     return request
 
 

@@ -35,6 +35,8 @@ bp = Blueprint("asks", __name__)
 def _own(request_id: int) -> MentorRequest:
     """The ask, for its writer while still a member (404 for everyone else)."""
     ask = services.request_for(request_id, current_user)
+    if ask is None:
+        abort(404)
     require_membership(services.org_of(ask))
     return ask
 
@@ -124,7 +126,7 @@ def pick(request_id: int):
             db.session.rollback()
             form.people.errors = [str(exc)]
             if exc.status == 409:  # the ranking moved on: show the fresh list
-                services.suggest(ask)
+                services.refresh(ask, current_user)
                 db.session.commit()
         else:
             db.session.commit()
@@ -167,7 +169,11 @@ def withdraw(request_id: int):
 @login_required
 def refresh(request_id: int):
     """Rank the suggestions again (people change what they offer)."""
-    return _action(request_id, services.suggest, "The suggestions are up to date.")
+    return _action(
+        request_id,
+        lambda ask: services.refresh(ask, current_user),
+        "The suggestions are up to date.",
+    )
 
 
 @bp.post("/asks/<int:request_id>/organizers")
@@ -193,25 +199,34 @@ def topic(request_id: int):
     )
 
 
+def _confirm(row, form: AnswerForm, status: int):
+    """The confirmation page of an e-mailed answer link (nothing changes yet)."""
+    choice = form.choice.data or request.args.get("choice")
+    return render_template(
+        "asks/answer.html",
+        row=row,
+        ask=row.request,
+        choice=choice if choice in services.CHOICES else None,
+        department=services.department_of(row.request),
+        expires_at=services.expires_at(row),
+        form=form,
+    ), status
+
+
 @bp.route("/asks/answer/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per minute", methods=["POST"])
 def answer_link(token: str):
-    """GET: confirm the choice from the e-mail; POST: record it (spends the link)."""
+    """GET: confirm the choice from the e-mail; POST: record it (spends the link).
+
+    A POST that does not validate (an expired form, no choice) shows the
+    confirmation again with the reason, as a 422, and spends nothing.
+    """
     form = AnswerForm()
     try:
         if not form.validate_on_submit():
             row, _ = services.read_answer_token(token, current_user)
-            choice = request.args.get("choice")
             services.check_answerable(row)
-            return render_template(
-                "asks/answer.html",
-                row=row,
-                ask=row.request,
-                choice=choice if choice in services.CHOICES else None,
-                department=services.department_of(row.request),
-                expires_at=services.expires_at(row),
-                form=form,
-            )
+            return _confirm(row, form, 422 if form.is_submitted() else 200)
         outcome = services.answer_by_token(token, form.choice.data, current_user)
     except TokenError as exc:
         db.session.rollback()

@@ -20,6 +20,7 @@ from mixer import clock, tokens
 from mixer.accounts.models import User
 from mixer.accounts.services import absolute_url, find_user, get_or_create_user
 from mixer.checkin.connections import connections_of
+from mixer.checkin.services import checked_in_count
 from mixer.checkin.models import Connection, ConnectionNote
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
@@ -232,13 +233,7 @@ def checked_in(event: Event) -> list[Registration]:
 
 def _attendee_count(event: Event) -> int:
     """How many registered people of the event were checked in."""
-    return db.session.scalar(
-        select(func.count(Registration.id)).where(
-            Registration.event_id == event.id,
-            Registration.status == "registered",
-            Registration.checked_in_at.is_not(None),
-        )
-    )
+    return checked_in_count(event)["checked_in"]
 
 
 def close_event(event: Event, by: User | None) -> Closing:
@@ -528,12 +523,10 @@ def open_count(user: User) -> int:
 
 
 def testimonial_of(prompt: FollowupPrompt):
-    """The testimonial this prompt gave with consent, if any."""
-    from mixer.recognition.models import Testimonial
+    """The testimonial this prompt gave with consent, if any (not once taken back)."""
+    from mixer.recognition.services import testimonial_by_source
 
-    return db.session.scalar(
-        select(Testimonial).where(Testimonial.source_key == f"prompt:{prompt.id}")
-    )
+    return testimonial_by_source(f"prompt:{prompt.id}")
 
 
 # ---------------------------------------------------------------------------

@@ -66,8 +66,9 @@ def submit_testimonial(
 ) -> Testimonial | None:
     """Add a testimonial its author consented to publish, pending moderation.
 
-    Idempotent on source_key: a second call updates the body while still pending
-    (and returns it); returns None for an empty body. Only flushes.
+    Idempotent on source_key: a second call with other words updates them
+    (see ``_resubmit``) and returns the testimonial; returns None for an empty
+    body. Only flushes.
     """
     if source not in TESTIMONIAL_SOURCES:
         raise ValueError(f"unknown testimonial source {source!r}")
@@ -75,9 +76,9 @@ def submit_testimonial(
     if not body:
         return None
     author_name = (author_name or "").strip()[:MAX_AUTHOR] or "A member"
-    found = _by_source_key(source_key)
+    found = testimonial_by_source(source_key)
     if found is not None:
-        return _update_pending(found, body, author_name)
+        return _resubmit(found, body, author_name)
     try:
         with db.session.begin_nested():
             testimonial = Testimonial(
@@ -93,48 +94,60 @@ def submit_testimonial(
             )
             db.session.add(testimonial)
     except IntegrityError:  # the same source was submitted concurrently
-        found = _by_source_key(source_key)
+        found = testimonial_by_source(source_key)
         if found is None:
             raise
-        return _update_pending(found, body, author_name)
+        return _resubmit(found, body, author_name)
     return testimonial
 
 
-def _by_source_key(source_key: str) -> Testimonial | None:
+def testimonial_by_source(source_key: str) -> Testimonial | None:
+    """The testimonial that came from ``source_key`` ("prompt:12"), if any."""
     return db.session.scalar(
         select(Testimonial).where(Testimonial.source_key == source_key)
     )
 
 
-def _update_pending(
-    testimonial: Testimonial, body: str, author_name: str
-) -> Testimonial:
-    """Take the author's new words, unless an organizer already moderated them.
+def _resubmit(testimonial: Testimonial, body: str, author_name: str) -> Testimonial:
+    """The author sent their words again, perhaps changed.
 
-    Moderated words stay as they were approved (or hidden): changing approved text
-    behind the moderator's back would publish something nobody reviewed.
+    Pending words are simply replaced. Approved words that changed go back to
+    pending (and off every page) until an organizer reads them: publishing text
+    nobody reviewed is as wrong as silently dropping the author's correction.
+    Hidden words stay as the moderator left them.
     """
-    if testimonial.status == "pending":
-        testimonial.body = body
-        testimonial.author_name = author_name
-        db.session.flush()
+    if testimonial.status == "hidden":
+        return testimonial
+    if (testimonial.body, testimonial.author_name) == (body, author_name):
+        return testimonial
+    testimonial.body = body
+    testimonial.author_name = author_name
+    if testimonial.status == "approved":
+        testimonial.status = "pending"
+        testimonial.moderated_by_id = None
+        testimonial.moderated_at = None
+    db.session.flush()
     return testimonial
 
 
 def withdraw_testimonial(source_key: str) -> bool:
     """The author took their words (or their consent) back: nobody sees them again.
 
-    Pending words are deleted; words already approved are hidden, keeping the
-    moderator's record. True when something changed.
+    Pending words are deleted; words already moderated are hidden, keeping the
+    moderator's record, and let go of their source, so that the author's form no
+    longer shows them as given and new words later start afresh as pending.
+    True when something changed.
     """
-    found = _by_source_key(source_key)
-    if found is None or found.status == "hidden":
+    found = testimonial_by_source(source_key)
+    if found is None:
         return False
     if found.status == "pending":
         db.session.delete(found)
     else:
-        found.status = "hidden"
-        found.moderated_at = clock.now()
+        if found.status == "approved":
+            found.status = "hidden"
+            found.moderated_at = clock.now()
+        found.source_key = f"withdrawn:{found.id}"
     db.session.flush()
     return True
 
@@ -391,19 +404,26 @@ def save_draft(
             award = award_for(org, month)
             if award is None:
                 raise
-    if award.status == "published":
+    # Compare-and-set on the status: an organizer publishing this month at the
+    # same moment must not have the person or words changed under them.
+    changed = db.session.execute(
+        update(Award)
+        .where(Award.id == award.id, Award.status == "draft")
+        .values(
+            user_id=user_id,
+            score=candidate.score,
+            breakdown=candidate.breakdown,
+            citation=citation,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(award)
+    if not changed:
         raise RecognitionError(
             f"{month_label(month)} is already published. An admin can unpublish "
             "it first if it must change.",
             409,
         )
-    award.user_id = user_id
-    award.score = candidate.score
-    award.breakdown = candidate.breakdown
-    award.citation = citation
-    award.status = "draft"
-    db.session.flush()
-    db.session.refresh(award)
     return award
 
 
@@ -422,7 +442,8 @@ def publish(
         raise RecognitionError(
             f"There is no draft for {month_label(month)}: choose someone first.", 409
         )
-    seen = award.user_id == user_id and _normal(award.citation) == _normal(citation)
+    seen_citation = _normal(citation)
+    seen = award.user_id == user_id and _normal(award.citation) == seen_citation
     if award.status == "published":
         if seen:
             return award
@@ -440,10 +461,17 @@ def publish(
             "organization?). Choose someone else.",
             409,
         )
-    # Compare-and-set: of two organizers confirming at once, one publishes.
+    # Compare-and-set: of two organizers confirming at once, one publishes; and
+    # a draft changed since it was read here (another organizer saving at this
+    # moment) is not published under the name of the one seen.
     changed = db.session.execute(
         update(Award)
-        .where(Award.id == award.id, Award.status == "draft")
+        .where(
+            Award.id == award.id,
+            Award.status == "draft",
+            Award.user_id == award.user_id,
+            Award.citation == award.citation,
+        )
         .values(
             status="published",
             published_at=clock.now(),
@@ -457,6 +485,14 @@ def publish(
     if changed:
         _notify_winner(org, award)
         schedule_draft_reminder(org, month_of(clock.now()))
+    elif award.status == "draft":
+        raise RecognitionError(
+            "The draft changed since you reviewed it (another organizer may have "
+            "edited it). Check it again, then publish.",
+            409,
+        )
+    elif not (award.user_id == user_id and _normal(award.citation) == seen_citation):
+        raise RecognitionError(f"{month_label(month)} is already published.", 409)
     return award
 
 

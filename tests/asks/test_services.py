@@ -103,9 +103,35 @@ def test_excluded_people(world):
     assert names == {"Dee Dunn", "Gus Gray"}
     services.withdraw(request, world.rita)
     db.session.commit()
+    # Ben never answered, Ada declined: the later ask leaves out both alike, or
+    # Ben's return would tell Rita that it was Ada who said no.
     again = _ask(world, topic="Speaking")
     names = {r.name for r in services.rank(again, limit=None)}
-    assert names == {"Ben Baker", "Dee Dunn", "Gus Gray"}
+    assert names == {"Dee Dunn", "Gus Gray"}
+    # Another topic is a fresh start for everyone.
+    other = _ask(world, topic="public speaking")
+    names = {r.name for r in services.rank(other, limit=None)}
+    assert {"Ada Archer", "Ben Baker"} <= names
+
+
+def test_a_decline_and_a_lapse_look_alike_in_a_later_ask(world):
+    """Two asks of one person each: one declines, one lets it lapse. A later ask
+    on the same topic cannot tell them apart (neither is suggested again)."""
+    first = _ask(world, topic="public speaking")
+    services.ask(first, world.rita, [world.ada.id])
+    db.session.commit()
+    services.answer(_row(first, world.ada).id, world.ada, "decline")
+    db.session.commit()
+    services.ask(first, world.rita, [world.ben.id])
+    db.session.commit()
+    clock.advance(timedelta(days=services.ANSWER_DAYS, seconds=1))
+    assert services.expire(_row(first, world.ben).id) is True
+    services.withdraw(first, world.rita)
+    db.session.commit()
+    later = _ask(world, topic="public speaking")
+    names = {r.name for r in services.rank(later, limit=None)}
+    assert "Ada Archer" not in names and "Ben Baker" not in names
+    assert {"Dee Dunn", "Gus Gray"} <= names
 
 
 def _row(request, user) -> MentorSuggestion:

@@ -8,11 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from flask import current_app
+
 from mixer import clock
 from mixer.accounts.models import User
 from mixer.extensions import db
 from mixer.followup import services
 from mixer.followup.models import FollowupPrompt
+from mixer.followup.forms import prompt_form
 from mixer.followup.services import Answers, FollowupError
 from mixer.pairs.models import Pair
 from tests.followup.conftest import START, check_in, count, meet
@@ -151,3 +154,13 @@ def test_a_testimonial_can_be_taken_back_on_a_later_save(room, prompts):
     save("", False)  # already public: hidden at once, the moderation record kept
     db.session.refresh(given)
     assert given.status == "hidden" and given.moderated_by_id == room.organizer.id
+    # Reopened, the prompt no longer shows the words as given with consent.
+    assert services.testimonial_of(prompts["Ana"]) is None
+    with current_app.test_request_context():
+        form = prompt_form(prompts["Ana"], services.people_for(prompts["Ana"]))
+    assert (form.testimonial.data, form.consent.data) == (None, False)
+    # Giving words again later starts a new testimonial, pending moderation.
+    save("Changed my mind: it was great.", True)
+    fresh = services.testimonial_of(prompts["Ana"])
+    assert fresh.id != given.id and fresh.status == "pending"
+    assert fresh.body == "Changed my mind: it was great."

@@ -48,14 +48,51 @@ def test_empty_body_makes_nothing(org):
     assert db.session.scalar(select(func.count()).select_from(models.Testimonial)) == 0
 
 
-def test_moderated_words_are_not_changed_by_a_late_resubmission(org, make_user):
+def test_changed_words_are_reviewed_again_and_hidden_ones_stay_hidden(
+    org, make_user
+):
     moderator = make_user(org, role="organizer")
     testimonial = submit(org, body="Original.")
     services.moderate(testimonial, "approve", moderator)
     db.session.commit()
+    # The same words again (a re-save of the form) leave the approval alone.
+    assert submit(org, body="Original.").status == "approved"
+    # Changed words are neither dropped nor published unread: back to pending,
+    # and off the public pages until an organizer reads them.
     again = submit(org, body="Edited after approval.")
+    db.session.commit()
     assert again.id == testimonial.id
-    assert (again.status, again.body) == ("approved", "Original.")
+    assert (again.status, again.body) == ("pending", "Edited after approval.")
+    assert (again.moderated_by_id, again.moderated_at) == (None, None)
+    assert services.approved_testimonials(org.id) == []
+    # What a moderator hid stays hidden, words and all.
+    services.moderate(again, "hide", moderator)
+    db.session.commit()
+    hidden = submit(org, body="Please show it now.")
+    assert (hidden.status, hidden.body) == ("hidden", "Edited after approval.")
+
+
+def test_taking_words_back_frees_their_source_for_new_words(org, make_user):
+    moderator = make_user(org, role="organizer")
+    pending = submit(org, key="prompt:1", body="Draft words.")
+    db.session.commit()
+    assert services.withdraw_testimonial("prompt:1") is True
+    assert db.session.get(models.Testimonial, pending.id) is None  # never seen
+    approved = submit(org, key="prompt:1", body="Public words.")
+    services.moderate(approved, "approve", moderator)
+    db.session.commit()
+    assert services.withdraw_testimonial("prompt:1") is True
+    db.session.commit()
+    # Hidden, with the moderator's record, and no longer the source's words.
+    assert (approved.status, approved.moderated_by_id) == ("hidden", moderator.id)
+    assert approved.source_key == f"withdrawn:{approved.id}"
+    assert services.testimonial_by_source("prompt:1") is None
+    assert services.withdraw_testimonial("prompt:1") is False
+    # New words later are new, and wait for a moderator like any others.
+    fresh = submit(org, key="prompt:1", body="Second thoughts, all good.")
+    db.session.commit()
+    assert fresh.id != approved.id and fresh.status == "pending"
+    assert services.approved_testimonials(org.id) == []
 
 
 def test_a_concurrent_submission_of_the_same_source_is_absorbed(org, monkeypatch):
@@ -63,10 +100,10 @@ def test_a_concurrent_submission_of_the_same_source_is_absorbed(org, monkeypatch
     db.session.commit()
     # The other request inserted between our look-up and our insert: the unique
     # source_key refuses our row and we update theirs instead.
-    real = services._by_source_key
+    real = services.testimonial_by_source
     calls = iter([None])
     monkeypatch.setattr(
-        services, "_by_source_key", lambda key: next(calls, None) or real(key)
+        services, "testimonial_by_source", lambda key: next(calls, None) or real(key)
     )
     result = submit(org, body="Second.", source="pair", key="pair:4:7")
     db.session.commit()
