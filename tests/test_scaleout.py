@@ -2,7 +2,9 @@
 workers and a real SMTP server, on the test database (PostgreSQL in CI).
 
 Twenty concurrent API registrations for ten seats go through gunicorn; the two job
-workers then deliver every confirmation exactly once.
+workers then deliver every confirmation exactly once. Then the ten are checked in,
+two organizers close the event at once, and each attendee gets exactly one
+follow-up prompt.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from mixer import clock
 from mixer.events.models import Registration
 from mixer.extensions import db
 from mixer.mail.models import OutboxMessage
@@ -158,3 +163,36 @@ def test_gunicorn_and_two_workers_register_and_mail_exactly_once(
         select(Registration).where(Registration.event_id == event.id)
     ).all()
     assert sum(r.status == "registered" for r in stored) == 10
+
+    # Follow-up on the same stack: the ten are checked in through gunicorn, two
+    # organizers close the event at the same instant, and the two job workers
+    # send each attendee exactly one prompt.
+    registered = [r for r in stored if r.status == "registered"]
+    db.session.get(type(event), event.id).starts_at = clock.now() - timedelta(hours=1)
+    db.session.commit()
+    checkins = f"{base}/api/v1/checkins"
+    badges = [r.badge_token for r in registered]
+    emails = sorted(r.email for r in registered)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        scans = list(pool.map(lambda t: _post(checkins, {"token": t}, headers), badges))
+    assert {body["status"] for _, body in scans} == {"checked_in"}, scans
+    close = f"{base}/api/v1/events/{event.id}/close"
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        closings = list(pool.map(lambda _: _post(close, {}, headers), range(2)))
+    assert [status for status, _ in closings] == [200, 200], closings
+    assert sorted(body["already_closed"] for _, body in closings) == [False, True]
+
+    def prompts_sent():
+        db.session.expire_all()
+        rows = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "followup.prompt")
+        ).all()
+        done = len(rows) == 10 and all(r.status == "sent" for r in rows)
+        return rows if done else None
+
+    _wait_for(prompts_sent, 90, "the workers to send every prompt")
+    time.sleep(1)  # a duplicate would arrive now
+    prompts = [
+        m for m in smtp.recorder.messages() if m["Message-ID"] not in received_ids
+    ]
+    assert sorted(parseaddr(m["To"])[1] for m in prompts) == emails
