@@ -92,7 +92,8 @@ def prompt_form(
     ``pick`` ("<registration id>:<choice>", from a one-tap link) preselected."""
 
     class BoundPromptForm(PromptForm):
-        pass
+        """This prompt's form: a fresh class, so the per-person fields added
+        below never leak into another request's form."""
 
     for person in people:
         setattr(

@@ -20,8 +20,8 @@ from mixer import clock, tokens
 from mixer.accounts.models import User
 from mixer.accounts.services import absolute_url, find_user, get_or_create_user
 from mixer.checkin.connections import connections_of
-from mixer.checkin.services import checked_in_count
 from mixer.checkin.models import Connection, ConnectionNote
+from mixer.checkin.services import checked_in_count
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
 from mixer.followup.models import (
@@ -63,6 +63,7 @@ class FollowupError(ValueError):
     """
 
     def __init__(self, message: str, status: int = 409, field: str | None = None):
+        """Keep the message, the HTTP status and the form field it belongs to."""
         super().__init__(message)
         self.status = status
         self.field = field

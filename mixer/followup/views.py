@@ -127,8 +127,11 @@ def answer(token: str):
 
 @bp.get("/followup/thanks")
 def thanks():
-    """The confirmation after answering from an e-mail: what was saved."""
-    done = session.get(DONE_KEY) or {}
+    """The confirmation after answering from an e-mail: what was saved.
+
+    Shown once: it lists private choices, and the browser may be a shared one.
+    """
+    done = session.pop(DONE_KEY, None) or {}
     prompt = db.session.get(FollowupPrompt, done.get("prompt") or 0)
     if prompt is None:
         return redirect(url_for("followup.mine"))

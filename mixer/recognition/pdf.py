@@ -44,6 +44,7 @@ class CertificateData:
     awarded_on: str = ""  # "1 April 2026"
 
     def __post_init__(self) -> None:
+        """Refuse a certificate without a name (blanks are no name)."""
         if not " ".join(self.name.split()):
             raise ValueError("A certificate needs the person's name.")
 

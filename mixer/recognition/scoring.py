@@ -190,14 +190,17 @@ class _Tally:
     """Counts per person while the month's records are read."""
 
     def __init__(self) -> None:
+        """Empty counts and ratings."""
         self.counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.ratings: dict[int, list[int]] = defaultdict(list)
 
     def add(self, user_id: int, key: str, n: int = 1) -> None:
+        """Count ``n`` more of item ``key`` for ``user_id``."""
         self.counts[user_id][key] += n
 
 
 def _has_text(value: Any) -> bool:
+    """Whether a note is words, not blanks (blank notes earn nothing)."""
     return isinstance(value, str) and bool(value.strip())
 
 
@@ -251,6 +254,7 @@ def score_month(org: Organization, month: str) -> list[Candidate]:
 
 
 def _rank(org: Organization, tally: _Tally) -> list[Candidate]:
+    """Candidates from the tally: current active members with points, ranked."""
     people = set(tally.counts) | set(tally.ratings)
     if not people:
         return []
@@ -286,6 +290,7 @@ def _rank(org: Organization, tally: _Tally) -> list[Candidate]:
 
 
 def _lines(tally: _Tally, user_id: int) -> list[Line]:
+    """One person's line items, in the order of ``ITEMS``."""
     counts = tally.counts.get(user_id, {})
     ratings = sorted(tally.ratings.get(user_id, []), reverse=True)
     lines = []

@@ -256,6 +256,7 @@ class RecognitionError(ValueError):
     """An award request that cannot be met; the message is for people."""
 
     def __init__(self, message: str, status: int = 422, field: str | None = None):
+        """Keep the message, the HTTP status and the form field it belongs to."""
         super().__init__(message)
         self.status = status
         self.field = field
@@ -614,6 +615,7 @@ def send_draft_ready(org_id: int, month: str) -> dict[str, int]:
 
 
 def _organizers(org: Organization) -> list[User]:
+    """The organization's active organizers and admins, by account id."""
     return list(
         db.session.scalars(
             select(User)

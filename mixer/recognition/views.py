@@ -68,6 +68,7 @@ def month_label(month: str) -> str:
 
 
 def _listing() -> dict[str, Any]:
+    """The moderation list's filter and page from the query string (checked)."""
     status = request.args.get("status")
     page = request.args.get("page", 1, type=int)
     return {
@@ -121,6 +122,7 @@ _MODERATED = {
 
 
 def _month(month: str) -> str:
+    """``month`` from the address when it is a real "YYYY-MM"; 404 otherwise."""
     try:
         return services.check_month(month)
     except RecognitionError:
@@ -232,6 +234,7 @@ def unpublish(month: str):
 
 
 def _page(month: str, anchor: str = "") -> str:
+    """The organizer page of ``month``, optionally at an anchor."""
     return url_for("recognition.recognition", slug=g.org.slug, month=month) + anchor
 
 
@@ -240,6 +243,7 @@ def _page(month: str, anchor: str = "") -> str:
 
 
 def _published(month: str) -> Award:
+    """The published award of ``month`` in ``g.org``; 404 for drafts and others."""
     award = services.published_award(g.org, _month(month))
     if award is None:
         abort(404)

@@ -112,13 +112,13 @@ def test_withdrawing_while_someone_accepts_never_leaves_a_pair_behind(
         token = token.split("/asks/answer/")[1].split("?")[0]
         request_id, rita_id = request.id, world.rita.id
 
-        def accept():
+        def accept(token=token):
             """Ada's acceptance through her link."""
             services.read_answer_token(token)
             yield
             services.answer_by_token(token, "accept")
 
-        def withdraw():
+        def withdraw(request_id=request_id, rita_id=rita_id):
             """Rita's withdrawal, with the ask read before the other commits."""
             ask = db.session.get(MentorRequest, request_id)
             rita = db.session.get(type(world.rita), rita_id)

@@ -331,3 +331,23 @@ def test_nobody_offers_it_is_no_dead_end(app, client, auth, world, outbox):
         "Ada Archer",
         "Fay Field",
     ]
+
+
+def test_an_answer_without_a_choice_is_refused_inline(app, client, auth, world, outbox):
+    """A POST to the link without a valid choice: 422, the buttons again, and
+    the link is not spent."""
+    path = _ask(client, auth, world)
+    request_id = int(path.rsplit("/", 1)[1])
+    _pick(client, path, world.ada)
+    auth.logout()
+    url = _path(link_in(outbox(world.ada.email)[0], "/asks/answer/[^ ]*choice=accept"))
+    html = client.get(url).get_data(as_text=True)
+    for bad in ({}, {"choice": "maybe"}):
+        refused = client.post(url, data={"csrf_token": csrf_from(html), **bad})
+        assert refused.status_code == 422
+        body = refused.get_data(as_text=True)
+        assert "Choose accept or decline." in body and 'role="alert"' in body
+        assert 'name="choice" value="accept"' in body
+    assert _status(world.ada, request_id) == "asked"
+    _, done = _answer(client, outbox(world.ada.email)[0], "accept")
+    assert done.status_code == 200 and _status(world.ada, request_id) == "accepted"

@@ -13,10 +13,10 @@ from mixer.extensions import db
 from mixer.followup import services
 from mixer.followup.models import FollowupPrompt
 from tests.followup.conftest import (
-    answer_link,
     check_in,
     local,
     meet,
+    pick_link,
     prompt_mails,
 )
 
@@ -36,10 +36,10 @@ def test_attendee_on_a_phone_picks_a_mentor(app, live_server, browser, room, out
         room.event.id, services._stamp(services.followup_for(room.event).due_at)
     )
     db.session.commit()
-    link = live_server + local(
-        answer_link(prompt_mails(outbox, "ana@acme.example.org")[0])
-    )
     ben = room.regs["Ben"].id
+    mail = prompt_mails(outbox, "ana@acme.example.org")[0]
+    # The one-tap "As my mentor" link next to Ben's name in the e-mail.
+    link = live_server + local(pick_link(mail, ben, "mentor"))
 
     problems: list[str] = []
     context = browser.new_context(
@@ -55,6 +55,14 @@ def test_attendee_on_a_phone_picks_a_mentor(app, live_server, browser, room, out
     assert page.locator("h1").inner_text() == "After Spring Mixer"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     person = page.locator(f"#person-{ben}")
+    # The tap in the e-mail arrives preselected and highlighted (followup.js
+    # ran under the strict CSP), with the choice focused for the keyboard.
+    assert person.get_by_label("As my mentor").is_checked()
+    assert "fu-picked" in (person.get_attribute("class") or "")
+    assert page.evaluate("document.activeElement.value") == "mentor"
+    # Changing one's mind on the page: peers, then back to mentor, by tapping.
+    person.get_by_text("As peers").tap()
+    assert person.get_attribute("data-chosen") == "peer"
     person.get_by_text("As my mentor").tap()
     assert person.get_by_label("As my mentor").is_checked()
     page.locator(".fu-star", has_text="4").tap()

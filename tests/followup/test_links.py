@@ -24,7 +24,7 @@ from tests.followup.conftest import (
     prompt_mails,
     read_form,
 )
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, csrf_from
 
 
 @pytest.fixture
@@ -180,7 +180,11 @@ def test_in_app_prompt_is_for_its_owner_only(client, auth, room, sent):
     assert client.get(url).status_code == 302  # anonymous: sign in first
     auth.login(room.users["Cai"].email)
     assert client.get(url).status_code == 404
-    assert client.post(url, data={"rating": "1"}).status_code in (400, 404)
+    before = _state()
+    token = csrf_from(client.get("/followup").get_data(as_text=True))
+    refused = client.post(url, data={"csrf_token": token, "rating": "1"})
+    assert refused.status_code == 404
+    assert _state() == before
     auth.logout()
     auth.login(room.users["Ana"].email)
     listing = client.get("/followup").get_data(as_text=True)
@@ -226,3 +230,15 @@ def test_prompt_form_errors_are_inline_and_change_nothing(client, room, sent):
         "Ana Example",
     )
     assert words.event_id == room.event.id and words.author_id == room.users["Ana"].id
+
+
+def test_the_thanks_page_shows_private_choices_only_once(client, room, sent):
+    link = pick_link(sent["Ana"], room.regs["Ben"].id, "mentor")
+    _, saved = follow_and_submit(client, link)
+    assert saved.status_code == 302
+    thanks = client.get(saved.location)
+    assert "Ben Example" in thanks.get_data(as_text=True)
+    # The next person at the same (shared) browser learns nothing of Ana's choice.
+    again = client.get(saved.location)
+    assert again.status_code == 302 and "/followup" in again.location
+    assert "Ben Example" not in client.get(again.location).get_data(as_text=True)

@@ -6,16 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
-
 from flask import current_app
+from sqlalchemy import select
 
 from mixer import clock
 from mixer.accounts.models import User
 from mixer.extensions import db
 from mixer.followup import services
-from mixer.followup.models import FollowupPrompt
 from mixer.followup.forms import prompt_form
+from mixer.followup.models import FollowupPrompt
 from mixer.followup.services import Answers, FollowupError
 from mixer.pairs.models import Pair
 from tests.followup.conftest import START, check_in, count, meet

@@ -48,9 +48,7 @@ def test_empty_body_makes_nothing(org):
     assert db.session.scalar(select(func.count()).select_from(models.Testimonial)) == 0
 
 
-def test_changed_words_are_reviewed_again_and_hidden_ones_stay_hidden(
-    org, make_user
-):
+def test_changed_words_are_reviewed_again_and_hidden_ones_stay_hidden(org, make_user):
     moderator = make_user(org, role="organizer")
     testimonial = submit(org, body="Original.")
     services.moderate(testimonial, "approve", moderator)
