@@ -14,6 +14,8 @@ class ModerateForm(FlaskForm):
     """Approve, hide or un-hide one testimonial (the pressed button's value)."""
 
     action = HiddenField(validators=[AnyOf(list(MODERATION_ACTIONS))])
+    # The fingerprint of the words on the page (services.words_key).
+    seen = HiddenField()
 
 
 class DraftForm(FlaskForm):

@@ -10,6 +10,7 @@ an admin unpublishing it first.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -51,6 +52,8 @@ log = logging.getLogger(__name__)
 # Long enough for a heartfelt paragraph, short enough to show on a home page.
 MAX_BODY = 2000
 MAX_AUTHOR = 120
+# The source_key of words their author took back (see withdraw_testimonial).
+WITHDRAWN_PREFIX = "withdrawn:"
 
 
 def submit_testimonial(
@@ -72,7 +75,9 @@ def submit_testimonial(
     """
     if source not in TESTIMONIAL_SOURCES:
         raise ValueError(f"unknown testimonial source {source!r}")
-    body = (body or "").strip()[:MAX_BODY]
+    # One kind of line break (browsers send CRLF), so paragraphs show as such and
+    # a re-save of the same words is seen to be the same.
+    body = _normal(body)[:MAX_BODY].strip()
     if not body:
         return None
     author_name = (author_name or "").strip()[:MAX_AUTHOR] or "A member"
@@ -130,6 +135,12 @@ def _resubmit(testimonial: Testimonial, body: str, author_name: str) -> Testimon
     return testimonial
 
 
+def taken_back(testimonial: Testimonial) -> bool:
+    """Whether the author took these words back: hidden for good, whatever a
+    moderator might want (their consent is gone)."""
+    return testimonial.source_key.startswith(WITHDRAWN_PREFIX)
+
+
 def withdraw_testimonial(source_key: str) -> bool:
     """The author took their words (or their consent) back: nobody sees them again.
 
@@ -147,7 +158,7 @@ def withdraw_testimonial(source_key: str) -> bool:
         if found.status == "approved":
             found.status = "hidden"
             found.moderated_at = clock.now()
-        found.source_key = f"withdrawn:{found.id}"
+        found.source_key = f"{WITHDRAWN_PREFIX}{found.id}"
     db.session.flush()
     return True
 
@@ -202,17 +213,66 @@ def get_testimonial(org: Organization, testimonial_id: int) -> Testimonial | Non
     )
 
 
-def moderate(testimonial: Testimonial, action: str, by: User) -> Testimonial:
-    """Approve, hide or return a testimonial to pending; remembers who and when."""
+def words_key(testimonial: Testimonial) -> str:
+    """A short fingerprint of the words and name a moderator is shown."""
+    text = f"{testimonial.author_name}\n{testimonial.body}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def moderate(
+    testimonial: Testimonial, action: str, by: User, seen: str | None = None
+) -> Testimonial:
+    """Approve, hide or return a testimonial to pending; remembers who and when.
+
+    ``seen`` is the ``words_key`` of the words the moderator read. The author may
+    change pending words at any moment, so approving checks them: words changed
+    since they were read (on the page, or between this read and the write) are
+    not approved unread (RecognitionError, 409).
+    """
     try:
         status = MODERATION_ACTIONS[action]
     except KeyError:
         raise ValueError(f"unknown moderation action {action!r}") from None
-    testimonial.status = status
-    testimonial.moderated_by_id = by.id
-    testimonial.moderated_at = clock.now()
-    db.session.flush()
+    if taken_back(testimonial) and status != "hidden":
+        raise RecognitionError(
+            f"{testimonial.author_name} took these words back, so they cannot be "
+            "shown again.",
+            409,
+        )
+    stale = RecognitionError(
+        f"{testimonial.author_name} changed these words since you read them. "
+        "Read them again, then approve.",
+        409,
+    )
+    if status == "approved" and seen is not None and seen != words_key(testimonial):
+        raise stale
+    changed = db.session.execute(
+        update(Testimonial)
+        .where(
+            Testimonial.id == testimonial.id,
+            Testimonial.body == testimonial.body,
+            Testimonial.author_name == testimonial.author_name,
+        )
+        .values(status=status, moderated_by_id=by.id, moderated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        if not _exists(testimonial.id):  # the author took pending words back
+            raise RecognitionError(
+                f"{testimonial.author_name} took these words back meanwhile.", 409
+            )
+        db.session.refresh(testimonial)
+        raise stale
+    db.session.refresh(testimonial)
     return testimonial
+
+
+def _exists(testimonial_id: int) -> bool:
+    """Whether the testimonial's row is still there (asked of the database)."""
+    found = db.session.scalar(
+        select(Testimonial.id).where(Testimonial.id == testimonial_id)
+    )
+    return found is not None
 
 
 def pending_count(org_id: int) -> int:

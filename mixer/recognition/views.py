@@ -57,6 +57,18 @@ def recognition_summary(org_id: int) -> dict[str, Any]:
     }
 
 
+@bp.app_template_test("taken_back")
+def taken_back(testimonial: Testimonial) -> bool:
+    """``{% if t is taken_back %}``: the author withdrew these words."""
+    return services.taken_back(testimonial)
+
+
+@bp.app_template_filter("words_key")
+def words_key(testimonial: Testimonial) -> str:
+    """The fingerprint of a testimonial's words, sent back by the moderation form."""
+    return services.words_key(testimonial)
+
+
 @bp.app_template_filter("month_label")
 def month_label(month: str) -> str:
     """ "March 2026" for "2026-03"."""
@@ -103,10 +115,17 @@ def moderate(testimonial_id: int):
     form = ModerateForm()
     if not form.validate_on_submit():
         abort(400, description="Choose approve, hide or un-hide.")
-    services.moderate(testimonial, form.action.data, current_user)
-    db.session.commit()
-    message = _MODERATED[testimonial.status]
-    flash(message.format(name=testimonial.author_name), "success")
+    try:
+        services.moderate(
+            testimonial, form.action.data, current_user, seen=form.seen.data or None
+        )
+    except RecognitionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        message = _MODERATED[testimonial.status]
+        flash(message.format(name=testimonial.author_name), "success")
     return redirect(url_for("recognition.testimonials", slug=g.org.slug, **_listing()))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from mixer import clock
 from mixer.extensions import db
@@ -53,8 +53,13 @@ def test_changed_words_are_reviewed_again_and_hidden_ones_stay_hidden(org, make_
     testimonial = submit(org, body="Original.")
     services.moderate(testimonial, "approve", moderator)
     db.session.commit()
-    # The same words again (a re-save of the form) leave the approval alone.
+    # The same words again (a re-save of the form) leave the approval alone,
+    # also when the browser sends its line breaks as CRLF.
     assert submit(org, body="Original.").status == "approved"
+    para = submit(org, key="prompt:2", body="One.\r\n\r\nTwo.\r\n")
+    assert para.body == "One.\n\nTwo."  # paragraphs the pages can split
+    services.moderate(para, "approve", moderator)
+    assert submit(org, key="prompt:2", body="One.\r\n\r\nTwo.").status == "approved"
     # Changed words are neither dropped nor published unread: back to pending,
     # and off the public pages until an organizer reads them.
     again = submit(org, body="Edited after approval.")
@@ -62,12 +67,43 @@ def test_changed_words_are_reviewed_again_and_hidden_ones_stay_hidden(org, make_
     assert again.id == testimonial.id
     assert (again.status, again.body) == ("pending", "Edited after approval.")
     assert (again.moderated_by_id, again.moderated_at) == (None, None)
-    assert services.approved_testimonials(org.id) == []
+    assert services.approved_testimonials(org.id) == [para]
     # What a moderator hid stays hidden, words and all.
     services.moderate(again, "hide", moderator)
     db.session.commit()
     hidden = submit(org, body="Please show it now.")
     assert (hidden.status, hidden.body) == ("hidden", "Edited after approval.")
+
+
+def test_words_changed_after_the_moderator_read_them_are_not_approved(org, make_user):
+    moderator = make_user(org, role="organizer")
+    shown = submit(org, body="Kind words.")
+    db.session.commit()
+    seen = services.words_key(shown)  # what the moderation page carried
+    submit(org, body="Something else entirely.")  # the author edits meanwhile
+    db.session.commit()
+    with pytest.raises(RecognitionError, match="changed these words") as exc:
+        services.moderate(shown, "approve", moderator, seen=seen)
+    assert exc.value.status == 409
+    db.session.rollback()
+    db.session.refresh(shown)
+    assert (shown.status, shown.moderated_by_id) == ("pending", None)
+    # Read again, the new words can be approved; hiding needs no reading.
+    services.moderate(shown, "approve", moderator, seen=services.words_key(shown))
+    assert shown.status == "approved" and shown.body == "Something else entirely."
+    services.moderate(shown, "hide", moderator, seen="stale")
+    assert shown.status == "hidden"
+    # Pending words their author took back (another connection) after this
+    # request read them: a clear refusal, not an error page.
+    gone = submit(org, key="prompt:gone", body="Soon gone.")
+    db.session.commit()
+    assert gone.body == "Soon gone."  # read by "this request"
+    with db.engine.begin() as other:
+        other.execute(
+            delete(models.Testimonial).where(models.Testimonial.id == gone.id)
+        )
+    with pytest.raises(RecognitionError, match="took these words back meanwhile"):
+        services.moderate(gone, "approve", moderator)
 
 
 def test_taking_words_back_frees_their_source_for_new_words(org, make_user):
@@ -86,6 +122,12 @@ def test_taking_words_back_frees_their_source_for_new_words(org, make_user):
     assert approved.source_key == f"withdrawn:{approved.id}"
     assert services.testimonial_by_source("prompt:1") is None
     assert services.withdraw_testimonial("prompt:1") is False
+    # The author's consent is gone: no moderator can publish the words again.
+    for action in ("approve", "pending"):
+        with pytest.raises(RecognitionError, match="took these words back"):
+            services.moderate(approved, action, moderator)
+    db.session.rollback()
+    assert services.approved_testimonials(org.id) == []
     # New words later are new, and wait for a moderator like any others.
     fresh = submit(org, key="prompt:1", body="Second thoughts, all good.")
     db.session.commit()

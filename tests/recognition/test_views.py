@@ -86,6 +86,36 @@ def test_moderation_page_lists_pending_first_and_moderates_with_csrf(
         "approved",
         month_data["organizer"].id,
     )
+    # Words edited by their author after the page was read are not approved:
+    # the form carries what the moderator saw.
+    edited = submit_testimonial(
+        month_data["org"].id,
+        body="Words the moderator has read.",
+        author_name="Author late",
+        source_key="prompt:late",
+    )
+    db.session.commit()
+    html = page(client, "/o/riverside/testimonials")
+    seen = re.search(
+        rf'testimonials/{edited.id}"[^>]*>\s*<input[^>]*csrf_token[^>]*>\s*'
+        r'<input type="hidden" name="seen" value="([0-9a-f]+)">',
+        html,
+    ).group(1)
+    submit_testimonial(
+        month_data["org"].id,
+        body="Words nobody has read.",
+        author_name="Author late",
+        source_key="prompt:late",
+    )
+    db.session.commit()
+    stale = client.post(
+        f"/o/riverside/testimonials/{edited.id}",
+        data={"csrf_token": csrf_from(html), "action": "approve", "seen": seen},
+    )
+    assert stale.status_code == 302
+    db.session.refresh(edited)
+    assert edited.status == "pending"
+    assert "changed these words since you read them" in page(client, stale.location)
     hidden = said["hidden"]
     post(
         client,
@@ -149,6 +179,33 @@ def test_only_approved_testimonials_show_escaped_on_home_and_event_pages(
     auth.logout()
     guest = page(client, f"/events/{said['talk'].id}?key={said['talk'].share_key}")
     assert "&lt;script&gt;" in guest and "Still waiting" not in guest
+
+
+def test_words_taken_back_by_their_author_cannot_be_shown_again(
+    client, auth, month_data, said
+):
+    services.withdraw_testimonial("prompt:general")  # approved, now taken back
+    db.session.commit()
+    auth.login(month_data["organizer"].email)
+    assert "Mixer made me braver." not in page(client, "/o/riverside/")
+    html = page(client, "/o/riverside/testimonials?status=hidden")
+    item = re.search(rf'id="t{said["general"].id}">(.*?)</article>', html, re.S).group(
+        1
+    )
+    assert "Author general took these words back: they stay hidden." in item
+    assert "<button" not in item  # no approve, no un-hide
+    # A crafted post changes nothing either.
+    done = post(
+        client,
+        f"/o/riverside/testimonials/{said['general'].id}",
+        {"action": "approve"},
+        "/o/riverside/testimonials",
+    )
+    assert done.status_code == 302
+    assert "took these words back, so they cannot be" in page(client, done.location)
+    db.session.refresh(said["general"])
+    assert said["general"].status == "hidden"
+    assert "Mixer made me braver." not in page(client, "/o/riverside/")
 
 
 # ---------------------------------------------------------------------------
