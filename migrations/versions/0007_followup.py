@@ -1,8 +1,8 @@
-"""followup
+"""follow-up: prompts, pairs and their check-ins, asks, testimonials, awards
 
 Revision ID: 0007_followup
 Revises: 0006_rotations
-Create Date: 2026-11-28 12:49:19.254198
+Create Date: 2026-11-28 13:32:22.893977
 
 """
 from alembic import op
@@ -49,6 +49,7 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('created_at', mixer.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('closed_at', mixer.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('organizers_told_at', mixer.db_types.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('open', 'matched', 'closed')", name=op.f('ck_mentor_request_status')),
     sa.ForeignKeyConstraint(['org_id'], ['organization.id'], name=op.f('fk_mentor_request_org_id_organization'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['requester_id'], ['user.id'], name=op.f('fk_mentor_request_requester_id_user'), ondelete='CASCADE'),

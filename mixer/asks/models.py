@@ -40,6 +40,8 @@ class MentorRequest(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the requester passed it on to the organizers (once per ask).
+    organizers_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     requester: Mapped[User] = relationship()
     suggestions: Mapped[list[MentorSuggestion]] = relationship(

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 
 from mixer import clock, tokens
 from mixer.accounts.models import User
@@ -35,9 +35,9 @@ from mixer.accounts.services import absolute_url
 from mixer.asks.models import MentorRequest, MentorSuggestion
 from mixer.extensions import db
 from mixer.jobs.services import cancel, schedule
-from mixer.mail.models import OutboxMessage
 from mixer.mail.services import queue_mail
 from mixer.orgs.models import Department, Membership, Organization
+from mixer.orgs.services import organizers_of
 from mixer.pairs.models import OPEN_STATUSES, Pair
 
 if TYPE_CHECKING:
@@ -864,13 +864,7 @@ def _organizer_key(request: MentorRequest) -> str:
 
 def organizers_told(request: MentorRequest) -> bool:
     """Whether the requester already passed this ask on to the organizers."""
-    return bool(
-        db.session.scalar(
-            select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.dedupe_key.startswith(_organizer_key(request))
-            )
-        )
-    )
+    return request.organizers_told_at is not None
 
 
 def tell_organizers(request: MentorRequest, by: User) -> int:
@@ -878,17 +872,7 @@ def tell_organizers(request: MentorRequest, by: User) -> int:
     request = _own_open(request, by)
     if organizers_told(request):
         raise AskError("The organizers already have this ask.", status=409)
-    organizers = db.session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.org_id == request.org_id,
-            Membership.role.in_(("organizer", "admin")),
-            User.is_active_account.is_(True),
-            User.id != by.id,
-        )
-        .order_by(User.id)
-    ).all()
+    organizers = organizers_of(request.org_id, exclude=by.id)
     if not organizers:
         raise AskError("This organization has no organizers to tell.", status=409)
     for person in organizers:
@@ -907,6 +891,8 @@ def tell_organizers(request: MentorRequest, by: User) -> int:
             reply_to=by.email,
             dedupe_key=f"{_organizer_key(request)}{person.id}",
         )
+    request.organizers_told_at = clock.now()
+    db.session.flush()
     return len(organizers)
 
 

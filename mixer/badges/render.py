@@ -189,13 +189,14 @@ LAYOUTS: dict[str, Layout] = {
     ),
 }  # fmt: skip
 
-_templates = Environment(
+# The Jinja environment of every WeasyPrint document (badges, certificates).
+pdf_templates = Environment(
     loader=FileSystemLoader(ROOT / "templates"),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_templates.filters["direction"] = text_direction
+pdf_templates.filters["direction"] = text_direction
 
 
 @dataclass
@@ -250,7 +251,7 @@ def render_badges_html(badges: Sequence[BadgeData], layout: str = "a4-8") -> str
     if page.cut_marks:
         svg = page.cut_marks_svg().encode()
         cut_marks = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
-    return _templates.get_template("badges/sheet.html").render(
+    return pdf_templates.get_template("badges/sheet.html").render(
         layout=page,
         sheets=sheets,
         logos={cls: uri for uri, cls in logos.items()},
@@ -278,7 +279,7 @@ def render_badges_pdf(
         raise ValueError("There are no badges to print.")
     chunk = max(page.per_page, CHUNK_BADGES // page.per_page * page.per_page)
     fetcher = StaticOnlyFetcher()
-    fonts = _font_config()
+    fonts = font_config()
     work, done = 2 * len(badges), 0
 
     def advance(units: int) -> None:
@@ -319,7 +320,7 @@ class _ReportingPage(Page):
 _thread = threading.local()
 
 
-def _font_config() -> FontConfiguration:
+def font_config() -> FontConfiguration:
     """This thread's font configuration, kept between renders.
 
     Pango then keeps the fonts it has loaded (Noto CJK alone is 20 MB), which saves

@@ -194,6 +194,23 @@ def search_members(
     )
 
 
+def organizers_of(org_id: int, exclude: int | None = None) -> list[User]:
+    """The organization's active organizers and admins, by account id."""
+    stmt = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.org_id == org_id,
+            Membership.role.in_(("admin", "organizer")),
+            User.is_active_account.is_(True),
+        )
+        .order_by(User.id)
+    )
+    if exclude is not None:
+        stmt = stmt.where(User.id != exclude)
+    return list(db.session.scalars(stmt))
+
+
 def level_label(org: Organization) -> str:
     """What "level" means in ``org``: school year in schools, else experience."""
     return "School year" if org.kind == "school" else "Years of experience"

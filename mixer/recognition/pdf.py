@@ -8,29 +8,18 @@ stack gives Arabic, Hebrew and CJK names real glyphs.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from weasyprint import HTML
-from weasyprint.text.fonts import FontConfiguration
 
-from mixer import ROOT
 from mixer.badges.fetcher import STATIC_FOLDER, StaticOnlyFetcher
-from mixer.badges.fonts import FONT_STACK, text_direction, visual_length
+from mixer.badges.fonts import FONT_STACK, visual_length
+from mixer.badges.render import font_config, pdf_templates
 
 # Point sizes for the name by visual length: a short name fills the line, a long
 # one shrinks so that it stays on one or two lines.
 NAME_SIZES: tuple[tuple[float, float], ...] = ((18, 44), (28, 36), (40, 28), (60, 22))
 SMALLEST_NAME_SIZE = 18.0
-
-_templates = Environment(
-    loader=FileSystemLoader(ROOT / "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_templates.filters["direction"] = text_direction
 
 
 @dataclass(frozen=True)
@@ -60,7 +49,7 @@ def name_size(name: str) -> float:
 
 def render_certificate_html(data: CertificateData) -> str:
     """The HTML document WeasyPrint turns into the certificate (exposed for tests)."""
-    return _templates.get_template("recognition/certificate.html").render(
+    return pdf_templates.get_template("recognition/certificate.html").render(
         data=data,
         name=" ".join(data.name.split()),
         name_size=name_size(data.name),
@@ -74,16 +63,4 @@ def render_certificate_pdf(data: CertificateData) -> bytes:
         string=render_certificate_html(data),
         base_url=STATIC_FOLDER.as_uri() + "/",
         url_fetcher=StaticOnlyFetcher(),
-    ).write_pdf(font_config=_font_config())
-
-
-_thread = threading.local()
-
-
-def _font_config() -> FontConfiguration:
-    """This thread's font configuration, kept between renders (Pango is not
-    thread-safe, and reloading Noto CJK each time costs a tenth of a second)."""
-    config = getattr(_thread, "fonts", None)
-    if config is None:
-        config = _thread.fonts = FontConfiguration()
-    return config
+    ).write_pdf(font_config=font_config())

@@ -25,7 +25,8 @@ from mixer.accounts.services import absolute_url
 from mixer.extensions import db
 from mixer.jobs.services import schedule
 from mixer.mail.services import queue_mail
-from mixer.orgs.models import Membership, Organization
+from mixer.orgs.models import Organization
+from mixer.orgs.services import organizers_of
 from mixer.recognition.models import (
     TESTIMONIAL_SOURCES,
     TESTIMONIAL_STATUSES,
@@ -676,15 +677,4 @@ def send_draft_ready(org_id: int, month: str) -> dict[str, int]:
 
 def _organizers(org: Organization) -> list[User]:
     """The organization's active organizers and admins, by account id."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.org_id == org.id,
-                Membership.role.in_(("admin", "organizer")),
-                User.is_active_account.is_(True),
-            )
-            .order_by(User.id)
-        )
-    )
+    return organizers_of(org.id)
