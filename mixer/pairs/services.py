@@ -22,16 +22,19 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload, selectinload
 
 from mixer import clock, tokens
 from mixer.accounts.models import User
 from mixer.accounts.services import absolute_url
+from mixer.db_types import UTCDateTime
 from mixer.extensions import db
 from mixer.jobs import services as jobs
 from mixer.jobs.models import Job
 from mixer.mail.services import Attachment, queue_mail
+from mixer.orgs.access import membership_for
 from mixer.orgs.models import Membership
 from mixer.pairs import ics
 from mixer.pairs.models import (
@@ -43,6 +46,7 @@ from mixer.pairs.models import (
     open_key,
 )
 from mixer.tokens import TokenError
+from mixer.web import localtime
 
 if TYPE_CHECKING:
     from mixer.events.models import Event
@@ -52,6 +56,7 @@ TICK = "pairs.tick"
 PREFERENCE = "pair_checkins"
 REMIND_BEFORE = timedelta(days=1)  # the reminder goes a day before a check-in
 GRACE = timedelta(days=3)  # unanswered this long after it was due: missed
+LATE = timedelta(days=1)  # a miss settled this long after its grace: worker was down
 MOVE_BY = timedelta(days=3)  # "moved" proposes this much later by default
 SLOT_LEAD = timedelta(days=2)  # a proposed slot is at least this far ahead
 SLOT_TIME = time(12, 30)  # …on a weekday at lunchtime, in the pair's zone
@@ -85,6 +90,33 @@ ACTION_DONE = {
     "pause": "The pair is paused; no check-ins until one of you resumes it.",
     "resume": "Welcome back! The next check-in is planned and the invite is sent.",
     "close": "The pair is closed. Thank you for the time you gave each other.",
+}
+STATUS_SUBJECTS = {
+    "paused": "Check-ins with {other} are paused",
+    "resumed": "Check-ins with {other} start again",
+    "closed": "Your pair with {other} is closed",
+    "updated": "New rhythm for your check-ins with {other}",
+    "moved": "Check-in with {other} moved to {day}",
+}
+# The first line of a status e-mail: (to the one who did it, to the other one).
+STATUS_LINES = {
+    "paused": (
+        "You paused the check-ins with {other}.",
+        "{by} paused your check-ins.",
+    ),
+    "resumed": (
+        "You resumed the check-ins with {other}: {cadence}.",
+        "{by} resumed your check-ins: {cadence}.",
+    ),
+    "closed": ("You closed the pair with {other}.", "{by} closed your pair."),
+    "updated": (
+        "You changed the rhythm of the check-ins with {other}: {cadence}.",
+        "{by} changed the rhythm of your check-ins: {cadence}.",
+    ),
+    "moved": (
+        "You moved the check-in with {other} to {when}.",
+        "{by} moved your check-in to {when}.",
+    ),
 }
 STATUS_LABELS = {
     "active": "Active",
@@ -212,25 +244,22 @@ def _lock(pair_id: int) -> Pair | None:
     """Load a pair afresh, locking its row on PostgreSQL for the transaction.
 
     Concurrent ticks and answers of one pair then take turns instead of both
-    settling the same check-in. SQLite has one writer at a time anyway.
+    settling the same check-in. SQLite has one writer at a time anyway. The two
+    people, the organization, the event and the check-ins come in the same
+    round trip or one more, as every caller needs them (mail, pages).
     """
     return db.session.scalar(
         select(Pair)
         .where(Pair.id == pair_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
-def _is_member(org_id: int, user_id: int) -> bool:
-    """Whether the person belongs to the organization."""
-    return (
-        db.session.scalar(
-            select(Membership.id).where(
-                Membership.org_id == org_id, Membership.user_id == user_id
-            )
+        .options(
+            joinedload(Pair.a),
+            joinedload(Pair.b),
+            joinedload(Pair.org),
+            joinedload(Pair.event),
+            selectinload(Pair.checkins),
         )
-        is not None
+        .with_for_update(of=Pair)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -249,44 +278,17 @@ def create_pair(
     event: Event | None = None,
     topic: str | None = None,
     request_id: int | None = None,
+    renewed_from: Pair | None = None,
 ) -> Pair | None:
     """Create an open pair of two members and queue both introductions.
 
     kind "mentoring" needs mentor (one of the two); "peer" needs mentor=None.
     Returns None (and queues nothing) when the two already have an open pair in org.
-    Race-safe: uses Pair.open_key (unique) inside db.session.begin_nested().
-
-    (The savepoint is spelled ``INSERT … ON CONFLICT (open_key) DO NOTHING``:
-    the same guarantee, and on SQLite a savepoint opened as the first write of
-    a transaction would commit on release; see ``_insert_open``.)
+    Race-safe: the unique ``Pair.open_key`` decides, through ``INSERT … ON
+    CONFLICT (open_key) DO NOTHING`` (see ``_insert_open``), which neither aborts
+    the caller's transaction nor commits early on SQLite. It only flushes.
+    A renewal (``renewed_from``) carries over the old pair's rhythm.
     """
-    return start_pair(
-        org,
-        first,
-        second,
-        kind=kind,
-        mentor=mentor,
-        source=source,
-        event=event,
-        topic=topic,
-        request_id=request_id,
-    )
-
-
-def start_pair(
-    org: Organization,
-    first: User,
-    second: User,
-    *,
-    kind: str,
-    mentor: User | None = None,
-    source: str = "event",
-    event: Event | None = None,
-    topic: str | None = None,
-    request_id: int | None = None,
-    renewed_from: Pair | None = None,
-) -> Pair | None:
-    """``create_pair`` plus what a renewal carries over (cadence, the old pair)."""
     if kind not in PAIR_KINDS:
         raise ValueError(f"kind must be one of {', '.join(PAIR_KINDS)}")
     if source not in PAIR_SOURCES:
@@ -302,7 +304,7 @@ def start_pair(
     if event is not None and event.org_id != org.id:
         raise ValueError("the event belongs to another organization")
     for person in (first, second):
-        if not _is_member(org.id, person.id):
+        if membership_for(person, org.id) is None:
             raise ValueError(f"{person.email} is not a member of {org.slug}")
     key = open_key(org.id, first.id, second.id)
     if db.session.scalar(select(Pair.id).where(Pair.open_key == key)) is not None:
@@ -386,7 +388,7 @@ def _invite(pair: Pair, starts_at: datetime, method: str = "REQUEST") -> Attachm
 
 def _context(pair: Pair, user: User) -> dict[str, Any]:
     """What every pair e-mail to ``user`` may use."""
-    other = db.session.get(User, pair.other(user.id))
+    other = _other(pair, user)
     return {
         "org": pair.org,
         "pair": pair,
@@ -441,7 +443,7 @@ def intro_line(pair: Pair, user: User, other: User) -> str:
 
 def _send_intro(pair: Pair, user: User) -> bool:
     """The introduction to one of the two, with the calendar invite."""
-    other = db.session.get(User, pair.other(user.id))
+    other = _other(pair, user)
     return _mail(
         pair,
         user,
@@ -466,10 +468,10 @@ def next_moment(pair: Pair) -> datetime | None:
     checkin = open_checkin(pair) if pair.status == "active" else None
     if checkin is not None:
         due = checkin.due_at
-        for moment in (due - REMIND_BEFORE, due, due + grace(pair)):
-            if moment > now:
-                moments.append(moment)
-                break
+        ahead = [m for m in (due - REMIND_BEFORE, due, due + grace(pair)) if m > now]
+        # Nothing ahead: the check-in is overdue (a shorter rhythm shortened its
+        # grace period), so settle it now rather than at the end of the term.
+        moments.append(ahead[0] if ahead else now)
     return min(moments) if moments else now
 
 
@@ -498,17 +500,25 @@ def plan(pair: Pair) -> Job | None:
 
 
 def tick(pair_id: int) -> dict[str, int]:
-    """Do whatever is due for one pair now, then plan its next moment."""
+    """Do whatever is due for one pair now, then plan its next moment.
+
+    A closed or ended pair (or one already gone) is left alone and gets no new
+    tick, so a tick that was pending when the pair closed simply ends.
+    """
     counts: Counter[str] = Counter()
     pair = _lock(pair_id)
     if pair is None or not pair.is_open:
         return {}
+    if not _both_members(pair):
+        close(pair, None)
+        return {"closed": 1}
     now = clock.now()
     if pair.status == "active":
         checkin = open_checkin(pair)
         while checkin is not None and checkin.due_at + grace(pair) <= now:
             counts["missed"] += 1
-            checkin = _settle(pair, checkin, "missed", None)
+            late = now - (checkin.due_at + grace(pair)) > LATE
+            checkin = _settle(pair, checkin, "missed", None, late=late)
         if checkin is not None:
             if now >= checkin.due_at:
                 counts["asked"] += _ask(pair, checkin)
@@ -523,17 +533,42 @@ def tick(pair_id: int) -> dict[str, int]:
     return dict(counts)
 
 
+def _both_members(pair: Pair) -> bool:
+    """Whether both people still belong to the pair's organization."""
+    members = db.session.scalar(
+        select(func.count(Membership.id)).where(
+            Membership.org_id == pair.org_id,
+            Membership.user_id.in_((pair.a_id, pair.b_id)),
+        )
+    )
+    return members == 2
+
+
+def day_word(pair: Pair, when: datetime) -> str:
+    """ "today", "tomorrow" or "on Friday": when ``when`` is, in the pair's zone."""
+    zone = ZoneInfo(pair_timezone(pair))
+    local = when.astimezone(zone)
+    days = (local.date() - clock.now().astimezone(zone).date()).days
+    return {0: "today", 1: "tomorrow"}.get(days, f"on {local:%A}")
+
+
 def _remind(pair: Pair, checkin: PairCheckin) -> int:
-    """The day-before reminder to both; how many were queued."""
+    """The reminder before a check-in to both; how many were queued.
+
+    It normally goes a day before; a late one (the worker was down) still says
+    the right day.
+    """
+    when = day_word(pair, checkin.due_at)
+    headline = when[0].upper() + when[1:]
     sent = 0
     for user in people(pair):
         sent += _mail(
             pair,
             user,
             "pair_reminder",
-            f"Tomorrow: your check-in with {_other(pair, user).name}",
+            f"{headline}: your check-in with {_other(pair, user).name}",
             f"pairs.reminder:{pair.id}:{checkin.number}:{stamp(checkin.due_at)}:{user.id}",
-            {"checkin": checkin},
+            {"checkin": checkin, "when": when, "headline": headline},
         )
     return sent
 
@@ -584,11 +619,16 @@ def _settle(
     status: str,
     by: User | None,
     note: str | None = None,
+    *,
+    late: bool = False,
 ) -> PairCheckin | None:
     """Close a check-in as met, skipped or missed; the next one (or None).
 
     "skipped" counts as missed for the streak: a streak of NUDGE_AT brings a
-    nudge, ASK_STANDING_AT a "pause or close?" question; "met" resets it.
+    nudge, ASK_STANDING_AT a "pause or close?" question; "met" resets it. A
+    ``late`` miss (settled long after its grace period because the worker was
+    down) is history only: it neither lengthens the streak nor sends anything,
+    as nobody may have been asked about it.
     """
     now = clock.now()
     checkin.status = status
@@ -599,7 +639,7 @@ def _settle(
             checkin.notes = {**(checkin.notes or {}), str(by.id): note}
     if status == "met":
         pair.missed_in_row = 0
-    else:
+    elif not late:
         pair.missed_in_row += 1
         # Past the term the pair ends now: feedback, not a nudge, is the next mail.
         if now < pair.term_ends_at:
@@ -612,11 +652,24 @@ def _settle(
 
 
 def _next_checkin(pair: Pair, after: datetime) -> PairCheckin | None:
-    """Plan the check-in one cadence after ``after``, if the term allows one."""
-    due = later(pair, after, pair.cadence_days)
-    if due >= pair.term_ends_at or pair.status != "active":
+    """Plan the series' next check-in after ``after``, if the term allows one.
+
+    Normally one cadence later. Slots whose grace period is already over (the
+    worker was down for a while) are skipped, not planned only to be settled as
+    missed in a burst: the pair carries on at the next slot it can still keep.
+    """
+    if pair.status != "active":
         return None
-    number = (max((c.number for c in pair.checkins), default=0)) + 1
+    now = clock.now()
+    steps = 1
+    while True:
+        due = later(pair, after, pair.cadence_days * steps)
+        if due >= pair.term_ends_at:
+            return None
+        if due + grace(pair) > now:
+            break
+        steps += 1
+    number = max((c.number for c in pair.checkins), default=0) + 1
     checkin = PairCheckin(pair=pair, number=number, due_at=due)
     db.session.add(checkin)
     db.session.flush()
@@ -751,7 +804,12 @@ def move_time(pair: Pair, checkin: PairCheckin, day: date, at: time | None) -> d
 def _move(
     pair: Pair, checkin: PairCheckin, by: User, when: datetime, note: str
 ) -> None:
-    """The check-in keeps its number and gets a new date; it is asked again then."""
+    """The check-in keeps its number and gets a new date; it is asked again then.
+
+    The rhythm follows the new date (the next check-in is one cadence after it),
+    so both get the series again from there (SEQUENCE + 1): their calendars and
+    Mixer's reminders stay in step, and the other person learns of the move.
+    """
     if when <= clock.now():
         raise PairError("Pick a moment in the future.")
     if when >= pair.term_ends_at:
@@ -764,7 +822,9 @@ def _move(
     checkin.reported_by_id, checkin.reported_at = by.id, clock.now()
     if note:
         checkin.notes = {**(checkin.notes or {}), str(by.id): note}
+    pair.ics_sequence += 1
     db.session.flush()
+    _notify_status(pair, by, "moved", _invite(pair, when))
 
 
 @dataclass
@@ -833,64 +893,98 @@ def answer_checkin(
     link: CheckinLink,
     answer: str,
     note: str | None = None,
-    moved_to: datetime | None = None,
+    moved_on: date | None = None,
+    moved_at: time | None = None,
 ) -> str:
     """Record an answer from a link and spend it: "answered" or "noted".
 
-    The first answer sets the check-in's status; later ones (the other person,
-    or an older e-mail) only add their own "what helped" note.
+    "moved" needs the new day (``moved_on``; the time defaults to the check-in's,
+    both in the pair's zone). The first answer sets the check-in's status. When
+    someone else answered in the meantime, only this person's own "what helped"
+    note is kept ("noted").
     """
     if answer not in ANSWERS:
         raise PairError("Choose one of the answers.")
-    if answer == "moved" and moved_to is None:
-        raise PairError("Say when you will meet instead.")
     pair = _lock(link.pair.id)
     db.session.refresh(link.checkin)
+    if not link.answerable:
+        return add_checkin_note(link, note)
     note = _clean(note)
-    if link.answerable:
-        if answer == "moved":
-            _move(pair, link.checkin, link.user, moved_to, note)
-        else:
-            _settle(pair, link.checkin, answer, link.user, note)
-        outcome = "answered"
+    if answer == "moved":
+        if moved_on is None:
+            raise PairError("Say when you will meet instead.")
+        when = move_time(pair, link.checkin, moved_on, moved_at)
+        _move(pair, link.checkin, link.user, when, note)
     else:
-        if not link.notable:
-            raise PairError("This check-in is closed; there is nothing to add.")
-        if note:
-            link.checkin.notes = {**(link.checkin.notes or {}), str(link.user.id): note}
-        outcome = "noted"
+        _settle(pair, link.checkin, answer, link.user, note)
     tokens.spend("pairs.checkin", link.data)
     plan(pair)
     db.session.flush()
-    return outcome
+    return "answered"
+
+
+def add_checkin_note(link: CheckinLink, note: str | None) -> str:
+    """The holder of a link adds their own note to an answered check-in; "noted".
+
+    The answer itself stays as the first person gave it.
+    """
+    _lock(link.pair.id)
+    db.session.refresh(link.checkin)
+    if not link.notable:
+        raise PairError("This check-in is closed; there is nothing to add.")
+    note = _clean(note)
+    if note:
+        link.checkin.notes = {**(link.checkin.notes or {}), str(link.user.id): note}
+    tokens.spend("pairs.checkin", link.data)
+    db.session.flush()
+    return "noted"
 
 
 # ---------------------------------------------------------------------------
 # Pause, resume, close, cadence
 
 
-def _notify_status(pair: Pair, by: User | None, what: str, invite: Attachment | None):
-    """Tell both about a pause, resumption, closing or new rhythm."""
+def _notify_status(
+    pair: Pair, by: User | None, what: str, invite: Attachment | None
+) -> None:
+    """Tell both about a pause, resumption, closing, move or new rhythm."""
+    next_at = next_checkin_at(pair)
+    day = (
+        f"{next_at.astimezone(ZoneInfo(pair_timezone(pair))):%a %d %b}"
+        if next_at
+        else ""
+    )
     for user in people(pair):
         _mail(
             pair,
             user,
             "pair_status",
-            {
-                "paused": f"Check-ins with {_other(pair, user).name} are paused",
-                "resumed": f"Check-ins with {_other(pair, user).name} start again",
-                "closed": f"Your pair with {_other(pair, user).name} is closed",
-                "updated": f"New rhythm for your check-ins with "
-                f"{_other(pair, user).name}",
-            }[what],
+            STATUS_SUBJECTS[what].format(other=_other(pair, user).name, day=day),
             f"pairs.{what}:{pair.id}:{pair.ics_sequence}:{user.id}",
             {
                 "what": what,
-                "by": by,
-                "next_at": next_checkin_at(pair),
+                "line": status_line(pair, what, by, user),
+                "next_at": next_at,
             },
             (invite,) if invite else (),
         )
+
+
+def status_line(pair: Pair, what: str, by: User | None, user: User) -> str:
+    """What happened to the pair, said to ``user`` (who may be the one who did it)."""
+    if by is None and what == "closed":  # Mixer closes a pair when one leaves
+        return (
+            f"Your pair with {_other(pair, user).name} is closed, because one of "
+            f"you no longer belongs to {pair.org.name}."
+        )
+    next_at = next_checkin_at(pair)
+    mine, theirs = STATUS_LINES[what]
+    return (mine if by is not None and by.id == user.id else theirs).format(
+        other=_other(pair, user).name,
+        by=by.name if by is not None else "Mixer",
+        cadence=cadence_text(pair.cadence_days, pair.checkin_minutes),
+        when=localtime(next_at, pair_timezone(pair)) if next_at else "a new date",
+    )
 
 
 def _drop_open_checkins(pair: Pair) -> None:
@@ -1131,7 +1225,7 @@ def _renew_if_both(pair: Pair) -> Pair | None:
     if db.session.scalar(select(Pair.id).where(Pair.renewed_from_id == pair.id)):
         return None
     mentor = db.session.get(User, pair.mentor_id) if pair.mentor_id else None
-    return start_pair(
+    return create_pair(
         pair.org,
         pair.a,
         pair.b,
@@ -1149,14 +1243,27 @@ def _renew_if_both(pair: Pair) -> Pair | None:
 # Lists and dashboards
 
 
-def pairs_of(user: User) -> list[Pair]:
-    """A person's pairs in every organization: open ones first, newest first."""
-    rows = db.session.scalars(
+def pairs_of(user: User, org_id: int | None = None) -> list[Pair]:
+    """A person's pairs (in one organization, or all): open first, newest first.
+
+    Loaded with what the lists show (people, organization, event, check-ins), so
+    a list costs a fixed number of queries however many pairs it has.
+    """
+    query = (
         select(Pair)
         .where((Pair.a_id == user.id) | (Pair.b_id == user.id))
+        .options(
+            selectinload(Pair.a),
+            selectinload(Pair.b),
+            selectinload(Pair.org),
+            selectinload(Pair.event),
+            selectinload(Pair.checkins),
+        )
         .order_by(Pair.created_at.desc(), Pair.id.desc())
-    ).all()
-    return sorted(rows, key=lambda p: not p.is_open)
+    )
+    if org_id is not None:
+        query = query.where(Pair.org_id == org_id)
+    return sorted(db.session.scalars(query), key=lambda p: not p.is_open)
 
 
 def org_pairs_query(org: Organization):
@@ -1169,31 +1276,80 @@ def org_pairs_query(org: Organization):
 
 
 @dataclass
+class PairRow:
+    """One line of the organizers' list: a pair and its numbers."""
+
+    pair: Pair
+    held: int
+    missed: int
+    next_at: datetime | None
+
+
+@dataclass
 class OrgOverview:
     """What organizers see about their organization's pairs."""
 
-    pairs: list[Pair]
+    rows: list[PairRow]
     status_counts: dict[str, int]
+    total: int = 0
     months: list[dict[str, Any]] = field(default_factory=list)
     held: int = 0
     missed: int = 0
     peak: int = 1  # the largest monthly bar, to scale the picture
 
 
-def org_overview(org: Organization, months: int = 6) -> OrgOverview:
-    """Pairs with their numbers, status counts and held/missed per recent month."""
-    pairs = list(db.session.scalars(org_pairs_query(org)))
-    counts = dict.fromkeys(STATUS_LABELS, 0)
-    for pair in pairs:
-        counts[pair.status] += 1
+HELD = case((PairCheckin.status == "met", 1), else_=0)
+MISSED = case((PairCheckin.status.in_(("missed", "skipped")), 1), else_=0)
+
+
+def checkin_numbers(pair_ids: list[int]) -> dict[int, tuple[int, int, datetime | None]]:
+    """Held, missed and the next open check-in's date of each pair, in one query."""
+    if not pair_ids:
+        return {}
+    next_due = type_coerce(
+        func.min(case((PairCheckin.status.in_(OPEN_CHECKIN), PairCheckin.due_at))),
+        UTCDateTime,
+    )
     rows = db.session.execute(
-        select(PairCheckin.due_at, PairCheckin.status)
-        .join(Pair)
-        .where(
-            Pair.org_id == org.id,
-            PairCheckin.status.in_(("met", "missed", "skipped")),
-        )
+        select(PairCheckin.pair_id, func.sum(HELD), func.sum(MISSED), next_due)
+        .where(PairCheckin.pair_id.in_(pair_ids))
+        .group_by(PairCheckin.pair_id)
+    )
+    return {pid: (int(h or 0), int(m or 0), due) for pid, h, m, due in rows}
+
+
+def org_overview(
+    org: Organization, page: int = 1, per_page: int = 100, months: int = 6
+) -> OrgOverview:
+    """One page of pairs with their numbers, status counts, held/missed per month.
+
+    A fixed number of queries whatever the size of the organization: the counts
+    are aggregated in the database and only one page of pairs is loaded.
+    """
+    counts = dict.fromkeys(STATUS_LABELS, 0)
+    counts.update(
+        db.session.execute(
+            select(Pair.status, func.count())
+            .where(Pair.org_id == org.id)
+            .group_by(Pair.status)
+        ).all()
+    )
+    pairs = db.session.scalars(
+        org_pairs_query(org)
+        .options(selectinload(Pair.a), selectinload(Pair.b), selectinload(Pair.event))
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
     ).all()
+    numbers = checkin_numbers([p.id for p in pairs])
+    rows = []
+    for pair in pairs:
+        held, missed, next_at = numbers.get(pair.id, (0, 0, None))
+        rows.append(
+            PairRow(pair, held, missed, next_at if pair.status == "active" else None)
+        )
+    held, missed = db.session.execute(
+        select(func.sum(HELD), func.sum(MISSED)).join(Pair).where(Pair.org_id == org.id)
+    ).one()
     now = clock.now()
     labels = []
     year, month = now.year, now.month
@@ -1201,15 +1357,20 @@ def org_overview(org: Organization, months: int = 6) -> OrgOverview:
         labels.append((year, month))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     labels.reverse()
+    since = datetime(*labels[0], 1, tzinfo=UTC)
     per = {key: Counter() for key in labels}
-    held = missed = 0
-    for due, status in rows:
-        bucket = "held" if status == "met" else "missed"
-        held += bucket == "held"
-        missed += bucket == "missed"
+    for due, status in db.session.execute(
+        select(PairCheckin.due_at, PairCheckin.status)
+        .join(Pair)
+        .where(
+            Pair.org_id == org.id,
+            PairCheckin.status.in_(("met", "missed", "skipped")),
+            PairCheckin.due_at >= since,
+        )
+    ):
         key = (due.year, due.month)
         if key in per:
-            per[key][bucket] += 1
+            per[key]["held" if status == "met" else "missed"] += 1
     series = [
         {
             "label": date(y, m, 1).strftime("%b %Y"),
@@ -1219,7 +1380,15 @@ def org_overview(org: Organization, months: int = 6) -> OrgOverview:
         for y, m in labels
     ]
     peak = max([1] + [r["held"] + r["missed"] for r in series])
-    return OrgOverview(pairs, counts, series, held, missed, peak)
+    return OrgOverview(
+        rows,
+        counts,
+        sum(counts.values()),
+        series,
+        int(held or 0),
+        int(missed or 0),
+        peak,
+    )
 
 
 def as_dict(pair: Pair) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from mixer.pairs.services import PairError
 from mixer.tokens import TokenError
 
 bp = Blueprint("pairs", __name__)
+OVERVIEW_PAGE = 100  # pairs per page of the organizers' list
 
 
 @bp.app_context_processor
@@ -60,9 +61,7 @@ def my_open_pairs(org_id: int) -> list[Pair]:
     """The signed-in person's open pairs in one organization (the org home)."""
     if not current_user.is_authenticated:
         return []
-    return [
-        p for p in services.pairs_of(current_user) if p.is_open and p.org_id == org_id
-    ]
+    return [p for p in services.pairs_of(current_user, org_id) if p.is_open]
 
 
 def _status() -> int:
@@ -266,23 +265,24 @@ def checkin_link(pair_id: int, token: str):
         answer=link.answer, moved_date=proposed.date(), moved_time=proposed.time()
     )
     if form.validate_on_submit():
-        moved_to = None
-        if form.answer.data == "moved":
-            moved_to = services.move_time(
-                link.pair, link.checkin, form.moved_date.data, form.moved_time.data
-            )
+        answer = form.answer.data
         try:
-            services.answer_checkin(link, form.answer.data, form.note.data, moved_to)
+            outcome = services.answer_checkin(
+                link, answer, form.note.data, form.moved_date.data, form.moved_time.data
+            )
         except TokenError as exc:
             db.session.rollback()
             return _link_problem(exc, pair_id)
         except PairError as exc:
             db.session.rollback()
-            form.moved_date.errors.append(str(exc))
+            field = form.moved_date if answer == "moved" else form.answer
+            field.errors.append(str(exc))
         else:
             db.session.commit()
+            # "noted": the other person answered first; only the note was kept.
+            what = answer if outcome == "answered" else "note"
             return render_template(
-                "pairs/thanks.html", pair=link.pair, what=form.answer.data, link=link
+                "pairs/thanks.html", pair=link.pair, what=what, link=link
             )
     return render_template("pairs/checkin_answer.html", link=link, form=form), _status()
 
@@ -292,14 +292,17 @@ def _note_only(link: services.CheckinLink):
     form = NoteForm()
     if link.notable and form.validate_on_submit():
         try:
-            services.answer_checkin(link, link.checkin.status, form.note.data)
+            services.add_checkin_note(link, form.note.data)
         except TokenError as exc:
             db.session.rollback()
             return _link_problem(exc, link.pair.id)
-        db.session.commit()
-        return render_template(
-            "pairs/thanks.html", pair=link.pair, what="note", link=link
-        )
+        except PairError:  # closed as missed meanwhile: the page says so
+            db.session.rollback()
+        else:
+            db.session.commit()
+            return render_template(
+                "pairs/thanks.html", pair=link.pair, what="note", link=link
+            )
     status = _status() if link.notable else (409 if request.method == "POST" else 200)
     return render_template("pairs/checkin_note.html", link=link, form=form), status
 
@@ -348,4 +351,8 @@ def feedback_link(pair_id: int, token: str):
 @org_required("organizer")
 def overview():
     """The organization's pairs: status, rhythm, check-ins held and missed."""
-    return render_template("pairs/overview.html", overview=services.org_overview(g.org))
+    page = max(request.args.get("page", 1, type=int), 1)
+    data = services.org_overview(g.org, page, OVERVIEW_PAGE)
+    return render_template(
+        "pairs/overview.html", overview=data, page=page, per_page=OVERVIEW_PAGE
+    )

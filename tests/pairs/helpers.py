@@ -78,3 +78,45 @@ def checked(html: str, name: str) -> list[str]:
 def mails(outbox, to: str, subject_part: str) -> list:
     """The messages to ``to`` whose subject contains ``subject_part``."""
     return [m for m in outbox(to) if subject_part in m["Subject"]]
+
+
+class Ledger:
+    """The outbox, step by step: each step names exactly the e-mails it adds.
+
+    ``added(...)`` fails when anything else was queued (a duplicate, a stray
+    reminder, a mail of the wrong kind) or when one of the named mails is missing.
+    """
+
+    def __init__(self) -> None:
+        self.seen = sent()
+
+    def added(self, *mails: tuple[str, str]) -> None:
+        """Assert the outbox gained exactly ``mails`` ((kind, recipient) each)."""
+        now = sent()
+        assert now - self.seen == Counter(mails), (now - self.seen, Counter(mails))
+        assert not self.seen - now
+        self.seen = now
+
+
+def both(kind: str, *people: str) -> list[tuple[str, str]]:
+    """One mail of ``kind`` to each of ``people``."""
+    return [(kind, to) for to in people]
+
+
+def invite_of(msg, name: str = "invite.ics"):
+    """The calendar attached to a message, parsed (exactly one such attachment)."""
+    from icalendar import Calendar
+
+    parts = [p for p in msg.iter_attachments() if p.get_filename() == name]
+    assert len(parts) == 1, [p.get_filename() for p in msg.iter_attachments()]
+    assert parts[0].get_content_type() == "text/calendar"
+    return Calendar.from_ical(parts[0].get_payload(decode=True))
+
+
+def series(cal) -> list[datetime]:
+    """Every start of the calendar's one recurring VEVENT, from its RRULE."""
+    from dateutil.rrule import rrulestr
+
+    [vevent] = cal.walk("VEVENT")
+    rule = vevent["rrule"].to_ical().decode()
+    return list(rrulestr(rule, dtstart=vevent.decoded("dtstart")))

@@ -190,7 +190,7 @@ def test_pause_or_close_links(world, runner, client, outbox):
     # Both are told, with the calendar series withdrawn (SEQUENCE up).
     assert sent()[("pairs.status", "ada@acme.example.org")] == 1
     notice = mails(outbox, "ada@acme.example.org", "closed")[0]
-    assert "Bo Chen closed the pair" in mail_text(notice)
+    assert "Bo Chen closed your pair." in mail_text(notice)
     [cancel] = list(notice.iter_attachments())
     cal = Calendar.from_ical(cancel.get_payload(decode=True))
     assert cal["method"] == "CANCEL"
@@ -296,3 +296,41 @@ def test_a_paused_pairs_question_is_gone_and_says_so(asked, world, client, outbo
     assert response.status_code == 410
     assert "no longer planned" in response.get_data(as_text=True)
     assert _state(asked) == before
+
+
+def test_an_answer_that_loses_a_race_keeps_only_its_note(asked, world, outbox):
+    """Both opened their link; Ada confirms first. Bo's answer becomes a note."""
+    ada_url = answer_link(_ask(outbox, "ada@acme.example.org"), "We skipped this one")
+    bo_url = answer_link(_ask(outbox, "bo@acme.example.org"), "Yes, we met")
+    ada = services.read_checkin_link(asked, ada_url.rsplit("/", 1)[1])
+    bo = services.read_checkin_link(asked, bo_url.rsplit("/", 1)[1])
+    assert ada.answerable and bo.answerable
+    assert services.answer_checkin(ada, "skipped", "Ill this week.") == "answered"
+    assert services.answer_checkin(bo, "met", "Short call.") == "noted"
+    db.session.commit()
+    state = _state(asked)
+    assert state[1] == 1  # one miss (the skip), not a meeting
+    assert state[2][0][1] == "skipped"
+    assert state[2][0][3] == {
+        str(world.mentor.id): "Ill this week.",
+        str(world.mentee.id): "Short call.",
+    }
+
+
+def test_a_note_on_a_moved_checkin_from_the_other_persons_link(
+    asked, world, client, outbox
+):
+    """Bo moves the check-in; Ada's older link still takes her note (no error)."""
+    moved = answer_link(_ask(outbox, "bo@acme.example.org"), "We moved it")
+    assert (
+        _post(client, moved, answer="moved", moved_date="2026-03-06").status_code == 200
+    )
+    ada_link = answer_link(_ask(outbox, "ada@acme.example.org"), "We moved it")
+    page = client.get(path(ada_link))
+    assert "answered already" in page.get_data(as_text=True)
+    response = _post(client, ada_link, note="Friday is better for me.")
+    assert response.status_code == 200
+    assert "Your note is saved" in response.get_data(as_text=True)
+    state = _state(asked)
+    assert state[2][0][1:3] == ("moved", datetime(2026, 3, 6, 12, 30, tzinfo=UTC))
+    assert state[2][0][3][str(world.mentor.id)] == "Friday is better for me."

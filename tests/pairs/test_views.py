@@ -176,7 +176,7 @@ def test_pause_and_close_from_the_page(pair, client, auth, outbox, runner):
     db.session.expire_all()
     assert db.session.get(Pair, pair.id).status == "paused"
     [msg] = mails(outbox, "ada@acme.example.org", "paused")
-    assert "Bo Chen paused the check-ins" in mail_text(msg)
+    assert "Bo Chen paused your check-ins." in mail_text(msg)
     page = client.get(f"/pairs/{pair.id}").get_data(as_text=True)
     assert "Resume" in page and "Log a check-in now" not in page
     # Logging while paused is refused, kindly.
