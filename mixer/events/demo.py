@@ -92,7 +92,7 @@ def seed_events(
         org,
         organizer,
         kind="mentor_mixer",
-        title="Spring Mentor Mixer",
+        title="Mentor Mixer: across the hospital",
         description="Six short conversations, one new mentor or mentee each round.",
         starts_at=at(-30, 17, 30),
         ends_at=at(-30, 19, 0),
@@ -164,7 +164,7 @@ def seed_events(
         org,
         organizer,
         kind="mentor_mixer",
-        title="Autumn Mentor Mixer",
+        title="Mentor Mixer: new starters meet old hands",
         description="Meet six colleagues from other teams in one evening. "
         "Guests welcome: share the link.",
         starts_at=at(20, 17, 30),

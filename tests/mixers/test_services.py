@@ -281,5 +281,5 @@ def test_demo_rotations_plan_and_hold_the_past_mixer(org, make_user, app):
     assert len(plans) == 1
     plan = plans[0]
     assert plan.current_round == plan.rounds > 0
-    assert plan.event.title == "Spring Mentor Mixer"
+    assert plan.event.title == "Mentor Mixer: across the hospital"
     assert db.session.scalar(select(func.count(Connection.id))) > 0
