@@ -289,23 +289,7 @@ def create_pair(
     the caller's transaction nor commits early on SQLite. It only flushes.
     A renewal (``renewed_from``) carries over the old pair's rhythm.
     """
-    if kind not in PAIR_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(PAIR_KINDS)}")
-    if source not in PAIR_SOURCES:
-        raise ValueError(f"source must be one of {', '.join(PAIR_SOURCES)}")
-    if first.id == second.id:
-        raise ValueError("a pair needs two different people")
-    if kind == "mentoring" and (
-        mentor is None or mentor.id not in (first.id, second.id)
-    ):
-        raise ValueError('kind "mentoring" needs mentor, one of the two')
-    if kind == "peer" and mentor is not None:
-        raise ValueError('kind "peer" takes no mentor')
-    if event is not None and event.org_id != org.id:
-        raise ValueError("the event belongs to another organization")
-    for person in (first, second):
-        if membership_for(person, org.id) is None:
-            raise ValueError(f"{person.email} is not a member of {org.slug}")
+    _check(org, first, second, kind, mentor, source, event)
     key = open_key(org.id, first.id, second.id)
     if db.session.scalar(select(Pair.id).where(Pair.open_key == key)) is not None:
         return None
@@ -352,6 +336,35 @@ def create_pair(
     for user in people(pair):
         _send_intro(pair, user)
     return pair
+
+
+def _check(
+    org: Organization,
+    first: User,
+    second: User,
+    kind: str,
+    mentor: User | None,
+    source: str,
+    event: Event | None,
+) -> None:
+    """Refuse a pair that makes no sense (ValueError: a caller's mistake)."""
+    if kind not in PAIR_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(PAIR_KINDS)}")
+    if source not in PAIR_SOURCES:
+        raise ValueError(f"source must be one of {', '.join(PAIR_SOURCES)}")
+    if first.id == second.id:
+        raise ValueError("a pair needs two different people")
+    if kind == "mentoring" and (
+        mentor is None or mentor.id not in (first.id, second.id)
+    ):
+        raise ValueError('kind "mentoring" needs mentor, one of the two')
+    if kind == "peer" and mentor is not None:
+        raise ValueError('kind "peer" takes no mentor')
+    if event is not None and event.org_id != org.id:
+        raise ValueError("the event belongs to another organization")
+    for person in (first, second):
+        if membership_for(person, org.id) is None:
+            raise ValueError(f"{person.email} is not a member of {org.slug}")
 
 
 def _insert_open(values: dict[str, Any]) -> int | None:
@@ -1050,6 +1063,22 @@ def close(pair: Pair, by: User | None) -> bool:
     return True
 
 
+def close_pairs_of(org_id: int, user_id: int) -> int:
+    """Close a person's open pairs in an organization they left; how many.
+
+    For ``remove_member`` to call; the tick does the same on its own later
+    (``_both_members``), so a pair never outlives a membership for long.
+    """
+    ids = db.session.scalars(
+        select(Pair.id).where(
+            Pair.org_id == org_id,
+            Pair.open_key.is_not(None),
+            (Pair.a_id == user_id) | (Pair.b_id == user_id),
+        )
+    ).all()
+    return sum(close(db.session.get(Pair, pid), None) for pid in ids)
+
+
 def change_cadence(pair: Pair, by: User, days: int, minutes: int) -> bool:
     """Either member changes the rhythm; both get the updated invite. Changed?
 
@@ -1350,6 +1379,21 @@ def org_overview(
     held, missed = db.session.execute(
         select(func.sum(HELD), func.sum(MISSED)).join(Pair).where(Pair.org_id == org.id)
     ).one()
+    series = _monthly(org, months)
+    peak = max([1] + [r["held"] + r["missed"] for r in series])
+    return OrgOverview(
+        rows,
+        counts,
+        sum(counts.values()),
+        series,
+        int(held or 0),
+        int(missed or 0),
+        peak,
+    )
+
+
+def _monthly(org: Organization, months: int) -> list[dict[str, Any]]:
+    """Check-ins held and missed in each of the last ``months`` months (UTC)."""
     now = clock.now()
     labels = []
     year, month = now.year, now.month
@@ -1371,7 +1415,7 @@ def org_overview(
         key = (due.year, due.month)
         if key in per:
             per[key]["held" if status == "met" else "missed"] += 1
-    series = [
+    return [
         {
             "label": date(y, m, 1).strftime("%b %Y"),
             "held": per[(y, m)]["held"],
@@ -1379,16 +1423,6 @@ def org_overview(
         }
         for y, m in labels
     ]
-    peak = max([1] + [r["held"] + r["missed"] for r in series])
-    return OrgOverview(
-        rows,
-        counts,
-        sum(counts.values()),
-        series,
-        int(held or 0),
-        int(missed or 0),
-        peak,
-    )
 
 
 def as_dict(pair: Pair) -> dict[str, Any]:

@@ -51,7 +51,6 @@ def _pair_helpers() -> dict:
         "pair_tz": services.pair_timezone,
         "pair_next": services.next_checkin_at,
         "pair_held": services.held_count,
-        "pair_missed": services.missed_count,
         "pair_streak_text": services.streak_text,
     }
 

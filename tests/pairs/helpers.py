@@ -88,6 +88,7 @@ class Ledger:
     """
 
     def __init__(self) -> None:
+        """Start from what the outbox holds now."""
         self.seen = sent()
 
     def added(self, *mails: tuple[str, str]) -> None:

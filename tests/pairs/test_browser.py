@@ -11,6 +11,7 @@ from mixer.extensions import db
 from mixer.pairs import services
 from mixer.pairs.models import Pair
 from mixer.pairs.services import create_pair
+from tests.helpers import PASSWORD
 
 from .helpers import answer_link, mails, path
 
@@ -57,3 +58,61 @@ def test_phone_moves_a_checkin_from_the_email(world, live_server, browser, outbo
         datetime(2026, 3, 9, 12, 30, tzinfo=UTC),
     )
     assert checkin.notes == {str(world.mentee.id): "Rescheduled, all good."}
+
+
+def _sign_in(page, live_server: str, email: str) -> None:
+    """Sign in through the real form."""
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:2000]
+
+
+def test_pair_page_and_overview_fit_a_phone(world, live_server, browser):
+    """At 360 px: no sideways scroll; every form field has a name a reader says."""
+    pair = create_pair(
+        world.org,
+        world.mentor,
+        world.mentee,
+        kind="mentoring",
+        mentor=world.mentor,
+        topic="Negotiating a salary in a new role, with examples",
+    )
+    clock.freeze(DUE)
+    services.log_checkin(pair, world.mentor, "met", note="A long note " * 20)
+    db.session.commit()
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    for email, url in (
+        ("bo@acme.example.org", f"/pairs/{pair.id}"),
+        ("olu@acme.example.org", "/o/acme/pairs"),
+    ):
+        _sign_in(page, live_server, email)
+        page.goto(live_server + url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{url} scrolls sideways: {width} > 360"
+        unnamed = page.evaluate(
+            """[...document.querySelectorAll('main input:not([type=hidden]),'
+                + 'main select, main textarea')]
+               .filter(el => !(el.labels && el.labels.length) &&
+                             !el.getAttribute('aria-label'))
+               .map(el => el.name)"""
+        )
+        assert unnamed == [], f"{url}: inputs without a label: {unnamed}"
+        context.clear_cookies()
+    # The rhythm form works from the keyboard: Tab into it, type, Enter saves.
+    _sign_in(page, live_server, "bo@acme.example.org")
+    page.goto(f"{live_server}/pairs/{pair.id}")
+    page.get_by_label("Days between check-ins").focus()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("7")
+    page.keyboard.press("Enter")
+    page.get_by_text("The new rhythm is saved").wait_for()
+    assert problems == []
+    context.close()
+    db.session.expire_all()
+    assert db.session.get(Pair, pair.id).cadence_days == 7

@@ -148,6 +148,7 @@ def test_two_sessions_racing_leave_one_open_pair(app, world, outbox):
     results: dict[str, object] = {}
 
     def first() -> None:
+        """Create the pair and hold the transaction open a moment."""
         with app.app_context():
             from mixer.accounts.models import User
             from mixer.orgs.models import Organization
@@ -162,6 +163,7 @@ def test_two_sessions_racing_leave_one_open_pair(app, world, outbox):
             db.session.remove()
 
     def second() -> None:
+        """Create the same pair while the first has not committed."""
         inserted.wait(10)
         with app.app_context():
             from mixer.accounts.models import User

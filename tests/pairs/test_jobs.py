@@ -50,6 +50,7 @@ def test_two_workers_at_once_send_each_mail_once(app, world):
     errors: list[BaseException] = []
 
     def work() -> None:
+        """One worker: run what is due, twice."""
         try:
             with app.app_context():
                 barrier.wait()

@@ -52,12 +52,14 @@ def confirm(client, url: str, **data):
 
 
 def _feedback_link(msg) -> str:
+    """The feedback link of an end-of-term e-mail."""
     match = re.search(r"https?://\S+/feedback/\S+", mail_text(msg))
     assert match
     return match.group(0)
 
 
 def _planned(pair_id: int) -> list[datetime]:
+    """When the pair's check-ins are (or were) due."""
     db.session.expire_all()
     return [c.due_at for c in db.session.get(Pair, pair_id).checkins]
 

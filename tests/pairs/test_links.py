@@ -33,6 +33,7 @@ def asked(world, runner):
 
 
 def _ask(outbox, to: str):
+    """The latest \"did you meet?\" e-mail to ``to``."""
     return [m for m in outbox(to) if m["Subject"].startswith("Did you meet")][-1]
 
 

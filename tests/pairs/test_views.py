@@ -36,6 +36,7 @@ def pair(world):
 
 
 def _form_post(client, page_url: str, url: str, **data):
+    """POST a form with the CSRF token of the page it lives on."""
     page = client.get(page_url)
     token = csrf_from(page.get_data(as_text=True))
     return client.post(url, data={"csrf_token": token, **data})
