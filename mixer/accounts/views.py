@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -54,11 +56,23 @@ def _status() -> int:
     return 422 if request.method == "POST" else 200
 
 
-def link_problem(exc: TokenError, title: str = "This link cannot be used"):
-    """A clear page for an expired (410), used (410) or broken (400) link."""
-    status = 400 if exc.reason == "invalid" else 410
+def link_problem(
+    exc: TokenError,
+    title: str = "This link cannot be used",
+    *,
+    template: str = "accounts/link_problem.html",
+    status: int | None = None,
+    **context: Any,
+):
+    """A clear page for an expired (410), used (410) or broken (400) link.
+
+    Features pass their own ``template`` (extending the accounts one) to explain
+    their links and offer their own way on.
+    """
+    if status is None:
+        status = 400 if exc.reason == "invalid" else 410
     page = render_template(
-        "accounts/link_problem.html", title=title, reason=exc.reason, message=str(exc)
+        template, title=title, reason=exc.reason, message=str(exc), **context
     )
     return page, status
 

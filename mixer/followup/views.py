@@ -21,6 +21,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from mixer.accounts.views import link_problem
 from mixer.events.access import managed_event
 from mixer.events.models import Event
 from mixer.extensions import db
@@ -59,10 +60,11 @@ def followup_state(event: Event) -> dict[str, Any]:
 
 def _link_problem(reason: str, message: str, status: int | None = None):
     """A clear page for a prompt link that cannot be used; nothing changed."""
-    if status is None:
-        status = 400 if reason == "invalid" else 410
-    page = render_template("followup/link_problem.html", reason=reason, message=message)
-    return page, status
+    return link_problem(
+        TokenError(reason, message),
+        template="followup/link_problem.html",
+        status=status,
+    )
 
 
 def _render(prompt: FollowupPrompt, form: PromptForm, action: str, status: int = 200):

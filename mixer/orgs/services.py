@@ -314,8 +314,12 @@ def remove_member(membership: Membership) -> None:
     """Take a person out of an organization (the last admin stays).
 
     Their API tokens for the organization are revoked too, so a later return does
-    not bring old tokens back to life.
+    not bring old tokens back to life, and their open mentoring pairs there are
+    closed (both are told).
     """
+    from mixer.pairs.services import close_pairs_of
+
+    close_pairs_of(membership.org_id, membership.user_id)
     if membership.role == "admin":
         set_member_role(membership, "member", membership)
     db.session.execute(

@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from mixer.accounts.views import link_problem
 from mixer.extensions import db
 from mixer.orgs.access import membership_for, org_required
 from mixer.pairs import services
@@ -70,11 +71,7 @@ def _status() -> int:
 
 def _link_problem(exc: TokenError, pair_id: int | None = None):
     """The clear page for an expired (410), used (410) or broken (400) link."""
-    status = 400 if exc.reason == "invalid" else 410
-    page = render_template(
-        "pairs/link_problem.html", reason=exc.reason, message=str(exc), pair_id=pair_id
-    )
-    return page, status
+    return link_problem(exc, template="pairs/link_problem.html", pair_id=pair_id)
 
 
 def _my_pair(pair_id: int) -> Pair:

@@ -42,3 +42,22 @@ def test_organizers_see_recognition_and_the_pairs_overview(
     html = client.get("/o/acme/").get_data(as_text=True)
     assert "/o/acme/recognition" in html and "/o/acme/pairs" in html
     assert "/o/acme/testimonials" in html
+
+
+def test_removing_a_member_closes_their_pairs_there(make_org, make_user, outbox):
+    from mixer.orgs.services import remove_member
+
+    org = make_org(slug="acme")
+    ada = make_user(org, email="ada@acme.example.org", name="Ada Lovelace")
+    bo = make_user(org, email="bo@acme.example.org", name="Bo Chen")
+    pair = create_pair(org, ada, bo, kind="mentoring", mentor=ada)
+    db.session.commit()
+    remove_member(bo.membership_in(org))
+    db.session.commit()
+    db.session.refresh(pair)
+    assert pair.status == "closed" and pair.open_key is None
+    closed = [m for m in outbox() if "closed" in m["Subject"]]
+    assert sorted(m["To"].addresses[0].addr_spec for m in closed) == [
+        "ada@acme.example.org",
+        "bo@acme.example.org",
+    ]
