@@ -1,5 +1,6 @@
 // Asks: at most N people can be picked; the others are disabled once N are
 // checked, and the help line says how many are left. The server checks too.
+// On a form sent back with an error, the first field in error gets the focus.
 (function () {
   "use strict";
   document.querySelectorAll("form.pick-form[data-max]").forEach(function (form) {
@@ -31,4 +32,12 @@
     });
     update();
   });
+
+  // A form sent back with an error: bring the first field in error into view
+  // and focus it (the page reloads at its top, the error may be a screen below).
+  var invalid = document.querySelector('main form [aria-invalid="true"]');
+  if (invalid) {
+    invalid.scrollIntoView({ block: "center" });
+    invalid.focus({ preventScroll: true });
+  }
 })();

@@ -1,11 +1,16 @@
 // Follow-up prompt: when a one-tap link from the e-mail preselected a choice,
 // bring that person into view and mark the choice, so the last step is one
-// tap on "Save my answers". The page works the same without this script.
+// tap on "Save my answers" (which stays at the bottom of the screen). When the
+// form came back with errors, start from the summary of them instead. The page
+// works the same without this script.
 (function () {
   "use strict";
-  var params = new URLSearchParams(window.location.search);
-  var pick = params.get("pick");
-  if (pick) {
+  var summary = document.querySelector("[data-error-summary]");
+  var pick = new URLSearchParams(window.location.search).get("pick");
+  if (summary) {
+    // A screen reader announces the summary; a keyboard user starts from its links.
+    summary.focus();
+  } else if (pick) {
     var id = pick.split(":")[0];
     var box = /^\d+$/.test(id) ? document.getElementById("person-" + id) : null;
     if (box) {
