@@ -58,9 +58,7 @@ def read(purpose: str, token: str, max_age: int | None = None) -> dict[str, Any]
     try:
         data = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise TokenError(
-            "expired", "This link has expired. Ask for a new one."
-        ) from exc
+        raise TokenError("expired", "This link has expired.") from exc
     except BadSignature as exc:
         raise TokenError(
             "invalid", "This link is not valid. Check that it was copied whole."
@@ -69,7 +67,7 @@ def read(purpose: str, token: str, max_age: int | None = None) -> dict[str, Any]
         raise TokenError("invalid", "This link is not valid.")
     jti = data.get("jti")
     if jti and db.session.get(UsedToken, jti) is not None:
-        raise TokenError("used", "This link has already been used. Ask for a new one.")
+        raise TokenError("used", "This link has already been used.")
     return data
 
 
@@ -84,6 +82,4 @@ def spend(purpose: str, data: dict[str, Any]) -> None:
         with db.session.begin_nested():
             db.session.add(UsedToken(jti=jti, purpose=purpose))
     except IntegrityError as exc:
-        raise TokenError(
-            "used", "This link has already been used. Ask for a new one."
-        ) from exc
+        raise TokenError("used", "This link has already been used.") from exc

@@ -230,7 +230,9 @@ def answer_link(token: str):
         outcome = services.answer_by_token(token, form.choice.data, current_user)
     except TokenError as exc:
         db.session.rollback()
-        return link_problem(exc, "This answer link cannot be used")
+        return link_problem(
+            exc, "This answer link cannot be used", template="asks/link_problem.html"
+        )
     except AskError as exc:
         db.session.rollback()
         return render_template("asks/answer_closed.html", message=str(exc)), exc.status

@@ -61,3 +61,15 @@ def test_removing_a_member_closes_their_pairs_there(make_org, make_user, outbox)
         "ada@acme.example.org",
         "bo@acme.example.org",
     ]
+
+
+def test_pages_outside_an_organization_keep_the_mentoring_links(
+    client, auth, make_org, make_user
+):
+    org = make_org(slug="acme")
+    make_user(org, email="ada@acme.example.org")
+    auth.login("ada@acme.example.org")
+    for url in ("/pairs", "/asks", "/followup"):
+        html = client.get(url).get_data(as_text=True)
+        nav = html.split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
+        assert 'href="/pairs"' in nav and 'href="/asks"' in nav, url
