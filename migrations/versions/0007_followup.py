@@ -2,7 +2,7 @@
 
 Revision ID: 0007_followup
 Revises: 0006_rotations
-Create Date: 2026-11-28 13:32:22.893977
+Create Date: 2026-11-28 14:16:01.599086
 
 """
 from alembic import op
@@ -107,6 +107,7 @@ def upgrade():
     sa.Column('cadence_days', sa.Integer(), nullable=False),
     sa.Column('checkin_minutes', sa.Integer(), nullable=False),
     sa.Column('first_slot_at', mixer.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('started_at', mixer.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('term_ends_at', mixer.db_types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ended_at', mixer.db_types.UTCDateTime(timezone=True), nullable=True),

@@ -75,6 +75,8 @@ class Pair(db.Model):
     cadence_days: Mapped[int] = mapped_column(default=14)
     checkin_minutes: Mapped[int] = mapped_column(default=5)
     first_slot_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The zone its check-ins are proposed and shown in (an IANA name).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     term_ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

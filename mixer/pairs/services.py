@@ -140,8 +140,26 @@ def stamp(when: datetime) -> str:
 
 
 def pair_timezone(pair: Pair) -> str:
-    """The zone a pair's times are proposed and shown in: the event's, else UTC."""
-    return pair.event.timezone if pair.event is not None else "UTC"
+    """The zone a pair's times are proposed and shown in (chosen at its start)."""
+    return pair.timezone
+
+
+def zone_for(org: Organization, event: Event | None, renewed_from: Pair | None) -> str:
+    """A new pair's zone: its event's, the renewed pair's, else the zone of the
+    organization's latest event (organizations have no zone of their own), else UTC."""
+    if event is not None:
+        return event.timezone
+    if renewed_from is not None:
+        return renewed_from.timezone
+    from mixer.events.models import Event
+
+    latest = db.session.scalar(
+        select(Event.timezone)
+        .where(Event.org_id == org.id, Event.status != "cancelled")
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+        .limit(1)
+    )
+    return latest or "UTC"
 
 
 def grace(pair: Pair) -> timedelta:
@@ -296,7 +314,8 @@ def create_pair(
     cfg = current_app.config
     now = clock.now()
     low, high = sorted((first, second), key=lambda u: u.id)
-    first_slot = next_slot(now, event.timezone if event else "UTC")
+    zone = zone_for(org, event, renewed_from)
+    first_slot = next_slot(now, zone)
     values = {
         "org_id": org.id,
         "kind": kind,
@@ -319,6 +338,7 @@ def create_pair(
             else int(cfg["PAIR_CHECKIN_MINUTES"])
         ),
         "first_slot_at": first_slot,
+        "timezone": zone,
         "started_at": now,
         "term_ends_at": now + timedelta(days=int(cfg["PAIR_TERM_DAYS"])),
         "ics_uid": f"{uuid.uuid4()}@{_host()}",

@@ -237,3 +237,30 @@ def test_a_pair_from_a_mentor_request_says_so(world, outbox):
     assert "You said yes when Bo Chen asked for a micro-mentor on Negotiation." in (
         to_ada
     )
+
+
+def test_a_pair_without_an_event_uses_the_zone_of_the_orgs_events(
+    world, make_event, outbox
+):
+    # Organizations have no zone of their own: their latest event's zone stands in,
+    # so an ask's pair in a London organization meets at 12:30 London time.
+    from mixer import clock
+
+    clock.freeze(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))  # a Monday in summer time
+    make_event(world.org, timezone="America/New_York", starts_at=clock.now())
+    make_event(
+        world.org, timezone="Europe/London", starts_at=clock.now() + timedelta(days=3)
+    )
+    pair = create_pair(
+        world.org, world.mentor, world.mentee, kind="peer", source="request"
+    )
+    db.session.commit()
+    assert pair.timezone == "Europe/London"
+    assert pair.first_slot_at == datetime(2026, 6, 3, 11, 30, tzinfo=UTC)  # BST
+    assert "Wed 03 Jun 2026, 12:30 BST" in mail_text(outbox("bo@acme.example.org")[0])
+
+
+def test_a_pair_in_an_org_without_events_uses_utc(world):
+    pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
+    db.session.commit()
+    assert pair.timezone == "UTC"
