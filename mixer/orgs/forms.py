@@ -12,7 +12,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from mixer.accounts.forms import choice_list
 from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
@@ -65,6 +72,34 @@ class RoleForm(FlaskForm):
     """Change one member's role."""
 
     role = SelectField("Role", choices=choice_list(ROLE_PAIRS))
+
+
+class MemberForm(FlaskForm):
+    """An admin's edit of one member: department, level and role."""
+
+    department = StringField(
+        "Department or group",
+        validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
+        description="Choose one from the list or type a new name; empty for none.",
+        # The datalist offers the existing departments; a new name creates one.
+        render_kw={"list": "department-names", "autocomplete": "off"},
+    )
+    # A text input, not type=number: browsers drop a non-number typed into a
+    # number input, so the person would see their entry vanish instead of a
+    # message. The label is the organization's own (see ``level_label``).
+    level = StringField(
+        "Level",
+        validators=[Optional()],
+        description="A whole number from 0 to 80; empty for none.",
+        render_kw={"inputmode": "numeric"},
+    )
+    role = SelectField("Role", choices=choice_list(ROLE_PAIRS))
+
+    def validate_level(self, field) -> None:
+        """A whole number from 0 to 80 (the database checks the same range)."""
+        text = (field.data or "").strip()
+        if text and not (text.isdigit() and 0 <= int(text) <= 80):
+            raise ValidationError("Use a whole number between 0 and 80.")
 
 
 class DepartmentForm(FlaskForm):

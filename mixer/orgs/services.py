@@ -579,3 +579,35 @@ def import_members_csv(
         except (OrgError, AccountError) as exc:
             report.errors.append((line, str(exc)))
     return report
+
+
+def edit_member(
+    membership: Membership,
+    department: str | None,
+    level: int | str | None,
+    role: str,
+    acting: Membership,
+) -> Membership:
+    """An admin's edit of a member's department, level and role, all or nothing.
+
+    The role goes first so that the last-admin rule refuses before anything else
+    is written; its message then says who must be made admin, in plain words.
+    """
+    if role != membership.role:
+        was_admin = membership.role == "admin"
+        try:
+            set_member_role(membership, role, acting)
+        except OrgError as exc:
+            if not (was_admin and role in ROLES):
+                raise
+            who = (
+                "You are"
+                if membership.id == acting.id
+                else f"{membership.user.name} is"
+            )
+            raise OrgError(
+                f"{who} the only admin of {membership.org.name}. Make someone else "
+                "an admin first: an organization always needs one.",
+                "role",
+            ) from exc
+    return update_member_details(membership, department, level)

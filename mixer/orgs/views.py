@@ -26,6 +26,7 @@ from mixer.orgs.forms import (
     DepartmentForm,
     ImportForm,
     InviteForm,
+    MemberForm,
     OrgSettingsForm,
     RoleForm,
 )
@@ -73,10 +74,16 @@ def _listing() -> dict:
     }
 
 
-def _back():
+def _kept_listing() -> dict:
+    """The search and page worth keeping in a link (not empty, not page 1)."""
+    return {k: v for k, v in _listing().items() if v and v != 1}
+
+
+def _back(anchor: str | None = None):
     """Back to the members page, keeping the search and page."""
-    listing = {k: v for k, v in _listing().items() if v and v != 1}
-    return redirect(url_for("orgs.members", slug=g.org.slug, **listing))
+    return redirect(
+        url_for("orgs.members", slug=g.org.slug, _anchor=anchor, **_kept_listing())
+    )
 
 
 def _render_members(status: int = 200, **forms):
@@ -136,6 +143,48 @@ def change_role(membership_id: int):
     if not g.membership.has_role("admin"):  # they demoted themselves
         return redirect(url_for("orgs.home", slug=g.org.slug))
     return _back()
+
+
+@bp.route("/o/<slug>/members/<int:membership_id>/edit", methods=["GET", "POST"])
+@org_required("admin")
+def edit_member(membership_id: int):
+    """Change a member's department (existing or new), level and role."""
+    membership = _membership_or_404(membership_id)
+    form = MemberForm(
+        data={
+            "department": membership.department.name if membership.department else "",
+            "level": "" if membership.level is None else str(membership.level),
+            "role": membership.role,
+        }
+    )
+    form.level.label.text = services.level_label(g.org)
+    if form.validate_on_submit():
+        name = membership.user.name
+        try:
+            services.edit_member(
+                membership,
+                form.department.data,
+                form.level.data,
+                form.role.data,
+                g.membership,
+            )
+        except OrgError as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "role", form.role).errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(f"{name}’s details are saved.", "success")
+            if not g.membership.has_role("admin"):  # they stepped down themselves
+                return redirect(url_for("orgs.home", slug=g.org.slug))
+            return _back(anchor=f"member-{membership.id}")
+    status = 422 if request.method == "POST" else 200
+    page = render_template(
+        "orgs/member_edit.html",
+        form=form,
+        member=membership,
+        listing=_kept_listing(),
+    )
+    return page, status
 
 
 @bp.post("/o/<slug>/members/<int:membership_id>/remove")
