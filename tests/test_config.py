@@ -118,4 +118,5 @@ def test_server_error_page_rolls_back(app_config):
             )
             is None
         )
+        db.session.remove()  # return the connection before the pool goes
         db.engine.dispose()
