@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -37,10 +38,15 @@ DONE_KEY = "followup_done"
 
 @bp.app_template_global()
 def followup_open_count() -> int:
-    """Open prompts of the signed-in person (for a badge in the navigation)."""
+    """Open prompts of the signed-in person (for a badge in the navigation).
+
+    Counted once a request: the navigation and the org home both show it.
+    """
     if not current_user.is_authenticated:
         return 0
-    return services.open_count(current_user)
+    if "followup_open_count" not in g:
+        g.followup_open_count = services.open_count(current_user)
+    return g.followup_open_count
 
 
 @bp.app_template_global()
