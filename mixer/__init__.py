@@ -43,19 +43,39 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
+    # Each feature's pages, API, job handlers and signal listeners: imported here
+    # (and only here), so that no feature needs to import another to be complete.
+    from mixer.accounts import api as accounts_api
     from mixer.accounts.views import bp as accounts_bp
     from mixer.api import init_api
+    from mixer.asks import jobs as asks_jobs  # noqa: F401
     from mixer.asks.views import bp as asks_bp
+    from mixer.badges import jobs as badges_jobs  # noqa: F401
     from mixer.badges.views import bp as badges_bp
+    from mixer.checkin import api as checkin_api
     from mixer.checkin.views import bp as checkin_bp
+    from mixer.events import api as events_api
+    from mixer.events import jobs as events_jobs  # noqa: F401
     from mixer.events.views import bp as events_bp
+    from mixer.followup import api as followup_api
+    from mixer.followup import jobs as followup_jobs  # noqa: F401
+    from mixer.followup import listeners as followup_listeners  # noqa: F401
     from mixer.followup.views import bp as followup_bp
     from mixer.mail.views import bp as mail_bp
     from mixer.main.views import bp as main_bp
+    from mixer.mixers import api as rotations_api
     from mixer.mixers.views import bp as rotations_bp
+    from mixer.orgs import api as orgs_api
     from mixer.orgs.views import bp as orgs_bp
+    from mixer.pairs import api as pairs_api
+    from mixer.pairs import jobs as pairs_jobs  # noqa: F401
+    from mixer.pairs import listeners as pairs_listeners  # noqa: F401
     from mixer.pairs.views import bp as pairs_bp
+    from mixer.recognition import jobs as recognition_jobs  # noqa: F401
+    from mixer.recognition import listeners as recognition_listeners  # noqa: F401
     from mixer.recognition.views import bp as recognition_bp
+    from mixer.speakers import api as speakers_api
+    from mixer.speakers import jobs as speakers_jobs  # noqa: F401
     from mixer.speakers.views import bp as speakers_bp
 
     for blueprint in (
@@ -74,7 +94,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         asks_bp,
     ):
         app.register_blueprint(blueprint)
-    init_api(app)
+    init_api(
+        app,
+        (
+            accounts_api.root_blp,
+            orgs_api.blp,
+            accounts_api.blp,
+            events_api.blp,
+            checkin_api.blp,
+            speakers_api.blp,
+            rotations_api.blp,
+            followup_api.blp,
+            pairs_api.blp,
+        ),
+    )
 
     from mixer import web
 

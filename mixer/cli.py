@@ -142,7 +142,7 @@ def worker(once: bool) -> None:
     """Deliver queued e-mail and run due jobs (until SIGTERM, or once)."""
     import logging
 
-    from mixer.jobs.worker import check_config, describe, run_forever, run_once
+    from mixer.worker import check_config, describe, run_forever, run_once
 
     try:
         check_config()

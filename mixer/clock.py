@@ -35,3 +35,14 @@ def reset() -> None:
     """Let the clock run with real time again."""
     global _frozen
     _frozen = None
+
+
+def stamp(instant: datetime) -> str:
+    """``instant`` as compact UTC text, ``20261205T123000Z`` (job keys, payloads).
+
+    Two stamps compare equal exactly when the instants are the same second, in
+    whatever zone they were given.
+    """
+    if instant.tzinfo is None:
+        raise ValueError("stamp() needs an aware datetime")
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, String
 from sqlalchemy.types import TypeDecorator
 
 
@@ -32,3 +33,33 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class StrEnumType(TypeDecorator):
+    """A ``StrEnum`` stored as its plain string value (``VARCHAR(length)``).
+
+    Reads come back as enum members, so ``reg.status is
+    RegistrationStatus.REGISTERED`` holds; writes take members or their string
+    values and refuse anything else. The column is an ordinary string column
+    (the database's CHECK constraint lists the values), so adopting it changes
+    no schema.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: str | None, dialect):  # noqa: D102
+        if value is None:
+            return None
+        return self.enum(value).value  # ValueError for a value outside the enum
+
+    def process_result_value(self, value: str | None, dialect):  # noqa: D102
+        return None if value is None else self.enum(value)
+
+    @property
+    def python_type(self) -> type:  # noqa: D102
+        return self.enum

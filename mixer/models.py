@@ -14,4 +14,5 @@ import mixer.mixers.models
 import mixer.orgs.models
 import mixer.pairs.models
 import mixer.recognition.models
-import mixer.speakers.models  # noqa: F401
+import mixer.speakers.models
+import mixer.tokens.models  # noqa: F401

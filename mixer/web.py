@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from markupsafe import Markup
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
+from mixer import clock
+from mixer.errors import DomainError, LinkError
 from mixer.extensions import db, login_manager, talisman
+from mixer.formatting import localtime, render_markdown
 
 # Our own pages load scripts and styles only from ourselves; inline scripts need the
 # per-request nonce that Talisman puts in ``csp_nonce()``.
@@ -43,23 +44,17 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
-    login_manager.user_loader(_load_user)
 
     for code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429):
         app.register_error_handler(code, _http_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(500, _server_error)
+    app.register_error_handler(DomainError, _domain_error)
 
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.globals["now_utc"] = _now
-
-
-def _load_user(user_id: str):
-    from mixer.accounts.models import User
-
-    return db.session.get(User, int(user_id))
+    app.jinja_env.globals["now_utc"] = clock.now
 
 
 def wants_json() -> bool:
@@ -169,35 +164,42 @@ def _server_error(exc):
     return render_template("errors/500.html"), 500
 
 
-def _now():
-    from mixer import clock
-
-    return clock.now()
-
-
-def localtime(
-    value: datetime | None, tz: str | None = None, fmt: str = "%a %d %b %Y, %H:%M"
-) -> str:
-    """Format an aware datetime in ``tz`` (an IANA name), defaulting to UTC."""
-    if value is None:
-        return ""
-    zone = ZoneInfo(tz) if tz else ZoneInfo("UTC")
-    local = value.astimezone(zone)
-    return f"{local.strftime(fmt)} {local.tzname()}"
+def _domain_error(exc: DomainError):
+    """The one answer to a refusal nobody showed on a form: roll back, then JSON
+    for API clients, the link-problem page for a link, else the error page."""
+    db.session.rollback()
+    if wants_json():
+        return json_error(exc.status, exc.code, exc.message, exc.fields)
+    if isinstance(exc, LinkError):
+        return link_problem(exc)
+    page = default_exceptions.get(exc.status, HTTPException)(description=exc.message)
+    page.code = exc.status
+    return render_template("errors/error.html", error=page), exc.status
 
 
-def render_markdown(text: str | None) -> Markup:
-    """Markdown to sanitized HTML (no scripts, no inline handlers, safe links)."""
-    import nh3
-    from markdown_it import MarkdownIt
+def link_problem(
+    exc: LinkError,
+    title: str | None = None,
+    *,
+    template: str | None = None,
+    status: int | None = None,
+    **context: Any,
+):
+    """A clear page for an expired (410), used (410) or broken (400) link.
 
-    html = (
-        MarkdownIt("commonmark", {"linkify": False}).enable("table").render(text or "")
+    The page is the link's feature's own ``<blueprint>/link_problem.html`` when
+    there is one (it extends ``errors/link_problem.html`` and overrides
+    ``explanation`` and ``actions``), else the general one. Nothing was changed.
+    """
+    templates = [template] if template else []
+    if request.blueprint:
+        templates.append(f"{request.blueprint}/link_problem.html")
+    templates.append("errors/link_problem.html")
+    page = render_template(
+        templates,
+        title=title or exc.title,
+        reason=exc.reason,
+        message=exc.message,
+        **context,
     )
-    return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S704
-
-
-def current_org_id() -> int | None:
-    """The organization the current request works in, if any."""
-    org = getattr(g, "org", None)
-    return org.id if org is not None else None
+    return page, status or exc.status

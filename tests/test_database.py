@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from mixer.accounts.models import UsedToken
 from mixer.extensions import db
+from mixer.tokens.models import UsedToken
 
 
 def test_a_savepoint_as_first_write_is_undone_by_rollback(app):

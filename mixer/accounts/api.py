@@ -1,4 +1,5 @@
-"""API: the caller's own API tokens (list, rename, revoke); secrets are never shown."""
+"""API: who the token belongs to (the root), and the caller's own API tokens (list,
+rename, revoke); secrets are never shown."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import marshmallow as ma
 from flask import g
 from sqlalchemy import Select, select
 
+from mixer.accounts.api_auth import token_required
 from mixer.accounts.models import ApiToken
 from mixer.accounts.services import revoke_api_token
 from mixer.api import Schema, blueprint
-from mixer.api.auth import token_required
 from mixer.api.errors import one_or_404
 from mixer.api.schemas import TrimmedString
 from mixer.extensions import db
 
 blp = blueprint("accounts_api", __name__, "Your API tokens.")
+# The root keeps its own section of the API document.
+root_blp = blueprint("api", __name__, "Who the token belongs to.")
 
 
 class TokenSchema(Schema):
@@ -98,3 +101,65 @@ def revoke_token(token_id: int):
     revoke_api_token(_own_token(token_id))
     db.session.commit()
     return ""
+
+
+class OrgRefSchema(Schema):
+    """An organization, briefly."""
+
+    id = ma.fields.Integer(required=True)
+    slug = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+
+
+class MeSchema(Schema):
+    """The person behind the token."""
+
+    id = ma.fields.Integer(required=True, metadata={"description": "User id."})
+    member_id = ma.fields.Integer(
+        required=True,
+        metadata={"description": "Membership id (as in `/members/{member_id}`)."},
+    )
+    name = ma.fields.String(required=True)
+    email = ma.fields.Email(required=True)
+    role = ma.fields.String(
+        required=True,
+        metadata={"enum": ["admin", "organizer", "speaker", "member"]},
+    )
+
+
+class TokenRefSchema(Schema):
+    """The token making this request."""
+
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    prefix = ma.fields.String(
+        required=True, metadata={"description": "First characters of the secret."}
+    )
+
+
+class RootSchema(Schema):
+    """Who am I: the token's organization, person and token."""
+
+    version = ma.fields.String(required=True, metadata={"example": "v1"})
+    organization = ma.fields.Nested(OrgRefSchema, required=True)
+    user = ma.fields.Nested(MeSchema, required=True)
+    token = ma.fields.Nested(TokenRefSchema, required=True)
+
+
+@root_blp.route("/")
+@token_required()
+@root_blp.response(200, RootSchema)
+def root():
+    """Who am I: the token's organization, person and role."""
+    return {
+        "version": "v1",
+        "organization": g.org,
+        "user": {
+            "id": g.user.id,
+            "member_id": g.membership.id,
+            "name": g.user.name,
+            "email": g.user.email,
+            "role": g.membership.role,
+        },
+        "token": g.api_token,
+    }

@@ -82,17 +82,6 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class UsedToken(db.Model):
-    """A single-use token that has been spent (magic links, invitations)."""
-
-    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(40))
-    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-
-    def __repr__(self) -> str:
-        return f"<UsedToken {self.purpose} {self.jti[:8]}>"
-
-
 class ApiToken(db.Model):
     """A bearer token for the API, scoped to one organization; only its hash is kept."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 
 from mixer import clock, tokens
 from mixer.accounts.models import ApiToken, User
+from mixer.errors import LinkError
 from mixer.extensions import db
 from mixer.mail.services import queue_mail
+from mixer.urls import absolute_url
 
 _HASHERS: dict[str, PasswordHasher] = {}
 
@@ -192,7 +194,7 @@ def _read_magic_link(token: str) -> tuple[User, dict[str, Any]]:
     data = tokens.read("login", token, max_age=max_age)
     user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active:
-        raise tokens.TokenError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.")
     return user, data
 
 
@@ -242,9 +244,7 @@ def check_reset_token(token: str) -> User:
     )
     user = db.session.get(User, data.get("uid"))
     if user is None or data.get("fp") != _reset_fingerprint(user):
-        raise tokens.TokenError(
-            "used", "This link has already been used. Ask for a new one."
-        )
+        raise LinkError("used", "This link has already been used. Ask for a new one.")
     return user
 
 
@@ -292,7 +292,7 @@ def read_unsubscribe(token: str) -> tuple[User, str]:
     user = db.session.get(User, data.get("uid"))
     kind = data.get("kind")
     if user is None or not isinstance(kind, str) or not kind:
-        raise tokens.TokenError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.")
     return user, kind
 
 
@@ -360,14 +360,3 @@ def revoke_api_token(token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = clock.now()
     db.session.flush()
-
-
-def absolute_url(endpoint: str, **values: Any) -> str:
-    """An absolute link based on ``BASE_URL`` (for e-mails and QR codes)."""
-    # Built from the URL map, so it also works in the worker (no request context).
-    base = current_app.config["BASE_URL"]
-    adapter = current_app.url_map.bind(
-        "localhost", script_name=urlsplit(base).path or "/"
-    )
-    path = adapter.build(endpoint, values)
-    return urlunsplit(urlsplit(base)._replace(path=path))

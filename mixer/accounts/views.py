@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import (
     Blueprint,
     abort,
@@ -29,11 +27,12 @@ from mixer.accounts.forms import (
     UnsubscribeForm,
     choice_list,
 )
-from mixer.accounts.models import NOTIFICATION_KINDS, notification_label
+from mixer.accounts.models import NOTIFICATION_KINDS, User, notification_label
 from mixer.accounts.services import AccountError
-from mixer.extensions import csrf, db, limiter
+from mixer.errors import LinkError
+from mixer.extensions import csrf, db, limiter, login_manager
 from mixer.orgs.services import OrgError, level_label, update_member_details
-from mixer.tokens import TokenError
+from mixer.web import link_problem
 
 bp = Blueprint("accounts", __name__)
 
@@ -56,25 +55,10 @@ def _status() -> int:
     return 422 if request.method == "POST" else 200
 
 
-def link_problem(
-    exc: TokenError,
-    title: str = "This link cannot be used",
-    *,
-    template: str = "accounts/link_problem.html",
-    status: int | None = None,
-    **context: Any,
-):
-    """A clear page for an expired (410), used (410) or broken (400) link.
-
-    Features pass their own ``template`` (extending the accounts one) to explain
-    their links and offer their own way on.
-    """
-    if status is None:
-        status = 400 if exc.reason == "invalid" else 410
-    page = render_template(
-        template, title=title, reason=exc.reason, message=str(exc), **context
-    )
-    return page, status
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    """The signed-in person of a session (Flask-Login calls this every request)."""
+    return db.session.get(User, int(user_id))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -132,7 +116,7 @@ def magic(token: str):
             user = services.check_magic_link(token)
             return render_template("accounts/magic.html", form=form, user=user)
         user, next_url = services.use_magic_link(token)
-    except TokenError as exc:
+    except LinkError as exc:
         db.session.rollback()
         return link_problem(exc, "This sign-in link cannot be used")
     db.session.commit()
@@ -168,7 +152,7 @@ def reset_password(token: str):
             login_user(user)
             flash("Your new password is set and you are signed in.", "success")
             return redirect(url_for("main.index"))
-    except TokenError as exc:
+    except LinkError as exc:
         db.session.rollback()
         return link_problem(exc, "This password-reset link cannot be used")
     except AccountError as exc:
@@ -350,7 +334,7 @@ def unsubscribe(token: str):
                 done=False,
             )
         user, kind = services.unsubscribe(token)
-    except TokenError as exc:
+    except LinkError as exc:
         db.session.rollback()
         return link_problem(exc, "This unsubscribe link cannot be used")
     db.session.commit()

@@ -1,19 +1,25 @@
 """The ``/api/v1`` API: bearer-token auth, one error shape, OpenAPI 3 from the code.
 
-Each feature keeps its endpoints in its own ``<feature>/api.py`` as a blueprint made
-with :func:`blueprint`; :func:`init_api` registers them all. ``docs/api.md`` is the
-guide for people calling the API and for people adding endpoints.
+Each feature keeps its endpoints in its own ``<feature>/api.py`` as a blueprint
+made with :func:`blueprint`; ``create_app`` hands them to :func:`init_api`. This
+package knows no feature: bearer-token auth is ``mixer.accounts.api_auth``.
+``docs/api.md`` is the guide for people calling the API and for people adding
+endpoints.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from flask import Flask
 from flask_smorest import Api as SmorestApi
 
 from mixer.api.blueprint import Blueprint, blueprint
+from mixer.api.docs import docs_bp
 from mixer.api.errors import api_abort, invalid
 from mixer.api.pagination import LINK_HEADER
 from mixer.api.schemas import ErrorSchema, Schema
+from mixer.extensions import csrf
 
 API_PREFIX = "/api/v1"
 
@@ -42,7 +48,7 @@ class Api(SmorestApi):
 
     Errors are rendered by ``mixer.web`` for the whole app, so flask-smorest's own
     handler is not installed. The docs page is ``/api/v1/docs`` (vendored
-    Swagger UI, ``mixer.api.views``), so flask-smorest's ReDoc, Swagger UI and
+    Swagger UI, ``mixer.api.docs``), so flask-smorest's ReDoc, Swagger UI and
     RapiDoc routes, which load scripts from CDNs, are never registered.
     """
 
@@ -68,35 +74,9 @@ class Api(SmorestApi):
         pass  # X-Pagination is not used: lists carry their counts and Link headers
 
 
-def _blueprints() -> list[Blueprint]:
-    from mixer.accounts.api import blp as accounts_blp
-    from mixer.api.views import blp as base_blp
-    from mixer.checkin.api import blp as checkin_blp
-    from mixer.events.api import blp as events_blp
-    from mixer.followup.api import blp as followup_blp
-    from mixer.mixers.api import blp as rotations_blp
-    from mixer.orgs.api import blp as orgs_blp
-    from mixer.pairs.api import blp as pairs_blp
-    from mixer.speakers.api import blp as speakers_blp
-
-    return [
-        base_blp,
-        orgs_blp,
-        accounts_blp,
-        events_blp,
-        checkin_blp,
-        speakers_blp,
-        rotations_blp,
-        followup_blp,
-        pairs_blp,
-    ]
-
-
-def init_api(app: Flask) -> Api:
-    """Create this app's Api, declare bearer auth, register every API blueprint."""
-    from mixer.api.views import docs_bp
-    from mixer.extensions import csrf
-
+def init_api(app: Flask, blueprints: Iterable[Blueprint]) -> Api:
+    """Create this app's Api, declare bearer auth, register the API blueprints
+    (each feature's ``api.py``; ``create_app`` lists them)."""
     # One Api per app: its spec is built from this app's routes and config.
     api = Api(
         app,
@@ -115,7 +95,7 @@ def init_api(app: Flask) -> Api:
             "`mixer create-token`.",
         },
     )
-    for blp in _blueprints():
+    for blp in blueprints:
         csrf.exempt(blp)  # bearer tokens, never cookies, authenticate the API
         api.register_blueprint(blp, url_prefix=API_PREFIX)
     app.register_blueprint(docs_bp, url_prefix=API_PREFIX)

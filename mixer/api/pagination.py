@@ -109,7 +109,7 @@ def fetch_page(result: Select | Sequence[Any], page: int, per_page: int) -> Page
 
 def link_header(page: Page) -> str:
     """The RFC 8288 ``Link`` value for ``page`` (empty when the list is empty)."""
-    from mixer.accounts.services import absolute_url
+    from mixer.urls import absolute_url
 
     query = {k: request.args.getlist(k) for k in request.args if k != "page"}
     parts = []

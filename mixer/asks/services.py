@@ -31,14 +31,15 @@ from sqlalchemy import or_, select, update
 
 from mixer import clock, tokens
 from mixer.accounts.models import User
-from mixer.accounts.services import absolute_url
 from mixer.asks.models import MentorRequest, MentorSuggestion
+from mixer.errors import LinkError
 from mixer.extensions import db
 from mixer.jobs.services import cancel, schedule
 from mixer.mail.services import queue_mail
 from mixer.orgs.models import Department, Membership, Organization
 from mixer.orgs.services import organizers_of
 from mixer.pairs.models import OPEN_STATUSES, Pair
+from mixer.urls import absolute_url
 
 if TYPE_CHECKING:
     from mixer.pairs.models import Pair as PairT
@@ -626,7 +627,7 @@ def lock_request(request_id: int) -> MentorRequest:
 def read_answer_token(
     token: str, viewer: User | None = None
 ) -> tuple[MentorSuggestion, dict]:
-    """The suggestion a valid answer link is for and its data, or ``TokenError``.
+    """The suggestion a valid answer link is for and its data, or ``LinkError``.
 
     A link only works for the person it was sent to: someone else signed in
     (a forwarded mail, a shared computer) is refused and nothing changes.
@@ -634,9 +635,9 @@ def read_answer_token(
     data = tokens.read(ANSWER_PURPOSE, token, max_age=ANSWER_DAYS * 86400)
     row = db.session.get(MentorSuggestion, data.get("s") or 0)
     if row is None or row.candidate_id != data.get("u"):
-        raise tokens.TokenError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.")
     if getattr(viewer, "is_authenticated", False) and viewer.id != row.candidate_id:
-        raise tokens.TokenError(
+        raise LinkError(
             "invalid",
             "This link was sent to someone else. Sign out, or open it from "
             "that person's e-mail.",

@@ -20,14 +20,14 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from mixer.accounts.views import link_problem
 from mixer.asks import services
 from mixer.asks.forms import ActionForm, AnswerForm, AskForm, PickForm, TopicForm
 from mixer.asks.models import MentorRequest
 from mixer.asks.services import AskError
+from mixer.errors import LinkError
 from mixer.extensions import db, limiter
 from mixer.orgs.access import org_required, require_membership
-from mixer.tokens import TokenError
+from mixer.web import link_problem
 
 bp = Blueprint("asks", __name__)
 
@@ -228,7 +228,7 @@ def answer_link(token: str):
             services.check_answerable(row)
             return _confirm(row, form, 422 if form.is_submitted() else 200)
         outcome = services.answer_by_token(token, form.choice.data, current_user)
-    except TokenError as exc:
+    except LinkError as exc:
         db.session.rollback()
         return link_problem(
             exc, "This answer link cannot be used", template="asks/link_problem.html"

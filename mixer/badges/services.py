@@ -4,7 +4,7 @@ The PDF engine (``mixer.badges.render``) draws whatever ``BadgeData`` it gets; t
 module maps registrations to ``BadgeData``, makes the QR URL (``BASE_URL/c/<token>``)
 and keeps batch PDFs in the instance folder under the engine's fingerprint, so a
 batch is drawn once until something printed on it changes. Big batches are drawn
-by the job worker (``badges.batch``, see ``mixer.checkin.jobs``).
+by the job worker (``badges.batch``, see ``mixer.badges.jobs``).
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mixer import tokens
-from mixer.accounts.services import absolute_url
 from mixer.badges.render import LAYOUTS, BadgeData, batch_fingerprint
 from mixer.badges.render import render_badges_pdf as _render_pdf
+from mixer.errors import LinkError
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
 from mixer.jobs import services as jobs
 from mixer.jobs.models import Job
+from mixer.urls import absolute_url
 
 INLINE_LIMIT = 50  # badges drawn during the request; more go to the job worker
 BATCH_JOB = "badges.batch"
@@ -59,7 +60,7 @@ def download_key_valid(reg: Registration, key: str | None) -> bool:
         return False
     try:
         data = tokens.read(DOWNLOAD_PURPOSE, key)
-    except tokens.TokenError:
+    except LinkError:
         return False
     return data.get("rid") == reg.id
 

@@ -22,7 +22,6 @@ from flask import (
 )
 from flask_login import current_user
 
-import mixer.checkin.jobs  # noqa: F401  (registers the badges.batch job handler)
 from mixer.badges import services
 from mixer.events import services as events
 from mixer.events.access import managed_event

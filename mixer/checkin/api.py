@@ -11,8 +11,8 @@ from typing import Any, NoReturn
 import marshmallow as ma
 from flask import g
 
+from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
-from mixer.api.auth import token_required
 from mixer.checkin import services
 from mixer.checkin.services import CheckinError
 from mixer.extensions import db

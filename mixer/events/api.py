@@ -13,8 +13,8 @@ from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
+from mixer.accounts.api_auth import token_required
 from mixer.api import api_abort, blueprint
-from mixer.api.auth import token_required
 from mixer.events import services
 from mixer.events.models import Event, Registration
 from mixer.events.schemas import (

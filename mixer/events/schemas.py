@@ -5,7 +5,6 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import g
 
-from mixer.accounts.services import absolute_url
 from mixer.api import Schema
 from mixer.events import services
 from mixer.events.models import (
@@ -17,6 +16,7 @@ from mixer.events.models import (
     Event,
     Registration,
 )
+from mixer.urls import absolute_url
 
 V = ma.validate
 

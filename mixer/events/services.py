@@ -25,14 +25,10 @@ from flask import current_app
 from sqlalchemy import case, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from mixer import clock, tokens
+from mixer import clock, signals, tokens
 from mixer.accounts.models import User
-from mixer.accounts.services import (
-    AccountError,
-    absolute_url,
-    normalise_email,
-    normalise_tags,
-)
+from mixer.accounts.services import AccountError, normalise_email, normalise_tags
+from mixer.errors import LinkError
 from mixer.events import ics
 from mixer.events.models import (
     ACTIVE_STATUSES,
@@ -52,6 +48,7 @@ from mixer.jobs import services as jobs
 from mixer.mail.models import OutboxMessage
 from mixer.mail.services import Attachment, queue_mail
 from mixer.orgs.models import Membership, Organization
+from mixer.urls import absolute_url
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
@@ -1121,7 +1118,7 @@ def read_guest_token(token: str) -> Registration:
     data = tokens.read("event-guest", token, max_age=GUEST_CONFIRM_DAYS * 86400)
     reg = db.session.get(Registration, data.get("rid"))
     if reg is None or reg.status != "pending":
-        raise tokens.TokenError("used", "This link has already been used.")
+        raise LinkError("used", "This link has already been used.")
     return reg
 
 
@@ -1130,13 +1127,13 @@ def confirm_guest(token: str) -> Registration:
     data = tokens.read("event-guest", token, max_age=GUEST_CONFIRM_DAYS * 86400)
     reg = db.session.get(Registration, data.get("rid"))
     if reg is None:
-        raise tokens.TokenError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.")
     check_open(reg.event)
     event = lock_event(reg.event_id)
     check_open(event)
     db.session.refresh(reg)
     if reg.status != "pending":
-        raise tokens.TokenError("used", "This link has already been used.")
+        raise LinkError("used", "This link has already been used.")
     tokens.spend("event-guest", data)
     reg.confirmed_at = clock.now()
     _seat(event, reg)
@@ -1326,9 +1323,7 @@ def registration_from_cancel_token(token: str) -> Registration:
     data = tokens.read("event-cancel", token)
     reg = db.session.get(Registration, data.get("rid"))
     if reg is None or data.get("at") != _stamp(reg.created_at):
-        raise tokens.TokenError(
-            "invalid", "This link belongs to an earlier registration."
-        )
+        raise LinkError("invalid", "This link belongs to an earlier registration.")
     return reg
 
 
@@ -1688,8 +1683,8 @@ def finish_key(event: Event) -> str:
 
 
 def _schedule_jobs(event: Event) -> None:
-    """Schedule the day-before reminder, the end-of-event job and the follow-up
-    prompts (all moved with the event)."""
+    """Schedule the day-before reminder and the end-of-event job (both move with
+    the event), and tell whoever schedules work of their own (follow-up)."""
     from mixer.jobs.models import Job
 
     prefix = f"events.reminder:{event.id}:"
@@ -1723,20 +1718,15 @@ def _schedule_jobs(event: Event) -> None:
         dedupe_key=finish_key(event),
         org_id=event.org_id,
     )
-    # The follow-up prompts go a while after the end, and move with it. Imported
-    # here: the followup feature imports this module.
-    from mixer.followup.services import schedule_prompts
-
-    schedule_prompts(event)
+    signals.event_scheduled.send(event)  # e.g. follow-up moves its prompts
 
 
 def _cancel_jobs(event: Event) -> None:
-    """Cancel the reminder, end-of-event and follow-up jobs of a cancelled event."""
-    from mixer.followup.services import cancel_prompts
-
+    """Cancel the reminder and end-of-event jobs of a cancelled event (and tell
+    whoever scheduled work for it, e.g. follow-up)."""
     jobs.cancel(reminder_key(event))
     jobs.cancel(finish_key(event))
-    cancel_prompts(event)
+    signals.event_cancelled.send(event)
 
 
 def send_reminders(event_id: int, starts_at: str) -> dict[str, int]:

@@ -24,8 +24,8 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from mixer import tokens
 from mixer.accounts.models import User
+from mixer.errors import LinkError
 from mixer.events import services
 from mixer.events.access import managed_event
 from mixer.events.forms import (
@@ -352,12 +352,12 @@ def confirm_guest(event_id: int, token: str):
     try:
         reg = services.read_guest_token(token)
         if reg.event_id != event_id:
-            raise tokens.TokenError("invalid", "This link is not valid.")
+            raise LinkError("invalid", "This link is not valid.")
         if form.validate_on_submit():
             reg = services.confirm_guest(token)
             db.session.commit()
             return render_template("events/guest_confirmed.html", reg=reg)
-    except tokens.TokenError as exc:
+    except LinkError as exc:
         return render_template("events/link_problem.html", message=str(exc)), 400
     except EventError as exc:
         return render_template("events/link_problem.html", message=str(exc)), 409
@@ -371,12 +371,12 @@ def cancel_link(event_id: int, token: str):
     try:
         reg = services.registration_from_cancel_token(token)
         if reg.event_id != event_id:
-            raise tokens.TokenError("invalid", "This link is not valid.")
+            raise LinkError("invalid", "This link is not valid.")
         if form.validate_on_submit():
             services.cancel_registration(reg)
             db.session.commit()
             return render_template("events/cancelled.html", reg=reg)
-    except tokens.TokenError as exc:
+    except LinkError as exc:
         return render_template("events/link_problem.html", message=str(exc)), 400
     except EventError as exc:
         return render_template("events/link_problem.html", message=str(exc)), 409

@@ -18,10 +18,11 @@ from sqlalchemy.exc import IntegrityError
 
 from mixer import clock, tokens
 from mixer.accounts.models import User
-from mixer.accounts.services import absolute_url, find_user, get_or_create_user
+from mixer.accounts.services import find_user, get_or_create_user
 from mixer.checkin.connections import connections_of
 from mixer.checkin.models import Connection, ConnectionNote
 from mixer.checkin.services import checked_in_count
+from mixer.errors import LinkError
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
 from mixer.followup.models import (
@@ -33,6 +34,7 @@ from mixer.followup.models import (
 )
 from mixer.jobs import services as jobs
 from mixer.mail.services import queue_mail
+from mixer.urls import absolute_url
 
 JOB_KIND = "followup.prompts"
 PURPOSE = "followup.prompt"
@@ -451,7 +453,7 @@ def people_for(prompt: FollowupPrompt) -> list[Person]:
 
 
 def read_prompt_token(token: str) -> tuple[FollowupPrompt, dict[str, Any]]:
-    """The prompt behind an e-mailed link, or ``TokenError`` (expired, used, bad)."""
+    """The prompt behind an e-mailed link, or ``LinkError`` (expired, used, bad)."""
     data = tokens.read(PURPOSE, token, max_age=link_days() * 86400)
     prompt_id, reg_id = data.get("p"), data.get("r")
     prompt = (
@@ -460,7 +462,7 @@ def read_prompt_token(token: str) -> tuple[FollowupPrompt, dict[str, Any]]:
         else None
     )
     if prompt is None or prompt.registration_id != reg_id:
-        raise tokens.TokenError(
+        raise LinkError(
             "invalid", "This link is not valid. Check that it was copied whole."
         )
     return prompt, data

@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from mixer.accounts.views import link_problem
+from mixer.errors import LinkError
 from mixer.events.access import managed_event
 from mixer.events.models import Event
 from mixer.extensions import db
@@ -30,7 +30,7 @@ from mixer.followup import services
 from mixer.followup.forms import CloseForm, PromptForm, prompt_form
 from mixer.followup.models import FollowupPrompt
 from mixer.followup.services import CHOICE_LABELS, QUESTION, FollowupError
-from mixer.tokens import TokenError
+from mixer.web import link_problem
 
 bp = Blueprint("followup", __name__)
 DONE_KEY = "followup_done"
@@ -67,7 +67,7 @@ def followup_state(event: Event) -> dict[str, Any]:
 def _link_problem(reason: str, message: str, status: int | None = None):
     """A clear page for a prompt link that cannot be used; nothing changed."""
     return link_problem(
-        TokenError(reason, message),
+        LinkError(reason, message),
         template="followup/link_problem.html",
         status=status,
     )
@@ -107,7 +107,7 @@ def answer(token: str):
     """The prompt behind an e-mailed link: shown on GET, saved once on POST."""
     try:
         prompt, data = services.read_prompt_token(token)
-    except TokenError as exc:
+    except LinkError as exc:
         return _link_problem(exc.reason, str(exc))
     if current_user.is_authenticated and not services.belongs_to(prompt, current_user):
         return _link_problem(
@@ -121,7 +121,7 @@ def answer(token: str):
         return _render(prompt, form, action, 422 if form.is_submitted() else 200)
     try:
         pairs = _save(prompt, form, data)
-    except TokenError as exc:  # spent by a second tab or a double click
+    except LinkError as exc:  # spent by a second tab or a double click
         db.session.rollback()
         return _link_problem(exc.reason, str(exc))
     if pairs is None:

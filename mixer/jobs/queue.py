@@ -1,5 +1,5 @@
-"""Table-backed queues: the claim, finish and insert-once steps the outbox and the
-job table share.
+"""Table-backed queues: the claim and finish steps the outbox and the job table
+share (writing a row once is ``mixer.concurrency.insert_once``).
 
 A worker *claims* due rows with one ``UPDATE ... WHERE id IN (SELECT ... FOR
 UPDATE SKIP LOCKED LIMIT n) RETURNING id`` that also re-checks that each row is
@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from mixer import clock
 from mixer.extensions import db
@@ -127,24 +126,3 @@ def release(
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
-
-
-def insert_once(model: Any, values: dict[str, Any]) -> int | None:
-    """Insert a row unless one with the same ``dedupe_key`` exists; its id or None.
-
-    ``INSERT ... ON CONFLICT DO NOTHING`` needs no savepoint and never aborts the
-    caller's transaction, even when another transaction inserts the key first.
-    """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(model)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(model)
-    else:  # pragma: no cover - Mixer supports PostgreSQL and SQLite
-        raise RuntimeError(f"unsupported database {dialect!r}")
-    stmt = (
-        stmt.values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(model.id)
-    )
-    return db.session.execute(stmt).scalar()

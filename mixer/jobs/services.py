@@ -1,7 +1,7 @@
 """Scheduling and running jobs.
 
 A feature registers a handler with ``@handler("feature.what")`` in
-``mixer/<feature>/jobs.py`` (imported by ``load_handlers``) and schedules work
+``mixer/<feature>/jobs.py`` (imported by ``create_app``) and schedules work
 with ``schedule(...)`` in the transaction of the change that needs it. A handler
 takes the payload dict (plus ``_job_id``) and runs inside the worker's
 transaction: its database writes (and the mail it queues) are committed together
@@ -11,11 +11,8 @@ idempotent: a job may run again after a crash.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import logging
-import pkgutil
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -24,6 +21,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from mixer import clock
+from mixer.concurrency import insert_once
 from mixer.extensions import db
 from mixer.jobs import queue
 from mixer.jobs.models import Job
@@ -37,7 +35,6 @@ Handler = Callable[[dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {}
 LEASE = timedelta(minutes=15)  # long handlers renew it with set_progress()
 DEFAULT_BATCH = 20
-_loaded = False
 
 
 class PermanentJobError(Exception):
@@ -57,19 +54,6 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def load_handlers() -> None:
-    """Import every ``mixer.<feature>.jobs`` module so its handlers register."""
-    global _loaded
-    if _loaded:
-        return
-    import mixer
-
-    for info in pkgutil.iter_modules(mixer.__path__):
-        if info.ispkg and importlib.util.find_spec(f"mixer.{info.name}.jobs"):
-            importlib.import_module(f"mixer.{info.name}.jobs")
-    _loaded = True
-
-
 def schedule(
     kind: str,
     payload: dict[str, Any] | None = None,
@@ -84,7 +68,6 @@ def schedule(
     None and changes nothing, unless the earlier job was cancelled, in which case
     it is revived with the new time and payload.
     """
-    load_handlers()
     if kind not in HANDLERS:
         raise ValueError(f"no job handler registered for {kind!r}")
     payload = dict(payload or {})
@@ -104,7 +87,7 @@ def schedule(
         db.session.add(job)
         db.session.flush()
         return job
-    new_id = queue.insert_once(Job, values)
+    new_id = insert_once(Job, values)
     if new_id is not None:
         return db.session.get(Job, new_id)
     revived = db.session.execute(
@@ -194,7 +177,6 @@ def _holds_sqlite_write_lock() -> bool:
 
 def run_due(limit: int | None = None) -> dict[str, int]:
     """Run jobs that are due; returns counts of done, retried and failed jobs."""
-    load_handlers()
     cfg = current_app.config
     counts = {"done": 0, "retry": 0, "failed": 0}
     token, ids = queue.claim(

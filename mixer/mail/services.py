@@ -26,6 +26,7 @@ from sqlalchemy import case, delete, func, select, update
 
 from mixer import clock
 from mixer.accounts.models import NOTIFICATION_KINDS
+from mixer.concurrency import insert_once
 from mixer.extensions import db
 from mixer.jobs import queue
 from mixer.mail import transport as transports
@@ -133,7 +134,7 @@ def queue_mail(
         db.session.add(row)
         db.session.flush()
         return row
-    new_id = queue.insert_once(OutboxMessage, values)
+    new_id = insert_once(OutboxMessage, values)
     return db.session.get(OutboxMessage, new_id) if new_id else None
 
 

@@ -12,8 +12,8 @@ import marshmallow as ma
 from flask import g
 from sqlalchemy import select
 
+from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
-from mixer.api.auth import token_required
 from mixer.events.models import Event
 from mixer.extensions import db
 from mixer.mixers import services

@@ -11,9 +11,9 @@ from flask import g
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from mixer.accounts.api_auth import token_required
 from mixer.accounts.models import User
 from mixer.api import Schema, api_abort, blueprint
-from mixer.api.auth import token_required
 from mixer.api.schemas import TrimmedString
 from mixer.orgs.models import ORG_KINDS, ROLES, Department, Membership, Organization
 from mixer.orgs.services import get_department, get_membership

@@ -13,17 +13,17 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from mixer import clock, tokens
+from mixer import clock, signals, tokens
 from mixer.accounts.models import ApiToken, User
 from mixer.accounts.services import (
     AccountError,
-    absolute_url,
     check_password_rules,
     get_or_create_user,
     normalise_email,
     normalise_tags,
     set_password,
 )
+from mixer.errors import LinkError
 from mixer.extensions import db
 from mixer.mail.services import queue_mail
 from mixer.orgs.models import (
@@ -34,6 +34,7 @@ from mixer.orgs.models import (
     Membership,
     Organization,
 )
+from mixer.urls import absolute_url
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
 RESERVED_SLUGS = {"api", "admin", "static", "login", "logout", "new", "o", "events"}
@@ -317,9 +318,7 @@ def remove_member(membership: Membership) -> None:
     not bring old tokens back to life, and their open mentoring pairs there are
     closed (both are told).
     """
-    from mixer.pairs.services import close_pairs_of
-
-    close_pairs_of(membership.org_id, membership.user_id)
+    signals.member_leaving.send(membership)  # pairs close theirs
     if membership.role == "admin":
         set_member_role(membership, "member", membership)
     db.session.execute(
@@ -444,25 +443,23 @@ def read_invitation(token: str) -> tuple[Invitation, dict]:
         data = tokens.read(
             "invite", token, max_age=current_app.config["INVITATION_DAYS"] * 86400
         )
-    except tokens.TokenError as exc:
+    except LinkError as exc:
         if exc.reason == "expired":
-            raise tokens.TokenError(
+            raise LinkError(
                 "expired", "This invitation has expired. Ask for a new one."
             ) from exc
         raise
     invitation = db.session.get(Invitation, data.get("inv"))
     if invitation is None:
-        raise tokens.TokenError("invalid", "This invitation is not valid.")
+        raise LinkError("invalid", "This invitation is not valid.")
     if invitation.accepted_at is not None:
-        raise tokens.TokenError("used", "This invitation has already been accepted.")
+        raise LinkError("used", "This invitation has already been accepted.")
     if invitation.revoked_at is not None:
-        raise tokens.TokenError(
+        raise LinkError(
             "used", "This invitation has been withdrawn by the organization."
         )
     if invitation.has_expired():
-        raise tokens.TokenError(
-            "expired", "This invitation has expired. Ask for a new one."
-        )
+        raise LinkError("expired", "This invitation has expired. Ask for a new one.")
     return invitation, data
 
 

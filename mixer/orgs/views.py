@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_user
 
 from mixer.accounts.services import AccountError
-from mixer.accounts.views import link_problem
+from mixer.errors import LinkError
 from mixer.extensions import db, limiter
 from mixer.orgs import services
 from mixer.orgs.access import org_required
@@ -31,7 +31,7 @@ from mixer.orgs.forms import (
     RoleForm,
 )
 from mixer.orgs.services import OrgError
-from mixer.tokens import TokenError
+from mixer.web import link_problem
 
 bp = Blueprint("orgs", __name__)
 
@@ -334,7 +334,7 @@ def accept_invitation(token: str):
     """Join an organization through an e-mailed invitation."""
     try:
         invitation, _ = services.read_invitation(token)
-    except TokenError as exc:
+    except LinkError as exc:
         return link_problem(exc, "This invitation cannot be used")
     existing = services.invited_user(invitation)
     form = AcceptInvitationForm(name=invitation.name) if existing is None else None
@@ -347,7 +347,7 @@ def accept_invitation(token: str):
                 name=fields["name"].data if "name" in fields else None,
                 password=fields["password"].data if "password" in fields else None,
             )
-        except TokenError as exc:
+        except LinkError as exc:
             db.session.rollback()
             return link_problem(exc, "This invitation cannot be used")
         except (AccountError, OrgError) as exc:

@@ -11,9 +11,8 @@ from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from mixer.accounts.services import absolute_url
+from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
-from mixer.api.auth import token_required
 from mixer.extensions import db
 from mixer.pairs import services
 from mixer.pairs.models import (
@@ -23,6 +22,7 @@ from mixer.pairs.models import (
     PAIR_STATUSES,
     Pair,
 )
+from mixer.urls import absolute_url
 
 blp = blueprint("pairs_api", __name__, "Pairs.")
 

@@ -20,7 +20,7 @@ from icalendar import Calendar, vCalAddress, vRecur, vText
 from icalendar import Event as VEvent
 
 from mixer import clock
-from mixer.accounts.services import absolute_url
+from mixer.urls import absolute_url
 
 if TYPE_CHECKING:
     from mixer.pairs.models import Pair

@@ -26,11 +26,12 @@ from sqlalchemy import case, func, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
-from mixer import clock, tokens
+from mixer import clock, signals, tokens
 from mixer.accounts.models import User
-from mixer.accounts.services import absolute_url
 from mixer.db_types import UTCDateTime
+from mixer.errors import LinkError
 from mixer.extensions import db
+from mixer.formatting import localtime
 from mixer.jobs import services as jobs
 from mixer.jobs.models import Job
 from mixer.mail.services import Attachment, queue_mail
@@ -45,8 +46,7 @@ from mixer.pairs.models import (
     PairFeedback,
     open_key,
 )
-from mixer.tokens import TokenError
-from mixer.web import localtime
+from mixer.urls import absolute_url
 
 if TYPE_CHECKING:
     from mixer.events.models import Event
@@ -891,13 +891,13 @@ def _subject(
     """Read a pair link and check it belongs to this pair and its holder."""
     data = tokens.read(purpose, token, max_age=int(max_age.total_seconds()))
     if data.get("p") != pair_id:
-        raise TokenError("invalid", "This link belongs to another pair.")
+        raise LinkError("invalid", "This link belongs to another pair.")
     pair = db.session.get(Pair, pair_id)
     uid = data.get("u")
     if pair is None or not isinstance(uid, int) or not pair.has(uid):
-        raise TokenError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.")
     if getattr(viewer, "is_authenticated", False) and viewer.id != uid:
-        raise TokenError(
+        raise LinkError(
             "invalid",
             "This link was sent to someone else. Use the link in your own e-mail, "
             "or sign out first.",
@@ -906,17 +906,17 @@ def _subject(
 
 
 def read_checkin_link(pair_id: int, token: str, viewer: Any = None) -> CheckinLink:
-    """The check-in a "did you meet?" link is about (TokenError if unusable)."""
+    """The check-in a "did you meet?" link is about (LinkError if unusable)."""
     pair, user, data = _subject(
         "pairs.checkin", pair_id, token, CHECKIN_LINK_AGE, viewer
     )
     if data.get("a") not in ANSWERS:
-        raise TokenError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.")
     if pair.status == "closed":
-        raise TokenError("expired", "This pair was closed, so there is nothing to add.")
+        raise LinkError("expired", "This pair was closed, so there is nothing to add.")
     checkin = next((c for c in pair.checkins if c.number == data.get("n")), None)
     if checkin is None:  # planned, then dropped by a pause or a new rhythm
-        raise TokenError(
+        raise LinkError(
             "expired", "This check-in is no longer planned, so there is nothing to add."
         )
     return CheckinLink(pair, checkin, user, data["a"], data)
@@ -1163,12 +1163,12 @@ class StandingLink:
 
 
 def read_standing_link(pair_id: int, token: str, viewer: Any = None) -> StandingLink:
-    """The pair a "pause or close?" link is about (TokenError if unusable)."""
+    """The pair a "pause or close?" link is about (LinkError if unusable)."""
     pair, user, data = _subject(
         "pairs.standing", pair_id, token, STANDING_LINK_AGE, viewer
     )
     if data.get("a") not in STANDING_CHOICES:
-        raise TokenError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.")
     return StandingLink(pair, user, data["a"], data)
 
 
@@ -1196,12 +1196,12 @@ def answer_standing(link: StandingLink, choice: str) -> bool:
 def read_feedback_link(
     pair_id: int, token: str, viewer: Any = None
 ) -> tuple[Pair, User, dict[str, Any]]:
-    """The ended pair, the person and the data of a feedback link (or TokenError)."""
+    """The ended pair, the person and the data of a feedback link (or LinkError)."""
     pair, user, data = _subject(
         "pairs.feedback", pair_id, token, FEEDBACK_LINK_AGE, viewer
     )
     if pair.status != "ended":
-        raise TokenError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.")
     return pair, user, data
 
 
@@ -1245,20 +1245,10 @@ def submit_feedback(
     feedback.helped = (helped or "").strip()[:4000] or None
     feedback.wants_renewal = bool(renew)
     db.session.flush()
-    body = (testimonial or "").strip()
-    if body and consent:
-        from mixer.recognition.services import submit_testimonial
-
-        submit_testimonial(
-            pair.org_id,
-            body=body,
-            author_name=user.name,
-            author_id=user.id,
-            source="pair",
-            source_key=f"pair:{pair.id}:{user.id}",
-            event_id=pair.event_id,
-            pair_id=pair.id,
-        )
+    # Recognition files consented words as a testimonial to moderate.
+    signals.pair_feedback_given.send(
+        pair, user=user, testimonial=(testimonial or "").strip(), consent=consent
+    )
     return feedback, _renew_if_both(pair)
 
 

@@ -22,7 +22,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from mixer.accounts.views import link_problem
+from mixer.errors import LinkError
 from mixer.extensions import db
 from mixer.orgs.access import membership_for, org_required
 from mixer.pairs import services
@@ -37,7 +37,7 @@ from mixer.pairs.forms import (
 )
 from mixer.pairs.models import Pair
 from mixer.pairs.services import PairError
-from mixer.tokens import TokenError
+from mixer.web import link_problem
 
 bp = Blueprint("pairs", __name__)
 OVERVIEW_PAGE = 100  # pairs per page of the organizers' list
@@ -69,7 +69,7 @@ def _status() -> int:
     return 422 if request.method == "POST" else 200
 
 
-def _link_problem(exc: TokenError, pair_id: int | None = None):
+def _link_problem(exc: LinkError, pair_id: int | None = None):
     """The clear page for an expired (410), used (410) or broken (400) link."""
     return link_problem(exc, template="pairs/link_problem.html", pair_id=pair_id)
 
@@ -225,7 +225,7 @@ def _save_feedback(pair, user, form: FeedbackForm, link_data):
             consent=form.consent.data,
             link_data=link_data,
         )
-    except TokenError as exc:
+    except LinkError as exc:
         db.session.rollback()
         return _link_problem(exc, pair.id)
     except PairError as exc:
@@ -252,7 +252,7 @@ def checkin_link(pair_id: int, token: str):
     """ "Did you meet?": confirm the answer (and add a note)."""
     try:
         link = services.read_checkin_link(pair_id, token, current_user)
-    except TokenError as exc:
+    except LinkError as exc:
         return _link_problem(exc, pair_id)
     if not link.answerable:
         return _note_only(link)
@@ -266,7 +266,7 @@ def checkin_link(pair_id: int, token: str):
             outcome = services.answer_checkin(
                 link, answer, form.note.data, form.moved_date.data, form.moved_time.data
             )
-        except TokenError as exc:
+        except LinkError as exc:
             db.session.rollback()
             return _link_problem(exc, pair_id)
         except PairError as exc:
@@ -289,7 +289,7 @@ def _note_only(link: services.CheckinLink):
     if link.notable and form.validate_on_submit():
         try:
             services.add_checkin_note(link, form.note.data)
-        except TokenError as exc:
+        except LinkError as exc:
             db.session.rollback()
             return _link_problem(exc, link.pair.id)
         except PairError:  # closed as missed meanwhile: the page says so
@@ -308,13 +308,13 @@ def standing_link(pair_id: int, token: str):
     """ "Pause or close?" after three missed check-ins."""
     try:
         link = services.read_standing_link(pair_id, token, current_user)
-    except TokenError as exc:
+    except LinkError as exc:
         return _link_problem(exc, pair_id)
     form = StandingForm(choice=link.choice)
     if link.answerable and form.validate_on_submit():
         try:
             services.answer_standing(link, form.choice.data)
-        except TokenError as exc:
+        except LinkError as exc:
             db.session.rollback()
             return _link_problem(exc, pair_id)
         db.session.commit()
@@ -330,7 +330,7 @@ def feedback_link(pair_id: int, token: str):
     """End-of-term feedback from the e-mailed link."""
     try:
         pair, user, data = services.read_feedback_link(pair_id, token, current_user)
-    except TokenError as exc:
+    except LinkError as exc:
         return _link_problem(exc, pair_id)
     form = FeedbackForm()
     if form.validate_on_submit():

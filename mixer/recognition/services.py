@@ -21,7 +21,6 @@ from sqlalchemy.orm import joinedload
 
 from mixer import clock
 from mixer.accounts.models import User
-from mixer.accounts.services import absolute_url
 from mixer.extensions import db
 from mixer.jobs.services import schedule
 from mixer.mail.services import queue_mail
@@ -47,6 +46,7 @@ from mixer.recognition.scoring import (
     previous_month,
     score_month,
 )
+from mixer.urls import absolute_url
 
 log = logging.getLogger(__name__)
 

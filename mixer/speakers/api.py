@@ -13,8 +13,8 @@ from flask import g, request
 from flask_smorest.fields import Upload
 from sqlalchemy import select
 
+from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
-from mixer.api.auth import token_required
 from mixer.events.models import Event
 from mixer.extensions import db
 from mixer.speakers import services

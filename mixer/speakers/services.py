@@ -24,11 +24,11 @@ from mixer import clock, tokens
 from mixer.accounts.models import User
 from mixer.accounts.services import (
     AccountError,
-    absolute_url,
     get_or_create_user,
     normalise_email,
     record_login,
 )
+from mixer.errors import LinkError
 from mixer.events.models import Event, EventSession, Registration
 from mixer.events.services import can_manage
 from mixer.extensions import db
@@ -46,6 +46,7 @@ from mixer.speakers.models import (
     SpeakerProfile,
 )
 from mixer.speakers.storage import TooLarge, get_storage
+from mixer.urls import absolute_url
 
 INVITE_PURPOSE = "speaker-invite"
 FILENAME_MAX = 150
@@ -249,12 +250,12 @@ def invite_speaker(
 
 
 def read_invitation(token: str) -> tuple[SpeakerInvitation, dict[str, Any]]:
-    """The invitation a link stands for (not spent), or ``TokenError``."""
+    """The invitation a link stands for (not spent), or ``LinkError``."""
     max_age = int(current_app.config["INVITATION_DAYS"]) * 86400
     data = tokens.read(INVITE_PURPOSE, token, max_age=max_age)
     invitation = db.session.get(SpeakerInvitation, data.get("inv"))
     if invitation is None or invitation.event.status == "cancelled":
-        raise tokens.TokenError("invalid", "This invitation is no longer valid.")
+        raise LinkError("invalid", "This invitation is no longer valid.")
     return invitation, data
 
 
@@ -264,7 +265,7 @@ def accept_invitation(token: str) -> tuple[User, Event]:
     tokens.spend(INVITE_PURPOSE, data)
     user, _ = get_or_create_user(invitation.email, invitation.name)
     if not user.is_active:
-        raise tokens.TokenError("invalid", "This account is deactivated.")
+        raise LinkError("invalid", "This account is deactivated.")
     add_speaker(invitation.session, user)
     invitation.accepted_at = invitation.accepted_at or clock.now()
     record_login(user)

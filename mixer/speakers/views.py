@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from mixer.accounts.forms import choice_list
 from mixer.accounts.models import User
-from mixer.accounts.views import link_problem
+from mixer.errors import LinkError
 from mixer.events.access import managed_event, member_event
 from mixer.events.models import Event, EventSession
 from mixer.events.services import can_manage
@@ -45,7 +45,7 @@ from mixer.speakers.forms import (
 from mixer.speakers.models import Material
 from mixer.speakers.services import SpeakerError
 from mixer.speakers.storage import get_storage
-from mixer.tokens import TokenError
+from mixer.web import link_problem
 
 bp = Blueprint("speakers", __name__)
 # Downloads are never a page that can run anything, whatever the bytes are.
@@ -101,7 +101,7 @@ def accept(token: str):
             invitation, _ = services.read_invitation(token)
             return render_template("speakers/accept.html", invitation=invitation)
         user, event = services.accept_invitation(token)
-    except TokenError as exc:
+    except LinkError as exc:
         db.session.rollback()
         return link_problem(exc, "This speaker invitation cannot be used")
     db.session.commit()

@@ -7,9 +7,11 @@ from sqlalchemy import func, select
 
 from mixer import tokens
 from mixer.accounts import services
-from mixer.accounts.models import UsedToken, User
+from mixer.accounts.models import User
 from mixer.accounts.services import AccountError
+from mixer.errors import LinkError
 from mixer.extensions import db
+from mixer.tokens.models import UsedToken
 from tests.helpers import PASSWORD
 
 
@@ -88,7 +90,7 @@ def test_magic_link_check_does_not_spend_but_use_does(app, user, outbox):
     assert person.last_login_at is not None
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(UsedToken)) == 1
-    with pytest.raises(tokens.TokenError) as exc:
+    with pytest.raises(LinkError) as exc:
         services.use_magic_link(token)
     assert exc.value.reason == "used"
 
@@ -104,7 +106,7 @@ def test_reset_link_stops_working_once_used(app, user):
         "reset", {"uid": user.id, "fp": services._reset_fingerprint(user)}
     )
     services.reset_password(token, "a fresh passphrase here")
-    with pytest.raises(tokens.TokenError) as exc:
+    with pytest.raises(LinkError) as exc:
         services.check_reset_token(token)
     assert exc.value.reason == "used"
 
@@ -159,5 +161,5 @@ def test_unsubscribe_turns_off_one_kind(app, user):
     assert user.wants("pair_checkins")
     services.unsubscribe(token)
     assert not user.wants("pair_checkins") and user.wants("digest")
-    with pytest.raises(tokens.TokenError):
+    with pytest.raises(LinkError):
         services.read_unsubscribe(tokens.make("login", {"uid": user.id}))

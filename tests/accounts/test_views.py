@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.accounts import services
-from mixer.accounts.models import ApiToken, UsedToken, User
+from mixer.accounts.models import ApiToken, User
 from mixer.extensions import db
+from mixer.tokens.models import UsedToken
 from tests.helpers import PASSWORD, csrf_from, link_in, mail_text
 
 

@@ -93,8 +93,8 @@ class VenueSchema(ma.Schema):
 @pytest.fixture
 def probe(app):
     """A throwaway API blueprint exercising the base: roles, nested input, 409, 500."""
+    from mixer.accounts.api_auth import token_required
     from mixer.api import Schema, api_abort, blueprint
-    from mixer.api.auth import token_required
     from mixer.extensions import csrf
 
     class ThingSchema(Schema):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from mixer import clock
 from mixer.badges import services as badges
-from mixer.checkin import jobs as checkin_jobs
+from mixer.badges import jobs as badge_jobs
 from mixer.events.models import Registration
 from mixer.extensions import db
 from mixer.jobs.models import Job
@@ -141,13 +141,13 @@ def test_a_200_badge_batch_goes_through_the_job_worker_with_progress(
     assert db.session.scalar(select(Job.id).where(Job.kind == "badges.batch")) == job.id
 
     seen: list[int] = []
-    real = checkin_jobs.set_progress
+    real = badge_jobs.set_progress
 
     def record(job_id: int, percent: int) -> None:
         seen.append(percent)
         real(job_id, percent)
 
-    monkeypatch.setattr(checkin_jobs, "set_progress", record)
+    monkeypatch.setattr(badge_jobs, "set_progress", record)
     assert run_due()["done"] == 1
     assert len(seen) > 10 and seen == sorted(seen) and seen[-1] >= 90
     status = client.get(status_url).get_json()

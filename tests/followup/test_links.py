@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from mixer import clock, tokens
-from mixer.accounts.models import UsedToken
 from mixer.extensions import db
 from mixer.followup import services
 from mixer.followup.models import FollowupChoice, FollowupPrompt
+from mixer.tokens.models import UsedToken
 from tests.followup.conftest import (
     answer_link,
     check_in,

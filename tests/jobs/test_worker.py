@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from mixer.extensions import db
 from mixer.jobs.services import handler, schedule
-from mixer.jobs.worker import run_once
 from mixer.mail.models import OutboxMessage
 from mixer.mail.services import queue_mail
+from mixer.worker import run_once
 from tests.conftest import PG_URL
 from tests.helpers import mail_text
 

@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from mixer import clock, tokens
-from mixer.accounts.models import UsedToken
+from mixer import clock
 from mixer.accounts.services import AccountError, authenticate
+from mixer.errors import LinkError
 from mixer.extensions import db
 from mixer.orgs import services
 from mixer.orgs.models import Invitation
 from mixer.orgs.services import OrgError
+from mixer.tokens.models import UsedToken
 from tests.helpers import PASSWORD, link_in
 
 
@@ -90,7 +91,7 @@ def test_invitation_expiry_follows_the_clock(app, org, outbox):
     clock.advance(timedelta(days=13, hours=23))
     assert services.read_invitation(token)[0].email == "new@example.org"
     clock.advance(timedelta(hours=2))
-    with pytest.raises(tokens.TokenError) as exc:
+    with pytest.raises(LinkError) as exc:
         services.read_invitation(token)
     assert exc.value.reason == "expired"
 
@@ -125,7 +126,7 @@ def test_revoked_invitation_cannot_be_resent_or_used(app, org, outbox):
     services.revoke_invitation(invitation)
     with pytest.raises(OrgError):
         services.resend_invitation(invitation)
-    with pytest.raises(tokens.TokenError, match="withdrawn"):
+    with pytest.raises(LinkError, match="withdrawn"):
         services.read_invitation(token)
     assert services.pending_invitations(org) == []
     assert db.session.get(Invitation, invitation.id).revoked_at is not None

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from mixer import clock
-from mixer.accounts.models import UsedToken
 from mixer.extensions import db
 from mixer.mail.models import OutboxMessage
 from mixer.pairs import services
 from mixer.pairs.models import Pair, PairFeedback
 from mixer.pairs.services import create_pair
 from mixer.recognition import models as recognition
+from mixer.tokens.models import UsedToken
 from tests.helpers import csrf_from, mail_text
 
 from .helpers import answer_link, live_until, mails, path, worker

@@ -10,9 +10,9 @@ from sqlalchemy import delete, func, select
 from mixer import clock
 from mixer.extensions import db
 from mixer.jobs.models import Job
-from mixer.jobs.worker import run_once
 from mixer.recognition import models, services
 from mixer.recognition.services import RecognitionError, submit_testimonial
+from mixer.worker import run_once
 from tests.helpers import mail_text
 from tests.recognition.conftest import MARCH
 

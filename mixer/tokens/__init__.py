@@ -16,18 +16,12 @@ from itsdangerous import (
     TimestampSigner,
     URLSafeTimedSerializer,
 )
-from sqlalchemy.exc import IntegrityError
 
 from mixer import clock
+from mixer.concurrency import insert_once
+from mixer.errors import LinkError
 from mixer.extensions import db
-
-
-class TokenError(Exception):
-    """A link that cannot be used; ``str(exc)`` is safe to show to the person."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(message)
-        self.reason = reason  # "invalid", "expired" or "used"
+from mixer.tokens.models import UsedToken
 
 
 class _ClockSigner(TimestampSigner):
@@ -52,34 +46,30 @@ def make(purpose: str, data: dict[str, Any], single_use: bool = False) -> str:
 
 
 def read(purpose: str, token: str, max_age: int | None = None) -> dict[str, Any]:
-    """Return the data of a valid token or raise ``TokenError``."""
-    from mixer.accounts.models import UsedToken
-
+    """Return the data of a valid token or raise ``LinkError``."""
     try:
         data = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise TokenError("expired", "This link has expired.") from exc
+        raise LinkError("expired", "This link has expired.") from exc
     except BadSignature as exc:
-        raise TokenError(
+        raise LinkError(
             "invalid", "This link is not valid. Check that it was copied whole."
         ) from exc
     if not isinstance(data, dict):
-        raise TokenError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.")
     jti = data.get("jti")
     if jti and db.session.get(UsedToken, jti) is not None:
-        raise TokenError("used", "This link has already been used.")
+        raise LinkError("used", "This link has already been used.")
     return data
 
 
 def spend(purpose: str, data: dict[str, Any]) -> None:
     """Mark a single-use token as used; a second spend (even racing) fails."""
-    from mixer.accounts.models import UsedToken
-
     jti = data.get("jti")
     if not jti:
         return
-    try:
-        with db.session.begin_nested():
-            db.session.add(UsedToken(jti=jti, purpose=purpose))
-    except IntegrityError as exc:
-        raise TokenError("used", "This link has already been used.") from exc
+    if (
+        insert_once(UsedToken, {"jti": jti, "purpose": purpose}, unique=("jti",))
+        is None
+    ):
+        raise LinkError("used", "This link has already been used.")

@@ -28,8 +28,6 @@ from mixer.accounts.models import ApiToken
 from mixer.accounts.services import token_for_secret
 from mixer.api.errors import api_abort
 from mixer.extensions import db, limiter
-from mixer.orgs.access import membership_for
-from mixer.orgs.models import ROLE_RANK, Membership
 
 REALM = 'Bearer realm="Mixer API"'
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -61,14 +59,19 @@ def _bearer_secret() -> str:
     return secret.strip()
 
 
-def authenticate(role: str) -> tuple[ApiToken, Membership]:
-    """Check the request's token and role; put token, org, membership, user on g."""
+def authenticate(role: str) -> tuple[ApiToken, Any]:
+    """Check the request's token and role; put token, org, membership, user on g.
+
+    The membership is reached through the token's person (``User.membership_in``)
+    and its role checked with ``Membership.has_role``, so accounts needs nothing
+    from orgs but the ORM relationship between their models.
+    """
     token = token_for_secret(_bearer_secret())
     if token is None:
         _unauthorized(
             "This API token is not valid or has been revoked.", invalid_token=True
         )
-    membership = membership_for(token.user, token.org_id)
+    membership = token.user.membership_in(token.org)
     if membership is None or not token.user.is_active:
         _unauthorized(
             "This API token's owner is no longer an active member of its organization.",
@@ -120,9 +123,8 @@ _api_limit = limiter.shared_limit(_rate_limit, scope="api", key_func=_rate_key)
 
 
 def token_required(role: str = "member") -> Callable:
-    """Require a live bearer token whose owner has at least ``role`` in its org."""
-    if role not in ROLE_RANK:
-        raise ValueError(f"Unknown role {role!r}; use one of {', '.join(ROLE_RANK)}.")
+    """Require a live bearer token whose owner has at least ``role`` in its org
+    (one of ``mixer.orgs.models.ROLES``; ``Membership.has_role`` checks it)."""
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)

@@ -1,8 +1,4 @@
-"""Job handlers of check-in and badges (run by ``mixer worker``).
-
-Imported by ``mixer.badges.views`` so the handler is registered wherever the app
-is built (web process, worker, tests).
-"""
+"""Job handlers of badges (run by ``mixer worker``): big badge sheets."""
 
 from __future__ import annotations
 

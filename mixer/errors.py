@@ -1,0 +1,179 @@
+"""One way to refuse: ``DomainError`` and the two places it is answered.
+
+A service that cannot do what it was asked raises a :class:`DomainError` (or a
+feature's subclass of it) with a message written for people::
+
+    raise EventError("The event is full.", status=409, code="event_full")
+    raise EventError("Give a title.", field="title")
+
+Nothing catches it on the way up. ``mixer.web`` answers it once for the whole
+app: the session is rolled back, then an API request (or a client that prefers
+JSON) gets ``{"error": {"code", "message", "fields"}}`` with ``exc.status``, and
+a page gets the error page (a :class:`LinkError`: the link-problem page).
+
+A page with a form wraps its save in :func:`refusals`, so that a refusal is shown
+*on the same page* with everything the person typed::
+
+    form = EventForm()
+    if form.validate_on_submit():
+        with refusals(form):
+            event = services.create_event(...)
+            db.session.commit()
+            return redirect(url_for("events.show", event_id=event.id))
+    return render_template("events/edit.html", form=form), 422
+
+The error lands on the form field it names (``field="title"``), or is flashed
+when it names none (or one the form does not have), and the view goes on to
+render its page. ``docs/development.md`` has more examples.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from flask import flash
+
+from mixer.extensions import db
+
+# The error code of each status when the service gives none (the API's ``code``).
+CODES = {
+    400: "invalid_input",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    410: "gone",
+    413: "too_large",
+    422: "invalid_input",
+    429: "too_many_requests",
+}
+
+
+class DomainError(Exception):
+    """A request the domain refuses; ``str(exc)`` is written for people.
+
+    ``field`` names the offending input (a form field, a JSON property); ``status``
+    is the HTTP answer: 400 for bad input, 404 for something that does not exist
+    (for this person), 409 when the input is fine but the state of things refuses
+    it; ``code`` is a stable machine-readable word for API clients.
+    """
+
+    status: int = 400
+
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if status is not None:
+            self.status = status
+        self.code = code or CODES.get(self.status, "error")
+
+    @property
+    def fields(self) -> dict[str, list[str]]:
+        """``{field: [message]}`` for the API's error body (empty without a field)."""
+        return {self.field: [self.message]} if self.field else {}
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, field={self.field!r}, "
+            f"status={self.status}, code={self.code!r})"
+        )
+
+
+class NotFound(DomainError):
+    """Something that does not exist, or not for this person (always 404)."""
+
+    status = 404
+
+
+class LinkError(DomainError):
+    """An e-mailed or printed link that cannot be used.
+
+    ``reason`` is "invalid" (400: mangled or forged), "expired" or "used" (410),
+    or "other" (403: someone else's personal link). Pages answer it with the
+    link-problem page of the blueprint that owns the link
+    (``templates/<blueprint>/link_problem.html``, which extends
+    ``errors/link_problem.html``), titled ``title``.
+    """
+
+    STATUS = {"invalid": 400, "expired": 410, "used": 410, "other": 403}
+
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        title: str = "This link cannot be used",
+        status: int | None = None,
+    ) -> None:
+        if reason not in self.STATUS:
+            raise ValueError(f"unknown link problem {reason!r}")
+        super().__init__(
+            message, status=status or self.STATUS[reason], code=f"link_{reason}"
+        )
+        self.reason = reason
+        self.title = title
+
+    def titled(self, title: str) -> LinkError:
+        """The same problem under another page title (e.g. "This invitation …")."""
+        return LinkError(self.reason, self.message, title=title, status=self.status)
+
+
+class refusals:  # noqa: N801  (used as a statement: ``with refusals(form):``)
+    """Show a :class:`DomainError` raised inside the block on ``form``'s page.
+
+    On a refusal the session is rolled back (whatever the block wrote is gone),
+    the message goes on the field the error names, or is flashed, and the
+    exception is swallowed so the view renders its page again. ``status`` is then
+    the error's status (use it for the page: ``refused.status(422)``). Any other
+    exception passes through untouched.
+    """
+
+    def __init__(self, form: Any = None) -> None:
+        self.form = form
+        self.error: DomainError | None = None
+
+    def __enter__(self) -> refusals:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if not isinstance(exc, DomainError):
+            return False
+        db.session.rollback()
+        self.error = exc
+        show_on_form(exc, self.form)
+        return True
+
+    def status(self, default: int = 200) -> int:
+        """The refusal's HTTP status, or ``default`` when nothing was refused."""
+        return self.error.status if self.error is not None else default
+
+
+def show_on_form(exc: DomainError, form: Any = None) -> None:
+    """Put ``exc`` on the field of ``form`` it names, or flash it."""
+    field = _field(form, exc.field)
+    if field is not None:
+        field.errors = [*field.errors, exc.message]
+    else:
+        flash(exc.message, "error")
+
+
+def _field(form: Any, name: str | None) -> Any:
+    """The form field called ``name`` (``memberships-0-department`` works too)."""
+    if form is None or not name:
+        return None
+    if name in getattr(form, "_fields", {}):
+        return form[name]
+    return None

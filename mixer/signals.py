@@ -1,0 +1,63 @@
+"""What happened, told to whoever cares: how a lower feature reaches a higher one.
+
+Events, orgs and pairs sit below follow-up, pairs and recognition: they must not
+import them. When something happens that a higher feature reacts to, the lower
+one sends a signal here, and the higher feature subscribes in its own
+``listeners.py`` (imported by ``create_app``), as Indico and pretix do::
+
+    # mixer/events/lifecycle.py (sends)
+    signals.event_cancelled.send(event)
+
+    # mixer/followup/listeners.py (listens)
+    @signals.event_cancelled.connect
+    def _cancel_prompts(event: Event, **_: Any) -> None:
+        services.cancel_prompts(event)
+
+Receivers run at once, in the sender's transaction: what they write is
+committed with the change that caused it, or rolled back with it, and an
+exception in a receiver refuses the whole change. A receiver only ``flush()``es,
+like any service. The sender is the first argument; everything else is a
+keyword. ``docs/development.md`` lists who sends and who listens.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+event_scheduled = _signals.signal(
+    "event-scheduled",
+    doc="""A published event's times are set: it was published, or it moved.
+
+    Sender: the ``Event`` (already flushed with its new times). Sent by
+    ``mixer.events.lifecycle``. Listeners: follow-up (schedules the prompts for
+    a while after the end).""",
+)
+
+event_cancelled = _signals.signal(
+    "event-cancelled",
+    doc="""An event was cancelled.
+
+    Sender: the ``Event``. Sent by ``mixer.events.lifecycle``. Listeners:
+    follow-up (cancels the prompts).""",
+)
+
+member_leaving = _signals.signal(
+    "member-leaving",
+    doc="""A person is being taken out of an organization (before the membership
+    row is deleted).
+
+    Sender: the ``Membership``. Sent by ``mixer.orgs.services.remove_member``.
+    Listeners: pairs (closes the person's open pairs there; both are told).""",
+)
+
+pair_feedback_given = _signals.signal(
+    "pair-feedback-given",
+    doc="""One side of a pair gave end-of-term feedback.
+
+    Sender: the ``Pair``. Keywords: ``user`` (who gave it), ``testimonial`` (their
+    words for others, or empty) and ``consent`` (whether they may be shown). Sent
+    by ``mixer.pairs.services.submit_feedback``. Listeners: recognition (files
+    words given with consent as a testimonial to moderate).""",
+)
