@@ -61,12 +61,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.followup import jobs as followup_jobs  # noqa: F401
     from mixer.followup import listeners as followup_listeners  # noqa: F401
     from mixer.followup.views import bp as followup_bp
-    from mixer.mail.views import bp as mail_bp
     from mixer.main.views import bp as main_bp
     from mixer.mixers import api as rotations_api
     from mixer.mixers.views import bp as rotations_bp
     from mixer.orgs import api as orgs_api
     from mixer.orgs.views import bp as orgs_bp
+    from mixer.outbox.views import bp as outbox_bp
     from mixer.pairs import api as pairs_api
     from mixer.pairs import jobs as pairs_jobs  # noqa: F401
     from mixer.pairs import listeners as pairs_listeners  # noqa: F401
@@ -83,7 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         accounts_bp,
         orgs_bp,
         events_bp,
-        mail_bp,
+        outbox_bp,
         badges_bp,
         checkin_bp,
         speakers_bp,

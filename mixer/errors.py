@@ -60,6 +60,9 @@ class DomainError(Exception):
     """
 
     status: int = 400
+    # False for errors that are a page of their own, not a remark on a form: a
+    # 404 or a broken link goes on to the app's handler even inside ``refusals``.
+    shown_on_forms = True
 
     def __init__(
         self,
@@ -73,6 +76,8 @@ class DomainError(Exception):
         self.field = field
         if status is not None:
             self.status = status
+        if self.status == 404:
+            self.shown_on_forms = False
         self.code = code or CODES.get(self.status, "error")
 
     @property
@@ -104,6 +109,7 @@ class LinkError(DomainError):
     """
 
     STATUS = {"invalid": 400, "expired": 410, "used": 410, "other": 403}
+    shown_on_forms = False
 
     def __init__(
         self,
@@ -132,8 +138,9 @@ class refusals:  # noqa: N801  (used as a statement: ``with refusals(form):``)
     On a refusal the session is rolled back (whatever the block wrote is gone),
     the message goes on the field the error names, or is flashed, and the
     exception is swallowed so the view renders its page again. ``status`` is then
-    the error's status (use it for the page: ``refused.status(422)``). Any other
-    exception passes through untouched.
+    the error's status (use it for the page: ``refused.status(422)``). A 404 and
+    a :class:`LinkError` are pages of their own and pass through to the app's
+    handler, like any other exception.
     """
 
     def __init__(self, form: Any = None) -> None:
@@ -149,7 +156,7 @@ class refusals:  # noqa: N801  (used as a statement: ``with refusals(form):``)
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
-        if not isinstance(exc, DomainError):
+        if not isinstance(exc, DomainError) or not exc.shown_on_forms:
             return False
         db.session.rollback()
         self.error = exc

@@ -27,13 +27,16 @@ from mixer.config import normalise_database_url
 from mixer.extensions import db
 from tests.helpers import PASSWORD, csrf_from
 
-pytest_plugins = ["tests.browser_support"]
+pytest_plugins = ["tests.browser_support", "tests.mail_support"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    """Names this process's scratch PostgreSQL database. ``MIXER_TEST_DB_PREFIX``
+    keeps runs from different checkouts on one server apart."""
+    prefix = os.environ.get("MIXER_TEST_DB_PREFIX", "")
+    return prefix + os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from mixer.accounts.models import NOTIFICATION_KINDS, notification_label
 from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
+from mixer.mail.preferences import NOTIFICATION_KINDS, notification_label
 
 try:
     from wtforms.fields.choices import SelectChoice

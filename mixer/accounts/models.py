@@ -11,38 +11,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
+from mixer.mail.preferences import default_notifications
 
 if TYPE_CHECKING:
     from mixer.orgs.models import Membership, Organization
 
-NOTIFICATION_KINDS = (
-    "event_reminders",
-    "followup_prompts",
-    "pair_checkins",
-    "mentor_asks",
-    "digest",
-)
-NOTIFICATION_LABELS = {
-    "event_reminders": "Reminders before events I registered for",
-    "followup_prompts": "Follow-up prompts after events",
-    "pair_checkins": "Check-ins with my mentoring pairs",
-    "mentor_asks": "Asks to be someone's micro-mentor",
-    "digest": "The occasional digest of what is coming up",
-}
 
-
-def notification_label(kind: str) -> str:
-    """A human name for a kind of e-mail (kinds added later fall back to their key)."""
-    return NOTIFICATION_LABELS.get(kind) or kind.replace("_", " ").capitalize()
-
-
-def default_notifications() -> dict[str, bool]:
-    """Every kind of mail on until the person says otherwise."""
-    return dict.fromkeys(NOTIFICATION_KINDS, True)
-
-
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person. One person may belong to several organizations."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,7 +58,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the API, scoped to one organization; only its hash is kept."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

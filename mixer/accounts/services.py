@@ -17,6 +17,7 @@ from mixer import clock, tokens
 from mixer.accounts.models import ApiToken, User
 from mixer.errors import LinkError
 from mixer.extensions import db
+from mixer.mail import preferences
 from mixer.mail.services import queue_mail
 from mixer.urls import absolute_url
 
@@ -280,15 +281,9 @@ def update_profile(user: User, **fields: Any) -> User:
     return user
 
 
-def unsubscribe_url(user: User, kind: str) -> str:
-    """A one-click link that turns off one kind of e-mail for this person."""
-    token = tokens.make("unsubscribe", {"uid": user.id, "kind": kind})
-    return absolute_url("accounts.unsubscribe", token=token)
-
-
 def read_unsubscribe(token: str) -> tuple[User, str]:
     """The person and the kind of mail an unsubscribe link is about."""
-    data = tokens.read("unsubscribe", token)
+    data = tokens.read(preferences.PURPOSE, token)
     user = db.session.get(User, data.get("uid"))
     kind = data.get("kind")
     if user is None or not isinstance(kind, str) or not kind:

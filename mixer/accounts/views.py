@@ -27,10 +27,11 @@ from mixer.accounts.forms import (
     UnsubscribeForm,
     choice_list,
 )
-from mixer.accounts.models import NOTIFICATION_KINDS, User, notification_label
+from mixer.accounts.models import User
 from mixer.accounts.services import AccountError
 from mixer.errors import LinkError
 from mixer.extensions import csrf, db, limiter, login_manager
+from mixer.mail.preferences import NOTIFICATION_KINDS, notification_label
 from mixer.orgs.services import OrgError, level_label, update_member_details
 from mixer.web import link_problem
 

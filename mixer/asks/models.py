@@ -16,16 +16,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
+    from mixer.orgs.models import Organization
 
 REQUEST_STATUSES = ("open", "matched", "closed")
 SUGGESTION_STATUSES = ("suggested", "asked", "accepted", "declined", "withdrawn")
 
 
-class MentorRequest(db.Model):
+class MentorRequest(Model):
     """A member asking for a micro-mentor on a topic, without an event."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +44,7 @@ class MentorRequest(db.Model):
     # When the requester passed it on to the organizers (once per ask).
     organizers_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    org: Mapped[Organization] = relationship()
     requester: Mapped[User] = relationship()
     suggestions: Mapped[list[MentorSuggestion]] = relationship(
         back_populates="request",
@@ -58,7 +60,7 @@ class MentorRequest(db.Model):
         return f"<MentorRequest {self.id} {self.topic!r} {self.status}>"
 
 
-class MentorSuggestion(db.Model):
+class MentorSuggestion(Model):
     """A person Mixer suggested for a request, and their answer when asked."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -548,7 +548,7 @@ def _mail_ask(row: MentorSuggestion) -> None:
         },
         user=row.candidate,
         preference=PREFERENCE,
-        org_id=request.org_id,
+        org=request.org,
         dedupe_key=f"asks:ask:{row.id}",
     )
 
@@ -792,7 +792,7 @@ def _make_pair(request: MentorRequest, mentor: User) -> PairT | None:
                 "ask_already_paired",
                 {"request": request, "mentor": mentor, "other": other},
                 user=person,
-                org_id=request.org_id,
+                org=request.org,
                 kind="asks",
                 dedupe_key=f"asks:paired:{request.id}:{person.id}",
             )
@@ -808,7 +808,7 @@ def _mail_taken(row: MentorSuggestion) -> None:
         {"request": row.request, "suggestion": row},
         user=row.candidate,
         preference=PREFERENCE,
-        org_id=row.request.org_id,
+        org=row.request.org,
         dedupe_key=f"asks:taken:{row.id}",
     )
 
@@ -832,7 +832,7 @@ def _after_round(request: MentorRequest) -> None:
             "url": absolute_url("asks.show", request_id=request.id),
         },
         user=request.requester,
-        org_id=request.org_id,
+        org=request.org,
         kind="asks",
         # One per round: the key counts everyone asked so far.
         dedupe_key=f"asks:nobody:{request.id}:{len(people)}",
@@ -887,7 +887,7 @@ def tell_organizers(request: MentorRequest, by: User) -> int:
                 "nearby": nearby_topics(org_of(request), request.topic),
             },
             user=person,
-            org_id=request.org_id,
+            org=request.org,
             kind="asks",
             reply_to=by.email,
             dedupe_key=f"{_organizer_key(request)}{person.id}",

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.events.models import Event, Registration
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 CONNECTION_SOURCES = ("rotation", "scan", "note", "manual")
 
 
-class Connection(db.Model):
+class Connection(Model):
     """Two people who met at an event (by registration, so guests count too)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,7 +72,7 @@ class Connection(db.Model):
         )
 
 
-class ConnectionNote(db.Model):
+class ConnectionNote(Model):
     """A private "we talked" note one side of a connection wrote for themselves."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,7 +99,7 @@ class ConnectionNote(db.Model):
         return f"<ConnectionNote connection={self.connection_id} by={self.author_id}>"
 
 
-class CheckinNonce(db.Model):
+class CheckinNonce(Model):
     """A scan a client already sent, by its random nonce: a replay changes nothing.
 
     The scan page queues scans while offline and may send one twice (a flaky

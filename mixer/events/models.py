@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -20,14 +21,17 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     func,
     select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 from mixer import clock
-from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.db_types import StrEnumType, UTCDateTime
+from mixer.extensions import Model, db
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
@@ -39,11 +43,32 @@ KIND_LABELS = {
     "lunch_and_learn": "Lunch & Learn",
     "workshop": "Workshop",
 }
-STATUSES = ("draft", "published", "cancelled", "ended")
+
+
+class EventStatus(StrEnum):
+    """Where an event is in its life: draft → published → ended, or cancelled."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+    ENDED = "ended"
+
+
+class RegistrationStatus(StrEnum):
+    """A place at an event: pending (a guest who has not confirmed yet),
+    registered (holds a seat), waitlisted (in the queue) or cancelled."""
+
+    PENDING = "pending"
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+STATUSES = tuple(s.value for s in EventStatus)
 VISIBILITIES = ("members", "link")
-REGISTRATION_STATUSES = ("pending", "registered", "waitlisted", "cancelled")
+REGISTRATION_STATUSES = tuple(s.value for s in RegistrationStatus)
 # "Active" registrations hold a seat or a place in the queue.
-ACTIVE_STATUSES = ("registered", "waitlisted")
+ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 ROLES = ("mentor", "mentee", "either")
 SOURCES = ("member", "guest", "organizer", "api")
 
@@ -59,7 +84,7 @@ event_organizer = Table(
 )
 
 
-class EventSeries(db.Model):
+class EventSeries(Model):
     """Events made together from one repeat rule (e.g. first Thursday, monthly)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +99,7 @@ class EventSeries(db.Model):
         return f"<EventSeries {self.id} {self.rule}>"
 
 
-class Event(db.Model):
+class Event(Model):
     """A Mentor Mixer, lunch-and-learn or workshop of one organization."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -96,7 +121,9 @@ class Event(db.Model):
     visibility: Mapped[str] = mapped_column(String(10), default="members")
     # Anyone holding this key may see a visibility=link event and register as a guest.
     share_key: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(10), default="draft")
+    status: Mapped[EventStatus] = mapped_column(
+        StrEnumType(EventStatus, 10), default=EventStatus.DRAFT
+    )
     # Calendar identity: one UID for the event's whole life, SEQUENCE raised on change.
     ical_uid: Mapped[str] = mapped_column(String(120), unique=True)
     sequence: Mapped[int] = mapped_column(default=0)
@@ -177,7 +204,7 @@ class Event(db.Model):
         return f"<Event {self.id} {self.kind} {self.title!r}>"
 
 
-class EventSession(db.Model):
+class EventSession(Model):
     """A part of an event's programme: a workshop's agenda item, or the talk itself.
 
     Every event has at least one session; speakers' material attaches here.
@@ -198,7 +225,7 @@ class EventSession(db.Model):
         return f"<EventSession {self.id} event={self.event_id} {self.title!r}>"
 
 
-class Registration(db.Model):
+class Registration(Model):
     """One person's place at an event: pending, registered, waitlisted or cancelled.
 
     ``waitlist_position`` is 1, 2, 3… without gaps among the event's waitlisted
@@ -212,7 +239,9 @@ class Registration(db.Model):
     )
     email: Mapped[str] = mapped_column(String(254))  # lower case
     name: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(12))
+    status: Mapped[RegistrationStatus] = mapped_column(
+        StrEnumType(RegistrationStatus, 12)
+    )
     waitlist_position: Mapped[int | None]
     source: Mapped[str] = mapped_column(String(10), default="member")
     role: Mapped[str | None] = mapped_column(String(10))
@@ -251,6 +280,29 @@ class Registration(db.Model):
         """Holds a seat or a place on the waitlist."""
         return self.status in ACTIVE_STATUSES
 
+    @hybrid_property
+    def holds_seat(self) -> bool:
+        """Registered: counts against the capacity (in Python and in SQL)."""
+        return self.status == RegistrationStatus.REGISTERED
+
+    @hybrid_property
+    def is_checked_in(self) -> bool:
+        """Came through the door: registered and checked in (Python and SQL).
+
+        Check-in only ever stamps a registered place; a place cancelled or moved
+        to the waitlist afterwards no longer counts as present.
+        """
+        return self.status == RegistrationStatus.REGISTERED and (
+            self.checked_in_at is not None
+        )
+
+    @is_checked_in.inplace.expression
+    @classmethod
+    def _is_checked_in_expression(cls) -> ColumnElement[bool]:
+        return and_(
+            cls.status == RegistrationStatus.REGISTERED, cls.checked_in_at.is_not(None)
+        )
+
     def __repr__(self) -> str:
         return f"<Registration {self.id} event={self.event_id} {self.status}>"
 
@@ -276,7 +328,7 @@ Event.registered_count = _count_of("registered")
 Event.waitlisted_count = _count_of("waitlisted")
 
 
-class CalendarFeed(db.Model):
+class CalendarFeed(Model):
     """A secret, revocable ICS feed URL: a person's events, or an organization's."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

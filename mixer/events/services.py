@@ -1108,7 +1108,7 @@ def _send_guest_confirmation(reg: Registration) -> None:
             "link": link,
             "days": GUEST_CONFIRM_DAYS,
         },
-        org_id=reg.event.org_id,
+        org=reg.event.org,
         kind="auth",
     )
 
@@ -1594,7 +1594,7 @@ def _mail(
         context,
         user=user if preference else None,
         preference=preference,
-        org_id=event.org_id,
+        org=event.org,
         kind=f"events.{template.removeprefix('event_')}",
         attachments=attachments,
         dedupe_key=dedupe_key,

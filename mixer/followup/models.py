@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
@@ -27,7 +27,7 @@ CHOICES = ("mentor", "mentee", "peer", "not_now")
 COMPATIBLE = {"mentor": "mentee", "mentee": "mentor", "peer": "peer"}
 
 
-class EventFollowup(db.Model):
+class EventFollowup(Model):
     """The follow-up round of one event: when prompts are due and when they went."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,7 +48,7 @@ class EventFollowup(db.Model):
         return f"<EventFollowup event={self.event_id} sent={self.sent_at}>"
 
 
-class FollowupPrompt(db.Model):
+class FollowupPrompt(Model):
     """One attendee's follow-up prompt for one event (e-mailed and in the app)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -85,7 +85,7 @@ class FollowupPrompt(db.Model):
         )
 
 
-class FollowupChoice(db.Model):
+class FollowupChoice(Model):
     """What one attendee wants with one person they met."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -378,7 +378,7 @@ def _mail_prompt(prompt: FollowupPrompt):
         context,
         user=user,
         preference="followup_prompts" if user is not None else None,
-        org_id=event.org_id,
+        org=event.org,
         kind="followup.prompt",
         dedupe_key=key,
     )

@@ -10,14 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 # pending: waiting for ``run_at``; running: claimed by a worker until
 # ``locked_until``; done, failed and cancelled are final.
 JOB_STATUSES = ("pending", "running", "done", "failed", "cancelled")
 
 
-class Job(db.Model):
+class Job(Model):
     """A unit of deferred work run by ``mixer worker``."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,19 +15,17 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select, update
 
 from mixer import clock
 from mixer.concurrency import insert_once
+from mixer.errors import DomainError, NotFound
 from mixer.extensions import db
 from mixer.jobs import queue
 from mixer.jobs.models import Job
-
-if TYPE_CHECKING:
-    from mixer.orgs.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -253,28 +251,29 @@ def _run_one(jid: int, token: str, max_attempts: int) -> str:
         return outcome if finished else "lost"
 
 
-def failed_jobs(org: Organization, limit: int = 50) -> list[Job]:
+def failed_jobs(org_id: int, limit: int = 50) -> list[Job]:
     """The organization's failed jobs, latest first."""
     return list(
         db.session.scalars(
             select(Job)
-            .where(Job.org_id == org.id, Job.status == "failed")
+            .where(Job.org_id == org_id, Job.status == "failed")
             .order_by(Job.finished_at.desc(), Job.id.desc())
             .limit(limit)
         )
     )
 
 
-def retry_job(org: Organization, job_id: int) -> Job:
-    """Run a failed job of ``org`` again now, with a full set of attempts.
+def retry_job(org_id: int, job_id: int) -> Job:
+    """Run a failed job of the organization again now, with a full set of attempts.
 
-    LookupError when ``org`` has no such job; ValueError when it has not failed.
+    ``NotFound`` when the organization has no such job; ``DomainError`` (409) when
+    it has not failed.
     """
-    job = db.session.scalar(select(Job).where(Job.id == job_id, Job.org_id == org.id))
+    job = db.session.scalar(select(Job).where(Job.id == job_id, Job.org_id == org_id))
     if job is None:
-        raise LookupError(f"no job {job_id} in {org.slug}")
+        raise NotFound(f"There is no job {job_id} here.")
     if not requeue(job, statuses=("failed",)):
-        raise ValueError(f"That job is {job.status}, not failed.")
+        raise DomainError(f"That job is {job.status}, not failed.", status=409)
     return job
 
 

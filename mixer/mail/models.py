@@ -9,14 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 # queued: waiting for its first or next attempt (``attempts > 0`` means retrying);
 # sending: claimed by a worker until ``locked_until``; sent and failed are final.
 MAIL_STATUSES = ("queued", "sending", "sent", "failed")
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One e-mail, fully rendered (RFC 5322 bytes), waiting for or past delivery."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,23 +19,36 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flask import current_app, render_template
 from sqlalchemy import case, delete, func, select, update
 
 from mixer import clock
-from mixer.accounts.models import NOTIFICATION_KINDS
 from mixer.concurrency import insert_once
+from mixer.errors import DomainError, NotFound
 from mixer.extensions import db
 from mixer.jobs import queue
+from mixer.jobs.models import Job
+from mixer.jobs.services import failed_jobs
+from mixer.mail import preferences
 from mixer.mail import transport as transports
 from mixer.mail.models import OutboxMessage
+from mixer.mail.preferences import NOTIFICATION_KINDS
 
-if TYPE_CHECKING:
-    from mixer.accounts.models import User
-    from mixer.jobs.models import Job
-    from mixer.orgs.models import Organization
+
+class Recipient(Protocol):
+    """What mail needs to know of a person (``mixer.accounts.models.User``)."""
+
+    id: int
+    name: str
+    email: str
+
+    @property
+    def is_active(self) -> bool: ...
+
+    def wants(self, kind: str) -> bool: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +72,9 @@ def queue_mail(
     template: str,
     context: dict[str, Any] | None = None,
     *,
-    user: User | None = None,
+    user: Recipient | None = None,
     preference: str | None = None,
-    org_id: int | None = None,
+    org: Any = None,
     kind: str | None = None,
     dedupe_key: str | None = None,
     attachments: Sequence[Attachment] = (),
@@ -87,9 +100,7 @@ def queue_mail(
         if not user.is_active or not user.wants(preference):
             return None
         if unsubscribe_url is None:
-            from mixer.accounts.services import unsubscribe_url as make_link
-
-            unsubscribe_url = make_link(user, preference)
+            unsubscribe_url = preferences.unsubscribe_url(user.id, preference)
     if dedupe_key and db.session.scalar(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
@@ -100,12 +111,9 @@ def queue_mail(
         "user": user,
         "preference": preference,
         "unsubscribe_url": unsubscribe_url,
+        "org": org,  # the layout names the organization
         **(context or {}),
     }
-    if org_id is not None and "org" not in ctx:  # the layout names the organization
-        from mixer.orgs.models import Organization
-
-        ctx["org"] = db.session.get(Organization, org_id)
     text = render_template(f"mail/{template}.txt", **ctx)
     html = render_template(f"mail/{template}.html", **ctx)
     display_name = user.name if user is not None and user.email == to else ""
@@ -120,7 +128,7 @@ def queue_mail(
         display_name=display_name,
     )
     values = {
-        "org_id": org_id,
+        "org_id": org.id if org is not None else None,
         "to_addr": to,
         "subject": subject[:255],
         "kind": kind or preference or "general",
@@ -323,11 +331,9 @@ class OutboxOverview:
     stalled: bool = False
 
 
-def outbox_overview(org: Organization, limit: int = 100) -> OutboxOverview:
-    """Counts by status, failed and retrying messages and failed jobs of ``org``."""
-    from mixer.jobs.services import failed_jobs
-
-    mine = OutboxMessage.org_id == org.id
+def outbox_overview(org_id: int, limit: int = 100) -> OutboxOverview:
+    """Counts by status, failed and retrying messages and failed jobs of an org."""
+    mine = OutboxMessage.org_id == org_id
     counts = dict.fromkeys(("queued", "retrying", "sending", "sent", "failed"), 0)
     rows = db.session.execute(
         select(OutboxMessage.status, OutboxMessage.attempts, func.count())
@@ -357,36 +363,37 @@ def outbox_overview(org: Organization, limit: int = 100) -> OutboxOverview:
         counts=counts,
         problems=problems,
         problems_total=counts["failed"] + counts["retrying"],
-        failed_jobs=failed_jobs(org),
+        failed_jobs=failed_jobs(org_id),
         oldest_due=oldest_due,
         stalled=oldest_due is not None and oldest_due < clock.now() - STALLED_AFTER,
     )
 
 
-def retry_message(org: Organization, message_id: int) -> OutboxMessage:
-    """Queue a failed or retrying message of ``org`` for delivery now.
+def retry_message(org_id: int, message_id: int) -> OutboxMessage:
+    """Queue a failed or retrying message of an organization for delivery now.
 
-    A failed message starts over with a full set of attempts. LookupError when
-    ``org`` has no such message; ValueError when it is sent or being sent.
+    A failed message starts over with a full set of attempts. ``NotFound`` when
+    the organization has no such message; ``DomainError`` (409) when it is sent
+    or being sent.
     """
     msg = db.session.scalar(
         select(OutboxMessage).where(
-            OutboxMessage.id == message_id, OutboxMessage.org_id == org.id
+            OutboxMessage.id == message_id, OutboxMessage.org_id == org_id
         )
     )
     if msg is None:
-        raise LookupError(f"no message {message_id} in {org.slug}")
+        raise NotFound(f"There is no message {message_id} here.")
     if msg.status not in ("queued", "failed"):
-        raise ValueError(f"That message is {msg.status} already.")
+        raise DomainError(f"That message is {msg.status} already.", status=409)
     _requeue(OutboxMessage.id == msg.id)
     db.session.refresh(msg)
     return msg
 
 
-def retry_failed(org: Organization) -> int:
-    """Queue every failed message of ``org`` for delivery now; how many."""
+def retry_failed(org_id: int) -> int:
+    """Queue every failed message of an organization for delivery now; how many."""
     return _requeue(
-        (OutboxMessage.org_id == org.id) & (OutboxMessage.status == "failed")
+        (OutboxMessage.org_id == org_id) & (OutboxMessage.status == "failed")
     )
 
 

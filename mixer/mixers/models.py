@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.events.models import Event, Registration
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 PLAN_MODES = ("mentor_mentee", "peer")
 
 
-class RotationPlan(db.Model):
+class RotationPlan(Model):
     """The rounds planned for one Mentor Mixer, its settings and the room's progress."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,7 +84,7 @@ class RotationPlan(db.Model):
         )
 
 
-class RotationSeat(db.Model):
+class RotationSeat(Model):
     """Where one person sits in one round (``table_number`` None: sitting out)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from mixer import clock
 from mixer.accounts.models import User
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 ROLES = ("admin", "organizer", "speaker", "member")
 ORG_KINDS = ("company", "school", "community")
@@ -18,7 +18,7 @@ ORG_KINDS = ("company", "school", "community")
 ROLE_RANK = {"admin": 3, "organizer": 2, "speaker": 1, "member": 0}
 
 
-class Organization(db.Model):
+class Organization(Model):
     """A tenant: a company, school or community centre."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +41,7 @@ class Organization(db.Model):
         return f"<Organization {self.slug}>"
 
 
-class Department(db.Model):
+class Department(Model):
     """A department, class or group inside an organization."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,7 +58,7 @@ class Department(db.Model):
         return f"<Department {self.org_id}:{self.name}>"
 
 
-class Membership(db.Model):
+class Membership(Model):
     """A person's place in an organization: role, department and level."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,7 +94,7 @@ class Membership(db.Model):
         return f"<Membership org={self.org_id} user={self.user_id} {self.role}>"
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An e-mailed invitation to join an organization."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -398,7 +398,7 @@ def _mail_invitation(invitation: Invitation, inviter: User | None) -> None:
             "days": days,
             "inviter": inviter,
         },
-        org_id=org.id,
+        org=org,
         kind="auth",
     )
     db.session.flush()

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
@@ -42,7 +42,7 @@ PAIR_SOURCES = ("event", "request", "renewal")
 CHECKIN_STATUSES = ("scheduled", "met", "moved", "skipped", "missed")
 
 
-class Pair(db.Model):
+class Pair(Model):
     """Two people who keep in touch with short, regular check-ins."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,7 +153,7 @@ def open_key(org_id: int, a_id: int, b_id: int) -> str:
     return f"{org_id}:{low}:{high}"
 
 
-class PairCheckin(db.Model):
+class PairCheckin(Model):
     """One of a pair's regular check-ins (number 1, 2, 3… in order)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,7 +181,7 @@ class PairCheckin(db.Model):
         return f"<PairCheckin pair={self.pair_id} #{self.number} {self.status}>"
 
 
-class PairFeedback(db.Model):
+class PairFeedback(Model):
     """One side's end-of-term feedback, and whether they would renew."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -452,7 +452,7 @@ def _mail(
             {**_context(pair, user), **(extra or {})},
             user=user,
             preference=PREFERENCE,
-            org_id=pair.org_id,
+            org=pair.org,
             kind=f"pairs.{template.removeprefix('pair_')}",
             dedupe_key=key,
             attachments=attachments,

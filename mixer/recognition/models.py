@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
@@ -29,7 +29,7 @@ TESTIMONIAL_SOURCES = ("prompt", "pair")
 AWARD_STATUSES = ("draft", "published")
 
 
-class Testimonial(db.Model):
+class Testimonial(Model):
     """Words someone agreed to publish; shown only once an organizer approves them."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,7 +70,7 @@ class Testimonial(db.Model):
         return f"<Testimonial {self.id} {self.status}>"
 
 
-class Award(db.Model):
+class Award(Model):
     """Micro-Mentor of the Month of one organization (``month`` is "YYYY-MM")."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

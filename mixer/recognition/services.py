@@ -603,7 +603,7 @@ def _notify_winner(org: Organization, award: Award) -> None:
         "recognition_award",
         {"award": award, "month_label": label, **award_links(org, award)},
         user=person,
-        org_id=org.id,
+        org=org,
         dedupe_key=f"recognition.award:{org.id}:{award.month}:{person.id}",
     )
 
@@ -668,7 +668,7 @@ def send_draft_ready(org_id: int, month: str) -> dict[str, int]:
             },
             user=person,
             preference="digest",
-            org_id=org.id,
+            org=org,
             dedupe_key=f"{DRAFT_JOB}:{org.id}:{month}:{person.id}",
         )
         sent += queued is not None

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
@@ -39,7 +39,7 @@ AVAILABILITY_LABELS = {
 MATERIAL_KINDS = ("file", "link")
 
 
-class SpeakerProfile(db.Model):
+class SpeakerProfile(Model):
     """How a speaker is presented: one profile per person, used at every event."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +60,7 @@ class SpeakerProfile(db.Model):
         return f"<SpeakerProfile user={self.user_id}>"
 
 
-class SessionSpeaker(db.Model):
+class SessionSpeaker(Model):
     """A person speaking in one session of an event."""
 
     session_id: Mapped[int] = mapped_column(
@@ -78,7 +78,7 @@ class SessionSpeaker(db.Model):
         return f"<SessionSpeaker session={self.session_id} user={self.user_id}>"
 
 
-class SessionDetail(db.Model):
+class SessionDetail(Model):
     """What the events feature does not keep about a session: its abstract."""
 
     session_id: Mapped[int] = mapped_column(
@@ -90,7 +90,7 @@ class SessionDetail(db.Model):
         return f"<SessionDetail session={self.session_id}>"
 
 
-class SpeakerInvitation(db.Model):
+class SpeakerInvitation(Model):
     """An e-mailed invitation to speak at an event (in one of its sessions)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -115,7 +115,7 @@ class SpeakerInvitation(db.Model):
         return f"<SpeakerInvitation {self.email} event={self.event_id}>"
 
 
-class Material(db.Model):
+class Material(Model):
     """A file or link for one session; re-uploads of a title are new versions."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

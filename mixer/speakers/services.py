@@ -243,7 +243,7 @@ def invite_speaker(
             "link": absolute_url("speakers.accept", token=token),
             "days": current_app.config["INVITATION_DAYS"],
         },
-        org_id=event.org_id,
+        org=event.org,
         kind="speaker_invitation",
     )
     return invitation
@@ -753,7 +753,7 @@ def send_material_mail(event_id: int, ends_at: str) -> dict[str, int]:
             {"event": event, "links": links},
             user=user,
             preference="followup_prompts",
-            org_id=event.org_id,
+            org=event.org,
             dedupe_key=f"{MAIL_JOB}:{event.id}:{user.id}",
         )
         sent += message is not None

@@ -45,25 +45,31 @@ def make(purpose: str, data: dict[str, Any], single_use: bool = False) -> str:
     return _serializer(purpose).dumps(payload)
 
 
-def read(purpose: str, token: str, max_age: int | None = None) -> dict[str, Any]:
-    """Return the data of a valid token or raise ``LinkError``."""
+def read(
+    purpose: str, token: str, max_age: int | None = None, *, title: str | None = None
+) -> dict[str, Any]:
+    """Return the data of a valid token or raise ``LinkError``.
+
+    ``title`` heads the page a person sees for a link that cannot be used ("This
+    sign-in link cannot be used"); the general one says "This link …".
+    """
     try:
         data = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise LinkError("expired", "This link has expired.") from exc
+        raise _problem("expired", "This link has expired.", title) from exc
     except BadSignature as exc:
-        raise LinkError(
-            "invalid", "This link is not valid. Check that it was copied whole."
+        raise _problem(
+            "invalid", "This link is not valid. Check that it was copied whole.", title
         ) from exc
     if not isinstance(data, dict):
-        raise LinkError("invalid", "This link is not valid.")
+        raise _problem("invalid", "This link is not valid.", title)
     jti = data.get("jti")
     if jti and db.session.get(UsedToken, jti) is not None:
-        raise LinkError("used", "This link has already been used.")
+        raise _problem("used", "This link has already been used.", title)
     return data
 
 
-def spend(purpose: str, data: dict[str, Any]) -> None:
+def spend(purpose: str, data: dict[str, Any], *, title: str | None = None) -> None:
     """Mark a single-use token as used; a second spend (even racing) fails."""
     jti = data.get("jti")
     if not jti:
@@ -72,4 +78,8 @@ def spend(purpose: str, data: dict[str, Any]) -> None:
         insert_once(UsedToken, {"jti": jti, "purpose": purpose}, unique=("jti",))
         is None
     ):
-        raise LinkError("used", "This link has already been used.")
+        raise _problem("used", "This link has already been used.", title)
+
+
+def _problem(reason: str, message: str, title: str | None) -> LinkError:
+    return LinkError(reason, message, **({"title": title} if title else {}))

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
-from mixer.extensions import db
+from mixer.extensions import Model
 
 
-class UsedToken(db.Model):
+class UsedToken(Model):
     """A single-use token that has been spent (magic links, invitations)."""
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -11,6 +11,7 @@ from mixer.accounts.models import User
 from mixer.accounts.services import AccountError
 from mixer.errors import LinkError
 from mixer.extensions import db
+from mixer.mail.preferences import unsubscribe_url
 from mixer.tokens.models import UsedToken
 from tests.helpers import PASSWORD
 
@@ -155,7 +156,7 @@ def test_api_tokens_are_hashed_scoped_and_revocable(app, org, user, make_org):
 
 
 def test_unsubscribe_turns_off_one_kind(app, user):
-    url = services.unsubscribe_url(user, "pair_checkins")
+    url = unsubscribe_url(user.id, "pair_checkins")
     token = url.rsplit("/", 1)[1]
     assert services.read_unsubscribe(token) == (user, "pair_checkins")
     assert user.wants("pair_checkins")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from mixer import clock
-from mixer.badges import services as badges
 from mixer.badges import jobs as badge_jobs
+from mixer.badges import services as badges
 from mixer.events.models import Registration
 from mixer.extensions import db
 from mixer.jobs.models import Job

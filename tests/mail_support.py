@@ -1,4 +1,4 @@
-"""Fixtures for mail tests: real SMTP servers and a TLS certificate."""
+"""Fixtures for mail: real SMTP servers (aiosmtpd) and a TLS certificate."""
 
 from __future__ import annotations
 

@@ -6,21 +6,22 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 
+from mixer.errors import refusals
 from mixer.extensions import db
 from mixer.jobs.services import retry_job
-from mixer.mail.forms import RetryForm
 from mixer.mail.services import outbox_overview, retry_failed, retry_message
 from mixer.orgs.access import org_required
+from mixer.outbox.forms import RetryForm
 
-bp = Blueprint("mail", __name__)
+bp = Blueprint("outbox", __name__)
 
 
 @bp.get("/o/<slug>/admin/outbox")
 @org_required("admin")
-def outbox():
+def show():
     """Counts by status, failed and retrying messages and failed jobs of the org."""
     return render_template(
-        "mail_admin/outbox.html", overview=outbox_overview(g.org), form=RetryForm()
+        "outbox/show.html", overview=outbox_overview(g.org.id), form=RetryForm()
     )
 
 
@@ -28,7 +29,7 @@ def outbox():
 @org_required("admin")
 def retry(message_id: int):
     """Queue one failed or retrying message for delivery now."""
-    return _retry(lambda: retry_message(g.org, message_id), "{0.to_addr}")
+    return _retry(lambda: retry_message(g.org.id, message_id), "{0.to_addr}")
 
 
 @bp.post("/o/<slug>/admin/outbox/retry-failed")
@@ -37,34 +38,28 @@ def retry_all():
     """Queue every failed message of the org for delivery now."""
     if not RetryForm().validate_on_submit():
         abort(400)
-    count = retry_failed(g.org)
+    count = retry_failed(g.org.id)
     db.session.commit()
     flash(f"{count} failed message{'' if count == 1 else 's'} queued again.", "success")
-    return redirect(url_for("mail.outbox", slug=g.org.slug))
+    return redirect(url_for("outbox.show", slug=g.org.slug))
 
 
 @bp.post("/o/<slug>/admin/jobs/<int:job_id>/retry")
 @org_required("admin")
 def retry_job_now(job_id: int):
     """Run one failed job again now."""
-    return _retry(lambda: retry_job(g.org, job_id), "the job “{0.kind}”")
+    return _retry(lambda: retry_job(g.org.id, job_id), "the job “{0.kind}”")
 
 
 def _retry(action: Callable, what: str):
-    """Shared body of the retry buttons: CSRF, 404 for others' rows, a flash."""
+    """Shared body of the retry buttons: CSRF, a flash; others' rows are 404."""
     if not RetryForm().validate_on_submit():
         abort(400)
-    try:
+    with refusals():
         row = action()
-    except LookupError:
-        abort(404)
-    except ValueError as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
-    else:
         db.session.commit()
         flash(
             f"Retrying {what.format(row)} now; the worker picks it up within seconds.",
             "success",
         )
-    return redirect(url_for("mail.outbox", slug=g.org.slug))
+    return redirect(url_for("outbox.show", slug=g.org.slug))

@@ -28,7 +28,7 @@ def queue(to: str, org=None, subject: str = "Your Mixer") -> OutboxMessage:
         subject,
         "notice",
         {"paragraphs": ["See you there."]},
-        org_id=org.id if org else None,
+        org=org,
     )
     db.session.commit()
     return msg

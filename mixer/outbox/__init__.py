@@ -1,0 +1,1 @@
+"""The organization admins' view of delivery: the outbox and failed jobs."""
