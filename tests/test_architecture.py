@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("job queue", {"jobs"}),
     ("mail", {"mail"}),
     ("people", {"accounts"}),
-    ("organizations", {"orgs"}),
+    ("organizations", {"orgs", "outbox"}),
     ("events", {"events"}),
     ("at the event", {"badges", "checkin", "connections", "speakers", "rotations"}),
     ("pairs", {"pairs"}),
