@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from mixer.errors import DomainError
 from mixer.extensions import db
 
 
@@ -61,11 +62,11 @@ def seed_demo() -> None:
 @with_appcontext
 def create_org(slug: str, name: str, kind: str) -> None:
     """Create an organization."""
-    from mixer.orgs.services import OrgError, create_organization
+    from mixer.orgs.services import create_organization
 
     try:
         org = create_organization(slug=slug, name=name, kind=kind)
-    except OrgError as exc:
+    except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"Created organization {org.slug} ({org.name}).")
@@ -88,8 +89,7 @@ def create_org(slug: str, name: str, kind: str) -> None:
 @with_appcontext
 def create_user(email, name, org_slug, role, department, level, password_stdin) -> None:
     """Create a person (or add an existing one) in an organization with a role."""
-    from mixer.accounts.services import AccountError
-    from mixer.orgs.services import OrgError, add_member, get_org
+    from mixer.orgs.services import add_member, get_org
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
@@ -103,7 +103,7 @@ def create_user(email, name, org_slug, role, department, level, password_stdin) 
             level=level,
             password=password,
         )
-    except (OrgError, AccountError) as exc:
+    except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(f"{membership.user.email} is {membership.role} of {org.slug}.")
@@ -118,18 +118,14 @@ def create_user(email, name, org_slug, role, department, level, password_stdin) 
 @with_appcontext
 def create_token(email: str, org_slug: str, name: str) -> None:
     """Print a new API bearer token for EMAIL in ORG (only the token)."""
-    from mixer.accounts.services import (
-        AccountError,
-        create_api_token,
-        get_user_by_email,
-    )
-    from mixer.orgs.services import OrgError, get_org
+    from mixer.accounts.services import create_api_token, get_user_by_email
+    from mixer.orgs.services import get_org
 
     try:
         org = get_org(org_slug)
         user = get_user_by_email(email)
         _, secret = create_api_token(user, org, name)
-    except (OrgError, AccountError) as exc:
+    except DomainError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(secret)

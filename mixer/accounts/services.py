@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from mixer import clock, tokens
 from mixer.accounts.models import ApiToken, User
-from mixer.errors import LinkError
+from mixer.errors import DomainError, LinkError
 from mixer.extensions import db
 from mixer.mail import preferences
 from mixer.mail.services import queue_mail
@@ -38,12 +38,13 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 copes with more; this only keeps requests sane
 
 
-class AccountError(ValueError):
-    """A request about accounts that cannot be met; the message is for people."""
+SIGN_IN_TITLE = "This sign-in link cannot be used"
+RESET_TITLE = "This password-reset link cannot be used"
+UNSUBSCRIBE_TITLE = "This unsubscribe link cannot be used"
 
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
+
+class AccountError(DomainError):
+    """A request about accounts that cannot be met; the message is for people."""
 
 
 def normalise_email(raw: str) -> str:
@@ -127,11 +128,16 @@ def change_password(user: User, current: str | None, new: str) -> None:
             raise AccountError(
                 "That is not your current password.", "current_password"
             ) from exc
-    try:
-        set_password(user, new)
-    except AccountError as exc:
-        raise AccountError(str(exc), "new_password") from exc
+    _set_new_password(user, new)
     db.session.flush()
+
+
+def _set_new_password(user: User, password: str) -> None:
+    """``set_password``, with a refusal about the form's "new password" field."""
+    try:
+        set_password(user, password)
+    except AccountError as exc:
+        raise AccountError(exc.message, "new_password") from exc
 
 
 def safe_next(url: str | None) -> str | None:
@@ -192,10 +198,10 @@ def send_magic_link(email: str, next_url: str | None = None) -> bool:
 
 def _read_magic_link(token: str) -> tuple[User, dict[str, Any]]:
     max_age = current_app.config["MAGIC_LINK_MINUTES"] * 60
-    data = tokens.read("login", token, max_age=max_age)
+    data = tokens.read("login", token, max_age=max_age, title=SIGN_IN_TITLE)
     user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active:
-        raise LinkError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.", title=SIGN_IN_TITLE)
     return user, data
 
 
@@ -207,7 +213,7 @@ def check_magic_link(token: str) -> User:
 def use_magic_link(token: str) -> tuple[User, str]:
     """Spend a magic link and return (person, where to go next)."""
     user, data = _read_magic_link(token)
-    tokens.spend("login", data)
+    tokens.spend("login", data, title=SIGN_IN_TITLE)
     record_login(user)
     return user, safe_next(data.get("next")) or ""
 
@@ -241,18 +247,25 @@ def send_password_reset(email: str) -> bool:
 def check_reset_token(token: str) -> User:
     """The person a reset link is for, if the link is still good."""
     data = tokens.read(
-        "reset", token, max_age=current_app.config["PASSWORD_RESET_MINUTES"] * 60
+        "reset",
+        token,
+        max_age=current_app.config["PASSWORD_RESET_MINUTES"] * 60,
+        title=RESET_TITLE,
     )
     user = db.session.get(User, data.get("uid"))
     if user is None or data.get("fp") != _reset_fingerprint(user):
-        raise LinkError("used", "This link has already been used. Ask for a new one.")
+        raise LinkError(
+            "used",
+            "This link has already been used. Ask for a new one.",
+            title=RESET_TITLE,
+        )
     return user
 
 
 def reset_password(token: str, password: str) -> User:
     """Set a new password through a reset link (which then stops working)."""
     user = check_reset_token(token)
-    set_password(user, password)
+    _set_new_password(user, password)
     record_login(user)
     return user
 
@@ -283,11 +296,11 @@ def update_profile(user: User, **fields: Any) -> User:
 
 def read_unsubscribe(token: str) -> tuple[User, str]:
     """The person and the kind of mail an unsubscribe link is about."""
-    data = tokens.read(preferences.PURPOSE, token)
+    data = tokens.read(preferences.PURPOSE, token, title=UNSUBSCRIBE_TITLE)
     user = db.session.get(User, data.get("uid"))
     kind = data.get("kind")
     if user is None or not isinstance(kind, str) or not kind:
-        raise LinkError("invalid", "This link is not valid.")
+        raise LinkError("invalid", "This link is not valid.", title=UNSUBSCRIBE_TITLE)
     return user, kind
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -28,12 +32,9 @@ from mixer.accounts.forms import (
     choice_list,
 )
 from mixer.accounts.models import User
-from mixer.accounts.services import AccountError
-from mixer.errors import LinkError
+from mixer.errors import DomainError, refusals, show_on_form
 from mixer.extensions import csrf, db, limiter, login_manager
 from mixer.mail.preferences import NOTIFICATION_KINDS, notification_label
-from mixer.orgs.services import OrgError, level_label, update_member_details
-from mixer.web import link_problem
 
 bp = Blueprint("accounts", __name__)
 
@@ -112,14 +113,10 @@ def logout():
 def magic(token: str):
     """GET shows a confirm button (mail scanners prefetch links); POST signs in."""
     form = MagicLinkConfirmForm()
-    try:
-        if not form.validate_on_submit():
-            user = services.check_magic_link(token)
-            return render_template("accounts/magic.html", form=form, user=user)
-        user, next_url = services.use_magic_link(token)
-    except LinkError as exc:
-        db.session.rollback()
-        return link_problem(exc, "This sign-in link cannot be used")
+    if not form.validate_on_submit():
+        user = services.check_magic_link(token)
+        return render_template("accounts/magic.html", form=form, user=user)
+    user, next_url = services.use_magic_link(token)
     db.session.commit()
     login_user(user)
     flash(f"Welcome, {user.name}. You are signed in.", "success")
@@ -145,20 +142,14 @@ def forgot_password():
 def reset_password(token: str):
     """Choose a new password through a reset link; the link then stops working."""
     form = ResetPasswordForm()
-    try:
-        user = services.check_reset_token(token)
-        if form.validate_on_submit():
+    user = services.check_reset_token(token)
+    if form.validate_on_submit():
+        with refusals(form):
             services.reset_password(token, form.new_password.data)
             db.session.commit()
             login_user(user)
             flash("Your new password is set and you are signed in.", "success")
             return redirect(url_for("main.index"))
-    except LinkError as exc:
-        db.session.rollback()
-        return link_problem(exc, "This password-reset link cannot be used")
-    except AccountError as exc:
-        db.session.rollback()
-        form.new_password.errors.append(str(exc))
     page = render_template("accounts/reset_password.html", form=form, user=user)
     return page, _status()
 
@@ -208,7 +199,7 @@ def _render_profile(status: int = 200, **forms):
         membership = by_org.get(entry.org_id.data)
         if membership is not None:
             entry.department.render_kw = {"list": f"departments-{membership.org_id}"}
-            entry.level.label.text = level_label(membership.org)
+            entry.level.label.text = membership.org.level_label
     page = render_template(
         "accounts/profile.html",
         user=user,
@@ -236,30 +227,47 @@ def profile():
 
 
 def _save_profile(form: ProfileForm) -> bool:
-    """Apply a valid profile form; errors go inline and the caller rolls back."""
-    ok = True
-    try:
-        services.update_profile(
-            current_user,
-            name=form.name.data,
-            pronouns=form.pronouns.data,
-            bio=form.bio.data,
-            offers=form.offers.data,
-            seeks=form.seeks.data,
-            notifications=form.notifications(),
+    """Apply a valid profile form; errors go inline and the caller rolls back.
+
+    The form saves to several places (the person, then each membership), and the
+    person should see every refusal at once, so each part's refusal is put on its
+    own part of the form here rather than ending the save at the first one.
+    """
+    saves: list[tuple[Callable[[], object], Any]] = [
+        (
+            lambda: services.update_profile(
+                current_user,
+                name=form.name.data,
+                pronouns=form.pronouns.data,
+                bio=form.bio.data,
+                offers=form.offers.data,
+                seeks=form.seeks.data,
+                notifications=form.notifications(),
+            ),
+            form,
         )
-    except AccountError as exc:
-        getattr(form, exc.field or "name", form.name).errors.append(str(exc))
-        ok = False
+    ]
     by_org = {str(m.org_id): m for m in current_user.memberships}
     for entry in form.memberships:
         membership = by_org.get(entry.org_id.data)
         if membership is None:  # never another person's membership
             continue
+        saves.append(
+            (
+                partial(
+                    membership.update_details,
+                    entry.department.data,
+                    entry.level.data,
+                ),
+                entry.form,
+            )
+        )
+    ok = True
+    for save, part in saves:
         try:
-            update_member_details(membership, entry.department.data, entry.level.data)
-        except OrgError as exc:
-            getattr(entry, exc.field or "department").errors.append(str(exc))
+            save()
+        except DomainError as exc:
+            show_on_form(exc, part)
             ok = False
     return ok
 
@@ -270,14 +278,10 @@ def change_password():
     """Change one's password (the current one is asked for when there is one)."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form):
             services.change_password(
                 current_user, form.current_password.data, form.new_password.data
             )
-        except AccountError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "new_password").errors.append(str(exc))
-        else:
             db.session.commit()
             flash("Your password is changed.", "success")
             return redirect(url_for("accounts.profile"))
@@ -324,20 +328,16 @@ def revoke_token(token_id: int):
 def unsubscribe(token: str):
     """GET shows what will stop with a button; POST (also one-click) stops it."""
     form = UnsubscribeForm()
-    try:
-        if request.method == "GET":
-            user, kind = services.read_unsubscribe(token)
-            return render_template(
-                "accounts/unsubscribe.html",
-                form=form,
-                user=user,
-                label=notification_label(kind),
-                done=False,
-            )
-        user, kind = services.unsubscribe(token)
-    except LinkError as exc:
-        db.session.rollback()
-        return link_problem(exc, "This unsubscribe link cannot be used")
+    if request.method == "GET":
+        user, kind = services.read_unsubscribe(token)
+        return render_template(
+            "accounts/unsubscribe.html",
+            form=form,
+            user=user,
+            label=notification_label(kind),
+            done=False,
+        )
+    user, kind = services.unsubscribe(token)
     db.session.commit()
     if request.form.get("List-Unsubscribe") == "One-Click":
         return {"status": "unsubscribed", "kind": kind}

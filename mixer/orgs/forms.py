@@ -86,7 +86,7 @@ class MemberForm(FlaskForm):
     )
     # A text input, not type=number: browsers drop a non-number typed into a
     # number input, so the person would see their entry vanish instead of a
-    # message. The label is the organization's own (see ``level_label``).
+    # message. The label is the organization's own (see ``Organization.level_label``).
     level = StringField(
         "Level",
         validators=[Optional()],

@@ -10,12 +10,34 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from mixer import clock
 from mixer.accounts.models import User
 from mixer.db_types import UTCDateTime
-from mixer.extensions import Model
+from mixer.errors import DomainError
+from mixer.extensions import Model, db
 
 ROLES = ("admin", "organizer", "speaker", "member")
 ORG_KINDS = ("company", "school", "community")
 # Who may do what: a role includes the powers of every role after it.
 ROLE_RANK = {"admin": 3, "organizer": 2, "speaker": 1, "member": 0}
+DEPARTMENT_NAME_MAX = 80
+LEVEL_MAX = 80
+
+
+class OrgError(DomainError):
+    """A request about organizations that cannot be met; the message is for people."""
+
+
+def clean_level(level: int | str | None) -> int | None:
+    """A member's level from a form or the API: a whole number 0–80, or None."""
+    if level in (None, ""):
+        return None
+    try:
+        value = int(level)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise OrgError(
+            "Level must be a whole number of years (0–80).", "level"
+        ) from exc
+    if not 0 <= value <= LEVEL_MAX:
+        raise OrgError("Level must be a whole number of years (0–80).", "level")
+    return value
 
 
 class Organization(Model):
@@ -36,6 +58,29 @@ class Organization(Model):
     )
 
     __table_args__ = (CheckConstraint(f"kind IN {ORG_KINDS!r}", name="kind"),)
+
+    @property
+    def level_label(self) -> str:
+        """What "level" means here: school year in schools, else experience."""
+        return "School year" if self.kind == "school" else "Years of experience"
+
+    def department_named(self, name: str | None) -> Department | None:
+        """The department called ``name`` (any case), created when new; None for a
+        blank name."""
+        name = " ".join((name or "").split())
+        if not name:
+            return None
+        if len(name) > DEPARTMENT_NAME_MAX:
+            raise OrgError(
+                "A department name can have at most 80 characters.", "department"
+            )
+        for dept in self.departments:
+            if dept.name.lower() == name.lower():
+                return dept
+        dept = Department(org=self, name=name)
+        db.session.add(dept)
+        db.session.flush()
+        return dept
 
     def __repr__(self) -> str:
         return f"<Organization {self.slug}>"
@@ -85,6 +130,13 @@ class Membership(Model):
         CheckConstraint(f"role IN {ROLES!r}", name="role"),
         CheckConstraint("level IS NULL OR (level >= 0 AND level <= 80)", name="level"),
     )
+
+    def update_details(self, department: str | None, level: int | str | None) -> None:
+        """Set the department (created when new) and level; blanks clear them."""
+        level_value = clean_level(level)
+        self.department = self.org.department_named(department)
+        self.level = level_value
+        db.session.flush()
 
     def has_role(self, role: str) -> bool:
         """Whether this membership carries at least the powers of ``role``."""

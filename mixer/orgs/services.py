@@ -33,19 +33,14 @@ from mixer.orgs.models import (
     Invitation,
     Membership,
     Organization,
+    OrgError,
+    clean_level,
 )
 from mixer.urls import absolute_url
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
+INVITATION_TITLE = "This invitation cannot be used"
 RESERVED_SLUGS = {"api", "admin", "static", "login", "logout", "new", "o", "events"}
-
-
-class OrgError(ValueError):
-    """A request about organizations that cannot be met; the message is for people."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def get_org(slug: str) -> Organization:
@@ -91,24 +86,6 @@ def update_organization(
     org.name, org.kind, org.charter = name, kind, charter or ""
     db.session.flush()
     return org
-
-
-def get_or_create_department(org: Organization, name: str | None) -> Department | None:
-    """The department called ``name`` (case-insensitive), created when new."""
-    name = " ".join((name or "").split())
-    if not name:
-        return None
-    if len(name) > 80:
-        raise OrgError(
-            "A department name can have at most 80 characters.", "department"
-        )
-    for dept in org.departments:
-        if dept.name.lower() == name.lower():
-            return dept
-    dept = Department(org=org, name=name)
-    db.session.add(dept)
-    db.session.flush()
-    return dept
 
 
 def add_department(org: Organization, name: str) -> Department:
@@ -212,11 +189,6 @@ def organizers_of(org_id: int, exclude: int | None = None) -> list[User]:
     return list(db.session.scalars(stmt))
 
 
-def level_label(org: Organization) -> str:
-    """What "level" means in ``org``: school year in schools, else experience."""
-    return "School year" if org.kind == "school" else "Years of experience"
-
-
 def department_counts(org: Organization) -> dict[int, int]:
     """How many members each department of ``org`` has, by department id."""
     rows = db.session.execute(
@@ -227,35 +199,10 @@ def department_counts(org: Organization) -> dict[int, int]:
     return {row[0]: row[1] for row in rows}
 
 
-def update_member_details(
-    membership: Membership, department: str | None, level: int | str | None
-) -> Membership:
-    """Set a member's department (created when new) and level; blanks clear them."""
-    level_value = _check_level(level)
-    membership.department = get_or_create_department(membership.org, department)
-    membership.level = level_value
-    db.session.flush()
-    return membership
-
-
 def _check_role(role: str) -> str:
     if role not in ROLES:
         raise OrgError(f"Role must be one of {', '.join(ROLES)}.", "role")
     return role
-
-
-def _check_level(level: int | str | None) -> int | None:
-    if level in (None, ""):
-        return None
-    try:
-        value = int(level)
-    except (TypeError, ValueError) as exc:
-        raise OrgError(
-            "Level must be a whole number of years (0–80).", "level"
-        ) from exc
-    if not 0 <= value <= 80:
-        raise OrgError("Level must be a whole number of years (0–80).", "level")
-    return value
 
 
 def add_member(
@@ -271,7 +218,7 @@ def add_member(
 ) -> Membership:
     """Add a person (created if new) to ``org``, or update their membership."""
     _check_role(role)
-    level_value = _check_level(level)
+    level_value = clean_level(level)
     user, created = get_or_create_user(email, name)
     if password:
         set_password(user, password)
@@ -279,7 +226,7 @@ def add_member(
         user.offers = normalise_tags(offers)
     if seeks is not None:
         user.seeks = normalise_tags(seeks)
-    dept = get_or_create_department(org, department)
+    dept = org.department_named(department)
     membership = user.membership_in(org) if not created else None
     if membership is None:
         membership = Membership(org=org, user=user, role=role)
@@ -351,14 +298,14 @@ def invite_member(
     """
     address = normalise_email(email)
     _check_role(role)
-    level_value = _check_level(level)
+    level_value = clean_level(level)
     name = " ".join((name or "").split()) or None
     if name and len(name) > 120:
         raise OrgError("A name can have at most 120 characters.", "name")
     existing = db.session.scalar(select(User).where(User.email == address))
     if existing is not None and existing.membership_in(org) is not None:
         raise OrgError(f"{address} is already a member of {org.name}.", "email")
-    dept = get_or_create_department(org, department)
+    dept = org.department_named(department)
     invitation = db.session.scalar(
         select(Invitation).where(
             Invitation.org_id == org.id,
@@ -441,31 +388,40 @@ def read_invitation(token: str) -> tuple[Invitation, dict]:
     """The invitation behind a link, if it is still open."""
     try:
         data = tokens.read(
-            "invite", token, max_age=current_app.config["INVITATION_DAYS"] * 86400
+            "invite",
+            token,
+            max_age=current_app.config["INVITATION_DAYS"] * 86400,
+            title=INVITATION_TITLE,
         )
     except LinkError as exc:
         if exc.reason == "expired":
-            raise LinkError(
+            raise _invitation_problem(
                 "expired", "This invitation has expired. Ask for a new one."
             ) from exc
         raise
     invitation = db.session.get(Invitation, data.get("inv"))
     if invitation is None:
-        raise LinkError("invalid", "This invitation is not valid.")
+        raise _invitation_problem("invalid", "This invitation is not valid.")
     if invitation.accepted_at is not None:
-        raise LinkError("used", "This invitation has already been accepted.")
+        raise _invitation_problem("used", "This invitation has already been accepted.")
     if invitation.revoked_at is not None:
-        raise LinkError(
+        raise _invitation_problem(
             "used", "This invitation has been withdrawn by the organization."
         )
     if invitation.has_expired():
-        raise LinkError("expired", "This invitation has expired. Ask for a new one.")
+        raise _invitation_problem(
+            "expired", "This invitation has expired. Ask for a new one."
+        )
     return invitation, data
 
 
 def invited_user(invitation: Invitation) -> User | None:
     """The account the invited address already has, if any."""
     return db.session.scalar(select(User).where(User.email == invitation.email))
+
+
+def _invitation_problem(reason: str, message: str) -> LinkError:
+    return LinkError(reason, message, title=INVITATION_TITLE)
 
 
 def accept_invitation(token: str, name: str, password: str | None = None) -> Membership:
@@ -481,7 +437,7 @@ def accept_invitation(token: str, name: str, password: str | None = None) -> Mem
     if password:
         # Checked before spending the link, so a short password can be retried.
         check_password_rules(password)
-    tokens.spend("invite", data)
+    tokens.spend("invite", data, title=INVITATION_TITLE)
     membership = add_member(
         invitation.org,
         invitation.email,
@@ -607,4 +563,5 @@ def edit_member(
                 "an admin first: an organization always needs one.",
                 "role",
             ) from exc
-    return update_member_details(membership, department, level)
+    membership.update_details(department, level)
+    return membership

@@ -14,8 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_user
 
-from mixer.accounts.services import AccountError
-from mixer.errors import LinkError
+from mixer.errors import refusals
 from mixer.extensions import db, limiter
 from mixer.orgs import services
 from mixer.orgs.access import org_required
@@ -30,8 +29,6 @@ from mixer.orgs.forms import (
     OrgSettingsForm,
     RoleForm,
 )
-from mixer.orgs.services import OrgError
-from mixer.web import link_problem
 
 bp = Blueprint("orgs", __name__)
 
@@ -51,14 +48,10 @@ def settings():
     """Edit the organization's name, kind and mentoring charter."""
     form = OrgSettingsForm(obj=g.org)
     if form.validate_on_submit():
-        try:
+        with refusals(form):
             services.update_organization(
                 g.org, form.name.data, form.kind.data, form.charter.data
             )
-        except OrgError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "name").errors.append(str(exc))
-        else:
             db.session.commit()
             flash("The organization's settings are saved.", "success")
             return redirect(url_for("orgs.settings", slug=g.org.slug))
@@ -92,14 +85,14 @@ def _render_members(status: int = 200, **forms):
     forms.setdefault("invite_form", InviteForm(prefix="invite", formdata=None))
     forms.setdefault("department_form", DepartmentForm(prefix="dept", formdata=None))
     forms.setdefault("import_form", ImportForm(formdata=None))
-    forms["invite_form"].level.label.text = services.level_label(g.org)
+    forms["invite_form"].level.label.text = g.org.level_label
     page = render_template(
         "orgs/members.html",
         pagination=services.search_members(
             g.org, listing["q"], listing["page"], PER_PAGE
         ),
         q=listing["q"],
-        level_label=services.level_label(g.org),
+        level_label=g.org.level_label,
         invitations=services.pending_invitations(g.org),
         department_counts=services.department_counts(g.org),
         role_pairs=ROLE_PAIRS,
@@ -130,12 +123,8 @@ def change_role(membership_id: int):
     membership = _membership_or_404(membership_id)
     form = RoleForm()
     if form.validate_on_submit():
-        try:
+        with refusals():
             services.set_member_role(membership, form.role.data, g.membership)
-        except OrgError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
             db.session.commit()
             flash(f"{membership.user.name} is now {form.role.data}.", "success")
     else:
@@ -157,10 +146,10 @@ def edit_member(membership_id: int):
             "role": membership.role,
         }
     )
-    form.level.label.text = services.level_label(g.org)
+    form.level.label.text = g.org.level_label
     if form.validate_on_submit():
         name = membership.user.name
-        try:
+        with refusals(form):
             services.edit_member(
                 membership,
                 form.department.data,
@@ -168,10 +157,6 @@ def edit_member(membership_id: int):
                 form.role.data,
                 g.membership,
             )
-        except OrgError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "role", form.role).errors.append(str(exc))
-        else:
             db.session.commit()
             flash(f"{name}’s details are saved.", "success")
             if not g.membership.has_role("admin"):  # they stepped down themselves
@@ -194,16 +179,12 @@ def remove_member(membership_id: int):
     membership = _membership_or_404(membership_id)
     name, is_me = membership.user.name, membership.user_id == current_user.id
     if ConfirmForm().validate_on_submit():
-        try:
+        with refusals():
             services.remove_member(membership)
-        except OrgError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return _back()
-        db.session.commit()
-        flash(f"{name} is no longer a member of {g.org.name}.", "success")
-        if is_me:
-            return redirect(url_for("main.index"))
+            db.session.commit()
+            flash(f"{name} is no longer a member of {g.org.name}.", "success")
+            if is_me:
+                return redirect(url_for("main.index"))
     return _back()
 
 
@@ -213,7 +194,7 @@ def invite():
     """Invite a person by e-mail."""
     form = InviteForm(prefix="invite")
     if form.validate_on_submit():
-        try:
+        with refusals(form):
             invitation = services.invite_member(
                 g.org,
                 form.email.data,
@@ -223,10 +204,6 @@ def invite():
                 level=form.level.data,
                 invited_by=current_user,
             )
-        except (OrgError, AccountError) as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "email", form.email).errors.append(str(exc))
-        else:
             db.session.commit()
             flash(f"Invitation sent to {invitation.email}.", "success")
             return _back()
@@ -246,12 +223,8 @@ def resend_invitation(invitation_id: int):
     """E-mail an open invitation again with a fresh expiry."""
     invitation = _invitation_or_404(invitation_id)
     if ConfirmForm().validate_on_submit():
-        try:
+        with refusals():
             services.resend_invitation(invitation, current_user)
-        except OrgError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
             db.session.commit()
             flash(f"Invitation sent again to {invitation.email}.", "success")
     return _back()
@@ -263,12 +236,8 @@ def revoke_invitation(invitation_id: int):
     """Withdraw an invitation: its links stop working."""
     invitation = _invitation_or_404(invitation_id)
     if ConfirmForm().validate_on_submit():
-        try:
+        with refusals():
             services.revoke_invitation(invitation)
-        except OrgError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
             db.session.commit()
             flash(f"The invitation to {invitation.email} is withdrawn.", "success")
     return _back()
@@ -280,12 +249,8 @@ def add_department():
     """Add a department or group."""
     form = DepartmentForm(prefix="dept")
     if form.validate_on_submit():
-        try:
+        with refusals(form):
             dept = services.add_department(g.org, form.name.data)
-        except OrgError as exc:
-            db.session.rollback()
-            form.name.errors.append(str(exc))
-        else:
             db.session.commit()
             flash(f"Department “{dept.name}” added.", "success")
             return redirect(
@@ -303,12 +268,8 @@ def rename_department(dept_id: int):
         abort(404)
     form = DepartmentForm(prefix=f"dept{dept.id}")
     if form.validate_on_submit():
-        try:
+        with refusals():
             services.rename_department(dept, form.name.data)
-        except OrgError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
             db.session.commit()
             flash(f"Department renamed to “{dept.name}”.", "success")
     else:
@@ -332,31 +293,18 @@ def import_members():
 @limiter.limit("10 per minute", methods=["POST"])
 def accept_invitation(token: str):
     """Join an organization through an e-mailed invitation."""
-    try:
-        invitation, _ = services.read_invitation(token)
-    except LinkError as exc:
-        return link_problem(exc, "This invitation cannot be used")
+    invitation, _ = services.read_invitation(token)
     existing = services.invited_user(invitation)
     form = AcceptInvitationForm(name=invitation.name) if existing is None else None
     form = form or ConfirmForm()
     if form.validate_on_submit():
         fields = getattr(form, "_fields", {})
-        try:
+        with refusals(form):
             membership = services.accept_invitation(
                 token,
                 name=fields["name"].data if "name" in fields else None,
                 password=fields["password"].data if "password" in fields else None,
             )
-        except LinkError as exc:
-            db.session.rollback()
-            return link_problem(exc, "This invitation cannot be used")
-        except (AccountError, OrgError) as exc:
-            db.session.rollback()
-            if exc.field in fields:
-                fields[exc.field].errors.append(str(exc))
-            else:
-                flash(str(exc), "error")
-        else:
             db.session.commit()
             login_user(membership.user)
             flash(f"Welcome to {membership.org.name}!", "success")

@@ -142,7 +142,7 @@ def test_api_tokens_are_hashed_scoped_and_revocable(app, org, user, make_org):
     )
     assert services.token_for_secret(secret) == token
     assert services.list_api_tokens(user) == [token]
-    with pytest.raises(AccountError):
+    with pytest.raises(AccountError, match="is not a member of"):
         services.create_api_token(user, make_org(), "elsewhere")
 
     stranger = User(email="eve@example.org", name="Eve", offers=[], seeks=[])
@@ -162,5 +162,6 @@ def test_unsubscribe_turns_off_one_kind(app, user):
     assert user.wants("pair_checkins")
     services.unsubscribe(token)
     assert not user.wants("pair_checkins") and user.wants("digest")
-    with pytest.raises(LinkError):
+    with pytest.raises(LinkError, match="not valid") as exc:
         services.read_unsubscribe(tokens.make("login", {"uid": user.id}))
+    assert exc.value.title == "This unsubscribe link cannot be used"

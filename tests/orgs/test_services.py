@@ -12,8 +12,7 @@ from mixer.accounts.services import AccountError, authenticate
 from mixer.errors import LinkError
 from mixer.extensions import db
 from mixer.orgs import services
-from mixer.orgs.models import Invitation
-from mixer.orgs.services import OrgError
+from mixer.orgs.models import Invitation, OrgError
 from mixer.tokens.models import UsedToken
 from tests.helpers import PASSWORD, link_in
 
@@ -100,8 +99,9 @@ def test_a_short_password_does_not_spend_the_invitation(app, org, outbox):
     services.invite_member(org, "new@example.org")
     db.session.commit()
     token = invite_token(outbox, "new@example.org")
-    with pytest.raises(AccountError):
+    with pytest.raises(AccountError, match="at least 10 characters") as exc:
         services.accept_invitation(token, "New", "short")
+    assert exc.value.field == "password"
     assert db.session.scalar(select(func.count()).select_from(UsedToken)) == 0
     membership = services.accept_invitation(token, "New", "long enough pass")
     assert membership.role == "member" and membership.user.name == "New"
@@ -124,7 +124,7 @@ def test_revoked_invitation_cannot_be_resent_or_used(app, org, outbox):
     db.session.commit()
     token = invite_token(outbox, "new@example.org")
     services.revoke_invitation(invitation)
-    with pytest.raises(OrgError):
+    with pytest.raises(OrgError, match="no longer open"):
         services.resend_invitation(invitation)
     with pytest.raises(LinkError, match="withdrawn"):
         services.read_invitation(token)
@@ -135,9 +135,9 @@ def test_revoked_invitation_cannot_be_resent_or_used(app, org, outbox):
 def test_departments_are_unique_per_org_ignoring_case(app, org, make_org):
     finance = services.add_department(org, "Finance")
     sales = services.add_department(org, "Sales")
-    with pytest.raises(OrgError):
+    with pytest.raises(OrgError, match="already a department called 'FINANCE'"):
         services.add_department(org, "FINANCE")
-    with pytest.raises(OrgError):
+    with pytest.raises(OrgError, match="already a department called 'Finance'"):
         services.rename_department(sales, "finance")
     services.rename_department(finance, "Money")
     assert sorted(d.name for d in org.departments) == ["Money", "Sales"]
@@ -150,11 +150,12 @@ def test_departments_are_unique_per_org_ignoring_case(app, org, make_org):
 def test_member_details_and_search(app, org):
     m = services.add_member(org, "p_1@example.org", "Percy Under_Score")
     services.add_member(org, "plain@example.org", "Plain Person")
-    services.update_member_details(m, "R&D", "5")
+    m.update_details("R&D", "5")
     assert (m.department.name, m.level) == ("R&D", 5)
-    with pytest.raises(OrgError):
-        services.update_member_details(m, "R&D", "81")
-    services.update_member_details(m, "", None)
+    with pytest.raises(OrgError, match="whole number of years") as exc:
+        m.update_details("R&D", "81")
+    assert exc.value.field == "level"
+    m.update_details("", None)
     assert m.department is None and m.level is None
     assert [x.user.name for x in services.search_members(org, "_").items] == [
         "Percy Under_Score"
