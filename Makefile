@@ -66,9 +66,10 @@ system-deps: ## Install the Debian packages the tests need (when root and missin
 worker: setup
 	$(BIN)/mixer worker
 
-lint:
+lint: setup ## ruff (lint and format) and mypy on mixer/, as CI runs them.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format:
 	$(BIN)/ruff format .

@@ -31,7 +31,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if hops := int(app.config["PROXY_HOPS"]):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     from mixer import models  # noqa: F401  (every feature's tables on the metadata)
     from mixer.extensions import csrf, db, limiter, login_manager, migrate

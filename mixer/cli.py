@@ -151,4 +151,4 @@ def worker(once: bool) -> None:
     if once:
         click.echo(describe(run_once()))
         return
-    run_forever(current_app._get_current_object())
+    run_forever(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from jinja2 import Template
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
 from mixer import clock
@@ -191,7 +192,7 @@ def link_problem(
     there is one (it extends ``errors/link_problem.html`` and overrides
     ``explanation`` and ``actions``), else the general one. Nothing was changed.
     """
-    templates = [template] if template else []
+    templates: list[str | Template] = [template] if template else []
     if request.blueprint:
         templates.append(f"{request.blueprint}/link_problem.html")
     templates.append("errors/link_problem.html")

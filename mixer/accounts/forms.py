@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -16,6 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     EqualTo,
@@ -29,16 +33,9 @@ from wtforms.validators import (
 from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
 from mixer.mail.preferences import NOTIFICATION_KINDS, notification_label
 
-try:
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # WTForms < 3.3 takes plain (value, label) tuples
-    SelectChoice = None
 
-
-def choice_list(pairs) -> list:
-    """``(value, label)`` pairs as the choices this WTForms wants (no deprecation)."""
-    if SelectChoice is None:
-        return [(value, label) for value, label in pairs]
+def choice_list(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """``(value, label)`` pairs as the choices WTForms 3.3 wants (no deprecation)."""
     return [SelectChoice(value=value, label=label) for value, label in pairs]
 
 

@@ -109,7 +109,8 @@ def set_password(user: User, password: str) -> None:
 
 def check_password_rules(password: str | None) -> None:
     """Refuse a password that is too short or absurdly long."""
-    if len(password or "") < MIN_PASSWORD:
+    password = password or ""
+    if len(password) < MIN_PASSWORD:
         raise AccountError(
             f"A password needs at least {MIN_PASSWORD} characters.", "password"
         )

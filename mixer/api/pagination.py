@@ -30,6 +30,7 @@ from sqlalchemy import Select, func, select
 from mixer.api.parser import parser
 from mixer.api.schemas import Schema
 from mixer.extensions import db
+from mixer.urls import absolute_url
 
 if TYPE_CHECKING:
     from mixer.api.blueprint import Blueprint
@@ -109,13 +110,11 @@ def fetch_page(result: Select | Sequence[Any], page: int, per_page: int) -> Page
 
 def link_header(page: Page) -> str:
     """The RFC 8288 ``Link`` value for ``page`` (empty when the list is empty)."""
-    from mixer.urls import absolute_url
-
     query = {k: request.args.getlist(k) for k in request.args if k != "page"}
     parts = []
     for rel, number in page.links().items():
         url = absolute_url(
-            request.endpoint, **(request.view_args or {}), **query, page=number
+            request.endpoint or "", **(request.view_args or {}), **query, page=number
         )
         parts.append(f'<{url}>; rel="{rel}"')
     return ", ".join(parts)

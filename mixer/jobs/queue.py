@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select, update
 
 from mixer import clock
+from mixer.concurrency import changed_rows
 from mixer.extensions import db
 
 BACKOFF_BASE = timedelta(seconds=30)
@@ -90,13 +91,13 @@ def claim(
 
 def finish(model: Any, row_id: int, token: str, **values: Any) -> bool:
     """Change a claimed row and release the claim; False if the claim was lost."""
-    result = db.session.execute(
+    result = changed_rows(
         update(model)
         .where(model.id == row_id, model.claimed_by == token)
         .values(claimed_by=None, locked_until=None, **values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return result == 1
 
 
 def release(
@@ -119,10 +120,10 @@ def release(
     }
     if at is not None:
         values[due_column.key] = at
-    result = db.session.execute(
+    result = changed_rows(
         update(model)
         .where(model.id.in_(ids), model.claimed_by == token)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return result

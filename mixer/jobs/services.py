@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from mixer import clock
-from mixer.concurrency import insert_once
+from mixer.concurrency import changed_rows, insert_once
 from mixer.errors import DomainError, NotFound
 from mixer.extensions import db
 from mixer.jobs import queue
@@ -88,7 +88,7 @@ def schedule(
     new_id = insert_once(Job, values)
     if new_id is not None:
         return db.session.get(Job, new_id)
-    revived = db.session.execute(
+    revived = changed_rows(
         update(Job)
         .where(Job.dedupe_key == dedupe_key, Job.status == "cancelled")
         .values(
@@ -102,9 +102,9 @@ def schedule(
         )
         .execution_options(synchronize_session=False)
     )
-    if revived.rowcount != 1:
+    if revived != 1:
         return None
-    job = db.session.scalar(select(Job).where(Job.dedupe_key == dedupe_key))
+    job = db.session.scalars(select(Job).where(Job.dedupe_key == dedupe_key)).one()
     db.session.refresh(job)
     return job
 
@@ -133,14 +133,14 @@ def reschedule(
 
 def cancel(dedupe_key: str) -> bool:
     """Cancel a pending job by its key (e.g. the reminder of a cancelled event)."""
-    result = db.session.execute(
+    result = changed_rows(
         update(Job)
         .where(Job.dedupe_key == dedupe_key, Job.status == "pending")
         .values(status="cancelled", finished_at=clock.now())
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
-    return result.rowcount == 1
+    return result == 1
 
 
 def set_progress(job_id: int, percent: int) -> None:
@@ -285,7 +285,7 @@ def requeue(
     Only when its status is one of ``statuses`` (compare-and-set: a job a worker
     is running is left alone); False otherwise.
     """
-    result = db.session.execute(
+    result = changed_rows(
         update(Job)
         .where(Job.id == job.id, Job.status.in_(statuses))
         .values(
@@ -298,12 +298,12 @@ def requeue(
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(job)
-    return result.rowcount == 1
+    return result == 1
 
 
 def prune_finished(older_than: timedelta) -> int:
     """Delete done and cancelled jobs finished longer than ``older_than`` ago."""
-    result = db.session.execute(
+    result = changed_rows(
         delete(Job)
         .where(
             Job.status.in_(("done", "cancelled")),
@@ -312,4 +312,4 @@ def prune_finished(older_than: timedelta) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
-    return result.rowcount
+    return result

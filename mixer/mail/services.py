@@ -25,7 +25,7 @@ from flask import current_app, render_template
 from sqlalchemy import case, delete, func, select, update
 
 from mixer import clock
-from mixer.concurrency import insert_once
+from mixer.concurrency import changed_rows, insert_once
 from mixer.errors import DomainError, NotFound
 from mixer.extensions import db
 from mixer.jobs import queue
@@ -400,7 +400,7 @@ def retry_failed(org_id: int) -> int:
 def _requeue(where: Any) -> int:
     # Compare-and-set on the status, so a message a worker claimed meanwhile is
     # left alone. Failed messages get their attempts back; retrying ones keep them.
-    result = db.session.execute(
+    result = changed_rows(
         update(OutboxMessage)
         .where(where, OutboxMessage.status.in_(("queued", "failed")))
         .values(
@@ -413,12 +413,12 @@ def _requeue(where: Any) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
-    return result.rowcount
+    return result
 
 
 def prune_sent(older_than: timedelta) -> int:
     """Delete sent messages older than ``older_than`` (they hold old links)."""
-    result = db.session.execute(
+    result = changed_rows(
         delete(OutboxMessage)
         .where(
             OutboxMessage.status == "sent",
@@ -427,4 +427,4 @@ def prune_sent(older_than: timedelta) -> int:
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
-    return result.rowcount
+    return result

@@ -30,7 +30,7 @@ def clean_level(level: int | str | None) -> int | None:
     if level in (None, ""):
         return None
     try:
-        value = int(level)  # type: ignore[arg-type]
+        value = int(level)
     except (TypeError, ValueError) as exc:
         raise OrgError(
             "Level must be a whole number of years (0–80).", "level"

@@ -103,7 +103,7 @@ def add_department(org: Organization, name: str) -> Department:
     return dept
 
 
-def rename_department(dept: Department, name: str) -> Department:
+def rename_department(dept: Department, name: str | None) -> Department:
     """Rename a department; its members move with it."""
     clean = " ".join((name or "").split())
     if not clean:
@@ -196,7 +196,7 @@ def department_counts(org: Organization) -> dict[int, int]:
         .where(Membership.org_id == org.id, Membership.department_id.is_not(None))
         .group_by(Membership.department_id)
     )
-    return {row[0]: row[1] for row in rows}
+    return {dept_id: n for dept_id, n in rows if dept_id is not None}
 
 
 def _check_role(role: str) -> str:
@@ -424,7 +424,9 @@ def _invitation_problem(reason: str, message: str) -> LinkError:
     return LinkError(reason, message, title=INVITATION_TITLE)
 
 
-def accept_invitation(token: str, name: str, password: str | None = None) -> Membership:
+def accept_invitation(
+    token: str, name: str | None, password: str | None = None
+) -> Membership:
     """Join the organization through an invitation link (which then stops working).
 
     A person who already has an account keeps their name and password: the link
@@ -512,15 +514,15 @@ def import_members_csv(
             if address in seen:
                 raise OrgError(f"{address} appears earlier in this file.", "email")
             existing = db.session.scalar(select(User).where(User.email == address))
-            was_member = (
-                existing is not None and existing.membership_in(org) is not None
-            )
+            current = existing.membership_in(org) if existing is not None else None
+            was_member = current is not None
+            # A savepoint per row: a refused row is undone alone, the rest stay.
             with db.session.begin_nested():
                 membership = add_member(
                     org,
                     address,
                     values.get("name", ""),
-                    role=(existing.membership_in(org).role if was_member else role),
+                    role=current.role if current is not None else role,
                     department=values.get("department") or None,
                     level=values.get("level") or None,
                 )

@@ -82,4 +82,6 @@ def spend(purpose: str, data: dict[str, Any], *, title: str | None = None) -> No
 
 
 def _problem(reason: str, message: str, title: str | None) -> LinkError:
-    return LinkError(reason, message, **({"title": title} if title else {}))
+    if title:
+        return LinkError(reason, message, title=title)
+    return LinkError(reason, message)
