@@ -26,8 +26,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import ThreadedWSGIServer
 
-from mixer import create_app
 from mixer.extensions import db
+from tests.templates_cache import build_app
 
 BROWSER_ARGS = [
     "--no-sandbox",
@@ -115,7 +115,7 @@ class LiveServer(ThreadedWSGIServer):
 @pytest.fixture
 def live_app(app_config) -> Iterator[Flask]:
     """The application a live server runs (separate from the ``app`` fixture's)."""
-    application = create_app(dict(app_config))
+    application = build_app(dict(app_config))
     yield application
     with application.app_context():
         # Every request has ended (``live_server`` joined them) and its session

@@ -17,8 +17,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from mixer import clock, create_app
@@ -26,6 +27,7 @@ from mixer.accounts.services import create_api_token
 from mixer.config import normalise_database_url
 from mixer.extensions import db
 from tests.helpers import PASSWORD, csrf_from
+from tests.templates_cache import build_app
 
 pytest_plugins = ["tests.browser_support", "tests.mail_support"]
 
@@ -75,12 +77,14 @@ def _migrate(instance: Path, url: str) -> None:
         db.engine.dispose()
 
 
+_ENGINES: dict[str, Engine] = {}
+
+
 def _truncate(url: str) -> None:
-    engine = create_engine(url)
+    """Empty every table (one connection kept per test process for this)."""
+    engine = _ENGINES.get(url) or _ENGINES.setdefault(url, create_engine(url))
+    tables = [t.name for t in db.metadata.sorted_tables if t.name != "alembic_version"]
     with engine.begin() as conn:
-        tables = [
-            t.name for t in db.metadata.sorted_tables if t.name != "alembic_version"
-        ]
         conn.execute(
             text(
                 "TRUNCATE "
@@ -88,7 +92,6 @@ def _truncate(url: str) -> None:
                 + " RESTART IDENTITY CASCADE"
             )
         )
-    engine.dispose()
 
 
 class IsolatedClient(FlaskClient):
@@ -102,38 +105,107 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def instance_folder(tmp_path_factory) -> Path:
+    """This test process's instance folder, emptied before every test."""
+    return tmp_path_factory.mktemp("instance")
+
+
+def _empty(folder: Path) -> None:
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
 @pytest.fixture
-def app_config(tmp_path, database_template) -> dict:
-    """The test configuration; tests may change it before ``app`` is built."""
-    instance = tmp_path / "instance"
-    instance.mkdir()
+def app_config(instance_folder, database_template) -> dict:
+    """The test configuration; tests may change it before ``app`` is built.
+
+    Every test starts from an empty instance folder and a fresh database: the
+    migrated template copied in (SQLite) or every table truncated (PostgreSQL).
+    """
+    _empty(instance_folder)
     if PG_URL:
         _truncate(database_template)
         url = database_template
     else:
-        shutil.copy(database_template, instance / "mixer.sqlite3")
-        url = f"sqlite:///{instance / 'mixer.sqlite3'}"
-    return {
+        shutil.copy(database_template, instance_folder / "mixer.sqlite3")
+        url = f"sqlite:///{instance_folder / 'mixer.sqlite3'}"
+    config = {
         "TESTING": True,
-        "INSTANCE_PATH": str(instance),
+        "INSTANCE_PATH": str(instance_folder),
         "DATABASE_URL": url,
         "SECRET_KEY": "test-secret-key",
         "BASE_URL": "http://mixer.test",
         "RATELIMIT_ENABLED": False,
         "MAIL_FROM": "Mixer <mixer@mixer.test>",
     }
+    STANDARD.clear()
+    STANDARD.update(config)
+    return config
+
+
+STANDARD: dict = {}  # this test's ``app_config`` as the fixture made it
+
+
+class _Reused:
+    """The application of the standard test configuration, built once per test
+    process (building one is ~80 ms of routing and API-document work) and given
+    its configuration back before every test. A test that changes ``app_config``
+    gets an application of its own, built for it alone."""
+
+    def __init__(self) -> None:
+        self.app: Flask | None = None
+        self.config: dict = {}
+        self.settings: dict = {}
+        self.rules = 0
+
+    def get(self, config: dict) -> Flask:
+        if config != STANDARD:
+            return self._build(config)
+        if self.app is None or config != self.config:
+            self.app, self.config = self._build(config), dict(config)
+            self.settings = dict(self.app.config)
+            self.rules = len(list(self.app.url_map.iter_rules()))
+        self.app.config.clear()
+        self.app.config.update(self.settings)
+        return self.app
+
+    def check(self, app: Flask) -> None:
+        """A test that added routes to the shared application must be marked
+        ``own_app``; the application is forgotten, and the test fails."""
+        if app is self.app and len(list(app.url_map.iter_rules())) != self.rules:
+            self.app = None
+            pytest.fail("this test adds routes to the app: mark it own_app")
+
+    @staticmethod
+    def _build(config: dict) -> Flask:
+        app = build_app(config)
+        app.test_client_class = IsolatedClient
+        return app
+
+
+_REUSED = _Reused()
 
 
 @pytest.fixture
-def app(app_config):
-    """The application, with an app context pushed for direct service calls."""
-    application = create_app(app_config)
-    application.test_client_class = IsolatedClient
+def app(app_config, request):
+    """The application, with an app context pushed for direct service calls.
+
+    Tests marked ``own_app`` (they add routes to it) get one built for them.
+    """
+    if request.node.get_closest_marker("own_app"):
+        application = _Reused._build(app_config)
+    else:
+        application = _REUSED.get(app_config)
     with application.app_context():
         yield application
         db.session.remove()
         db.engine.dispose()
     clock.reset()
+    _REUSED.check(application)
 
 
 @pytest.fixture

@@ -90,6 +90,13 @@ class VenueSchema(ma.Schema):
     room = ma.fields.String(required=True)
 
 
+def pytest_collection_modifyitems(items):
+    """The probe adds routes: its tests get an application of their own."""
+    for item in items:
+        if "probe" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.own_app)
+
+
 @pytest.fixture
 def probe(app):
     """A throwaway API blueprint exercising the base: roles, nested input, 409, 500."""
