@@ -105,6 +105,7 @@ def _user(email: str) -> User | None:
 def _asks(org: Organization, rng: random.Random) -> None:
     """Three fixed members ask on a topic they seek; the first person asked accepts."""
     from mixer.asks import services as asks
+    from mixer.asks.matching import suggest
     from mixer.asks.services import AskError
 
     for email, topic in ASKS:
@@ -113,15 +114,15 @@ def _asks(org: Organization, rng: random.Random) -> None:
             continue
         for wanted in [topic] if topic else list(requester.seeks or []):
             try:
-                request = asks.create_request(org, requester, wanted)
+                ask = asks.create_ask(org, requester, wanted)
             except AskError:
                 continue
-            suggestions = asks.suggest(request)
+            suggestions = suggest(ask)
             if not suggestions:
-                asks.withdraw(request, requester)
+                asks.withdraw(ask, requester)
                 continue
             first = suggestions[0]
-            asks.ask(request, requester, [first.candidate_id])
+            asks.ask_people(ask, requester, [first.candidate_id])
             asks.answer(first.id, first.candidate, "accept")
             break
     db.session.commit()
