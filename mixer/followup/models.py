@@ -8,23 +8,37 @@ private: only a mutual, compatible pair of choices has a visible effect (a pair)
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
-from mixer.db_types import UTCDateTime
+from mixer.db_types import StrEnumType, UTCDateTime
 from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
     from mixer.events.models import Event, Registration
 
-# What I want with the other person: "mentor" = keep in touch as *my* mentor.
-CHOICES = ("mentor", "mentee", "peer", "not_now")
+
+class Choice(StrEnum):
+    """What I want with someone I met: ``mentor`` = keep in touch as *my* mentor."""
+
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    PEER = "peer"
+    NOT_NOW = "not_now"
+
+
+CHOICES = tuple(c.value for c in Choice)
 # My choice → the choice the other person must make for a pair to form.
-COMPATIBLE = {"mentor": "mentee", "mentee": "mentor", "peer": "peer"}
+COMPATIBLE = {
+    Choice.MENTOR: Choice.MENTEE,
+    Choice.MENTEE: Choice.MENTOR,
+    Choice.PEER: Choice.PEER,
+}
 
 
 class EventFollowup(Model):
@@ -43,6 +57,11 @@ class EventFollowup(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     event: Mapped[Event] = relationship()
+
+    @property
+    def is_done(self) -> bool:
+        """The prompts went, or an organizer closed the event: nothing more to send."""
+        return self.sent_at is not None or self.closed_by_id is not None
 
     def __repr__(self) -> str:
         return f"<EventFollowup event={self.event_id} sent={self.sent_at}>"
@@ -95,7 +114,7 @@ class FollowupChoice(Model):
     other_id: Mapped[int] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )
-    choice: Mapped[str] = mapped_column(String(10))
+    choice: Mapped[Choice] = mapped_column(StrEnumType(Choice, 10))
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=clock.now, onupdate=clock.now
     )
