@@ -22,6 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from sqlalchemy import Row, or_, select
 
@@ -37,6 +38,13 @@ from mixer.orgs.models import Department, Membership, Organization
 from mixer.pairs.models import OPEN_STATUSES, Pair
 
 SUGGESTIONS = 5  # suggestions stored for an ask
+
+
+class Fit(StrEnum):
+    """How an offered tag fits a topic (see ``topic_match``)."""
+
+    EXACT = "exact"
+    PARTIAL = "partial"
 
 
 @dataclass(frozen=True)
@@ -89,15 +97,15 @@ def _contains(outer: tuple[str, ...], inner: tuple[str, ...]) -> bool:
     return any(outer[i : i + n] == inner for i in range(len(outer) - n + 1))
 
 
-def topic_match(topic: str, tag: str) -> str | None:
-    """ "exact", "partial" or None: how an offered ``tag`` fits a ``topic``."""
+def topic_match(topic: str, tag: str) -> Fit | None:
+    """How an offered ``tag`` fits a ``topic``: exactly, partly, or None."""
     a, b = _words(topic), _words(tag)
     if not a or not b:
         return None
     if a == b:
-        return "exact"
+        return Fit.EXACT
     if _contains(a, b) or _contains(b, a):
-        return "partial"
+        return Fit.PARTIAL
     return None
 
 
@@ -106,9 +114,9 @@ def best_tag(topic: str, offers: list[str] | None) -> tuple[str, bool] | None:
     best: tuple[str, bool] | None = None
     for tag in offers or ():
         fit = topic_match(topic, tag)
-        if fit == "exact":
+        if fit == Fit.EXACT:
             return tag, True
-        if fit == "partial" and best is None:
+        if fit == Fit.PARTIAL and best is None:
             best = (tag, False)
     return best
 
