@@ -12,7 +12,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 from mixer import clock
 from mixer.db_types import StrEnumType, UTCDateTime
@@ -96,6 +98,16 @@ class FollowupPrompt(Model):
     __table_args__ = (
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
     )
+
+    @hybrid_property
+    def is_answered(self) -> bool:
+        """The attendee saved their answers at least once (Python and SQL)."""
+        return self.answered_at is not None
+
+    @is_answered.inplace.expression
+    @classmethod
+    def _is_answered_expression(cls) -> ColumnElement[bool]:
+        return cls.answered_at.is_not(None)
 
     def __repr__(self) -> str:
         return (

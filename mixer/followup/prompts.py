@@ -201,8 +201,8 @@ def prompts_of(user: User) -> tuple[list[FollowupPrompt], list[FollowupPrompt]]:
         .order_by(Event.ends_at.desc(), FollowupPrompt.id.desc())
     ).all()
     return (
-        [p for p in rows if p.answered_at is None],
-        [p for p in rows if p.answered_at is not None],
+        [p for p in rows if not p.is_answered],
+        [p for p in rows if p.is_answered],
     )
 
 
@@ -215,7 +215,7 @@ def open_count(user: User) -> int:
             .join(Registration, Registration.id == FollowupPrompt.registration_id)
             .where(
                 _mine(user),
-                FollowupPrompt.answered_at.is_(None),
+                ~FollowupPrompt.is_answered,
                 Event.status != EventStatus.CANCELLED,
             )
         )

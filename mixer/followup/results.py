@@ -51,7 +51,7 @@ def results(event: Event) -> Results:
             .order_by(FollowupPrompt.answered_at.desc(), FollowupPrompt.id)
         )
     )
-    answered = [p for p in prompts if p.answered_at is not None]
+    answered = [p for p in prompts if p.is_answered]
     counts = dict.fromkeys(range(5, 0, -1), 0)
     for p in answered:
         if p.rating:
