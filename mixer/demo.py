@@ -12,7 +12,10 @@ import random
 from sqlalchemy import select
 
 from mixer.accounts.models import User
+from mixer.events.demo import seed_events
 from mixer.extensions import db
+from mixer.followup.demo import seed_followup
+from mixer.mixers.demo import seed_rotations
 from mixer.orgs.models import Organization
 from mixer.orgs.services import add_member, create_organization
 
@@ -187,17 +190,11 @@ def _has_password(email: str) -> bool:
 
 def _seed_features(org: Organization) -> None:
     """Each feature's demo data, in dependency order (each part is idempotent)."""
-    from mixer.events.demo import seed_events
-
     organizer = db.session.scalar(select(User).where(User.email == FIXED[1][1]))
+    if organizer is None:  # pragma: no cover - ``seed`` has just made them
+        raise RuntimeError("the demo organizer is missing")
     people = [m.user for m in org.memberships if m.user_id != organizer.id]
     people.sort(key=lambda u: u.id)
     seed_events(org, organizer, people, zone="Europe/London")
-
-    from mixer.mixers.demo import seed_rotations
-
     seed_rotations(org)
-
-    from mixer.followup.demo import seed_followup
-
     seed_followup(org, organizer)

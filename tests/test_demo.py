@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from mixer.accounts.models import User
 from mixer.extensions import db
-from mixer.followup import services as followup
+from mixer.followup import answers
 from mixer.followup.models import FollowupChoice, FollowupPrompt
 from mixer.mail.models import OutboxMessage
 from mixer.pairs.models import Pair, PairCheckin
@@ -59,8 +59,8 @@ def test_seed_demo_shows_every_feature_and_runs_twice(runner):
     assert (_count(Pair), _count(OutboxMessage), _count(PairCheckin)) == counts
 
     # The visitor answers: choosing that person as her mentor forms the pair.
-    formed = followup.save_answers(
-        prompt, followup.Answers(choices={mentor_reg_id: "mentor"}, rating=5)
+    formed = answers.save_answers(
+        prompt, answers.Answers(choices={mentor_reg_id: "mentor"}, rating=5)
     )
     db.session.commit()
     assert len(formed) == 1 and formed[0].mentee_id == mira.id

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from mixer import clock
-from mixer.asks.services import create_request
+from mixer.asks.services import create_ask
 from mixer.checkin import services as checkin
 from mixer.checkin.connections import connect
 from mixer.extensions import db
@@ -96,7 +96,7 @@ def world(app, make_org, make_user, make_event, make_registration, runner) -> Wo
     pair = create_pair(
         org, people["Ben"], people["Ana"], kind="mentoring", mentor=people["Ben"]
     )
-    ask = create_request(org, people["Ana"], "public speaking")
+    ask = create_ask(org, people["Ana"], "public speaking")
     db.session.commit()
     prompt = db.session.scalar(
         select(FollowupPrompt).where(FollowupPrompt.registration_id == regs["Ana"].id)

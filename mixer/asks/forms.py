@@ -37,7 +37,7 @@ class AskForm(FlaskForm):
 
 
 class PickForm(FlaskForm):
-    """The requester picks up to three suggested people to ask."""
+    """The person asking picks up to three suggested people to ask."""
 
     people = SelectMultipleField(
         f"Whom to ask (up to {MAX_PICKS})",

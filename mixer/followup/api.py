@@ -11,11 +11,11 @@ from flask import g
 from sqlalchemy import select
 
 from mixer.accounts.api_auth import token_required
-from mixer.api import Schema, api_abort, blueprint
+from mixer.api import Schema, blueprint
+from mixer.errors import NotFound
 from mixer.events.models import Event
 from mixer.extensions import db
 from mixer.followup import services
-from mixer.followup.services import FollowupError
 
 blp = blueprint("followup_api", __name__, "Follow-up after events.")
 
@@ -63,12 +63,8 @@ def close_event(event_id: int):
         select(Event).where(Event.id == event_id, Event.org_id == g.org.id)
     )
     if event is None:
-        api_abort(404, f"No event {event_id} in this organization.", code="not_found")
-    try:
-        closing = services.close_event(event, g.user)
-    except FollowupError as exc:
-        db.session.rollback()
-        api_abort(exc.status, str(exc), code="conflict")
+        raise NotFound(f"No event {event_id} in this organization.")
+    closing = services.close_event(event, g.user)
     db.session.commit()
     return {
         "event_id": closing.event.id,

@@ -27,9 +27,22 @@ from sqlalchemy import select
 
 from mixer import clock
 from mixer.accounts.models import User
-from mixer.events.models import Event, Registration
+from mixer.asks import services as asks
+from mixer.asks.matching import suggest
+from mixer.asks.services import AskError
+from mixer.checkin.connections import connections_of
+from mixer.events.models import Event, EventStatus, Registration
 from mixer.extensions import db
+from mixer.followup.answers import Answers, save_answers
+from mixer.followup.models import Choice, FollowupPrompt
+from mixer.followup.services import close_event, followup_for
+from mixer.jobs.services import run_due
 from mixer.orgs.models import Organization
+from mixer.pairs import services as pairs
+from mixer.pairs.models import Pair, PairCheckin
+from mixer.recognition import services as recognition
+from mixer.recognition.models import Testimonial
+from mixer.recognition.scoring import score_month
 
 REFLECTIONS = [
     "Ask one person in another team what they are stuck on.",
@@ -68,14 +81,12 @@ DAYS_BEFORE_MIXER = 45  # asks start this long before the past mixer
 
 def seed_followup(org: Organization, organizer: User) -> None:
     """Live the weeks around the past mixer (see the module docstring)."""
-    from mixer.followup.services import followup_for
-
     mixer = db.session.scalar(
         select(Event)
         .where(
             Event.org_id == org.id,
             Event.kind == "mentor_mixer",
-            Event.status == "ended",
+            Event.status == EventStatus.ENDED,
         )
         .order_by(Event.ends_at.desc())
     )
@@ -104,24 +115,21 @@ def _user(email: str) -> User | None:
 
 def _asks(org: Organization, rng: random.Random) -> None:
     """Three fixed members ask on a topic they seek; the first person asked accepts."""
-    from mixer.asks import services as asks
-    from mixer.asks.services import AskError
-
     for email, topic in ASKS:
         requester = _user(email)
         if requester is None:
             continue
         for wanted in [topic] if topic else list(requester.seeks or []):
             try:
-                request = asks.create_request(org, requester, wanted)
+                ask = asks.create_ask(org, requester, wanted)
             except AskError:
                 continue
-            suggestions = asks.suggest(request)
+            suggestions = suggest(ask)
             if not suggestions:
-                asks.withdraw(request, requester)
+                asks.withdraw(ask, requester)
                 continue
             first = suggestions[0]
-            asks.ask(request, requester, [first.candidate_id])
+            asks.ask_people(ask, requester, [first.candidate_id])
             asks.answer(first.id, first.candidate, "accept")
             break
     db.session.commit()
@@ -129,8 +137,6 @@ def _asks(org: Organization, rng: random.Random) -> None:
 
 def _walk_to(until, rng: random.Random) -> None:
     """Move the clock a day at a time, running due jobs and answering check-ins."""
-    from mixer.jobs.services import run_due
-
     while clock.now() < until:
         step = min(timedelta(days=1), until - clock.now())
         clock.advance(step)
@@ -142,9 +148,6 @@ def _walk_to(until, rng: random.Random) -> None:
 
 def _answer_due_checkins(rng: random.Random) -> None:
     """Most pairs meet and say so (with what helped); every fourth goes quiet."""
-    from mixer.pairs import services as pairs
-    from mixer.pairs.models import Pair, PairCheckin
-
     due = db.session.scalars(
         select(PairCheckin)
         .join(Pair, Pair.id == PairCheckin.pair_id)
@@ -159,19 +162,14 @@ def _answer_due_checkins(rng: random.Random) -> None:
         if pair.id % 4 == 0:
             continue  # the quiet ones: misses, then the nudge
         reporter = db.session.get(User, pair.mentee_id or pair.a_id)
-        pairs.log_checkin(pair, reporter, "met", rng.choice(NOTES))
+        if reporter is not None:
+            pairs.log_checkin(pair, reporter, "met", rng.choice(NOTES))
 
 
 def _follow_up(mixer: Event, organizer: User, rng: random.Random) -> None:
     """Close the mixer, send the prompts and let everyone but Mira answer."""
-    from mixer.checkin.connections import connections_of
-    from mixer.followup import services as followup
-    from mixer.followup.models import FollowupPrompt
-
-    followup.close_event(mixer, organizer)
+    close_event(mixer, organizer)
     db.session.commit()
-    from mixer.jobs.services import run_due
-
     while any(run_due(limit=100).values()):
         pass
     db.session.commit()
@@ -183,30 +181,37 @@ def _follow_up(mixer: Event, organizer: User, rng: random.Random) -> None:
     }
     mira = _user("member@riverside.example.org")
     mira_reg = next(
-        (p.registration for p in prompts.values() if p.user_id == mira.id), None
+        (
+            p.registration
+            for p in prompts.values()
+            if mira is not None and p.user_id == mira.id
+        ),
+        None,
     )
     waiting_for_mira = False
     for number, prompt in enumerate(prompts.values()):
         reg = prompt.registration
         if mira_reg is not None and reg.id == mira_reg.id:
             continue  # the visitor answers this one
-        choices = {}
+        choices: dict[int, str] = {}
         for conn in connections_of(reg.id):
             other_id = conn.other(reg.id)
             if other_id not in prompts:
                 continue
             other = db.session.get(Registration, other_id)
+            if other is None:
+                continue
             if mira_reg is not None and other_id == mira_reg.id:
                 if not waiting_for_mira:
                     # Someone Mira met would like to mentor her.
-                    choices[other_id] = "mentee"
+                    choices[other_id] = Choice.MENTEE
                     waiting_for_mira = True
                 continue
             choices[other_id] = _choice(reg, other, rng)
         testimonial = TESTIMONIALS[number % 3] if number % 5 == 0 else None
-        followup.save_answers(
+        save_answers(
             prompt,
-            followup.Answers(
+            Answers(
                 choices=choices,
                 rating=rng.choice([4, 5, 5, 3, 4]),
                 comment=rng.choice(COMMENTS) or None,
@@ -218,7 +223,7 @@ def _follow_up(mixer: Event, organizer: User, rng: random.Random) -> None:
         db.session.commit()
 
 
-def _choice(me: Registration, other: Registration, rng: random.Random) -> str:
+def _choice(me: Registration, other: Registration, rng: random.Random) -> Choice:
     """A plausible answer: mentees pick mentors, mentors pick mentees, some peers.
 
     Each pair of people draws the same number, so about half of the meetings are
@@ -226,33 +231,27 @@ def _choice(me: Registration, other: Registration, rng: random.Random) -> str:
     """
     keen = random.Random(min(me.id, other.id) * 7919 + max(me.id, other.id))  # noqa: S311
     if keen.random() < 0.75:
-        return "not_now"
+        return Choice.NOT_NOW
     if me.role == "mentee" and other.role == "mentor":
-        return "mentor"
+        return Choice.MENTOR
     if me.role == "mentor" and other.role == "mentee":
-        return "mentee"
-    return "peer" if rng.random() < 0.8 else "not_now"
+        return Choice.MENTEE
+    return Choice.PEER if rng.random() < 0.8 else Choice.NOT_NOW
 
 
 def _testimonials(org: Organization, organizer: User, rng: random.Random) -> None:
     """The organizer approves the testimonials people gave with consent."""
-    from mixer.recognition.models import Testimonial
-    from mixer.recognition.services import moderate
-
     for testimonial in db.session.scalars(
         select(Testimonial).where(
             Testimonial.org_id == org.id, Testimonial.status == "pending"
         )
     ).all():
-        moderate(testimonial, "approve", organizer)
+        recognition.moderate(testimonial, "approve", organizer)
     db.session.commit()
 
 
 def _award(org: Organization, organizer: User) -> None:
     """Last month's Micro-Mentor, chosen from the scores and published."""
-    from mixer.recognition import services as recognition
-    from mixer.recognition.scoring import score_month
-
     month = recognition.default_month()
     ranked = score_month(org, month)
     if not ranked:
@@ -260,6 +259,6 @@ def _award(org: Organization, organizer: User) -> None:
     top = ranked[0]
     award = recognition.save_draft(org, month, top.user_id, "", organizer)
     recognition.publish(
-        org, month, organizer, user_id=award.user_id, citation=award.citation
+        org, month, organizer, user_id=award.user_id, citation=award.citation or ""
     )
     db.session.commit()

@@ -7,16 +7,17 @@ from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from mixer.accounts.forms import choice_list
-from mixer.followup.models import CHOICES
-from mixer.followup.services import (
-    CHOICE_LABELS,
+from mixer.followup.answers import (
     COMMENT_MAX,
-    QUESTION,
-    RATING_LABELS,
     REFLECTION_MAX,
     TESTIMONIAL_MAX,
     Answers,
-    FollowupPrompt,
+)
+from mixer.followup.models import CHOICES, FollowupPrompt
+from mixer.followup.prompts import (
+    CHOICE_LABELS,
+    QUESTION,
+    RATING_LABELS,
     Person,
     testimonial_of,
 )

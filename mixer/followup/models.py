@@ -8,23 +8,39 @@ private: only a mutual, compatible pair of choices has a visible effect (a pair)
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 from mixer import clock
-from mixer.db_types import UTCDateTime
+from mixer.db_types import StrEnumType, UTCDateTime
 from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
     from mixer.events.models import Event, Registration
 
-# What I want with the other person: "mentor" = keep in touch as *my* mentor.
-CHOICES = ("mentor", "mentee", "peer", "not_now")
+
+class Choice(StrEnum):
+    """What I want with someone I met: ``mentor`` = keep in touch as *my* mentor."""
+
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    PEER = "peer"
+    NOT_NOW = "not_now"
+
+
+CHOICES = tuple(c.value for c in Choice)
 # My choice → the choice the other person must make for a pair to form.
-COMPATIBLE = {"mentor": "mentee", "mentee": "mentor", "peer": "peer"}
+COMPATIBLE = {
+    Choice.MENTOR: Choice.MENTEE,
+    Choice.MENTEE: Choice.MENTOR,
+    Choice.PEER: Choice.PEER,
+}
 
 
 class EventFollowup(Model):
@@ -43,6 +59,11 @@ class EventFollowup(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     event: Mapped[Event] = relationship()
+
+    @property
+    def is_done(self) -> bool:
+        """The prompts went, or an organizer closed the event: nothing more to send."""
+        return self.sent_at is not None or self.closed_by_id is not None
 
     def __repr__(self) -> str:
         return f"<EventFollowup event={self.event_id} sent={self.sent_at}>"
@@ -78,6 +99,16 @@ class FollowupPrompt(Model):
         CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating"),
     )
 
+    @hybrid_property
+    def is_answered(self) -> bool:
+        """The attendee saved their answers at least once (Python and SQL)."""
+        return self.answered_at is not None
+
+    @is_answered.inplace.expression
+    @classmethod
+    def _is_answered_expression(cls) -> ColumnElement[bool]:
+        return cls.answered_at.is_not(None)
+
     def __repr__(self) -> str:
         return (
             f"<FollowupPrompt {self.id} event={self.event_id} "
@@ -95,7 +126,7 @@ class FollowupChoice(Model):
     other_id: Mapped[int] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )
-    choice: Mapped[str] = mapped_column(String(10))
+    choice: Mapped[Choice] = mapped_column(StrEnumType(Choice, 10))
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=clock.now, onupdate=clock.now
     )

@@ -23,7 +23,7 @@ def _no_sideways_scroll(page) -> None:
 
 def test_phone_pick_and_answer_by_keyboard(app, live_server, browser, world, outbox):
     """Pick with the keyboard (the script caps picks at three), then answer."""
-    request = services.create_request(world.org, world.rita, "public speaking", "Help!")
+    ask = services.create_ask(world.org, world.rita, "public speaking", "Help!")
     db.session.commit()
     problems: list[str] = []
     ctx = browser.new_context(viewport=PHONE, has_touch=True)
@@ -35,7 +35,7 @@ def test_phone_pick_and_answer_by_keyboard(app, live_server, browser, world, out
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
-    page.goto(f"{live_server}/asks/{request.id}")
+    page.goto(f"{live_server}/asks/{ask.id}")
     _no_sideways_scroll(page)
 
     # Keyboard: focus the first checkbox, Space ticks, Tab moves on.
@@ -70,6 +70,6 @@ def test_phone_pick_and_answer_by_keyboard(app, live_server, browser, world, out
     _no_sideways_scroll(page)
     ctx.close()
     db.session.expire_all()
-    pair = db.session.scalar(select(Pair).where(Pair.request_id == request.id))
+    pair = db.session.scalar(select(Pair).where(Pair.request_id == ask.id))
     assert pair is not None and pair.mentor_id == world.cy.id
     assert problems == []

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from mixer.asks import services
-from mixer.asks.models import MentorRequest
+from mixer.asks import links, services
+from mixer.asks.models import Ask
 from mixer.asks.services import AskError
 from mixer.extensions import db
 from mixer.pairs.models import Pair
@@ -21,7 +21,7 @@ def _accept(app, token: str, barrier: threading.Barrier) -> str:
     """In its own app context (own session and connection): accept at the barrier."""
     with app.app_context():
         try:
-            services.read_answer_token(token)  # both have read before either writes
+            links.read_answer_token(token)  # both have read before either writes
             barrier.wait(timeout=30)
             outcome = services.answer_by_token(token, "accept")
             db.session.commit()
@@ -37,8 +37,8 @@ def test_first_acceptance_wins_a_real_race(app, world, outbox):
     """Two threads accept at a barrier, three times: one pair each time."""
     for n in range(ROUNDS):  # a few rounds, so a lucky ordering proves nothing
         topic = ["public speaking", "speaking", "public speaking skills"][n]
-        request = services.create_request(world.org, world.rita, topic)
-        services.ask(request, world.rita, [world.ada.id, world.gus.id])
+        ask = services.create_ask(world.org, world.rita, topic)
+        services.ask_people(ask, world.rita, [world.ada.id, world.gus.id])
         db.session.commit()
         tokens = [
             link_in(outbox(p.email)[-1], "/asks/answer/").split("/asks/answer/")[1]
@@ -53,14 +53,14 @@ def test_first_acceptance_wins_a_real_race(app, world, outbox):
         assert len(won) == 1 and len(lost) == 1, results
         assert "Someone else" in lost[0]
         db.session.expire_all()
-        pairs = db.session.scalars(select(Pair).where(Pair.request_id == request.id))
+        pairs = db.session.scalars(select(Pair).where(Pair.request_id == ask.id))
         (pair,) = pairs
         assert won[0] == f"won:{pair.id}"
         assert pair.source == "request" and pair.kind == "mentoring"
         assert pair.mentor_id in (world.ada.id, world.gus.id)
         assert pair.mentee_id == world.rita.id and pair.topic == topic
-        assert db.session.get(MentorRequest, request.id).status == "matched"
-        statuses = sorted(s.status for s in request.suggestions if s.asked_at)
+        assert db.session.get(Ask, ask.id).status == "matched"
+        statuses = sorted(s.status for s in ask.suggestions if s.asked_at)
         assert statuses == ["accepted", "withdrawn"]
         # The winner's pair ends before the next round, so both can win again.
         pair.status, pair.open_key = "closed", None
@@ -105,22 +105,22 @@ def test_withdrawing_while_someone_accepts_never_leaves_a_pair_behind(
     refused) or a withdrawal (and the acceptance is refused), never both."""
     for n in range(ROUNDS):
         topic = ["public speaking", "speaking", "public speaking skills"][n]
-        request = services.create_request(world.org, world.rita, topic)
-        services.ask(request, world.rita, [world.ada.id])
+        ask = services.create_ask(world.org, world.rita, topic)
+        services.ask_people(ask, world.rita, [world.ada.id])
         db.session.commit()
         token = link_in(outbox(world.ada.email)[-1], "/asks/answer/")
         token = token.split("/asks/answer/")[1].split("?")[0]
-        request_id, rita_id = request.id, world.rita.id
+        ask_id, rita_id = ask.id, world.rita.id
 
         def accept(token=token):
             """Ada's acceptance through her link."""
-            services.read_answer_token(token)
+            links.read_answer_token(token)
             yield
             services.answer_by_token(token, "accept")
 
-        def withdraw(request_id=request_id, rita_id=rita_id):
+        def withdraw(ask_id=ask_id, rita_id=rita_id):
             """Rita's withdrawal, with the ask read before the other commits."""
-            ask = db.session.get(MentorRequest, request_id)
+            ask = db.session.get(Ask, ask_id)
             rita = db.session.get(type(world.rita), rita_id)
             assert ask.status == "open" and len(ask.suggestions) > 0
             yield
@@ -129,7 +129,7 @@ def test_withdrawing_while_someone_accepts_never_leaves_a_pair_behind(
         results = _race(app, accept, withdraw)
         assert sorted(results) == ["409", "ok"], results
         db.session.expire_all()
-        ask = db.session.get(MentorRequest, request_id)
+        ask = db.session.get(Ask, ask_id)
         pairs = db.session.scalars(select(Pair).where(Pair.request_id == ask.id))
         (row,) = [s for s in ask.suggestions if s.candidate_id == world.ada.id]
         if results[0] == "ok":  # the acceptance won
@@ -145,20 +145,20 @@ def test_withdrawing_while_someone_accepts_never_leaves_a_pair_behind(
 def test_two_tabs_asking_at_once_make_one_round(app, world, outbox):
     """The same ask picked from two tabs at once: one round of at most three,
     never two rounds out together."""
-    request = services.create_request(world.org, world.rita, "public speaking")
+    ask = services.create_ask(world.org, world.rita, "public speaking")
     db.session.commit()
-    request_id, rita_id = request.id, world.rita.id
+    ask_id, rita_id = ask.id, world.rita.id
     first, second = [world.ada.id, world.cy.id], [world.gus.id, world.dee.id]
 
     def pick(people):
         """One tab's pick, with the ask read before the other commits."""
 
         def work():
-            ask = db.session.get(MentorRequest, request_id)
+            ask = db.session.get(Ask, ask_id)
             rita = db.session.get(type(world.rita), rita_id)
-            assert not services.is_waiting(ask)
+            assert not ask.is_waiting
             yield
-            services.ask(ask, rita, people)
+            services.ask_people(ask, rita, people)
 
         return work
 
@@ -166,9 +166,7 @@ def test_two_tabs_asking_at_once_make_one_round(app, world, outbox):
     assert sorted(results) == ["409", "ok"], results
     db.session.expire_all()
     asked = {
-        s.candidate_id
-        for s in db.session.get(MentorRequest, request_id).suggestions
-        if s.asked_at
+        s.candidate_id for s in db.session.get(Ask, ask_id).suggestions if s.asked_at
     }
     assert asked in (set(first), set(second))
     assert {m["To"].addresses[0].addr_spec for m in outbox()} == {
@@ -188,16 +186,12 @@ def test_a_double_click_opens_one_ask(app, world):
         rita = db.session.get(type(world.rita), rita_id)
         assert services.open_asks(rita, org) == []
         yield
-        services.create_request(org, rita, "public speaking")
+        services.create_ask(org, rita, "public speaking")
 
     results = _race(app, create, create)
     assert sorted(results) == ["422", "ok"], results
     db.session.expire_all()
     assert (
-        db.session.scalar(
-            select(func.count(MentorRequest.id)).where(
-                MentorRequest.requester_id == rita_id
-            )
-        )
+        db.session.scalar(select(func.count(Ask.id)).where(Ask.requester_id == rita_id))
         == 1
     )

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from mixer import clock
-from mixer.asks.models import MentorRequest, MentorSuggestion
+from mixer.asks.models import Ask, AskSuggestion
 from mixer.extensions import db
 from mixer.pairs.models import Pair
 from tests.helpers import csrf_from, link_in, mail_text
@@ -66,13 +66,13 @@ def _answer(client, msg, choice: str):
     )
 
 
-def _status(user, request_id) -> str:
+def _status(user, ask_id) -> str:
     """The current status of ``user``'s suggestion for the ask, freshly read."""
     db.session.expire_all()
     return db.session.scalar(
-        select(MentorSuggestion.status).where(
-            MentorSuggestion.request_id == request_id,
-            MentorSuggestion.candidate_id == user.id,
+        select(AskSuggestion.status).where(
+            AskSuggestion.ask_id == ask_id,
+            AskSuggestion.candidate_id == user.id,
         )
     )
 
@@ -80,7 +80,7 @@ def _status(user, request_id) -> str:
 def test_ask_pick_decline_accept_through_mail(app, client, auth, world, outbox):
     """The whole flow over HTTP: ask, pick, one declines, one accepts."""
     path = _ask(client, auth, world)
-    request_id = int(path.rsplit("/", 1)[1])
+    ask_id = int(path.rsplit("/", 1)[1])
     html = client.get(path).get_data(as_text=True)
     assert "A micro-mentor on public speaking" in html
     names = re.findall(r'<span class="who">([^<]+)</span>', html)
@@ -111,17 +111,17 @@ def test_ask_pick_decline_accept_through_mail(app, client, auth, world, outbox):
     assert "Confirm: not this time" in page.get_data(as_text=True)
     assert done.status_code == 200
     assert "is not told who declined" in done.get_data(as_text=True)
-    assert _status(world.ada, request_id) == "declined"
+    assert _status(world.ada, ask_id) == "declined"
     assert outbox(world.rita.email) == []  # a decline is never reported on its own
 
     page, done = _answer(client, outbox(world.cy.email)[0], "accept")
     assert "Confirm: I'll help" in page.get_data(as_text=True)
     assert "You are Rita Requester's micro-mentor" in done.get_data(as_text=True)
-    pair = db.session.scalar(select(Pair).where(Pair.request_id == request_id))
+    pair = db.session.scalar(select(Pair).where(Pair.request_id == ask_id))
     assert (pair.mentor_id, pair.mentee_id) == (world.cy.id, world.rita.id)
     assert (pair.source, pair.topic) == ("request", "public speaking")
-    assert db.session.get(MentorRequest, request_id).status == "matched"
-    assert _status(world.dee, request_id) == "withdrawn"
+    assert db.session.get(Ask, ask_id).status == "matched"
+    assert _status(world.dee, ask_id) == "withdrawn"
 
     # Dee is thanked once; her link now explains, and changes nothing.
     dee_mails = outbox(world.dee.email)
@@ -186,7 +186,7 @@ def test_refused_tokens_change_nothing(app, client, auth, world, outbox):
     """Tampered, other-person, reused and expired links are refused."""
     clock.freeze(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
     path = _ask(client, auth, world)
-    request_id = int(path.rsplit("/", 1)[1])
+    ask_id = int(path.rsplit("/", 1)[1])
     _pick(client, path, world.ada, world.cy)
     auth.logout()
     ada_url = _path(link_in(outbox(world.ada.email)[0], "/asks/answer/"))
@@ -209,7 +209,7 @@ def test_refused_tokens_change_nothing(app, client, auth, world, outbox):
         ada_url, data={"choice": "accept", "csrf_token": csrf_from(html)}
     )
     assert refused.status_code == 400
-    assert _status(world.ada, request_id) == "asked"
+    assert _status(world.ada, ask_id) == "asked"
     auth.logout()
 
     # Reused: Ada declines, then the same link (either choice) is spent.
@@ -217,21 +217,21 @@ def test_refused_tokens_change_nothing(app, client, auth, world, outbox):
     again = client.get(ada_url.replace("choice=decline", "choice=accept"))
     assert again.status_code == 410
     assert "already been used" in again.get_data(as_text=True)
-    assert _status(world.ada, request_id) == "declined"
+    assert _status(world.ada, ask_id) == "declined"
 
     # Expired: after 14 days Cy's link is refused and makes no pair.
     clock.advance(timedelta(days=14, seconds=1))
     page = client.get(cy_url)
     assert page.status_code == 410
     assert "This link has expired" in page.get_data(as_text=True)
-    assert _status(world.cy, request_id) == "asked"  # until the job lets it lapse
-    assert db.session.scalar(select(Pair).where(Pair.request_id == request_id)) is None
+    assert _status(world.cy, ask_id) == "asked"  # until the job lets it lapse
+    assert db.session.scalar(select(Pair).where(Pair.request_id == ask_id)) is None
 
 
 def test_only_the_requester_sees_an_ask(app, client, auth, world, outbox):
     """Other members and other organizations get 404 everywhere."""
     path = _ask(client, auth, world)
-    request_id = int(path.rsplit("/", 1)[1])
+    ask_id = int(path.rsplit("/", 1)[1])
     _pick(client, path, world.ada)
     auth.logout()
     assert client.get(path).status_code == 302  # anonymous: to the sign-in page
@@ -250,15 +250,13 @@ def test_only_the_requester_sees_an_ask(app, client, auth, world, outbox):
     assert client.get("/o/acme/asks/new").status_code == 404
     assert client.get(path).status_code == 404
     token = csrf_from(client.get("/asks").get_data(as_text=True))
-    row = db.session.scalar(
-        select(MentorSuggestion).where(MentorSuggestion.request_id == request_id)
-    )
+    row = db.session.scalar(select(AskSuggestion).where(AskSuggestion.ask_id == ask_id))
     response = client.post(
         f"/asks/answers/{row.id}", data={"choice": "accept", "csrf_token": token}
     )
     assert response.status_code == 404
-    assert _status(world.ada, request_id) == "asked"
-    assert db.session.get(MentorRequest, request_id).status == "open"
+    assert _status(world.ada, ask_id) == "asked"
+    assert db.session.get(Ask, ask_id).status == "open"
 
 
 def test_form_errors_and_withdrawing(app, client, auth, world, outbox):
@@ -282,10 +280,8 @@ def test_form_errors_and_withdrawing(app, client, auth, world, outbox):
     assert "You have 3 open asks, the most at once." in fourth.get_data(as_text=True)
 
     # Picking too many is refused inline; withdrawing stops everything quietly.
-    request_id = db.session.scalar(
-        select(MentorRequest.id).where(MentorRequest.topic == "negotiation")
-    )
-    path = f"/asks/{request_id}"
+    ask_id = db.session.scalar(select(Ask.id).where(Ask.topic == "negotiation"))
+    path = f"/asks/{ask_id}"
     page = client.get(path).get_data(as_text=True)
     too_many = client.post(
         f"{path}/ask",
@@ -301,7 +297,7 @@ def test_form_errors_and_withdrawing(app, client, auth, world, outbox):
     client.post(f"{path}/withdraw", data={"csrf_token": csrf_from(page)})
     assert "You withdrew this ask" in client.get(path).get_data(as_text=True)
     assert len(outbox()) == sent
-    assert _status(world.ada, request_id) == "withdrawn"
+    assert _status(world.ada, ask_id) == "withdrawn"
     auth.logout()
     late = client.get(_path(link_in(outbox(world.ada.email)[0], "/asks/answer/")))
     assert late.status_code == 409
@@ -337,7 +333,7 @@ def test_an_answer_without_a_choice_is_refused_inline(app, client, auth, world, 
     """A POST to the link without a valid choice: 422, the buttons again, and
     the link is not spent."""
     path = _ask(client, auth, world)
-    request_id = int(path.rsplit("/", 1)[1])
+    ask_id = int(path.rsplit("/", 1)[1])
     _pick(client, path, world.ada)
     auth.logout()
     url = _path(link_in(outbox(world.ada.email)[0], "/asks/answer/[^ ]*choice=accept"))
@@ -348,6 +344,6 @@ def test_an_answer_without_a_choice_is_refused_inline(app, client, auth, world, 
         body = refused.get_data(as_text=True)
         assert "Choose accept or decline." in body and 'role="alert"' in body
         assert 'name="choice" value="accept"' in body
-    assert _status(world.ada, request_id) == "asked"
+    assert _status(world.ada, ask_id) == "asked"
     _, done = _answer(client, outbox(world.ada.email)[0], "accept")
-    assert done.status_code == 200 and _status(world.ada, request_id) == "accepted"
+    assert done.status_code == 200 and _status(world.ada, ask_id) == "accepted"

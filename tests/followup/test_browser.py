@@ -33,7 +33,7 @@ def test_attendee_on_a_phone_picks_a_mentor(app, live_server, browser, room, out
     meet(room, "Ana", "Cai")
     services.close_event(room.event, room.organizer)
     services.send_prompts(
-        room.event.id, services._stamp(services.followup_for(room.event).due_at)
+        room.event.id, clock.stamp(services.followup_for(room.event).due_at)
     )
     db.session.commit()
     ben = room.regs["Ben"].id

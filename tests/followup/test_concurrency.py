@@ -34,7 +34,7 @@ def test_simultaneous_mutual_choices_make_exactly_one_pair(app, room, outbox):
     meet(room, "Ana", "Ben", source="rotation")
     services.close_event(room.event, room.organizer)
     services.send_prompts(
-        room.event.id, services._stamp(services.followup_for(room.event).due_at)
+        room.event.id, clock.stamp(services.followup_for(room.event).due_at)
     )
     db.session.commit()
     links = {

@@ -12,6 +12,7 @@ from mixer import clock, tokens
 from mixer.extensions import db
 from mixer.followup import services
 from mixer.followup.models import FollowupChoice, FollowupPrompt
+from mixer.followup.prompts import PURPOSE
 from mixer.tokens.models import UsedToken
 from tests.followup.conftest import (
     answer_link,
@@ -36,7 +37,7 @@ def sent(room, outbox):
     meet(room, "Ana", "Cai", source="note")
     services.close_event(room.event, room.organizer)
     followup = services.followup_for(room.event)
-    services.send_prompts(room.event.id, services._stamp(followup.due_at))
+    services.send_prompts(room.event.id, clock.stamp(followup.due_at))
     db.session.commit()
     return {
         name: prompt_mails(outbox, room.users[name].email)[0]
@@ -135,7 +136,7 @@ def test_a_signed_link_for_another_purpose_or_person_is_refused(client, room, se
     # Validly signed, but the data do not fit together (prompt A, person B) or
     # the token was made for another purpose.
     mixed = tokens.make(
-        services.PURPOSE, {"p": ana.id, "r": room.regs["Ben"].id}, single_use=True
+        PURPOSE, {"p": ana.id, "r": room.regs["Ben"].id}, single_use=True
     )
     other_purpose = tokens.make(
         "event-guest", {"p": ana.id, "r": ana.registration_id}, single_use=True

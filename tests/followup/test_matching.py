@@ -13,9 +13,12 @@ from mixer import clock
 from mixer.accounts.models import User
 from mixer.extensions import db
 from mixer.followup import services
+from mixer.followup.answers import Answers, save_answers
 from mixer.followup.forms import prompt_form
 from mixer.followup.models import FollowupPrompt
-from mixer.followup.services import Answers, FollowupError
+from mixer.followup.prompts import people_for
+from mixer.followup.prompts import testimonial_of as given_testimonial
+from mixer.followup.services import FollowupError
 from mixer.pairs.models import Pair
 from tests.followup.conftest import START, check_in, count, meet
 
@@ -28,7 +31,7 @@ def prompts(room):
     for a, b in (("Ana", "Ben"), ("Ana", "Cai"), ("Ana", "Gus"), ("Cai", "Dee")):
         meet(room, a, b, source="rotation")
     services.close_event(room.event, room.organizer)
-    due = services._stamp(services.followup_for(room.event).due_at)
+    due = clock.stamp(services.followup_for(room.event).due_at)
     services.send_prompts(room.event.id, due)
     db.session.commit()
     by_reg = {p.registration_id: p for p in db.session.scalars(select(FollowupPrompt))}
@@ -38,7 +41,7 @@ def prompts(room):
 def _choose(room, prompts, who: str, **choices: str):
     """Save ``who``'s choices (by first name) and commit; the pairs formed."""
     answers = Answers(choices={room.regs[k].id: v for k, v in choices.items()})
-    formed = services.save_answers(prompts[who], answers)
+    formed = save_answers(prompts[who], answers)
     db.session.commit()
     return formed
 
@@ -119,16 +122,14 @@ def test_only_people_met_can_be_chosen(room, prompts):
 
 
 def test_people_listed_are_those_met_who_checked_in(room, prompts):
-    people = services.people_for(prompts["Ana"])
+    people = people_for(prompts["Ana"])
     assert [p.registration.name for p in people] == [
         "Ben Example",
         "Cai Example",
         "Gus Guest",
     ]
     assert people[0].how.startswith("Rotation partner")
-    assert [p.registration.name for p in services.people_for(prompts["Dee"])] == [
-        "Cai Example"
-    ]
+    assert [p.registration.name for p in people_for(prompts["Dee"])] == ["Cai Example"]
 
 
 def test_a_testimonial_can_be_taken_back_on_a_later_save(room, prompts):
@@ -137,7 +138,7 @@ def test_a_testimonial_can_be_taken_back_on_a_later_save(room, prompts):
 
     def save(text: str, consent: bool) -> None:
         answers = Answers(choices={}, testimonial=text, consent=consent)
-        services.save_answers(prompts["Ana"], answers)
+        save_answers(prompts["Ana"], answers)
         db.session.commit()
 
     save("Ben showed me how to ask for a raise.", True)
@@ -154,12 +155,12 @@ def test_a_testimonial_can_be_taken_back_on_a_later_save(room, prompts):
     db.session.refresh(given)
     assert given.status == "hidden" and given.moderated_by_id == room.organizer.id
     # Reopened, the prompt no longer shows the words as given with consent.
-    assert services.testimonial_of(prompts["Ana"]) is None
+    assert given_testimonial(prompts["Ana"]) is None
     with current_app.test_request_context():
-        form = prompt_form(prompts["Ana"], services.people_for(prompts["Ana"]))
+        form = prompt_form(prompts["Ana"], people_for(prompts["Ana"]))
     assert (form.testimonial.data, form.consent.data) == (None, False)
     # Giving words again later starts a new testimonial, pending moderation.
     save("Changed my mind: it was great.", True)
-    fresh = services.testimonial_of(prompts["Ana"])
+    fresh = given_testimonial(prompts["Ana"])
     assert fresh.id != given.id and fresh.status == "pending"
     assert fresh.body == "Changed my mind: it was great."

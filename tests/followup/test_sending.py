@@ -12,6 +12,7 @@ from mixer import clock
 from mixer.events import services as events
 from mixer.extensions import db
 from mixer.followup import services
+from mixer.followup.answers import Answers, save_answers
 from mixer.followup.models import EventFollowup, FollowupPrompt
 from mixer.jobs.models import Job
 from tests.followup.conftest import END, START, check_in, count, meet, prompt_mails
@@ -67,7 +68,7 @@ def test_scheduled_path_sends_once_after_the_end(room, runner, outbox):
     assert followup.sent_at == clock.now() and followup.prompt_count == 4
     # Again: the worker, the job itself, and an organizer closing afterwards.
     _worker(runner)
-    services.send_prompts(room.event.id, services._stamp(followup.due_at))
+    services.send_prompts(room.event.id, clock.stamp(followup.due_at))
     closing = services.close_event(room.event, room.organizer)
     db.session.commit()
     _worker(runner)
@@ -212,9 +213,9 @@ def test_organizer_closes_from_the_dashboard_and_sees_results(
     prompts = {p.registration_id: p for p in db.session.scalars(select(FollowupPrompt))}
     answers = [("Ana", 5, "Great pace", "Call my mentee"), ("Ben", 4, None, None)]
     for name, rating, comment, reflection in answers:
-        services.save_answers(
+        save_answers(
             prompts[room.regs[name].id],
-            services.Answers(rating=rating, comment=comment, reflection=reflection),
+            Answers(rating=rating, comment=comment, reflection=reflection),
         )
     db.session.commit()
     page = client.get(f"/events/{room.event.id}/followup").get_data(as_text=True)
