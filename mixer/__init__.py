@@ -62,8 +62,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.followup import listeners as followup_listeners  # noqa: F401
     from mixer.followup.views import bp as followup_bp
     from mixer.main.views import bp as main_bp
-    from mixer.mixers import api as rotations_api
-    from mixer.mixers.views import bp as rotations_bp
+    from mixer.rotations import api as rotations_api
+    from mixer.rotations.views import bp as rotations_bp
     from mixer.orgs import api as orgs_api
     from mixer.orgs.views import bp as orgs_bp
     from mixer.outbox.views import bp as outbox_bp

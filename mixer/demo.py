@@ -194,7 +194,7 @@ def _seed_features(org: Organization) -> None:
     people.sort(key=lambda u: u.id)
     seed_events(org, organizer, people, zone="Europe/London")
 
-    from mixer.mixers.demo import seed_rotations
+    from mixer.rotations.demo import seed_rotations
 
     seed_rotations(org)
 

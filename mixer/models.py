@@ -10,7 +10,7 @@ import mixer.events.models
 import mixer.followup.models
 import mixer.jobs.models
 import mixer.mail.models
-import mixer.mixers.models
+import mixer.rotations.models
 import mixer.orgs.models
 import mixer.pairs.models
 import mixer.recognition.models

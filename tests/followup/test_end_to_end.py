@@ -16,8 +16,8 @@ from mixer import clock
 from mixer.checkin.models import Connection
 from mixer.extensions import db
 from mixer.followup.models import FollowupChoice, FollowupPrompt
-from mixer.mixers import services as rotations
-from mixer.mixers.services import Settings
+from mixer.rotations import services as rotations
+from mixer.rotations.services import Settings
 from mixer.pairs.models import Pair
 from tests.followup.conftest import (
     START,

@@ -18,7 +18,7 @@ from itertools import combinations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from mixer.mixers.room import Room
+from mixer.rotations.room import Room
 
 GROUPS = "groups"  # uneven numbers: tables of three absorb the extra people
 BYES = "byes"  # uneven numbers: the extra people sit out, in turn

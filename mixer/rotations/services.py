@@ -1,6 +1,6 @@
 """Running a Mentor Mixer's rotations: plan, re-plan, advance rounds, show seats.
 
-The engine (``mixer.mixers.planner``) knows nothing of the database; these functions
+The engine (``mixer.rotations.planner``) knows nothing of the database; these functions
 turn registrations into its ``Participant``s, store the ``Plan`` it returns as
 ``RotationSeat`` rows, and record a *connection* for every pair a held round seated
 together. Who is planned for: the people checked in; before anybody has checked in
@@ -24,8 +24,8 @@ from mixer.checkin.models import Connection, ConnectionNote
 from mixer.events.models import Event, Registration
 from mixer.events.services import lock_event
 from mixer.extensions import db
-from mixer.mixers.models import RotationPlan, RotationSeat
-from mixer.mixers.planner import (
+from mixer.rotations.models import RotationPlan, RotationSeat
+from mixer.rotations.planner import (
     GROUP_SIZES,
     MODES,
     Participant,

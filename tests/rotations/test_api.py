@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.extensions import db
-from mixer.mixers.models import RotationPlan
+from mixer.rotations.models import RotationPlan
 from tests.helpers import bearer
 
 
@@ -122,7 +122,7 @@ def test_not_a_mixer_and_an_empty_room_are_400s(
 
 
 def test_replan_keeps_the_held_rounds(client, headers, mixer_event):
-    from mixer.mixers import services
+    from mixer.rotations import services
 
     client.post(_url(mixer_event), json={"rounds": 4}, headers=headers)
     services.start_next_round(mixer_event)

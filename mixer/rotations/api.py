@@ -16,9 +16,9 @@ from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
 from mixer.events.models import Event
 from mixer.extensions import db
-from mixer.mixers import services
-from mixer.mixers.planner import MODES
-from mixer.mixers.services import RotationError, Settings
+from mixer.rotations import services
+from mixer.rotations.planner import MODES
+from mixer.rotations.services import RotationError, Settings
 
 blp = blueprint("rotations_api", __name__, "Mentor Mixer rotations.")
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from mixer import clock
 from mixer.events.models import Event
 from mixer.extensions import db
-from mixer.mixers import services
-from mixer.mixers.services import RotationError, Settings
+from mixer.rotations import services
+from mixer.rotations.services import RotationError, Settings
 from mixer.orgs.models import Organization
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from mixer.mixers.planner import Participant
+    from mixer.rotations.planner import Participant
 
 # Soft costs, in the order of importance: a meeting inside one department
 # costs more than any interest match can win back, and interests weigh more than

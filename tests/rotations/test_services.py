@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from mixer import clock
 from mixer.checkin.models import Connection
 from mixer.extensions import db
-from mixer.mixers import services
-from mixer.mixers.models import RotationPlan, RotationSeat
-from mixer.mixers.services import RotationError, Settings
+from mixer.rotations import services
+from mixer.rotations.models import RotationPlan, RotationSeat
+from mixer.rotations.services import RotationError, Settings
 
 DEPARTMENTS = ("Finance", "Sales", "Legal", "IT")
 
@@ -265,7 +265,7 @@ def test_current_view_follows_the_rounds(mixer_event, room):
 
 def test_demo_rotations_plan_and_hold_the_past_mixer(org, make_user, app):
     from mixer.events.demo import seed_events
-    from mixer.mixers.demo import seed_rotations
+    from mixer.rotations.demo import seed_rotations
 
     organizer = make_user(org, role="organizer")
     people = [

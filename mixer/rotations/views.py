@@ -2,7 +2,7 @@
 
 All live under ``/events/<id>/rotations``. Organizers of the event plan and run the
 room; a registered attendee sees their own table at ``.../me``, which follows the
-rounds by polling ``.../me.json`` (``static/js/mixer-rotations.js``).
+rounds by polling ``.../me.json`` (``static/js/rotations.js``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from mixer.events import services as events
 from mixer.events.access import member_event
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
-from mixer.mixers import pdf, services
-from mixer.mixers.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
-from mixer.mixers.services import RotationError, Settings
+from mixer.rotations import pdf, services
+from mixer.rotations.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
+from mixer.rotations.services import RotationError, Settings
 
 bp = Blueprint("rotations", __name__, url_prefix="/events/<int:event_id>/rotations")
 
@@ -78,7 +78,7 @@ def _plan_page(event: Event, form: PlanForm, status: int = 200):
     left_form.registration.choices = choice_list((r.id, r.name) for r in people)
     return (
         render_template(
-            "mixers/plan.html",
+            "rotations/plan.html",
             event=event,
             form=form,
             plan=plan,
@@ -170,7 +170,7 @@ def projector(event_id: int):
         return redirect(url_for(".plan", event_id=event.id))
     number = plan.current_round
     return render_template(
-        "mixers/projector.html",
+        "rotations/projector.html",
         event=event,
         plan=plan,
         tables=services.tables_of(plan, number) if number else {},
@@ -238,7 +238,7 @@ def _me_fragment(reg: Registration) -> tuple[str, str]:
     view = services.current_view_for(reg)
     partner_ids = [p["id"] for p in view["with"]]
     html = render_template(
-        "mixers/_me.html",
+        "rotations/_me.html",
         view=view,
         notes=services.notes_of(reg, partner_ids),
         event_id=reg.event_id,
@@ -252,7 +252,7 @@ def me(event_id: int):
     event, reg = _attendee(event_id)
     html, key = _me_fragment(reg)
     return render_template(
-        "mixers/me.html",
+        "rotations/me.html",
         event=event,
         live=Markup(html),  # noqa: S704  (rendered by our autoescaping template)
         key=key,

@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from mixer.mixers import constructions
-from mixer.mixers.constructions import Design
-from mixer.mixers.room import Room, _norm
-from mixer.mixers.seating import BYES, GROUPS, Layout, Seating, greedy_rounds
+from mixer.rotations import constructions
+from mixer.rotations.constructions import Design
+from mixer.rotations.room import Room, _norm
+from mixer.rotations.seating import BYES, GROUPS, Layout, Seating, greedy_rounds
 
 MODES = ("mentor_mentee", "peer")
 ROLES = ("mentor", "mentee", "either")
