@@ -9,9 +9,9 @@ from sqlalchemy import select
 from mixer import clock
 from mixer.events.models import Event
 from mixer.extensions import db
+from mixer.orgs.models import Organization
 from mixer.rotations import services
 from mixer.rotations.services import RotationError, Settings
-from mixer.orgs.models import Organization
 
 
 def seed_rotations(org: Organization) -> None:

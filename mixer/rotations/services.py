@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from mixer import clock
-from mixer.checkin.connections import connect, save_note
-from mixer.checkin.models import Connection, ConnectionNote
+from mixer.connections.models import ConnectionSource
+from mixer.connections.services import connect, find, save_note
 from mixer.events.models import Event, Registration
 from mixer.events.services import lock_event
 from mixer.extensions import db
@@ -508,7 +508,7 @@ def start_next_round(event: Event, expected: int | None = None) -> RotationPlan:
         return stored
     for members in tables_of(stored, number).values():
         for a, b in combinations(members, 2):
-            connect(event.id, a, b, "rotation", round_number=number)
+            connect(event.id, a, b, ConnectionSource.ROTATION, round_number=number)
     db.session.flush()
     return stored
 
@@ -609,14 +609,7 @@ def _seat_in(stored: RotationPlan, reg_id: int, number: int) -> int | None | boo
 
 def note_for_partner(registration: Registration, partner_id: int, body: str) -> None:
     """Save the attendee's "we talked" note about someone they met at this event."""
-    a_id, b_id = sorted((registration.id, partner_id))
-    connection = db.session.scalar(
-        select(Connection).where(
-            Connection.event_id == registration.event_id,
-            Connection.a_id == a_id,
-            Connection.b_id == b_id,
-        )
-    )
+    connection = find(registration.event_id, registration.id, partner_id)
     if connection is None:
         raise RotationError(
             "You have not met this person at this event yet.",
@@ -624,23 +617,3 @@ def note_for_partner(registration: Registration, partner_id: int, body: str) -> 
             suggestion="Write a note once your round together has started.",
         )
     save_note(connection, registration.id, body)
-
-
-def notes_of(registration: Registration, partner_ids: list[int]) -> dict[int, str]:
-    """The attendee's own notes about each of ``partner_ids`` (missing: none yet)."""
-    if not partner_ids:
-        return {}
-    rows = db.session.execute(
-        select(Connection.a_id, Connection.b_id, ConnectionNote.body)
-        .join(ConnectionNote, ConnectionNote.connection_id == Connection.id)
-        .where(
-            Connection.event_id == registration.event_id,
-            ConnectionNote.author_id == registration.id,
-        )
-    )
-    notes = {}
-    for a_id, b_id, body in rows:
-        other = b_id if a_id == registration.id else a_id
-        if other in partner_ids:
-            notes[other] = body
-    return notes

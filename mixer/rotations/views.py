@@ -22,6 +22,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from mixer.accounts.forms import choice_list
+from mixer.connections.services import notes_about
 from mixer.events import services as events
 from mixer.events.access import member_event
 from mixer.events.models import Event, Registration
@@ -240,7 +241,7 @@ def _me_fragment(reg: Registration) -> tuple[str, str]:
     html = render_template(
         "rotations/_me.html",
         view=view,
-        notes=services.notes_of(reg, partner_ids),
+        notes=notes_about(reg, partner_ids),
         event_id=reg.event_id,
     )
     return html, f"{view['state']}:{view['round']}:{view['table']}"

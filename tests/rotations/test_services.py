@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from mixer import clock
-from mixer.checkin.models import Connection
+from mixer.connections.models import Connection
+from mixer.connections.services import notes_about
 from mixer.extensions import db
 from mixer.rotations import services
 from mixer.rotations.models import RotationPlan, RotationSeat
@@ -248,7 +249,7 @@ def test_current_view_follows_the_rounds(mixer_event, room):
 
     services.note_for_partner(me, partner["id"], "  Talk again about pricing ")
     db.session.commit()
-    assert services.notes_of(me, [partner["id"]]) == {
+    assert notes_about(me, [partner["id"]]) == {
         partner["id"]: "Talk again about pricing"
     }
     stranger = next(r for r in regs if r.id not in partners and r.id != me.id)

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from mixer.checkin.models import Connection, ConnectionNote
+from mixer.connections.models import Connection, ConnectionNote
 from mixer.extensions import db
 from mixer.rotations import services
 from mixer.rotations.models import RotationPlan
