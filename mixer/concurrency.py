@@ -55,7 +55,7 @@ def lock_row(
     callers that read before locking and must not trust it.
     """
     pk = model.id  # type: ignore[attr-defined]
-    _take_turn(model, pk == row_id, expire_all)
+    _take_turn(model, pk == row_id, expire_all=expire_all)
     return db.session.scalar(
         select(model)
         .where(pk == row_id)

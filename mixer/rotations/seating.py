@@ -207,7 +207,7 @@ def _mend(
         if not bad[u, table].any():
             continue
         others = [w for w in table if w != u]
-        fits = ~bad[:, others].any(axis=1)
+        fits = np.logical_not(bad[:, others].any(axis=1))
         fits[table] = False
         fits &= side == side[u]
         for v in rng.permutation(np.flatnonzero(fits)):

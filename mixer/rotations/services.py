@@ -1,33 +1,37 @@
-"""Running a Mentor Mixer's rotations: plan, re-plan, advance rounds, show seats.
+"""Planning a Mentor Mixer's rotations: plan, re-plan, mark people gone, read the plan.
 
-The engine (``mixer.rotations.planner``) knows nothing of the database; these functions
-turn registrations into its ``Participant``s, store the ``Plan`` it returns as
-``RotationSeat`` rows, and record a *connection* for every pair a held round seated
-together. Who is planned for: the people checked in; before anybody has checked in
-(planning ahead of the doors opening), everyone registered. People the organizer
-marked as gone are left out of re-plans. Services only ``flush()``.
+The engine (``mixer.rotations.planner``) knows nothing of the database or the web;
+these functions turn registrations into its ``Participant``s, store the ``Plan`` it
+returns as ``RotationSeat`` rows, and turn its ``PlanError`` into a
+``RotationError`` (in one place, :func:`_engine_refusals`). Who is planned for:
+the people checked in; before anybody has checked in (planning ahead of the doors
+opening), everyone registered. People the organizer marked as gone are left out of
+re-plans. Running the room (starting rounds, the attendees' phones) is
+``mixer.rotations.running``. Services only ``flush()``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from itertools import combinations
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 
-from mixer import clock
-from mixer.connections.models import ConnectionSource
-from mixer.connections.services import connect, find, save_note
-from mixer.events.models import Event, Registration
-from mixer.events.services import lock_event
+from mixer.concurrency import lock_row
+from mixer.errors import DomainError
+from mixer.events.models import Event, EventStatus, Registration
 from mixer.extensions import db
-from mixer.rotations.models import RotationPlan, RotationSeat
+from mixer.rotations.models import (
+    PLAN_MODES,
+    PairingMode,
+    RotationPlan,
+    RotationSeat,
+)
 from mixer.rotations.planner import (
     GROUP_SIZES,
-    MODES,
     Participant,
     Plan,
     PlanError,
@@ -38,48 +42,35 @@ from mixer.rotations.planner import (
     replan,
 )
 
+# The engine's names for what the organizer knows as the people present.
+ENGINE_FIELDS = {"participants": "attendees", "present": "attendees"}
 
-class RotationError(ValueError):
-    """A request the rotations cannot meet: which field, and what would work."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        suggestion: str = "",
-        maximum: int | None = None,
-        status: int = 400,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.suggestion = suggestion
-        self.maximum = maximum
-        self.status = status
+class RotationError(DomainError):
+    """A request the rotations cannot meet: ``field`` names the input at fault and
+    the message ends with what would work instead.
 
-    @classmethod
-    def from_plan_error(cls, exc: PlanError) -> RotationError:
-        """The engine's refusal, with its field renamed to ours where they differ."""
-        field = {"participants": "attendees", "present": "attendees"}.get(
-            exc.field, exc.field
+    400 for settings no plan can meet, 404 before any plan exists, 409 once rounds
+    have been held.
+    """
+
+    # Too many rounds: the most that can be planned (from the engine's refusal).
+    maximum: int | None = None
+
+
+@contextmanager
+def _engine_refusals() -> Iterator[None]:
+    """The engine's ``PlanError`` as a ``RotationError``: the planner is a pure
+    engine that knows nothing of the web, and this is where the two meet."""
+    try:
+        yield
+    except PlanError as exc:
+        error = RotationError(
+            f"{exc.message} {exc.suggestion}".strip(),
+            field=ENGINE_FIELDS.get(exc.field, exc.field),
         )
-        return cls(
-            exc.message, field=field, suggestion=exc.suggestion, maximum=exc.maximum
-        )
-
-    def __str__(self) -> str:
-        """The message and, when there is one, what would work instead."""
-        return f"{self.message} {self.suggestion}".strip()
-
-    def as_dict(self) -> dict[str, Any]:
-        """The refusal as JSON-ready data."""
-        return {
-            "message": self.message,
-            "field": self.field,
-            "suggestion": self.suggestion,
-            "maximum": self.maximum,
-        }
+        error.maximum = exc.maximum
+        raise error from exc
 
 
 @dataclass(frozen=True)
@@ -88,7 +79,7 @@ class Settings:
 
     rounds: int
     minutes: int
-    mode: str = "mentor_mentee"
+    mode: str = PairingMode.MENTOR_MENTEE
     group_size: int = 2
     seed: int = 0
     min_level_gap: int | None = None
@@ -172,15 +163,8 @@ def plan_data(plan: RotationPlan) -> dict[str, Any]:
         "method": plan.method,
         "current_round": plan.current_round,
         "round_started_at": plan.round_started_at,
-        "round_ends_at": round_ends_at(plan),
+        "round_ends_at": plan.round_ends_at,
     }
-
-
-def round_ends_at(plan: RotationPlan) -> datetime | None:
-    """When the round being held is over (None before the first round)."""
-    if plan.current_round == 0 or plan.round_started_at is None:
-        return None
-    return plan.round_started_at + timedelta(minutes=plan.minutes)
 
 
 def names_of(plan: RotationPlan) -> dict[int, Registration]:
@@ -213,15 +197,14 @@ def _check_event(event: Event) -> None:
     if event.kind != "mentor_mixer":
         raise RotationError(
             f"“{event.title}” is a {event.kind_label}, not a Mentor Mixer; "
-            "only Mentor Mixers have rotations.",
+            "only Mentor Mixers have rotations. "
+            "Plan rotations for a Mentor Mixer event instead.",
             field="event",
-            suggestion="Plan rotations for a Mentor Mixer event instead.",
         )
-    if event.status == "cancelled":
+    if event.status == EventStatus.CANCELLED:
         raise RotationError(
-            "This event is cancelled.",
+            "This event is cancelled. Plan rotations for an event that takes place.",
             field="event",
-            suggestion="Plan rotations for an event that takes place.",
         )
 
 
@@ -234,21 +217,21 @@ def _check_settings(settings: Settings) -> None:
         or not 1 <= settings.minutes <= 120
     ):
         raise RotationError(
-            f"A round of {settings.minutes} minutes is not possible.",
+            f"A round of {settings.minutes} minutes is not possible. "
+            "Use 1 to 120 minutes per round (5 to 10 is usual).",
             field="minutes",
-            suggestion="Use 1 to 120 minutes per round (5 to 10 is usual).",
         )
-    if settings.mode not in MODES:
+    if settings.mode not in PLAN_MODES:
         raise RotationError(
-            f"There is no pairing mode {settings.mode!r}.",
+            f"There is no pairing mode {settings.mode!r}. "
+            f"Use one of: {', '.join(PairingMode)}.",
             field="mode",
-            suggestion=f"Use one of: {', '.join(MODES)}.",
         )
     if settings.group_size not in GROUP_SIZES:
         raise RotationError(
-            f"Tables of {settings.group_size} are not supported.",
+            f"Tables of {settings.group_size} are not supported. "
+            "Use 2 (pairs) or 3 (small groups).",
             field="group_size",
-            suggestion="Use 2 (pairs) or 3 (small groups).",
         )
 
 
@@ -264,7 +247,9 @@ def participant(reg: Registration) -> Participant:
     )
 
 
-def attendance(event: Event, left: set[int] | frozenset[int] = frozenset()):
+def attendance(
+    event: Event, left: set[int] | frozenset[int] = frozenset()
+) -> tuple[list[Registration], bool]:
     """Who to plan for: the checked-in, or every registered person before doors open.
 
     Returns the registrations (in id order) and whether they are the checked-in.
@@ -272,24 +257,24 @@ def attendance(event: Event, left: set[int] | frozenset[int] = frozenset()):
     registered = list(
         db.session.scalars(
             select(Registration)
-            .where(
-                Registration.event_id == event.id, Registration.status == "registered"
-            )
+            .where(Registration.event_id == event.id, Registration.holds_seat)
             .order_by(Registration.id)
         )
     )
-    checked_in = [r for r in registered if r.checked_in_at is not None]
+    checked_in = [r for r in registered if r.is_checked_in]
     people = checked_in or registered
     return [r for r in people if r.id not in left], bool(checked_in)
 
 
-def _nobody(event: Event, checked_in: bool) -> RotationError:
+def _nobody(checked_in: bool) -> RotationError:
     return RotationError(
-        "Nobody is checked in or registered for this mixer yet."
-        if not checked_in
-        else "Everybody checked in has been marked as gone.",
+        (
+            "Nobody is checked in or registered for this mixer yet."
+            if not checked_in
+            else "Everybody checked in has been marked as gone."
+        )
+        + " Register or check in at least two people, then plan the rounds.",
         field="attendees",
-        suggestion="Register or check in at least two people, then plan the rounds.",
     )
 
 
@@ -297,20 +282,20 @@ def create_plan(event: Event, settings: Settings) -> RotationPlan:
     """Plan every round for the people present, replacing any plan not yet started."""
     _check_event(event)
     _check_settings(settings)
-    _serialise(event)
+    _lock(event)
     existing = plan_for(event)
-    if existing is not None and existing.current_round > 0:
+    if existing is not None and existing.started:
         raise RotationError(
             f"Round {existing.current_round} of this mixer has already been held, so "
-            "the plan cannot be made again from scratch.",
+            "the plan cannot be made again from scratch. "
+            "Re-plan the remaining rounds instead.",
             field="rounds",
-            suggestion="Re-plan the remaining rounds instead.",
             status=409,
         )
     people, checked_in = attendance(event)
     if len(people) < 2:
-        raise _nobody(event, checked_in)
-    try:
+        raise _nobody(checked_in)
+    with _engine_refusals():
         plan = plan_rotations(
             [participant(r) for r in people],
             settings.rounds,
@@ -319,8 +304,6 @@ def create_plan(event: Event, settings: Settings) -> RotationPlan:
             seed=settings.seed,
             min_level_gap=settings.min_level_gap,
         )
-    except PlanError as exc:
-        raise RotationError.from_plan_error(exc) from exc
     if existing is not None:
         db.session.delete(existing)
         db.session.flush()
@@ -352,7 +335,7 @@ def _store(stored: RotationPlan, plan: Plan, from_round: int) -> None:
             RotationSeat.round_number >= from_round,
         )
     )
-    rows = []
+    rows: list[dict[str, int | None]] = []
     for r in plan.rounds[from_round - 1 :]:
         for t in r.tables:
             rows += [
@@ -397,21 +380,21 @@ def _engine_plan(stored: RotationPlan, regs: dict[int, Registration]) -> Plan:
     )
 
 
-def _serialise(event: Event) -> None:
+def _lock(event: Event) -> None:
     """Take the event's row lock, so planning, re-planning, marking people gone and
     starting a round never interleave (each then re-reads the plan under the lock)."""
-    lock_event(event.id)
-    db.session.expire_all()
+    lock_row(Event, event.id, expire_all=True)
 
 
-def _require_plan(event: Event) -> RotationPlan:
+def locked_plan(event: Event) -> RotationPlan:
+    """The event's plan, read afresh under the event's lock (404 when none)."""
+    _lock(event)
     _check_event(event)
     stored = plan_for(event)
     if stored is None:
         raise RotationError(
-            "No rotations have been planned for this mixer yet.",
+            "No rotations have been planned for this mixer yet. Plan the rounds first.",
             field="rounds",
-            suggestion="Plan the rounds first.",
             status=404,
         )
     return stored
@@ -419,38 +402,33 @@ def _require_plan(event: Event) -> RotationPlan:
 
 def replan_remaining(event: Event) -> RotationPlan:
     """Re-plan the rounds not yet held for the people present; held rounds stay."""
-    _serialise(event)
-    stored = _require_plan(event)
-    from_round = stored.current_round + 1
-    if from_round > stored.rounds:
+    stored = locked_plan(event)
+    if stored.over:
         raise RotationError(
             f"All {stored.rounds} rounds have been held; there is nothing left to "
-            "re-plan.",
+            "re-plan. Plan a new mixer event for more rounds.",
             field="rounds",
-            suggestion="Plan a new mixer event for more rounds.",
             status=409,
         )
+    from_round = stored.current_round + 1
     people, checked_in = attendance(event, set(stored.left_ids or ()))
     if len(people) < 2:
-        raise _nobody(event, checked_in)
+        raise _nobody(checked_in)
     regs = names_of(stored)
     regs.update({r.id: r for r in people})
-    try:
+    with _engine_refusals():
         plan = replan(
             _engine_plan(stored, regs),
             [participant(r) for r in people],
             from_round=from_round,
         )
-    except PlanError as exc:
-        raise RotationError.from_plan_error(exc) from exc
     _store(stored, plan, from_round=from_round)
     return stored
 
 
 def mark_left(event: Event, registration_ids: list[int], gone: bool = True) -> None:
     """Mark people as gone (or back): re-plans leave out those who are gone."""
-    _serialise(event)
-    stored = _require_plan(event)
+    stored = locked_plan(event)
     known = set(
         db.session.scalars(
             select(Registration.id).where(
@@ -461,159 +439,11 @@ def mark_left(event: Event, registration_ids: list[int], gone: bool = True) -> N
     )
     if unknown := sorted(set(registration_ids) - known):
         raise RotationError(
-            f"Registration {unknown[0]} is not part of this event.",
+            f"Registration {unknown[0]} is not part of this event. "
+            "Choose people registered for this mixer.",
             field="attendees",
-            suggestion="Choose people registered for this mixer.",
         )
     left = set(stored.left_ids or ())
     left = left | known if gone else left - known
     stored.left_ids = sorted(left)
     db.session.flush()
-
-
-# ---------------------------------------------------------------------------
-# Running the room
-
-
-def start_next_round(event: Event, expected: int | None = None) -> RotationPlan:
-    """Start the next round: its tables become connections, its clock starts.
-
-    ``expected`` is the round the caller saw as current; if another click moved on
-    already, nothing happens (a double click never skips a round).
-    """
-    _serialise(event)
-    stored = _require_plan(event)
-    if expected is not None and expected != stored.current_round:
-        return stored
-    number = stored.current_round + 1
-    if number > stored.rounds:
-        raise RotationError(
-            f"All {stored.rounds} rounds have been held.",
-            field="rounds",
-            suggestion="The mixer is over; thank everyone for coming.",
-            status=409,
-        )
-    # Only one request moves a plan from round n to n + 1.
-    moved = db.session.execute(
-        update(RotationPlan)
-        .where(
-            RotationPlan.id == stored.id,
-            RotationPlan.current_round == stored.current_round,
-        )
-        .values(current_round=number, round_started_at=clock.now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.refresh(stored)
-    if not moved:
-        return stored
-    for members in tables_of(stored, number).values():
-        for a, b in combinations(members, 2):
-            connect(event.id, a, b, ConnectionSource.ROTATION, round_number=number)
-    db.session.flush()
-    return stored
-
-
-def tables_of(stored: RotationPlan, round_number: int) -> dict[int, list[int]]:
-    """Table number → registration ids seated there in one round."""
-    tables: dict[int, list[int]] = defaultdict(list)
-    rows = db.session.execute(
-        select(RotationSeat.table_number, RotationSeat.registration_id)
-        .where(
-            RotationSeat.plan_id == stored.id,
-            RotationSeat.round_number == round_number,
-            RotationSeat.table_number.is_not(None),
-        )
-        .order_by(RotationSeat.table_number, RotationSeat.id)
-    )
-    for table, reg_id in rows:
-        tables[table].append(reg_id)
-    return dict(tables)
-
-
-def _person(reg: Registration) -> dict[str, Any]:
-    return {
-        "id": reg.id,
-        "name": reg.name,
-        "department": reg.department,
-        "role": reg.role,
-        "offers": list(reg.offers or ()),
-        "seeks": list(reg.seeks or ()),
-    }
-
-
-def current_view_for(registration: Registration) -> dict[str, Any]:
-    """What one attendee's phone shows now: round, table, tablemates, notes.
-
-    ``state`` is ``no_plan``, ``not_started``, ``not_seated`` (not in the plan, or
-    the round was planned without them), ``bye``, ``seated`` or ``finished`` (the
-    last round's time is up).
-    """
-    event = registration.event
-    stored = plan_for(event)
-    view: dict[str, Any] = {
-        "state": "no_plan",
-        "round": 0,
-        "rounds": event.rounds,
-        "table": None,
-        "with": [],
-        "ends_at": None,
-        "next": None,
-    }
-    if stored is None:
-        return view
-    number = stored.current_round
-    ends_at = round_ends_at(stored)
-    view.update(rounds=stored.rounds, round=number, ends_at=ends_at)
-    if number == 0:
-        view["state"] = "not_started"
-        view["next"] = _seat_in(stored, registration.id, 1)
-        return view
-    if number == stored.rounds and ends_at is not None and ends_at <= clock.now():
-        view["state"] = "finished"
-        return view
-    table = _seat_in(stored, registration.id, number)
-    if table is False:
-        view["state"] = "not_seated"
-        return view
-    if table is None:
-        view["state"] = "bye"
-        return view
-    others = db.session.scalars(
-        select(Registration)
-        .join(RotationSeat, RotationSeat.registration_id == Registration.id)
-        .where(
-            RotationSeat.plan_id == stored.id,
-            RotationSeat.round_number == number,
-            RotationSeat.table_number == table,
-            Registration.id != registration.id,
-        )
-        .order_by(Registration.name, Registration.id)
-    )
-    view.update(
-        {"state": "seated", "table": table, "with": [_person(r) for r in others]}
-    )
-    return view
-
-
-def _seat_in(stored: RotationPlan, reg_id: int, number: int) -> int | None | bool:
-    """The person's table in a round; None when sitting out; False when not seated."""
-    row = db.session.execute(
-        select(RotationSeat.table_number).where(
-            RotationSeat.plan_id == stored.id,
-            RotationSeat.round_number == number,
-            RotationSeat.registration_id == reg_id,
-        )
-    ).first()
-    return False if row is None else row[0]
-
-
-def note_for_partner(registration: Registration, partner_id: int, body: str) -> None:
-    """Save the attendee's "we talked" note about someone they met at this event."""
-    connection = find(registration.event_id, registration.id, partner_id)
-    if connection is None:
-        raise RotationError(
-            "You have not met this person at this event yet.",
-            field="partner",
-            suggestion="Write a note once your round together has started.",
-        )
-    save_note(connection, registration.id, body)

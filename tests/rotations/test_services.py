@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from itertools import combinations
 
 import pytest
@@ -10,55 +9,11 @@ from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.connections.models import Connection
-from mixer.connections.services import notes_about
 from mixer.extensions import db
-from mixer.rotations import services
+from mixer.rotations import running, services
 from mixer.rotations.models import RotationPlan, RotationSeat
 from mixer.rotations.services import RotationError, Settings
-
-DEPARTMENTS = ("Finance", "Sales", "Legal", "IT")
-
-
-@pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
-
-
-@pytest.fixture
-def mixer_event(org, make_event):
-    return make_event(
-        org,
-        kind="mentor_mixer",
-        title="Spring mixer",
-        rounds=6,
-        minutes_per_round=7,
-        capacity=60,
-    )
-
-
-@pytest.fixture
-def room(mixer_event, make_registration):
-    """Twelve people, six mentors and six mentees from four departments."""
-
-    def build(n: int = 12, checked_in: int | None = None):
-        regs = []
-        for i in range(n):
-            regs.append(
-                make_registration(
-                    mixer_event,
-                    name=f"Person {i:02d}",
-                    role="mentor" if i % 2 == 0 else "mentee",
-                    department=DEPARTMENTS[i % 4],
-                    offers=["negotiation"] if i % 2 == 0 else [],
-                    seeks=["negotiation"] if i % 2 else [],
-                )
-            )
-        for reg in regs[: checked_in if checked_in is not None else 0]:
-            reg.checked_in_at = clock.now()
-        db.session.commit()
-        return regs
-
-    return build
+from tests.rotations.conftest import DEPARTMENTS
 
 
 def _seated(plan: RotationPlan) -> set[int]:
@@ -106,34 +61,43 @@ def test_same_seed_same_plan_and_a_new_plan_replaces_one_not_started(mixer_event
 
 
 @pytest.mark.parametrize(
-    ("settings", "field", "words"),
+    ("settings", "field", "words", "suggestion"),
     [
-        (Settings(rounds=0, minutes=7), "rounds", "round"),
-        (Settings(rounds=40, minutes=7), "rounds", "6"),
-        (Settings(rounds=3, minutes=7, group_size=5), "group_size", "2"),
-        (Settings(rounds=3, minutes=0), "minutes", "5 to 10"),
-        (Settings(rounds=3, minutes=7, mode="speed"), "mode", "peer"),
+        (Settings(rounds=0, minutes=7), "rounds", "round", "Plan between 1 and 50"),
+        (Settings(rounds=40, minutes=7), "rounds", "6", "Plan 6 rounds or fewer"),
+        (
+            Settings(rounds=3, minutes=7, group_size=5),
+            "group_size",
+            "2",
+            r"Use 2 \(pairs\) or 3",
+        ),
+        (Settings(rounds=3, minutes=0), "minutes", "5 to 10", "Use 1 to 120 minutes"),
+        (
+            Settings(rounds=3, minutes=7, mode="speed"),
+            "mode",
+            "peer",
+            "Use one of: mentor_mentee, peer",
+        ),
     ],
 )
 def test_bad_settings_say_what_would_work_and_change_nothing(
-    mixer_event, room, settings, field, words
+    mixer_event, room, settings, field, words, suggestion
 ):
     room(12)
-    with pytest.raises(RotationError) as caught:
+    # The refusal says what is wrong, then what would work.
+    with pytest.raises(RotationError, match=rf"\. {suggestion}") as caught:
         services.create_plan(mixer_event, settings)
     db.session.rollback()
     assert caught.value.field == field
-    assert caught.value.suggestion
     assert words in str(caught.value)
     assert db.session.scalar(select(func.count(RotationPlan.id))) == 0
 
 
 def test_too_many_rounds_names_the_maximum(mixer_event, room):
     room(12)  # six mentors, six mentees: each mentee can meet six mentors
-    with pytest.raises(RotationError) as caught:
+    with pytest.raises(RotationError, match="Plan 6 rounds or fewer") as caught:
         services.create_plan(mixer_event, Settings(rounds=7, minutes=7))
     assert caught.value.maximum == 6
-    assert "6" in caught.value.suggestion
 
 
 def test_not_a_mixer_and_nobody_there_are_refused(org, make_event, mixer_event):
@@ -141,43 +105,12 @@ def test_not_a_mixer_and_nobody_there_are_refused(org, make_event, mixer_event):
     with pytest.raises(RotationError, match="not a Mentor Mixer") as caught:
         services.create_plan(lunch, Settings(rounds=3, minutes=7))
     assert caught.value.field == "event"
-    with pytest.raises(RotationError, match="Nobody is checked in") as caught:
+    with pytest.raises(
+        RotationError,
+        match="Nobody is checked in.* Register or check in at least two people",
+    ) as caught:
         services.create_plan(mixer_event, Settings(rounds=3, minutes=7))
     assert caught.value.field == "attendees"
-    assert "at least two" in caught.value.suggestion
-
-
-def test_next_round_makes_connections_exactly_once(mixer_event, room):
-    room(12)
-    plan = services.create_plan(mixer_event, Settings(rounds=3, minutes=7))
-    db.session.commit()
-    services.start_next_round(mixer_event, expected=0)
-    db.session.commit()
-    assert plan.current_round == 1
-    assert plan.round_started_at is not None
-    round_one = services.tables_of(plan, 1)
-    pairs = {tuple(sorted(p)) for m in round_one.values() for p in combinations(m, 2)}
-    made = db.session.execute(
-        select(Connection.a_id, Connection.b_id, Connection.round_number)
-    ).all()
-    assert {(a, b) for a, b, _ in made} == pairs
-    assert {r for _, _, r in made} == {1}
-    # A second click on the same "next round" (the page still showed round 0)
-    # changes nothing.
-    services.start_next_round(mixer_event, expected=0)
-    db.session.commit()
-    assert plan.current_round == 1
-    assert db.session.scalar(select(func.count(Connection.id))) == len(pairs)
-    services.start_next_round(mixer_event, expected=1)
-    services.start_next_round(mixer_event)
-    db.session.commit()
-    assert plan.current_round == 3
-    assert db.session.scalar(select(func.count(Connection.id))) == len(pairs) * 3
-    with pytest.raises(RotationError, match="All 3 rounds") as caught:
-        services.start_next_round(mixer_event)
-    assert caught.value.status == 409
-    with pytest.raises(RotationError, match="already been held"):
-        services.create_plan(mixer_event, Settings(rounds=3, minutes=7))
 
 
 def test_replan_keeps_held_rounds_and_seats_late_arrivals(
@@ -185,8 +118,8 @@ def test_replan_keeps_held_rounds_and_seats_late_arrivals(
 ):
     regs = room(12, checked_in=10)
     plan = services.create_plan(mixer_event, Settings(rounds=5, minutes=7, seed=1))
-    services.start_next_round(mixer_event)
-    services.start_next_round(mixer_event)
+    running.start_next_round(mixer_event)
+    running.start_next_round(mixer_event)
     db.session.commit()
     held = services.plan_data(plan)["rounds"][:2]
     gone = regs[0]
@@ -223,45 +156,9 @@ def test_replan_keeps_held_rounds_and_seats_late_arrivals(
 def test_replan_after_the_last_round_is_refused(mixer_event, room):
     room(4)
     services.create_plan(mixer_event, Settings(rounds=1, minutes=7))
-    services.start_next_round(mixer_event)
+    running.start_next_round(mixer_event)
     with pytest.raises(RotationError, match="nothing left to re-plan"):
         services.replan_remaining(mixer_event)
-
-
-def test_current_view_follows_the_rounds(mixer_event, room):
-    regs = room(6)
-    plan = services.create_plan(mixer_event, Settings(rounds=2, minutes=7))
-    db.session.commit()
-    me = regs[0]
-    assert services.current_view_for(me)["state"] == "not_started"
-    services.start_next_round(mixer_event)
-    db.session.commit()
-    view = services.current_view_for(me)
-    tables = services.tables_of(plan, 1)
-    table = next(t for t, m in tables.items() if me.id in m)
-    assert view["state"] == "seated" and view["round"] == 1 and view["table"] == table
-    partners = {p["id"] for p in view["with"]}
-    assert partners == set(tables[table]) - {me.id}
-    partner = view["with"][0]
-    assert partner["department"] in DEPARTMENTS
-    assert partner["offers"] == [] or partner["offers"] == ["negotiation"]
-    assert view["ends_at"] == plan.round_started_at + timedelta(minutes=7)
-
-    services.note_for_partner(me, partner["id"], "  Talk again about pricing ")
-    db.session.commit()
-    assert notes_about(me, [partner["id"]]) == {
-        partner["id"]: "Talk again about pricing"
-    }
-    stranger = next(r for r in regs if r.id not in partners and r.id != me.id)
-    with pytest.raises(RotationError, match="not met"):
-        services.note_for_partner(me, stranger.id, "hello")
-
-    services.start_next_round(mixer_event)
-    db.session.commit()
-    assert services.current_view_for(me)["round"] == 2
-    plan.round_started_at = clock.now() - timedelta(minutes=8)
-    db.session.commit()
-    assert services.current_view_for(me)["state"] == "finished"
 
 
 def test_demo_rotations_plan_and_hold_the_past_mixer(org, make_user, app):

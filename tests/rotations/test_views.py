@@ -9,15 +9,10 @@ from sqlalchemy import func, select
 
 from mixer.connections.models import Connection, ConnectionNote
 from mixer.extensions import db
-from mixer.rotations import services
+from mixer.rotations import running, services
 from mixer.rotations.models import RotationPlan
 from mixer.rotations.services import Settings
 from tests.helpers import csrf_from
-
-
-@pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
 
 
 @pytest.fixture
@@ -205,7 +200,7 @@ def test_mentee_view_says_what_the_mentor_can_help_with(
         offers=["negotiation", "public speaking"],
     )
     services.create_plan(event, Settings(rounds=1, minutes=7))
-    services.start_next_round(event)
+    running.start_next_round(event)
     db.session.commit()
     auth.login(mentee.email)
     text = client.get(f"/events/{event.id}/rotations/me").text
