@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -278,16 +279,21 @@ def recent_checkins(event: Event, limit: int = 10) -> list[Registration]:
     )
 
 
+class Audience(StrEnum):
+    """Who opened a badge URL, and so what they may see."""
+
+    ORGANIZER = "organizer"  # may check the person in
+    ATTENDEE = "attendee"  # another registered person of the event: they met
+    SELF = "self"  # their own badge
+    OUTSIDER = "outsider"  # learns nothing about the person
+
+
 @dataclass
 class BadgeVisit:
-    """Who opened a badge URL, and what they may see.
+    """Who opened a badge URL, and what they may see (a connection was recorded
+    when the visitor is another attendee)."""
 
-    ``audience`` is "organizer" (may check the person in), "attendee" (another
-    registered person of the same event: a connection was recorded), "self" (their
-    own badge) or "outsider" (learns nothing about the person).
-    """
-
-    audience: str
+    audience: Audience
     registration: Registration | None = None
     mine: Registration | None = None
     connection: Connection | None = None
@@ -297,13 +303,13 @@ def visit_badge(token: str, user: Any) -> BadgeVisit:
     """Decide what opening ``/c/<token>`` shows ``user``; records a scan connection."""
     reg = badge_registration(token)
     if reg is None or not getattr(user, "is_authenticated", False):
-        return BadgeVisit("outsider")
+        return BadgeVisit(Audience.OUTSIDER)
     if can_manage(reg.event, user):
-        return BadgeVisit("organizer", reg)
+        return BadgeVisit(Audience.ORGANIZER, reg)
     mine = registration_for(reg.event, user)
     if mine is None or not mine.holds_seat or not reg.holds_seat:
-        return BadgeVisit("outsider")
+        return BadgeVisit(Audience.OUTSIDER)
     if mine.id == reg.id:
-        return BadgeVisit("self", reg, mine)
+        return BadgeVisit(Audience.SELF, reg, mine)
     connection = connect(reg.event_id, mine.id, reg.id, ConnectionSource.SCAN)
-    return BadgeVisit("attendee", reg, mine, connection)
+    return BadgeVisit(Audience.ATTENDEE, reg, mine, connection)

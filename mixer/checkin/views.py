@@ -24,7 +24,7 @@ from flask_login import current_user
 from mixer.checkin import services
 from mixer.checkin.forms import CheckinForm, ConnectionNoteForm
 from mixer.checkin.models import ScanOutcome
-from mixer.checkin.services import CheckinError
+from mixer.checkin.services import Audience, CheckinError
 from mixer.connections.services import note_of, save_note
 from mixer.errors import refusals
 from mixer.events.access import managed_event
@@ -68,7 +68,7 @@ def badge(token: str):
 def _organizer_visit(token: str) -> Registration:
     """The badge's registration, for the event's organizers (others 404)."""
     visit = services.visit_badge(token, current_user)
-    if visit.audience != "organizer" or visit.registration is None:
+    if visit.audience != Audience.ORGANIZER or visit.registration is None:
         abort(404)
     return visit.registration
 
@@ -103,7 +103,8 @@ def badge_undo(token: str):
 def badge_note(token: str):
     """Save the scanner's private "we talked" note about the badge's owner."""
     visit = services.visit_badge(token, current_user)
-    if visit.audience != "attendee" or visit.connection is None or visit.mine is None:
+    connection, mine = visit.connection, visit.mine
+    if visit.audience != Audience.ATTENDEE or connection is None or mine is None:
         abort(404)
     form = ConnectionNoteForm()
     if not form.validate_on_submit():
@@ -116,7 +117,7 @@ def badge_note(token: str):
             form=form,
             checkin_form=checkin_form,
         ), 400
-    save_note(visit.connection, visit.mine.id, form.body.data or "")
+    save_note(connection, mine.id, form.body.data or "")
     db.session.commit()
     flash("Note saved. Only you can see it.", "success")
     return redirect(url_for("checkin.badge", token=token))
