@@ -31,7 +31,7 @@ from typing import TypeVar  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mixer.mixers.planner import (  # noqa: E402
+from mixer.rotations.planner import (  # noqa: E402
     Participant,
     Plan,
     Quality,

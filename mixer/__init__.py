@@ -64,8 +64,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.followup import listeners as followup_listeners  # noqa: F401
     from mixer.followup.views import bp as followup_bp
     from mixer.main.views import bp as main_bp
-    from mixer.mixers import api as rotations_api
-    from mixer.mixers.views import bp as rotations_bp
     from mixer.orgs import api as orgs_api
     from mixer.orgs.views import bp as orgs_bp
     from mixer.outbox.views import bp as outbox_bp
@@ -76,6 +74,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.recognition import jobs as recognition_jobs  # noqa: F401
     from mixer.recognition import listeners as recognition_listeners  # noqa: F401
     from mixer.recognition.views import bp as recognition_bp
+    from mixer.rotations import api as rotations_api
+    from mixer.rotations.views import bp as rotations_bp
     from mixer.speakers import api as speakers_api
     from mixer.speakers import jobs as speakers_jobs  # noqa: F401
     from mixer.speakers.views import bp as speakers_bp

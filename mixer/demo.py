@@ -15,7 +15,7 @@ from mixer.accounts.models import User
 from mixer.events.demo import seed_events
 from mixer.extensions import db
 from mixer.followup.demo import seed_followup
-from mixer.mixers.demo import seed_rotations
+from mixer.rotations.demo import seed_rotations
 from mixer.orgs.models import Organization
 from mixer.orgs.services import add_member, create_organization
 

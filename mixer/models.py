@@ -6,13 +6,14 @@ A new feature adds one line here.
 import mixer.accounts.models
 import mixer.asks.models
 import mixer.checkin.models
+import mixer.connections.models
 import mixer.events.models
 import mixer.followup.models
 import mixer.jobs.models
 import mixer.mail.models
-import mixer.mixers.models
 import mixer.orgs.models
 import mixer.pairs.models
 import mixer.recognition.models
+import mixer.rotations.models
 import mixer.speakers.models
 import mixer.tokens.models  # noqa: F401

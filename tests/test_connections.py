@@ -3,8 +3,13 @@
 import pytest
 from sqlalchemy import func, select
 
-from mixer.checkin.connections import connect, connections_of, save_note
-from mixer.checkin.models import Connection
+from mixer.connections.models import Connection
+from mixer.connections.services import (
+    ConnectionsError,
+    connect,
+    connections_of,
+    save_note,
+)
 from mixer.extensions import db
 
 
@@ -26,7 +31,7 @@ def test_connect_is_idempotent_and_unordered(
     assert db.session.scalar(select(func.count(Connection.id))) == 1
     assert [c.id for c in connections_of(a.id)] == [first.id]
     assert first.other(a.id) == b.id
-    with pytest.raises(ValueError):
+    with pytest.raises(ConnectionsError, match="cannot meet themselves"):
         connect(event.id, a.id, a.id, "scan")
 
 
@@ -39,5 +44,5 @@ def test_notes_belong_to_one_side(make_org, make_user, make_event, make_registra
     save_note(conn, a.id, "Talked about negotiation and budgets")
     db.session.commit()
     assert [n.body for n in conn.notes] == ["Talked about negotiation and budgets"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ConnectionsError, match="Only the two people"):
         save_note(conn, c.id, "not mine")

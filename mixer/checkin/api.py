@@ -6,7 +6,7 @@ when a scan is refused.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 import marshmallow as ma
 from flask import g
@@ -14,7 +14,6 @@ from flask import g
 from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
 from mixer.checkin import services
-from mixer.checkin.services import CheckinError
 from mixer.extensions import db
 
 blp = blueprint("checkin_api", __name__, "Check-in at the door.")
@@ -79,11 +78,6 @@ class UndoSchema(Schema):
     )
 
 
-def _refuse(exc: CheckinError) -> NoReturn:
-    db.session.rollback()
-    api_abort(exc.status, str(exc), code=exc.code)
-
-
 @blp.route("/checkins", methods=["POST"])
 @token_required("organizer")
 @blp.arguments(CheckinInputSchema)
@@ -94,13 +88,10 @@ def check_in(data: dict[str, Any]):
     """Check in the badge's owner. 404 for an unknown badge (or another
     organization's); 409 for a badge of another event (when `event_id` is given)
     or a cancelled, waitlisted or unconfirmed registration."""
-    try:
-        reg = services.resolve_scan(
-            g.org.id, data.get("url") or data.get("token"), data.get("event_id")
-        )
-        result = services.check_in(reg, nonce=data.get("nonce"))
-    except CheckinError as exc:
-        _refuse(exc)
+    reg = services.resolve_scan(
+        g.org.id, data.get("url") or data.get("token"), data.get("event_id")
+    )
+    result = services.check_in(reg, nonce=data.get("nonce"))
     db.session.commit()
     return result.as_dict()
 

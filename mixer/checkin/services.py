@@ -12,15 +12,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, func, select, update
 
 from mixer import clock
-from mixer.checkin.models import CheckinNonce
-from mixer.events.models import Event, Registration
+from mixer.checkin.models import CheckinNonce, ScanOutcome
+from mixer.concurrency import insert_once
+from mixer.connections.models import Connection, ConnectionSource
+from mixer.connections.services import connect
+from mixer.errors import DomainError
+from mixer.events.models import Event, Registration, RegistrationStatus
+from mixer.events.services import can_manage, registration_for
 from mixer.extensions import db
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,32}")
@@ -28,20 +33,21 @@ NONCE_RE = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 BADGE_PATH_RE = re.compile(r"/c/([^/?#]+)/?$")
 
 
-class CheckinError(Exception):
-    """A scan that cannot check anyone in; ``str(exc)`` is shown to the organizer."""
+class CheckinError(DomainError):
+    """A scan that cannot check anyone in; ``str(exc)`` is shown to the organizer.
 
-    def __init__(self, message: str, status: int = 409, code: str = "conflict"):
-        super().__init__(message)
-        self.status = status
-        self.code = code
+    409 unless said otherwise: the badge is real but its owner may not come in
+    (here); 404 for a code that is no badge of this organization.
+    """
+
+    status = 409
 
 
 @dataclass
 class CheckinResult:
     """The answer to one scan."""
 
-    status: str  # "checked_in" or "already_checked_in"
+    status: ScanOutcome
     registration: Registration
     checked_in_at: datetime
     replayed: bool = False  # the client sent this scan (nonce) before
@@ -90,15 +96,13 @@ def resolve_scan(
     if token is None:
         raise CheckinError(
             "That is not a Mixer badge code: expected a link ending in /c/<code>.",
-            404,
-            "not_found",
+            status=404,
         )
     reg = badge_registration(token)
     if reg is None or reg.event.org_id != org_id:
         raise CheckinError(
             "Unknown badge: no registration in this organization has this code.",
-            404,
-            "not_found",
+            status=404,
         )
     if event_id is not None and reg.event_id != event_id:
         raise CheckinError(
@@ -111,17 +115,17 @@ def resolve_scan(
 
 def check_can_enter(reg: Registration) -> None:
     """Refuse registrations that hold no seat: cancelled, waitlisted, unconfirmed."""
-    if reg.status == "cancelled":
+    if reg.status == RegistrationStatus.CANCELLED:
         raise CheckinError(
             f"Not registered: {reg.name}'s registration was cancelled. "
             "Nobody was checked in."
         )
-    if reg.status == "waitlisted":
+    if reg.status == RegistrationStatus.WAITLISTED:
         raise CheckinError(
             f"Not registered: {reg.name} is on the waitlist "
             f"(#{reg.waitlist_position}), without a seat. Nobody was checked in."
         )
-    if reg.status != "registered":
+    if not reg.holds_seat:
         raise CheckinError(
             f"Not registered: {reg.name} has not confirmed their e-mail address yet. "
             "Nobody was checked in."
@@ -133,28 +137,33 @@ def check_in(reg: Registration, nonce: str | None = None) -> CheckinResult:
     if nonce is not None:
         if not NONCE_RE.fullmatch(nonce):
             raise CheckinError(
-                "nonce must be 8 to 64 letters, digits or - _ . :", 400, "invalid_input"
+                "nonce must be 8 to 64 letters, digits or - _ . :", status=400
             )
         replay = _replay(nonce, reg)
         if replay is not None:
             return replay
     now = clock.now()
-    changed = db.session.execute(
-        update(Registration)
-        .where(
-            Registration.id == reg.id,
-            Registration.checked_in_at.is_(None),
-            Registration.status == "registered",
-        )
-        .values(checked_in_at=now)
-        .execution_options(synchronize_session=False)
+    changed = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            update(Registration)
+            .where(
+                Registration.id == reg.id,
+                Registration.checked_in_at.is_(None),
+                Registration.holds_seat,
+            )
+            .values(checked_in_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     db.session.refresh(reg)
     if changed == 1:
-        result = CheckinResult("checked_in", reg, now)
+        result = CheckinResult(ScanOutcome.CHECKED_IN, reg, now)
     else:
         check_can_enter(reg)  # it may have been cancelled meanwhile
-        result = CheckinResult("already_checked_in", reg, reg.checked_in_at)
+        result = CheckinResult(
+            ScanOutcome.ALREADY_CHECKED_IN, reg, reg.checked_in_at or now
+        )
     if nonce is not None:
         result = _remember(nonce, result)
     return result
@@ -165,7 +174,7 @@ def _replay(nonce: str, reg: Registration) -> CheckinResult | None:
     if seen is None:
         return None
     if seen.registration_id != reg.id:
-        raise CheckinError("This scan's nonce was already used for another badge.", 409)
+        raise CheckinError("This scan's nonce was already used for another badge.")
     db.session.refresh(reg)
     when = reg.checked_in_at or seen.created_at
     return CheckinResult(seen.status, reg, when, replayed=True)
@@ -173,30 +182,32 @@ def _replay(nonce: str, reg: Registration) -> CheckinResult | None:
 
 def _remember(nonce: str, result: CheckinResult) -> CheckinResult:
     """Store the nonce; when the same scan raced us, give its answer instead."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(
-                CheckinNonce(
-                    nonce=nonce,
-                    registration_id=result.registration.id,
-                    status=result.status,
-                )
-            )
-    except IntegrityError:
+    stored = insert_once(
+        CheckinNonce,
+        {
+            "nonce": nonce,
+            "registration_id": result.registration.id,
+            "status": result.status,
+        },
+        unique=("nonce",),
+    )
+    if stored is None:  # the same nonce won the race (for this badge, or another)
         replay = _replay(nonce, result.registration)
         if replay is not None:
             return replay
-        raise
     return result
 
 
 def undo_check_in(reg: Registration) -> bool:
     """Clear a check-in (a mistaken scan); False when it was not checked in."""
-    changed = db.session.execute(
-        update(Registration)
-        .where(Registration.id == reg.id, Registration.checked_in_at.is_not(None))
-        .values(checked_in_at=None)
-        .execution_options(synchronize_session=False)
+    changed = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            update(Registration)
+            .where(Registration.id == reg.id, Registration.checked_in_at.is_not(None))
+            .values(checked_in_at=None)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     db.session.refresh(reg)
     return changed == 1
@@ -224,9 +235,9 @@ def checked_in_count(event: Event) -> dict[str, int]:
     """Checked-in and registered counts for the live dashboard counter."""
     row = db.session.execute(
         select(
-            func.count(Registration.checked_in_at),
+            func.count().filter(Registration.is_checked_in),
             func.count(Registration.id),
-        ).where(Registration.event_id == event.id, Registration.status == "registered")
+        ).where(Registration.event_id == event.id, Registration.holds_seat)
     ).one()
     return {"checked_in": int(row[0]), "registered": int(row[1])}
 
@@ -239,7 +250,7 @@ def find_attendees(event: Event, query: str, limit: int = 20) -> list[Registrati
             select(Registration)
             .where(
                 Registration.event_id == event.id,
-                Registration.status == "registered",
+                Registration.holds_seat,
                 func.lower(Registration.name).like(like)
                 | func.lower(func.coalesce(Registration.department, "")).like(like),
             )
@@ -250,7 +261,11 @@ def find_attendees(event: Event, query: str, limit: int = 20) -> list[Registrati
 
 
 def recent_checkins(event: Event, limit: int = 10) -> list[Registration]:
-    """The latest people checked in, newest first."""
+    """The latest people checked in, newest first.
+
+    By the stamp alone: a scan the organizer may want to undo stays listed even
+    if the registration was cancelled since.
+    """
     return list(
         db.session.scalars(
             select(Registration)
@@ -264,35 +279,37 @@ def recent_checkins(event: Event, limit: int = 10) -> list[Registration]:
     )
 
 
+class Audience(StrEnum):
+    """Who opened a badge URL, and so what they may see."""
+
+    ORGANIZER = "organizer"  # may check the person in
+    ATTENDEE = "attendee"  # another registered person of the event: they met
+    SELF = "self"  # their own badge
+    OUTSIDER = "outsider"  # learns nothing about the person
+
+
 @dataclass
 class BadgeVisit:
-    """Who opened a badge URL, and what they may see.
+    """Who opened a badge URL, and what they may see (a connection was recorded
+    when the visitor is another attendee)."""
 
-    ``audience`` is "organizer" (may check the person in), "attendee" (another
-    registered person of the same event: a connection was recorded), "self" (their
-    own badge) or "outsider" (learns nothing about the person).
-    """
-
-    audience: str
+    audience: Audience
     registration: Registration | None = None
     mine: Registration | None = None
-    connection: Any = None
+    connection: Connection | None = None
 
 
 def visit_badge(token: str, user: Any) -> BadgeVisit:
     """Decide what opening ``/c/<token>`` shows ``user``; records a scan connection."""
-    from mixer.checkin.connections import connect
-    from mixer.events import services as events
-
     reg = badge_registration(token)
     if reg is None or not getattr(user, "is_authenticated", False):
-        return BadgeVisit("outsider")
-    if events.can_manage(reg.event, user):
-        return BadgeVisit("organizer", reg)
-    mine = events.registration_for(reg.event, user)
-    if mine is None or mine.status != "registered" or reg.status != "registered":
-        return BadgeVisit("outsider")
+        return BadgeVisit(Audience.OUTSIDER)
+    if can_manage(reg.event, user):
+        return BadgeVisit(Audience.ORGANIZER, reg)
+    mine = registration_for(reg.event, user)
+    if mine is None or not mine.holds_seat or not reg.holds_seat:
+        return BadgeVisit(Audience.OUTSIDER)
     if mine.id == reg.id:
-        return BadgeVisit("self", reg, mine)
-    connection = connect(reg.event_id, mine.id, reg.id, "scan")
-    return BadgeVisit("attendee", reg, mine, connection)
+        return BadgeVisit(Audience.SELF, reg, mine)
+    connection = connect(reg.event_id, mine.id, reg.id, ConnectionSource.SCAN)
+    return BadgeVisit(Audience.ATTENDEE, reg, mine, connection)

@@ -7,6 +7,8 @@ header), like the rest of the site; the bearer-token API is ``mixer.checkin.api`
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -20,15 +22,30 @@ from flask import (
 from flask_login import current_user
 
 from mixer.checkin import services
-from mixer.checkin.connections import note_of, save_note
 from mixer.checkin.forms import CheckinForm, ConnectionNoteForm
-from mixer.checkin.services import CheckinError
+from mixer.checkin.models import ScanOutcome
+from mixer.checkin.services import Audience, CheckinError
+from mixer.connections.services import note_of, save_note
+from mixer.errors import refusals
 from mixer.events.access import managed_event
-from mixer.events.models import Event
+from mixer.events.models import Event, Registration
 from mixer.extensions import db
 from mixer.web import json_error
 
 bp = Blueprint("checkin", __name__)
+
+
+@bp.errorhandler(CheckinError)
+def _scan_refused(exc: CheckinError):
+    """A refused scan, in JSON whatever the request's Accept header says.
+
+    Only the scan page's JSON endpoints let a ``CheckinError`` out of the view (the
+    badge page shows it with ``refusals``); ``scan.js`` reads the status and
+    ``error.code``, and a client that posts JSON without asking for JSON gets
+    what it posted, as before (the app's handler would answer it with a page).
+    """
+    db.session.rollback()
+    return json_error(exc.status, exc.code, exc.message, exc.fields)
 
 
 @bp.get("/c/<token>")
@@ -37,7 +54,7 @@ def badge(token: str):
     visit = services.visit_badge(token, current_user)
     db.session.commit()
     form = ConnectionNoteForm()
-    if visit.audience == "attendee":
+    if visit.connection is not None and visit.mine is not None:  # an attendee
         form.body.data = note_of(visit.connection, visit.mine.id)
     return render_template(
         "checkin/badge.html",
@@ -48,40 +65,37 @@ def badge(token: str):
     )
 
 
-def _organizer_visit(token: str) -> services.BadgeVisit:
+def _organizer_visit(token: str) -> Registration:
+    """The badge's registration, for the event's organizers (others 404)."""
     visit = services.visit_badge(token, current_user)
-    if visit.audience != "organizer":
+    if visit.audience != Audience.ORGANIZER or visit.registration is None:
         abort(404)
-    return visit
+    return visit.registration
 
 
 @bp.post("/c/<token>/check-in")
 def badge_check_in(token: str):
     """The organizer's one tap: check the badge's owner in."""
-    visit = _organizer_visit(token)
+    reg = _organizer_visit(token)
     if not CheckinForm().validate_on_submit():
         abort(400, description="The form expired; please try again.")
-    try:
-        result = services.check_in(visit.registration)
-    except CheckinError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("checkin.badge", token=token))
-    db.session.commit()
-    if result.status == "checked_in":
-        flash(f"Checked in: {result.registration.name}", "success")
+    with refusals():
+        result = services.check_in(reg)
+        db.session.commit()
+        if result.status == ScanOutcome.CHECKED_IN:
+            flash(f"Checked in: {result.registration.name}", "success")
     return redirect(url_for("checkin.badge", token=token))
 
 
 @bp.post("/c/<token>/undo")
 def badge_undo(token: str):
     """Undo a mistaken check-in from the badge page."""
-    visit = _organizer_visit(token)
+    reg = _organizer_visit(token)
     if not CheckinForm().validate_on_submit():
         abort(400, description="The form expired; please try again.")
-    services.undo_check_in(visit.registration)
+    services.undo_check_in(reg)
     db.session.commit()
-    flash(f"Check-in undone: {visit.registration.name}", "info")
+    flash(f"Check-in undone: {reg.name}", "info")
     return redirect(url_for("checkin.badge", token=token))
 
 
@@ -89,7 +103,8 @@ def badge_undo(token: str):
 def badge_note(token: str):
     """Save the scanner's private "we talked" note about the badge's owner."""
     visit = services.visit_badge(token, current_user)
-    if visit.audience != "attendee":
+    connection, mine = visit.connection, visit.mine
+    if visit.audience != Audience.ATTENDEE or connection is None or mine is None:
         abort(404)
     form = ConnectionNoteForm()
     if not form.validate_on_submit():
@@ -102,7 +117,7 @@ def badge_note(token: str):
             form=form,
             checkin_form=checkin_form,
         ), 400
-    save_note(visit.connection, visit.mine.id, form.body.data or "")
+    save_note(connection, mine.id, form.body.data or "")
     db.session.commit()
     flash("Note saved. Only you can see it.", "success")
     return redirect(url_for("checkin.badge", token=token))
@@ -120,33 +135,26 @@ def scan(event_id: int):
     )
 
 
-def _fail(exc: CheckinError):
-    db.session.rollback()
-    return json_error(exc.status, exc.code, str(exc))
-
-
 @bp.post("/events/<int:event_id>/scan/checkins")
 def scan_check_in(event_id: int):
     """Check in from the scan page: a scanned ``url`` or a ``registration_id``."""
     event = managed_event(event_id)
     data = request.get_json(silent=True) or {}
-    try:
-        reg = _scanned(event, data)
-        result = services.check_in(reg, nonce=data.get("nonce") or None)
-    except CheckinError as exc:
-        return _fail(exc)
+    reg = _scanned(event, data)
+    result = services.check_in(reg, nonce=data.get("nonce") or None)
     db.session.commit()
     return jsonify(result.as_dict() | services.checked_in_count(event))
 
 
-def _scanned(event: Event, data: dict):
+def _scanned(event: Event, data: dict[str, Any]) -> Registration:
+    """The registration a scan-page request names, checked for check-in."""
     if data.get("registration_id") is not None:
         try:
             reg = services.registration_in(event, int(data["registration_id"]))
         except (TypeError, ValueError):
             reg = None
         if reg is None:
-            raise CheckinError("Not registered for this event.", 404, "not_found")
+            raise CheckinError("Not registered for this event.", status=404)
         services.check_can_enter(reg)
         return reg
     return services.resolve_scan(
@@ -160,7 +168,7 @@ def scan_undo(event_id: int, registration_id: int):
     event = managed_event(event_id)
     reg = services.registration_in(event, registration_id)
     if reg is None:
-        return json_error(404, "not_found", "Not registered for this event.")
+        raise CheckinError("Not registered for this event.", status=404)
     undone = services.undo_check_in(reg)
     db.session.commit()
     return jsonify(

@@ -6,7 +6,7 @@ organizer of it); another organization's events and material do not exist (404).
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 import marshmallow as ma
 from flask import g, request
@@ -15,21 +15,12 @@ from sqlalchemy import select
 
 from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
-from mixer.events.models import Event
+from mixer.events.models import Event, EventStatus
 from mixer.extensions import db
-from mixer.speakers import services
+from mixer.speakers import material, services, visibility
 from mixer.speakers.models import AVAILABILITIES, VISIBILITIES, Material
-from mixer.speakers.services import SpeakerError
 
 blp = blueprint("speakers_api", __name__, "Speakers' session material.")
-
-CODES = {
-    400: "invalid_input",
-    403: "forbidden",
-    404: "not_found",
-    413: "request_entity_too_large",
-    415: "unsupported_media_type",
-}
 
 
 class MaterialFormSchema(Schema):
@@ -74,15 +65,10 @@ class MaterialSchema(Schema):
     sha256 = ma.fields.String(allow_none=True)
     visibility = ma.fields.String()
     available = ma.fields.String()
-    hidden = ma.fields.Function(lambda m: m.hidden_at is not None)
-    download_url = ma.fields.Function(services.download_url)
+    hidden = ma.fields.Boolean()
+    # (a lambda: the field named visibility above hides the module in this body)
+    download_url = ma.fields.Function(lambda item: visibility.download_url(item))
     created_at = ma.fields.DateTime()
-
-
-def _refuse(exc: SpeakerError) -> NoReturn:
-    db.session.rollback()
-    fields = {exc.field: [str(exc)]} if exc.field else None
-    api_abort(exc.status, str(exc), code=CODES.get(exc.status), fields=fields)
 
 
 def _event(event_id: int) -> Event:
@@ -90,7 +76,7 @@ def _event(event_id: int) -> Event:
         select(Event).where(Event.id == event_id, Event.org_id == g.org.id)
     )
     if event is None or (
-        event.status == "draft" and not services.can_upload(event, g.user)
+        event.status == EventStatus.DRAFT and not services.can_upload(event, g.user)
     ):
         api_abort(404, f"No event {event_id} in this organization.", code="not_found")
     return event
@@ -115,21 +101,18 @@ def upload_material(files: dict[str, Any], event_id: int):
             fields=fields,
         )
     upload = files["file"]
-    try:
-        material = services.upload_material(
-            event,
-            g.user,
-            upload.stream,
-            upload.filename,
-            title=form.get("title"),
-            session_id=form.get("session_id"),
-            visibility=form.get("visibility"),
-            available=form.get("available"),
-        )
-    except SpeakerError as exc:
-        _refuse(exc)
+    item = material.upload_material(
+        event,
+        g.user,
+        upload.stream,
+        upload.filename,
+        title=form.get("title"),
+        session_id=form.get("session_id"),
+        visibility=form.get("visibility"),
+        available=form.get("available"),
+    )
     db.session.commit()
-    return material
+    return item
 
 
 @blp.route("/events/<int:event_id>/materials")
@@ -138,7 +121,7 @@ def upload_material(files: dict[str, Any], event_id: int):
 def list_materials(event_id: int):
     """The event's material the token's owner may see, every version."""
     event = _event(event_id)
-    return services.materials(event, services.Viewer(event, g.user))
+    return visibility.materials(event, visibility.Viewer(event, g.user))
 
 
 @blp.route("/materials/<int:material_id>", methods=["DELETE"])
@@ -146,17 +129,14 @@ def list_materials(event_id: int):
 @blp.response(200)
 def delete_material(material_id: int):
     """Delete an item you added (organizers: any item); returns what was deleted."""
-    material = db.session.scalar(
+    item = db.session.scalar(
         select(Material)
         .join(Event, Event.id == Material.event_id)
         .where(Material.id == material_id, Event.org_id == g.org.id)
     )
-    if material is None:
+    if item is None:
         api_abort(404, f"No material {material_id}.", code="not_found")
-    body = MaterialSchema().dump(material)
-    try:
-        services.delete_material(material, g.user)
-    except SpeakerError as exc:
-        _refuse(exc)
+    body = MaterialSchema().dump(item)
+    material.delete_material(item, g.user)
     db.session.commit()
     return body

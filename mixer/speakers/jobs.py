@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from mixer.jobs.services import handler
-from mixer.speakers import services
+from mixer.speakers.material_mail import MAIL_JOB, send_material_mail
 
 
-@handler(services.MAIL_JOB)
+@handler(MAIL_JOB)
 def material_mail(payload: dict[str, Any]) -> dict[str, int]:
     """After the event: one e-mail per attendee with links to the material."""
-    return services.send_material_mail(payload["event_id"], payload["ends_at"])
+    return send_material_mail(payload["event_id"], payload["ends_at"])

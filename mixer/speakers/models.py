@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -15,28 +16,54 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement
 
 from mixer import clock
-from mixer.db_types import UTCDateTime
+from mixer.db_types import StrEnumType, UTCDateTime
 from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
     from mixer.events.models import Event, EventSession
 
-VISIBILITIES = ("attendees", "members", "public")
+
+class MaterialKind(StrEnum):
+    """An uploaded file (stored by us) or a link to elsewhere."""
+
+    FILE = "file"
+    LINK = "link"
+
+
+class Visibility(StrEnum):
+    """Who may see an item (besides the event's speakers and organizers); the
+    first is the default."""
+
+    ATTENDEES = "attendees"
+    MEMBERS = "members"
+    PUBLIC = "public"
+
+
+class Availability(StrEnum):
+    """From when an item can be seen; the first is the default."""
+
+    ANYTIME = "anytime"
+    AFTER = "after"  # once its session is over
+
+
+MATERIAL_KINDS = tuple(k.value for k in MaterialKind)
+VISIBILITIES = tuple(v.value for v in Visibility)
 VISIBILITY_LABELS = {
-    "attendees": "The event's attendees",
-    "members": "All members of the organization",
-    "public": "Anyone with the link",
+    Visibility.ATTENDEES: "The event's attendees",
+    Visibility.MEMBERS: "All members of the organization",
+    Visibility.PUBLIC: "Anyone with the link",
 }
-AVAILABILITIES = ("anytime", "after")
+AVAILABILITIES = tuple(a.value for a in Availability)
 AVAILABILITY_LABELS = {
-    "anytime": "Before and after the session",
-    "after": "Only after the session",
+    Availability.ANYTIME: "Before and after the session",
+    Availability.AFTER: "Only after the session",
 }
-MATERIAL_KINDS = ("file", "link")
 
 
 class SpeakerProfile(Model):
@@ -111,6 +138,21 @@ class SpeakerInvitation(Model):
     event: Mapped[Event] = relationship()
     session: Mapped[EventSession] = relationship()
 
+    @hybrid_property
+    def is_pending(self) -> bool:
+        """Sent and not accepted yet (Python and SQL)."""
+        return self.accepted_at is None
+
+    @is_pending.inplace.expression
+    @classmethod
+    def _is_pending_expression(cls) -> ColumnElement[bool]:
+        return cls.accepted_at.is_(None)
+
+    def accept(self) -> None:
+        """Mark the invitation accepted (the first acceptance is the one kept)."""
+        if self.accepted_at is None:
+            self.accepted_at = clock.now()
+
     def __repr__(self) -> str:
         return f"<SpeakerInvitation {self.email} event={self.event_id}>"
 
@@ -128,7 +170,7 @@ class Material(Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL")
     )
-    kind: Mapped[str] = mapped_column(String(4))
+    kind: Mapped[MaterialKind] = mapped_column(StrEnumType(MaterialKind, 4))
     title: Mapped[str] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(default=1)
     # Files: sanitized original name, sniffed type, size, hash, storage key.
@@ -139,14 +181,19 @@ class Material(Model):
     storage_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     # Links
     url: Mapped[str | None] = mapped_column(String(500))
-    visibility: Mapped[str] = mapped_column(String(10), default="attendees")
-    available: Mapped[str] = mapped_column(String(10), default="anytime")
+    visibility: Mapped[Visibility] = mapped_column(
+        StrEnumType(Visibility, 10), default=Visibility.ATTENDEES
+    )
+    available: Mapped[Availability] = mapped_column(
+        StrEnumType(Availability, 10), default=Availability.ANYTIME
+    )
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hidden_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
+    event: Mapped[Event] = relationship()
     session: Mapped[EventSession] = relationship()
     uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id])
 
@@ -163,6 +210,11 @@ class Material(Model):
         CheckConstraint("version > 0", name="version"),
         Index("ix_material_event_title", "event_id", "title"),
     )
+
+    @property
+    def hidden(self) -> bool:
+        """Hidden by an organizer from everyone but speakers and organizers."""
+        return self.hidden_at is not None
 
     def __repr__(self) -> str:
         return f"<Material {self.id} {self.kind} {self.title!r} v{self.version}>"

@@ -6,7 +6,7 @@ Only the formats speakers need are recognised; everything else is refused.
 from __future__ import annotations
 
 import zipfile
-from typing import BinaryIO, NamedTuple
+from typing import IO, NamedTuple
 
 HEAD = 8192  # bytes read to decide
 TEXT_LIMIT = 2 * 1024 * 1024  # Markdown/plain text is checked whole up to this
@@ -66,7 +66,7 @@ ACTIVE_MARKERS = (
 )
 
 
-def sniff(stream: BinaryIO) -> Kind | None:
+def sniff(stream: IO[bytes]) -> Kind | None:
     """The type of a seekable stream from its content, or None if not accepted."""
     stream.seek(0)
     head = stream.read(HEAD)
@@ -88,7 +88,7 @@ def sniff(stream: BinaryIO) -> Kind | None:
     return _text(stream)
 
 
-def _ooxml(stream: BinaryIO) -> Kind | None:
+def _ooxml(stream: IO[bytes]) -> Kind | None:
     """A zip is accepted only as a PPTX, DOCX or XLSX package."""
     try:
         with zipfile.ZipFile(stream) as archive:
@@ -105,7 +105,7 @@ def _ooxml(stream: BinaryIO) -> Kind | None:
     return None
 
 
-def _text(stream: BinaryIO) -> Kind | None:
+def _text(stream: IO[bytes]) -> Kind | None:
     """Valid UTF-8 without NUL bytes that does not look like HTML, SVG or script."""
     data = stream.read(TEXT_LIMIT + 1)
     stream.seek(0)

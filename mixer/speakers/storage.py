@@ -7,6 +7,10 @@ would implement the same three methods (``save``: stream to a temporary file whi
 hashing, then ``upload_fileobj`` under a random key; ``open``: ``get_object`` body;
 ``delete``: ``delete_object``) and be returned by :func:`get_storage` when
 ``UPLOAD_BACKEND`` says so (see ``docs/speakers.md``).
+
+Files follow the database transaction: a file saved for a row that is then rolled
+back is removed again (:func:`remove_on_rollback`), and the file of a deleted row
+goes only once the deletion is committed (:func:`remove_on_commit`).
 """
 
 from __future__ import annotations
@@ -17,9 +21,13 @@ import re
 import secrets
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 from flask import current_app
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from mixer.extensions import db
 
 CHUNK = 64 * 1024
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}(\.[a-z0-9]{1,5})?$")
@@ -33,12 +41,12 @@ class Storage(Protocol):
     """What the material feature needs from a place that keeps files."""
 
     def save(
-        self, stream: BinaryIO, max_size: int | None = None, suffix: str = ""
+        self, stream: IO[bytes], max_size: int | None = None, suffix: str = ""
     ) -> tuple[str, int, str]:
         """Store the whole stream; return (key, size in bytes, SHA-256 hex)."""
         ...
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str) -> IO[bytes]:
         """The stored bytes of ``key`` for reading."""
         ...
 
@@ -64,7 +72,7 @@ class LocalStorage:
         return self.root / key[:2] / key
 
     def save(
-        self, stream: BinaryIO, max_size: int | None = None, suffix: str = ""
+        self, stream: IO[bytes], max_size: int | None = None, suffix: str = ""
     ) -> tuple[str, int, str]:
         """Copy to a temp file while hashing and counting, then move into place."""
         self.tmp.mkdir(parents=True, exist_ok=True)
@@ -88,7 +96,7 @@ class LocalStorage:
             raise
         return key, size, digest.hexdigest()
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str) -> IO[bytes]:
         """The file of ``key``, opened for binary reading."""
         return self._path(key).open("rb")
 
@@ -104,3 +112,45 @@ class LocalStorage:
 def get_storage() -> Storage:
     """The app's storage (local files under ``UPLOAD_FOLDER``)."""
     return LocalStorage(current_app.config["UPLOAD_FOLDER"])
+
+
+# ---------------------------------------------------------------------------
+# Files that follow the transaction
+
+
+def remove_on_rollback(key: str) -> None:
+    """``key`` was just saved for a row of this transaction: remove the file if
+    the transaction rolls back (nothing will refer to it)."""
+    _pending("new").append(key)
+
+
+def remove_on_commit(key: str) -> None:
+    """``key``'s row is deleted (or replaced) in this transaction: remove the file
+    once that is committed (a rollback keeps it)."""
+    _pending("delete").append(key)
+
+
+def _pending(kind: str) -> list[str]:
+    return db.session.info.setdefault(f"speakers.{kind}", [])
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    keys = session.info.pop("speakers.delete", [])
+    session.info.pop("speakers.new", None)
+    if keys:
+        storage = get_storage()
+        for key in keys:
+            storage.delete(key)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    if previous_transaction.nested or previous_transaction.parent is not None:
+        return
+    session.info.pop("speakers.delete", None)
+    keys = session.info.pop("speakers.new", [])
+    if keys:
+        storage = get_storage()
+        for key in keys:
+            storage.delete(key)

@@ -6,6 +6,7 @@ the event, so outsiders get 404 as on the event pages.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import (
@@ -24,13 +25,13 @@ from sqlalchemy import select
 
 from mixer.accounts.forms import choice_list
 from mixer.accounts.models import User
-from mixer.errors import LinkError
+from mixer.errors import refusals
 from mixer.events.access import managed_event, member_event
 from mixer.events.models import Event, EventSession
 from mixer.events.services import can_manage
 from mixer.extensions import db, limiter, login_manager, talisman
 from mixer.orgs.models import Membership
-from mixer.speakers import services
+from mixer.speakers import material, services, visibility
 from mixer.speakers.forms import (
     ActionForm,
     AddSpeakerForm,
@@ -42,10 +43,10 @@ from mixer.speakers.forms import (
     SessionForm,
     UploadForm,
 )
-from mixer.speakers.models import Material
+from mixer.speakers.models import Material, MaterialKind, Visibility
 from mixer.speakers.services import SpeakerError
 from mixer.speakers.storage import get_storage
-from mixer.web import link_problem
+from mixer.web import json_error, wants_json
 
 bp = Blueprint("speakers", __name__)
 # Downloads are never a page that can run anything, whatever the bytes are.
@@ -75,16 +76,12 @@ def _session_choices(sessions: list[EventSession]) -> list:
     return choice_list((s.id, s.title) for s in sessions)
 
 
-def _wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
-
-
-def _material(material_id: int) -> tuple[Material, Event]:
-    material = db.session.get(Material, material_id)
-    if material is None:
+def _item(material_id: int) -> tuple[Material, Event]:
+    """An item of material and its event, for members of its organization."""
+    item = db.session.get(Material, material_id)
+    if item is None:
         abort(404)
-    return material, member_event(material.event_id)
+    return item, member_event(item.event_id)
 
 
 # ---------------------------------------------------------------------------
@@ -96,14 +93,10 @@ def _material(material_id: int) -> tuple[Material, Event]:
 def accept(token: str):
     """GET shows a button (mail scanners prefetch links); POST signs the speaker in."""
     form = ActionForm()
-    try:
-        if not form.validate_on_submit():
-            invitation, _ = services.read_invitation(token)
-            return render_template("speakers/accept.html", invitation=invitation)
-        user, event = services.accept_invitation(token)
-    except LinkError as exc:
-        db.session.rollback()
-        return link_problem(exc, "This speaker invitation cannot be used")
+    if not form.validate_on_submit():
+        invitation, _ = services.read_invitation(token)
+        return render_template("speakers/accept.html", invitation=invitation)
+    user, event = services.accept_invitation(token)
     db.session.commit()
     login_user(user)
     flash(f"Welcome, {user.name}. This is your speaker page.", "success")
@@ -114,7 +107,13 @@ def accept(token: str):
 # The speaker's page
 
 
-def _render_mine(event: Event, status: int = 200, **forms: Any):
+def _render_mine(
+    event: Event,
+    status: int = 200,
+    session_forms: dict[int, SessionForm] | None = None,
+    **forms: Any,
+):
+    """The speaker's page; a form given (with its errors) replaces a blank one."""
     sessions = _my_sessions(event)
     choices = _session_choices(sessions)
     profile = services.profile_for(current_user)
@@ -133,23 +132,23 @@ def _render_mine(event: Event, status: int = 200, **forms: Any):
         forms.setdefault(name, cls(formdata=None))
         forms[name].session_id.choices = choices
     abstracts = services.abstracts(event)
-    session_forms = [
+    given = session_forms or {}
+    sessions_shown = [
         (
             s,
-            SessionForm(formdata=None, prefix=f"s{s.id}", title=s.title)
-            if (s.id, "form") not in forms
-            else forms.pop((s.id, "form")),
+            given.get(s.id)
+            or SessionForm(formdata=None, prefix=f"s{s.id}", title=s.title),
             abstracts.get(s.id, ""),
         )
         for s in sessions
     ]
-    for _s, f, text in session_forms:
+    for _s, f, text in sessions_shown:
         if not f.abstract.data:
             f.abstract.data = text
-    viewer = services.Viewer(event, current_user)
+    viewer = visibility.Viewer(event, current_user)
     items = [
         m
-        for m in services.materials(event, viewer)
+        for m in visibility.materials(event, viewer)
         if can_manage(event, current_user) or m.session_id in {s.id for s in sessions}
     ]
     return (
@@ -157,9 +156,9 @@ def _render_mine(event: Event, status: int = 200, **forms: Any):
             "speakers/mine.html",
             event=event,
             profile=profile,
-            session_forms=session_forms,
-            groups=services.grouped(items),
-            deletable={m.id for m in items if services.can_delete(m, current_user)},
+            session_forms=sessions_shown,
+            groups=visibility.grouped(items),
+            deletable={m.id for m in items if material.can_delete(m, current_user)},
             action_form=ActionForm(formdata=None),
             is_manager=can_manage(event, current_user),
             **forms,
@@ -180,18 +179,14 @@ def save_profile(event_id: int):
     event = _uploader(event_id)
     form = ProfileForm()
     if form.validate_on_submit():
-        try:
+        with refusals(form):
             services.update_profile(
                 current_user,
-                form.name.data,
+                form.name.data or "",
                 form.title.data,
                 form.bio.data,
                 form.links.data,
             )
-        except SpeakerError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "name").errors.append(str(exc))
-        else:
             db.session.commit()
             flash("Your speaker profile is saved.", "success")
             return redirect(url_for("speakers.mine", event_id=event.id))
@@ -204,12 +199,8 @@ def save_photo(event_id: int):
     event = _uploader(event_id)
     form = PhotoForm()
     if form.validate_on_submit() and form.photo.data:
-        try:
+        with refusals(form):
             services.set_photo(current_user, form.photo.data.stream)
-        except SpeakerError as exc:
-            db.session.rollback()
-            form.photo.errors = [str(exc)]
-        else:
             db.session.commit()
             flash("Your photo is saved.", "success")
             return redirect(url_for("speakers.mine", event_id=event.id))
@@ -227,16 +218,14 @@ def save_session(event_id: int, session_id: int):
         abort(404)
     form = SessionForm(prefix=f"s{session.id}")
     if form.validate_on_submit():
-        try:
-            services.update_session(session, form.title.data, form.abstract.data)
-        except SpeakerError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "title").errors.append(str(exc))
-        else:
+        with refusals(form):
+            services.update_session(
+                session, form.title.data or "", form.abstract.data or ""
+            )
             db.session.commit()
             flash("The session is saved.", "success")
             return redirect(url_for("speakers.mine", event_id=event.id))
-    return _render_mine(event, 422, **{(session.id, "form"): form})
+    return _render_mine(event, 422, session_forms={session.id: form})
 
 
 @bp.post("/events/<int:event_id>/materials")
@@ -252,51 +241,53 @@ def upload(event_id: int):
             if not files
             else " ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         )
-        if _wants_json():
-            return jsonify(error={"code": "invalid_input", "message": message}), 400
+        if wants_json():
+            return json_error(400, "invalid_input", message)
         form.files.errors = [message] if not files else form.files.errors
         return _render_mine(event, 422, upload_form=form)
-    saved, refused = [], []
-    for storage in files:
+    saved: list[Material] = []
+    refused: list[tuple[str | None, SpeakerError]] = []
+    for upload in files:
+        # Each file is stored or refused on its own: one refusal keeps the others
+        # (and is listed by name), so this is not a form's single ``refusals``.
         try:
-            material = services.upload_material(
-                event,
-                current_user,
-                storage.stream,
-                storage.filename,
-                title=form.title.data if len(files) == 1 else None,
-                session_id=form.session_id.data,
-                visibility=form.visibility.data,
-                available=form.available.data,
+            saved.append(
+                material.upload_material(
+                    event,
+                    current_user,
+                    upload.stream,
+                    upload.filename,
+                    title=form.title.data if len(files) == 1 else None,
+                    session_id=form.session_id.data,
+                    visibility=form.visibility.data,
+                    available=form.available.data,
+                )
             )
             db.session.commit()
-            saved.append(material)
         except SpeakerError as exc:
             db.session.rollback()
-            refused.append((storage.filename, exc))
-    if _wants_json():
+            refused.append((upload.filename, exc))
+    if wants_json():
         if refused:
-            _, exc = refused[0]
-            code = {413: "request_entity_too_large", 415: "unsupported_media_type"}
-            body = {"code": code.get(exc.status, "invalid_input"), "message": str(exc)}
-            return jsonify(error=body), exc.status
+            first = refused[0][1]
+            return json_error(first.status, first.code, first.message)
         return jsonify(_material_json(saved[0])), 201
-    for name, exc in refused:
-        flash(f"{name or 'A file'}: {exc}", "error")
+    for name, refusal in refused:
+        flash(f"{name or 'A file'}: {refusal}", "error")
     if saved:
         flash(f"Uploaded: {', '.join(m.filename or '' for m in saved)}.", "success")
     return redirect(url_for("speakers.mine", event_id=event.id))
 
 
-def _material_json(material: Material) -> dict[str, Any]:
+def _material_json(item: Material) -> dict[str, Any]:
     return {
-        "id": material.id,
-        "title": material.title,
-        "version": material.version,
-        "filename": material.filename,
-        "size": material.size,
-        "sha256": material.sha256,
-        "download_url": services.download_url(material),
+        "id": item.id,
+        "title": item.title,
+        "version": item.version,
+        "filename": item.filename,
+        "size": item.size,
+        "sha256": item.sha256,
+        "download_url": visibility.download_url(item),
     }
 
 
@@ -307,20 +298,16 @@ def add_link(event_id: int):
     form = LinkForm()
     form.session_id.choices = _session_choices(_my_sessions(event))
     if form.validate_on_submit():
-        try:
-            services.add_link(
+        with refusals(form):
+            material.add_link(
                 event,
                 current_user,
-                form.url.data,
+                form.url.data or "",
                 title=form.title.data,
                 session_id=form.session_id.data,
                 visibility=form.visibility.data,
                 available=form.available.data,
             )
-        except SpeakerError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "url", form.url).errors.append(str(exc))
-        else:
             db.session.commit()
             flash("The link is added.", "success")
             return redirect(url_for("speakers.mine", event_id=event.id))
@@ -330,13 +317,10 @@ def add_link(event_id: int):
 @bp.post("/materials/<int:material_id>/delete")
 def delete(material_id: int):
     """Delete an item the speaker added (organizers may delete any)."""
-    material, event = _material(material_id)
+    item, event = _item(material_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        services.delete_material(material, current_user)
-    except SpeakerError as exc:
-        abort(exc.status, description=str(exc))
+    material.delete_material(item, current_user)
     db.session.commit()
     flash("Deleted.", "success")
     return redirect(
@@ -349,14 +333,11 @@ def delete(material_id: int):
 @bp.post("/materials/<int:material_id>/hide")
 def hide(material_id: int):
     """Organizers hide an item from attendees, or show it again."""
-    material, event = _material(material_id)
+    item, event = _item(material_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     hidden = request.form.get("hidden") == "1"
-    try:
-        services.set_hidden(material, current_user, hidden)
-    except SpeakerError as exc:
-        abort(exc.status, description=str(exc))
+    material.set_hidden(item, current_user, hidden)
     db.session.commit()
     flash("Hidden from attendees." if hidden else "Visible again.", "success")
     return redirect(url_for("speakers.manage", event_id=event.id))
@@ -370,27 +351,24 @@ def hide(material_id: int):
 @talisman(content_security_policy=DOWNLOAD_CSP, content_security_policy_nonce_in=[])
 def download(material_id: int):
     """The file, byte for byte, for people who may see it (everyone else 404)."""
-    try:
-        material = services.material_for(material_id, current_user)
-    except SpeakerError:
+    item = visibility.visible_material(material_id, current_user)
+    if item is None:
         if not current_user.is_authenticated:
             abort(login_manager.unauthorized())
         abort(404)
-    if material.kind == "link":
-        return redirect(material.url or "/")
-    path = get_storage().path(material.storage_key or "")
-    inline = material.content_type in services.INLINE_TYPES
+    if item.kind == MaterialKind.LINK:
+        return redirect(item.url or "/")
     response = send_file(
-        path,
-        mimetype=material.content_type,
-        as_attachment=not inline,
-        download_name=material.filename,
+        _stored_path(item.storage_key or ""),
+        mimetype=item.content_type,
+        as_attachment=item.content_type not in visibility.INLINE_TYPES,
+        download_name=item.filename,
         conditional=True,
-        etag=material.sha256,
+        etag=item.sha256 or False,
         max_age=0,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if material.visibility != "public":
+    if item.visibility != Visibility.PUBLIC:
         response.headers["Cache-Control"] = "private, no-cache"
     return response
 
@@ -399,19 +377,22 @@ def download(material_id: int):
 @talisman(content_security_policy=DOWNLOAD_CSP, content_security_policy_nonce_in=[])
 def photo(key: str):
     """A speaker's photo (the key is random and only appears on event pages)."""
-    from mixer.speakers.models import SpeakerProfile
-
-    profile = db.session.scalar(
-        select(SpeakerProfile).where(SpeakerProfile.photo_key == key)
-    )
-    if profile is None:
+    if services.photo_profile(key) is None:
         abort(404)
     mimetype = "image/png" if key.endswith(".png") else "image/jpeg"
     response = send_file(
-        get_storage().path(key), mimetype=mimetype, conditional=True, max_age=3600
+        _stored_path(key), mimetype=mimetype, conditional=True, max_age=3600
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _stored_path(key: str) -> Path:
+    """The local file of a storage key (local storage has one for every key)."""
+    path = get_storage().path(key)
+    if path is None:  # a backend without local files would stream instead
+        abort(404)
+    return path
 
 
 # ---------------------------------------------------------------------------
@@ -433,14 +414,14 @@ def _render_manage(event: Event, status: int = 200, **forms: Any):
             .order_by(User.name)
         )
     )
-    items = services.materials(event, services.Viewer(event, current_user))
+    items = visibility.materials(event, visibility.Viewer(event, current_user))
     return (
         render_template(
             "speakers/manage.html",
             event=event,
             speakers=services.event_speakers(event),
             invitations=services.pending_invitations(event),
-            groups=services.grouped(items),
+            groups=visibility.grouped(items),
             deletable={m.id for m in items},
             action_form=ActionForm(formdata=None),
             remove_form=RemoveSpeakerForm(formdata=None),
@@ -463,18 +444,14 @@ def invite(event_id: int):
     form = InviteSpeakerForm()
     form.session_id.choices = _session_choices(list(event.sessions))
     if form.validate_on_submit():
-        try:
+        with refusals(form):
             services.invite_speaker(
                 event,
-                form.email.data,
-                form.name.data,
+                form.email.data or "",
+                form.name.data or "",
                 form.session_id.data,
                 current_user,
             )
-        except SpeakerError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "email", form.email).errors.append(str(exc))
-        else:
             db.session.commit()
             flash(f"Invitation sent to {form.email.data}.", "success")
             return redirect(url_for("speakers.manage", event_id=event.id))
@@ -488,14 +465,10 @@ def add(event_id: int):
     form = AddSpeakerForm()
     form.session_id.choices = _session_choices(list(event.sessions))
     if form.validate_on_submit():
-        try:
+        with refusals(form):
             link = services.add_member_as_speaker(
                 event, form.member.data, form.session_id.data
             )
-        except SpeakerError as exc:
-            db.session.rollback()
-            form.member.errors = [str(exc)]
-        else:
             db.session.commit()
             flash(f"{link.user.name} is now a speaker.", "success")
             return redirect(url_for("speakers.manage", event_id=event.id))
@@ -525,10 +498,10 @@ def remove(event_id: int):
 @bp.app_template_global()
 def speaker_material(event: Event) -> dict[str, Any]:
     """What ``speakers/_event_material.html`` shows for the current visitor."""
-    viewer = services.Viewer(event, current_user)
+    viewer = visibility.Viewer(event, current_user)
     return {
         "speakers": services.event_speakers(event),
         "abstracts": services.abstracts(event),
-        "groups": services.grouped(services.materials(event, viewer)),
+        "groups": visibility.grouped(visibility.materials(event, viewer)),
         "can_upload": viewer.insider,
     }

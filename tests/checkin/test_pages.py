@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mixer.checkin.models import Connection, ConnectionNote
+from mixer.connections.models import Connection, ConnectionNote
 from mixer.events.models import Registration
 from mixer.events.services import register
 from mixer.extensions import db

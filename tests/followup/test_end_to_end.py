@@ -16,9 +16,10 @@ from mixer import clock
 from mixer.checkin.models import Connection
 from mixer.extensions import db
 from mixer.followup.models import FollowupChoice, FollowupPrompt
-from mixer.mixers import services as rotations
-from mixer.mixers.services import Settings
 from mixer.pairs.models import Pair
+from mixer.rotations import running
+from mixer.rotations import services as rotations
+from mixer.rotations.services import Settings
 from tests.followup.conftest import (
     START,
     answer_link,
@@ -49,7 +50,7 @@ def _run_the_rounds(room, rounds: int = 3) -> set[frozenset[int]]:
     )
     db.session.commit()
     for number in range(rounds):
-        rotations.start_next_round(room.event, expected=number)
+        running.start_next_round(room.event, expected=number)
         db.session.commit()
         clock.advance(timedelta(minutes=8))
     assert plan.current_round == rounds

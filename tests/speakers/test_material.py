@@ -262,7 +262,8 @@ def test_visibility_timing_and_hiding(client, auth, world, app):
     from datetime import timedelta
 
     from mixer import clock
-    from mixer.speakers.services import Viewer, materials, set_hidden, upload_material
+    from mixer.speakers.material import set_hidden, upload_material
+    from mixer.speakers.visibility import Viewer, materials
 
     event = world.event
     after = upload_material(

@@ -8,7 +8,8 @@ with me" are two indexed look-ups.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -22,13 +23,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
-from mixer.db_types import UTCDateTime
+from mixer.db_types import StrEnumType, UTCDateTime
 from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.events.models import Event, Registration
 
-PLAN_MODES = ("mentor_mentee", "peer")
+
+class PairingMode(StrEnum):
+    """Who may sit together: a mentor with a mentee at every table, or anyone."""
+
+    MENTOR_MENTEE = "mentor_mentee"
+    PEER = "peer"
+
+
+PLAN_MODES = tuple(m.value for m in PairingMode)
 
 
 class RotationPlan(Model):
@@ -40,7 +49,7 @@ class RotationPlan(Model):
     )
     rounds: Mapped[int]
     minutes: Mapped[int]
-    mode: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[PairingMode] = mapped_column(StrEnumType(PairingMode, 16))
     group_size: Mapped[int]
     seed: Mapped[int] = mapped_column(default=0)
     min_level_gap: Mapped[int | None]
@@ -77,6 +86,23 @@ class RotationPlan(Model):
             "current_round >= 0 AND current_round <= rounds", name="current_round"
         ),
     )
+
+    @property
+    def started(self) -> bool:
+        """The first round has started: the plan can no longer be made afresh."""
+        return self.current_round > 0
+
+    @property
+    def over(self) -> bool:
+        """Every round has been started: nothing is left to re-plan or start."""
+        return self.current_round >= self.rounds
+
+    @property
+    def round_ends_at(self) -> datetime | None:
+        """When the round being held is over (None before the first round)."""
+        if not self.started or self.round_started_at is None:
+            return None
+        return self.round_started_at + timedelta(minutes=self.minutes)
 
     def __repr__(self) -> str:
         return (

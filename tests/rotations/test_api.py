@@ -7,13 +7,8 @@ from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.extensions import db
-from mixer.mixers.models import RotationPlan
+from mixer.rotations.models import RotationPlan
 from tests.helpers import bearer
-
-
-@pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
 
 
 @pytest.fixture
@@ -122,10 +117,10 @@ def test_not_a_mixer_and_an_empty_room_are_400s(
 
 
 def test_replan_keeps_the_held_rounds(client, headers, mixer_event):
-    from mixer.mixers import services
+    from mixer.rotations import running
 
     client.post(_url(mixer_event), json={"rounds": 4}, headers=headers)
-    services.start_next_round(mixer_event)
+    running.start_next_round(mixer_event)
     db.session.commit()
     before = client.get(_url(mixer_event), headers=headers).json
     # Two people arrive; the rest are not checked in, so only they are "present"

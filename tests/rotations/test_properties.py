@@ -15,7 +15,7 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mixer.mixers.planner import (
+from mixer.rotations.planner import (
     MAX_ROUNDS,
     Participant,
     PlanError,
@@ -23,7 +23,7 @@ from mixer.mixers.planner import (
     plan_rotations,
     replan,
 )
-from tests.mixers.checks import assert_valid, balanced_sides, make_room
+from tests.rotations.checks import assert_valid, balanced_sides, make_room
 
 ROLE_MIXES = [
     ("mentor", "mentee", "either"),

@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from mixer.mixers import constructions
-from mixer.mixers.constructions import Design
-from mixer.mixers.room import Room, _norm
-from mixer.mixers.seating import BYES, GROUPS, Layout, Seating, greedy_rounds
+from mixer.rotations import constructions
+from mixer.rotations.constructions import Design
+from mixer.rotations.room import Room, _norm
+from mixer.rotations.seating import BYES, GROUPS, Layout, Seating, greedy_rounds
 
 MODES = ("mentor_mentee", "peer")
 ROLES = ("mentor", "mentee", "either")
@@ -39,7 +39,7 @@ METHOD_CONSTRUCTED = "constructed"  # repeat-free construction, people placed by
 METHOD_PATCHED = "patched"  # a re-plan: the old rounds, mended around who left
 
 
-class PlanError(ValueError):
+class PlanError(Exception):
     """A plan that cannot be made, with the field at fault and what would work."""
 
     def __init__(
@@ -651,9 +651,9 @@ class _Planner:
                 return self._finish(seatings, METHOD_PATCHED)
         design = self.design
         if design is not None and count <= design.limit:
-            seatings = self._place(design, count)
-            if seatings is not None:
-                return self._finish(seatings, METHOD_CONSTRUCTED)
+            placed = self._place(design, count)
+            if placed is not None:
+                return self._finish(placed, METHOD_CONSTRUCTED)
         best, witness, method = self.maximum(witness=True)
         if count <= best:
             return self._finish(witness[:count], method)

@@ -17,8 +17,8 @@ from itertools import combinations
 
 import numpy as np
 
-from mixer.mixers.room import Room
-from mixer.mixers.seating import Seating
+from mixer.rotations.room import Room
+from mixer.rotations.seating import Seating
 
 Positions = tuple[list[tuple[int, ...]], list[int]]  # tables, byes
 

@@ -6,7 +6,7 @@ work instead; ``fields`` names the input at fault.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
 import marshmallow as ma
 from flask import g
@@ -16,13 +16,12 @@ from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
 from mixer.events.models import Event
 from mixer.extensions import db
-from mixer.mixers import services
-from mixer.mixers.planner import MODES
-from mixer.mixers.services import RotationError, Settings
+from mixer.rotations import services
+from mixer.rotations.models import PLAN_MODES, PairingMode
+from mixer.rotations.services import Settings
 
 blp = blueprint("rotations_api", __name__, "Mentor Mixer rotations.")
 
-CODES = {400: "invalid_input", 404: "not_found", 409: "conflict"}
 DEFAULT_MINUTES = 7
 
 
@@ -35,8 +34,8 @@ class RotationInputSchema(Schema):
         metadata={"description": "Minutes per round (default: the event's)."},
     )
     mode = ma.fields.String(
-        load_default="mentor_mentee",
-        metadata={"description": f"Pairing mode: {', '.join(MODES)}."},
+        load_default=PairingMode.MENTOR_MENTEE.value,
+        metadata={"description": f"Pairing mode: {', '.join(PLAN_MODES)}."},
     )
     group_size = ma.fields.Integer(
         strict=True, load_default=2, metadata={"description": "2 (pairs) or 3."}
@@ -82,13 +81,6 @@ class RotationPlanSchema(Schema):
     round_ends_at = ma.fields.DateTime(allow_none=True)
 
 
-def _refuse(exc: RotationError) -> NoReturn:
-    """A refusal as 400/404/409 naming the field; nothing is committed."""
-    db.session.rollback()
-    fields = {exc.field: [str(exc)]} if exc.field else None
-    api_abort(exc.status, str(exc), code=CODES.get(exc.status), fields=fields)
-
-
 def _event(event_id: int) -> Event:
     """An event of the token's organization, or 404."""
     event = db.session.scalar(
@@ -111,10 +103,7 @@ def create_rotations(data: dict[str, Any], event_id: int):
     event = _event(event_id)
     data.setdefault("rounds", event.rounds or 0)
     data.setdefault("minutes", event.minutes_per_round or DEFAULT_MINUTES)
-    try:
-        plan = services.create_plan(event, Settings(**data))
-    except RotationError as exc:
-        _refuse(exc)
+    plan = services.create_plan(event, Settings(**data))
     db.session.commit()
     return services.plan_data(plan)
 
@@ -144,9 +133,6 @@ def get_rotations(event_id: int):
 def replan_rotations(event_id: int):
     """Re-plan the rounds not yet held for the people present now; held rounds stay."""
     event = _event(event_id)
-    try:
-        plan = services.replan_remaining(event)
-    except RotationError as exc:
-        _refuse(exc)
+    plan = services.replan_remaining(event)
     db.session.commit()
     return services.plan_data(plan)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from mixer.mixers.planner import Participant
+    from mixer.rotations.planner import Participant
 
 # Soft costs, in the issue's order of importance: a meeting inside one department
 # costs more than any interest match can win back, and interests weigh more than
@@ -89,9 +89,9 @@ class Room:
         self.blocked = self._blocked()
         self.met = np.zeros((n, n), dtype=bool)
         for a, b in met_pairs:
-            i, j = self.index.get(a), self.index.get(b)
-            if i is not None and j is not None and i != j:
-                self.met[i, j] = self.met[j, i] = True
+            ia, ib = self.index.get(a), self.index.get(b)
+            if ia is not None and ib is not None and ia != ib:
+                self.met[ia, ib] = self.met[ib, ia] = True
 
     def _blocked(self) -> np.ndarray | None:
         """Pairs the role rule never lets meet: school mode's level gap."""

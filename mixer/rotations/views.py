@@ -2,7 +2,7 @@
 
 All live under ``/events/<id>/rotations``. Organizers of the event plan and run the
 room; a registered attendee sees their own table at ``.../me``, which follows the
-rounds by polling ``.../me.json`` (``static/js/mixer-rotations.js``).
+rounds by polling ``.../me.json`` (``static/js/rotations.js``).
 """
 
 from __future__ import annotations
@@ -22,13 +22,14 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from mixer.accounts.forms import choice_list
-from mixer.events import services as events
+from mixer.connections.services import notes_about
+from mixer.errors import refusals
 from mixer.events.access import member_event
 from mixer.events.models import Event, Registration
+from mixer.events.services import can_manage, registration_for
 from mixer.extensions import db
-from mixer.mixers import pdf, services
-from mixer.mixers.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
-from mixer.mixers.services import RotationError, Settings
+from mixer.rotations import pdf, running, services
+from mixer.rotations.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
 
 bp = Blueprint("rotations", __name__, url_prefix="/events/<int:event_id>/rotations")
 
@@ -48,7 +49,7 @@ def _event(event_id: int) -> Event:
 def _managed(event_id: int) -> Event:
     """The mixer, for its organizers: outsiders 404, other members 403."""
     event = _event(event_id)
-    if not events.can_manage(event, current_user):
+    if not can_manage(event, current_user):
         abort(403, description="Only the event's organizers can run the rotations.")
     return event
 
@@ -56,15 +57,10 @@ def _managed(event_id: int) -> Event:
 def _attendee(event_id: int) -> tuple[Event, Registration]:
     """The mixer and the signed-in person's registration (registered only)."""
     event = _event(event_id)
-    reg = events.registration_for(event, current_user)
-    if reg is None or reg.status != "registered":
+    reg = registration_for(event, current_user)
+    if reg is None or not reg.holds_seat:
         abort(404, description="You are not registered for this mixer.")
     return event, reg
-
-
-def _refuse(exc: RotationError) -> None:
-    db.session.rollback()
-    flash(str(exc), "error")
 
 
 # ---------------------------------------------------------------------------
@@ -78,7 +74,7 @@ def _plan_page(event: Event, form: PlanForm, status: int = 200):
     left_form.registration.choices = choice_list((r.id, r.name) for r in people)
     return (
         render_template(
-            "mixers/plan.html",
+            "rotations/plan.html",
             event=event,
             form=form,
             plan=plan,
@@ -104,28 +100,13 @@ def plan(event_id: int):
         form = PlanForm(obj=stored, formdata=None)
     if not form.validate_on_submit():
         return _plan_page(event, form, 400 if form.errors else 200)
-    try:
-        services.create_plan(
-            event,
-            Settings(
-                rounds=form.rounds.data,
-                minutes=form.minutes.data,
-                mode=form.mode.data,
-                group_size=form.group_size.data,
-                seed=form.seed.data or 0,
-                min_level_gap=form.min_level_gap.data,
-            ),
-        )
-    except RotationError as exc:
-        db.session.rollback()
-        if exc.field in form._fields:
-            form[exc.field].errors = [str(exc)]
-        else:
-            flash(str(exc), "error")
-        return _plan_page(event, form, 400)
-    db.session.commit()
-    flash("The rounds are planned.", "success")
-    return redirect(url_for(".plan", event_id=event.id))
+    with refusals(form):
+        services.create_plan(event, form.settings())
+        db.session.commit()
+        flash("The rounds are planned.", "success")
+        return redirect(url_for(".plan", event_id=event.id))
+    # Refused: the settings again with the reason (400, even when rounds were held).
+    return _plan_page(event, form, 400)
 
 
 @bp.post("/replan")
@@ -133,12 +114,10 @@ def replan(event_id: int):
     """Re-plan the rounds not yet held for the people present now."""
     event = _managed(event_id)
     if ActionForm().validate_on_submit():
-        try:
+        with refusals():
             services.replan_remaining(event)
             db.session.commit()
             flash("The remaining rounds are re-planned.", "success")
-        except RotationError as exc:
-            _refuse(exc)
     return redirect(url_for(".plan", event_id=event.id))
 
 
@@ -150,13 +129,11 @@ def left(event_id: int):
     form.registration.choices = choice_list(
         (r.id, r.name) for r in services.attendance(event)[0]
     )
-    if form.validate_on_submit():
-        try:
+    if form.validate_on_submit() and form.registration.data is not None:
+        with refusals():
             services.mark_left(event, [form.registration.data])
             db.session.commit()
             flash("Marked as gone: re-plan to seat the others.", "success")
-        except RotationError as exc:
-            _refuse(exc)
     return redirect(url_for(".plan", event_id=event.id))
 
 
@@ -170,13 +147,13 @@ def projector(event_id: int):
         return redirect(url_for(".plan", event_id=event.id))
     number = plan.current_round
     return render_template(
-        "mixers/projector.html",
+        "rotations/projector.html",
         event=event,
         plan=plan,
-        tables=services.tables_of(plan, number) if number else {},
-        upcoming=services.tables_of(plan, number + 1) if number < plan.rounds else {},
+        tables=running.tables_of(plan, number) if number else {},
+        upcoming=running.tables_of(plan, number + 1) if number < plan.rounds else {},
         regs=services.names_of(plan),
-        ends_at=services.round_ends_at(plan),
+        ends_at=plan.round_ends_at,
         form=RoundForm(expected=number),
     )
 
@@ -187,14 +164,12 @@ def next_round(event_id: int):
     event = _managed(event_id)
     form = RoundForm()
     if form.validate_on_submit():
-        expected = form.expected.data
-        try:
-            services.start_next_round(
-                event, int(expected) if (expected or "").isdigit() else None
+        expected = form.expected.data or ""
+        with refusals():
+            running.start_next_round(
+                event, int(expected) if expected.isdigit() else None
             )
             db.session.commit()
-        except RotationError as exc:
-            _refuse(exc)
     return redirect(url_for(".projector", event_id=event.id))
 
 
@@ -235,12 +210,12 @@ def _pdf(data: bytes, name: str) -> Response:
 
 def _me_fragment(reg: Registration) -> tuple[str, str]:
     """The phone view's live part and a key that changes when it should redraw."""
-    view = services.current_view_for(reg)
+    view = running.current_view_for(reg)
     partner_ids = [p["id"] for p in view["with"]]
     html = render_template(
-        "mixers/_me.html",
+        "rotations/_me.html",
         view=view,
-        notes=services.notes_of(reg, partner_ids),
+        notes=notes_about(reg, partner_ids),
         event_id=reg.event_id,
     )
     return html, f"{view['state']}:{view['round']}:{view['table']}"
@@ -252,7 +227,7 @@ def me(event_id: int):
     event, reg = _attendee(event_id)
     html, key = _me_fragment(reg)
     return render_template(
-        "mixers/me.html",
+        "rotations/me.html",
         event=event,
         live=Markup(html),  # noqa: S704  (rendered by our autoescaping template)
         key=key,
@@ -272,13 +247,12 @@ def note(event_id: int):
     """Save the attendee's "we talked" note about a tablemate."""
     _, reg = _attendee(event_id)
     form = NoteForm()
-    if form.validate_on_submit() and (form.partner.data or "").isdigit():
-        try:
-            services.note_for_partner(reg, int(form.partner.data), form.body.data)
+    partner = form.partner.data or ""
+    if form.validate_on_submit() and partner.isdigit():
+        with refusals():
+            running.note_for_partner(reg, int(partner), form.body.data or "")
             db.session.commit()
             flash("Note saved.", "success")
-        except RotationError as exc:
-            _refuse(exc)
     else:
         flash("The note could not be saved; try again.", "error")
     return redirect(url_for(".me", event_id=event_id))

@@ -7,11 +7,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from mixer import clock
-from mixer.events.models import Event
+from mixer.events.models import Event, EventStatus
 from mixer.extensions import db
-from mixer.mixers import services
-from mixer.mixers.services import RotationError, Settings
 from mixer.orgs.models import Organization
+from mixer.rotations import running, services
+from mixer.rotations.services import RotationError, Settings
 
 
 def seed_rotations(org: Organization) -> None:
@@ -20,7 +20,7 @@ def seed_rotations(org: Organization) -> None:
         select(Event).where(
             Event.org_id == org.id,
             Event.kind == "mentor_mixer",
-            Event.status != "cancelled",
+            Event.status != EventStatus.CANCELLED,
             Event.ends_at <= clock.now(),
         )
     )
@@ -37,7 +37,7 @@ def seed_rotations(org: Organization) -> None:
             settings = Settings(rounds=exc.maximum, minutes=settings.minutes)
             plan = services.create_plan(event, settings)
         for _ in range(plan.rounds):
-            services.start_next_round(event)
+            running.start_next_round(event)
         plan.round_started_at = event.starts_at + timedelta(
             minutes=plan.minutes * (plan.rounds - 1)
         )

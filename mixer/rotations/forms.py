@@ -7,11 +7,13 @@ from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from mixer.accounts.forms import choice_list
+from mixer.rotations.models import PairingMode
+from mixer.rotations.services import Settings
 
 MODE_CHOICES = choice_list(
     [
-        ("mentor_mentee", "Mentor with mentee (each table has both)"),
-        ("peer", "Peers (anyone with anyone)"),
+        (PairingMode.MENTOR_MENTEE, "Mentor with mentee (each table has both)"),
+        (PairingMode.PEER, "Peers (anyone with anyone)"),
     ]
 )
 GROUP_CHOICES = choice_list([("2", "Pairs"), ("3", "Groups of three")])
@@ -26,7 +28,9 @@ class PlanForm(FlaskForm):
     minutes = IntegerField(
         "Minutes per round", validators=[InputRequired(), NumberRange(min=1, max=120)]
     )
-    mode = SelectField("Pairing", choices=MODE_CHOICES, default="mentor_mentee")
+    mode = SelectField(
+        "Pairing", choices=MODE_CHOICES, default=PairingMode.MENTOR_MENTEE
+    )
     group_size = SelectField(
         "Table size", choices=GROUP_CHOICES, default="2", coerce=int
     )
@@ -41,6 +45,17 @@ class PlanForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=20)],
         description="Leave empty unless older students guide younger ones.",
     )
+
+    def settings(self) -> Settings:
+        """The settings as the planning service takes them (after validation)."""
+        return Settings(
+            rounds=self.rounds.data or 0,
+            minutes=self.minutes.data or 0,
+            mode=self.mode.data or PairingMode.MENTOR_MENTEE,
+            group_size=self.group_size.data,
+            seed=self.seed.data or 0,
+            min_level_gap=self.min_level_gap.data,
+        )
 
 
 class RoundForm(FlaskForm):

@@ -7,17 +7,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from mixer.checkin.models import Connection, ConnectionNote
+from mixer.connections.models import Connection, ConnectionNote
 from mixer.extensions import db
-from mixer.mixers import services
-from mixer.mixers.models import RotationPlan
-from mixer.mixers.services import Settings
+from mixer.rotations import running, services
+from mixer.rotations.models import RotationPlan
+from mixer.rotations.services import Settings
 from tests.helpers import csrf_from
-
-
-@pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
 
 
 @pytest.fixture
@@ -141,7 +136,7 @@ def test_projector_advances_and_the_phone_shows_the_table(
     url = f"/events/{mixer_event.id}/rotations/projector"
     html = client.get(url).text
     assert "starting soon" in html and "Start round 1" in html
-    assert 'src="/static/js/mixer-rotations.js"' in html
+    assert 'src="/static/js/rotations.js"' in html
     resp = client.post(
         f"/events/{mixer_event.id}/rotations/next",
         data={"csrf_token": csrf_from(html), "expected": "0"},
@@ -205,7 +200,7 @@ def test_mentee_view_says_what_the_mentor_can_help_with(
         offers=["negotiation", "public speaking"],
     )
     services.create_plan(event, Settings(rounds=1, minutes=7))
-    services.start_next_round(event)
+    running.start_next_round(event)
     db.session.commit()
     auth.login(mentee.email)
     text = client.get(f"/events/{event.id}/rotations/me").text
@@ -223,7 +218,7 @@ def test_pdfs_are_pdfs_with_the_schedule(client, auth, organizer, mixer_event):
         assert resp.status_code == 200
         assert resp.mimetype == "application/pdf"
         assert resp.data.startswith(b"%PDF")
-    from mixer.mixers.pdf import schedule_html
+    from mixer.rotations.pdf import schedule_html
 
     with client.application.test_request_context():
         html = schedule_html(mixer_event, services.plan_for(mixer_event))

@@ -18,7 +18,7 @@ from itertools import combinations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from mixer.mixers.room import Room
+from mixer.rotations.room import Room
 
 GROUPS = "groups"  # uneven numbers: tables of three absorb the extra people
 BYES = "byes"  # uneven numbers: the extra people sit out, in turn
@@ -207,7 +207,7 @@ def _mend(
         if not bad[u, table].any():
             continue
         others = [w for w in table if w != u]
-        fits = ~bad[:, others].any(axis=1)
+        fits = np.logical_not(bad[:, others].any(axis=1))
         fits[table] = False
         fits &= side == side[u]
         for v in rng.permutation(np.flatnonzero(fits)):

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from mixer.extensions import db
-from mixer.mixers import services
-from mixer.mixers.services import Settings
+from mixer.rotations import services
+from mixer.rotations.services import Settings
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,8 @@ from itertools import combinations
 
 import pytest
 
-from mixer.mixers import constructions
-from mixer.mixers.planner import (
+from mixer.rotations import constructions
+from mixer.rotations.planner import (
     MAX_ROUNDS,
     Participant,
     PlanError,
@@ -20,7 +20,7 @@ from mixer.mixers.planner import (
     plan_rotations,
     replan,
 )
-from tests.mixers.checks import assert_valid, make_room, pair
+from tests.rotations.checks import assert_valid, make_room, pair
 
 
 @pytest.mark.parametrize("mode", ["mentor_mentee", "peer"])

@@ -12,8 +12,8 @@ from weasyprint import HTML
 
 from mixer.badges.fetcher import STATIC_FOLDER, StaticOnlyFetcher
 from mixer.events.models import Event
-from mixer.mixers import services
-from mixer.mixers.models import RotationPlan
+from mixer.rotations import services
+from mixer.rotations.models import RotationPlan
 
 
 def _pdf(html: str) -> bytes:
@@ -27,7 +27,7 @@ def _pdf(html: str) -> bytes:
 def schedule_html(event: Event, plan: RotationPlan) -> str:
     """The schedule as print HTML: per round, every table and who sits out."""
     return render_template(
-        "mixers/print_schedule.html",
+        "rotations/print_schedule.html",
         event=event,
         plan=plan,
         rounds=services.plan_data(plan)["rounds"],
@@ -47,6 +47,6 @@ def render_table_cards_pdf(event: Event, plan: RotationPlan) -> bytes:
     )
     return _pdf(
         render_template(
-            "mixers/print_cards.html", event=event, numbers=range(1, tables + 1)
+            "rotations/print_cards.html", event=event, numbers=range(1, tables + 1)
         )
     )

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import combinations
 
-from mixer.mixers.planner import Participant, Plan
+from mixer.rotations.planner import Participant, Plan
 
 DEPARTMENTS = ["Finance", "Engineering", "Sales", "People", "Legal", "Design"]
 TAGS = [

@@ -1,0 +1,449 @@
+"""Planning a Mentor Mixer's rotations: plan, re-plan, mark people gone, read the plan.
+
+The engine (``mixer.rotations.planner``) knows nothing of the database or the web;
+these functions turn registrations into its ``Participant``s, store the ``Plan`` it
+returns as ``RotationSeat`` rows, and turn its ``PlanError`` into a
+``RotationError`` (in one place, :func:`_engine_refusals`). Who is planned for:
+the people checked in; before anybody has checked in (planning ahead of the doors
+opening), everyone registered. People the organizer marked as gone are left out of
+re-plans. Running the room (starting rounds, the attendees' phones) is
+``mixer.rotations.running``. Services only ``flush()``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+
+from mixer.concurrency import lock_row
+from mixer.errors import DomainError
+from mixer.events.models import Event, EventStatus, Registration
+from mixer.extensions import db
+from mixer.rotations.models import (
+    PLAN_MODES,
+    PairingMode,
+    RotationPlan,
+    RotationSeat,
+)
+from mixer.rotations.planner import (
+    GROUP_SIZES,
+    Participant,
+    Plan,
+    PlanError,
+    Round,
+    Table,
+    evaluate,
+    plan_rotations,
+    replan,
+)
+
+# The engine's names for what the organizer knows as the people present.
+ENGINE_FIELDS = {"participants": "attendees", "present": "attendees"}
+
+
+class RotationError(DomainError):
+    """A request the rotations cannot meet: ``field`` names the input at fault and
+    the message ends with what would work instead.
+
+    400 for settings no plan can meet, 404 before any plan exists, 409 once rounds
+    have been held.
+    """
+
+    # Too many rounds: the most that can be planned (from the engine's refusal).
+    maximum: int | None = None
+
+
+@contextmanager
+def _engine_refusals() -> Iterator[None]:
+    """The engine's ``PlanError`` as a ``RotationError``: the planner is a pure
+    engine that knows nothing of the web, and this is where the two meet."""
+    try:
+        yield
+    except PlanError as exc:
+        error = RotationError(
+            f"{exc.message} {exc.suggestion}".strip(),
+            field=ENGINE_FIELDS.get(exc.field, exc.field),
+        )
+        error.maximum = exc.maximum
+        raise error from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the organizer chose for a plan."""
+
+    rounds: int
+    minutes: int
+    mode: str = PairingMode.MENTOR_MENTEE
+    group_size: int = 2
+    seed: int = 0
+    min_level_gap: int | None = None
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def plan_for(event: Event) -> RotationPlan | None:
+    """The event's stored plan, if one was made."""
+    return db.session.scalar(
+        select(RotationPlan).where(RotationPlan.event_id == event.id)
+    )
+
+
+def rounds_of(plan: RotationPlan) -> list[Round]:
+    """The stored seats as the engine's rounds (tables and byes, in order)."""
+    tables: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    byes: dict[int, list[int]] = defaultdict(list)
+    rows = db.session.execute(
+        select(
+            RotationSeat.round_number,
+            RotationSeat.table_number,
+            RotationSeat.registration_id,
+        )
+        .where(RotationSeat.plan_id == plan.id)
+        .order_by(RotationSeat.round_number, RotationSeat.table_number, RotationSeat.id)
+    )
+    for round_number, table_number, reg_id in rows:
+        if table_number is None:
+            byes[round_number].append(reg_id)
+        else:
+            tables[round_number][table_number].append(reg_id)
+    return [
+        Round(
+            number=r,
+            tables=tuple(
+                Table(number=t, members=tuple(members))
+                for t, members in sorted(tables[r].items())
+            ),
+            byes=tuple(byes[r]),
+        )
+        for r in range(1, plan.rounds + 1)
+    ]
+
+
+def plan_data(plan: RotationPlan) -> dict[str, Any]:
+    """The stored plan in the API's shape: settings, progress, rounds and quality."""
+    quality = plan.quality or {}
+    return {
+        "rounds": [
+            {
+                "round": r.number,
+                "tables": [
+                    {"table": t.number, "members": list(t.members)} for t in r.tables
+                ],
+                "byes": list(r.byes),
+            }
+            for r in rounds_of(plan)
+        ],
+        "quality": {
+            key: quality.get(key)
+            for key in (
+                "repeats",
+                "cross_department_share",
+                "mean_interest_match",
+                "max_byes",
+                "byes",
+                "meetings",
+            )
+        },
+        "settings": {
+            "rounds": plan.rounds,
+            "minutes": plan.minutes,
+            "mode": plan.mode,
+            "group_size": plan.group_size,
+            "seed": plan.seed,
+            "min_level_gap": plan.min_level_gap,
+        },
+        "method": plan.method,
+        "current_round": plan.current_round,
+        "round_started_at": plan.round_started_at,
+        "round_ends_at": plan.round_ends_at,
+    }
+
+
+def names_of(plan: RotationPlan) -> dict[int, Registration]:
+    """Every registration the plan seats, by id (one query)."""
+    ids = set(plan.participant_ids or ())
+    ids.update(
+        db.session.scalars(
+            select(RotationSeat.registration_id).where(RotationSeat.plan_id == plan.id)
+        )
+    )
+    if not ids:
+        return {}
+    regs = db.session.scalars(select(Registration).where(Registration.id.in_(ids)))
+    return {r.id: r for r in regs}
+
+
+def byes_histogram(plan: RotationPlan) -> list[tuple[int, int]]:
+    """(number of byes, people with that many), for the quality figure."""
+    counts: dict[int, int] = defaultdict(int)
+    for value in (plan.quality or {}).get("byes", {}).values():
+        counts[int(value)] += 1
+    return sorted(counts.items())
+
+
+# ---------------------------------------------------------------------------
+# Planning
+
+
+def _check_event(event: Event) -> None:
+    if event.kind != "mentor_mixer":
+        raise RotationError(
+            f"“{event.title}” is a {event.kind_label}, not a Mentor Mixer; "
+            "only Mentor Mixers have rotations. "
+            "Plan rotations for a Mentor Mixer event instead.",
+            field="event",
+        )
+    if event.status == EventStatus.CANCELLED:
+        raise RotationError(
+            "This event is cancelled. Plan rotations for an event that takes place.",
+            field="event",
+        )
+
+
+def _check_settings(settings: Settings) -> None:
+    # The engine checks rounds, mode, group size and level gap with suggestions;
+    # the minutes are ours.
+    if (
+        isinstance(settings.minutes, bool)
+        or not isinstance(settings.minutes, int)
+        or not 1 <= settings.minutes <= 120
+    ):
+        raise RotationError(
+            f"A round of {settings.minutes} minutes is not possible. "
+            "Use 1 to 120 minutes per round (5 to 10 is usual).",
+            field="minutes",
+        )
+    if settings.mode not in PLAN_MODES:
+        raise RotationError(
+            f"There is no pairing mode {settings.mode!r}. "
+            f"Use one of: {', '.join(PairingMode)}.",
+            field="mode",
+        )
+    if settings.group_size not in GROUP_SIZES:
+        raise RotationError(
+            f"Tables of {settings.group_size} are not supported. "
+            "Use 2 (pairs) or 3 (small groups).",
+            field="group_size",
+        )
+
+
+def participant(reg: Registration) -> Participant:
+    """A registration as the planner sees it."""
+    return Participant(
+        id=reg.id,
+        role=reg.role or "either",
+        department=(reg.department or None),
+        offers=frozenset(t.strip().lower() for t in reg.offers or () if t.strip()),
+        seeks=frozenset(t.strip().lower() for t in reg.seeks or () if t.strip()),
+        level=reg.level,
+    )
+
+
+def attendance(
+    event: Event, left: set[int] | frozenset[int] = frozenset()
+) -> tuple[list[Registration], bool]:
+    """Who to plan for: the checked-in, or every registered person before doors open.
+
+    Returns the registrations (in id order) and whether they are the checked-in.
+    """
+    registered = list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.event_id == event.id, Registration.holds_seat)
+            .order_by(Registration.id)
+        )
+    )
+    checked_in = [r for r in registered if r.is_checked_in]
+    people = checked_in or registered
+    return [r for r in people if r.id not in left], bool(checked_in)
+
+
+def _nobody(checked_in: bool) -> RotationError:
+    return RotationError(
+        (
+            "Nobody is checked in or registered for this mixer yet."
+            if not checked_in
+            else "Everybody checked in has been marked as gone."
+        )
+        + " Register or check in at least two people, then plan the rounds.",
+        field="attendees",
+    )
+
+
+def create_plan(event: Event, settings: Settings) -> RotationPlan:
+    """Plan every round for the people present, replacing any plan not yet started."""
+    _check_event(event)
+    _check_settings(settings)
+    _lock(event)
+    existing = plan_for(event)
+    if existing is not None and existing.started:
+        raise RotationError(
+            f"Round {existing.current_round} of this mixer has already been held, so "
+            "the plan cannot be made again from scratch. "
+            "Re-plan the remaining rounds instead.",
+            field="rounds",
+            status=409,
+        )
+    people, checked_in = attendance(event)
+    if len(people) < 2:
+        raise _nobody(checked_in)
+    with _engine_refusals():
+        plan = plan_rotations(
+            [participant(r) for r in people],
+            settings.rounds,
+            mode=settings.mode,
+            group_size=settings.group_size,
+            seed=settings.seed,
+            min_level_gap=settings.min_level_gap,
+        )
+    if existing is not None:
+        db.session.delete(existing)
+        db.session.flush()
+    stored = RotationPlan(
+        event_id=event.id,
+        rounds=settings.rounds,
+        minutes=settings.minutes,
+        mode=settings.mode,
+        group_size=settings.group_size,
+        seed=settings.seed,
+        min_level_gap=settings.min_level_gap,
+        left_ids=[],
+    )
+    db.session.add(stored)
+    _store(stored, plan, from_round=1)
+    return stored
+
+
+def _store(stored: RotationPlan, plan: Plan, from_round: int) -> None:
+    """Write the engine's plan from ``from_round`` on (earlier rounds stay)."""
+    stored.method = plan.method
+    stored.quality = plan.quality.as_dict()
+    stored.participant_ids = sorted(p.id for p in plan.participants)
+    stored.sides = {str(k): v for k, v in sorted(plan.sides.items())}
+    db.session.flush()
+    db.session.execute(
+        delete(RotationSeat).where(
+            RotationSeat.plan_id == stored.id,
+            RotationSeat.round_number >= from_round,
+        )
+    )
+    rows: list[dict[str, int | None]] = []
+    for r in plan.rounds[from_round - 1 :]:
+        for t in r.tables:
+            rows += [
+                {
+                    "plan_id": stored.id,
+                    "round_number": r.number,
+                    "table_number": t.number,
+                    "registration_id": m,
+                }
+                for m in t.members
+            ]
+        rows += [
+            {
+                "plan_id": stored.id,
+                "round_number": r.number,
+                "table_number": None,
+                "registration_id": m,
+            }
+            for m in r.byes
+        ]
+    if rows:
+        db.session.execute(insert(RotationSeat), rows)
+    db.session.flush()
+    db.session.expire(stored, ["seats"])
+
+
+def _engine_plan(stored: RotationPlan, regs: dict[int, Registration]) -> Plan:
+    """The engine's ``Plan`` rebuilt from the stored one (for ``replan``)."""
+    people = tuple(participant(regs[i]) for i in stored.participant_ids if i in regs)
+    rounds = tuple(rounds_of(stored))
+    return Plan(
+        rounds=rounds,
+        quality=evaluate(rounds, people),
+        participants=people,
+        mode=stored.mode,
+        group_size=stored.group_size,
+        seed=stored.seed,
+        min_level_gap=stored.min_level_gap,
+        history=frozenset(),
+        sides={int(k): v for k, v in (stored.sides or {}).items()},
+        method=stored.method,
+    )
+
+
+def _lock(event: Event) -> None:
+    """Take the event's row lock, so planning, re-planning, marking people gone and
+    starting a round never interleave (each then re-reads the plan under the lock)."""
+    lock_row(Event, event.id, expire_all=True)
+
+
+def locked_plan(event: Event) -> RotationPlan:
+    """The event's plan, read afresh under the event's lock (404 when none)."""
+    _lock(event)
+    _check_event(event)
+    stored = plan_for(event)
+    if stored is None:
+        raise RotationError(
+            "No rotations have been planned for this mixer yet. Plan the rounds first.",
+            field="rounds",
+            status=404,
+        )
+    return stored
+
+
+def replan_remaining(event: Event) -> RotationPlan:
+    """Re-plan the rounds not yet held for the people present; held rounds stay."""
+    stored = locked_plan(event)
+    if stored.over:
+        raise RotationError(
+            f"All {stored.rounds} rounds have been held; there is nothing left to "
+            "re-plan. Plan a new mixer event for more rounds.",
+            field="rounds",
+            status=409,
+        )
+    from_round = stored.current_round + 1
+    people, checked_in = attendance(event, set(stored.left_ids or ()))
+    if len(people) < 2:
+        raise _nobody(checked_in)
+    regs = names_of(stored)
+    regs.update({r.id: r for r in people})
+    with _engine_refusals():
+        plan = replan(
+            _engine_plan(stored, regs),
+            [participant(r) for r in people],
+            from_round=from_round,
+        )
+    _store(stored, plan, from_round=from_round)
+    return stored
+
+
+def mark_left(event: Event, registration_ids: list[int], gone: bool = True) -> None:
+    """Mark people as gone (or back): re-plans leave out those who are gone."""
+    stored = locked_plan(event)
+    known = set(
+        db.session.scalars(
+            select(Registration.id).where(
+                Registration.event_id == event.id,
+                Registration.id.in_(registration_ids),
+            )
+        )
+    )
+    if unknown := sorted(set(registration_ids) - known):
+        raise RotationError(
+            f"Registration {unknown[0]} is not part of this event. "
+            "Choose people registered for this mixer.",
+            field="attendees",
+        )
+    left = set(stored.left_ids or ())
+    left = left | known if gone else left - known
+    stored.left_ids = sorted(left)
+    db.session.flush()

@@ -1,0 +1,56 @@
+"""Fixtures of the rotations tests: an organization, a mixer and a room to fill.
+
+``test_views.py`` and ``test_api.py`` seat their own people (their own
+``mixer_event``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from mixer import clock
+from mixer.extensions import db
+
+DEPARTMENTS = ("Finance", "Sales", "Legal", "IT")
+
+
+@pytest.fixture
+def org(make_org):
+    return make_org(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def mixer_event(org, make_event):
+    return make_event(
+        org,
+        kind="mentor_mixer",
+        title="Spring mixer",
+        rounds=6,
+        minutes_per_round=7,
+        capacity=60,
+    )
+
+
+@pytest.fixture
+def room(mixer_event, make_registration):
+    """Twelve people, six mentors and six mentees from four departments."""
+
+    def build(n: int = 12, checked_in: int | None = None):
+        regs = []
+        for i in range(n):
+            regs.append(
+                make_registration(
+                    mixer_event,
+                    name=f"Person {i:02d}",
+                    role="mentor" if i % 2 == 0 else "mentee",
+                    department=DEPARTMENTS[i % 4],
+                    offers=["negotiation"] if i % 2 == 0 else [],
+                    seeks=["negotiation"] if i % 2 else [],
+                )
+            )
+        for reg in regs[: checked_in if checked_in is not None else 0]:
+            reg.checked_in_at = clock.now()
+        db.session.commit()
+        return regs
+
+    return build
