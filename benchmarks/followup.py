@@ -101,7 +101,7 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from mixer import clock, create_app
-    from mixer.checkin.connections import connect
+    from mixer.connections.services import connect
     from mixer.events.services import create_event, register
     from mixer.extensions import db
     from mixer.followup import services as followup

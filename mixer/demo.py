@@ -15,9 +15,9 @@ from mixer.accounts.models import User
 from mixer.events.demo import seed_events
 from mixer.extensions import db
 from mixer.followup.demo import seed_followup
-from mixer.rotations.demo import seed_rotations
 from mixer.orgs.models import Organization
 from mixer.orgs.services import add_member, create_organization
+from mixer.rotations.demo import seed_rotations
 
 DEMO_SLUG = "riverside"
 DEMO_PASSWORD = "mixer-demo-2026"  # noqa: S105 - printed for the demo on purpose

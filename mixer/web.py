@@ -59,8 +59,9 @@ def init_app(app: Flask) -> None:
 
 
 def wants_json() -> bool:
-    """API requests, and clients that prefer JSON to HTML, get JSON errors."""
-    if request.path == "/api" or request.path.startswith("/api/"):
+    """API requests, requests that send JSON (the scan page), and clients that
+    prefer JSON to HTML get JSON errors."""
+    if request.path == "/api" or request.path.startswith("/api/") or request.is_json:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from mixer import clock
 from mixer.asks.services import create_ask
 from mixer.checkin import services as checkin
-from mixer.checkin.connections import connect
+from mixer.connections.services import connect
 from mixer.extensions import db
 from mixer.followup import services as followup
 from mixer.followup.models import FollowupPrompt

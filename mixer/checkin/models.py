@@ -41,8 +41,3 @@ class CheckinNonce(Model):
 
     def __repr__(self) -> str:
         return f"<CheckinNonce {self.nonce!r} reg={self.registration_id} {self.status}>"
-
-
-# TEMPORARY alias (issue 11): follow-up still imports the connection models from
-# here; delete this line once it imports them from ``mixer.connections.models``.
-from mixer.connections.models import Connection, ConnectionNote  # noqa: E402, F401

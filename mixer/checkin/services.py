@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select, update
 
 from mixer import clock
 from mixer.checkin.models import CheckinNonce, ScanOutcome
-from mixer.concurrency import insert_once
+from mixer.concurrency import changed_rows, insert_once
 from mixer.connections.models import Connection, ConnectionSource
 from mixer.connections.services import connect
 from mixer.errors import DomainError
@@ -143,19 +143,16 @@ def check_in(reg: Registration, nonce: str | None = None) -> CheckinResult:
         if replay is not None:
             return replay
     now = clock.now()
-    changed = cast(
-        "CursorResult[Any]",
-        db.session.execute(
-            update(Registration)
-            .where(
-                Registration.id == reg.id,
-                Registration.checked_in_at.is_(None),
-                Registration.holds_seat,
-            )
-            .values(checked_in_at=now)
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    changed = changed_rows(
+        update(Registration)
+        .where(
+            Registration.id == reg.id,
+            Registration.checked_in_at.is_(None),
+            Registration.holds_seat,
+        )
+        .values(checked_in_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.refresh(reg)
     if changed == 1:
         result = CheckinResult(ScanOutcome.CHECKED_IN, reg, now)
@@ -200,15 +197,12 @@ def _remember(nonce: str, result: CheckinResult) -> CheckinResult:
 
 def undo_check_in(reg: Registration) -> bool:
     """Clear a check-in (a mistaken scan); False when it was not checked in."""
-    changed = cast(
-        "CursorResult[Any]",
-        db.session.execute(
-            update(Registration)
-            .where(Registration.id == reg.id, Registration.checked_in_at.is_not(None))
-            .values(checked_in_at=None)
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    changed = changed_rows(
+        update(Registration)
+        .where(Registration.id == reg.id, Registration.checked_in_at.is_not(None))
+        .values(checked_in_at=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.refresh(reg)
     return changed == 1
 

@@ -30,22 +30,8 @@ from mixer.errors import refusals
 from mixer.events.access import managed_event
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
-from mixer.web import json_error
 
 bp = Blueprint("checkin", __name__)
-
-
-@bp.errorhandler(CheckinError)
-def _scan_refused(exc: CheckinError):
-    """A refused scan, in JSON whatever the request's Accept header says.
-
-    Only the scan page's JSON endpoints let a ``CheckinError`` out of the view (the
-    badge page shows it with ``refusals``); ``scan.js`` reads the status and
-    ``error.code``, and a client that posts JSON without asking for JSON gets
-    what it posted, as before (the app's handler would answer it with a page).
-    """
-    db.session.rollback()
-    return json_error(exc.status, exc.code, exc.message, exc.fields)
 
 
 @bp.get("/c/<token>")

@@ -30,7 +30,7 @@ from mixer.accounts.models import User
 from mixer.asks import services as asks
 from mixer.asks.matching import suggest
 from mixer.asks.services import AskError
-from mixer.checkin.connections import connections_of
+from mixer.connections.services import connections_of
 from mixer.events.models import Event, EventStatus, Registration
 from mixer.extensions import db
 from mixer.followup.answers import Answers, save_answers

@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from mixer import tokens
 from mixer.accounts.models import User
-from mixer.checkin.connections import connections_of
-from mixer.checkin.models import Connection, ConnectionNote
+from mixer.connections.models import Connection, ConnectionNote
+from mixer.connections.services import connections_of
 from mixer.errors import LinkError
 from mixer.events.models import Event, EventStatus, Registration
 from mixer.extensions import db

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from enum import StrEnum
 from itertools import combinations
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 
 from mixer import clock
+from mixer.concurrency import changed_rows
 from mixer.connections.models import ConnectionSource
 from mixer.connections.services import connect, find, save_note
 from mixer.events.models import Event, Registration
@@ -52,18 +53,15 @@ def start_next_round(event: Event, expected: int | None = None) -> RotationPlan:
         )
     number = stored.current_round + 1
     # Only one request moves a plan from round n to n + 1.
-    moved = cast(
-        "CursorResult[Any]",
-        db.session.execute(
-            update(RotationPlan)
-            .where(
-                RotationPlan.id == stored.id,
-                RotationPlan.current_round == stored.current_round,
-            )
-            .values(current_round=number, round_started_at=clock.now())
-            .execution_options(synchronize_session=False)
-        ),
-    ).rowcount
+    moved = changed_rows(
+        update(RotationPlan)
+        .where(
+            RotationPlan.id == stored.id,
+            RotationPlan.current_round == stored.current_round,
+        )
+        .values(current_round=number, round_started_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
     db.session.refresh(stored)
     if not moved:
         return stored

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.checkin import services as checkin
-from mixer.checkin.connections import connect
+from mixer.connections.services import connect
 from mixer.extensions import db
 
 T0 = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)  # a Thursday morning

@@ -13,7 +13,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from mixer import clock
-from mixer.checkin.models import Connection
+from mixer.connections.models import Connection
 from mixer.extensions import db
 from mixer.followup.models import FollowupChoice, FollowupPrompt
 from mixer.pairs.models import Pair
