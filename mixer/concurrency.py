@@ -55,7 +55,7 @@ def lock_row(
     callers that read before locking and must not trust it.
     """
     pk = model.id  # type: ignore[attr-defined]
-    _take_turn(model, pk == row_id, expire_all)
+    _take_turn(model, pk == row_id, expire_all=expire_all)
     return db.session.scalar(
         select(model)
         .where(pk == row_id)
@@ -80,10 +80,14 @@ def _take_turn(model: type, *where: ColumnElement[bool], expire_all: bool) -> No
     db.session.flush()
     if db.session.get_bind().dialect.name == "sqlite":
         column = _untouchable_column(model)
+        # Columns with an ``onupdate`` (``updated_at``) are written to themselves
+        # too: a lock is not a change, and PostgreSQL's lock writes nothing.
+        table = model.__table__  # type: ignore[attr-defined]
+        same = {c: c for c in table.columns if c.onupdate is not None}
         db.session.execute(
             update(model)
             .where(*where)
-            .values({column: column})
+            .values({column: column, **same})
             .execution_options(synchronize_session=False)
         )
     if expire_all:
