@@ -282,14 +282,14 @@ class BadgeVisit:
 def visit_badge(token: str, user: Any) -> BadgeVisit:
     """Decide what opening ``/c/<token>`` shows ``user``; records a scan connection."""
     from mixer.checkin.connections import connect
-    from mixer.events import services as events
+    from mixer.events import access, queries
 
     reg = badge_registration(token)
     if reg is None or not getattr(user, "is_authenticated", False):
         return BadgeVisit("outsider")
-    if events.can_manage(reg.event, user):
+    if access.can_manage(reg.event, user):
         return BadgeVisit("organizer", reg)
-    mine = events.registration_for(reg.event, user)
+    mine = queries.registration_for(reg.event, user)
     if mine is None or mine.status != "registered" or reg.status != "registered":
         return BadgeVisit("outsider")
     if mine.id == reg.id:

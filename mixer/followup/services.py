@@ -22,8 +22,10 @@ from mixer.accounts.services import find_user, get_or_create_user
 from mixer.checkin.connections import connections_of
 from mixer.checkin.models import Connection, ConnectionNote
 from mixer.checkin.services import checked_in_count
+from mixer.concurrency import lock_row
 from mixer.errors import LinkError
 from mixer.events.models import Event, Registration
+from mixer.events.notifications import finish_event
 from mixer.extensions import db
 from mixer.followup.models import (
     CHOICES,
@@ -210,10 +212,8 @@ def closable(event: Event) -> str | None:
     if event.status == "cancelled":
         return "This event was cancelled, so there is nobody to follow up with."
     if event.starts_at > clock.now():
-        from mixer.events.services import when_text
-
         return (
-            f"This event has not started yet ({when_text(event)}). You can close "
+            f"This event has not started yet ({event.when_text}). You can close "
             "it once it has begun."
         )
     return None
@@ -245,9 +245,7 @@ def close_event(event: Event, by: User | None) -> Closing:
     Refuses (FollowupError, 409) a draft, a cancelled event, or one that has not
     started. The prompts go through the ``followup.prompts`` job at once.
     """
-    from mixer.events.services import lock_event
-
-    event = lock_event(event.id)
+    lock_row(Event, event.id)  # the event, read afresh under its lock
     reason = closable(event)
     if reason:
         raise FollowupError(reason, 409, "event")
@@ -280,12 +278,10 @@ def send_prompts(event_id: int, due: str, job_id: int | None = None) -> dict[str
     Idempotent: prompts are unique per registration and each e-mail has a dedupe
     key, so a job that runs again (or a second job) sends nothing twice.
     """
-    from mixer.events.services import finish_event, lock_event
-
     event = db.session.get(Event, event_id)
     if event is None or event.status in ("draft", "cancelled"):
         return {"prompts": 0, "skipped": 1}
-    event = lock_event(event.id)  # one sender per event at a time
+    lock_row(Event, event.id)  # one sender per event at a time
     followup = followup_for(event)
     if followup is None or _stamp(followup.due_at) != due:
         return {"prompts": 0, "moved": 1}  # a later job has the new time
@@ -562,11 +558,9 @@ def save_answers(
 
     A choice for someone the attendee did not meet is refused (nothing changes).
     """
-    from mixer.events.services import lock_event
-
     # Saves of one event's prompts take turns, so two people choosing each other
     # at the same instant still see each other's choice and form their pair.
-    lock_event(prompt.event_id)
+    lock_row(Event, prompt.event_id)
     db.session.expire(prompt)
     if token_data is not None:
         tokens.spend(PURPOSE, token_data)

@@ -21,8 +21,8 @@ from sqlalchemy import delete, insert, select, update
 from mixer import clock
 from mixer.checkin.connections import connect, save_note
 from mixer.checkin.models import Connection, ConnectionNote
+from mixer.concurrency import lock_row
 from mixer.events.models import Event, Registration
-from mixer.events.services import lock_event
 from mixer.extensions import db
 from mixer.mixers.models import RotationPlan, RotationSeat
 from mixer.mixers.planner import (
@@ -400,7 +400,7 @@ def _engine_plan(stored: RotationPlan, regs: dict[int, Registration]) -> Plan:
 def _serialise(event: Event) -> None:
     """Take the event's row lock, so planning, re-planning, marking people gone and
     starting a round never interleave (each then re-reads the plan under the lock)."""
-    lock_event(event.id)
+    lock_row(Event, event.id)
     db.session.expire_all()
 
 

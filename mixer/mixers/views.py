@@ -22,9 +22,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from mixer.accounts.forms import choice_list
-from mixer.events import services as events
-from mixer.events.access import member_event
+from mixer.events.access import can_manage, member_event
 from mixer.events.models import Event, Registration
+from mixer.events.queries import registration_for
 from mixer.extensions import db
 from mixer.mixers import pdf, services
 from mixer.mixers.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
@@ -48,7 +48,7 @@ def _event(event_id: int) -> Event:
 def _managed(event_id: int) -> Event:
     """The mixer, for its organizers: outsiders 404, other members 403."""
     event = _event(event_id)
-    if not events.can_manage(event, current_user):
+    if not can_manage(event, current_user):
         abort(403, description="Only the event's organizers can run the rotations.")
     return event
 
@@ -56,7 +56,7 @@ def _managed(event_id: int) -> Event:
 def _attendee(event_id: int) -> tuple[Event, Registration]:
     """The mixer and the signed-in person's registration (registered only)."""
     event = _event(event_id)
-    reg = events.registration_for(event, current_user)
+    reg = registration_for(event, current_user)
     if reg is None or reg.status != "registered":
         abort(404, description="You are not registered for this mixer.")
     return event, reg

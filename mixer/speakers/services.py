@@ -29,8 +29,8 @@ from mixer.accounts.services import (
     record_login,
 )
 from mixer.errors import LinkError
+from mixer.events.access import can_manage
 from mixer.events.models import Event, EventSession, Registration
-from mixer.events.services import can_manage
 from mixer.extensions import db
 from mixer.jobs.services import schedule
 from mixer.mail.services import queue_mail
