@@ -12,6 +12,7 @@ on SQLite and on PostgreSQL. A registration's status changes only through
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -193,7 +194,7 @@ def _new_registration(
     address: str,
     account: User | None,
     origin: RegistrationSource,
-    now: Any,
+    now: datetime,
     clean: dict[str, Any],
 ) -> Registration:
     """Insert the place, once: the unique (event, e-mail) is the backstop behind
