@@ -46,8 +46,8 @@ def seed(env: dict[str, str], badges: int) -> tuple[str, list[str], int]:
 
     from mixer import clock, create_app
     from mixer.accounts.services import create_api_token
+    from mixer.events.lifecycle import create_event
     from mixer.events.models import Registration
-    from mixer.events.services import create_event
     from mixer.extensions import db
     from mixer.orgs.services import add_member, create_organization
 

@@ -102,7 +102,8 @@ def main() -> None:
 
     from mixer import clock, create_app
     from mixer.connections.services import connect
-    from mixer.events.services import create_event, register
+    from mixer.events.lifecycle import create_event
+    from mixer.events.registration import register
     from mixer.extensions import db
     from mixer.followup import services as followup
     from mixer.followup.models import FollowupPrompt

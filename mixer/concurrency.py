@@ -80,10 +80,14 @@ def _take_turn(model: type, *where: ColumnElement[bool], expire_all: bool) -> No
     db.session.flush()
     if db.session.get_bind().dialect.name == "sqlite":
         column = _untouchable_column(model)
+        # Columns with an ``onupdate`` (``updated_at``) are written to themselves
+        # too: a lock is not a change, and PostgreSQL's lock writes nothing.
+        table = model.__table__  # type: ignore[attr-defined]
+        same = {c: c for c in table.columns if c.onupdate is not None}
         db.session.execute(
             update(model)
             .where(*where)
-            .values({column: column})
+            .values({column: column, **same})
             .execution_options(synchronize_session=False)
         )
     if expire_all:

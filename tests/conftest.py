@@ -303,7 +303,7 @@ def outbox(app):
 def make_event(app):
     """``make_event(org, creator=None, **fields)``: a published lunch-and-learn
     tomorrow at noon UTC with 10 seats unless told otherwise."""
-    from mixer.events.services import create_event
+    from mixer.events.lifecycle import create_event
 
     def factory(org, creator=None, **kw):
         start = kw.pop(
@@ -325,7 +325,7 @@ def make_event(app):
 @pytest.fixture
 def make_registration(app):
     """``make_registration(event, email=..., name=..., source="organizer")``."""
-    from mixer.events.services import register
+    from mixer.events.registration import register
 
     counter = iter(range(1, 1_000_000))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mixer.badges import services as badges
+from mixer.badges.render import BadgeError
 from mixer.events.models import Event
 from mixer.extensions import db
 from mixer.jobs.services import PermanentJobError, handler, set_progress
@@ -18,7 +19,7 @@ def badge_batch(payload: dict[str, Any]) -> dict[str, Any]:
         raise PermanentJobError("The event no longer exists.")
     try:
         batch = badges.batch_for(event, payload["layout"])
-    except ValueError as exc:
+    except BadgeError as exc:  # nothing to draw, or an unknown layout: never will be
         raise PermanentJobError(str(exc)) from exc
     job_id = payload["_job_id"]
     reported = -1

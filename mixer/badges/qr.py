@@ -9,9 +9,10 @@ surrounds the image can never eat into it.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import qrcode
-from qrcode.compat.etree import ET
+from qrcode.compat.etree import ET  # type: ignore[import-not-found]  # no stub
 from qrcode.constants import ERROR_CORRECT_M
 from qrcode.image.svg import SvgPathImage
 
@@ -29,6 +30,7 @@ class CompactSvgPathImage(SvgPathImage):
     """
 
     needs_drawrect = False  # process() reads the whole matrix at once
+    _img: Any  # the SVG root element, made by qrcode (not in its type stubs)
 
     def _svg(self, viewBox=None, **kwargs):
         size = self.width + 2 * self.border
@@ -36,7 +38,7 @@ class CompactSvgPathImage(SvgPathImage):
 
     def process(self) -> None:
         self.path = ET.Element(
-            ET.QName("path"),  # type: ignore[arg-type]
+            ET.QName("path"),
             d=_runs_path(self.modules, self.border),
             **PATH_STYLE,
         )

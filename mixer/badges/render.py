@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -28,6 +28,13 @@ from mixer import ROOT
 from mixer.badges.fetcher import STATIC_FOLDER, StaticOnlyFetcher
 from mixer.badges.fonts import FONT_STACK, name_font_size, text_direction
 from mixer.badges.qr import qr_path
+from mixer.errors import DomainError
+
+
+class BadgeError(DomainError):
+    """Badges that cannot be drawn as asked (an unknown layout, nobody to print, a
+    badge without a name…); the message is fit to show (400 unless it says)."""
+
 
 MAX_TAGS = 3
 CHUNK_BADGES = 80  # badges laid out per WeasyPrint document: paces progress reports
@@ -74,13 +81,13 @@ class BadgeData:
     def __post_init__(self) -> None:
         self.name = " ".join(self.name.split())
         if not self.name:
-            raise ValueError("A badge needs a name.")
+            raise BadgeError("A badge needs a name.")
         if self.role not in ROLES:
-            raise ValueError(
+            raise BadgeError(
                 f"Unknown badge role {self.role!r}; use one of {', '.join(ROLES)}."
             )
         if urlsplit(self.qr_url).scheme not in ("http", "https"):
-            raise ValueError("A badge's QR code must encode an http(s) URL.")
+            raise BadgeError("A badge's QR code must encode an http(s) URL.")
 
 
 @dataclass(frozen=True)
@@ -219,7 +226,7 @@ def render_badges_html(badges: Sequence[BadgeData], layout: str = "a4-8") -> str
     """The HTML document WeasyPrint turns into the badge PDF (exposed for tests)."""
     page = _layout(layout)
     if not badges:
-        raise ValueError("There are no badges to print.")
+        raise BadgeError("There are no badges to print.")
     logos: dict[str, str] = {}
     printed = []
     for index, badge in enumerate(badges):
@@ -276,7 +283,7 @@ def render_badges_pdf(
     """
     page = _layout(layout)
     if not badges:
-        raise ValueError("There are no badges to print.")
+        raise BadgeError("There are no badges to print.")
     chunk = max(page.per_page, CHUNK_BADGES // page.per_page * page.per_page)
     fetcher = StaticOnlyFetcher()
     fonts = font_config()
@@ -300,7 +307,7 @@ def render_badges_pdf(
         documents.append(document)
         for number, rendered in enumerate(document.pages):
             on_page = min(page.per_page, len(part) - number * page.per_page)
-            pages.append(_ReportingPage(rendered, lambda n=on_page: advance(n)))
+            pages.append(_ReportingPage(rendered, partial(advance, on_page)))
         advance(len(part))
     return documents[0].copy(pages).write_pdf()
 
@@ -309,7 +316,7 @@ class _ReportingPage(Page):
     """A laid-out page that reports when it has been painted into the PDF."""
 
     def __init__(self, page: Page, painted: Callable[[], None]) -> None:
-        vars(self).update(vars(page))  # the same page; only paint() is extended
+        self.__dict__.update(page.__dict__)  # the same page; only paint() is extended
         self._painted = painted
 
     def paint(self, stream, scale=1):
@@ -366,7 +373,7 @@ def _layout(key: str) -> Layout:
     try:
         return LAYOUTS[key]
     except KeyError:
-        raise ValueError(
+        raise BadgeError(
             f"Unknown badge layout {key!r}; use one of {', '.join(LAYOUTS)}."
         ) from None
 
@@ -392,7 +399,7 @@ def logo_data_uri(logo: bytes | str) -> str:
     if isinstance(logo, str):
         match = _DATA_URI.fullmatch(logo.strip())
         if not match:
-            raise ValueError("A logo must be image bytes or a data: URI.")
+            raise BadgeError("A logo must be image bytes or a data: URI.")
         mime, params, payload = match.groups()
         try:
             data = (
@@ -401,12 +408,12 @@ def logo_data_uri(logo: bytes | str) -> str:
                 else unquote_to_bytes(payload)
             )
         except binascii.Error as exc:
-            raise ValueError("The logo's data: URI is not valid base64.") from exc
+            raise BadgeError("The logo's data: URI is not valid base64.") from exc
         mime = (mime or "").lower()
     else:
         data, mime = bytes(logo), _sniff_image(bytes(logo))
     if mime not in LOGO_TYPES:
-        raise ValueError("A logo must be a PNG, JPEG, GIF, WebP or SVG image.")
+        raise BadgeError("A logo must be a PNG, JPEG, GIF, WebP or SVG image.")
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 

@@ -21,11 +21,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from mixer import tokens
-from mixer.badges.render import LAYOUTS, BadgeData, batch_fingerprint
+from mixer.badges.render import LAYOUTS, BadgeData, BadgeError, batch_fingerprint
 from mixer.badges.render import render_badges_pdf as _render_pdf
-from mixer.errors import LinkError
-from mixer.events.models import Event, Registration
+from mixer.events.models import Event, MixerRole, Registration
 from mixer.extensions import db
 from mixer.jobs import services as jobs
 from mixer.jobs.models import Job
@@ -33,36 +31,12 @@ from mixer.urls import absolute_url
 
 INLINE_LIMIT = 50  # badges drawn during the request; more go to the job worker
 BATCH_JOB = "badges.batch"
-DOWNLOAD_PURPOSE = "badge-pdf"
 DEFAULT_LAYOUT = "a4-8"
 
 
 def badge_scan_url(reg: Registration) -> str:
     """The absolute URL a badge's QR code encodes: ``BASE_URL/c/<token>``."""
     return absolute_url("checkin.badge", token=reg.badge_token)
-
-
-def badge_download_url(reg: Registration) -> str:
-    """The attendee's own link to their badge PDF (e-mails, "My events").
-
-    It carries a signed key, not the badge token: someone who scans a badge learns
-    the token but must not be able to download its owner's details.
-    """
-    key = tokens.make(DOWNLOAD_PURPOSE, {"rid": reg.id})
-    return absolute_url(
-        "badges.attendee_badge", event_id=reg.event_id, registration_id=reg.id, key=key
-    )
-
-
-def download_key_valid(reg: Registration, key: str | None) -> bool:
-    """Whether ``key`` is the signed download key of ``reg``'s badge."""
-    if not key:
-        return False
-    try:
-        data = tokens.read(DOWNLOAD_PURPOSE, key)
-    except LinkError:
-        return False
-    return data.get("rid") == reg.id
 
 
 def badge_role(reg: Registration, event: Event) -> str:
@@ -72,8 +46,8 @@ def badge_role(reg: Registration, event: Event) -> str:
         return "organizer"
     if _name_key(reg.name) in _speaker_names(event):
         return "speaker"
-    if reg.role in ("mentor", "mentee"):
-        return reg.role
+    if reg.role in (MixerRole.MENTOR, MixerRole.MENTEE):
+        return str(reg.role)
     return "attendee"
 
 
@@ -105,7 +79,11 @@ def badge_data(reg: Registration) -> BadgeData:
 
 
 def attendee_badge_pdf(reg: Registration) -> bytes:
-    """One person's badge as a 4 × 3 in PDF page."""
+    """One person's badge as a 4 × 3 in PDF page (BadgeError 409 without a seat)."""
+    if not reg.holds_seat:
+        raise BadgeError(
+            "A badge is ready once you hold a seat at the event.", status=409
+        )
     return _render_pdf([badge_data(reg)], "badge-4x3")
 
 
@@ -114,9 +92,7 @@ def batch_registrations(event: Event) -> list[Registration]:
     return list(
         db.session.scalars(
             select(Registration)
-            .where(
-                Registration.event_id == event.id, Registration.status == "registered"
-            )
+            .where(Registration.event_id == event.id, Registration.holds_seat)
             .options(selectinload(Registration.user))
             .order_by(Registration.name, Registration.id)
         )
@@ -124,11 +100,12 @@ def batch_registrations(event: Event) -> list[Registration]:
 
 
 def check_layout(layout: str | None) -> str:
-    """A known layout key (default A4), or ValueError naming the choices."""
+    """A known layout key (default A4), or BadgeError naming the choices."""
     layout = layout or DEFAULT_LAYOUT
     if layout not in LAYOUTS:
-        raise ValueError(
-            f"Unknown badge layout {layout!r}; use one of {', '.join(LAYOUTS)}."
+        raise BadgeError(
+            f"Unknown badge layout {layout!r}; use one of {', '.join(LAYOUTS)}.",
+            field="layout",
         )
     return layout
 
@@ -168,12 +145,12 @@ def cache_folder(event_id: int) -> Path:
     return Path(current_app.instance_path) / "badges" / f"event-{event_id}"
 
 
-def batch_for(event: Event, layout: str) -> Batch:
+def batch_for(event: Event, layout: str | None) -> Batch:
     """The event's current batch: its badges and their fingerprint (no drawing)."""
     layout = check_layout(layout)
     badges = [badge_data(reg) for reg in batch_registrations(event)]
     if not badges:
-        raise ValueError("Nobody is registered yet: there are no badges to print.")
+        raise BadgeError("Nobody is registered yet: there are no badges to print.")
     return Batch(event, layout, badges, batch_fingerprint(badges, layout))
 
 
@@ -204,7 +181,9 @@ def schedule_batch(batch: Batch) -> Job:
     )
     if job is not None:
         return job
-    job = db.session.scalar(select(Job).where(Job.dedupe_key == batch.dedupe_key))
+    job = db.session.scalars(
+        select(Job).where(Job.dedupe_key == batch.dedupe_key)
+    ).one()  # scheduled before: the key exists
     if not batch.ready:
         # Drawn before but the file was removed, or it failed: draw it again.
         jobs.requeue(job, statuses=("done", "failed"))

@@ -23,8 +23,8 @@ from flask import (
 from flask_login import current_user
 
 from mixer.badges import services
-from mixer.events import services as events
-from mixer.events.access import managed_event
+from mixer.events.access import can_manage, managed_event
+from mixer.events.links import download_key_valid
 from mixer.events.models import Registration
 from mixer.extensions import db, login_manager
 
@@ -32,23 +32,17 @@ bp = Blueprint("badges", __name__)
 PDF = "application/pdf"
 
 
-@bp.app_template_global("badge_url")
-def badge_url(reg: Registration) -> str:
-    """A registration's badge PDF link, for pages and e-mails (``badge_url(reg)``)."""
-    return services.badge_download_url(reg)
-
-
 def _own_registration(event_id: int, registration_id: int) -> Registration:
     """The registration, for its owner (signed in or with the key) or organizers."""
     reg = db.session.get(Registration, registration_id)
     if reg is None or reg.event_id != event_id:
         abort(404)
-    if services.download_key_valid(reg, request.args.get("key")):
+    if download_key_valid(reg, request.args.get("key")):
         return reg
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
     mine = reg.user_id == current_user.id or reg.email == current_user.email
-    if not (mine or events.can_manage(reg.event, current_user)):
+    if not (mine or can_manage(reg.event, current_user)):
         abort(404)
     return reg
 
@@ -57,8 +51,6 @@ def _own_registration(event_id: int, registration_id: int) -> Registration:
 def attendee_badge(event_id: int, registration_id: int):
     """One attendee's printable badge (4 × 3 in)."""
     reg = _own_registration(event_id, registration_id)
-    if reg.status != "registered":
-        abort(409, description="A badge is ready once you hold a seat at the event.")
     pdf = services.attendee_badge_pdf(reg)
     return _send(pdf, f"badge-{reg.event_id}-{reg.id}.pdf")
 
@@ -74,10 +66,7 @@ def _send(data: bytes | Path, name: str):
 def batch(event_id: int):
     """Every registered person's badge in one PDF (drawn by the worker if big)."""
     event = managed_event(event_id)
-    try:
-        found = services.batch_for(event, request.args.get("layout"))
-    except ValueError as exc:
-        abort(400, description=str(exc))
+    found = services.batch_for(event, request.args.get("layout"))
     if found.ready:
         return _send(found.path, found.filename)
     if len(found.badges) <= services.INLINE_LIMIT:

@@ -24,8 +24,9 @@ from mixer.concurrency import changed_rows, insert_once
 from mixer.connections.models import Connection, ConnectionSource
 from mixer.connections.services import connect
 from mixer.errors import DomainError
+from mixer.events.access import can_manage
 from mixer.events.models import Event, Registration, RegistrationStatus
-from mixer.events.services import can_manage, registration_for
+from mixer.events.queries import registration_for
 from mixer.extensions import db
 
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,32}")

@@ -1,4 +1,5 @@
-"""Who may open an event's pages: every feature's event views go through here.
+"""Who may see and manage an event: the rules, and the loaders every feature's
+event pages go through.
 
 Anonymous visitors are sent to sign in; people outside the event's organization get
 404 (nothing about another tenant leaks); members who may not manage it get 403.
@@ -6,12 +7,44 @@ Anonymous visitors are sent to sign in; people outside the event's organization 
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from flask import abort, g
 from flask_login import current_user
 
-from mixer.events.models import Event
-from mixer.events.services import can_manage
+from mixer.events.models import Event, EventStatus, Visibility
 from mixer.extensions import db, login_manager
+
+
+def can_manage(event: Event, user: Any) -> bool:
+    """Organizers of the organization, and people named organizers of the event."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    membership = user.membership_in(event.org)
+    if membership is None:
+        return False
+    return membership.has_role("organizer") or any(
+        o.id == user.id for o in event.organizers
+    )
+
+
+def visible_to(event: Event, user: Any, key: str | None = None) -> str | None:
+    """How a person may see ``event``: "manager", "member", "guest" or None."""
+    if can_manage(event, user):
+        return "manager"
+    member = getattr(user, "is_authenticated", False) and user.membership_in(event.org)
+    if event.status == EventStatus.DRAFT:
+        return None
+    if member:
+        return "member"
+    if (
+        event.visibility == Visibility.LINK
+        and key
+        and secrets.compare_digest(key, event.share_key)
+    ):
+        return "guest"
+    return None
 
 
 def member_event(event_id: int) -> Event:
@@ -20,7 +53,7 @@ def member_event(event_id: int) -> Event:
         abort(login_manager.unauthorized())
     event = db.session.get(Event, event_id)
     membership = current_user.membership_in(event.org) if event is not None else None
-    if membership is None:
+    if event is None or membership is None:
         abort(404)
     g.org, g.membership = event.org, membership
     return event

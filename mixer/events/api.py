@@ -7,39 +7,36 @@ confirmed at once (no e-mail confirmation step).
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
 
 from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
+from mixer import clock
 from mixer.accounts.api_auth import token_required
-from mixer.api import api_abort, blueprint
-from mixer.events import services
-from mixer.events.models import Event, Registration
+from mixer.api import blueprint
+from mixer.errors import NotFound
+from mixer.events import lifecycle, registration
+from mixer.events.models import Event, EventStatus, Registration, RegistrationSource
+from mixer.events.rules import AgendaItem
 from mixer.events.schemas import (
     CancellationSchema,
     EventInputSchema,
     EventPatchSchema,
     EventQuerySchema,
     EventSchema,
+    EventSchemaContext,
     RegistrationInputSchema,
     RegistrationQuerySchema,
     RegistrationSchema,
 )
-from mixer.events.services import AgendaItem, EventError
 from mixer.extensions import db
 
 blp = blueprint("events_api", __name__, "Events and registrations.")
-
-CODES = {400: "invalid_input", 404: "not_found", 409: "conflict"}
-
-
-def _refuse(exc: EventError) -> NoReturn:
-    """A service's refusal as 400/409 naming the field; nothing is committed."""
-    db.session.rollback()
-    fields = {exc.field: [str(exc)]} if exc.field else None
-    api_abort(exc.status, str(exc), code=CODES.get(exc.status), fields=fields)
 
 
 def _event(event_id: int) -> Event:
@@ -50,10 +47,24 @@ def _event(event_id: int) -> Event:
         .options(undefer(Event.registered_count), undefer(Event.waitlisted_count))
     )
     if event is None or (
-        event.status == "draft" and not g.membership.has_role("organizer")
+        event.status == EventStatus.DRAFT and not g.membership.has_role("organizer")
     ):
-        api_abort(404, f"No event {event_id} in this organization.")
+        raise NotFound(f"No event {event_id} in this organization.")
     return event
+
+
+def _for_reader(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serialise the events ``view`` returns for the token's holder: organizers
+    see share links (``EventSchemaContext``). Goes above ``blp.response``, so the
+    context holds while the answer is written."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        organizer = g.membership.has_role("organizer")
+        with EventSchemaContext({"organizer": organizer}):
+            return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _agenda(items: list[dict[str, Any]] | None) -> list[AgendaItem] | None:
@@ -70,28 +81,25 @@ def _fresh(event: Event) -> Event:
 
 @blp.route("/events", methods=["POST"])
 @token_required("organizer")
+@_for_reader
 @blp.arguments(EventInputSchema)
 @blp.response(201, EventSchema)
 @blp.alt_response(409, response="CONFLICT")
 def create_event(data: dict[str, Any]):
     """Create an event (a draft unless `status` is `published`)."""
     agenda = _agenda(data.pop("agenda", None))
-    try:
-        event = services.create_event(g.org, g.user, agenda=agenda, **data)
-    except EventError as exc:
-        _refuse(exc)
+    event = lifecycle.create_event(g.org, g.user, agenda=agenda, **data)
     db.session.commit()
     return _fresh(event)
 
 
 @blp.route("/events", methods=["GET"])
 @token_required()
+@_for_reader
 @blp.arguments(EventQuerySchema, location="query", as_kwargs=True)
 @blp.paginated(EventSchema)
 def list_events(when: str = "all", kind: str | None = None, status=None):
     """The organization's events, soonest first (drafts for organizers only)."""
-    from mixer import clock
-
     stmt = (
         select(Event)
         .where(Event.org_id == g.org.id)
@@ -103,7 +111,7 @@ def list_events(when: str = "all", kind: str | None = None, status=None):
         )
     )
     if not g.membership.has_role("organizer"):
-        stmt = stmt.where(Event.status != "draft")
+        stmt = stmt.where(Event.status != EventStatus.DRAFT)
     if when == "upcoming":
         stmt = stmt.where(Event.ends_at > clock.now())
     elif when == "past":
@@ -117,6 +125,7 @@ def list_events(when: str = "all", kind: str | None = None, status=None):
 
 @blp.route("/events/<int:event_id>", methods=["GET"])
 @token_required()
+@_for_reader
 @blp.response(200, EventSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_event(event_id: int):
@@ -126,6 +135,7 @@ def get_event(event_id: int):
 
 @blp.route("/events/<int:event_id>", methods=["PATCH"])
 @token_required("organizer")
+@_for_reader
 @blp.arguments(EventPatchSchema(partial=True))
 @blp.response(200, EventSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -137,15 +147,12 @@ def update_event(data: dict[str, Any], event_id: int):
     agenda = _agenda(data.pop("agenda", None))
     status = data.pop("status", None)
     reason = data.pop("cancel_reason", None)
-    try:
-        if status == "cancelled":
-            if data or agenda is not None:
-                services.update_event(event, g.user, agenda=agenda, **data)
-            services.cancel_event(event, reason)
-        else:
-            services.update_event(event, g.user, agenda=agenda, status=status, **data)
-    except EventError as exc:
-        _refuse(exc)
+    if status == EventStatus.CANCELLED:
+        if data or agenda is not None:
+            lifecycle.update_event(event, g.user, agenda=agenda, **data)
+        lifecycle.cancel_event(event, reason)
+    else:
+        lifecycle.update_event(event, g.user, agenda=agenda, status=status, **data)
     db.session.commit()
     return _fresh(event)
 
@@ -160,10 +167,7 @@ def register(data: dict[str, Any], event_id: int):
     """Register someone: `registered` while seats last, then `waitlisted` with a
     position. E-mails them a confirmation with a calendar invitation."""
     event = _event(event_id)
-    try:
-        reg = services.register(event, source="api", **data)
-    except EventError as exc:
-        _refuse(exc)
+    reg = registration.register(event, source=RegistrationSource.API, **data)
     db.session.commit()
     return reg
 
@@ -200,11 +204,19 @@ def cancel_registration(registration_id: int):
         .where(Registration.id == registration_id, Event.org_id == g.org.id)
     )
     if reg is None:
-        api_abort(404, f"No registration {registration_id} in this organization.")
-    try:
-        promoted = services.cancel_registration(reg, by=g.user)
-    except EventError as exc:
-        _refuse(exc)
+        raise NotFound(f"No registration {registration_id} in this organization.")
+    promoted = registration.cancel_registration(reg, by=g.user)
     db.session.commit()
-    reg.promoted = promoted
-    return reg
+    return Cancellation(reg, promoted)
+
+
+@dataclass
+class Cancellation:
+    """What ``DELETE /registrations/<id>`` answers: the cancelled registration
+    (its fields are read through) and the people its seat went to."""
+
+    registration: Registration
+    promoted: list[Registration]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.registration, name)

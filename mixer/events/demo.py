@@ -15,13 +15,24 @@ from sqlalchemy import select
 
 from mixer import clock
 from mixer.accounts.models import User
-from mixer.events import services
-from mixer.events.models import Event, Registration
+from mixer.events.lifecycle import create_event
+from mixer.events.models import (
+    Event,
+    EventKind,
+    EventStatus,
+    MixerRole,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+    Visibility,
+)
+from mixer.events.registration import register, registration_defaults
+from mixer.events.rules import parse_agenda
 from mixer.extensions import db
 from mixer.orgs.models import Organization
 
 DIETS = [None, None, None, "Vegetarian", "Vegan", "Gluten-free", "Halal", None]
-ROLES = ["mentor", "mentee", "either", "mentee"]
+ROLES = [MixerRole.MENTOR, MixerRole.MENTEE, MixerRole.EITHER, MixerRole.MENTEE]
 
 
 def _at(days: int, hour: int, minute: int, zone: str) -> datetime:
@@ -31,7 +42,7 @@ def _at(days: int, hour: int, minute: int, zone: str) -> datetime:
 
 
 def _answers(person: User, org: Organization, n: int) -> dict:
-    defaults = services.registration_defaults(person, org)
+    defaults = registration_defaults(person, org)
     return {
         "name": person.name,
         "department": defaults["department"],
@@ -45,11 +56,11 @@ def _answers(person: User, org: Organization, n: int) -> dict:
 
 def _sign_up(event: Event, people: Sequence[User], org: Organization) -> None:
     for n, person in enumerate(people):
-        services.register(
+        register(
             event,
             email=person.email,
             user=person,
-            source="member",
+            source=RegistrationSource.MEMBER,
             **_answers(person, org, n),
         )
 
@@ -63,8 +74,8 @@ def _past(event: Event, people: Sequence[User], org: Organization) -> None:
                 event=event,
                 user=person,
                 email=person.email,
-                status="registered",
-                source="member",
+                status=RegistrationStatus.REGISTERED,
+                source=RegistrationSource.MEMBER,
                 created_at=event.starts_at - timedelta(days=7),
                 confirmed_at=event.starts_at - timedelta(days=7),
                 checked_in_at=event.starts_at + timedelta(minutes=n % 15)
@@ -73,7 +84,7 @@ def _past(event: Event, people: Sequence[User], org: Organization) -> None:
                 **answers,
             )
         )
-    event.status = "ended"
+    event.status = EventStatus.ENDED
 
 
 def seed_events(
@@ -83,7 +94,7 @@ def seed_events(
     if db.session.scalar(select(Event.id).where(Event.org_id == org.id).limit(1)):
         return []
     people = list(people)
-    make = services.create_event
+    make = create_event
 
     def at(days: int, hour: int, minute: int) -> datetime:
         return _at(days, hour, minute, zone)
@@ -91,7 +102,7 @@ def seed_events(
     past_mixer = make(
         org,
         organizer,
-        kind="mentor_mixer",
+        kind=EventKind.MENTOR_MIXER,
         title="Mentor Mixer: across the hospital",
         description="Six short conversations, one new mentor or mentee each round.",
         starts_at=at(-30, 17, 30),
@@ -101,13 +112,13 @@ def seed_events(
         venue="Atrium",
         rounds=6,
         minutes_per_round=8,
-        status="published",
+        status=EventStatus.PUBLISHED,
     )
     _past(past_mixer, people[:24], org)
     past_lunch = make(
         org,
         organizer,
-        kind="lunch_and_learn",
+        kind=EventKind.LUNCH_AND_LEARN,
         title="Lunch & Learn: Saying no without burning bridges",
         starts_at=at(-12, 12, 0),
         ends_at=at(-12, 13, 0),
@@ -116,13 +127,13 @@ def seed_events(
         venue="Room 4.12",
         topic="Saying no without burning bridges",
         speakers="Priya Shah",
-        status="published",
+        status=EventStatus.PUBLISHED,
     )
     _past(past_lunch, people[5:25], org)
     lunch = make(
         org,
         organizer,
-        kind="lunch_and_learn",
+        kind=EventKind.LUNCH_AND_LEARN,
         title="Lunch & Learn: Negotiating your first raise",
         description="Bring your questions; lunch is on us. **Vegetarian options** "
         "are always there; tell us about other needs when you register.",
@@ -135,13 +146,13 @@ def seed_events(
         topic="Negotiating your first raise",
         speakers="Ana Lima, Bo Chen",
         asks_dietary=True,
-        status="published",
+        status=EventStatus.PUBLISHED,
     )
     _sign_up(lunch, people[:14], org)
     workshop = make(
         org,
         organizer,
-        kind="workshop",
+        kind=EventKind.WORKSHOP,
         title="Workshop: Feedback that lands",
         starts_at=at(13, 9, 30),
         ends_at=at(13, 12, 30),
@@ -151,19 +162,19 @@ def seed_events(
         online_url="https://meet.example.org/feedback-that-lands",
         exercises="1. **Role play:** give feedback on a missed deadline.\n"
         "2. **Swap:** receive it, and say what you heard.",
-        agenda=services.parse_agenda(
+        agenda=parse_agenda(
             "09:30 | Welcome and why feedback fails | Dee Evans\n"
             "10:00 | The SBI model | Dee Evans\n"
             "10:45 | Role play in threes\n"
             "12:00 | What we will try next week\n"
         ),
-        status="published",
+        status=EventStatus.PUBLISHED,
     )
     _sign_up(workshop, people[10:26], org)  # 12 seats: four on the waitlist
     mixer = make(
         org,
         organizer,
-        kind="mentor_mixer",
+        kind=EventKind.MENTOR_MIXER,
         title="Mentor Mixer: new starters meet old hands",
         description="Meet six colleagues from other teams in one evening. "
         "Guests welcome: share the link.",
@@ -172,16 +183,16 @@ def seed_events(
         timezone=zone,
         capacity=40,
         venue="Atrium",
-        visibility="link",
+        visibility=Visibility.LINK,
         rounds=6,
         minutes_per_round=8,
-        status="published",
+        status=EventStatus.PUBLISHED,
     )
     _sign_up(mixer, people[:30], org)
     draft = make(
         org,
         organizer,
-        kind="lunch_and_learn",
+        kind=EventKind.LUNCH_AND_LEARN,
         title="Lunch & Learn: Public speaking for the terrified",
         starts_at=at(34, 12, 0),
         ends_at=at(34, 13, 0),

@@ -1,4 +1,5 @@
-"""Forms of the events pages. Syntax is checked here; the rules live in services."""
+"""Forms of the events pages. Syntax is checked here; the rules live in
+``mixer.events.rules`` (and a refusal lands on the field it names)."""
 
 from __future__ import annotations
 
@@ -20,21 +21,20 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from mixer.accounts.forms import choice_list
-from mixer.events.models import KIND_LABELS, ROLES
-from mixer.events.services import (
+from mixer.events.lifecycle import REPEATS
+from mixer.events.models import KIND_LABELS, MixerRole, Visibility
+from mixer.events.rules import (
     DESCRIPTION_MAX,
     DIETARY_CHOICES,
-    REPEATS,
     TITLE_MAX,
-    EventError,
     timezone_names,
 )
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 ROLE_LABELS = {
-    "mentor": "Mentor: I'd like to help someone",
-    "mentee": "Mentee: I'd like someone's help",
-    "either": "Either: whatever the room needs",
+    MixerRole.MENTOR: "Mentor: I'd like to help someone",
+    MixerRole.MENTEE: "Mentee: I'd like someone's help",
+    MixerRole.EITHER: "Either: whatever the room needs",
 }
 
 
@@ -100,11 +100,14 @@ class EventForm(FlaskForm):
         "Who can see it",
         choices=choice_list(
             [
-                ("members", "Members of the organization"),
-                ("link", "Anyone with the link (guests register with their e-mail)"),
+                (Visibility.MEMBERS, "Members of the organization"),
+                (
+                    Visibility.LINK,
+                    "Anyone with the link (guests register with their e-mail)",
+                ),
             ]
         ),
-        default="members",
+        default=Visibility.MEMBERS,
     )
     organizers = MultiCheckboxField("Organizers", coerce=int, validate_choice=False)
     # Lunch-and-learn
@@ -159,22 +162,13 @@ class EventForm(FlaskForm):
         }
 
 
-def show_error(form: FlaskForm, exc: EventError) -> None:
-    """Put a service's refusal next to the field it names (or atop the form)."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = [*list(target.errors or []), str(exc)]
-    else:
-        form.form_errors.append(str(exc))
-
-
 class RegistrationForm(FlaskForm):
     """A member's one-click registration; the answers start from their profile."""
 
     role = RadioField(
         "At the mixer I'd like to be",
-        choices=choice_list((r, ROLE_LABELS[r]) for r in ROLES),
-        default="either",
+        choices=choice_list(ROLE_LABELS.items()),
+        default=MixerRole.EITHER,
         validate_choice=False,
     )
     department = StringField("Department", validators=[Length(max=80)])

@@ -11,30 +11,27 @@ from __future__ import annotations
 import email.utils
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from flask import current_app
 from icalendar import Calendar, vCalAddress, vDuration, vText
 from icalendar import Event as VEvent
 
 from mixer import clock
-from mixer.urls import absolute_url
-
-if TYPE_CHECKING:
-    from mixer.events.models import Event, Registration
+from mixer.events.links import event_url
+from mixer.events.models import (
+    Event,
+    EventKind,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+)
 
 PRODID = "-//Mixer//Mixer events//EN"
 
 
-def _page_url(event: Event) -> str:
-    if event.visibility == "link":
-        return absolute_url("events.show", event_id=event.id, key=event.share_key)
-    return absolute_url("events.show", event_id=event.id)
-
-
 def _description(event: Event, url: str) -> str:
     parts = []
-    if event.kind == "lunch_and_learn" and event.topic:
+    if event.kind == EventKind.LUNCH_AND_LEARN and event.topic:
         parts.append(f"Topic: {event.topic}")
     if event.speakers:
         parts.append(f"Speakers: {event.speakers}")
@@ -49,7 +46,7 @@ def _description(event: Event, url: str) -> str:
 def _vevent(
     event: Event, registration: Registration | None = None, cancel: bool = False
 ) -> VEvent:
-    url = _page_url(event)
+    url = event_url(event, guest=True)
     item = VEvent()
     item.add("uid", event.ical_uid)
     item.add("sequence", event.sequence)
@@ -57,7 +54,10 @@ def _vevent(
     item.add("dtstart", event.starts_at)
     item.add("dtend", event.ends_at)
     summary = event.title
-    if registration is not None and registration.status == "waitlisted":
+    waitlisted = registration is not None and (
+        registration.status == RegistrationStatus.WAITLISTED
+    )
+    if registration is not None and waitlisted:
         summary = f"[Waitlist #{registration.waitlist_position}] {summary}"
     item.add("summary", summary)
     item.add("description", _description(event, url))
@@ -66,9 +66,9 @@ def _vevent(
         item.add("location", location)
     item.add("url", url)
     item.add("categories", [event.kind_label])
-    if cancel or event.status == "cancelled":
+    if cancel or event.status == EventStatus.CANCELLED:
         status = "CANCELLED"
-    elif registration is not None and registration.status == "waitlisted":
+    elif waitlisted:
         status = "TENTATIVE"
     else:
         status = "CONFIRMED"
@@ -98,7 +98,7 @@ def event_ics(
             "DECLINED" if method == "CANCEL" else "ACCEPTED"
         )
         person.params["rsvp"] = vText("FALSE")
-        item.add("attendee", person, encode=0)
+        item.add("attendee", person, encode=False)
     cal.add_component(item)
     return cal.to_ical()
 

@@ -1,27 +1,27 @@
 """Job handlers of the events feature (run by ``mixer worker``).
 
-Imported by ``mixer.events.views`` so that the handlers are registered wherever
-the app is built (web process, worker, tests).
+Imported by ``create_app`` so that the handlers are registered wherever the app
+is built (web process, worker, tests). ``mixer.events.lifecycle`` schedules them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from mixer.events import services
+from mixer.events import notifications
 from mixer.jobs.services import handler
 
 
 @handler("events.reminder")
 def reminder(payload: dict[str, Any]) -> dict[str, int]:
     """The day-before reminder to everyone registered."""
-    return services.send_reminders(payload["event_id"], payload["starts_at"])
+    return notifications.send_reminders(payload["event_id"], payload["starts_at"])
 
 
-@handler("events.notify")
+@handler(notifications.NOTIFY_JOB)
 def notify(payload: dict[str, Any]) -> dict[str, int]:
     """Tell everyone signed up that the event was cancelled or changed."""
-    return services.notify_registrants(
+    return notifications.notify_registrants(
         payload["event_id"],
         payload["what"],
         payload["sequence"],
@@ -32,4 +32,4 @@ def notify(payload: dict[str, Any]) -> dict[str, int]:
 @handler("events.finish")
 def finish(payload: dict[str, Any]) -> dict[str, int]:
     """Mark the event ended when its end has passed."""
-    return services.finish_event(payload["event_id"], payload["ends_at"])
+    return notifications.finish_event(payload["event_id"], payload["ends_at"])

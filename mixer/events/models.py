@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -37,11 +38,19 @@ if TYPE_CHECKING:
     from mixer.accounts.models import User
     from mixer.orgs.models import Organization
 
-KINDS = ("mentor_mixer", "lunch_and_learn", "workshop")
+
+class EventKind(StrEnum):
+    """The three kinds of event Mixer runs."""
+
+    MENTOR_MIXER = "mentor_mixer"
+    LUNCH_AND_LEARN = "lunch_and_learn"
+    WORKSHOP = "workshop"
+
+
 KIND_LABELS = {
-    "mentor_mixer": "Mentor Mixer",
-    "lunch_and_learn": "Lunch & Learn",
-    "workshop": "Workshop",
+    EventKind.MENTOR_MIXER: "Mentor Mixer",
+    EventKind.LUNCH_AND_LEARN: "Lunch & Learn",
+    EventKind.WORKSHOP: "Workshop",
 }
 
 
@@ -54,6 +63,14 @@ class EventStatus(StrEnum):
     ENDED = "ended"
 
 
+class Visibility(StrEnum):
+    """Who may see an event: the organization's members, or anyone with the link
+    (``share_key``), who then registers as a guest."""
+
+    MEMBERS = "members"
+    LINK = "link"
+
+
 class RegistrationStatus(StrEnum):
     """A place at an event: pending (a guest who has not confirmed yet),
     registered (holds a seat), waitlisted (in the queue) or cancelled."""
@@ -64,13 +81,33 @@ class RegistrationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class RegistrationSource(StrEnum):
+    """How a place was made: a member's click, a guest's form (confirmed by
+    e-mail), an organizer on the attendee page, or the API."""
+
+    MEMBER = "member"
+    GUEST = "guest"
+    ORGANIZER = "organizer"
+    API = "api"
+
+
+class MixerRole(StrEnum):
+    """What someone would like to be at a mixer (badges print mentor or mentee)."""
+
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    EITHER = "either"
+
+
+# Plain values, for CHECK constraints, API schemas and form choices.
+KINDS = tuple(k.value for k in EventKind)
 STATUSES = tuple(s.value for s in EventStatus)
-VISIBILITIES = ("members", "link")
+VISIBILITIES = tuple(v.value for v in Visibility)
 REGISTRATION_STATUSES = tuple(s.value for s in RegistrationStatus)
+SOURCES = tuple(s.value for s in RegistrationSource)
+ROLES = tuple(r.value for r in MixerRole)
 # "Active" registrations hold a seat or a place in the queue.
 ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
-ROLES = ("mentor", "mentee", "either")
-SOURCES = ("member", "guest", "organizer", "api")
 
 event_organizer = Table(
     "event_organizer",
@@ -106,7 +143,7 @@ class Event(Model):
     org_id: Mapped[int] = mapped_column(
         ForeignKey("organization.id", ondelete="CASCADE")
     )
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[EventKind] = mapped_column(StrEnumType(EventKind, 20))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -118,7 +155,9 @@ class Event(Model):
     capacity: Mapped[int]
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    visibility: Mapped[str] = mapped_column(String(10), default="members")
+    visibility: Mapped[Visibility] = mapped_column(
+        StrEnumType(Visibility, 10), default=Visibility.MEMBERS
+    )
     # Anyone holding this key may see a visibility=link event and register as a guest.
     share_key: Mapped[str] = mapped_column(String(32))
     status: Mapped[EventStatus] = mapped_column(
@@ -160,6 +199,10 @@ class Event(Model):
         cascade="all, delete-orphan",
         order_by="(EventSession.position, EventSession.id)",
     )
+    if TYPE_CHECKING:
+        # Deferred counts, defined below Registration (``undefer`` loads them).
+        registered_count: Mapped[int]
+        waitlisted_count: Mapped[int]
 
     __table_args__ = (
         CheckConstraint(f"kind IN {KINDS!r}", name="kind"),
@@ -189,11 +232,21 @@ class Event(Model):
         return self.ends_at <= clock.now()
 
     @property
-    def display_status(self) -> str:
+    def display_status(self) -> EventStatus:
         """The status, with a published event that has finished shown as ended."""
-        if self.status == "published" and self.is_past:
-            return "ended"
+        if self.status == EventStatus.PUBLISHED and self.is_past:
+            return EventStatus.ENDED
         return self.status
+
+    @property
+    def when_text(self) -> str:
+        """ "Thu 05 Mar 2026, 12:00–13:00 CET" in the event's own zone."""
+        zone = ZoneInfo(self.timezone)
+        start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
+        if start.date() == end.date():
+            return f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M} {end.tzname()}"
+        first = f"{start:%a %d %b %Y, %H:%M} {start.tzname()}"
+        return f"{first} – {end:%a %d %b %Y, %H:%M} {end.tzname()}"
 
     @property
     def place(self) -> str:
@@ -243,8 +296,10 @@ class Registration(Model):
         StrEnumType(RegistrationStatus, 12)
     )
     waitlist_position: Mapped[int | None]
-    source: Mapped[str] = mapped_column(String(10), default="member")
-    role: Mapped[str | None] = mapped_column(String(10))
+    source: Mapped[RegistrationSource] = mapped_column(
+        StrEnumType(RegistrationSource, 10), default=RegistrationSource.MEMBER
+    )
+    role: Mapped[MixerRole | None] = mapped_column(StrEnumType(MixerRole, 10))
     department: Mapped[str | None] = mapped_column(String(80))
     level: Mapped[int | None]
     offers: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -303,6 +358,40 @@ class Registration(Model):
             cls.status == RegistrationStatus.REGISTERED, cls.checked_in_at.is_not(None)
         )
 
+    def update_state(
+        self, status: RegistrationStatus, now: datetime, *, position: int | None = None
+    ) -> None:
+        """Move this place to ``status`` at ``now``; the fields that go with a
+        status follow it, so they never disagree:
+
+        * pending: a fresh sign-up (nothing confirmed, promoted or cancelled yet);
+        * registered: ``confirmed_at`` when it comes from pending, ``promoted_at``
+          when it comes from the waitlist;
+        * waitlisted at ``position`` (required): ``confirmed_at`` when it comes
+          from pending;
+        * cancelled: ``cancelled_at``.
+
+        ``waitlist_position`` is set only while waitlisted. Renumbering the rest of
+        the queue is the caller's (``mixer.events.registration``, under the
+        event's lock).
+        """
+        was = self.status
+        if status == RegistrationStatus.WAITLISTED:
+            if position is None:
+                raise ValueError("A waitlisted place needs a position.")
+        elif position is not None:
+            raise ValueError(f"A {status} place has no waitlist position.")
+        if status == RegistrationStatus.PENDING:
+            self.confirmed_at = self.promoted_at = self.cancelled_at = None
+        elif status == RegistrationStatus.CANCELLED:
+            self.cancelled_at = now
+        elif was == RegistrationStatus.PENDING:
+            self.confirmed_at = now
+        elif was == RegistrationStatus.WAITLISTED and status != was:
+            self.promoted_at = now
+        self.status = status
+        self.waitlist_position = position
+
     def __repr__(self) -> str:
         return f"<Registration {self.id} event={self.event_id} {self.status}>"
 
@@ -312,7 +401,7 @@ def new_badge_token() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _count_of(status: str):
+def _count_of(status: RegistrationStatus) -> Any:
     """Registrations of one status for the row's event (load with ``undefer``)."""
     return column_property(
         select(func.count(Registration.id))
@@ -324,8 +413,8 @@ def _count_of(status: str):
 
 
 # Counted in SQL with the event when a list asks for them (one query for a page).
-Event.registered_count = _count_of("registered")
-Event.waitlisted_count = _count_of("waitlisted")
+Event.registered_count = _count_of(RegistrationStatus.REGISTERED)
+Event.waitlisted_count = _count_of(RegistrationStatus.WAITLISTED)
 
 
 class CalendarFeed(Model):

@@ -1,12 +1,19 @@
-"""API schemas of events and registrations (unknown input fields are refused)."""
+"""API schemas of events and registrations (unknown input fields are refused).
+
+What an event's serialisation needs to know about the reader comes in through
+:data:`EventSchemaContext` (``mixer.events.api`` sets it per request), never from
+the request globals.
+"""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import marshmallow as ma
-from flask import g
+from marshmallow.experimental.context import Context
 
 from mixer.api import Schema
-from mixer.events import services
+from mixer.events.links import badge_download_url, event_url
 from mixer.events.models import (
     KINDS,
     REGISTRATION_STATUSES,
@@ -14,18 +21,36 @@ from mixer.events.models import (
     STATUSES,
     VISIBILITIES,
     Event,
+    EventStatus,
     Registration,
+    Visibility,
+)
+from mixer.events.rules import (
+    CAPACITY_MAX,
+    DESCRIPTION_MAX,
+    TITLE_MAX,
+    unknown_zone,
+    zone,
 )
 from mixer.urls import absolute_url
 
 V = ma.validate
 
 
+class EventReader(TypedDict):
+    """Who the events are written for: ``organizer`` sees share links."""
+
+    organizer: bool
+
+
+EventSchemaContext = Context[EventReader]
+NOBODY_IN_PARTICULAR: EventReader = {"organizer": False}
+
+
 def _known_zone(name: str) -> None:
-    try:
-        services.zone(name)
-    except services.EventError as exc:
-        raise ma.ValidationError(str(exc)) from exc
+    problem = unknown_zone(name)
+    if problem:
+        raise ma.ValidationError(problem)
 
 
 def _nonblank(value: str) -> None:
@@ -49,7 +74,7 @@ class EventInputSchema(Schema):
     kind = ma.fields.String(required=True, validate=V.OneOf(KINDS))
     title = ma.fields.String(
         required=True,
-        validate=[V.Length(1, services.TITLE_MAX), _nonblank],
+        validate=[V.Length(1, TITLE_MAX), _nonblank],
         metadata={"example": "Negotiation basics over lunch"},
     )
     starts_at = ma.fields.AwareDateTime(
@@ -70,16 +95,16 @@ class EventInputSchema(Schema):
     capacity = ma.fields.Integer(
         required=True,
         strict=True,
-        validate=V.Range(min=1, max=services.CAPACITY_MAX),
+        validate=V.Range(min=1, max=CAPACITY_MAX),
         metadata={"example": 30},
     )
     status = ma.fields.String(
-        load_default="draft",
-        validate=V.OneOf(("draft", "published")),
+        load_default=EventStatus.DRAFT.value,
+        validate=V.OneOf((EventStatus.DRAFT, EventStatus.PUBLISHED)),
         metadata={"description": "`draft` (default) or `published`."},
     )
     description = ma.fields.String(
-        validate=V.Length(max=services.DESCRIPTION_MAX),
+        validate=V.Length(max=DESCRIPTION_MAX),
         metadata={"description": "Markdown."},
     )
     venue = ma.fields.String(
@@ -106,7 +131,7 @@ class EventInputSchema(Schema):
         metadata={"description": "Ask registrants about dietary needs."}
     )
     exercises = ma.fields.String(
-        allow_none=True, validate=V.Length(max=services.DESCRIPTION_MAX)
+        allow_none=True, validate=V.Length(max=DESCRIPTION_MAX)
     )
     rounds = ma.fields.Integer(strict=True, allow_none=True, validate=V.Range(1, 50))
     minutes_per_round = ma.fields.Integer(
@@ -133,7 +158,11 @@ class EventPatchSchema(EventInputSchema):
     class Meta:
         exclude = ("kind",)
 
-    status = ma.fields.String(validate=V.OneOf(("draft", "published", "cancelled")))
+    status = ma.fields.String(
+        validate=V.OneOf(
+            (EventStatus.DRAFT, EventStatus.PUBLISHED, EventStatus.CANCELLED)
+        )
+    )
     cancel_reason = ma.fields.String(allow_none=True, validate=V.Length(max=500))
 
 
@@ -221,7 +250,7 @@ class EventSchema(Schema):
     updated_at = ma.fields.AwareDateTime(required=True)
 
     def get_local_start(self, event: Event) -> str:
-        return event.starts_at.astimezone(services.zone(event.timezone)).isoformat()
+        return event.starts_at.astimezone(zone(event.timezone)).isoformat()
 
     def get_url(self, event: Event) -> str:
         return absolute_url("events.show", event_id=event.id)
@@ -230,9 +259,10 @@ class EventSchema(Schema):
         return absolute_url("events.calendar", event_id=event.id)
 
     def get_share_url(self, event: Event) -> str | None:
-        if event.visibility != "link" or not g.membership.has_role("organizer"):
+        reader = EventSchemaContext.get(NOBODY_IN_PARTICULAR)
+        if event.visibility != Visibility.LINK or not reader["organizer"]:
             return None
-        return services.event_url(event, guest=True)
+        return event_url(event, guest=True)
 
 
 class RegistrationInputSchema(Schema):
@@ -297,7 +327,7 @@ class RegistrationSchema(Schema):
     )
 
     def get_badge_url(self, reg: Registration) -> str:
-        return services.badge_url(reg)
+        return badge_download_url(reg)
 
 
 class CancellationSchema(RegistrationSchema):

@@ -25,9 +25,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from mixer.accounts.models import User
-from mixer.errors import LinkError
-from mixer.events import services
-from mixer.events.access import managed_event
+from mixer.errors import refusals
+from mixer.events import dashboard as dashboards
+from mixer.events import feeds, lifecycle, links, queries, registration
+from mixer.events.access import managed_event, visible_to
 from mixer.events.forms import (
     AddAttendeeForm,
     CancelEventForm,
@@ -38,11 +39,23 @@ from mixer.events.forms import (
     MoveForm,
     RegistrationForm,
     SeriesForm,
-    show_error,
 )
 from mixer.events.ics import event_ics
-from mixer.events.models import KIND_LABELS, Event, Registration
-from mixer.events.services import EventError
+from mixer.events.models import (
+    KIND_LABELS,
+    Event,
+    EventKind,
+    EventStatus,
+    Registration,
+    RegistrationSource,
+)
+from mixer.events.rules import (
+    PLACE_FIELDS,
+    TIME_FIELDS,
+    agenda_text,
+    local,
+    parse_agenda,
+)
 from mixer.extensions import db, limiter, login_manager
 from mixer.orgs.access import org_required
 from mixer.orgs.models import Membership
@@ -62,13 +75,19 @@ def _guest_address() -> str:
 @bp.app_template_global()
 def upcoming_events(org, limit: int = 5) -> list[Event]:
     """The next published events of ``org`` (used by the org home page)."""
-    return services.upcoming_events(org, limit)
+    return queries.upcoming_events(org, limit)
 
 
 @bp.app_template_filter("event_when")
 def event_when(event: Event) -> str:
     """When an event happens, in its own zone (pages and e-mails)."""
-    return services.when_text(event)
+    return event.when_text
+
+
+@bp.app_template_global("badge_url")
+def badge_url(reg: Registration) -> str:
+    """A registration's badge PDF link, for pages and e-mails (``badge_url(reg)``)."""
+    return links.badge_download_url(reg)
 
 
 @bp.app_context_processor
@@ -99,7 +118,7 @@ def _enter(event: Event) -> None:
 def _viewable(event_id: int) -> tuple[Event, str]:
     """The event and how the visitor sees it; anonymous visitors are sent to sign in."""
     event = _event(event_id)
-    access = services.visible_to(event, current_user, request.args.get("key"))
+    access = visible_to(event, current_user, request.args.get("key"))
     if access is None:
         if not current_user.is_authenticated:
             abort(login_manager.unauthorized())
@@ -140,12 +159,12 @@ def index():
     """Upcoming events of the organization, with filters."""
     kind = request.args.get("kind") or None
     query = request.args.get("q") or None
-    events = services.list_events(g.org, kind=kind, query=query)
+    events = queries.list_events(g.org, kind=kind, query=query)
     return render_template(
         "events/index.html",
         events=events,
-        counts=services.counts_for(e.id for e in events),
-        mine={r.event_id: r for r in services.my_registrations(current_user, g.org)},
+        counts=queries.counts_for(e.id for e in events),
+        mine={r.event_id: r for r in queries.my_registrations(current_user, g.org)},
         kind=kind,
         query=query or "",
     )
@@ -159,11 +178,11 @@ def manage():
     if when not in ("upcoming", "past", "all"):
         when = "upcoming"
     kind = request.args.get("kind") or None
-    events = services.list_events(g.org, when=when, kind=kind, include_drafts=True)
+    events = queries.list_events(g.org, when=when, kind=kind, include_drafts=True)
     return render_template(
         "events/manage.html",
         events=events,
-        counts=services.counts_for(e.id for e in events),
+        counts=queries.counts_for(e.id for e in events),
         when=when,
         kind=kind,
     )
@@ -175,49 +194,54 @@ def create():
     """Create an event (saved as a draft, or published at once)."""
     form = EventForm(organizer_choices=_organizer_choices(g.org))
     if request.method == "GET":
-        form.kind.data = request.args.get("kind", "lunch_and_learn")
+        form.kind.data = request.args.get("kind", EventKind.LUNCH_AND_LEARN)
         form.timezone.data = request.args.get("tz", "UTC")
         form.capacity.data = 30
-        form.asks_dietary.data = form.kind.data == "lunch_and_learn"
+        form.asks_dietary.data = form.kind.data == EventKind.LUNCH_AND_LEARN
         form.organizers.data = [current_user.id]
+    refused = refusals(form)
     if form.validate_on_submit():
-        try:
-            event = services.create_event(
+        with refused:
+            event = lifecycle.create_event(
                 g.org,
                 current_user,
-                kind=form.kind.data,
-                status="published" if "publish" in request.form else "draft",
+                kind=form.kind.data or "",
+                status=EventStatus.PUBLISHED
+                if "publish" in request.form
+                else EventStatus.DRAFT,
                 organizers=_people(form.organizers.data),
-                agenda=services.parse_agenda(form.agenda.data or ""),
+                agenda=parse_agenda(form.agenda.data or ""),
                 **form.values(),
             )
-        except EventError as exc:
-            show_error(form, exc)
-        else:
             db.session.commit()
             flash(
                 "Published: people can register now."
-                if event.status == "published"
+                if event.status == EventStatus.PUBLISHED
                 else "Saved as a draft. Publish it when it is ready.",
                 "success",
             )
             return redirect(url_for("events.dashboard", event_id=event.id))
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("events/form.html", form=form, event=None), status
+    page = render_template("events/form.html", form=form, event=None)
+    return page, _form_status(form, refused)
+
+
+def _form_status(form, refused: refusals) -> int:
+    """400 when the form comes back with errors (its own, or a refusal), else 200."""
+    return 400 if form.errors or refused.error is not None else 200
 
 
 @bp.get("/o/<slug>/events/mine")
 @org_required()
 def mine():
     """My events: what I registered for, with cancel buttons and calendar links."""
-    personal = services.feed_for(current_user)
-    org_feed = services.feed_for(current_user, g.org)
+    personal = feeds.feed_for(current_user)
+    org_feed = feeds.feed_for(current_user, g.org)
     db.session.commit()
     return render_template(
         "events/mine.html",
-        registrations=services.my_registrations(current_user, g.org),
-        personal_feed=services.feed_url(personal),
-        org_feed=services.feed_url(org_feed),
+        registrations=queries.my_registrations(current_user, g.org),
+        personal_feed=feeds.feed_url(personal),
+        org_feed=feeds.feed_url(org_feed),
         form=ConfirmForm(),
     )
 
@@ -228,8 +252,8 @@ def reset_feeds():
     """Give my calendar links new secrets (the old ones stop working)."""
     form = ConfirmForm()
     if form.validate_on_submit():
-        services.reset_feed(current_user)
-        services.reset_feed(current_user, g.org)
+        feeds.reset_feed(current_user)
+        feeds.reset_feed(current_user, g.org)
         db.session.commit()
         flash("New calendar links made; the old ones no longer work.", "success")
     return redirect(url_for("events.mine", slug=g.org.slug))
@@ -239,19 +263,10 @@ def reset_feeds():
 # The event page and registration
 
 
-def _refuse(form, exc: EventError) -> None:
-    """Show a refusal inline, or as a message when it is about no field of the form
-    (e.g. "already registered", "registration has closed")."""
-    if exc.field and exc.field in form:
-        show_error(form, exc)
-    else:
-        flash(str(exc), "error")
-
-
 def _render_show(event: Event, access: str, status: int = 200, **forms: Any):
-    reg = services.registration_for(event, current_user)
+    reg = queries.registration_for(event, current_user)
     if "form" not in forms and access in ("member", "manager"):
-        defaults = services.registration_defaults(current_user, event.org)
+        defaults = registration.registration_defaults(current_user, event.org)
         forms["form"] = RegistrationForm(
             formdata=None,
             role=defaults["role"],
@@ -261,7 +276,7 @@ def _render_show(event: Event, access: str, status: int = 200, **forms: Any):
         )
     if "guest_form" not in forms and access == "guest":
         forms["guest_form"] = GuestRegistrationForm(formdata=None)
-    counts = services.counts_for([event.id])[event.id]
+    counts = queries.counts_for([event.id])[event.id]
     return (
         render_template(
             "events/show.html",
@@ -292,31 +307,30 @@ def register(event_id: int):
     if access not in ("member", "manager"):
         abort(404)
     form = RegistrationForm()
+    refused = refusals(form)
     if form.validate_on_submit():
-        defaults = services.registration_defaults(current_user, event.org)
-        try:
-            reg = services.register(
+        defaults = registration.registration_defaults(current_user, event.org)
+        with refused:
+            reg = registration.register(
                 event,
                 email=current_user.email,
                 name=current_user.name,
                 user=current_user,
-                source="member",
+                source=RegistrationSource.MEMBER,
                 level=defaults["level"],
                 **form.answers(),
             )
-        except EventError as exc:
-            _refuse(form, exc)
-            return _render_show(event, access, exc.status, form=form)
-        db.session.commit()
-        if reg.status == "registered":
-            flash("You're registered. A confirmation is on its way.", "success")
-        else:
-            flash(
-                f"The event is full: you're #{reg.waitlist_position} on the waitlist.",
-                "warning",
-            )
-        return redirect(url_for("events.show", event_id=event.id))
-    return _render_show(event, access, 400, form=form)
+            db.session.commit()
+            if reg.holds_seat:
+                flash("You're registered. A confirmation is on its way.", "success")
+            else:
+                flash(
+                    f"The event is full: you're #{reg.waitlist_position} on the "
+                    "waitlist.",
+                    "warning",
+                )
+            return redirect(url_for("events.show", event_id=event.id))
+    return _render_show(event, access, refused.status(400), form=form)
 
 
 @bp.post("/events/<int:event_id>/guest")
@@ -328,39 +342,34 @@ def register_guest(event_id: int):
     if access != "guest":
         abort(404)
     form = GuestRegistrationForm()
+    refused = refusals(form)
     if form.validate_on_submit():
-        try:
-            reg = services.register(
+        with refused:
+            reg = registration.register(
                 event,
-                email=form.email.data,
+                email=form.email.data or "",
                 name=form.name.data,
-                source="guest",
+                source=RegistrationSource.GUEST,
                 **form.answers(),
             )
-        except EventError as exc:
-            _refuse(form, exc)
-            return _render_show(event, access, exc.status, guest_form=form)
-        db.session.commit()
-        return render_template("events/guest_pending.html", event=event, reg=reg)
-    return _render_show(event, access, 400, guest_form=form)
+            db.session.commit()
+            return render_template("events/guest_pending.html", event=event, reg=reg)
+    return _render_show(event, access, refused.status(400), guest_form=form)
+
+
+# The two pages behind e-mailed links: a link that cannot be used, or an event
+# that refuses it now, is a LinkError shown on templates/events/link_problem.html.
 
 
 @bp.route("/events/<int:event_id>/confirm/<token>", methods=["GET", "POST"])
 def confirm_guest(event_id: int, token: str):
     """A guest confirms their e-mail address (a button, so link scanners can't)."""
     form = ConfirmForm()
-    try:
-        reg = services.read_guest_token(token)
-        if reg.event_id != event_id:
-            raise LinkError("invalid", "This link is not valid.")
-        if form.validate_on_submit():
-            reg = services.confirm_guest(token)
-            db.session.commit()
-            return render_template("events/guest_confirmed.html", reg=reg)
-    except LinkError as exc:
-        return render_template("events/link_problem.html", message=str(exc)), 400
-    except EventError as exc:
-        return render_template("events/link_problem.html", message=str(exc)), 409
+    reg = links.read_guest_token(token, event_id)
+    if form.validate_on_submit():
+        reg = registration.confirm_guest(token)
+        db.session.commit()
+        return render_template("events/guest_confirmed.html", reg=reg)
     return render_template("events/confirm_guest.html", reg=reg, form=form)
 
 
@@ -368,18 +377,11 @@ def confirm_guest(event_id: int, token: str):
 def cancel_link(event_id: int, token: str):
     """Cancel a place from the link in the confirmation e-mail."""
     form = ConfirmForm()
-    try:
-        reg = services.registration_from_cancel_token(token)
-        if reg.event_id != event_id:
-            raise LinkError("invalid", "This link is not valid.")
-        if form.validate_on_submit():
-            services.cancel_registration(reg)
-            db.session.commit()
-            return render_template("events/cancelled.html", reg=reg)
-    except LinkError as exc:
-        return render_template("events/link_problem.html", message=str(exc)), 400
-    except EventError as exc:
-        return render_template("events/link_problem.html", message=str(exc)), 409
+    reg = links.registration_from_cancel_token(token, event_id)
+    if form.validate_on_submit():
+        registration.cancel_registration(reg, from_link=True)
+        db.session.commit()
+        return render_template("events/cancelled.html", reg=reg)
     return render_template("events/cancel_link.html", reg=reg, form=form)
 
 
@@ -388,19 +390,15 @@ def cancel_link(event_id: int, token: str):
 def cancel_mine(event_id: int):
     """Cancel my own place (from the event page or "My events")."""
     event, _ = _viewable(event_id)
-    reg = services.registration_for(event, current_user)
+    reg = queries.registration_for(event, current_user)
     if reg is None or not ConfirmForm().validate_on_submit():
         abort(400, description="There is no place of yours to cancel.")
-    try:
-        services.cancel_registration(reg, by=current_user)
-    except EventError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("events.show", event_id=event.id))
-    db.session.commit()
-    flash(f"Your place at {event.title} is cancelled.", "success")
-    back = request.form.get("next")
-    if back == "mine":
-        return redirect(url_for("events.mine", slug=event.org.slug))
+    with refusals():
+        registration.cancel_registration(reg, by=current_user)
+        db.session.commit()
+        flash(f"Your place at {event.title} is cancelled.", "success")
+        if request.form.get("next") == "mine":
+            return redirect(url_for("events.mine", slug=event.org.slug))
     return redirect(url_for("events.show", event_id=event.id))
 
 
@@ -418,7 +416,7 @@ def calendar(event_id: int):
 @bp.get("/calendar/<token>.ics")
 def feed(token: str):
     """A subscribable calendar feed (personal or organization) behind a secret URL."""
-    body = services.feed_calendar(token)
+    body = feeds.feed_calendar(token)
     if body is None:
         abort(404)
     return Response(body, mimetype=ICS_MIMETYPE)
@@ -434,43 +432,39 @@ def edit(event_id: int):
     event = managed_event(event_id)
     form = EventForm(obj=event, organizer_choices=_organizer_choices(event.org, event))
     if request.method == "GET":
-        for name in ("starts_at", "ends_at", "registration_opens_at"):
-            form[name].data = services.local(getattr(event, name), event.timezone)
-        form.registration_closes_at.data = services.local(
-            event.registration_closes_at, event.timezone
-        )
+        for name in (
+            "starts_at",
+            "ends_at",
+            "registration_opens_at",
+            "registration_closes_at",
+        ):
+            form[name].data = local(getattr(event, name), event.timezone)
         form.organizers.data = [p.id for p in event.organizers]
-        form.agenda.data = services.agenda_text(event)
+        form.agenda.data = agenda_text(event)
     form.kind.data = event.kind  # the kind is fixed once created
+    refused = refusals(form)
     if form.validate_on_submit():
-        try:
-            agenda = (
-                services.parse_agenda(form.agenda.data or "")
-                if event.kind == "workshop"
-                else None
-            )
-            changed = services.update_event(
+        with refused:
+            workshop = event.kind == EventKind.WORKSHOP
+            changed = lifecycle.update_event(
                 event,
                 current_user,
                 organizers=_people(form.organizers.data),
-                agenda=agenda,
+                agenda=parse_agenda(form.agenda.data or "") if workshop else None,
                 **form.values(),
             )
-        except EventError as exc:
-            show_error(form, exc)
-        else:
             db.session.commit()
             flash(_changed_message(event, changed), "success")
             return redirect(url_for("events.dashboard", event_id=event.id))
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("events/form.html", form=form, event=event), status
+    page = render_template("events/form.html", form=form, event=event)
+    return page, _form_status(form, refused)
 
 
 def _changed_message(event: Event, changed: set[str]) -> str:
     if not changed:
         return "Nothing changed."
-    told = changed & set(services.TIME_FIELDS + services.PLACE_FIELDS)
-    if told and event.status == "published":
+    told = changed & set(TIME_FIELDS + PLACE_FIELDS)
+    if told and event.status == EventStatus.PUBLISHED:
         return "Saved. Everyone registered gets an e-mail with the new details."
     return "Saved."
 
@@ -480,11 +474,8 @@ def publish(event_id: int):
     """Publish a draft: registration opens."""
     event = managed_event(event_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.publish_event(event)
-        except EventError as exc:
-            flash(str(exc), "error")
-        else:
+        with refusals():
+            lifecycle.publish_event(event)
             db.session.commit()
             flash("Published: people can register now.", "success")
     return redirect(url_for("events.dashboard", event_id=event.id))
@@ -495,19 +486,17 @@ def cancel_event(event_id: int):
     """Cancel the event; everyone registered is told (with a calendar cancel)."""
     event = managed_event(event_id)
     form = CancelEventForm()
+    refused = refusals(form)
     if form.validate_on_submit():
-        try:
-            services.cancel_event(event, form.reason.data)
-        except EventError as exc:
-            show_error(form, exc)
-        else:
+        with refused:
+            lifecycle.cancel_event(event, form.reason.data)
             db.session.commit()
             flash(
                 "The event is cancelled; everyone registered is being told.", "success"
             )
             return redirect(url_for("events.dashboard", event_id=event.id))
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("events/cancel_event.html", event=event, form=form), status
+    page = render_template("events/cancel_event.html", event=event, form=form)
+    return page, _form_status(form, refused)
 
 
 @bp.post("/events/<int:event_id>/duplicate")
@@ -516,11 +505,8 @@ def duplicate(event_id: int):
     event = managed_event(event_id)
     form = DuplicateForm()
     if form.validate_on_submit():
-        try:
-            copy = services.duplicate_event(event, current_user, form.starts_at.data)
-        except EventError as exc:
-            flash(str(exc), "error")
-        else:
+        with refusals():
+            copy = lifecycle.duplicate_event(event, current_user, form.starts_at.data)
             db.session.commit()
             flash("Copied as a draft: check the details, then publish.", "success")
             return redirect(url_for("events.edit", event_id=copy.id))
@@ -532,21 +518,19 @@ def repeat(event_id: int):
     """Make a repeating series from this event (drafts to review and publish)."""
     event = managed_event(event_id)
     form = SeriesForm()
+    refused = refusals(form)
     if form.validate_on_submit():
-        try:
-            events = services.create_series(
-                event, current_user, form.repeat.data, form.count.data
+        with refused:
+            events = lifecycle.create_series(
+                event, current_user, form.repeat.data or "", form.count.data
             )
-        except EventError as exc:
-            show_error(form, exc)
-        else:
             db.session.commit()
             flash(f"Made {len(events) - 1} more events as drafts.", "success")
             return redirect(
                 url_for("events.manage", slug=event.org.slug, when="upcoming")
             )
-    status = 400 if form.errors or form.form_errors else 200
-    return render_template("events/repeat.html", event=event, form=form), status
+    page = render_template("events/repeat.html", event=event, form=form)
+    return page, _form_status(form, refused)
 
 
 @bp.get("/events/<int:event_id>/dashboard")
@@ -556,8 +540,8 @@ def dashboard(event_id: int):
     return render_template(
         "events/dashboard.html",
         event=event,
-        data=services.dashboard(event),
-        share_url=services.event_url(event, guest=True),
+        data=dashboards.dashboard(event),
+        share_url=links.event_url(event, guest=True),
         form=ConfirmForm(),
         duplicate_form=DuplicateForm(),
     )
@@ -570,8 +554,8 @@ def catering(event_id: int):
     return render_template(
         "events/catering.html",
         event=event,
-        summary=services.catering_summary(event),
-        people=services.catering_list(event),
+        summary=dashboards.catering_summary(event),
+        people=dashboards.catering_list(event),
     )
 
 
@@ -580,33 +564,29 @@ def attendees(event_id: int):
     """The attendee table (search, pages) and a form to add someone."""
     event = managed_event(event_id)
     form = AddAttendeeForm()
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                reg = services.register(
-                    event,
-                    email=form.email.data,
-                    name=form.name.data,
-                    source="organizer",
-                    **form.answers(),
-                )
-            except EventError as exc:
-                show_error(form, exc)
-            else:
-                db.session.commit()
-                where = (
-                    "registered"
-                    if reg.status == "registered"
-                    else f"waitlisted (#{reg.waitlist_position})"
-                )
-                flash(f"Added {reg.name}: {where}.", "success")
-                return redirect(url_for("events.attendees", event_id=event.id))
-        status = 400
+    if form.validate_on_submit():
+        with refusals(form):
+            reg = registration.register(
+                event,
+                email=form.email.data or "",
+                name=form.name.data,
+                source=RegistrationSource.ORGANIZER,
+                **form.answers(),
+            )
+            db.session.commit()
+            where = (
+                "registered"
+                if reg.holds_seat
+                else f"waitlisted (#{reg.waitlist_position})"
+            )
+            flash(f"Added {reg.name}: {where}.", "success")
+            return redirect(url_for("events.attendees", event_id=event.id))
+    # A form posted back here has errors (its own, or a refusal shown on it).
+    status = 400 if request.method == "POST" else 200
     query = request.args.get("q", "")
     state = request.args.get("status") or None
     page = request.args.get("page", 1, type=int)
-    rows, total = services.search_registrations(event, query, state, page)
+    rows, total = dashboards.search_registrations(event, query, state, page)
     return (
         render_template(
             "events/attendees.html",
@@ -630,7 +610,7 @@ def attendees_csv(event_id: int):
     event = managed_event(event_id)
     name = f"event-{event.id}-attendees.csv"
     return Response(
-        stream_with_context(services.registrations_csv(event)),
+        stream_with_context(dashboards.registrations_csv(event)),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -649,11 +629,8 @@ def remove_attendee(event_id: int, registration_id: int):
     event = managed_event(event_id)
     reg = _registration(event, registration_id)
     if ConfirmForm().validate_on_submit():
-        try:
-            services.cancel_registration(reg, by=current_user)
-        except EventError as exc:
-            flash(str(exc), "error")
-        else:
+        with refusals():
+            registration.cancel_registration(reg, by=current_user)
             db.session.commit()
             flash(f"Removed {reg.name}.", "success")
     return redirect(url_for("events.attendees", event_id=event.id, **_keep_query()))
@@ -666,15 +643,12 @@ def move_attendee(event_id: int, registration_id: int):
     reg = _registration(event, registration_id)
     form = MoveForm()
     if form.validate_on_submit():
-        try:
-            services.move_registration(reg, form.to.data, form.position.data)
-        except EventError as exc:
-            flash(str(exc), "error")
-        else:
+        with refusals():
+            registration.move_registration(reg, form.to.data or "", form.position.data)
             db.session.commit()
             where = (
                 "has a seat"
-                if reg.status == "registered"
+                if reg.holds_seat
                 else f"is #{reg.waitlist_position} on the waitlist"
             )
             flash(f"{reg.name} {where}.", "success")
@@ -683,5 +657,5 @@ def move_attendee(event_id: int, registration_id: int):
     return redirect(url_for("events.attendees", event_id=event.id, **_keep_query()))
 
 
-def _keep_query() -> dict[str, str]:
+def _keep_query() -> dict[str, Any]:
     return {k: v for k, v in request.args.items() if k in ("q", "status", "page")}

@@ -26,7 +26,7 @@ from mixer.checkin.services import checked_in_count
 from mixer.concurrency import insert_once, lock_row
 from mixer.errors import DomainError
 from mixer.events.models import Event, EventStatus, Registration
-from mixer.events.services import finish_event, when_text
+from mixer.events.notifications import finish_event
 from mixer.extensions import db
 from mixer.followup.models import CHOICES, EventFollowup, FollowupPrompt
 from mixer.followup.prompts import (
@@ -175,7 +175,7 @@ def closable(event: Event) -> str | None:
         return "This event was cancelled, so there is nobody to follow up with."
     if event.starts_at > clock.now():
         return (
-            f"This event has not started yet ({when_text(event)}). You can close "
+            f"This event has not started yet ({event.when_text}). You can close "
             "it once it has begun."
         )
     return None

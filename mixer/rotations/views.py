@@ -24,9 +24,9 @@ from markupsafe import Markup
 from mixer.accounts.forms import choice_list
 from mixer.connections.services import notes_about
 from mixer.errors import refusals
-from mixer.events.access import member_event
+from mixer.events.access import can_manage, member_event
 from mixer.events.models import Event, Registration
-from mixer.events.services import can_manage, registration_for
+from mixer.events.queries import registration_for
 from mixer.extensions import db
 from mixer.rotations import pdf, running, services
 from mixer.rotations.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm

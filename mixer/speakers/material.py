@@ -21,8 +21,8 @@ from werkzeug.utils import secure_filename
 
 from mixer import clock
 from mixer.accounts.models import User
+from mixer.events.access import can_manage
 from mixer.events.models import Event, EventSession
-from mixer.events.services import can_manage
 from mixer.extensions import db
 from mixer.speakers import sniff
 from mixer.speakers.material_mail import schedule_material_mail

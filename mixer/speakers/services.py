@@ -24,8 +24,8 @@ from mixer.accounts.services import (
     record_login,
 )
 from mixer.errors import DomainError, LinkError
+from mixer.events.access import can_manage
 from mixer.events.models import Event, EventSession, EventStatus
-from mixer.events.services import can_manage
 from mixer.extensions import db
 from mixer.mail.services import queue_mail
 from mixer.orgs.models import Membership

@@ -26,9 +26,8 @@ from sqlalchemy import select
 from mixer.accounts.forms import choice_list
 from mixer.accounts.models import User
 from mixer.errors import refusals
-from mixer.events.access import managed_event, member_event
+from mixer.events.access import can_manage, managed_event, member_event
 from mixer.events.models import Event, EventSession
-from mixer.events.services import can_manage
 from mixer.extensions import db, limiter, login_manager, talisman
 from mixer.orgs.models import Membership
 from mixer.speakers import material, services, visibility

@@ -28,6 +28,7 @@ from mixer.badges.render import (
     RIBBON_TEXT,
     ROLES,
     BadgeData,
+    BadgeError,
     batch_fingerprint,
     render_badges_html,
     render_badges_pdf,
@@ -339,7 +340,7 @@ def test_logo_data_uris_are_re_encoded_and_cannot_reach_out(caplog):
     ["http://example.org/logo.png", "file:///etc/passwd", b"%PDF-1.7 not an image"],
 )
 def test_logo_must_be_an_image(logo):
-    with pytest.raises(ValueError, match="logo"):
+    with pytest.raises(BadgeError, match="logo"):
         render_badges_html([badge(0, logo=logo)], "a4-8")
 
 
@@ -352,14 +353,14 @@ def test_logo_must_be_an_image(logo):
     ],
 )
 def test_bad_badge_data_is_refused(kw, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(BadgeError, match=message):
         badge(0, **kw)
 
 
 def test_bad_layout_or_empty_batch_is_refused():
-    with pytest.raises(ValueError, match="Unknown badge layout"):
+    with pytest.raises(BadgeError, match="Unknown badge layout"):
         render_badges_pdf([badge(0)], "a3-16")
-    with pytest.raises(ValueError, match="no badges"):
+    with pytest.raises(BadgeError, match="no badges"):
         render_badges_pdf([], "a4-8")
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from mixer.checkin.models import CheckinNonce
 from mixer.events.models import Registration
-from mixer.events.services import cancel_registration
+from mixer.events.registration import cancel_registration
 from mixer.extensions import db
 from tests.checkin.conftest import count_checked_in
 from tests.helpers import bearer

@@ -60,7 +60,7 @@ def test_the_confirmation_email_links_to_a_badge_that_scans_to_the_token(
 
 
 def test_my_events_links_to_my_badge(app, client, auth, door, make_user):
-    from mixer.events.services import register
+    from mixer.events.registration import register
 
     user = make_user(door.org, email="mine@acme.example.org")
     register(door.event, email=user.email, name=LONG, source="member", user=user)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from mixer.connections.models import Connection, ConnectionNote
 from mixer.events.models import Registration
-from mixer.events.services import register
+from mixer.events.registration import register
 from mixer.extensions import db
 from tests.checkin.conftest import count_checked_in
 from tests.helpers import csrf_from

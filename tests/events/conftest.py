@@ -1,12 +1,17 @@
-"""Events test helpers: a frozen clock at a known Monday."""
+"""Events test helpers: a frozen clock at a known Monday, an organization with an
+organizer, and readers for what the services wrote."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 import pytest
+from icalendar import Calendar
+from sqlalchemy import func, select
 
 from mixer import clock
+from mixer.events.models import Registration
+from mixer.extensions import db
 from tests.helpers import bearer  # noqa: F401  (re-exported for events tests)
 
 # Tests travel in time from this instant (a Monday), so dates are predictable.
@@ -19,3 +24,38 @@ def frozen(app):
     clock.freeze(NOW)
     yield NOW
     clock.reset()
+
+
+@pytest.fixture
+def org(make_org):
+    return make_org(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def organizer(org, make_user):
+    return make_user(org, role="organizer", password=None, name="Olga Organizer")
+
+
+def count_rows(model) -> int:
+    """How many rows ``model`` has, read afresh."""
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def calendar_in(msg) -> Calendar:
+    """The calendar attached to an e-mail."""
+    [part] = [
+        p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"
+    ]
+    return Calendar.from_ical(part.get_payload(decode=True))
+
+
+def statuses(event) -> list[tuple[str, str, int | None]]:
+    """(e-mail, status, waitlist position) of an event's registrations, by id."""
+    db.session.expire_all()
+    rows = db.session.execute(
+        select(Registration.email, Registration.status, Registration.waitlist_position)
+        .where(Registration.event_id == event.id)
+        .order_by(Registration.id)
+    )
+    return [tuple(r) for r in rows]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from mixer import clock
-from mixer.events import services
+from mixer.events import lifecycle
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
 from mixer.jobs.services import run_due
@@ -176,7 +176,7 @@ def test_bad_registrations_are_refused_and_nothing_written(
     assert "already registered" in twice.get_json()["error"]["fields"]["email"][0]
 
     cancelled = make_event(org)
-    services.cancel_event(cancelled)
+    lifecycle.cancel_event(cancelled)
     db.session.commit()
     past = make_event(
         org,

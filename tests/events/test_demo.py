@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from mixer.events import services
+from mixer.events import queries
 from mixer.events.demo import seed_events
 from mixer.extensions import db
 
@@ -24,7 +24,7 @@ def test_seed_events_makes_every_kind_once(app, make_org, make_user):
         "published": 3,
         "draft": 1,
     }
-    counts = services.counts_for(e.id for e in events)
+    counts = queries.counts_for(e.id for e in events)
     workshop = next(e for e in events if e.kind == "workshop")
     assert counts[workshop.id]["registered"] == 12
     assert counts[workshop.id]["waitlisted"] == 4

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from mixer.events import services
+from mixer.events import lifecycle
 from mixer.extensions import db
 from mixer.jobs.services import run_due
 
@@ -54,7 +54,7 @@ def _attached(msg) -> Calendar:
 def test_event_ics_has_the_right_utc_instant(
     client, auth, org, member, zone, local_start, expected_utc
 ):
-    event = services.create_event(
+    event = lifecycle.create_event(
         org,
         None,
         kind="workshop",
@@ -78,7 +78,7 @@ def test_event_ics_has_the_right_utc_instant(
 
 def test_an_event_spanning_the_change_lasts_its_real_length(client, auth, org, member):
     # 01:00–04:00 in Berlin on the night the clocks skip 02:00–03:00: two real hours.
-    event = services.create_event(
+    event = lifecycle.create_event(
         org,
         None,
         kind="mentor_mixer",
@@ -99,7 +99,7 @@ def test_an_event_spanning_the_change_lasts_its_real_length(client, auth, org, m
 def test_a_weekly_series_across_the_change_keeps_the_wall_clock(
     client, auth, org, member
 ):
-    event = services.create_event(
+    event = lifecycle.create_event(
         org,
         None,
         kind="lunch_and_learn",
@@ -110,9 +110,9 @@ def test_a_weekly_series_across_the_change_keeps_the_wall_clock(
         capacity=12,
         status="published",
     )
-    events = services.create_series(event, None, "weekly", 3)
+    events = lifecycle.create_series(event, None, "weekly", 3)
     for each in events[1:]:
-        services.publish_event(each)
+        lifecycle.publish_event(each)
     db.session.commit()
     auth.login(member.email)
     starts = []
@@ -131,10 +131,10 @@ def test_invitations_keep_their_uid_and_raise_the_sequence(
 ):
     event = make_event(org, timezone="Europe/Berlin", venue="Room 1")
     reg = make_registration(event, name="Ana Lima", email="ana@example.org")
-    services.update_event(event, venue="Room 2")
+    lifecycle.update_event(event, venue="Room 2")
     db.session.commit()
     run_due()
-    services.cancel_event(event)
+    lifecycle.cancel_event(event)
     db.session.commit()
     run_due()
     calendars = [_attached(m) for m in outbox(reg.email)]

@@ -11,8 +11,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from mixer.events import services
+from mixer import clock
+from mixer.events import lifecycle, registration
 from mixer.events.models import Event, Registration
+from mixer.events.rules import local
 from mixer.extensions import db
 from mixer.jobs.models import Job
 from tests.helpers import csrf_from, link_in
@@ -277,7 +279,7 @@ def test_outsiders_get_404_and_members_403_on_organizer_pages(
     auth.login(member.email)
     assert client.get(f"/events/{event.id}/dashboard").status_code == 403
     assert client.get("/o/acme/events/manage").status_code == 403
-    draft = services.create_event(
+    draft = lifecycle.create_event(
         org,
         None,
         kind="workshop",
@@ -374,7 +376,7 @@ def test_edit_moves_the_event_and_queues_the_update(
     make_registration(event)
     auth.login(organizer.email)
     page = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
-    start = services.local(event.starts_at, "Europe/Paris")
+    start = local(event.starts_at, "Europe/Paris")
     assert f'value="{start:%Y-%m-%dT%H:%M}"' in page
     new_start = start + timedelta(hours=1)
     resp = client.post(
@@ -391,7 +393,7 @@ def test_edit_moves_the_event_and_queues_the_update(
     db.session.expire_all()
     event = db.session.get(Event, event.id)
     assert event.kind == "lunch_and_learn"
-    assert services.local(event.starts_at, "Europe/Paris") == new_start
+    assert local(event.starts_at, "Europe/Paris") == new_start
     assert event.sequence == 1
     assert db.session.scalar(select(Job).where(Job.kind == "events.notify"))
 
@@ -489,7 +491,7 @@ def test_registering_for_a_cancelled_or_past_event_is_refused_with_a_message(
     client, auth, org, member, make_event, frozen
 ):
     cancelled = make_event(org, starts_at=NOW + timedelta(days=3))
-    services.cancel_event(cancelled)
+    lifecycle.cancel_event(cancelled)
     past = make_event(
         org,
         starts_at=NOW - timedelta(days=3),
@@ -505,3 +507,35 @@ def test_registering_for_a_cancelled_or_past_event_is_refused_with_a_message(
         assert resp.status_code == 409
         assert words in resp.get_data(as_text=True)
     assert _count(Registration) == 0
+
+
+def test_emailed_links_that_cannot_be_used_show_the_link_page(
+    client, org, make_event, make_registration, outbox, frozen
+):
+    event = make_event(org, visibility="link", starts_at=NOW + timedelta(days=3))
+    registration.register(
+        event, email="gil@example.org", name="Gil Guest", source="guest"
+    )
+    seated = make_registration(event)
+    db.session.commit()
+    confirm = link_in(outbox("gil@example.org")[0], "/confirm/")
+    confirm = confirm.removeprefix("http://mixer.test")
+    cancel = link_in(outbox(seated.email)[0], f"/events/{event.id}/cancel/")
+    cancel = cancel.removeprefix("http://mixer.test")
+    token = csrf_from(client.get(confirm).get_data(as_text=True))
+    lifecycle.cancel_event(event)
+    db.session.commit()
+    # A sound link the event refuses now: 409, on the events link page.
+    for path, words in [(confirm, "was cancelled"), (cancel, "nothing to cancel")]:
+        resp = client.post(path, data={"csrf_token": token})
+        assert resp.status_code == 409
+        page = resp.get_data(as_text=True)
+        assert "This link does not work" in page and words in page
+    # A link from another event, or an expired one: 400, on the same page.
+    other = make_event(org)
+    wrong = cancel.replace(f"/events/{event.id}/", f"/events/{other.id}/")
+    assert client.get(wrong).status_code == 400
+    clock.advance(timedelta(days=4))
+    expired = client.get(confirm)
+    assert expired.status_code == 400
+    assert "This link has expired." in expired.get_data(as_text=True)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from mixer import clock
-from mixer.events import services as events
+from mixer.events import lifecycle as events
 from mixer.extensions import db
 from mixer.followup import services
 from mixer.followup.answers import Answers, save_answers

@@ -1,0 +1,438 @@
+"""The input rules of events, shared by the forms and the API, and their refusal.
+
+Everything an organizer types goes through here before it touches an event: time
+zones and wall-clock times (:func:`zone`, :func:`to_utc`), text, numbers and
+links (:func:`check_text`, :func:`check_int`, :func:`check_url`), the editable
+fields of an event with the rules across them (:func:`apply_values`,
+:func:`check_event`), and a workshop's agenda lines (:func:`parse_agenda`). A
+refusal is an :class:`EventError` naming the offending input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, overload
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from mixer.errors import DomainError
+from mixer.events.models import KINDS, VISIBILITIES, Event, EventKind, Visibility
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 20_000
+CAPACITY_MAX = 100_000
+AGENDA_MAX = 100
+DIETARY_CHOICES = (
+    "Vegetarian",
+    "Vegan",
+    "Gluten-free",
+    "Dairy-free",
+    "Halal",
+    "Kosher",
+    "Nut allergy",
+)
+# Changing these on a published event tells everyone registered (a new zone alone
+# moves no instant, so it is no news).
+TIME_FIELDS = ("starts_at", "ends_at")
+PLACE_FIELDS = ("venue", "address", "online_url")
+EDITABLE = (
+    "title",
+    "description",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue",
+    "address",
+    "online_url",
+    "capacity",
+    "registration_opens_at",
+    "registration_closes_at",
+    "visibility",
+    "topic",
+    "speakers",
+    "asks_dietary",
+    "exercises",
+    "rounds",
+    "minutes_per_round",
+)
+
+
+class EventError(DomainError):
+    """A request about events or registrations that cannot be met.
+
+    ``field`` names the offending input; ``status`` is 400 for bad input (the
+    default), 404 for an event that is gone, and 409 when the input is fine but
+    the state of things refuses it (already registered, registration closed).
+    """
+
+
+# ---------------------------------------------------------------------------
+# Time zones and times
+
+_ZONES: list[str] = []
+
+
+def timezone_names() -> list[str]:
+    """Every IANA zone name Python knows, sorted (read once)."""
+    if not _ZONES:
+        _ZONES.extend(sorted(available_timezones() - {"localtime", "Factory"}))
+    return _ZONES
+
+
+def unknown_zone(name: str) -> str | None:
+    """What is wrong with ``name`` as a time zone, or None for an IANA name."""
+    if name.strip() in timezone_names():
+        return None
+    return (
+        f"Unknown time zone {name.strip()[:64]!r}: use an IANA name such as "
+        "Europe/London or America/New_York."
+    )
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The time zone called ``name`` (IANA), or EventError naming ``timezone``."""
+    name = (name or "").strip()
+    problem = unknown_zone(name)
+    if problem:
+        raise EventError(problem, field="timezone")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover
+        raise EventError(f"Unknown time zone {name!r}.", field="timezone") from exc
+
+
+def to_utc(value: datetime, tz: ZoneInfo, field_name: str) -> datetime:
+    """An instant in UTC: aware values are converted, naive ones read in ``tz``.
+
+    A wall-clock time that does not exist in ``tz`` (skipped by a daylight-saving
+    change) is refused rather than silently moved.
+    """
+    if value.tzinfo is not None:
+        return value.astimezone(UTC)
+    placed = value.replace(tzinfo=tz)
+    there_and_back = placed.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    if there_and_back != value:
+        raise EventError(
+            f"{value:%d %b %Y %H:%M} does not exist in {tz.key} (the clocks change "
+            "that night); choose another time.",
+            field=field_name,
+        )
+    return placed.astimezone(UTC)
+
+
+@overload
+def local(value: datetime, tz_name: str) -> datetime: ...
+@overload
+def local(value: None, tz_name: str) -> None: ...
+def local(value: datetime | None, tz_name: str) -> datetime | None:
+    """An instant as naive wall-clock time in the zone ``tz_name`` (for forms)."""
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(tz_name)).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------------------
+# Text, numbers, links
+
+
+def check_text(
+    value: Any, field_name: str, max_len: int, label: str, required: bool = False
+) -> str | None:
+    """``value`` with its white space collapsed, or None when empty."""
+    return _text(value, field_name, max_len, label, required) or None
+
+
+def required_text(value: Any, field_name: str, max_len: int, label: str) -> str:
+    """:func:`check_text` for an input that must not be empty."""
+    return _text(value, field_name, max_len, label, required=True)
+
+
+def _text(value: Any, field_name: str, max_len: int, label: str, required: bool) -> str:
+    text_value = " ".join(str(value or "").split()) if value is not None else ""
+    if required and not text_value:
+        raise EventError(f"{label} is required.", field=field_name)
+    if len(text_value) > max_len:
+        raise EventError(
+            f"{label} can have at most {max_len} characters "
+            f"(this one has {len(text_value)}).",
+            field=field_name,
+        )
+    return text_value
+
+
+def check_int(
+    value: Any, field_name: str, label: str, low: int, high: int, required: bool
+) -> int | None:
+    """A whole number from ``low`` to ``high`` (None when empty and optional)."""
+    if value in (None, "") and not required:
+        return None
+    return required_int(value, field_name, label, low, high)
+
+
+def required_int(value: Any, field_name: str, label: str, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high`` that must be given."""
+    if value in (None, ""):
+        raise EventError(f"{label} is required.", field=field_name)
+    if isinstance(value, bool):
+        raise EventError(f"{label} must be a whole number.", field=field_name)
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise EventError(f"{label} must be a whole number.", field=field_name) from exc
+    if not low <= number <= high:
+        raise EventError(
+            f"{label} must be between {low} and {high} (got {number}).",
+            field=field_name,
+        )
+    return number
+
+
+def check_url(value: Any) -> str | None:
+    """The online link: a full http(s) address, or None."""
+    url = (str(value or "")).strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
+        raise EventError(
+            "The online link must be a full http(s) address of at most 500 "
+            "characters, e.g. https://meet.example.org/abc.",
+            field="online_url",
+        )
+    return url
+
+
+def check_kind(kind: str) -> EventKind:
+    """One of the kinds of event, or EventError naming ``kind``."""
+    if kind not in KINDS:
+        raise EventError(
+            f"Unknown kind {str(kind)[:40]!r}: choose one of {', '.join(KINDS)}.",
+            field="kind",
+        )
+    return EventKind(kind)
+
+
+# ---------------------------------------------------------------------------
+# The fields of an event
+
+
+def apply_values(event: Event, values: dict[str, Any]) -> set[str]:
+    """Validate ``values`` and set them on ``event``; returns the changed names."""
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise EventError(f"{name} cannot be set here.", field=name)
+    tz = zone(values.get("timezone", event.timezone))
+    clean: dict[str, Any] = {"timezone": tz.key}
+    if "title" in values:
+        clean["title"] = check_text(values["title"], "title", TITLE_MAX, "Title", True)
+    if "description" in values:
+        description = str(values["description"] or "")
+        if len(description) > DESCRIPTION_MAX:
+            raise EventError(
+                f"The description can have at most {DESCRIPTION_MAX} characters.",
+                field="description",
+            )
+        clean["description"] = description.strip()
+    for name in ("starts_at", "ends_at", "registration_opens_at"):
+        if name in values:
+            required = name != "registration_opens_at"
+            clean[name] = _instant(values[name], tz, name, required)
+    if "registration_closes_at" in values:
+        clean["registration_closes_at"] = _instant(
+            values["registration_closes_at"], tz, "registration_closes_at", False
+        )
+    if "venue" in values:
+        clean["venue"] = check_text(values["venue"], "venue", 200, "The venue")
+    if "address" in values:
+        clean["address"] = check_text(values["address"], "address", 300, "The address")
+    if "online_url" in values:
+        clean["online_url"] = check_url(values["online_url"])
+    if "capacity" in values:
+        clean["capacity"] = check_int(
+            values["capacity"], "capacity", "Capacity", 1, CAPACITY_MAX, True
+        )
+    if "visibility" in values:
+        if values["visibility"] not in VISIBILITIES:
+            raise EventError(
+                f"Visibility must be one of {', '.join(VISIBILITIES)}.",
+                field="visibility",
+            )
+        clean["visibility"] = Visibility(values["visibility"])
+    if "topic" in values:
+        clean["topic"] = check_text(values["topic"], "topic", 200, "The topic")
+    if "speakers" in values:
+        clean["speakers"] = check_text(values["speakers"], "speakers", 300, "Speakers")
+    if "asks_dietary" in values:
+        clean["asks_dietary"] = bool(values["asks_dietary"])
+    if "exercises" in values:
+        exercises = str(values["exercises"] or "").strip()
+        if len(exercises) > DESCRIPTION_MAX:
+            raise EventError(
+                f"Exercises can have at most {DESCRIPTION_MAX} characters.",
+                field="exercises",
+            )
+        clean["exercises"] = exercises or None
+    if "rounds" in values:
+        clean["rounds"] = check_int(values["rounds"], "rounds", "Rounds", 1, 50, False)
+    if "minutes_per_round" in values:
+        clean["minutes_per_round"] = check_int(
+            values["minutes_per_round"],
+            "minutes_per_round",
+            "Minutes per round",
+            1,
+            120,
+            False,
+        )
+    changed = {k for k, v in clean.items() if getattr(event, k, None) != v}
+    for key, value in clean.items():
+        setattr(event, key, value)
+    check_event(event)
+    return changed
+
+
+def _instant(value: Any, tz: ZoneInfo, name: str, required: bool) -> datetime | None:
+    if value in (None, ""):
+        if required:
+            raise EventError(
+                f"{name.replace('_', ' ').capitalize()} is required.", field=name
+            )
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise EventError(
+                f"{value[:40]!r} is not a date and time (use ISO 8601, "
+                "e.g. 2026-03-05T12:00:00+01:00).",
+                field=name,
+            ) from exc
+    if not isinstance(value, datetime):
+        raise EventError("A date and time is needed.", field=name)
+    return to_utc(value, tz, name)
+
+
+def check_event(event: Event) -> None:
+    """Rules across fields, checked after every change."""
+    if event.ends_at <= event.starts_at:
+        raise EventError(
+            "The end must be after the start "
+            f"({local(event.starts_at, event.timezone):%d %b %Y %H:%M}).",
+            field="ends_at",
+        )
+    if event.ends_at - event.starts_at > timedelta(days=14):
+        raise EventError("An event can last at most 14 days.", field="ends_at")
+    opens, closes = event.registration_opens_at, event.registration_closes_at
+    if opens and opens >= event.ends_at:
+        raise EventError(
+            "Registration must open before the event ends.",
+            field="registration_opens_at",
+        )
+    if closes and opens and closes <= opens:
+        raise EventError(
+            "Registration must close after it opens.", field="registration_closes_at"
+        )
+    if closes and closes > event.ends_at:
+        raise EventError(
+            "Registration cannot stay open after the event ends.",
+            field="registration_closes_at",
+        )
+    if event.kind == EventKind.MENTOR_MIXER:
+        event.rounds = event.rounds or 6
+        event.minutes_per_round = event.minutes_per_round or 8
+
+
+# ---------------------------------------------------------------------------
+# A workshop's agenda
+
+AGENDA_LINE = re.compile(
+    r"^\s*(?:(?P<date>\d{4}-\d{2}-\d{2})\s+)?(?P<time>\d{1,2}[:.]\d{2})\s*"
+    r"(?:\||-|–)\s*(?P<title>[^|]+?)\s*(?:\|\s*(?P<speaker>.*?)\s*)?$"
+)
+
+
+@dataclass
+class AgendaItem:
+    """One line of a workshop's agenda, before it is stored as a session."""
+
+    starts_at: datetime | time  # naive local, aware instant, or a time of day
+    title: str
+    speaker: str | None = None
+
+
+def parse_agenda(text_value: str) -> list[AgendaItem]:
+    """Read "09:30 | Title | Speaker" lines (a date may lead: 2026-03-05 09:30)."""
+    items = []
+    for number, line in enumerate((text_value or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = AGENDA_LINE.match(line)
+        if not match:
+            raise EventError(
+                f"Agenda line {number} should look like "
+                f"“09:30 | Title | Speaker”: {line.strip()[:60]!r}.",
+                field="agenda",
+            )
+        try:
+            hours, minutes = (int(p) for p in re.split(r"[:.]", match["time"]))
+            of_day = time(hours, minutes)
+            at: datetime | time = of_day
+            if match["date"]:
+                at = datetime.combine(date.fromisoformat(match["date"]), of_day)
+        except ValueError as exc:
+            raise EventError(
+                f"Agenda line {number}: {match['time']} is not a time of day.",
+                field="agenda",
+            ) from exc
+        items.append(AgendaItem(at, match["title"], match["speaker"] or None))
+    return items
+
+
+def agenda_text(event: Event) -> str:
+    """The sessions as editable lines (the inverse of :func:`parse_agenda`)."""
+    first_day = local(event.starts_at, event.timezone).date()
+    lines = []
+    for session in event.sessions:
+        at = local(session.starts_at, event.timezone)
+        stamp = f"{at:%H:%M}" if at.date() == first_day else f"{at:%Y-%m-%d %H:%M}"
+        speaker = f" | {session.speaker_name}" if session.speaker_name else ""
+        lines.append(f"{stamp} | {session.title}{speaker}")
+    return "\n".join(lines)
+
+
+def agenda_rows(
+    event: Event, agenda: list[AgendaItem]
+) -> list[tuple[datetime, str, str | None]]:
+    """The agenda as (instant, title, speaker) rows in time order, each checked to
+    fall inside the workshop."""
+    if len(agenda) > AGENDA_MAX:
+        raise EventError(
+            f"An agenda can have at most {AGENDA_MAX} sessions.", field="agenda"
+        )
+    tz = ZoneInfo(event.timezone)
+    first_day = local(event.starts_at, event.timezone).date()
+    rows = []
+    for number, item in enumerate(agenda, start=1):
+        at = item.starts_at
+        if not isinstance(at, datetime):  # a time of day: on the first day
+            at = datetime.combine(first_day, at)
+        instant = to_utc(at, tz, "agenda")
+        if not event.starts_at <= instant < event.ends_at:
+            start = local(event.starts_at, event.timezone)
+            end = local(event.ends_at, event.timezone)
+            raise EventError(
+                f"Agenda item {number} ({local(instant, event.timezone):%H:%M}) is "
+                f"outside the workshop ({start:%H:%M}–{end:%H:%M}).",
+                field="agenda",
+            )
+        title = required_text(
+            item.title, "agenda", 200, f"Agenda item {number}'s title"
+        )
+        speaker = check_text(
+            item.speaker, "agenda", 200, f"Agenda item {number}'s speaker"
+        )
+        rows.append((instant, title, speaker))
+    rows.sort(key=lambda row: row[0])
+    return rows
