@@ -8,11 +8,15 @@ Anonymous visitors are sent to sign in; people outside the event's organization 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import abort, g
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.interfaces import LoaderOption
 
+from mixer.errors import NotFound
 from mixer.events.models import Event, EventStatus, Visibility
 from mixer.extensions import db, login_manager
 
@@ -45,6 +49,33 @@ def visible_to(event: Event, user: Any, key: str | None = None) -> str | None:
     ):
         return "guest"
     return None
+
+
+def org_event(
+    org_id: int,
+    event_id: int,
+    *,
+    drafts: bool | Callable[[Event], bool] = True,
+    options: Sequence[LoaderOption] = (),
+) -> Event:
+    """The event ``event_id`` of organization ``org_id`` (the API's loader).
+
+    ``NotFound`` for another organization's event, so it cannot be told from one
+    that does not exist, and for a draft unless ``drafts`` allows it (a yes/no,
+    or a rule given the event: organizers, the event's speakers…).
+    """
+    event = db.session.scalar(
+        select(Event)
+        .where(Event.id == event_id, Event.org_id == org_id)
+        .options(*options)
+    )
+    if event is not None and event.status == EventStatus.DRAFT:
+        allowed = drafts(event) if callable(drafts) else drafts
+        if not allowed:
+            event = None
+    if event is None:
+        raise NotFound(f"No event {event_id} in this organization.")
+    return event
 
 
 def member_event(event_id: int) -> Event:

@@ -21,6 +21,7 @@ from mixer.accounts.api_auth import token_required
 from mixer.api import blueprint
 from mixer.errors import NotFound
 from mixer.events import lifecycle, registration
+from mixer.events.access import org_event
 from mixer.events.models import Event, EventStatus, Registration, RegistrationSource
 from mixer.events.rules import AgendaItem
 from mixer.events.schemas import (
@@ -41,16 +42,12 @@ blp = blueprint("events_api", __name__, "Events and registrations.")
 
 def _event(event_id: int) -> Event:
     """An event of the token's organization (drafts only for organizers), or 404."""
-    event = db.session.scalar(
-        select(Event)
-        .where(Event.id == event_id, Event.org_id == g.org.id)
-        .options(undefer(Event.registered_count), undefer(Event.waitlisted_count))
+    return org_event(
+        g.org.id,
+        event_id,
+        drafts=g.membership.has_role("organizer"),
+        options=(undefer(Event.registered_count), undefer(Event.waitlisted_count)),
     )
-    if event is None or (
-        event.status == EventStatus.DRAFT and not g.membership.has_role("organizer")
-    ):
-        raise NotFound(f"No event {event_id} in this organization.")
-    return event
 
 
 def _for_reader(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -99,13 +99,6 @@ def _event_helpers() -> dict[str, Any]:
 # Access
 
 
-def _event(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
-    if event is None:
-        abort(404)
-    return event
-
-
 def _enter(event: Event) -> None:
     """Show the event's organization in the page frame for its members."""
     membership = (
@@ -117,7 +110,7 @@ def _enter(event: Event) -> None:
 
 def _viewable(event_id: int) -> tuple[Event, str]:
     """The event and how the visitor sees it; anonymous visitors are sent to sign in."""
-    event = _event(event_id)
+    event = db.session.get(Event, event_id) or abort(404)
     access = visible_to(event, current_user, request.args.get("key"))
     if access is None:
         if not current_user.is_authenticated:

@@ -10,10 +10,10 @@ from typing import Any
 
 import marshmallow as ma
 from flask import g
-from sqlalchemy import select
 
 from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
+from mixer.events.access import org_event
 from mixer.events.models import Event
 from mixer.extensions import db
 from mixer.rotations import services
@@ -83,12 +83,7 @@ class RotationPlanSchema(Schema):
 
 def _event(event_id: int) -> Event:
     """An event of the token's organization, or 404."""
-    event = db.session.scalar(
-        select(Event).where(Event.id == event_id, Event.org_id == g.org.id)
-    )
-    if event is None:
-        api_abort(404, f"No event {event_id} in this organization.", code="not_found")
-    return event
+    return org_event(g.org.id, event_id)
 
 
 @blp.route("/events/<int:event_id>/rotations", methods=["POST"])

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
-from mixer.events.models import Event, EventStatus
+from mixer.events.access import org_event
+from mixer.events.models import Event
 from mixer.extensions import db
 from mixer.speakers import material, services, visibility
 from mixer.speakers.models import AVAILABILITIES, VISIBILITIES, Material
@@ -72,14 +73,9 @@ class MaterialSchema(Schema):
 
 
 def _event(event_id: int) -> Event:
-    event = db.session.scalar(
-        select(Event).where(Event.id == event_id, Event.org_id == g.org.id)
+    return org_event(
+        g.org.id, event_id, drafts=lambda event: services.can_upload(event, g.user)
     )
-    if event is None or (
-        event.status == EventStatus.DRAFT and not services.can_upload(event, g.user)
-    ):
-        api_abort(404, f"No event {event_id} in this organization.", code="not_found")
-    return event
 
 
 @blp.route("/events/<int:event_id>/materials", methods=["POST"])
