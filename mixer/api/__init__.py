@@ -16,7 +16,7 @@ from flask_smorest import Api as SmorestApi
 
 from mixer.api.blueprint import Blueprint, blueprint
 from mixer.api.docs import docs_bp
-from mixer.api.errors import api_abort, invalid
+from mixer.api.errors import api_abort
 from mixer.api.pagination import LINK_HEADER
 from mixer.api.schemas import ErrorSchema, Schema
 from mixer.extensions import csrf
@@ -111,5 +111,4 @@ __all__ = [
     "api_abort",
     "blueprint",
     "init_api",
-    "invalid",
 ]

@@ -1,8 +1,9 @@
 """Raising API errors in the one shape ``mixer.web`` renders.
 
-Every API error body is ``{"error": {"code", "message", "fields"}}``. Views raise
-them with :func:`api_abort` (or :func:`invalid` for a service's ``ValueError`` that
-names a field); ``mixer.web._http_error`` turns the exception into JSON.
+Every API error body is ``{"error": {"code", "message", "fields"}}``. A service's
+refusal is a ``mixer.errors.DomainError``, which ``mixer.web`` answers in that shape
+with no help from the view; a view that refuses on its own (a lookup by id) raises
+``NotFound`` or calls :func:`api_abort`, which ``mixer.web._http_error`` renders.
 """
 
 from __future__ import annotations
@@ -36,21 +37,6 @@ def api_abort(
             "headers": dict(headers or {}),
         }
         raise
-
-
-def invalid(exc: ValueError, status: int = 400, code: str | None = None) -> NoReturn:
-    """Answer a service's refusal (``OrgError``, ``AccountError``...) as ``status``.
-
-    The exception's ``field`` attribute, when set, names the offending input.
-    """
-    field = getattr(exc, "field", None)
-    message = str(exc)
-    api_abort(
-        status,
-        message,
-        code=code or ("invalid_input" if status == 400 else None),
-        fields={field: [message]} if field else None,
-    )
 
 
 def one_or_404(stmt: Select, message: str) -> Any:
