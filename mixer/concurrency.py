@@ -28,9 +28,9 @@ database.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, CursorResult, Executable, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ColumnProperty
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -55,12 +55,12 @@ def lock_row(
     callers that read before locking and must not trust it.
     """
     pk = model.id  # type: ignore[attr-defined]
-    _take_turn(model, pk == row_id, expire_all)
+    _take_turn(model, pk == row_id, expire_all=expire_all)
     return db.session.scalar(
         select(model)
         .where(pk == row_id)
         .options(*options)
-        .with_for_update(of=model)  # type: ignore[arg-type]
+        .with_for_update(of=model)
         .execution_options(populate_existing=True)
     )
 
@@ -136,3 +136,13 @@ def insert_once(
         .returning(*model.__table__.primary_key.columns)  # type: ignore[attr-defined]
     )
     return db.session.execute(stmt).scalar()
+
+
+def changed_rows(stmt: Executable) -> int:
+    """Run an ``UPDATE`` or ``DELETE`` in the session; how many rows it changed.
+
+    A compare-and-set (``UPDATE … WHERE status = 'queued'``) reads its answer
+    here: 1 when this transaction won, 0 when the row had moved on.
+    """
+    result = db.session.execute(stmt)
+    return cast("CursorResult[Any]", result).rowcount
