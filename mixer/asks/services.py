@@ -5,7 +5,7 @@ the same organization who offer that topic: other departments first, then the
 people with the fewest open pairs (so the load spreads), then a stable order by
 name. The requester picks up to three of them; each gets one e-mail with accept
 and decline links (signed, single-use, 14 days). The first acceptance becomes a
-mentoring pair (``mixer.pairs.services.create_pair``); everyone else asked is
+mentoring pair (``mixer.pairs.lifecycle.create_pair``); everyone else asked is
 thanked and released. A decline stays private: the requester only ever learns
 that *nobody asked* could take it on, never who said no.
 
@@ -770,7 +770,7 @@ def _lapsed(row: MentorSuggestion) -> bool:
 
 def _make_pair(request: MentorRequest, mentor: User) -> PairT | None:
     """The mentoring pair of the ask; None if the two already had one open."""
-    from mixer.pairs.services import create_pair
+    from mixer.pairs.lifecycle import create_pair
 
     pair = create_pair(
         org_of(request),

@@ -142,24 +142,24 @@ def _walk_to(until, rng: random.Random) -> None:
 
 def _answer_due_checkins(rng: random.Random) -> None:
     """Most pairs meet and say so (with what helped); every fourth goes quiet."""
-    from mixer.pairs import services as pairs
-    from mixer.pairs.models import Pair, PairCheckin
+    from mixer.pairs.answers import log_meeting
+    from mixer.pairs.models import Pair, PairMeeting
 
     due = db.session.scalars(
-        select(PairCheckin)
-        .join(Pair, Pair.id == PairCheckin.pair_id)
+        select(PairMeeting)
+        .join(Pair, Pair.id == PairMeeting.pair_id)
         .where(
-            PairCheckin.status == "scheduled",
-            PairCheckin.due_at <= clock.now(),
+            PairMeeting.status == "scheduled",
+            PairMeeting.due_at <= clock.now(),
             Pair.status == "active",
         )
     ).all()
-    for checkin in due:
-        pair = checkin.pair
+    for meeting in due:
+        pair = meeting.pair
         if pair.id % 4 == 0:
             continue  # the quiet ones: misses, then the nudge
         reporter = db.session.get(User, pair.mentee_id or pair.a_id)
-        pairs.log_checkin(pair, reporter, "met", rng.choice(NOTES))
+        log_meeting(pair, reporter, "met", rng.choice(NOTES))
 
 
 def _follow_up(mixer: Event, organizer: User, rng: random.Random) -> None:
@@ -237,7 +237,7 @@ def _choice(me: Registration, other: Registration, rng: random.Random) -> str:
 def _testimonials(org: Organization, organizer: User, rng: random.Random) -> None:
     """The organizer approves the testimonials people gave with consent."""
     from mixer.recognition.models import Testimonial
-    from mixer.recognition.services import moderate
+    from mixer.recognition.testimonials import moderate
 
     for testimonial in db.session.scalars(
         select(Testimonial).where(
@@ -250,7 +250,7 @@ def _testimonials(org: Organization, organizer: User, rng: random.Random) -> Non
 
 def _award(org: Organization, organizer: User) -> None:
     """Last month's Micro-Mentor, chosen from the scores and published."""
-    from mixer.recognition import services as recognition
+    from mixer.recognition import awards as recognition
     from mixer.recognition.scoring import score_month
 
     month = recognition.default_month()

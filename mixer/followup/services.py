@@ -527,7 +527,7 @@ def open_count(user: User) -> int:
 
 def testimonial_of(prompt: FollowupPrompt):
     """The testimonial this prompt gave with consent, if any (not once taken back)."""
-    from mixer.recognition.services import testimonial_by_source
+    from mixer.recognition.testimonials import testimonial_by_source
 
     return testimonial_by_source(f"prompt:{prompt.id}")
 
@@ -598,7 +598,7 @@ def save_answers(
     prompt.reflection = _clean(answers.reflection, REFLECTION_MAX)
     prompt.answered_at = clock.now()
     db.session.flush()
-    from mixer.recognition.services import submit_testimonial, withdraw_testimonial
+    from mixer.recognition.testimonials import submit_testimonial, withdraw_testimonial
 
     if not testimonial:  # emptied or consent withdrawn on a later save
         withdraw_testimonial(f"prompt:{prompt.id}")
@@ -684,7 +684,7 @@ def match(prompt: FollowupPrompt) -> list[Any]:
         me, them = _account(prompt), _account(found[0])
         if me.id == them.id or _paired_before(event, me, them):
             continue
-        from mixer.pairs.services import create_pair
+        from mixer.pairs.lifecycle import create_pair
 
         mentor = {"mentor": them, "mentee": me}.get(choice)
         pair = create_pair(

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.extensions import db
-from mixer.pairs import services
+from mixer.pairs import answers, lifecycle, links
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
-from mixer.pairs.services import create_pair
 from mixer.tokens import make
 from tests.helpers import csrf_from, mail_text
 
@@ -44,7 +44,7 @@ def _state(pair_id: int) -> tuple:
     return (
         pair.status,
         pair.missed_in_row,
-        [(c.number, c.status, c.due_at, dict(c.notes or {})) for c in pair.checkins],
+        [(c.number, c.status, c.due_at, dict(c.notes or {})) for c in pair.meetings],
     )
 
 
@@ -62,7 +62,7 @@ def _post(client, url: str, **data):
 def test_expired_link_is_refused_and_changes_nothing(asked, client, outbox):
     yes = answer_link(_ask(outbox, "bo@acme.example.org"), "Yes, we met")
     before = _state(asked)
-    clock.advance(services.CHECKIN_LINK_AGE + timedelta(minutes=1))
+    clock.advance(links.MEETING_LINK_AGE + timedelta(minutes=1))
     for response in (client.get(path(yes)), _post(client, yes, answer="met")):
         assert response.status_code == 410
         body = response.get_data(as_text=True)
@@ -154,7 +154,7 @@ def test_moved_needs_a_date_in_the_term(asked, client, outbox):
     )
 
 
-def test_unanswered_then_late_link_cannot_rewrite_a_missed_checkin(
+def test_unanswered_then_late_link_cannot_rewrite_a_missed_meeting(
     asked, runner, client, outbox
 ):
     yes = answer_link(_ask(outbox, "bo@acme.example.org"), "Yes, we met")
@@ -187,7 +187,7 @@ def test_pause_or_close_links(world, runner, client, outbox):
     db.session.expire_all()
     pair = db.session.get(Pair, pair_id)
     assert (pair.status, pair.open_key) == ("closed", None)
-    assert all(c.status not in ("scheduled", "moved") for c in pair.checkins)
+    assert all(c.status not in ("scheduled", "moved") for c in pair.meetings)
     # Both are told, with the calendar series withdrawn (SEQUENCE up).
     assert sent()[("pairs.status", "ada@acme.example.org")] == 1
     notice = mails(outbox, "ada@acme.example.org", "closed")[0]
@@ -290,7 +290,7 @@ def test_one_sided_renewal_stays_private(world, runner, client, outbox):
 
 def test_a_paused_pairs_question_is_gone_and_says_so(asked, world, client, outbox):
     yes = answer_link(_ask(outbox, "bo@acme.example.org"), "Yes, we met")
-    services.pause(db.session.get(Pair, asked), world.mentor)
+    lifecycle.pause(db.session.get(Pair, asked), world.mentor)
     db.session.commit()
     before = _state(asked)
     response = _post(client, yes, answer="met")
@@ -303,11 +303,11 @@ def test_an_answer_that_loses_a_race_keeps_only_its_note(asked, world, outbox):
     """Both opened their link; Ada confirms first. Bo's answer becomes a note."""
     ada_url = answer_link(_ask(outbox, "ada@acme.example.org"), "We skipped this one")
     bo_url = answer_link(_ask(outbox, "bo@acme.example.org"), "Yes, we met")
-    ada = services.read_checkin_link(asked, ada_url.rsplit("/", 1)[1])
-    bo = services.read_checkin_link(asked, bo_url.rsplit("/", 1)[1])
+    ada = links.read_meeting_link(asked, ada_url.rsplit("/", 1)[1])
+    bo = links.read_meeting_link(asked, bo_url.rsplit("/", 1)[1])
     assert ada.answerable and bo.answerable
-    assert services.answer_checkin(ada, "skipped", "Ill this week.") == "answered"
-    assert services.answer_checkin(bo, "met", "Short call.") == "noted"
+    assert answers.answer_meeting(ada, "skipped", "Ill this week.") == "answered"
+    assert answers.answer_meeting(bo, "met", "Short call.") == "noted"
     db.session.commit()
     state = _state(asked)
     assert state[1] == 1  # one miss (the skip), not a meeting
@@ -318,7 +318,7 @@ def test_an_answer_that_loses_a_race_keeps_only_its_note(asked, world, outbox):
     }
 
 
-def test_a_note_on_a_moved_checkin_from_the_other_persons_link(
+def test_a_note_on_a_moved_meeting_from_the_other_persons_link(
     asked, world, client, outbox
 ):
     """Bo moves the check-in; Ada's older link still takes her note (no error)."""

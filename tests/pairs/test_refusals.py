@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from mixer import clock
 from mixer.extensions import db
 from mixer.mail.models import OutboxMessage
-from mixer.pairs import services
+from mixer.pairs import links
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair, PairFeedback
-from mixer.pairs.services import create_pair
 from mixer.recognition import models as recognition
 from mixer.tokens.models import UsedToken
 from tests.helpers import csrf_from, mail_text
@@ -31,7 +31,7 @@ KINDS = {
     "standing": ("Pause or", "Close the pair", {"choice": "close"}),
     "feedback": ("how did it go", None, {"rating": "2", "renew": "y"}),
 }
-AGES = {"standing": services.STANDING_LINK_AGE, "feedback": services.FEEDBACK_LINK_AGE}
+AGES = {"standing": links.STANDING_LINK_AGE, "feedback": links.FEEDBACK_LINK_AGE}
 
 
 @pytest.fixture(params=sorted(KINDS))
@@ -72,7 +72,7 @@ def _state(pair_id: int) -> tuple:
         pair.open_key,
         pair.missed_in_row,
         pair.ics_sequence,
-        [(c.number, c.status, c.due_at) for c in pair.checkins],
+        [(c.number, c.status, c.due_at) for c in pair.meetings],
         [
             (f.user_id, f.rating, f.wants_renewal)
             for f in db.session.scalars(select(PairFeedback))
