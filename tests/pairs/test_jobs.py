@@ -15,7 +15,7 @@ from mixer.pairs import schedule
 from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
 
-from .helpers import kinds, live_until, sent
+from .helpers import kinds, sent, tick_until
 
 DUE = datetime(2026, 3, 4, 12, 30, tzinfo=UTC)
 
@@ -79,12 +79,12 @@ def test_two_workers_at_once_send_each_mail_once(app, world):
     assert failed == []
 
 
-def test_people_who_turned_pair_mail_off_get_none(world, runner, outbox):
+def test_people_who_turned_pair_mail_off_get_none(world, outbox):
     world.mentee.notifications = {**world.mentee.notifications, "pair_checkins": False}
     db.session.commit()
     create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
-    live_until(runner, DUE)
+    tick_until(DUE)
     assert outbox("bo@acme.example.org") == []
     ada = outbox("ada@acme.example.org")
     assert len(ada) == 3  # introduction, reminder, "did you meet?"

@@ -23,7 +23,7 @@ from mixer.recognition import models as recognition
 from mixer.tokens.models import UsedToken
 from tests.helpers import csrf_from, mail_text
 
-from .helpers import answer_link, live_until, mails, path, worker
+from .helpers import answer_link, mails, path, tick_until
 
 BO = "bo@acme.example.org"
 # Per kind: the e-mail, how to find its link, a valid answer, the link's life.
@@ -41,16 +41,16 @@ def kind(request) -> str:
 
 
 @pytest.fixture
-def link(kind, world, runner, outbox) -> tuple[int, str]:
+def link(kind, world, outbox) -> tuple[int, str]:
     """The pair and Bo's link of that kind, fresh from the e-mail."""
     pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
     pair_id = pair.id
     if kind == "standing":  # three misses in a row: 4, 18 March, 1 April
-        live_until(runner, datetime(2026, 4, 4, 12, 30, tzinfo=UTC))
+        tick_until(datetime(2026, 4, 4, 12, 30, tzinfo=UTC))
     else:  # the term is over (a worker catching up ends the pair in one go)
         clock.freeze(pair.term_ends_at + timedelta(days=3))
-        worker(runner)
+        tick_until(clock.now())
     subject, label, _ = KINDS[kind]
     [mail] = mails(outbox, BO, subject)
     if label:
@@ -108,6 +108,10 @@ def test_expired(kind, link, client):
     before = _state(pair_id)
     clock.advance(AGES[kind] + timedelta(minutes=1))
     _refused(client, url, KINDS[kind][2], 410, "This link has expired")
+    # The page of the pairs' links, offering the pair of the address.
+    body = client.get(path(url)).get_data(as_text=True)
+    assert "Links in check-in e-mails work for a limited time" in body
+    assert f'href="/pairs/{pair_id}"' in body
     assert _state(pair_id) == before
 
 

@@ -17,7 +17,7 @@ from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
 from tests.helpers import csrf_from, mail_text
 
-from .helpers import kinds, live_until, mails
+from .helpers import kinds, mails, tick_until
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_only_the_two_see_the_pair_page(pair, world, client, auth, make_org, mak
 
 
 def test_cadence_change_resends_the_invite_and_replans(
-    pair, world, client, auth, runner, outbox
+    pair, world, client, auth, outbox
 ):
     # Check-in #1 is held (logged on the page), so #2 is planned on 18 March.
     clock.freeze(datetime(2026, 3, 4, 13, 0, tzinfo=UTC))
@@ -140,7 +140,7 @@ def test_cadence_change_resends_the_invite_and_replans(
         select(Job).where(Job.kind == "pairs.tick", Job.status == "pending")
     ).all()
     assert tick.run_at == datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
-    live_until(runner, datetime(2026, 3, 10, 12, 30, tzinfo=UTC))
+    tick_until(datetime(2026, 3, 10, 12, 30, tzinfo=UTC))
     assert kinds()["pairs.reminder"] == 2
 
     # Saving the same rhythm again sends nothing.
@@ -170,7 +170,7 @@ def test_cadence_change_resends_the_invite_and_replans(
     assert vevent["rrule"]["FREQ"] == ["DAILY"] and vevent["rrule"]["INTERVAL"] == [10]
 
 
-def test_pause_and_close_from_the_page(pair, client, auth, outbox, runner):
+def test_pause_and_close_from_the_page(pair, client, auth, outbox):
     auth.login("bo@acme.example.org")
     response = _form_post(client, f"/pairs/{pair.id}", f"/pairs/{pair.id}/pause")
     assert response.status_code == 302
@@ -192,7 +192,7 @@ def test_pause_and_close_from_the_page(pair, client, auth, outbox, runner):
     assert db.session.get(Pair, pair.id).status == "closed"
     page = client.get(f"/pairs/{pair.id}").get_data(as_text=True)
     assert "Closed" in page and "Save the rhythm" not in page
-    live_until(runner, datetime(2026, 7, 1, tzinfo=UTC))
+    tick_until(datetime(2026, 7, 1, tzinfo=UTC))
     assert "pairs.reminder" not in kinds()
 
 
