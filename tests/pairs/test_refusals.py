@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 from mixer import clock
 from mixer.extensions import db
 from mixer.mail.models import OutboxMessage
-from mixer.pairs import links
+from mixer.pairs import links, schedule
 from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair, PairFeedback
 from mixer.recognition import models as recognition
 from mixer.tokens.models import UsedToken
 from tests.helpers import csrf_from, mail_text
 
-from .helpers import answer_link, mails, path, tick_until
+from .helpers import answer_link, mails, path
 
 BO = "bo@acme.example.org"
 # Per kind: the e-mail, how to find its link, a valid answer, the link's life.
@@ -47,10 +47,14 @@ def link(kind, world, outbox) -> tuple[int, str]:
     db.session.commit()
     pair_id = pair.id
     if kind == "standing":  # three misses in a row: 4, 18 March, 1 April
-        tick_until(datetime(2026, 4, 4, 12, 30, tzinfo=UTC))
+        # Each is settled as the grace period ends, nobody having answered.
+        for month, day in ((3, 7), (3, 21), (4, 4)):
+            clock.freeze(datetime(2026, month, day, 12, 30, tzinfo=UTC))
+            assert schedule.tick(pair_id) == {"missed": 1}
     else:  # the term is over (a worker catching up ends the pair in one go)
         clock.freeze(pair.term_ends_at + timedelta(days=3))
-        tick_until(clock.now())
+        assert schedule.tick(pair_id) == {"missed": 1, "ended": 1}
+    db.session.commit()
     subject, label, _ = KINDS[kind]
     [mail] = mails(outbox, BO, subject)
     if label:
