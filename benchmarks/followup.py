@@ -110,8 +110,8 @@ def main() -> None:
     from mixer.jobs.services import run_due
     from mixer.mail.models import OutboxMessage
     from mixer.orgs.services import add_member, create_organization
-    from mixer.pairs import services as pairs
-    from mixer.pairs.models import Pair, PairCheckin
+    from mixer.pairs.answers import log_meeting
+    from mixer.pairs.models import Pair, PairMeeting
 
     app = create_app()
     statements = [0]
@@ -200,16 +200,16 @@ def main() -> None:
                 began = time.perf_counter()
                 while any(run_due(limit=200).values()):
                     pass
-                for checkin in db.session.scalars(
-                    select(PairCheckin).where(
-                        PairCheckin.status == "scheduled",
-                        PairCheckin.due_at <= clock.now(),
-                        PairCheckin.pair_id.in_(keen),
+                for meeting in db.session.scalars(
+                    select(PairMeeting).where(
+                        PairMeeting.status == "scheduled",
+                        PairMeeting.due_at <= clock.now(),
+                        PairMeeting.pair_id.in_(keen),
                     )
                 ):
-                    pair = db.session.get(Pair, checkin.pair_id)
+                    pair = db.session.get(Pair, meeting.pair_id)
                     if pair.status == "active":
-                        pairs.log_checkin(pair, pair.a, "met", "A good question.")
+                        log_meeting(pair, pair.a, "met", "A good question.")
                 db.session.commit()
                 day_walls.append(time.perf_counter() - began)
             f["slowest_day_s"] = round(max(day_walls), 2)

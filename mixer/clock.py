@@ -6,9 +6,11 @@ Every service asks ``clock.now()`` instead of ``datetime.now``; tests call
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 _frozen: datetime | None = None
+_STAMP = re.compile(r"\d{8}T\d{6}Z?")
 
 
 def now() -> datetime:
@@ -46,3 +48,14 @@ def stamp(instant: datetime) -> str:
     if instant.tzinfo is None:
         raise ValueError("stamp() needs an aware datetime")
     return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def parse_stamp(text: str) -> datetime:
+    """The instant of a :func:`stamp` (an aware UTC datetime); ValueError if it is none.
+
+    Stamps made before the trailing "Z" (``20261205T123000``, as links already in
+    people's inboxes carry) are UTC too and read the same.
+    """
+    if not isinstance(text, str) or not _STAMP.fullmatch(text):
+        raise ValueError(f"not a stamp: {text!r}")
+    return datetime.strptime(text[:15], "%Y%m%dT%H%M%S").replace(tzinfo=UTC)

@@ -58,6 +58,6 @@ pair_feedback_given = _signals.signal(
 
     Sender: the ``Pair``. Keywords: ``user`` (who gave it), ``testimonial`` (their
     words for others, or empty) and ``consent`` (whether they may be shown). Sent
-    by ``mixer.pairs.services.submit_feedback``. Listeners: recognition (files
+    by ``mixer.pairs.lifecycle.submit_feedback``. Listeners: recognition (files
     words given with consent as a testimonial to moderate).""",
 )

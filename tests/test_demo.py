@@ -9,7 +9,7 @@ from mixer.extensions import db
 from mixer.followup import answers
 from mixer.followup.models import FollowupChoice, FollowupPrompt
 from mixer.mail.models import OutboxMessage
-from mixer.pairs.models import Pair, PairCheckin
+from mixer.pairs.models import Pair, PairMeeting
 from mixer.recognition import models as recognition
 
 
@@ -28,8 +28,8 @@ def test_seed_demo_shows_every_feature_and_runs_twice(runner):
         ).all()
     )
     assert sources.get("event", 0) >= 5 and sources.get("request", 0) >= 1
-    assert _count(PairCheckin, PairCheckin.status == "met") >= 10
-    assert _count(PairCheckin, PairCheckin.status == "missed") >= 1
+    assert _count(PairMeeting, PairMeeting.status == "met") >= 10
+    assert _count(PairMeeting, PairMeeting.status == "missed") >= 1
     assert (
         _count(recognition.Testimonial, recognition.Testimonial.status == "approved")
         >= 1
@@ -54,9 +54,9 @@ def test_seed_demo_shows_every_feature_and_runs_twice(runner):
     )
     assert mentor_reg_id is not None
 
-    counts = (_count(Pair), _count(OutboxMessage), _count(PairCheckin))
+    counts = (_count(Pair), _count(OutboxMessage), _count(PairMeeting))
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    assert (_count(Pair), _count(OutboxMessage), _count(PairCheckin)) == counts
+    assert (_count(Pair), _count(OutboxMessage), _count(PairMeeting)) == counts
 
     # The visitor answers: choosing that person as her mentor forms the pair.
     formed = answers.save_answers(

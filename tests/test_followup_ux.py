@@ -25,8 +25,8 @@ from mixer.connections.services import connect
 from mixer.extensions import db
 from mixer.followup import services as followup
 from mixer.followup.models import FollowupPrompt
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
-from mixer.pairs.services import create_pair
 from tests.helpers import PASSWORD, csrf_from, mail_text
 
 T0 = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)  # a Thursday morning

@@ -5,7 +5,7 @@ A member opens an ask on a topic (``create_ask``); ``mixer.asks.matching`` ranks
 who could help. The person asking picks up to three (``ask_people``); each gets
 one e-mail with accept and decline links (``mixer.asks.notifications``,
 ``mixer.asks.links``). The first acceptance becomes a mentoring pair
-(``mixer.pairs.services.create_pair``); everyone else asked is thanked and
+(``mixer.pairs.lifecycle.create_pair``); everyone else asked is thanked and
 released. A decline stays private: the person asking only ever learns that
 *nobody asked* could take it on, never who said no.
 
@@ -50,8 +50,8 @@ from mixer.extensions import db
 from mixer.jobs.services import cancel, schedule
 from mixer.orgs.models import Membership, Organization
 from mixer.orgs.services import organizers_of
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
-from mixer.pairs.services import create_pair
 
 EXPIRE_JOB = "asks.expire"
 MAX_OPEN_ASKS = 3  # open asks per person and organization

@@ -29,9 +29,9 @@ from mixer.followup.models import (
 from mixer.followup.prompts import PURPOSE, RATING_LABELS, people_for
 from mixer.followup.services import FollowupError
 from mixer.orgs.services import add_member
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
-from mixer.pairs.services import create_pair
-from mixer.recognition.services import submit_testimonial, withdraw_testimonial
+from mixer.recognition.testimonials import submit_testimonial, withdraw_testimonial
 
 COMMENT_MAX = 2000
 REFLECTION_MAX = 1000

@@ -38,11 +38,12 @@ from mixer.followup.models import Choice, FollowupPrompt
 from mixer.followup.services import close_event, followup_for
 from mixer.jobs.services import run_due
 from mixer.orgs.models import Organization
-from mixer.pairs import services as pairs
-from mixer.pairs.models import Pair, PairCheckin
-from mixer.recognition import services as recognition
+from mixer.pairs.answers import log_meeting
+from mixer.pairs.models import Pair, PairMeeting
+from mixer.recognition import awards as recognition
 from mixer.recognition.models import Testimonial
 from mixer.recognition.scoring import score_month
+from mixer.recognition.testimonials import moderate
 
 REFLECTIONS = [
     "Ask one person in another team what they are stuck on.",
@@ -149,21 +150,21 @@ def _walk_to(until, rng: random.Random) -> None:
 def _answer_due_checkins(rng: random.Random) -> None:
     """Most pairs meet and say so (with what helped); every fourth goes quiet."""
     due = db.session.scalars(
-        select(PairCheckin)
-        .join(Pair, Pair.id == PairCheckin.pair_id)
+        select(PairMeeting)
+        .join(Pair, Pair.id == PairMeeting.pair_id)
         .where(
-            PairCheckin.status == "scheduled",
-            PairCheckin.due_at <= clock.now(),
+            PairMeeting.status == "scheduled",
+            PairMeeting.due_at <= clock.now(),
             Pair.status == "active",
         )
     ).all()
-    for checkin in due:
-        pair = checkin.pair
+    for meeting in due:
+        pair = meeting.pair
         if pair.id % 4 == 0:
             continue  # the quiet ones: misses, then the nudge
         reporter = db.session.get(User, pair.mentee_id or pair.a_id)
         if reporter is not None:
-            pairs.log_checkin(pair, reporter, "met", rng.choice(NOTES))
+            log_meeting(pair, reporter, "met", rng.choice(NOTES))
 
 
 def _follow_up(mixer: Event, organizer: User, rng: random.Random) -> None:
@@ -246,7 +247,7 @@ def _testimonials(org: Organization, organizer: User, rng: random.Random) -> Non
             Testimonial.org_id == org.id, Testimonial.status == "pending"
         )
     ).all():
-        recognition.moderate(testimonial, "approve", organizer)
+        moderate(testimonial, "approve", organizer)
     db.session.commit()
 
 

@@ -24,7 +24,7 @@ from mixer.events.models import Event, EventStatus, Registration
 from mixer.extensions import db
 from mixer.followup.models import Choice, FollowupPrompt
 from mixer.recognition.models import Testimonial
-from mixer.recognition.services import testimonial_by_source
+from mixer.recognition.testimonials import testimonial_by_source
 from mixer.urls import absolute_url
 
 PURPOSE = "followup.prompt"

@@ -2,9 +2,15 @@
 
 Another organization's pairs do not exist for a token (404). The private parts of
 a pair (e-mail addresses, "what helped" notes, feedback) are not in the API.
+
+The API speaks of a pair's meetings as "check-ins" (``checkins``,
+``next_checkin_at``, ``checkin_minutes``, the ``PairCheckin`` schema), as its
+clients have always read them.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import marshmallow as ma
 from flask import g
@@ -14,17 +20,58 @@ from sqlalchemy.orm import selectinload
 from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
 from mixer.extensions import db
-from mixer.pairs import services
 from mixer.pairs.models import (
-    CHECKIN_STATUSES,
+    MEETING_STATUSES,
     PAIR_KINDS,
     PAIR_SOURCES,
     PAIR_STATUSES,
     Pair,
 )
+from mixer.pairs.queries import org_pairs_query
 from mixer.urls import absolute_url
 
 blp = blueprint("pairs_api", __name__, "Pairs.")
+
+
+def as_dict(pair: Pair) -> dict[str, Any]:
+    """A pair as the API shows it."""
+    return {
+        "id": pair.id,
+        "kind": pair.kind,
+        "status": pair.status,
+        "source": pair.source,
+        "topic": pair.topic,
+        "event_id": pair.event_id,
+        "people": [
+            {"id": u.id, "name": u.name, "role": pair.role_of(u.id)}
+            for u in pair.people
+        ],
+        "cadence_days": pair.cadence_days,
+        "checkin_minutes": pair.meeting_minutes,
+        "started_at": pair.started_at,
+        "term_ends_at": pair.term_ends_at,
+        "ended_at": pair.ended_at,
+        "next_checkin_at": pair.next_meeting_at,
+        "checkins_held": pair.meetings_held,
+        "checkins_missed": pair.meetings_missed,
+        "renewed_from_id": pair.renewed_from_id,
+    }
+
+
+def as_detail(pair: Pair) -> dict[str, Any]:
+    """A pair with its meeting history (notes stay private to the two)."""
+    return {
+        **as_dict(pair),
+        "checkins": [
+            {
+                "number": m.number,
+                "due_at": m.due_at,
+                "status": m.status,
+                "reported_at": m.reported_at,
+            }
+            for m in pair.meetings
+        ],
+    }
 
 
 class PairPersonSchema(Schema):
@@ -38,11 +85,11 @@ class PairPersonSchema(Schema):
 
 
 class PairCheckinSchema(Schema):
-    """One check-in of a pair (the two's notes stay private)."""
+    """One check-in (meeting) of a pair (the two's notes stay private)."""
 
     number = ma.fields.Integer(required=True)
     due_at = ma.fields.AwareDateTime(required=True)
-    status = ma.fields.String(required=True, metadata={"enum": list(CHECKIN_STATUSES)})
+    status = ma.fields.String(required=True, metadata={"enum": list(MEETING_STATUSES)})
     reported_at = ma.fields.AwareDateTime(allow_none=True)
 
 
@@ -78,7 +125,7 @@ class PairSchema(Schema):
     def _values(self, pair: Pair, **_kwargs) -> dict:
         """The pair's values as the API shows them."""
         return {
-            **services.as_dict(pair),
+            **as_dict(pair),
             "url": absolute_url("pairs.show", pair_id=pair.id),
         }
 
@@ -92,7 +139,7 @@ class PairDetailSchema(PairSchema):
     def _values(self, pair: Pair, **_kwargs) -> dict:
         """The pair's values as the API shows them."""
         return {
-            **services.as_detail(pair),
+            **as_detail(pair),
             "url": absolute_url("pairs.show", pair_id=pair.id),
         }
 
@@ -102,8 +149,8 @@ class PairDetailSchema(PairSchema):
 @blp.paginated(PairSchema)
 def list_pairs():
     """The organization's pairs, newest first."""
-    return services.org_pairs_query(g.org).options(
-        selectinload(Pair.a), selectinload(Pair.b), selectinload(Pair.checkins)
+    return org_pairs_query(g.org).options(
+        selectinload(Pair.a), selectinload(Pair.b), selectinload(Pair.meetings)
     )
 
 

@@ -20,13 +20,13 @@ from wtforms.validators import (
 )
 
 from mixer.accounts.forms import choice_list
-from mixer.pairs.services import ANSWER_LABELS, STANDING_LABELS
+from mixer.pairs.display import ANSWER_LABELS, STANDING_LABELS
 
 NOTE_HELP = "Optional; only the two of you see it."
 
 
 class CadenceForm(FlaskForm):
-    """Either member changes how often and how long they check in."""
+    """Either member changes how often and how long they meet."""
 
     cadence_days = IntegerField(
         "Days between check-ins",
@@ -36,7 +36,7 @@ class CadenceForm(FlaskForm):
         ],
         description="14 is every two weeks.",
     )
-    checkin_minutes = IntegerField(
+    meeting_minutes = IntegerField(
         "Minutes per check-in",
         validators=[
             InputRequired(message="How many minutes?"),
@@ -45,8 +45,8 @@ class CadenceForm(FlaskForm):
     )
 
 
-class LogCheckinForm(FlaskForm):
-    """A member logs the current check-in from the pair page."""
+class LogMeetingForm(FlaskForm):
+    """A member logs the current meeting from the pair page."""
 
     status = RadioField(
         "This check-in",
@@ -63,12 +63,12 @@ class ActionForm(FlaskForm):
     """A button that changes the pair (pause, resume, close): CSRF only."""
 
 
-class CheckinAnswerForm(FlaskForm):
+class MeetingAnswerForm(FlaskForm):
     """The confirm step of a one-tap "did you meet?" link."""
 
     answer = RadioField(
         "Did you meet?",
-        choices=choice_list(ANSWER_LABELS.items()),
+        choices=choice_list((a.value, label) for a, label in ANSWER_LABELS.items()),
         validators=[InputRequired(message="Choose an answer.")],
     )
     moved_date = DateField("New date", validators=[Optional()])
@@ -78,7 +78,7 @@ class CheckinAnswerForm(FlaskForm):
     )
 
     def validate(self, extra_validators=None) -> bool:
-        """A moved check-in needs its new date (Optional() alone would skip it)."""
+        """A moved meeting needs its new date (Optional() alone would skip it)."""
         valid = super().validate(extra_validators)
         if self.answer.data == "moved" and self.moved_date.data is None:
             if not self.moved_date.errors:
@@ -91,7 +91,7 @@ class CheckinAnswerForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    """The other person adds their own note to an answered check-in."""
+    """The other person adds their own note to an answered meeting."""
 
     note = TextAreaField(
         "What helped?",
@@ -104,7 +104,7 @@ class NoteForm(FlaskForm):
 
 
 class StandingForm(FlaskForm):
-    """After three missed check-ins: keep going, pause or close."""
+    """After three missed meetings: keep going, pause or close."""
 
     choice = RadioField(
         "What would you like to do?",

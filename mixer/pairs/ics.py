@@ -55,7 +55,7 @@ def pair_ics(
     item.add("sequence", pair.ics_sequence)
     item.add("dtstamp", clock.now())
     item.add("dtstart", starts_at.astimezone(ZoneInfo(tz)))
-    item.add("duration", timedelta(minutes=pair.checkin_minutes))
+    item.add("duration", timedelta(minutes=pair.meeting_minutes))
     # UNTIL is inclusive; the last check-in starts before the term ends.
     item.add("rrule", recurrence(pair.cadence_days, pair.term_ends_at))
     item.add("summary", summary(pair))
@@ -63,7 +63,7 @@ def pair_ics(
     about = f"Topic: {pair.topic}\n\n" if pair.topic else ""
     item.add(
         "description",
-        f"{about}A {pair.checkin_minutes}-minute check-in every "
+        f"{about}A {pair.meeting_minutes}-minute check-in every "
         f"{pair.cadence_days} days. Change the rhythm, pause or log a check-in: "
         f"{url}",
     )
@@ -81,7 +81,7 @@ def pair_ics(
         attendee.params["role"] = vText("REQ-PARTICIPANT")
         attendee.params["partstat"] = vText("NEEDS-ACTION")
         attendee.params["rsvp"] = vText("FALSE")
-        item.add("attendee", attendee, encode=0)
+        item.add("attendee", attendee, encode=False)
     cal.add_component(item)
     if tz != "UTC":
         cal.add_missing_timezones()

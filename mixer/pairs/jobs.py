@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from mixer.jobs.services import handler
-from mixer.pairs import services
+from mixer.pairs import schedule
 
 
-@handler(services.TICK)
+@handler(schedule.TICK)
 def tick(payload: dict[str, Any]) -> dict[str, int]:
     """A pair's clock: reminders, questions, misses, the end of term."""
-    return services.tick(payload["pair_id"])
+    return schedule.tick(payload["pair_id"])

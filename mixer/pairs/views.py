@@ -3,6 +3,8 @@
 The pair page is for its two members only; everyone else gets 404, as for other
 organizations' pages. Links from e-mails work without signing in: a GET only
 shows the answer ready to confirm (mail scanners fetch links), a POST records it.
+A link that cannot be used raises ``LinkError``, which the app answers with
+``templates/pairs/link_problem.html`` (nothing was changed).
 """
 
 from __future__ import annotations
@@ -22,37 +24,38 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from mixer.errors import LinkError
+from mixer.accounts.models import User
+from mixer.errors import refusals
 from mixer.extensions import db
 from mixer.orgs.access import membership_for, org_required
-from mixer.pairs import services
+from mixer.pairs import answers, display, lifecycle, links, queries
 from mixer.pairs.forms import (
     ActionForm,
     CadenceForm,
-    CheckinAnswerForm,
     FeedbackForm,
-    LogCheckinForm,
+    LogMeetingForm,
+    MeetingAnswerForm,
     NoteForm,
     StandingForm,
 )
-from mixer.pairs.models import Pair
-from mixer.pairs.services import PairError
-from mixer.web import link_problem
+from mixer.pairs.models import Pair, PairStatus
 
 bp = Blueprint("pairs", __name__)
 OVERVIEW_PAGE = 100  # pairs per page of the organizers' list
+ACTIONS = {
+    "pause": lifecycle.pause,
+    "resume": lifecycle.resume,
+    "close": lifecycle.close,
+}
 
 
 @bp.app_context_processor
 def _pair_helpers() -> dict:
     """Labels and small helpers the pair templates use."""
     return {
-        "pair_status_labels": services.STATUS_LABELS,
-        "checkin_labels": services.CHECKIN_LABELS,
-        "pair_tz": services.pair_timezone,
-        "pair_next": services.next_checkin_at,
-        "pair_held": services.held_count,
-        "pair_streak_text": services.streak_text,
+        "pair_status_labels": display.STATUS_LABELS,
+        "meeting_labels": display.MEETING_LABELS,
+        "pair_streak_text": display.streak_text,
     }
 
 
@@ -61,17 +64,12 @@ def my_open_pairs(org_id: int) -> list[Pair]:
     """The signed-in person's open pairs in one organization (the org home)."""
     if not current_user.is_authenticated:
         return []
-    return [p for p in services.pairs_of(current_user, org_id) if p.is_open]
+    return [p for p in queries.pairs_of(current_user, org_id) if p.is_open]
 
 
 def _status() -> int:
     """422 for a form posted with errors, 200 for a page shown."""
     return 422 if request.method == "POST" else 200
-
-
-def _link_problem(exc: LinkError, pair_id: int | None = None):
-    """The clear page for an expired (410), used (410) or broken (400) link."""
-    return link_problem(exc, template="pairs/link_problem.html", pair_id=pair_id)
 
 
 def _my_pair(pair_id: int) -> Pair:
@@ -92,7 +90,7 @@ def _my_pair(pair_id: int) -> Pair:
 @login_required
 def mine():
     """My pairs in every organization, with what comes next."""
-    return render_template("pairs/mine.html", pairs=services.pairs_of(current_user))
+    return render_template("pairs/mine.html", pairs=queries.pairs_of(current_user))
 
 
 def _render_pair(pair: Pair, status: int = 200, **forms):
@@ -102,13 +100,13 @@ def _render_pair(pair: Pair, status: int = 200, **forms):
         CadenceForm(
             formdata=None,
             cadence_days=pair.cadence_days,
-            checkin_minutes=pair.checkin_minutes,
+            meeting_minutes=pair.meeting_minutes,
         ),
     )
-    forms.setdefault("log_form", LogCheckinForm(formdata=None))
+    forms.setdefault("log_form", LogMeetingForm(formdata=None))
     forms.setdefault("action_form", ActionForm(formdata=None))
-    if pair.status == "ended":
-        mine = services.feedback_of(pair, current_user)
+    if pair.status == PairStatus.ENDED:
+        mine = lifecycle.feedback_of(pair, current_user)
         forms.setdefault(
             "feedback_form",
             FeedbackForm(
@@ -119,16 +117,11 @@ def _render_pair(pair: Pair, status: int = 200, **forms):
             ),
         )
         forms.setdefault("my_feedback", mine)
-    other = pair.b if pair.a_id == current_user.id else pair.a
     page = render_template(
         "pairs/show.html",
         pair=pair,
-        other=other,
-        next_at=services.next_checkin_at(pair),
-        held=services.held_count(pair),
-        missed=services.missed_count(pair),
-        streak=services.streak(pair),
-        cadence=services.cadence_text(pair.cadence_days, pair.checkin_minutes),
+        other=pair.other_person(current_user),
+        cadence=display.pair_cadence(pair),
         **forms,
     )
     return page, status
@@ -137,7 +130,7 @@ def _render_pair(pair: Pair, status: int = 200, **forms):
 @bp.get("/pairs/<int:pair_id>")
 @login_required
 def show(pair_id: int):
-    """One pair: rhythm, history, logging a check-in, pause/resume/close."""
+    """One pair: rhythm, history, logging a meeting, pause/resume/close."""
     return _render_pair(_my_pair(pair_id))
 
 
@@ -147,39 +140,35 @@ def cadence(pair_id: int):
     """Change the rhythm; both get the updated calendar invite."""
     pair = _my_pair(pair_id)
     form = CadenceForm()
-    if not form.validate_on_submit():
-        return _render_pair(pair, 422, cadence_form=form)
-    try:
-        changed = services.change_cadence(
-            pair, current_user, form.cadence_days.data, form.checkin_minutes.data
-        )
-    except PairError as exc:
-        db.session.rollback()
-        form.cadence_days.errors.append(str(exc))
-        return _render_pair(pair, 422, cadence_form=form)
-    db.session.commit()
-    if changed:
-        flash("The new rhythm is saved; you both get an updated invite.", "success")
-    return redirect(url_for("pairs.show", pair_id=pair.id))
+    if form.validate_on_submit():
+        with refusals(form):
+            changed = lifecycle.change_cadence(
+                pair, current_user, form.cadence_days.data, form.meeting_minutes.data
+            )
+            db.session.commit()
+            if changed:
+                flash(
+                    "The new rhythm is saved; you both get an updated invite.",
+                    "success",
+                )
+            return redirect(url_for("pairs.show", pair_id=pair.id))
+    return _render_pair(pair, 422, cadence_form=form)
 
 
 @bp.post("/pairs/<int:pair_id>/log")
 @login_required
 def log(pair_id: int):
-    """Log the current check-in: met or skipped, with an optional note."""
+    """Log the current meeting: met or skipped, with an optional note."""
     pair = _my_pair(pair_id)
-    form = LogCheckinForm()
-    if not form.validate_on_submit():
-        return _render_pair(pair, 422, log_form=form)
-    try:
-        services.log_checkin(pair, current_user, form.status.data, form.note.data)
-    except PairError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")  # the form may be hidden (a paused pair)
-        return _render_pair(pair, 422, log_form=form)
-    db.session.commit()
-    flash("Check-in logged. Thank you!", "success")
-    return redirect(url_for("pairs.show", pair_id=pair.id))
+    form = LogMeetingForm()
+    if form.validate_on_submit():
+        # A refusal is flashed: the form may be hidden (a paused pair).
+        with refusals():
+            answers.log_meeting(pair, current_user, form.status.data, form.note.data)
+            db.session.commit()
+            flash("Check-in logged. Thank you!", "success")
+            return redirect(url_for("pairs.show", pair_id=pair.id))
+    return _render_pair(pair, 422, log_form=form)
 
 
 @bp.post("/pairs/<int:pair_id>/<any(pause, resume, close):action>")
@@ -189,15 +178,11 @@ def change(pair_id: int, action: str):
     pair = _my_pair(pair_id)
     if not ActionForm().validate_on_submit():
         abort(400, description="The form expired; please try again.")
-    try:
-        changed = getattr(services, action)(pair, current_user)
-    except PairError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("pairs.show", pair_id=pair.id))
-    db.session.commit()
-    if changed:
-        flash(services.ACTION_DONE[action], "success")
+    with refusals():
+        changed = ACTIONS[action](pair, current_user)
+        db.session.commit()
+        if changed:
+            flash(display.ACTION_DONE[action], "success")
     return redirect(url_for("pairs.show", pair_id=pair.id))
 
 
@@ -212,10 +197,10 @@ def feedback(pair_id: int):
     return _save_feedback(pair, current_user, form, None)
 
 
-def _save_feedback(pair, user, form: FeedbackForm, link_data):
+def _save_feedback(pair: Pair, user: User, form: FeedbackForm, link_data):
     """Save feedback from the page or a link; the thank-you page."""
-    try:
-        _, renewed = services.submit_feedback(
+    with refusals():
+        _, renewed = lifecycle.submit_feedback(
             pair,
             user,
             rating=int(form.rating.data) if form.rating.data else None,
@@ -225,17 +210,11 @@ def _save_feedback(pair, user, form: FeedbackForm, link_data):
             consent=form.consent.data,
             link_data=link_data,
         )
-    except LinkError as exc:
-        db.session.rollback()
-        return _link_problem(exc, pair.id)
-    except PairError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("pairs.show", pair_id=pair.id))
-    db.session.commit()
-    return render_template(
-        "pairs/thanks.html", pair=pair, what="feedback", renewed=renewed, user=user
-    )
+        db.session.commit()
+        return render_template(
+            "pairs/thanks.html", pair=pair, what="feedback", renewed=renewed, user=user
+        )
+    return redirect(url_for("pairs.show", pair_id=pair.id))
 
 
 # ---------------------------------------------------------------------------
@@ -244,83 +223,64 @@ def _save_feedback(pair, user, form: FeedbackForm, link_data):
 
 def _local(pair: Pair, when: datetime) -> datetime:
     """A UTC time in the pair's zone."""
-    return when.astimezone(ZoneInfo(services.pair_timezone(pair)))
+    return when.astimezone(ZoneInfo(pair.timezone))
 
 
 @bp.route("/pairs/<int:pair_id>/checkin/<token>", methods=["GET", "POST"])
-def checkin_link(pair_id: int, token: str):
+def meeting_link(pair_id: int, token: str):
     """ "Did you meet?": confirm the answer (and add a note)."""
-    try:
-        link = services.read_checkin_link(pair_id, token, current_user)
-    except LinkError as exc:
-        return _link_problem(exc, pair_id)
+    link = links.read_meeting_link(pair_id, token, current_user)
     if not link.answerable:
         return _note_only(link)
-    proposed = _local(link.pair, services.default_move(link.pair, link.checkin))
-    form = CheckinAnswerForm(
-        answer=link.answer, moved_date=proposed.date(), moved_time=proposed.time()
+    proposed = _local(link.pair, answers.default_move(link.meeting))
+    form = MeetingAnswerForm(
+        answer=link.answer.value,
+        moved_date=proposed.date(),
+        moved_time=proposed.time(),
     )
     if form.validate_on_submit():
         answer = form.answer.data
-        try:
-            outcome = services.answer_checkin(
+        with refusals(form):
+            outcome = answers.answer_meeting(
                 link, answer, form.note.data, form.moved_date.data, form.moved_time.data
             )
-        except LinkError as exc:
-            db.session.rollback()
-            return _link_problem(exc, pair_id)
-        except PairError as exc:
-            db.session.rollback()
-            field = form.moved_date if answer == "moved" else form.answer
-            field.errors.append(str(exc))
-        else:
             db.session.commit()
             # "noted": the other person answered first; only the note was kept.
             what = answer if outcome == "answered" else "note"
             return render_template(
                 "pairs/thanks.html", pair=link.pair, what=what, link=link
             )
-    return render_template("pairs/checkin_answer.html", link=link, form=form), _status()
+    page = render_template("pairs/meeting_answer.html", link=link, form=form)
+    return page, _status()
 
 
-def _note_only(link: services.CheckinLink):
-    """The check-in was answered (or moved) already: the holder may add a note."""
+def _note_only(link: links.MeetingLink):
+    """The meeting was answered (or moved) already: the holder may add a note."""
     form = NoteForm()
     if link.notable and form.validate_on_submit():
-        try:
-            services.add_checkin_note(link, form.note.data)
-        except LinkError as exc:
-            db.session.rollback()
-            return _link_problem(exc, link.pair.id)
-        except PairError:  # closed as missed meanwhile: the page says so
-            db.session.rollback()
-        else:
+        # Closed as missed meanwhile: refused, and the page below says so.
+        with refusals():
+            answers.add_meeting_note(link, form.note.data)
             db.session.commit()
             return render_template(
                 "pairs/thanks.html", pair=link.pair, what="note", link=link
             )
     status = _status() if link.notable else (409 if request.method == "POST" else 200)
-    return render_template("pairs/checkin_note.html", link=link, form=form), status
+    return render_template("pairs/meeting_note.html", link=link, form=form), status
 
 
 @bp.route("/pairs/<int:pair_id>/standing/<token>", methods=["GET", "POST"])
 def standing_link(pair_id: int, token: str):
-    """ "Pause or close?" after three missed check-ins."""
-    try:
-        link = services.read_standing_link(pair_id, token, current_user)
-    except LinkError as exc:
-        return _link_problem(exc, pair_id)
+    """ "Pause or close?" after three missed meetings."""
+    link = links.read_standing_link(pair_id, token, current_user)
     form = StandingForm(choice=link.choice)
     if link.answerable and form.validate_on_submit():
-        try:
-            services.answer_standing(link, form.choice.data)
-        except LinkError as exc:
-            db.session.rollback()
-            return _link_problem(exc, pair_id)
-        db.session.commit()
-        return render_template(
-            "pairs/thanks.html", pair=link.pair, what=form.choice.data, link=link
-        )
+        with refusals(form):
+            answers.answer_standing(link, form.choice.data)
+            db.session.commit()
+            return render_template(
+                "pairs/thanks.html", pair=link.pair, what=form.choice.data, link=link
+            )
     page = render_template("pairs/standing.html", link=link, form=form)
     return page, _status()
 
@@ -328,10 +288,7 @@ def standing_link(pair_id: int, token: str):
 @bp.route("/pairs/<int:pair_id>/feedback/<token>", methods=["GET", "POST"])
 def feedback_link(pair_id: int, token: str):
     """End-of-term feedback from the e-mailed link."""
-    try:
-        pair, user, data = services.read_feedback_link(pair_id, token, current_user)
-    except LinkError as exc:
-        return _link_problem(exc, pair_id)
+    pair, user, data = links.read_feedback_link(pair_id, token, current_user)
     form = FeedbackForm()
     if form.validate_on_submit():
         return _save_feedback(pair, user, form, data)
@@ -346,9 +303,9 @@ def feedback_link(pair_id: int, token: str):
 @bp.get("/o/<slug>/pairs")
 @org_required("organizer")
 def overview():
-    """The organization's pairs: status, rhythm, check-ins held and missed."""
+    """The organization's pairs: status, rhythm, meetings held and missed."""
     page = max(request.args.get("page", 1, type=int), 1)
-    data = services.org_overview(g.org, page, OVERVIEW_PAGE)
+    data = queries.org_overview(g.org, page, OVERVIEW_PAGE)
     return render_template(
         "pairs/overview.html", overview=data, page=page, per_page=OVERVIEW_PAGE
     )

@@ -7,14 +7,15 @@ from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from mixer.accounts.forms import choice_list, strip
-from mixer.recognition.services import CITATION_MAX, MODERATION_ACTIONS
+from mixer.recognition.awards import CITATION_MAX
+from mixer.recognition.testimonials import MODERATION_ACTIONS
 
 
 class ModerateForm(FlaskForm):
     """Approve, hide or un-hide one testimonial (the pressed button's value)."""
 
     action = HiddenField(validators=[AnyOf(list(MODERATION_ACTIONS))])
-    # The fingerprint of the words on the page (services.words_key).
+    # The fingerprint of the words on the page (testimonials.words_key).
     seen = HiddenField()
 
 

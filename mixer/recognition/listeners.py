@@ -7,7 +7,8 @@ from typing import Any
 from mixer import signals
 from mixer.accounts.models import User
 from mixer.pairs.models import Pair
-from mixer.recognition import services
+from mixer.recognition.models import TestimonialSource
+from mixer.recognition.testimonials import submit_testimonial
 
 
 @signals.pair_feedback_given.connect
@@ -17,12 +18,12 @@ def _file_testimonial(
     """Words shared with consent at the end of a pair's term go to moderation."""
     if not (testimonial and consent):
         return
-    services.submit_testimonial(
+    submit_testimonial(
         pair.org_id,
         body=testimonial,
         author_name=user.name,
         author_id=user.id,
-        source="pair",
+        source=TestimonialSource.PAIR,
         source_key=f"pair:{pair.id}:{user.id}",
         event_id=pair.event_id,
         pair_id=pair.id,

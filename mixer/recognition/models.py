@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -17,16 +18,46 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
-from mixer.db_types import UTCDateTime
+from mixer.db_types import StrEnumType, UTCDateTime
 from mixer.extensions import Model
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
     from mixer.events.models import Event
 
-TESTIMONIAL_STATUSES = ("pending", "approved", "hidden")
-TESTIMONIAL_SOURCES = ("prompt", "pair")
-AWARD_STATUSES = ("draft", "published")
+
+class TestimonialStatus(StrEnum):
+    """pending (nobody sees it) → approved (shown) or hidden; back to pending
+    when its author changes approved words, or a moderator un-hides it."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    HIDDEN = "hidden"
+
+
+class TestimonialSource(StrEnum):
+    """Where the words were given: the follow-up prompt, or a pair's feedback."""
+
+    PROMPT = "prompt"
+    PAIR = "pair"
+
+
+class AwardStatus(StrEnum):
+    """A draft only organizers see, or published (the person was told)."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+
+
+TESTIMONIAL_STATUSES = tuple(s.value for s in TestimonialStatus)
+TESTIMONIAL_SOURCES = tuple(s.value for s in TestimonialSource)
+AWARD_STATUSES = tuple(s.value for s in AwardStatus)
+
+
+def stored_text(text: str | None) -> str:
+    """Text as it is kept: browsers send line breaks as CRLF, we keep LF, without
+    surrounding blanks (so a re-save of the same words is seen to be the same)."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 class Testimonial(Model):
@@ -47,10 +78,14 @@ class Testimonial(Model):
     )
     author_name: Mapped[str] = mapped_column(String(120))
     body: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(10), default="prompt")
+    source: Mapped[TestimonialSource] = mapped_column(
+        StrEnumType(TestimonialSource, 10), default=TestimonialSource.PROMPT
+    )
     # Where it came from ("prompt:12", "pair:4:7"): one testimonial per source.
     source_key: Mapped[str] = mapped_column(String(60), unique=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[TestimonialStatus] = mapped_column(
+        StrEnumType(TestimonialStatus, 10), default=TestimonialStatus.PENDING
+    )
     moderated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL")
     )
@@ -65,6 +100,32 @@ class Testimonial(Model):
         CheckConstraint(f"source IN {TESTIMONIAL_SOURCES!r}", name="source"),
         Index("ix_testimonial_org_status", "org_id", "status"),
     )
+
+    @staticmethod
+    def state_values(
+        status: TestimonialStatus, by: User | None, now: datetime
+    ) -> dict[str, Any]:
+        """What moving to ``status`` writes: a moderator's decision records who and
+        when; words their author changed go back to pending unreviewed; Mixer
+        hiding words their author took back keeps the moderator's record."""
+        values: dict[str, Any] = {"status": status}
+        if by is not None:
+            values.update(moderated_by_id=by.id, moderated_at=now)
+        elif status == TestimonialStatus.PENDING:
+            values.update(moderated_by_id=None, moderated_at=None)
+        else:
+            values.update(moderated_at=now)
+        return values
+
+    def update_state(
+        self,
+        status: TestimonialStatus,
+        by: User | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Move to ``status`` (see ``state_values``)."""
+        for key, value in self.state_values(status, by, now or clock.now()).items():
+            setattr(self, key, value)
 
     def __repr__(self) -> str:
         return f"<Testimonial {self.id} {self.status}>"
@@ -83,7 +144,9 @@ class Award(Model):
     # What counted, as shown to organizers: [{"what": ..., "count": n, "points": p}]
     breakdown: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     citation: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(10), default="draft")
+    status: Mapped[AwardStatus] = mapped_column(
+        StrEnumType(AwardStatus, 10), default=AwardStatus.DRAFT
+    )
     confirmed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL")
     )
@@ -97,6 +160,27 @@ class Award(Model):
         CheckConstraint(f"status IN {AWARD_STATUSES!r}", name="status"),
         CheckConstraint("month LIKE '____-__'", name="month"),
     )
+
+    @staticmethod
+    def state_values(
+        status: AwardStatus, by: User | None, now: datetime
+    ) -> dict[str, Any]:
+        """What moving to ``status`` writes: publishing records who confirmed it and
+        when; a draft has neither."""
+        if status == AwardStatus.PUBLISHED:
+            return {
+                "status": status,
+                "published_at": now,
+                "confirmed_by_id": by.id if by is not None else None,
+            }
+        return {"status": status, "published_at": None, "confirmed_by_id": None}
+
+    def update_state(
+        self, status: AwardStatus, by: User | None = None, now: datetime | None = None
+    ) -> None:
+        """Move to ``status`` (see ``state_values``)."""
+        for key, value in self.state_values(status, by, now or clock.now()).items():
+            setattr(self, key, value)
 
     def __repr__(self) -> str:
         return f"<Award {self.org_id} {self.month} user={self.user_id} {self.status}>"

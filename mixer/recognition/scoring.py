@@ -13,7 +13,8 @@ Check-in held with a peer (each side)           1 each
 "What helped" note the peer wrote with it       1 each
 ==============================================  ==========================
 
-A check-in counts when its status is "met" and it was reported in the month;
+A check-in (a pair's meeting, ``PairMeeting``) counts when its status is "met"
+and it was reported in the month;
 feedback counts in the month it was given. Months are calendar months in UTC.
 Only current, active members of the organization are candidates. Ties go to
 more check-ins held as a mentor, then more notes, then the name (A–Z), then the
@@ -33,7 +34,7 @@ from sqlalchemy import select
 from mixer.accounts.models import User
 from mixer.extensions import db
 from mixer.orgs.models import Membership, Organization
-from mixer.pairs.models import Pair, PairCheckin, PairFeedback
+from mixer.pairs.models import MeetingStatus, Pair, PairFeedback, PairMeeting
 
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 MONTH_NAMES = (
@@ -52,10 +53,10 @@ MONTH_NAMES = (
 )
 
 # Points per item. Peers count less: the award is for mentoring.
-MENTOR_CHECKIN = 3
+MENTOR_MEETING = 3
 MENTEE_NOTE = 2
 MENTEE_HELPED = 2
-PEER_CHECKIN = 1
+PEER_MEETING = 1
 PEER_NOTE = 1
 
 
@@ -65,20 +66,21 @@ def rating_points(stars: int) -> int:
 
 
 # The line items in the order they are shown; key → (label, points each or None).
+# The keys are kept in published awards' breakdowns (``Award.breakdown``).
 ITEMS: dict[str, tuple[str, int | None]] = {
-    "mentor_checkins": ("Check-ins held as mentor", MENTOR_CHECKIN),
+    "mentor_checkins": ("Check-ins held as mentor", MENTOR_MEETING),
     "mentee_notes": ('"What helped" notes from mentees', MENTEE_NOTE),
     "mentee_ratings": ("Mentees' end-of-term ratings", None),
     "mentee_helped": ('Mentees\' end-of-term "what helped" answers', MENTEE_HELPED),
-    "peer_checkins": ("Check-ins held with peers", PEER_CHECKIN),
+    "peer_checkins": ("Check-ins held with peers", PEER_MEETING),
     "peer_notes": ('"What helped" notes from peers', PEER_NOTE),
 }
 RULES = (
-    ("Check-in held as the mentor of a pair", f"{MENTOR_CHECKIN} points each"),
+    ("Check-in held as the mentor of a pair", f"{MENTOR_MEETING} points each"),
     ('"What helped" note the mentee wrote with it', f"{MENTEE_NOTE} points each"),
     ("Mentee's end-of-term rating", "5★ 3 points, 4★ 2, 3★ 1, 1–2★ 0"),
     ('Mentee\'s end-of-term "what helped" answer', f"{MENTEE_HELPED} points each"),
-    ("Check-in held with a peer (each of the two)", f"{PEER_CHECKIN} point each"),
+    ("Check-in held with a peer (each of the two)", f"{PEER_MEETING} point each"),
     ('"What helped" note the peer wrote with it', f"{PEER_NOTE} point each"),
 )
 
@@ -212,18 +214,18 @@ def score_month(org: Organization, month: str) -> list[Candidate]:
     """
     start, end = parse_month(month)
     tally = _Tally()
-    checkins = db.session.execute(
-        select(PairCheckin, Pair)
-        .join(Pair, Pair.id == PairCheckin.pair_id)
+    meetings = db.session.execute(
+        select(PairMeeting, Pair)
+        .join(Pair, Pair.id == PairMeeting.pair_id)
         .where(
             Pair.org_id == org.id,
-            PairCheckin.status == "met",
-            PairCheckin.reported_at >= start,
-            PairCheckin.reported_at < end,
+            PairMeeting.status == MeetingStatus.MET,
+            PairMeeting.reported_at >= start,
+            PairMeeting.reported_at < end,
         )
     ).all()
-    for checkin, pair in checkins:
-        notes = checkin.notes or {}
+    for meeting, pair in meetings:
+        notes = meeting.notes or {}
         if pair.mentor_id is not None:
             tally.add(pair.mentor_id, "mentor_checkins")
             if _has_text(notes.get(str(pair.mentee_id))):
@@ -244,12 +246,13 @@ def score_month(org: Organization, month: str) -> list[Candidate]:
         )
     ).all()
     for answer, pair in feedback:
-        if answer.user_id != pair.mentee_id:
+        mentor_id = pair.mentor_id
+        if mentor_id is None or answer.user_id != pair.mentee_id:
             continue  # the mentor's own feedback says nothing about the mentor
         if answer.rating is not None:
-            tally.ratings[pair.mentor_id].append(answer.rating)
+            tally.ratings[mentor_id].append(answer.rating)
         if _has_text(answer.helped):
-            tally.add(pair.mentor_id, "mentee_helped")
+            tally.add(mentor_id, "mentee_helped")
     return _rank(org, tally)
 
 
@@ -295,7 +298,7 @@ def _lines(tally: _Tally, user_id: int) -> list[Line]:
     ratings = sorted(tally.ratings.get(user_id, []), reverse=True)
     lines = []
     for key, (what, each) in ITEMS.items():
-        if key == "mentee_ratings":
+        if each is None:  # the mentees' ratings: points vary with the stars
             if ratings:
                 lines.append(
                     Line(

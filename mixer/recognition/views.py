@@ -22,13 +22,13 @@ from flask import (
 )
 from flask_login import current_user
 
+from mixer.errors import refusals
 from mixer.extensions import db
 from mixer.orgs.access import org_required
 from mixer.orgs.forms import ConfirmForm
-from mixer.recognition import scoring, services
+from mixer.recognition import awards, scoring, testimonials
 from mixer.recognition.forms import DraftForm, ModerateForm, PublishForm
 from mixer.recognition.models import TESTIMONIAL_STATUSES, Award, Testimonial
-from mixer.recognition.services import RecognitionError
 
 bp = Blueprint("recognition", __name__)
 PER_PAGE = 25
@@ -43,30 +43,30 @@ def approved_testimonials(
     org_id: int, event_id: int | None = None, limit: int = 3
 ) -> list[Testimonial]:
     """Approved testimonials of an organization or of one event (for partials)."""
-    return services.approved_testimonials(org_id, event_id, limit)
+    return testimonials.approved_testimonials(org_id, event_id, limit)
 
 
 @bp.app_template_global()
 def recognition_summary(org_id: int) -> dict[str, Any]:
     """The latest award and the moderation queue, for the organization's home."""
-    latest = services.published_awards(org_id, limit=1)
+    latest = awards.published_awards(org_id, limit=1)
     return {
         "award": latest[0] if latest else None,
         "month_label": scoring.month_label(latest[0].month) if latest else "",
-        "pending": services.pending_count(org_id),
+        "pending": testimonials.pending_count(org_id),
     }
 
 
 @bp.app_template_test("taken_back")
 def taken_back(testimonial: Testimonial) -> bool:
     """``{% if t is taken_back %}``: the author withdrew these words."""
-    return services.taken_back(testimonial)
+    return testimonials.taken_back(testimonial)
 
 
 @bp.app_template_filter("words_key")
 def words_key(testimonial: Testimonial) -> str:
     """The fingerprint of a testimonial's words, sent back by the moderation form."""
-    return services.words_key(testimonial)
+    return testimonials.words_key(testimonial)
 
 
 @bp.app_template_filter("month_label")
@@ -89,17 +89,17 @@ def _listing() -> dict[str, Any]:
     }
 
 
-@bp.get("/o/<slug>/testimonials")
+@bp.get("/o/<slug>/testimonials", endpoint="testimonials")
 @org_required("organizer")
-def testimonials():
+def testimonial_list():
     """Moderation: pending first, then approved, then hidden; counts per status."""
     listing = _listing()
     return render_template(
         "recognition/testimonials.html",
-        pagination=services.list_testimonials(
+        pagination=testimonials.list_testimonials(
             g.org, listing["status"], listing["page"] or 1, PER_PAGE
         ),
-        counts=services.testimonial_counts(g.org),
+        counts=testimonials.testimonial_counts(g.org),
         listing=listing,
         form=ModerateForm(formdata=None),
     )
@@ -109,20 +109,16 @@ def testimonials():
 @org_required("organizer")
 def moderate(testimonial_id: int):
     """Approve, hide or un-hide one testimonial, then back to the same list."""
-    testimonial = services.get_testimonial(g.org, testimonial_id)
+    testimonial = testimonials.get_testimonial(g.org, testimonial_id)
     if testimonial is None:
         abort(404)
     form = ModerateForm()
     if not form.validate_on_submit():
         abort(400, description="Choose approve, hide or un-hide.")
-    try:
-        services.moderate(
+    with refusals():
+        testimonials.moderate(
             testimonial, form.action.data, current_user, seen=form.seen.data or None
         )
-    except RecognitionError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
         db.session.commit()
         message = _MODERATED[testimonial.status]
         flash(message.format(name=testimonial.author_name), "success")
@@ -142,15 +138,12 @@ _MODERATED = {
 
 def _month(month: str) -> str:
     """``month`` from the address when it is a real "YYYY-MM"; 404 otherwise."""
-    try:
-        return services.check_month(month)
-    except RecognitionError:
-        abort(404)
+    return awards.check_month(month)
 
 
 def _render_recognition(month: str, status: int = 200, **forms: Any):
     """The organizer page for ``month`` with any bound (failed) form."""
-    page = services.recognition_page(g.org, month)
+    page = awards.recognition_page(g.org, month)
     draft_form = forms.get("draft_form") or DraftForm(
         formdata=None,
         user_id=page["selected"],
@@ -171,11 +164,11 @@ def _render_recognition(month: str, status: int = 200, **forms: Any):
 @org_required("organizer")
 def recognition():
     """Pick a month; see the ranked candidates and what counted; draft the award."""
-    month = request.args.get("month") or services.default_month()
-    try:
-        services.check_month(month)
-    except RecognitionError as exc:
-        return _render_recognition(services.default_month(), 422, month_error=str(exc))
+    month = request.args.get("month") or awards.default_month()
+    problem = awards.month_problem(month)
+    if problem is not None:  # said on the month picker, over last month's page
+        default = awards.default_month()
+        return _render_recognition(default, 422, month_error=problem)
     return _render_recognition(month)
 
 
@@ -186,19 +179,16 @@ def save_draft(month: str):
     month = _month(month)
     form = DraftForm()
     form.set_candidates(scoring.score_month(g.org, month))
-    if not form.validate_on_submit():
-        return _render_recognition(month, 422, draft_form=form)
-    try:
-        services.save_draft(
-            g.org, month, form.user_id.data, form.citation.data, current_user
-        )
-    except RecognitionError as exc:
-        db.session.rollback()
-        getattr(form, exc.field or "", form.user_id).errors = [str(exc)]
-        return _render_recognition(month, exc.status, draft_form=form)
-    db.session.commit()
-    flash("Draft saved. Check it below, then publish.", "success")
-    return redirect(_page(month, "#review"))
+    refused = refusals(form)
+    if form.validate_on_submit():
+        with refused:
+            awards.save_draft(
+                g.org, month, form.user_id.data, form.citation.data, current_user
+            )
+            db.session.commit()
+            flash("Draft saved. Check it below, then publish.", "success")
+            return redirect(_page(month, "#review"))
+    return _render_recognition(month, refused.status(422), draft_form=form)
 
 
 @bp.post("/o/<slug>/recognition/<month>/publish")
@@ -209,25 +199,22 @@ def publish(month: str):
     form = PublishForm()
     if not form.validate_on_submit():
         abort(400, description="Review the draft again, then publish.")
-    try:
-        award = services.publish(
+    with refusals():
+        award = awards.publish(
             g.org,
             month,
             current_user,
             user_id=form.user_id.data,
             citation=form.citation.data,
         )
-    except RecognitionError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(_page(month, "#review"))
-    db.session.commit()
-    flash(
-        f"Published: {award.user.name} is the Micro-Mentor of the Month for "
-        f"{scoring.month_label(month)}. We e-mailed them.",
-        "success",
-    )
-    return redirect(url_for("recognition.award", slug=g.org.slug, month=month))
+        db.session.commit()
+        flash(
+            f"Published: {award.user.name} is the Micro-Mentor of the Month for "
+            f"{scoring.month_label(month)}. We e-mailed them.",
+            "success",
+        )
+        return redirect(url_for("recognition.award", slug=g.org.slug, month=month))
+    return redirect(_page(month, "#review"))
 
 
 @bp.post("/o/<slug>/recognition/<month>/unpublish")
@@ -237,12 +224,8 @@ def unpublish(month: str):
     month = _month(month)
     if not ConfirmForm().validate_on_submit():
         abort(400, description="The form expired; try again.")
-    try:
-        services.unpublish(g.org, month, current_user)
-    except RecognitionError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    with refusals():
+        awards.unpublish(g.org, month, current_user)
         db.session.commit()
         flash(
             f"{scoring.month_label(month)} is unpublished: it is a draft again, "
@@ -263,18 +246,18 @@ def _page(month: str, anchor: str = "") -> str:
 
 def _published(month: str) -> Award:
     """The published award of ``month`` in ``g.org``; 404 for drafts and others."""
-    award = services.published_award(g.org, _month(month))
+    award = awards.published_award(g.org, _month(month))
     if award is None:
         abort(404)
     return award
 
 
-@bp.get("/o/<slug>/awards")
+@bp.get("/o/<slug>/awards", endpoint="awards")
 @org_required()
-def awards():
+def award_list():
     """Every published Micro-Mentor of the Month of the organization."""
     return render_template(
-        "recognition/awards.html", awards=services.published_awards(g.org.id)
+        "recognition/awards.html", awards=awards.published_awards(g.org.id)
     )
 
 
@@ -286,7 +269,7 @@ def award(month: str):
     return render_template(
         "recognition/award.html",
         award=award,
-        others=[a for a in services.published_awards(g.org.id) if a.id != award.id],
+        others=[a for a in awards.published_awards(g.org.id) if a.id != award.id],
     )
 
 
@@ -295,7 +278,7 @@ def award(month: str):
 def certificate(month: str):
     """The certificate as a PDF download."""
     award = _published(month)
-    pdf = services.certificate_pdf(g.org, award)
+    pdf = awards.certificate_pdf(g.org, award)
     return send_file(
         BytesIO(pdf),
         mimetype="application/pdf",

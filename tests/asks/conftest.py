@@ -34,7 +34,7 @@ class World:
 @pytest.fixture
 def world(app, make_org, make_user) -> World:
     """People with departments and offers; Dee already mentors two others."""
-    from mixer.pairs.services import create_pair
+    from mixer.pairs.lifecycle import create_pair
 
     org = make_org(slug="acme", name="Acme")
     other_org = make_org(slug="globex", name="Globex")

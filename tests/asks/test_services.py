@@ -14,7 +14,7 @@ from mixer.asks.services import AskError
 from mixer.extensions import db
 from mixer.jobs.models import Job
 from mixer.jobs.services import run_due
-from mixer.pairs.services import create_pair
+from mixer.pairs.lifecycle import create_pair
 from tests.helpers import mail_text
 
 

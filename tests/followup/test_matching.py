@@ -101,7 +101,7 @@ def test_a_guest_who_is_chosen_back_gets_an_account_and_a_membership(room, promp
 
 
 def test_changing_a_choice_later_keeps_the_pair_and_never_revives_it(room, prompts):
-    from mixer.pairs import services as pairs
+    from mixer.pairs import lifecycle as pairs
 
     _choose(room, prompts, "Ana", Ben="peer")
     (pair,) = _choose(room, prompts, "Ben", Ana="peer")
@@ -134,7 +134,7 @@ def test_people_listed_are_those_met_who_checked_in(room, prompts):
 
 def test_a_testimonial_can_be_taken_back_on_a_later_save(room, prompts):
     from mixer.recognition.models import Testimonial
-    from mixer.recognition.services import moderate
+    from mixer.recognition.testimonials import moderate
 
     def save(text: str, consent: bool) -> None:
         answers = Answers(choices={}, testimonial=text, consent=consent)

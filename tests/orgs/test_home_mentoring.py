@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mixer.extensions import db
-from mixer.pairs.services import create_pair
+from mixer.pairs.lifecycle import create_pair
 
 
 def test_home_lists_my_open_pairs_and_the_way_to_ask(client, auth, make_org, make_user):

@@ -1,4 +1,11 @@
-"""Helpers of the pairs tests: a worker that lives through time, mail by kind."""
+"""Helpers of the pairs tests: the pair's clock run through time, mail by kind.
+
+``tick_until`` runs the schedule itself: each tick ``plan`` scheduled is run by
+calling ``schedule.tick`` at its time, as fast as the clock allows.
+``live_until`` runs the real ``mixer worker --once`` at every moment a job is
+due, for the one lived walk through a term (``test_life.py``) and the job
+queue's own edges.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +17,10 @@ from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.extensions import db
+from mixer.jobs import services as jobs
 from mixer.jobs.models import Job
 from mixer.mail.models import OutboxMessage
+from mixer.pairs import schedule
 from tests.helpers import mail_text
 
 
@@ -37,6 +46,38 @@ def live_until(runner, when: datetime) -> None:
         worker(runner)
     clock.freeze(when)
     worker(runner)
+
+
+def tick_until(when: datetime) -> None:
+    """Let time pass to ``when`` without a worker: each pair tick that ``plan``
+    scheduled runs at its time (``schedule.tick``), twice, and nothing may happen
+    the second time (as with a tick run again, or on a second worker)."""
+    ran: set[int] = set()
+    while True:
+        db.session.expire_all()
+        job = db.session.scalar(
+            select(Job)
+            .where(
+                Job.kind == schedule.TICK, Job.status == "pending", Job.run_at <= when
+            )
+            .order_by(Job.run_at, Job.id)
+            .limit(1)
+        )
+        if job is None:
+            break
+        assert job.id not in ran, f"the tick {job.dedupe_key} planned itself again"
+        ran.add(job.id)
+        clock.freeze(max(job.run_at, clock.now()))
+        pair_id, key = job.payload["pair_id"], job.dedupe_key
+        did = schedule.tick(pair_id)
+        db.session.commit()
+        again = schedule.tick(pair_id)
+        assert not any(again.values()), (did, again)
+        # Run, so no longer pending (``plan`` cancelled it already unless the
+        # pair was over; a worker would mark it done).
+        jobs.cancel(key)
+        db.session.commit()
+    clock.freeze(when)
 
 
 def sent() -> Counter:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from mixer import clock
 from mixer.extensions import db
-from mixer.pairs import services
-from mixer.pairs.services import create_pair
+from mixer.pairs import answers
+from mixer.pairs.lifecycle import create_pair
 from tests.helpers import bearer
 
 
@@ -18,7 +18,7 @@ def test_pairs_api(world, client, token_for, make_org, make_user):
     carol = make_user(world.org, email="carol@acme.example.org", name="Carol Diaz")
     peers = create_pair(world.org, world.mentee, carol, kind="peer", topic="SQL")
     clock.freeze(datetime(2026, 3, 4, 13, 0, tzinfo=UTC))
-    services.log_checkin(pair, world.mentor, "met", note="private words")
+    answers.log_meeting(pair, world.mentor, "met", note="private words")
     other_org = make_org(slug="other")
     x, y = make_user(other_org), make_user(other_org)
     foreign = create_pair(other_org, x, y, kind="peer")

@@ -8,9 +8,9 @@ import pytest
 
 from mixer import clock
 from mixer.extensions import db
-from mixer.pairs import services
+from mixer.pairs import answers, schedule
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
-from mixer.pairs.services import create_pair
 from tests.helpers import PASSWORD
 
 from .helpers import answer_link, mails, path
@@ -20,11 +20,11 @@ pytestmark = pytest.mark.browser
 DUE = datetime(2026, 3, 4, 12, 30, tzinfo=UTC)
 
 
-def test_phone_moves_a_checkin_from_the_email(world, live_server, browser, outbox):
+def test_phone_moves_a_meeting_from_the_email(world, live_server, browser, outbox):
     pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
     clock.freeze(DUE)
-    services.tick(pair.id)
+    schedule.tick(pair.id)
     db.session.commit()
     [ask] = mails(outbox, "bo@acme.example.org", "Did you meet")
     url = live_server + path(answer_link(ask, "We moved it"))
@@ -52,12 +52,12 @@ def test_phone_moves_a_checkin_from_the_email(world, live_server, browser, outbo
     context.close()
 
     db.session.expire_all()
-    checkin = db.session.get(Pair, pair.id).checkins[0]
-    assert (checkin.status, checkin.due_at) == (
+    meeting = db.session.get(Pair, pair.id).meetings[0]
+    assert (meeting.status, meeting.due_at) == (
         "moved",
         datetime(2026, 3, 9, 12, 30, tzinfo=UTC),
     )
-    assert checkin.notes == {str(world.mentee.id): "Rescheduled, all good."}
+    assert meeting.notes == {str(world.mentee.id): "Rescheduled, all good."}
 
 
 def _sign_in(page, live_server: str, email: str) -> None:
@@ -81,7 +81,7 @@ def test_pair_page_and_overview_fit_a_phone(world, live_server, browser):
         topic="Negotiating a salary in a new role, with examples",
     )
     clock.freeze(DUE)
-    services.log_checkin(pair, world.mentor, "met", note="A long note " * 20)
+    answers.log_meeting(pair, world.mentor, "met", note="A long note " * 20)
     db.session.commit()
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from mixer.extensions import db
 from mixer.jobs.models import Job
-from mixer.pairs.models import Pair, PairCheckin
-from mixer.pairs.services import create_pair
+from mixer.pairs.lifecycle import create_pair
+from mixer.pairs.models import Pair, PairMeeting
 from tests.helpers import mail_text
 
 from .conftest import MONDAY
@@ -41,13 +41,13 @@ def test_create_pair_introduces_both_once_with_a_recurring_invite(world, outbox)
     assert pair.a_id < pair.b_id
     assert pair.status == "active"
     assert pair.open_key == f"{world.org.id}:{pair.a_id}:{pair.b_id}"
-    assert (pair.cadence_days, pair.checkin_minutes) == (14, 5)
+    assert (pair.cadence_days, pair.meeting_minutes) == (14, 5)
     assert pair.term_ends_at == MONDAY + timedelta(days=90)
     # Monday 09:00 UTC + 2 days → Wednesday 12:30 (no event: UTC).
     assert pair.first_slot_at == datetime(2026, 3, 4, 12, 30, tzinfo=UTC)
     assert pair.ics_uid.endswith("@mixer.test")
-    [checkin] = pair.checkins
-    assert (checkin.number, checkin.due_at, checkin.status) == (
+    [meeting] = pair.meetings
+    assert (meeting.number, meeting.due_at, meeting.status) == (
         1,
         pair.first_slot_at,
         "scheduled",
@@ -119,16 +119,16 @@ def test_event_pairs_propose_a_weekday_lunchtime_in_the_events_zone(
 
 
 def test_create_pair_refuses_nonsense(world, make_org, make_user):
-    with pytest.raises(ValueError, match="mentor"):
+    with pytest.raises(ValueError, match='kind "mentoring" needs mentor'):
         create_pair(world.org, world.mentor, world.mentee, kind="mentoring")
-    with pytest.raises(ValueError, match="peer"):
+    with pytest.raises(ValueError, match='kind "peer" takes no mentor'):
         create_pair(
             world.org, world.mentor, world.mentee, kind="peer", mentor=world.mentor
         )
-    with pytest.raises(ValueError, match="two different"):
+    with pytest.raises(ValueError, match="a pair needs two different people"):
         create_pair(world.org, world.mentor, world.mentor, kind="peer")
     stranger = make_user(make_org())
-    with pytest.raises(ValueError, match="not a member"):
+    with pytest.raises(ValueError, match="is not a member of acme"):
         create_pair(world.org, world.mentor, stranger, kind="peer")
 
 
@@ -137,7 +137,7 @@ def test_create_pair_inside_a_callers_transaction_only_flushes(world, outbox):
     assert pair.id is not None
     db.session.rollback()  # the caller changes its mind: nothing stays
     assert db.session.scalar(select(func.count()).select_from(Pair)) == 0
-    assert db.session.scalar(select(func.count()).select_from(PairCheckin)) == 0
+    assert db.session.scalar(select(func.count()).select_from(PairMeeting)) == 0
     assert outbox() == []
 
 
@@ -185,13 +185,13 @@ def test_two_sessions_racing_leave_one_open_pair(app, world, outbox):
     assert len(outbox()) == 2
 
 
-def test_checkins_keep_their_local_time_across_daylight_saving(
+def test_meetings_keep_their_local_time_across_daylight_saving(
     world, make_event, outbox
 ):
     from zoneinfo import ZoneInfo
 
     from mixer import clock
-    from mixer.pairs import services
+    from mixer.pairs import answers
 
     london = ZoneInfo("Europe/London")
     event = make_event(world.org, timezone="Europe/London")
@@ -199,11 +199,11 @@ def test_checkins_keep_their_local_time_across_daylight_saving(
     db.session.commit()
     assert pair.first_slot_at == datetime(2026, 3, 4, 12, 30, tzinfo=UTC)  # GMT
     clock.freeze(datetime(2026, 3, 4, 13, 0, tzinfo=UTC))
-    services.log_checkin(pair, world.mentor, "met")
+    answers.log_meeting(pair, world.mentor, "met")
     clock.freeze(datetime(2026, 3, 18, 13, 0, tzinfo=UTC))
-    services.log_checkin(pair, world.mentor, "met")
+    answers.log_meeting(pair, world.mentor, "met")
     # Summer time began on 29 March: #3 is at 12:30 BST, which is 11:30 UTC.
-    assert pair.checkins[2].due_at == datetime(2026, 4, 1, 11, 30, tzinfo=UTC)
+    assert pair.meetings[2].due_at == datetime(2026, 4, 1, 11, 30, tzinfo=UTC)
 
     cal = _invite(outbox("bo@acme.example.org")[0])
     [vevent] = cal.walk("VEVENT")

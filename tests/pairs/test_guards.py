@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from mixer import clock
 from mixer.extensions import db
 from mixer.mail.models import OutboxMessage
-from mixer.pairs import services
+from mixer.pairs import answers, lifecycle, links, schedule
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair, PairFeedback
-from mixer.pairs.services import create_pair
 from tests.helpers import bearer
 
 from .helpers import invite_of, path
@@ -23,8 +23,8 @@ def _everything() -> tuple:
     db.session.expire_all()
     pairs = db.session.scalars(select(Pair).order_by(Pair.id)).all()
     return (
-        [(p.status, p.cadence_days, p.checkin_minutes, p.missed_in_row) for p in pairs],
-        [[(c.number, c.status, c.due_at) for c in p.checkins] for p in pairs],
+        [(p.status, p.cadence_days, p.meeting_minutes, p.missed_in_row) for p in pairs],
+        [[(c.number, c.status, c.due_at) for c in p.meetings] for p in pairs],
         db.session.scalar(select(func.count()).select_from(PairFeedback)),
         db.session.scalar(select(func.count()).select_from(OutboxMessage)),
     )
@@ -35,25 +35,25 @@ def test_every_post_needs_its_csrf_token(world, client, auth, make_user):
     ended = create_pair(world.org, world.mentee, carol, kind="peer")
     db.session.commit()
     clock.freeze(ended.term_ends_at + timedelta(days=4))
-    services.tick(ended.id)
+    schedule.tick(ended.id)
     active = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
-    checkin = active.checkins[0]
-    links = [
-        services.checkin_links(active, checkin, world.mentee)["met"],
-        services.standing_links(active, checkin, world.mentee)["close"],
-        services.feedback_link(ended, world.mentee),
+    meeting = active.meetings[0]
+    e_mailed = [
+        links.meeting_links(active, meeting, world.mentee)["met"],
+        links.standing_links(active, meeting, world.mentee)["close"],
+        links.feedback_link(ended, world.mentee),
     ]
     before = _everything()
     # The e-mailed links, signed out.
-    for url in links:
+    for url in e_mailed:
         response = client.post(path(url), data={"answer": "met", "choice": "close"})
         assert response.status_code == 400, url
         assert "could not be accepted" in response.get_data(as_text=True)
     # The pair page's forms, signed in as a member of both pairs.
     auth.login("bo@acme.example.org")
     posts = {
-        f"/pairs/{active.id}/cadence": {"cadence_days": "7", "checkin_minutes": "9"},
+        f"/pairs/{active.id}/cadence": {"cadence_days": "7", "meeting_minutes": "9"},
         f"/pairs/{active.id}/log": {"status": "met"},
         f"/pairs/{active.id}/pause": {},
         f"/pairs/{active.id}/close": {},
@@ -74,10 +74,10 @@ def test_notes_feedback_and_one_sided_renewal_stay_private(
     pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
     clock.freeze(pair.first_slot_at + timedelta(hours=1))
-    services.log_checkin(pair, world.mentor, "met", note="Private: my promotion plan")
+    answers.log_meeting(pair, world.mentor, "met", note="Private: my promotion plan")
     clock.freeze(pair.term_ends_at + timedelta(days=4))
-    services.tick(pair.id)
-    services.submit_feedback(
+    schedule.tick(pair.id)
+    lifecycle.submit_feedback(
         pair, world.mentor, rating=2, helped="Private: too shy", renew=True
     )
     db.session.commit()

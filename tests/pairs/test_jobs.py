@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from mixer import clock
 from mixer.extensions import db
+from mixer.jobs import services as jobs
 from mixer.jobs.models import Job
-from mixer.jobs.services import run_due, schedule
-from mixer.pairs import services
+from mixer.pairs import schedule
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
-from mixer.pairs.services import create_pair
 
-from .helpers import kinds, live_until, sent
+from .helpers import kinds, sent, tick_until
 
 DUE = datetime(2026, 3, 4, 12, 30, tzinfo=UTC)
 
@@ -24,8 +24,8 @@ def test_running_a_tick_again_sends_nothing_new(world):
     pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
     clock.freeze(DUE)
-    first = services.tick(pair.id)
-    again = services.tick(pair.id)
+    first = schedule.tick(pair.id)
+    again = schedule.tick(pair.id)
     db.session.commit()
     assert first == {"asked": 2} and again == {"asked": 0}
     assert kinds() == {"pairs.intro": 2, "pairs.checkin": 2}
@@ -42,8 +42,8 @@ def test_two_workers_at_once_send_each_mail_once(app, world):
     clock.freeze(DUE + (datetime(2026, 3, 7, 12, 31, tzinfo=UTC) - DUE))
     # Stray extra ticks for the same pair, as after a crash or a race.
     for n in range(3):
-        schedule(
-            services.TICK, {"pair_id": pair.id}, run_at=DUE, dedupe_key=f"stray:{n}"
+        jobs.schedule(
+            schedule.TICK, {"pair_id": pair.id}, run_at=DUE, dedupe_key=f"stray:{n}"
         )
     db.session.commit()
     barrier = threading.Barrier(2)
@@ -54,8 +54,8 @@ def test_two_workers_at_once_send_each_mail_once(app, world):
         try:
             with app.app_context():
                 barrier.wait()
-                run_due(limit=2)
-                run_due()
+                jobs.run_due(limit=2)
+                jobs.run_due()
                 db.session.remove()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -69,7 +69,7 @@ def test_two_workers_at_once_send_each_mail_once(app, world):
     db.session.expire_all()
     pair = db.session.get(Pair, pair.id)
     # Check-in #1 was missed once (not twice), #2 planned once.
-    assert [(c.number, c.status) for c in pair.checkins] == [
+    assert [(c.number, c.status) for c in pair.meetings] == [
         (1, "missed"),
         (2, "scheduled"),
     ]
@@ -79,12 +79,12 @@ def test_two_workers_at_once_send_each_mail_once(app, world):
     assert failed == []
 
 
-def test_people_who_turned_pair_mail_off_get_none(world, runner, outbox):
+def test_people_who_turned_pair_mail_off_get_none(world, outbox):
     world.mentee.notifications = {**world.mentee.notifications, "pair_checkins": False}
     db.session.commit()
     create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
-    live_until(runner, DUE)
+    tick_until(DUE)
     assert outbox("bo@acme.example.org") == []
     ada = outbox("ada@acme.example.org")
     assert len(ada) == 3  # introduction, reminder, "did you meet?"

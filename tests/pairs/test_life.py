@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from mixer.extensions import db
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair, PairFeedback
-from mixer.pairs.services import create_pair
 from mixer.recognition import models as recognition
 from tests.helpers import csrf_from, mail_text
 
@@ -61,7 +61,7 @@ def _feedback_link(msg) -> str:
 def _planned(pair_id: int) -> list[datetime]:
     """When the pair's check-ins are (or were) due."""
     db.session.expire_all()
-    return [c.due_at for c in db.session.get(Pair, pair_id).checkins]
+    return [c.due_at for c in db.session.get(Pair, pair_id).meetings]
 
 
 def test_a_pair_lives_through_its_term(world, client, runner, outbox):
@@ -114,7 +114,7 @@ def test_a_pair_lives_through_its_term(world, client, runner, outbox):
     assert "you met" in response.get_data(as_text=True)
     db.session.expire_all()
     pair = db.session.get(Pair, pair_id)
-    first, second = pair.checkins
+    first, second = pair.meetings
     assert (first.status, first.reported_by_id) == ("met", world.mentee.id)
     assert first.notes == {str(world.mentee.id): "Role-play!"}
     assert second.number == 2 and second.due_at == at(18)
@@ -131,7 +131,7 @@ def test_a_pair_lives_through_its_term(world, client, runner, outbox):
     )
     assert noted.status_code == 200
     db.session.expire_all()
-    first = db.session.get(Pair, pair_id).checkins[0]
+    first = db.session.get(Pair, pair_id).meetings[0]
     assert first.status == "met"
     assert first.notes == {
         str(world.mentee.id): "Role-play!",
@@ -148,7 +148,7 @@ def test_a_pair_lives_through_its_term(world, client, runner, outbox):
     ledger.added()
     db.session.expire_all()
     pair = db.session.get(Pair, pair_id)
-    assert [c.status for c in pair.checkins] == ["met", "missed", "scheduled"]
+    assert [c.status for c in pair.meetings] == ["met", "missed", "scheduled"]
     assert pair.missed_in_row == 1
 
     # #3 (1 April) missed too: two in a row → one gentle nudge to each.
@@ -205,7 +205,7 @@ def test_a_pair_lives_through_its_term(world, client, runner, outbox):
     assert (str(vevent["uid"]), vevent["sequence"]) == (uid, 1)
     assert series(cal)[:2] == [at(2, 5), at(16, 5)]
     db.session.expire_all()
-    fifth = db.session.get(Pair, pair_id).checkins[4]
+    fifth = db.session.get(Pair, pair_id).meetings[4]
     assert (fifth.status, fifth.due_at) == ("moved", at(2, 5))
     # Ada's older link (about 29 April) now only takes her note.
     _, noted = confirm(
@@ -227,8 +227,8 @@ def test_a_pair_lives_through_its_term(world, client, runner, outbox):
     )
     db.session.expire_all()
     pair = db.session.get(Pair, pair_id)
-    assert [c.status for c in pair.checkins][4:] == ["met", "scheduled"]
-    assert pair.checkins[5].due_at == at(16, 5)  # where the new invite says
+    assert [c.status for c in pair.meetings][4:] == ["met", "scheduled"]
+    assert pair.meetings[5].due_at == at(16, 5)  # where the new invite says
     ledger.added()
 
     # #6 (16 May) missed; #7 (30 May) is the last before the term ends (31 May
@@ -247,7 +247,7 @@ def test_a_pair_lives_through_its_term(world, client, runner, outbox):
     pair = db.session.get(Pair, pair_id)
     assert pair.status == "ended" and pair.open_key is None
     assert pair.ended_at == at(2, 6)
-    assert [c.status for c in pair.checkins] == [
+    assert [c.status for c in pair.meetings] == [
         "met",
         "missed",
         "missed",

@@ -12,23 +12,23 @@ from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.extensions import db
-from mixer.pairs import services
+from mixer.pairs import answers, lifecycle, links
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
-from mixer.pairs.services import create_pair
 from mixer.tokens import make
 from tests.helpers import csrf_from, mail_text
 
-from .helpers import answer_link, kinds, live_until, mails, path, sent
+from .helpers import answer_link, kinds, mails, path, sent, tick_until
 
 FIRST_SLOT = datetime(2026, 3, 4, 12, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def asked(world, runner):
+def asked(world):
     """A peer pair whose check-in #1 was just asked about."""
     pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
-    live_until(runner, FIRST_SLOT)
+    tick_until(FIRST_SLOT)
     return pair.id
 
 
@@ -44,7 +44,7 @@ def _state(pair_id: int) -> tuple:
     return (
         pair.status,
         pair.missed_in_row,
-        [(c.number, c.status, c.due_at, dict(c.notes or {})) for c in pair.checkins],
+        [(c.number, c.status, c.due_at, dict(c.notes or {})) for c in pair.meetings],
     )
 
 
@@ -62,7 +62,7 @@ def _post(client, url: str, **data):
 def test_expired_link_is_refused_and_changes_nothing(asked, client, outbox):
     yes = answer_link(_ask(outbox, "bo@acme.example.org"), "Yes, we met")
     before = _state(asked)
-    clock.advance(services.CHECKIN_LINK_AGE + timedelta(minutes=1))
+    clock.advance(links.MEETING_LINK_AGE + timedelta(minutes=1))
     for response in (client.get(path(yes)), _post(client, yes, answer="met")):
         assert response.status_code == 410
         body = response.get_data(as_text=True)
@@ -154,11 +154,11 @@ def test_moved_needs_a_date_in_the_term(asked, client, outbox):
     )
 
 
-def test_unanswered_then_late_link_cannot_rewrite_a_missed_checkin(
-    asked, runner, client, outbox
+def test_unanswered_then_late_link_cannot_rewrite_a_missed_meeting(
+    asked, client, outbox
 ):
     yes = answer_link(_ask(outbox, "bo@acme.example.org"), "Yes, we met")
-    live_until(runner, FIRST_SLOT + timedelta(days=3))
+    tick_until(FIRST_SLOT + timedelta(days=3))
     after = _state(asked)
     assert after[2][0][1] == "missed"
     page = client.get(path(yes))
@@ -169,12 +169,12 @@ def test_unanswered_then_late_link_cannot_rewrite_a_missed_checkin(
     assert _state(asked) == after
 
 
-def test_pause_or_close_links(world, runner, client, outbox):
+def test_pause_or_close_links(world, client, outbox):
     pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
     pair_id = pair.id
     # Three check-ins missed in a row (4, 18 March and 1 April).
-    live_until(runner, datetime(2026, 4, 4, 12, 30, tzinfo=UTC))
+    tick_until(datetime(2026, 4, 4, 12, 30, tzinfo=UTC))
     assert kinds()["pairs.standing"] == 2 and kinds()["pairs.nudge"] == 2
     mail = mails(outbox, "bo@acme.example.org", "Pause or")[0]
     # The GET shows the choice, preselected; nothing changes yet.
@@ -187,7 +187,7 @@ def test_pause_or_close_links(world, runner, client, outbox):
     db.session.expire_all()
     pair = db.session.get(Pair, pair_id)
     assert (pair.status, pair.open_key) == ("closed", None)
-    assert all(c.status not in ("scheduled", "moved") for c in pair.checkins)
+    assert all(c.status not in ("scheduled", "moved") for c in pair.meetings)
     # Both are told, with the calendar series withdrawn (SEQUENCE up).
     assert sent()[("pairs.status", "ada@acme.example.org")] == 1
     notice = mails(outbox, "ada@acme.example.org", "closed")[0]
@@ -198,17 +198,17 @@ def test_pause_or_close_links(world, runner, client, outbox):
     assert cal.walk("VEVENT")[0]["sequence"] == 1
     # Nothing more happens to a closed pair, and the two may pair up again.
     before = sum(kinds().values())
-    live_until(runner, datetime(2026, 6, 30, tzinfo=UTC))
+    tick_until(datetime(2026, 6, 30, tzinfo=UTC))
     assert sum(kinds().values()) == before
     assert _post(client, close, choice="close").status_code == 410
     assert create_pair(world.org, world.mentor, world.mentee, kind="peer") is not None
 
 
-def test_pause_then_resume_from_the_links_and_page(world, runner, client, auth, outbox):
+def test_pause_then_resume_from_the_links_and_page(world, client, auth, outbox):
     pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
     pair_id = pair.id
-    live_until(runner, datetime(2026, 4, 4, 12, 30, tzinfo=UTC))
+    tick_until(datetime(2026, 4, 4, 12, 30, tzinfo=UTC))
     mail = mails(outbox, "ada@acme.example.org", "Pause or")[0]
     assert (
         _post(client, answer_link(mail, "Pause for now"), choice="pause").status_code
@@ -219,7 +219,7 @@ def test_pause_then_resume_from_the_links_and_page(world, runner, client, auth, 
     assert [c[1] for c in state[2]] == ["missed", "missed", "missed"]
     # Paused: no reminders, no questions, however long.
     before = kinds()
-    live_until(runner, datetime(2026, 5, 1, tzinfo=UTC))
+    tick_until(datetime(2026, 5, 1, tzinfo=UTC))
     assert kinds() == before
     # Bo resumes from the pair page: a new check-in two days on, a new invite.
     auth.login("bo@acme.example.org")
@@ -244,12 +244,12 @@ def test_pause_then_resume_from_the_links_and_page(world, runner, client, auth, 
     assert vevent.decoded("dtstart") == datetime(2026, 5, 4, 12, 30, tzinfo=UTC)
 
 
-def test_one_sided_renewal_stays_private(world, runner, client, outbox):
+def test_one_sided_renewal_stays_private(world, client, outbox):
     pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
     pair_id = pair.id
     clock.freeze(pair.term_ends_at + timedelta(days=4))
-    live_until(runner, clock.now())
+    tick_until(clock.now())
     assert _state(pair_id)[0] == "ended"
     # A worker catching up settles the overdue check-ins without nudging anyone.
     assert "pairs.nudge" not in kinds() and kinds()["pairs.feedback"] == 2
@@ -290,7 +290,7 @@ def test_one_sided_renewal_stays_private(world, runner, client, outbox):
 
 def test_a_paused_pairs_question_is_gone_and_says_so(asked, world, client, outbox):
     yes = answer_link(_ask(outbox, "bo@acme.example.org"), "Yes, we met")
-    services.pause(db.session.get(Pair, asked), world.mentor)
+    lifecycle.pause(db.session.get(Pair, asked), world.mentor)
     db.session.commit()
     before = _state(asked)
     response = _post(client, yes, answer="met")
@@ -303,11 +303,11 @@ def test_an_answer_that_loses_a_race_keeps_only_its_note(asked, world, outbox):
     """Both opened their link; Ada confirms first. Bo's answer becomes a note."""
     ada_url = answer_link(_ask(outbox, "ada@acme.example.org"), "We skipped this one")
     bo_url = answer_link(_ask(outbox, "bo@acme.example.org"), "Yes, we met")
-    ada = services.read_checkin_link(asked, ada_url.rsplit("/", 1)[1])
-    bo = services.read_checkin_link(asked, bo_url.rsplit("/", 1)[1])
+    ada = links.read_meeting_link(asked, ada_url.rsplit("/", 1)[1])
+    bo = links.read_meeting_link(asked, bo_url.rsplit("/", 1)[1])
     assert ada.answerable and bo.answerable
-    assert services.answer_checkin(ada, "skipped", "Ill this week.") == "answered"
-    assert services.answer_checkin(bo, "met", "Short call.") == "noted"
+    assert answers.answer_meeting(ada, "skipped", "Ill this week.") == "answered"
+    assert answers.answer_meeting(bo, "met", "Short call.") == "noted"
     db.session.commit()
     state = _state(asked)
     assert state[1] == 1  # one miss (the skip), not a meeting
@@ -318,7 +318,7 @@ def test_an_answer_that_loses_a_race_keeps_only_its_note(asked, world, outbox):
     }
 
 
-def test_a_note_on_a_moved_checkin_from_the_other_persons_link(
+def test_a_note_on_a_moved_meeting_from_the_other_persons_link(
     asked, world, client, outbox
 ):
     """Bo moves the check-in; Ada's older link still takes her note (no error)."""
@@ -335,3 +335,31 @@ def test_a_note_on_a_moved_checkin_from_the_other_persons_link(
     state = _state(asked)
     assert state[2][0][1:3] == ("moved", datetime(2026, 3, 6, 12, 30, tzinfo=UTC))
     assert state[2][0][3][str(world.mentor.id)] == "Friday is better for me."
+
+
+def test_a_link_e_mailed_before_stamps_ended_in_z_still_answers(asked, world, client):
+    """Links already in inboxes carry the due time as ``20260304T123000``."""
+
+    def old_link(due: str) -> str:
+        token = make(
+            links.MEETING,
+            {
+                "p": asked,
+                "n": 1,
+                "d": due,
+                "u": world.mentee.id,
+                "a": "met",
+                "jti": due,
+            },
+        )
+        return f"/pairs/{asked}/checkin/{token}"
+
+    # About another moment (as after a move): not answered from this link.
+    other = old_link("20260304T133000")
+    assert "we will ask again then" in client.get(other).get_data(as_text=True)
+    assert not links.read_meeting_link(asked, other.rsplit("/", 1)[1]).answerable
+    # About the meeting's own moment: answered as ever.
+    same = old_link("20260304T123000")
+    assert links.read_meeting_link(asked, same.rsplit("/", 1)[1]).answerable
+    assert _post(client, same, answer="met").status_code == 200
+    assert _state(asked)[2][0][1] == "met"

@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 from mixer import clock
 from mixer.extensions import db
 from mixer.mail.models import OutboxMessage
-from mixer.pairs import services
+from mixer.pairs import links, schedule
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair, PairFeedback
-from mixer.pairs.services import create_pair
 from mixer.recognition import models as recognition
 from mixer.tokens.models import UsedToken
 from tests.helpers import csrf_from, mail_text
 
-from .helpers import answer_link, live_until, mails, path, worker
+from .helpers import answer_link, mails, path
 
 BO = "bo@acme.example.org"
 # Per kind: the e-mail, how to find its link, a valid answer, the link's life.
@@ -31,7 +31,7 @@ KINDS = {
     "standing": ("Pause or", "Close the pair", {"choice": "close"}),
     "feedback": ("how did it go", None, {"rating": "2", "renew": "y"}),
 }
-AGES = {"standing": services.STANDING_LINK_AGE, "feedback": services.FEEDBACK_LINK_AGE}
+AGES = {"standing": links.STANDING_LINK_AGE, "feedback": links.FEEDBACK_LINK_AGE}
 
 
 @pytest.fixture(params=sorted(KINDS))
@@ -41,16 +41,20 @@ def kind(request) -> str:
 
 
 @pytest.fixture
-def link(kind, world, runner, outbox) -> tuple[int, str]:
+def link(kind, world, outbox) -> tuple[int, str]:
     """The pair and Bo's link of that kind, fresh from the e-mail."""
     pair = create_pair(world.org, world.mentor, world.mentee, kind="peer")
     db.session.commit()
     pair_id = pair.id
     if kind == "standing":  # three misses in a row: 4, 18 March, 1 April
-        live_until(runner, datetime(2026, 4, 4, 12, 30, tzinfo=UTC))
+        # Each is settled as the grace period ends, nobody having answered.
+        for month, day in ((3, 7), (3, 21), (4, 4)):
+            clock.freeze(datetime(2026, month, day, 12, 30, tzinfo=UTC))
+            assert schedule.tick(pair_id) == {"missed": 1}
     else:  # the term is over (a worker catching up ends the pair in one go)
         clock.freeze(pair.term_ends_at + timedelta(days=3))
-        worker(runner)
+        assert schedule.tick(pair_id) == {"missed": 1, "ended": 1}
+    db.session.commit()
     subject, label, _ = KINDS[kind]
     [mail] = mails(outbox, BO, subject)
     if label:
@@ -72,7 +76,7 @@ def _state(pair_id: int) -> tuple:
         pair.open_key,
         pair.missed_in_row,
         pair.ics_sequence,
-        [(c.number, c.status, c.due_at) for c in pair.checkins],
+        [(c.number, c.status, c.due_at) for c in pair.meetings],
         [
             (f.user_id, f.rating, f.wants_renewal)
             for f in db.session.scalars(select(PairFeedback))
@@ -108,6 +112,10 @@ def test_expired(kind, link, client):
     before = _state(pair_id)
     clock.advance(AGES[kind] + timedelta(minutes=1))
     _refused(client, url, KINDS[kind][2], 410, "This link has expired")
+    # The page of the pairs' links, offering the pair of the address.
+    body = client.get(path(url)).get_data(as_text=True)
+    assert "Links in check-in e-mails work for a limited time" in body
+    assert f'href="/pairs/{pair_id}"' in body
     assert _state(pair_id) == before
 
 

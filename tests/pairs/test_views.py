@@ -12,12 +12,12 @@ from sqlalchemy import select
 from mixer import clock
 from mixer.extensions import db
 from mixer.jobs.models import Job
-from mixer.pairs import services
+from mixer.pairs import answers, lifecycle, schedule
+from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
-from mixer.pairs.services import create_pair
 from tests.helpers import csrf_from, mail_text
 
-from .helpers import kinds, live_until, mails
+from .helpers import kinds, mails, tick_until
 
 
 @pytest.fixture
@@ -68,14 +68,14 @@ def test_only_the_two_see_the_pair_page(pair, world, client, auth, make_org, mak
     assert "Ada Lovelace is your mentor." in body
     assert "ada@acme.example.org" in body
     assert "Wed 04 Mar 2026, 12:30 UTC" in body  # the next check-in
-    assert 'for="cadence_days"' in body and 'for="checkin_minutes"' in body
+    assert 'for="cadence_days"' in body and 'for="meeting_minutes"' in body
     mine = client.get("/pairs").get_data(as_text=True)
     assert "Ada Lovelace" in mine and "Your mentor" in mine
     assert "Public speaking" in mine
 
 
 def test_cadence_change_resends_the_invite_and_replans(
-    pair, world, client, auth, runner, outbox
+    pair, world, client, auth, outbox
 ):
     # Check-in #1 is held (logged on the page), so #2 is planned on 18 March.
     clock.freeze(datetime(2026, 3, 4, 13, 0, tzinfo=UTC))
@@ -90,11 +90,11 @@ def test_cadence_change_resends_the_invite_and_replans(
     assert response.status_code == 302
     db.session.expire_all()
     pair = db.session.get(Pair, pair.id)
-    assert [(c.status, c.due_at.day) for c in pair.checkins] == [
+    assert [(c.status, c.due_at.day) for c in pair.meetings] == [
         ("met", 4),
         ("scheduled", 18),
     ]
-    assert pair.checkins[0].notes == {str(world.mentor.id): "We drafted her talk."}
+    assert pair.meetings[0].notes == {str(world.mentor.id): "We drafted her talk."}
 
     # An invalid rhythm is explained inline, and nothing changes.
     response = _form_post(
@@ -102,7 +102,7 @@ def test_cadence_change_resends_the_invite_and_replans(
         f"/pairs/{pair.id}",
         f"/pairs/{pair.id}/cadence",
         cadence_days="0",
-        checkin_minutes="500",
+        meeting_minutes="500",
     )
     assert response.status_code == 422
     body = response.get_data(as_text=True)
@@ -114,13 +114,13 @@ def test_cadence_change_resends_the_invite_and_replans(
         f"/pairs/{pair.id}",
         f"/pairs/{pair.id}/cadence",
         cadence_days="7",
-        checkin_minutes="15",
+        meeting_minutes="15",
     )
     assert response.status_code == 302
     db.session.expire_all()
     pair = db.session.get(Pair, pair.id)
-    assert (pair.cadence_days, pair.checkin_minutes, pair.ics_sequence) == (7, 15, 1)
-    assert pair.checkins[1].due_at == datetime(2026, 3, 11, 12, 30, tzinfo=UTC)
+    assert (pair.cadence_days, pair.meeting_minutes, pair.ics_sequence) == (7, 15, 1)
+    assert pair.meetings[1].due_at == datetime(2026, 3, 11, 12, 30, tzinfo=UTC)
     for to in ("ada@acme.example.org", "bo@acme.example.org"):
         [msg] = mails(outbox, to, "New rhythm")
         assert "a 15-minute check-in every week" in mail_text(msg)
@@ -140,7 +140,7 @@ def test_cadence_change_resends_the_invite_and_replans(
         select(Job).where(Job.kind == "pairs.tick", Job.status == "pending")
     ).all()
     assert tick.run_at == datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
-    live_until(runner, datetime(2026, 3, 10, 12, 30, tzinfo=UTC))
+    tick_until(datetime(2026, 3, 10, 12, 30, tzinfo=UTC))
     assert kinds()["pairs.reminder"] == 2
 
     # Saving the same rhythm again sends nothing.
@@ -150,7 +150,7 @@ def test_cadence_change_resends_the_invite_and_replans(
         f"/pairs/{pair.id}",
         f"/pairs/{pair.id}/cadence",
         cadence_days="7",
-        checkin_minutes="15",
+        meeting_minutes="15",
     )
     assert kinds() == before
 
@@ -160,7 +160,7 @@ def test_cadence_change_resends_the_invite_and_replans(
         f"/pairs/{pair.id}",
         f"/pairs/{pair.id}/cadence",
         cadence_days="10",
-        checkin_minutes="15",
+        meeting_minutes="15",
     )
     msg = mails(outbox, "bo@acme.example.org", "New rhythm")[-1]
     vevent = Calendar.from_ical(
@@ -170,7 +170,7 @@ def test_cadence_change_resends_the_invite_and_replans(
     assert vevent["rrule"]["FREQ"] == ["DAILY"] and vevent["rrule"]["INTERVAL"] == [10]
 
 
-def test_pause_and_close_from_the_page(pair, client, auth, outbox, runner):
+def test_pause_and_close_from_the_page(pair, client, auth, outbox):
     auth.login("bo@acme.example.org")
     response = _form_post(client, f"/pairs/{pair.id}", f"/pairs/{pair.id}/pause")
     assert response.status_code == 302
@@ -192,13 +192,13 @@ def test_pause_and_close_from_the_page(pair, client, auth, outbox, runner):
     assert db.session.get(Pair, pair.id).status == "closed"
     page = client.get(f"/pairs/{pair.id}").get_data(as_text=True)
     assert "Closed" in page and "Save the rhythm" not in page
-    live_until(runner, datetime(2026, 7, 1, tzinfo=UTC))
+    tick_until(datetime(2026, 7, 1, tzinfo=UTC))
     assert "pairs.reminder" not in kinds()
 
 
 def test_ended_pair_page_takes_feedback(pair, world, client, auth):
     clock.freeze(pair.term_ends_at + timedelta(days=5))
-    services.tick(pair.id)
+    schedule.tick(pair.id)
     db.session.commit()
     auth.login("ada@acme.example.org")
     page = client.get(f"/pairs/{pair.id}")
@@ -211,7 +211,7 @@ def test_ended_pair_page_takes_feedback(pair, world, client, auth):
         helped="Her questions.",
     )
     assert response.status_code == 200
-    feedback = services.feedback_of(db.session.get(Pair, pair.id), world.mentor)
+    feedback = lifecycle.feedback_of(db.session.get(Pair, pair.id), world.mentor)
     assert (feedback.rating, feedback.helped, feedback.wants_renewal) == (
         5,
         "Her questions.",
@@ -222,9 +222,9 @@ def test_ended_pair_page_takes_feedback(pair, world, client, auth):
 def test_organizer_overview(pair, world, client, auth, make_org, make_user):
     # One check-in held, one missed, in March.
     clock.freeze(datetime(2026, 3, 4, 13, 0, tzinfo=UTC))
-    services.log_checkin(pair, world.mentor, "met")
+    answers.log_meeting(pair, world.mentor, "met")
     clock.freeze(datetime(2026, 3, 21, 13, 0, tzinfo=UTC))
-    services.tick(pair.id)
+    schedule.tick(pair.id)
     db.session.commit()
     other_org = make_org(slug="other")
     make_user(other_org, role="organizer", email="zoe@other.example.org")

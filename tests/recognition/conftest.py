@@ -1,7 +1,7 @@
 """Recognition test helpers: a frozen clock in April 2026 and pairs built directly.
 
 The pairs feature's services are written elsewhere; these tests build ``Pair``,
-``PairCheckin`` and ``PairFeedback`` rows with the models, as the worker would
+``PairMeeting`` and ``PairFeedback`` rows with the models, as the worker would
 leave them, so scoring is tested on exactly the data it reads.
 """
 
@@ -14,7 +14,7 @@ import pytest
 
 from mixer import clock
 from mixer.extensions import db
-from mixer.pairs.models import Pair, PairCheckin, PairFeedback, open_key
+from mixer.pairs.models import Pair, PairFeedback, PairMeeting, open_key
 
 # Early April 2026: "last month" (the default) is March 2026.
 NOW = datetime(2026, 4, 10, 12, 0, tzinfo=UTC)
@@ -58,10 +58,10 @@ class PairMaker:
         db.session.flush()
         return pair
 
-    def checkin(self, pair, reported_at, *, status="met", notes=None) -> PairCheckin:
-        """A check-in answered at ``reported_at``; ``notes`` maps users to text."""
-        number = len(pair.checkins) + 1
-        checkin = PairCheckin(
+    def meeting(self, pair, reported_at, *, status="met", notes=None) -> PairMeeting:
+        """A meeting answered at ``reported_at``; ``notes`` maps users to text."""
+        number = len(pair.meetings) + 1
+        meeting = PairMeeting(
             pair=pair,
             number=number,
             due_at=reported_at - timedelta(hours=2),
@@ -69,9 +69,9 @@ class PairMaker:
             reported_at=reported_at,
             notes={str(user.id): text for user, text in (notes or {}).items()},
         )
-        db.session.add(checkin)
+        db.session.add(meeting)
         db.session.flush()
-        return checkin
+        return meeting
 
     def feedback(self, pair, user, created_at, *, rating=None, helped=None):
         """One side's end-of-term feedback."""
@@ -125,32 +125,32 @@ def month_data(app, frozen, make_org, make_user, pairs):
     outsider = make_user(other, role="organizer", name="Otto Outsider")
 
     ada_bo = pairs.pair(org, p["ada"], p["bo"], mentor=p["ada"])
-    pairs.checkin(ada_bo, in_march(3), notes={p["bo"]: "The tip on feedback."})
-    pairs.checkin(ada_bo, in_march(17), notes={p["ada"]: "My own note."})
-    pairs.checkin(ada_bo, in_march(24), status="skipped", notes={p["bo"]: "x"})
-    pairs.checkin(ada_bo, datetime(2026, 2, 28, 23, 59, tzinfo=UTC))
-    pairs.checkin(ada_bo, datetime(2026, 4, 1, 0, 0, tzinfo=UTC))
+    pairs.meeting(ada_bo, in_march(3), notes={p["bo"]: "The tip on feedback."})
+    pairs.meeting(ada_bo, in_march(17), notes={p["ada"]: "My own note."})
+    pairs.meeting(ada_bo, in_march(24), status="skipped", notes={p["bo"]: "x"})
+    pairs.meeting(ada_bo, datetime(2026, 2, 28, 23, 59, tzinfo=UTC))
+    pairs.meeting(ada_bo, datetime(2026, 4, 1, 0, 0, tzinfo=UTC))
     pairs.feedback(ada_bo, p["bo"], in_march(30), rating=5, helped="Her patience.")
 
     cy_dee = pairs.pair(org, p["cy"], p["dee"], mentor=p["cy"], status="ended")
     for day in (5, 12, 19):
-        pairs.checkin(cy_dee, in_march(day))
+        pairs.meeting(cy_dee, in_march(day))
     pairs.feedback(cy_dee, p["dee"], in_march(28), rating=2)
     pairs.feedback(cy_dee, p["cy"], in_march(28), rating=5, helped="Great mentee")
 
     eve_finn = pairs.pair(org, p["eve"], p["finn"])
     for day in (2, 9, 16):
-        pairs.checkin(eve_finn, in_march(day))
-    pairs.checkin(eve_finn, in_march(23), notes={p["finn"]: "Eve's CV review."})
+        pairs.meeting(eve_finn, in_march(day))
+    pairs.meeting(eve_finn, in_march(23), notes={p["finn"]: "Eve's CV review."})
 
     make_user(other, email=p["ada"].email, name=p["ada"].name)
     stranger = make_user(other, name="Stan Stranger")
     elsewhere = pairs.pair(other, p["ada"], stranger, mentor=p["ada"])
     for day in range(1, 6):
-        pairs.checkin(elsewhere, in_march(day), notes={stranger: "Counts elsewhere"})
+        pairs.meeting(elsewhere, in_march(day), notes={stranger: "Counts elsewhere"})
 
     gus_hal = pairs.pair(org, p["gus"], p["hal"], mentor=p["gus"])
-    pairs.checkin(gus_hal, in_march(4))
+    pairs.meeting(gus_hal, in_march(4))
     db.session.commit()
     from mixer.orgs.services import remove_member
 

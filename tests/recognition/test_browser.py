@@ -8,8 +8,8 @@ import os
 import pytest
 
 from mixer.extensions import db
-from mixer.recognition import services
-from mixer.recognition.services import submit_testimonial
+from mixer.recognition import awards
+from mixer.recognition.testimonials import submit_testimonial
 from tests.helpers import PASSWORD
 from tests.recognition.conftest import MARCH
 
@@ -67,7 +67,7 @@ def test_organizer_awards_and_moderates_on_a_phone(
     assert page.url.endswith(f"/o/riverside/awards/{MARCH}")
     assert "Three steady check-ins, every week." in page.content()
     fits("award")
-    assert services.published_award(org, MARCH).user_id == cy.id
+    assert awards.published_award(org, MARCH).user_id == cy.id
     assert len(outbox(cy.email)) == 1
 
     page.goto(f"{live_server}/o/riverside/testimonials")

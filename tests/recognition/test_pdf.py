@@ -72,5 +72,5 @@ def test_typed_text_is_escaped_and_cannot_load_anything():
 def test_long_names_shrink_and_empty_names_are_refused():
     assert name_size("Ada") > name_size("Maximiliana Wolfeschlegelsteinhausen Núñez")
     assert name_size("x" * 200) == 18
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs the person's name"):
         certificate("   ")

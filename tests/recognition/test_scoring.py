@@ -102,10 +102,10 @@ def test_ties_are_broken_deterministically(app, frozen, make_org, make_user, pai
     # Kim; between them the name decides, ignoring case.
     for mentor, mentee in ((zed, m1), (amy, m2)):
         pair = pairs.pair(org, mentor, mentee, mentor=mentor)
-        pairs.checkin(pair, in_march(2), notes={mentee: "helpful"})
-        pairs.checkin(pair, in_march(9))
+        pairs.meeting(pair, in_march(2), notes={mentee: "helpful"})
+        pairs.meeting(pair, in_march(9))
     pair = pairs.pair(org, kim, m3, mentor=kim)
-    pairs.checkin(pair, in_march(2))
+    pairs.meeting(pair, in_march(2))
     pairs.feedback(pair, m3, in_march(3), rating=5, helped="everything")
     db.session.commit()
     assert ranking(org) == [("amy", 8), ("Zed", 8), ("Kim", 8)]
@@ -116,7 +116,7 @@ def test_blank_notes_do_not_count(app, frozen, make_org, make_user, pairs):
     org = make_org()
     mentor, mentee = make_user(org, name="Mo"), make_user(org, name="Mi")
     pair = pairs.pair(org, mentor, mentee, mentor=mentor)
-    pairs.checkin(pair, in_march(2), notes={mentee: "   "})
+    pairs.meeting(pair, in_march(2), notes={mentee: "   "})
     pairs.feedback(pair, mentee, in_march(3), rating=None, helped="")
     db.session.commit()
     (only,) = score_month(org, MARCH)
@@ -129,7 +129,7 @@ def test_months_are_parsed_strictly():
         datetime(2027, 1, 1, tzinfo=UTC),
     )
     for bad in ("2026-13", "2026-3", "26-03", "2026-03-01", "", "1999-12"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="A month looks like 2026-03."):
             parse_month(bad)
     assert previous_month("2026-01") == "2025-12"
     assert next_month("2026-12") == "2027-01"

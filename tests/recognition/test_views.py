@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from mixer.extensions import db
-from mixer.recognition import services
-from mixer.recognition.services import submit_testimonial
+from mixer.recognition import awards, testimonials
+from mixer.recognition.testimonials import submit_testimonial
 from tests.helpers import csrf_from, mail_text
 from tests.recognition.conftest import MARCH
 
@@ -55,7 +55,7 @@ def said(month_data, make_event):
             event_id=event.id if event else None,
         )
         if status:
-            services.moderate(t, status, olga)
+            testimonials.moderate(t, status, olga)
         items[key] = t
     db.session.commit()
     return {**items, "talk": talk, "quiet": quiet}
@@ -184,7 +184,7 @@ def test_only_approved_testimonials_show_escaped_on_home_and_event_pages(
 def test_words_taken_back_by_their_author_cannot_be_shown_again(
     client, auth, month_data, said
 ):
-    services.withdraw_testimonial("prompt:general")  # approved, now taken back
+    testimonials.withdraw_testimonial("prompt:general")  # approved, now taken back
     db.session.commit()
     auth.login(month_data["organizer"].email)
     assert "Mixer made me braver." not in page(client, "/o/riverside/")
@@ -256,7 +256,7 @@ def test_organizer_reviews_the_ranking_and_publishes(client, auth, month_data, o
         data={"user_id": cy.id, "citation": "x"},
     )
     assert refused.status_code == 400
-    assert services.award_for(month_data["org"], MARCH) is None
+    assert awards.award_for(month_data["org"], MARCH) is None
     # A non-candidate is refused inline.
     wrong = post(
         client,
@@ -285,7 +285,7 @@ def test_organizer_reviews_the_ranking_and_publishes(client, auth, month_data, o
         "/o/riverside/recognition",
     )
     assert again.status_code == 409
-    assert services.award_for(month_data["org"], MARCH).user_id == cy.id
+    assert awards.award_for(month_data["org"], MARCH).user_id == cy.id
     assert len(outbox(cy.email)) == 1 and outbox(month_data["ada"].email) == []
     # Members see the award (without the breakdown) and the list.
     auth.logout()
@@ -310,9 +310,9 @@ def test_awarding_is_for_organizers_and_awards_for_members(client, auth, month_d
         client.post(f"/o/riverside/recognition/{MARCH}/publish", data=data).status_code
         == 403
     )
-    assert services.award_for(org, MARCH) is None
+    assert awards.award_for(org, MARCH) is None
     # A draft is invisible to members: the award page is only for published months.
-    services.save_draft(org, MARCH, ada.id, "Draft words", month_data["organizer"])
+    awards.save_draft(org, MARCH, ada.id, "Draft words", month_data["organizer"])
     db.session.commit()
     assert client.get(f"/o/riverside/awards/{MARCH}").status_code == 404
     assert client.get(f"/o/riverside/awards/{MARCH}/certificate.pdf").status_code == 404
@@ -346,10 +346,10 @@ def test_only_admins_unpublish_and_republishing_sends_no_second_mail(
     html = page(client, "/o/riverside/recognition")
     assert "Unpublish March 2026" in html
     assert post(client, unpublish, {}, "/o/riverside/recognition").status_code == 302
-    assert services.award_for(org, MARCH).status == "draft"
+    assert awards.award_for(org, MARCH).status == "draft"
     assert client.get(f"/o/riverside/awards/{MARCH}").status_code == 404
     draft_and_publish(client, month_data, ada, "For Ada, again.")
-    assert services.award_for(org, MARCH).citation == "For Ada, again."
+    assert awards.award_for(org, MARCH).citation == "For Ada, again."
     assert len(outbox(ada.email)) == 1
 
 

@@ -1,0 +1,187 @@
+"""Lists of pairs and the organizers' overview, each a fixed number of queries.
+
+``pairs_of`` (a person's pairs), ``org_pairs_query`` (an organization's, for the
+API and lists) and ``org_overview`` (counts by status, meetings held and missed
+per month, one page of pairs with their numbers), aggregated in the database.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, case, func, select, type_coerce
+from sqlalchemy.orm import selectinload
+
+from mixer import clock
+from mixer.db_types import UTCDateTime
+from mixer.extensions import db
+from mixer.pairs.models import (
+    OPEN_MEETING,
+    MeetingStatus,
+    Pair,
+    PairMeeting,
+    PairStatus,
+)
+
+if TYPE_CHECKING:
+    from mixer.accounts.models import User
+    from mixer.orgs.models import Organization
+
+HELD = case((PairMeeting.status == MeetingStatus.MET, 1), else_=0)
+MISSED = case(
+    (PairMeeting.status.in_((MeetingStatus.MISSED, MeetingStatus.SKIPPED)), 1),
+    else_=0,
+)
+
+
+def pairs_of(user: User, org_id: int | None = None) -> list[Pair]:
+    """A person's pairs (in one organization, or all): open first, newest first.
+
+    Loaded with what the lists show (people, organization, event, meetings), so
+    a list costs a fixed number of queries however many pairs it has.
+    """
+    query = (
+        select(Pair)
+        .where((Pair.a_id == user.id) | (Pair.b_id == user.id))
+        .options(
+            selectinload(Pair.a),
+            selectinload(Pair.b),
+            selectinload(Pair.org),
+            selectinload(Pair.event),
+            selectinload(Pair.meetings),
+        )
+        .order_by(Pair.created_at.desc(), Pair.id.desc())
+    )
+    if org_id is not None:
+        query = query.where(Pair.org_id == org_id)
+    return sorted(db.session.scalars(query), key=lambda p: not p.is_open)
+
+
+def org_pairs_query(org: Organization) -> Select[Pair]:
+    """The organization's pairs, newest first (for lists and the API)."""
+    return (
+        select(Pair)
+        .where(Pair.org_id == org.id)
+        .order_by(Pair.created_at.desc(), Pair.id.desc())
+    )
+
+
+@dataclass
+class PairRow:
+    """One line of the organizers' list: a pair and its numbers."""
+
+    pair: Pair
+    held: int
+    missed: int
+    next_at: datetime | None
+
+
+@dataclass
+class OrgOverview:
+    """What organizers see about their organization's pairs."""
+
+    rows: list[PairRow]
+    status_counts: dict[str, int]
+    total: int = 0
+    months: list[dict[str, Any]] = field(default_factory=list)
+    held: int = 0
+    missed: int = 0
+    peak: int = 1  # the largest monthly bar, to scale the picture
+
+
+def meeting_numbers(pair_ids: list[int]) -> dict[int, tuple[int, int, datetime | None]]:
+    """Held, missed and the next open meeting's date of each pair, in one query."""
+    if not pair_ids:
+        return {}
+    next_due = type_coerce(
+        func.min(case((PairMeeting.status.in_(OPEN_MEETING), PairMeeting.due_at))),
+        UTCDateTime,
+    )
+    rows = db.session.execute(
+        select(PairMeeting.pair_id, func.sum(HELD), func.sum(MISSED), next_due)
+        .where(PairMeeting.pair_id.in_(pair_ids))
+        .group_by(PairMeeting.pair_id)
+    )
+    return {pid: (int(h or 0), int(m or 0), due) for pid, h, m, due in rows}
+
+
+def org_overview(
+    org: Organization, page: int = 1, per_page: int = 100, months: int = 6
+) -> OrgOverview:
+    """One page of pairs with their numbers, status counts, held/missed per month.
+
+    A fixed number of queries whatever the size of the organization: the counts
+    are aggregated in the database and only one page of pairs is loaded.
+    """
+    counts: dict[str, int] = dict.fromkeys(PairStatus, 0)
+    counts.update(
+        db.session.execute(
+            select(Pair.status, func.count())
+            .where(Pair.org_id == org.id)
+            .group_by(Pair.status)
+        ).all()
+    )
+    pairs = db.session.scalars(
+        org_pairs_query(org)
+        .options(selectinload(Pair.a), selectinload(Pair.b), selectinload(Pair.event))
+        .limit(per_page)
+        .offset((max(page, 1) - 1) * per_page)
+    ).all()
+    numbers = meeting_numbers([p.id for p in pairs])
+    rows = []
+    for pair in pairs:
+        held, missed, next_at = numbers.get(pair.id, (0, 0, None))
+        active = pair.status == PairStatus.ACTIVE
+        rows.append(PairRow(pair, held, missed, next_at if active else None))
+    held_total, missed_total = db.session.execute(
+        select(func.sum(HELD), func.sum(MISSED)).join(Pair).where(Pair.org_id == org.id)
+    ).one()
+    series = _monthly(org, months)
+    peak = max([1] + [r["held"] + r["missed"] for r in series])
+    return OrgOverview(
+        rows,
+        counts,
+        sum(counts.values()),
+        series,
+        int(held_total or 0),
+        int(missed_total or 0),
+        peak,
+    )
+
+
+def _monthly(org: Organization, months: int) -> list[dict[str, Any]]:
+    """Meetings held and missed in each of the last ``months`` months (UTC)."""
+    now = clock.now()
+    labels = []
+    year, month = now.year, now.month
+    for _ in range(months):
+        labels.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    labels.reverse()
+    since = datetime(*labels[0], 1, tzinfo=UTC)
+    per: dict[tuple[int, int], Counter[str]] = {key: Counter() for key in labels}
+    for due, status in db.session.execute(
+        select(PairMeeting.due_at, PairMeeting.status)
+        .join(Pair)
+        .where(
+            Pair.org_id == org.id,
+            PairMeeting.status.in_(
+                (MeetingStatus.MET, MeetingStatus.MISSED, MeetingStatus.SKIPPED)
+            ),
+            PairMeeting.due_at >= since,
+        )
+    ):
+        key = (due.year, due.month)
+        if key in per:
+            per[key]["held" if status == MeetingStatus.MET else "missed"] += 1
+    return [
+        {
+            "label": date(y, m, 1).strftime("%b %Y"),
+            "held": per[(y, m)]["held"],
+            "missed": per[(y, m)]["missed"],
+        }
+        for y, m in labels
+    ]

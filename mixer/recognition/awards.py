@@ -1,0 +1,414 @@
+"""The Micro-Mentor of the Month: drafting, publishing, the certificate and the
+monthly reminder.
+
+``scoring.score_month`` ranks the month's candidates; an organizer saves a draft
+(person + citation), reviews it and publishes it; the person gets one e-mail and
+a certificate. A published month is only changed by an admin unpublishing it
+first. Saving and publishing are compare-and-set writes, so two organizers at
+once never publish a draft neither of them reviewed.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+
+from mixer import clock
+from mixer.accounts.models import User
+from mixer.concurrency import changed_rows, insert_once
+from mixer.extensions import db
+from mixer.jobs.services import schedule
+from mixer.mail.services import queue_mail
+from mixer.orgs.models import Organization
+from mixer.orgs.services import organizers_of
+from mixer.recognition import RecognitionError
+from mixer.recognition.models import Award, AwardStatus, stored_text
+from mixer.recognition.pdf import CertificateData, render_certificate_pdf
+from mixer.recognition.scoring import (
+    ITEMS,
+    RULES,
+    Candidate,
+    candidate_for,
+    date_label,
+    month_label,
+    month_of,
+    next_month,
+    parse_month,
+    previous_month,
+    score_month,
+)
+from mixer.urls import absolute_url
+
+log = logging.getLogger(__name__)
+
+CITATION_MAX = 400
+DRAFT_JOB = "recognition.draft_ready"
+DRAFT_HOUR = 9  # UTC on the 1st: the reminder arrives in the working morning
+CHANGED = (
+    "The draft changed since you reviewed it (another organizer may have "
+    "edited it). Check it again, then publish."
+)
+
+
+def default_month() -> str:
+    """The month organizers most likely want to award: last month."""
+    return previous_month(month_of(clock.now()))
+
+
+def month_problem(month: str) -> str | None:
+    """Why ``month`` is no "YYYY-MM" (for the month picker), or None."""
+    try:
+        parse_month(month)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def check_month(month: str) -> str:
+    """ "YYYY-MM" unchanged, or RecognitionError (404: no such page)."""
+    problem = month_problem(month)
+    if problem is not None:
+        raise RecognitionError(problem, field="month", status=404)
+    return month
+
+
+def month_is_over(month: str) -> bool:
+    """Whether every meeting of the month could have been reported by now."""
+    return parse_month(month)[1] <= clock.now()
+
+
+def award_for(org: Organization, month: str) -> Award | None:
+    """The award (draft or published) of ``org`` for ``month``."""
+    return db.session.scalar(
+        select(Award)
+        .where(Award.org_id == org.id, Award.month == month)
+        .options(joinedload(Award.user))
+    )
+
+
+def published_award(org: Organization, month: str) -> Award | None:
+    """The published award of ``month`` (None for drafts: nobody sees those)."""
+    award = award_for(org, month)
+    if award is None or award.status != AwardStatus.PUBLISHED:
+        return None
+    return award
+
+
+def published_awards(org_id: int, limit: int | None = None) -> list[Award]:
+    """The organization's published awards, newest month first."""
+    stmt = (
+        select(Award)
+        .where(Award.org_id == org_id, Award.status == AwardStatus.PUBLISHED)
+        .options(joinedload(Award.user))
+        .order_by(Award.month.desc())
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def recognition_page(org: Organization, month: str) -> dict[str, Any]:
+    """Everything the organizer page shows for ``month``."""
+    candidates = score_month(org, month)
+    award = award_for(org, month)
+    by_id = {c.user_id: c for c in candidates}
+    selected = award.user_id if award is not None else None
+    if selected not in by_id:
+        selected = candidates[0].user_id if candidates else None
+    confirmed_by = (
+        db.session.get(User, award.confirmed_by_id)
+        if award is not None and award.confirmed_by_id
+        else None
+    )
+    return {
+        "month": month,
+        "month_label": month_label(month),
+        "previous_month": previous_month(month),
+        "next_month": next_month(month),
+        "is_over": month_is_over(month),
+        "opens_on": date_label(parse_month(month)[1]),
+        "candidates": candidates,
+        "top_score": max((c.score for c in candidates), default=0),
+        "award": award,
+        "award_candidate": by_id.get(award.user_id) if award is not None else None,
+        "confirmed_by": confirmed_by,
+        "selected": selected,
+        "rules": RULES,
+        "items": ITEMS,
+    }
+
+
+def suggested_citation(candidate: Candidate, month: str) -> str:
+    """A first draft of the citation, from what counted (organizers edit it)."""
+    parts = []
+    held = candidate.count("mentor_checkins")
+    if held:
+        parts.append(f"{held} mentoring check-in{'s' if held != 1 else ''}")
+    peers = candidate.count("peer_checkins")
+    if peers:
+        parts.append(f"{peers} check-in{'s' if peers != 1 else ''} with peers")
+    what = " and ".join(parts) or "the time given to others"
+    text = f"For {what} in {month_label(month)}"
+    if candidate.count("mentee_notes") or candidate.count("mentee_helped"):
+        text += ", and for the difference their mentees say it made"
+    return text + "."
+
+
+def clean_citation(citation: str | None) -> str:
+    """The citation without surrounding blanks; RecognitionError when unusable."""
+    text = stored_text(citation)
+    if not text:
+        raise RecognitionError("Write a short citation.", field="citation")
+    if len(text) > CITATION_MAX:
+        raise RecognitionError(
+            f"Keep the citation under {CITATION_MAX} characters.", field="citation"
+        )
+    return text
+
+
+def save_draft(
+    org: Organization, month: str, user_id: int, citation: str | None, by: User
+) -> Award:
+    """Choose who gets ``month``'s award and the citation, before publishing.
+
+    An empty citation becomes a suggestion from what counted. A published month
+    is never replaced here: an admin unpublishes it first. Two organizers
+    starting the same month at once share one award (``insert_once``).
+    """
+    check_month(month)
+    if not month_is_over(month):
+        opens = parse_month(month)[1]
+        raise RecognitionError(
+            f"{month_label(month)} is not over yet: it can be awarded from "
+            f"{opens.day} {month_label(next_month(month))}.",
+            field="user_id",
+            status=409,
+        )
+    candidate = candidate_for(org, month, user_id)
+    if candidate is None:
+        raise RecognitionError(
+            "Choose one of the ranked candidates of the month.", field="user_id"
+        )
+    citation = clean_citation(citation or suggested_citation(candidate, month))
+    award = award_for(org, month)
+    if award is None:
+        # Another organizer may start the same month at this instant: one row.
+        insert_once(
+            Award,
+            {"org_id": org.id, "month": month, "user_id": user_id},
+            unique=("org_id", "month"),
+        )
+        award = award_for(org, month)
+        if award is None:  # pragma: no cover - inserted, or the other one's
+            raise RuntimeError(f"the award of {month} vanished")
+    # Compare-and-set on the status: an organizer publishing this month at the
+    # same moment must not have the person or words changed under them.
+    changed = changed_rows(
+        update(Award)
+        .where(Award.id == award.id, Award.status == AwardStatus.DRAFT)
+        .values(
+            user_id=user_id,
+            score=candidate.score,
+            breakdown=candidate.breakdown,
+            citation=citation,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(award)
+    if not changed:
+        raise RecognitionError(
+            f"{month_label(month)} is already published. An admin can unpublish "
+            "it first if it must change.",
+            field="user_id",
+            status=409,
+        )
+    return award
+
+
+def publish(
+    org: Organization,
+    month: str,
+    by: User,
+    *,
+    user_id: int | None,
+    citation: str | None,
+) -> Award:
+    """Publish the reviewed draft of ``month`` and tell the person.
+
+    ``user_id`` and ``citation`` are what the organizer saw when confirming: if
+    another organizer changed the draft meanwhile, nothing is published.
+    Publishing the same draft twice (a double click) changes nothing.
+    """
+    check_month(month)
+    award = award_for(org, month)
+    if award is None:
+        raise RecognitionError(
+            f"There is no draft for {month_label(month)}: choose someone first.",
+            status=409,
+        )
+    seen_citation = stored_text(citation)
+    seen = award.user_id == user_id and stored_text(award.citation) == seen_citation
+    if award.status == AwardStatus.PUBLISHED:
+        if seen:
+            return award
+        raise RecognitionError(
+            f"{month_label(month)} is already published.", status=409
+        )
+    if not seen:
+        raise RecognitionError(CHANGED, status=409)
+    candidate = candidate_for(org, month, award.user_id)
+    if candidate is None:
+        raise RecognitionError(
+            "This person is no longer a candidate (did they leave the "
+            "organization?). Choose someone else.",
+            status=409,
+        )
+    # Compare-and-set: of two organizers confirming at once, one publishes; and
+    # a draft changed since it was read here (another organizer saving at this
+    # moment) is not published under the name of the one seen.
+    changed = changed_rows(
+        update(Award)
+        .where(
+            Award.id == award.id,
+            Award.status == AwardStatus.DRAFT,
+            Award.user_id == award.user_id,
+            Award.citation == award.citation,
+        )
+        .values(
+            **Award.state_values(AwardStatus.PUBLISHED, by, clock.now()),
+            score=candidate.score,
+            breakdown=candidate.breakdown,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(award)
+    if changed:
+        _notify_winner(org, award)
+        schedule_draft_reminder(org, month_of(clock.now()))
+    elif award.status == AwardStatus.DRAFT:
+        raise RecognitionError(CHANGED, status=409)
+    elif not (
+        award.user_id == user_id and stored_text(award.citation) == seen_citation
+    ):
+        raise RecognitionError(
+            f"{month_label(month)} is already published.", status=409
+        )
+    return award
+
+
+def unpublish(org: Organization, month: str, by: User) -> Award:
+    """Take a published award back to draft (admins only: see the views)."""
+    check_month(month)
+    award = award_for(org, month)
+    if award is None or award.status != AwardStatus.PUBLISHED:
+        raise RecognitionError(f"{month_label(month)} is not published.", status=409)
+    # The award keeps no history, so the log says who took it back and from whom.
+    log.info(
+        "award %s of org %s unpublished by user %s (was user %s)",
+        month,
+        org.id,
+        by.id,
+        award.user_id,
+    )
+    award.update_state(AwardStatus.DRAFT)
+    db.session.flush()
+    return award
+
+
+def award_links(org: Organization, award: Award) -> dict[str, str]:
+    """Absolute links to the award page and its certificate (for e-mails)."""
+    return {
+        "award_url": absolute_url(
+            "recognition.award", slug=org.slug, month=award.month
+        ),
+        "certificate_url": absolute_url(
+            "recognition.certificate", slug=org.slug, month=award.month
+        ),
+    }
+
+
+def _notify_winner(org: Organization, award: Award) -> None:
+    """One e-mail to the person, ever, for this organization's month."""
+    person = award.user
+    if not person.is_active:
+        return
+    label = month_label(award.month)
+    queue_mail(
+        person.email,
+        f"You are {org.name}'s Micro-Mentor of the Month for {label}",
+        "recognition_award",
+        {"award": award, "month_label": label, **award_links(org, award)},
+        user=person,
+        org=org,
+        dedupe_key=f"recognition.award:{org.id}:{award.month}:{person.id}",
+    )
+
+
+def certificate_pdf(org: Organization, award: Award) -> bytes:
+    """The award's certificate as PDF bytes (A4 landscape)."""
+    return render_certificate_pdf(
+        CertificateData(
+            name=award.user.name,
+            organization=org.name,
+            month=month_label(award.month),
+            citation=award.citation or "",
+            awarded_on=date_label(award.published_at or clock.now()),
+        )
+    )
+
+
+# ---------------------------------------------------------------------------
+# "The draft is ready" on the 1st of each month
+
+
+def schedule_draft_reminder(org: Organization, month: str) -> None:
+    """Tell organizers on the 1st after ``month`` that its candidates are ready.
+
+    Scheduled once per organization and month; each reminder schedules the next,
+    so an organization that published an award once is reminded every month.
+    """
+    run_at = parse_month(month)[1].replace(hour=DRAFT_HOUR)
+    schedule(
+        DRAFT_JOB,
+        {"org_id": org.id, "month": month},
+        run_at=run_at,
+        dedupe_key=f"{DRAFT_JOB}:{org.id}:{month}",
+        org_id=org.id,
+    )
+
+
+def send_draft_ready(org_id: int, month: str) -> dict[str, int]:
+    """E-mail the organizers that ``month`` has candidates (idempotent)."""
+    org = db.session.get(Organization, org_id)
+    if org is None:
+        return {"sent": 0}
+    schedule_draft_reminder(org, next_month(month))
+    stale = parse_month(next_month(month))[1] <= clock.now()  # the worker was away
+    if stale or published_award(org, month) is not None:
+        return {"sent": 0}
+    candidates = score_month(org, month)
+    if not candidates:
+        return {"sent": 0}
+    page = absolute_url("recognition.recognition", slug=org.slug, month=month)
+    sent = 0
+    for person in organizers_of(org.id):
+        queued = queue_mail(
+            person.email,
+            f"Micro-Mentor of the Month: {month_label(month)} is ready to review",
+            "recognition_draft_ready",
+            {
+                "month_label": month_label(month),
+                "candidates": candidates[:3],
+                "count": len(candidates),
+                "page_url": page,
+            },
+            user=person,
+            preference="digest",
+            org=org,
+            dedupe_key=f"{DRAFT_JOB}:{org.id}:{month}:{person.id}",
+        )
+        sent += queued is not None
+    return {"sent": sent}
