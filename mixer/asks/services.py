@@ -51,7 +51,7 @@ from mixer.jobs.services import cancel, schedule
 from mixer.orgs.models import Membership, Organization
 from mixer.orgs.services import organizers_of
 from mixer.pairs.lifecycle import create_pair
-from mixer.pairs.models import Pair
+from mixer.pairs.models import Pair, PairSource
 
 EXPIRE_JOB = "asks.expire"
 MAX_OPEN_ASKS = 3  # open asks per person and organization
@@ -402,9 +402,9 @@ def _make_pair(ask: Ask, mentor: User) -> Pair | None:
         ask.requester,
         kind="mentoring",
         mentor=mentor,
-        source="request",
+        source=PairSource.ASK,
         topic=ask.topic,
-        request_id=ask.id,
+        ask_id=ask.id,
     )
     if pair is None:
         # They became a pair some other way since the ask: no second pair, but
@@ -487,5 +487,5 @@ def asks_of(
 def pair_of(ask: Ask) -> Pair | None:
     """The pair a matched ask became, if any."""
     return db.session.scalar(
-        select(Pair).where(Pair.request_id == ask.id).order_by(Pair.id)
+        select(Pair).where(Pair.ask_id == ask.id).order_by(Pair.id)
     )

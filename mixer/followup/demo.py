@@ -143,11 +143,11 @@ def _walk_to(until, rng: random.Random) -> None:
         clock.advance(step)
         while any(run_due(limit=100).values()):
             pass
-        _answer_due_checkins(rng)
+        _answer_due_meetings(rng)
         db.session.commit()
 
 
-def _answer_due_checkins(rng: random.Random) -> None:
+def _answer_due_meetings(rng: random.Random) -> None:
     """Most pairs meet and say so (with what helped); every fourth goes quiet."""
     due = db.session.scalars(
         select(PairMeeting)

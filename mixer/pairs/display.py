@@ -108,7 +108,7 @@ def role_line(pair: Pair, user_id: int, other: User) -> str:
 
 def intro_line(pair: Pair, user: User, other: User) -> str:
     """How the two came together, said to ``user``."""
-    if pair.source == PairSource.REQUEST and pair.mentor_id is not None:
+    if pair.source == PairSource.ASK and pair.mentor_id is not None:
         topic = f" on {pair.topic}" if pair.topic else ""
         if pair.mentor_id == user.id:
             return f"You said yes when {other.name} asked for a micro-mentor{topic}."

@@ -62,7 +62,7 @@ def create_pair(
     source: str = PairSource.EVENT,
     event: Event | None = None,
     topic: str | None = None,
-    request_id: int | None = None,
+    ask_id: int | None = None,
     renewed_from: Pair | None = None,
 ) -> Pair | None:
     """Create an open pair of two members and queue both introductions.
@@ -93,7 +93,7 @@ def create_pair(
         "open_key": key,
         "source": PairSource(source),
         "event_id": event.id if event is not None else None,
-        "request_id": request_id,
+        "ask_id": ask_id,
         "renewed_from_id": renewed_from.id if renewed_from is not None else None,
         "topic": (topic or "").strip()[:200] or None,
         "cadence_days": (
@@ -350,6 +350,6 @@ def _renew_if_both(pair: Pair) -> Pair | None:
         source=PairSource.RENEWAL,
         event=pair.event,
         topic=pair.topic,
-        request_id=pair.request_id,
+        ask_id=pair.ask_id,
         renewed_from=pair,
     )

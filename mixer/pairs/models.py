@@ -59,10 +59,10 @@ class PairStatus(StrEnum):
 
 
 class PairSource(StrEnum):
-    """How a pair began: at an event, from a mentor request, or as a renewal."""
+    """How a pair began: at an event, from an ask, or as a renewal."""
 
     EVENT = "event"
-    REQUEST = "request"
+    ASK = "request"  # stored as "request": asks were first called mentor requests
     RENEWAL = "renewal"
 
 
@@ -130,8 +130,9 @@ class Pair(Model):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("event.id", ondelete="SET NULL"), index=True
     )
-    request_id: Mapped[int | None] = mapped_column(
-        ForeignKey("mentor_request.id", ondelete="SET NULL")
+    ask_id: Mapped[int | None] = mapped_column(
+        "request_id",  # the column keeps its first name
+        ForeignKey("mentor_request.id", ondelete="SET NULL"),
     )
     renewed_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("pair.id", ondelete="SET NULL")

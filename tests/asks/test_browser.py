@@ -70,6 +70,6 @@ def test_phone_pick_and_answer_by_keyboard(app, live_server, browser, world, out
     _no_sideways_scroll(page)
     ctx.close()
     db.session.expire_all()
-    pair = db.session.scalar(select(Pair).where(Pair.request_id == ask.id))
+    pair = db.session.scalar(select(Pair).where(Pair.ask_id == ask.id))
     assert pair is not None and pair.mentor_id == world.cy.id
     assert problems == []

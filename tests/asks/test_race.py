@@ -53,7 +53,7 @@ def test_first_acceptance_wins_a_real_race(app, world, outbox):
         assert len(won) == 1 and len(lost) == 1, results
         assert "Someone else" in lost[0]
         db.session.expire_all()
-        pairs = db.session.scalars(select(Pair).where(Pair.request_id == ask.id))
+        pairs = db.session.scalars(select(Pair).where(Pair.ask_id == ask.id))
         (pair,) = pairs
         assert won[0] == f"won:{pair.id}"
         assert pair.source == "request" and pair.kind == "mentoring"
@@ -130,7 +130,7 @@ def test_withdrawing_while_someone_accepts_never_leaves_a_pair_behind(
         assert sorted(results) == ["409", "ok"], results
         db.session.expire_all()
         ask = db.session.get(Ask, ask_id)
-        pairs = db.session.scalars(select(Pair).where(Pair.request_id == ask.id))
+        pairs = db.session.scalars(select(Pair).where(Pair.ask_id == ask.id))
         (row,) = [s for s in ask.suggestions if s.candidate_id == world.ada.id]
         if results[0] == "ok":  # the acceptance won
             (pair,) = pairs

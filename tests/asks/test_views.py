@@ -117,7 +117,7 @@ def test_ask_pick_decline_accept_through_mail(app, client, auth, world, outbox):
     page, done = _answer(client, outbox(world.cy.email)[0], "accept")
     assert "Confirm: I'll help" in page.get_data(as_text=True)
     assert "You are Rita Requester's micro-mentor" in done.get_data(as_text=True)
-    pair = db.session.scalar(select(Pair).where(Pair.request_id == ask_id))
+    pair = db.session.scalar(select(Pair).where(Pair.ask_id == ask_id))
     assert (pair.mentor_id, pair.mentee_id) == (world.cy.id, world.rita.id)
     assert (pair.source, pair.topic) == ("request", "public speaking")
     assert db.session.get(Ask, ask_id).status == "matched"
@@ -225,7 +225,7 @@ def test_refused_tokens_change_nothing(app, client, auth, world, outbox):
     assert page.status_code == 410
     assert "This link has expired" in page.get_data(as_text=True)
     assert _status(world.cy, ask_id) == "asked"  # until the job lets it lapse
-    assert db.session.scalar(select(Pair).where(Pair.request_id == ask_id)) is None
+    assert db.session.scalar(select(Pair).where(Pair.ask_id == ask_id)) is None
 
 
 def test_only_the_requester_sees_an_ask(app, client, auth, world, outbox):
