@@ -13,7 +13,7 @@ import email
 import email.policy
 import os
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from mixer import clock, create_app
 from mixer.accounts.services import create_api_token
 from mixer.config import normalise_database_url
 from mixer.extensions import db
-from tests.helpers import PASSWORD, csrf_from
+from tests.helpers import NOW, PASSWORD, csrf_from
 from tests.templates_cache import build_app
 
 pytest_plugins = ["tests.browser_support", "tests.mail_support"]
@@ -240,6 +240,33 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def clock_at() -> datetime:
+    """Where ``frozen`` stops the clock; a test package overrides it to set the
+    scene (a Thursday morning before a mixer, early April for last month's award)."""
+    return NOW
+
+
+@pytest.fixture
+def frozen(app, clock_at):
+    """The clock stopped at ``clock_at`` for the test; yields that instant."""
+    clock.freeze(clock_at)
+    yield clock_at
+    clock.reset()
+
+
+@pytest.fixture
+def org(make_org):
+    """Acme, the organization most tests happen in."""
+    return make_org(slug="acme", name="Acme")
+
+
+@pytest.fixture
+def organizer(org, make_user):
+    """Olga Organizer, an organizer of Acme (signs in with ``PASSWORD``)."""
+    return make_user(org, role="organizer", name="Olga Organizer")
 
 
 @pytest.fixture

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 PASSWORD = "correct horse battery"
+# Tests travel in time from this instant (a Monday), so dates are predictable.
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 def csrf_from(html: str) -> str:

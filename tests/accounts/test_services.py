@@ -17,11 +17,6 @@ from tests.helpers import PASSWORD
 
 
 @pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
-
-
-@pytest.fixture
 def user(org, make_user):
     return make_user(org, email="ada@example.org", name="Ada Lovelace")
 

@@ -14,13 +14,13 @@ from tests.api.conftest import assert_error
 
 
 @pytest.fixture
-def organizer(make_org, make_user, api_as):
+def organizer_api(make_org, make_user, api_as):
     org = make_org()
     return api_as(make_user(org, role="organizer"), org)
 
 
-def test_validation_error_names_each_field(organizer, probe):
-    resp = organizer.post(
+def test_validation_error_names_each_field(organizer_api, probe):
+    resp = organizer_api.post(
         "/api/v1/probe/things", json={"title": "x" * 21, "capacity": 0}
     )
     error = assert_error(resp, 400, "invalid_input")
@@ -29,13 +29,13 @@ def test_validation_error_names_each_field(organizer, probe):
     assert "title" in error["message"] and "capacity" in error["message"]
 
 
-def test_missing_required_field(organizer, probe):
-    error = assert_error(organizer.post("/api/v1/probe/things", json={}), 400)
+def test_missing_required_field(organizer_api, probe):
+    error = assert_error(organizer_api.post("/api/v1/probe/things", json={}), 400)
     assert error["fields"] == {"title": ["Missing data for required field."]}
 
 
-def test_nested_fields_get_dotted_names(organizer, probe):
-    resp = organizer.post(
+def test_nested_fields_get_dotted_names(organizer_api, probe):
+    resp = organizer_api.post(
         "/api/v1/probe/things",
         json={"title": "ok", "venue": {"room": 5}, "tags": ["a", 7]},
     )
@@ -46,8 +46,8 @@ def test_nested_fields_get_dotted_names(organizer, probe):
     }
 
 
-def test_unknown_fields_are_refused_by_name(organizer, probe):
-    resp = organizer.post(
+def test_unknown_fields_are_refused_by_name(organizer_api, probe):
+    resp = organizer_api.post(
         "/api/v1/probe/things", json={"title": "ok", "titel": "typo", "colour": 1}
     )
     error = assert_error(resp, 400, "invalid_input")
@@ -74,14 +74,14 @@ def test_unknown_field_on_a_real_endpoint_changes_nothing(
     assert db.session.scalar(select(ApiToken.name)) == "before"
 
 
-def test_body_that_is_not_an_object(organizer, probe):
-    error = assert_error(organizer.post("/api/v1/probe/things", json=[1, 2]), 400)
+def test_body_that_is_not_an_object(organizer_api, probe):
+    error = assert_error(organizer_api.post("/api/v1/probe/things", json=[1, 2]), 400)
     assert error["fields"] == {}
     assert "Invalid input type" in error["message"]
 
 
-def test_invalid_json_body(organizer, probe):
-    resp = organizer.post(
+def test_invalid_json_body(organizer_api, probe):
+    resp = organizer_api.post(
         "/api/v1/probe/things",
         data='{"title": "x",}',
         headers={"Content-Type": "application/json"},
@@ -91,23 +91,23 @@ def test_invalid_json_body(organizer, probe):
     assert "line 1" in error["message"]
 
 
-def test_non_json_body_is_415(organizer, probe):
-    resp = organizer.post("/api/v1/probe/things", data={"title": "x"})
+def test_non_json_body_is_415(organizer_api, probe):
+    resp = organizer_api.post("/api/v1/probe/things", data={"title": "x"})
     error = assert_error(resp, 415, "unsupported_media_type")
     assert "application/json" in error["message"]
     assert "application/x-www-form-urlencoded" in error["message"]
-    no_type = organizer.post("/api/v1/probe/things", data='{"title": "x"}')
+    no_type = organizer_api.post("/api/v1/probe/things", data='{"title": "x"}')
     assert_error(no_type, 415)
 
 
-def test_no_body_at_all_is_an_empty_object(organizer, probe):
+def test_no_body_at_all_is_an_empty_object(organizer_api, probe):
     """Optional bodies stay optional; required fields are then named."""
-    error = assert_error(organizer.post("/api/v1/probe/things"), 400, "invalid_input")
+    error = assert_error(organizer_api.post("/api/v1/probe/things"), 400, "invalid_input")
     assert error["fields"] == {"title": ["Missing data for required field."]}
 
 
-def test_json_with_charset_is_accepted(organizer, probe):
-    resp = organizer.post(
+def test_json_with_charset_is_accepted(organizer_api, probe):
+    resp = organizer_api.post(
         "/api/v1/probe/things",
         data=json.dumps({"title": "ok"}),
         headers={"Content-Type": "application/json; charset=utf-8"},
@@ -116,45 +116,45 @@ def test_json_with_charset_is_accepted(organizer, probe):
     assert resp.get_json() == {"title": "ok"}
 
 
-def test_unknown_path_is_404_json(organizer):
-    error = assert_error(organizer.get("/api/v1/no-such-thing"), 404, "not_found")
+def test_unknown_path_is_404_json(organizer_api):
+    error = assert_error(organizer_api.get("/api/v1/no-such-thing"), 404, "not_found")
     assert error["fields"] == {}
 
 
-def test_unknown_object_is_404_json(organizer):
-    error = assert_error(organizer.get("/api/v1/members/424242"), 404, "not_found")
+def test_unknown_object_is_404_json(organizer_api):
+    error = assert_error(organizer_api.get("/api/v1/members/424242"), 404, "not_found")
     assert "424242" in error["message"]
 
 
-def test_wrong_method_is_405_with_allow(organizer):
-    resp = organizer.post("/api/v1/members")
+def test_wrong_method_is_405_with_allow(organizer_api):
+    resp = organizer_api.post("/api/v1/members")
     error = assert_error(resp, 405, "method_not_allowed")
     assert "POST is not allowed here; use GET" in error["message"]
     assert "GET" in resp.headers["Allow"]
 
 
-def test_conflict_is_409_with_fields(organizer, probe):
-    error = assert_error(organizer.post("/api/v1/probe/conflict"), 409, "conflict")
+def test_conflict_is_409_with_fields(organizer_api, probe):
+    error = assert_error(organizer_api.post("/api/v1/probe/conflict"), 409, "conflict")
     assert error["fields"] == {"email": ["Taken."]}
     assert error["message"] == "That e-mail is already registered."
 
 
-def test_plain_abort_keeps_its_description(organizer, probe):
-    error = assert_error(organizer.get("/api/v1/probe/teapot"), 418)
+def test_plain_abort_keeps_its_description(organizer_api, probe):
+    error = assert_error(organizer_api.get("/api/v1/probe/teapot"), 418)
     assert error["code"] == "i'm_a_teapot"
     assert error["message"] == "I'm a teapot."
 
 
-def test_body_too_large_is_413(app, organizer, probe):
+def test_body_too_large_is_413(app, organizer_api, probe):
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
-    resp = organizer.post("/api/v1/probe/things", json={"title": "x" * 2_000_000})
+    resp = organizer_api.post("/api/v1/probe/things", json={"title": "x" * 2_000_000})
     error = assert_error(resp, 413, "request_entity_too_large")
     assert "1 MB" in error["message"]
 
 
-def test_unexpected_exception_is_500_json(app, organizer, probe):
+def test_unexpected_exception_is_500_json(app, organizer_api, probe):
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    error = assert_error(organizer.get("/api/v1/probe/boom"), 500, "internal_error")
+    error = assert_error(organizer_api.get("/api/v1/probe/boom"), 500, "internal_error")
     assert "kaboom" not in error["message"]
 
 

@@ -3,37 +3,12 @@ organizer, and readers for what the services wrote."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from mixer import clock
 from mixer.events.models import Registration
 from mixer.extensions import db
-from tests.helpers import bearer  # noqa: F401  (re-exported for events tests)
-
-# Tests travel in time from this instant (a Monday), so dates are predictable.
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def frozen(app):
-    """Freeze the clock at ``NOW`` for the test."""
-    clock.freeze(NOW)
-    yield NOW
-    clock.reset()
-
-
-@pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
-
-
-@pytest.fixture
-def organizer(org, make_user):
-    return make_user(org, role="organizer", password=None, name="Olga Organizer")
+from tests.helpers import NOW, bearer  # noqa: F401  (re-exported for events tests)
 
 
 def count_rows(model) -> int:

@@ -17,16 +17,6 @@ from .conftest import NOW, bearer
 
 
 @pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
-
-
-@pytest.fixture
-def organizer(org, make_user):
-    return make_user(org, role="organizer", password=None)
-
-
-@pytest.fixture
 def headers(organizer, org, token_for):
     return bearer(token_for(organizer, org))
 

@@ -13,11 +13,6 @@ from mixer.jobs.services import run_due
 
 
 @pytest.fixture
-def org(make_org):
-    return make_org(slug="acme")
-
-
-@pytest.fixture
 def member(org, make_user):
     return make_user(org)
 

@@ -23,16 +23,6 @@ from .conftest import NOW
 
 
 @pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
-
-
-@pytest.fixture
-def organizer(org, make_user):
-    return make_user(org, role="organizer", name="Olga Organizer")
-
-
-@pytest.fixture
 def member(org, make_user):
     return make_user(
         org,

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from mixer import clock
 from mixer.checkin import services as checkin
 from mixer.connections.services import connect
 from mixer.extensions import db
@@ -34,9 +33,8 @@ class Room:
 
 
 @pytest.fixture
-def frozen(app):
-    """The clock stopped on the morning of the mixer (the ``app`` resets it)."""
-    clock.freeze(T0)
+def clock_at() -> datetime:
+    """``frozen`` stops the clock on the morning of the mixer."""
     return T0
 
 

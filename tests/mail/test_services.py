@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,9 +34,13 @@ def rows() -> list[OutboxMessage]:
     return list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
-@pytest.fixture(autouse=True)
-def frozen(app):
-    clock.freeze(clock.now())
+@pytest.fixture
+def clock_at() -> datetime:
+    """``frozen`` stops the clock where it is: retries are timed from it."""
+    return clock.now()
+
+
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def test_delivers_html_text_headers_and_attachment(app, smtp):

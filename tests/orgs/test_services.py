@@ -17,11 +17,6 @@ from mixer.tokens.models import UsedToken
 from tests.helpers import PASSWORD, link_in
 
 
-@pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
-
-
 def invite_token(outbox, address: str) -> str:
     return link_in(outbox(address)[-1], "/invitations/").rsplit("/", 1)[1]
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mixer import clock
 from mixer.extensions import db
 from mixer.pairs.models import Pair, PairFeedback, PairMeeting, open_key
 
@@ -27,11 +26,9 @@ def in_march(day: int, hour: int = 12) -> datetime:
 
 
 @pytest.fixture
-def frozen(app):
-    """Freeze the clock at ``NOW`` for the test."""
-    clock.freeze(NOW)
-    yield NOW
-    clock.reset()
+def clock_at() -> datetime:
+    """``frozen`` stops the clock in early April: "last month" is March 2026."""
+    return NOW
 
 
 class PairMaker:

@@ -10,10 +10,8 @@ from mixer.extensions import db
 from mixer.recognition import RecognitionError, models, testimonials
 from mixer.recognition.testimonials import submit_testimonial
 
-
-@pytest.fixture
-def org(app, frozen, make_org):
-    return make_org(slug="acme", name="Acme")
+# Every test here runs with the clock stopped (set up before the organization).
+pytestmark = pytest.mark.usefixtures("frozen")
 
 
 def submit(org, key="prompt:1", body="Mixer changed my week.", **kw):

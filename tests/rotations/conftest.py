@@ -15,11 +15,6 @@ DEPARTMENTS = ("Finance", "Sales", "Legal", "IT")
 
 
 @pytest.fixture
-def org(make_org):
-    return make_org(slug="acme", name="Acme")
-
-
-@pytest.fixture
 def mixer_event(org, make_event):
     return make_event(
         org,

@@ -12,11 +12,6 @@ from tests.helpers import bearer
 
 
 @pytest.fixture
-def organizer(org, make_user):
-    return make_user(org, role="organizer", name="Olga Organizer")
-
-
-@pytest.fixture
 def headers(organizer, org, token_for):
     return bearer(token_for(organizer, org))
 

@@ -16,11 +16,6 @@ from tests.helpers import csrf_from
 
 
 @pytest.fixture
-def organizer(org, make_user):
-    return make_user(org, role="organizer", name="Olga Organizer")
-
-
-@pytest.fixture
 def member(org, make_user):
     return make_user(org, name="Priya Shah", department="Finance")
 
