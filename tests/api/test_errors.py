@@ -102,7 +102,9 @@ def test_non_json_body_is_415(organizer_api, probe):
 
 def test_no_body_at_all_is_an_empty_object(organizer_api, probe):
     """Optional bodies stay optional; required fields are then named."""
-    error = assert_error(organizer_api.post("/api/v1/probe/things"), 400, "invalid_input")
+    error = assert_error(
+        organizer_api.post("/api/v1/probe/things"), 400, "invalid_input"
+    )
     assert error["fields"] == {"title": ["Missing data for required field."]}
 
 
