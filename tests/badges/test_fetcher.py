@@ -41,7 +41,7 @@ class RecordingFetcher(StaticOnlyFetcher):
 )
 def test_refuses_everything_but_static_files_and_data(url):
     fetcher = StaticOnlyFetcher()
-    with pytest.raises(FetchRefused):
+    with pytest.raises(FetchRefused, match="badges may not load"):
         fetcher.fetch(url)
     assert fetcher.refused == [url]
 
@@ -53,7 +53,7 @@ def test_refuses_a_symlink_leading_out_of_the_static_folder(tmp_path):
     secret.write_text("not for badges")
     (static / "logo.png").symlink_to(secret)
     fetcher = StaticOnlyFetcher(static_folder=static)
-    with pytest.raises(FetchRefused):
+    with pytest.raises(FetchRefused, match="badges may not load"):
         fetcher.fetch((static / "logo.png").as_uri())
 
 
