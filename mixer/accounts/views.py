@@ -327,24 +327,18 @@ def revoke_token(token_id: int):
 @csrf.exempt  # RFC 8058 one-click: mail clients POST without our CSRF token
 def unsubscribe(token: str):
     """GET shows what will stop with a button; POST (also one-click) stops it."""
-    form = UnsubscribeForm()
-    if request.method == "GET":
+    done = request.method == "POST"
+    if done:
+        user, kind = services.unsubscribe(token)
+        db.session.commit()
+        if request.form.get("List-Unsubscribe") == "One-Click":
+            return {"status": "unsubscribed", "kind": kind}
+    else:
         user, kind = services.read_unsubscribe(token)
-        return render_template(
-            "accounts/unsubscribe.html",
-            form=form,
-            user=user,
-            label=notification_label(kind),
-            done=False,
-        )
-    user, kind = services.unsubscribe(token)
-    db.session.commit()
-    if request.form.get("List-Unsubscribe") == "One-Click":
-        return {"status": "unsubscribed", "kind": kind}
     return render_template(
         "accounts/unsubscribe.html",
-        form=form,
+        form=UnsubscribeForm(),
         user=user,
         label=notification_label(kind),
-        done=True,
+        done=done,
     )
