@@ -26,7 +26,7 @@ from mixer.badges.render import render_badges_pdf as _render_pdf
 from mixer.events.models import Event, MixerRole, Registration
 from mixer.extensions import db
 from mixer.jobs import services as jobs
-from mixer.jobs.models import Job
+from mixer.jobs.models import Job, JobStatus
 from mixer.urls import absolute_url
 
 INLINE_LIMIT = 50  # badges drawn during the request; more go to the job worker
@@ -186,7 +186,7 @@ def schedule_batch(batch: Batch) -> Job:
     ).one()  # scheduled before: the key exists
     if not batch.ready:
         # Drawn before but the file was removed, or it failed: draw it again.
-        jobs.requeue(job, statuses=("done", "failed"))
+        jobs.requeue(job, statuses=(JobStatus.DONE, JobStatus.FAILED))
     return job
 
 

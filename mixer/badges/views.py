@@ -27,6 +27,7 @@ from mixer.events.access import can_manage, managed_event
 from mixer.events.links import download_key_valid
 from mixer.events.models import Registration
 from mixer.extensions import db, login_manager
+from mixer.jobs.models import JobStatus
 
 bp = Blueprint("badges", __name__)
 PDF = "application/pdf"
@@ -111,7 +112,7 @@ def batch_status(event_id: int, job_id: int):
         status=job.status,
         progress=job.progress,
         error="Drawing the badges failed; try again."
-        if job.status == "failed"
+        if job.status == JobStatus.FAILED
         else None,
         download_url=url_for("badges.batch", event_id=event.id, layout=layout),
     )

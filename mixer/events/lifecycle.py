@@ -50,7 +50,7 @@ from mixer.events.rules import (
 )
 from mixer.extensions import db
 from mixer.jobs import services as jobs
-from mixer.jobs.models import Job
+from mixer.jobs.models import Job, JobStatus
 from mixer.orgs.models import Membership, Organization
 
 SERIES_MAX = 52
@@ -306,7 +306,7 @@ def _schedule_jobs(event: Event) -> None:
                 Job.dedupe_key.like(f"events.reminder:{event.id}:%"),
                 Job.dedupe_key.like(f"events.finish:{event.id}:%"),
             ),
-            Job.status == "pending",
+            Job.status == JobStatus.PENDING,
         )
     ).all()
     for key in stale:

@@ -39,9 +39,9 @@ from mixer.followup.services import close_event, followup_for
 from mixer.jobs.services import run_due
 from mixer.orgs.models import Organization
 from mixer.pairs.answers import log_meeting
-from mixer.pairs.models import Pair, PairMeeting
+from mixer.pairs.models import MeetingStatus, Pair, PairMeeting, PairStatus
 from mixer.recognition import awards as recognition
-from mixer.recognition.models import Testimonial
+from mixer.recognition.models import Testimonial, TestimonialStatus
 from mixer.recognition.scoring import score_month
 from mixer.recognition.testimonials import moderate
 
@@ -153,9 +153,9 @@ def _answer_due_meetings(rng: random.Random) -> None:
         select(PairMeeting)
         .join(Pair, Pair.id == PairMeeting.pair_id)
         .where(
-            PairMeeting.status == "scheduled",
+            PairMeeting.status == MeetingStatus.SCHEDULED,
             PairMeeting.due_at <= clock.now(),
-            Pair.status == "active",
+            Pair.status == PairStatus.ACTIVE,
         )
     ).all()
     for meeting in due:
@@ -244,7 +244,8 @@ def _testimonials(org: Organization, organizer: User, rng: random.Random) -> Non
     """The organizer approves the testimonials people gave with consent."""
     for testimonial in db.session.scalars(
         select(Testimonial).where(
-            Testimonial.org_id == org.id, Testimonial.status == "pending"
+            Testimonial.org_id == org.id,
+            Testimonial.status == TestimonialStatus.PENDING,
         )
     ).all():
         moderate(testimonial, "approve", organizer)

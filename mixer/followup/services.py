@@ -38,7 +38,7 @@ from mixer.followup.prompts import (
     prompt_token,
 )
 from mixer.jobs import services as jobs
-from mixer.jobs.models import Job
+from mixer.jobs.models import Job, JobStatus
 from mixer.mail.models import OutboxMessage
 from mixer.mail.services import queue_mail
 
@@ -98,7 +98,7 @@ def _pending_keys(event: Event) -> list[str]:
         db.session.scalars(
             select(Job.dedupe_key).where(
                 Job.dedupe_key.like(f"{JOB_KIND}:{event.id}:%"),
-                Job.status == "pending",
+                Job.status == JobStatus.PENDING,
             )
         )
     )
@@ -120,7 +120,7 @@ def _enqueue(event: Event, followup: EventFollowup) -> None:
     if job is None and followup.sent_at is None:
         # The same key ran before without sending (it failed): run it again.
         known = db.session.scalar(select(Job).where(Job.dedupe_key == key))
-        if known is not None and known.status in ("done", "failed"):
+        if known is not None and known.status in (JobStatus.DONE, JobStatus.FAILED):
             jobs.requeue(known)
 
 

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mixer import clock
-from mixer.db_types import UTCDateTime
+from mixer.db_types import StrEnumType, UTCDateTime
 from mixer.extensions import Model
 
-# pending: waiting for ``run_at``; running: claimed by a worker until
-# ``locked_until``; done, failed and cancelled are final.
-JOB_STATUSES = ("pending", "running", "done", "failed", "cancelled")
+
+class JobStatus(StrEnum):
+    """pending: waiting for ``run_at``; running: claimed by a worker until
+    ``locked_until``; done, failed and cancelled are final (``requeue`` and
+    scheduling a cancelled key again make one pending)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+JOB_STATUSES = tuple(s.value for s in JobStatus)
 
 
 class Job(Model):
@@ -30,7 +42,9 @@ class Job(Model):
     run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # A job scheduled twice under one key exists once (e.g. "reminder:event:12").
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[JobStatus] = mapped_column(
+        StrEnumType(JobStatus, 10), default=JobStatus.PENDING
+    )
     # Counted when a worker claims the job (see OutboxMessage.attempts).
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(32))

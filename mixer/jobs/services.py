@@ -25,7 +25,7 @@ from mixer.concurrency import changed_rows, insert_once
 from mixer.errors import DomainError, NotFound
 from mixer.extensions import db
 from mixer.jobs import queue
-from mixer.jobs.models import Job
+from mixer.jobs.models import Job, JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,9 @@ def schedule(
         return db.session.get(Job, new_id)
     revived = changed_rows(
         update(Job)
-        .where(Job.dedupe_key == dedupe_key, Job.status == "cancelled")
+        .where(Job.dedupe_key == dedupe_key, Job.status == JobStatus.CANCELLED)
         .values(
-            status="pending",
+            status=JobStatus.PENDING,
             attempts=0,
             progress=0,
             last_error=None,
@@ -121,7 +121,7 @@ def reschedule(
         values["payload"] = dict(payload)
     db.session.execute(
         update(Job)
-        .where(Job.dedupe_key == dedupe_key, Job.status == "pending")
+        .where(Job.dedupe_key == dedupe_key, Job.status == JobStatus.PENDING)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -135,8 +135,8 @@ def cancel(dedupe_key: str) -> bool:
     """Cancel a pending job by its key (e.g. the reminder of a cancelled event)."""
     result = changed_rows(
         update(Job)
-        .where(Job.dedupe_key == dedupe_key, Job.status == "pending")
-        .values(status="cancelled", finished_at=clock.now())
+        .where(Job.dedupe_key == dedupe_key, Job.status == JobStatus.PENDING)
+        .values(status=JobStatus.CANCELLED, finished_at=clock.now())
         .execution_options(synchronize_session=False)
     )
     db.session.flush()
@@ -152,7 +152,7 @@ def set_progress(job_id: int, percent: int) -> None:
     """
     stmt = (
         update(Job)
-        .where(Job.id == job_id, Job.status == "running")
+        .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
         .values(
             progress=max(0, min(100, int(percent))),
             locked_until=clock.now() + LEASE,
@@ -179,8 +179,8 @@ def run_due(limit: int | None = None) -> dict[str, int]:
     counts = {"done": 0, "retry": 0, "failed": 0}
     token, ids = queue.claim(
         Job,
-        ready="pending",
-        active="running",
+        ready=JobStatus.PENDING,
+        active=JobStatus.RUNNING,
         due_column=Job.run_at,
         limit=limit or int(cfg.get("JOB_BATCH_SIZE", DEFAULT_BATCH)),
         lease=LEASE,
@@ -205,7 +205,7 @@ def _run_one(jid: int, token: str, max_attempts: int) -> str:
             Job,
             jid,
             token,
-            status="failed",
+            status=JobStatus.FAILED,
             attempts=max_attempts,
             finished_at=clock.now(),
             last_error=(job.last_error or "")
@@ -222,7 +222,7 @@ def _run_one(jid: int, token: str, max_attempts: int) -> str:
             Job,
             jid,
             token,
-            status="done",
+            status=JobStatus.DONE,
             progress=100,
             result=result if isinstance(result, dict) else None,
             finished_at=clock.now(),
@@ -238,11 +238,14 @@ def _run_one(jid: int, token: str, max_attempts: int) -> str:
         log.exception("job %s (%s) failed", jid, kind)
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if isinstance(exc, PermanentJobError) or attempts >= max_attempts:
-            values: dict[str, Any] = {"status": "failed", "finished_at": clock.now()}
+            values: dict[str, Any] = {
+                "status": JobStatus.FAILED,
+                "finished_at": clock.now(),
+            }
             outcome = "failed"
         else:
             values = {
-                "status": "pending",
+                "status": JobStatus.PENDING,
                 "run_at": clock.now() + queue.backoff(attempts),
             }
             outcome = "retry"
@@ -256,7 +259,7 @@ def failed_jobs(org_id: int, limit: int = 50) -> list[Job]:
     return list(
         db.session.scalars(
             select(Job)
-            .where(Job.org_id == org_id, Job.status == "failed")
+            .where(Job.org_id == org_id, Job.status == JobStatus.FAILED)
             .order_by(Job.finished_at.desc(), Job.id.desc())
             .limit(limit)
         )
@@ -272,13 +275,18 @@ def retry_job(org_id: int, job_id: int) -> Job:
     job = db.session.scalar(select(Job).where(Job.id == job_id, Job.org_id == org_id))
     if job is None:
         raise NotFound(f"There is no job {job_id} here.")
-    if not requeue(job, statuses=("failed",)):
+    if not requeue(job, statuses=(JobStatus.FAILED,)):
         raise DomainError(f"That job is {job.status}, not failed.", status=409)
     return job
 
 
 def requeue(
-    job: Job, statuses: tuple[str, ...] = ("done", "failed", "cancelled")
+    job: Job,
+    statuses: tuple[JobStatus, ...] = (
+        JobStatus.DONE,
+        JobStatus.FAILED,
+        JobStatus.CANCELLED,
+    ),
 ) -> bool:
     """Make a finished job pending and due now, with a full set of attempts.
 
@@ -289,7 +297,7 @@ def requeue(
         update(Job)
         .where(Job.id == job.id, Job.status.in_(statuses))
         .values(
-            status="pending",
+            status=JobStatus.PENDING,
             attempts=0,
             progress=0,
             run_at=clock.now(),
@@ -306,7 +314,7 @@ def prune_finished(older_than: timedelta) -> int:
     result = changed_rows(
         delete(Job)
         .where(
-            Job.status.in_(("done", "cancelled")),
+            Job.status.in_((JobStatus.DONE, JobStatus.CANCELLED)),
             Job.finished_at < clock.now() - older_than,
         )
         .execution_options(synchronize_session=False)

@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mixer import clock
-from mixer.db_types import UTCDateTime
+from mixer.db_types import StrEnumType, UTCDateTime
 from mixer.extensions import Model
 
-# queued: waiting for its first or next attempt (``attempts > 0`` means retrying);
-# sending: claimed by a worker until ``locked_until``; sent and failed are final.
-MAIL_STATUSES = ("queued", "sending", "sent", "failed")
+
+class MessageStatus(StrEnum):
+    """queued: waiting for its first or next attempt (``attempts > 0``: retrying);
+    sending: claimed by a worker until ``locked_until``; sent and failed are
+    final (an admin may queue a failed one again)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+MAIL_STATUSES = tuple(s.value for s in MessageStatus)
 
 
 class OutboxMessage(Model):
@@ -30,7 +41,9 @@ class OutboxMessage(Model):
     raw: Mapped[bytes] = mapped_column(LargeBinary)
     # Set for mail that must never go out twice (reminders, prompts).
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(10), default="queued")
+    status: Mapped[MessageStatus] = mapped_column(
+        StrEnumType(MessageStatus, 10), default=MessageStatus.QUEUED
+    )
     # Counted when a worker claims the message, so a message that kills the
     # worker every time still ends "failed" instead of looping forever.
     attempts: Mapped[int] = mapped_column(default=0)
@@ -51,7 +64,7 @@ class OutboxMessage(Model):
     @property
     def is_retrying(self) -> bool:
         """Queued again after a failed attempt."""
-        return self.status == "queued" and self.attempts > 0
+        return self.status == MessageStatus.QUEUED and self.attempts > 0
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.status} to={self.to_addr}>"

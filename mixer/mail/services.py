@@ -33,7 +33,7 @@ from mixer.jobs.models import Job
 from mixer.jobs.services import failed_jobs
 from mixer.mail import preferences
 from mixer.mail import transport as transports
-from mixer.mail.models import OutboxMessage
+from mixer.mail.models import MessageStatus, OutboxMessage
 from mixer.mail.preferences import NOTIFICATION_KINDS
 
 
@@ -209,8 +209,8 @@ def deliver_due(limit: int | None = None) -> dict[str, int]:
     transport = make_transport()
     token, ids = queue.claim(
         OutboxMessage,
-        ready="queued",
-        active="sending",
+        ready=MessageStatus.QUEUED,
+        active=MessageStatus.SENDING,
         due_column=OutboxMessage.next_attempt_at,
         limit=limit or int(cfg.get("MAIL_BATCH_SIZE", DEFAULT_BATCH)),
         lease=LEASE,
@@ -265,7 +265,7 @@ def _deliver_one(
             OutboxMessage,
             mid,
             token,
-            status="failed",
+            status=MessageStatus.FAILED,
             attempts=max_attempts,
             last_error=(msg.last_error or "")
             + "\nGave up: the worker stopped while sending it.",
@@ -282,20 +282,24 @@ def _deliver_one(
             log.exception("mail %s to %s: unexpected error", mid, msg.to_addr)
         if permanent or msg.attempts >= max_attempts:
             queue.finish(
-                OutboxMessage, mid, token, status="failed", last_error=error[:2000]
+                OutboxMessage,
+                mid,
+                token,
+                status=MessageStatus.FAILED,
+                last_error=error[:2000],
             )
             return "failed"
         queue.finish(
             OutboxMessage,
             mid,
             token,
-            status="queued",
+            status=MessageStatus.QUEUED,
             last_error=error[:2000],
             next_attempt_at=clock.now() + queue.backoff(msg.attempts),
         )
         return "unreachable" if batch else "retry"
     if not queue.finish(
-        OutboxMessage, mid, token, status="sent", sent_at=clock.now()
+        OutboxMessage, mid, token, status=MessageStatus.SENT, sent_at=clock.now()
     ):  # pragma: no cover - needs a stall longer than the lease
         log.error("mail %s was sent after its claim expired", mid)
         return "lost"
@@ -308,7 +312,7 @@ def _release(ids: list[int], token: str, at: datetime | None = None) -> int:
         OutboxMessage,
         ids,
         token,
-        ready="queued",
+        ready=MessageStatus.QUEUED,
         due_column=OutboxMessage.next_attempt_at,
         at=at,
     )
@@ -341,10 +345,14 @@ def outbox_overview(org_id: int, limit: int = 100) -> OutboxOverview:
         .group_by(OutboxMessage.status, OutboxMessage.attempts)
     )
     for status, attempts, n in rows:
-        counts["retrying" if status == "queued" and attempts else status] += n
+        retrying = status == MessageStatus.QUEUED and attempts
+        counts["retrying" if retrying else status] += n
     problem = mine & (
-        (OutboxMessage.status == "failed")
-        | ((OutboxMessage.status == "queued") & (OutboxMessage.attempts > 0))
+        (OutboxMessage.status == MessageStatus.FAILED)
+        | (
+            (OutboxMessage.status == MessageStatus.QUEUED)
+            & (OutboxMessage.attempts > 0)
+        )
     )
     problems = list(
         db.session.scalars(
@@ -356,7 +364,7 @@ def outbox_overview(org_id: int, limit: int = 100) -> OutboxOverview:
     )
     oldest_due = db.session.scalar(
         select(func.min(OutboxMessage.next_attempt_at)).where(
-            mine, OutboxMessage.status == "queued"
+            mine, OutboxMessage.status == MessageStatus.QUEUED
         )
     )
     return OutboxOverview(
@@ -383,7 +391,7 @@ def retry_message(org_id: int, message_id: int) -> OutboxMessage:
     )
     if msg is None:
         raise NotFound(f"There is no message {message_id} here.")
-    if msg.status not in ("queued", "failed"):
+    if msg.status not in (MessageStatus.QUEUED, MessageStatus.FAILED):
         raise DomainError(f"That message is {msg.status} already.", status=409)
     _requeue(OutboxMessage.id == msg.id)
     db.session.refresh(msg)
@@ -393,7 +401,8 @@ def retry_message(org_id: int, message_id: int) -> OutboxMessage:
 def retry_failed(org_id: int) -> int:
     """Queue every failed message of an organization for delivery now; how many."""
     return _requeue(
-        (OutboxMessage.org_id == org_id) & (OutboxMessage.status == "failed")
+        (OutboxMessage.org_id == org_id)
+        & (OutboxMessage.status == MessageStatus.FAILED)
     )
 
 
@@ -402,12 +411,16 @@ def _requeue(where: Any) -> int:
     # left alone. Failed messages get their attempts back; retrying ones keep them.
     result = changed_rows(
         update(OutboxMessage)
-        .where(where, OutboxMessage.status.in_(("queued", "failed")))
+        .where(
+            where,
+            OutboxMessage.status.in_((MessageStatus.QUEUED, MessageStatus.FAILED)),
+        )
         .values(
             attempts=case(
-                (OutboxMessage.status == "failed", 0), else_=OutboxMessage.attempts
+                (OutboxMessage.status == MessageStatus.FAILED, 0),
+                else_=OutboxMessage.attempts,
             ),
-            status="queued",
+            status=MessageStatus.QUEUED,
             next_attempt_at=clock.now(),
         )
         .execution_options(synchronize_session=False)
@@ -421,7 +434,7 @@ def prune_sent(older_than: timedelta) -> int:
     result = changed_rows(
         delete(OutboxMessage)
         .where(
-            OutboxMessage.status == "sent",
+            OutboxMessage.status == MessageStatus.SENT,
             OutboxMessage.sent_at < clock.now() - older_than,
         )
         .execution_options(synchronize_session=False)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from mixer import clock
 from mixer.extensions import db
 from mixer.jobs import services as jobs
-from mixer.jobs.models import Job
+from mixer.jobs.models import Job, JobStatus
 from mixer.orgs.models import Membership
 from mixer.pairs import notifications
 from mixer.pairs.models import (
@@ -104,10 +104,10 @@ def plan(pair: Pair) -> Job | None:
         update(Job)
         .where(
             Job.dedupe_key.like(f"{prefix}%"),
-            Job.status == "pending",
+            Job.status == JobStatus.PENDING,
             Job.dedupe_key != (key or ""),
         )
-        .values(status="cancelled", finished_at=clock.now())
+        .values(status=JobStatus.CANCELLED, finished_at=clock.now())
         .execution_options(synchronize_session=False)
     )
     if at is None:
