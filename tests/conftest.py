@@ -81,17 +81,31 @@ _ENGINES: dict[str, Engine] = {}
 
 
 def _truncate(url: str) -> None:
-    """Empty every table (one connection kept per test process for this)."""
+    """Empty every table and restart every id sequence, as a fresh database.
+
+    ``TRUNCATE`` of all 35 tables costs ~70 ms a test; most tests touch a few
+    tables, so only the tables that hold rows are emptied (children first) and
+    only the sequences that were used are restarted (~2 ms). One connection is
+    kept per test process for this.
+    """
     engine = _ENGINES.get(url) or _ENGINES.setdefault(url, create_engine(url))
     tables = [t.name for t in db.metadata.sorted_tables if t.name != "alembic_version"]
+    probe = " UNION ALL ".join(
+        f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables
+    )
     with engine.begin() as conn:
-        conn.execute(
+        used = set(conn.execute(text(probe)).scalars())
+        for table in reversed(tables):
+            if table in used:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+        sequences = conn.execute(
             text(
-                "TRUNCATE "
-                + ", ".join(f'"{t}"' for t in tables)
-                + " RESTART IDENTITY CASCADE"
+                "SELECT schemaname || '.' || sequencename FROM pg_sequences "
+                "WHERE last_value IS NOT NULL"
             )
-        )
+        ).scalars()
+        for sequence in list(sequences):
+            conn.execute(text("SELECT setval(:s, 1, false)"), {"s": sequence})
 
 
 class IsolatedClient(FlaskClient):
