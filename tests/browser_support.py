@@ -150,14 +150,10 @@ def live_server(live_app: Flask) -> Iterator[str]:
         server.finish_requests()
 
 
-@pytest.fixture
-def browser(request: pytest.FixtureRequest):
-    """A headless Debian Chromium driven by Playwright (closed after the test)."""
+@pytest.fixture(scope="session")
+def _chromium():
+    """One headless Debian Chromium per test process, driven by Playwright."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    if "live_server" in request.fixturenames:
-        # Start the server first so that it stops last: Chromium, closed first,
-        # hangs up its keep-alive connections and stops polling the pages.
-        request.getfixturevalue("live_server")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
@@ -166,3 +162,19 @@ def browser(request: pytest.FixtureRequest):
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest, _chromium):
+    """The headless Chromium for this test. Every page a test opens lives in a
+    browser context of its own (``new_page`` and ``new_context`` make one), with
+    its own cookies and storage; all are closed when the test ends."""
+    if "live_server" in request.fixturenames:
+        # Start the server first so that it stops last: the contexts, closed
+        # first, hang up their keep-alive connections and stop polling the pages.
+        request.getfixturevalue("live_server")
+    try:
+        yield _chromium
+    finally:
+        for context in list(_chromium.contexts):
+            context.close()
