@@ -106,6 +106,7 @@ def main() -> None:
     from mixer.events.registration import register
     from mixer.extensions import db
     from mixer.followup import services as followup
+    from mixer.followup.answers import Answers, save_answers
     from mixer.followup.models import FollowupPrompt
     from mixer.jobs.services import run_due
     from mixer.mail.models import OutboxMessage
@@ -182,12 +183,12 @@ def main() -> None:
         with measured("answers", statements, people=n) as figures:
             for i, reg in enumerate(regs):
                 nxt, prev = regs[(i + 1) % n], regs[(i - 1) % n]
-                answers = followup.Answers(
+                answers = Answers(
                     choices={nxt.id: "mentor", prev.id: "mentee"},
                     rating=4 + i % 2,
                     reflection="Ask one question a day.",
                 )
-                followup.save_answers(prompts[reg.id], answers)
+                save_answers(prompts[reg.id], answers)
                 db.session.commit()
             figures["pairs"] = db.session.scalar(select(func.count()).select_from(Pair))
 
