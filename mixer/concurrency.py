@@ -21,7 +21,7 @@ or a message's ``dedupe_key``, a pair's ``open_key``, a nonce) is inserted with
 is never aborted, even when another transaction inserts the same key first. It
 returns the new row's id, or None when the key existed.
 
-``tests/test_concurrency_helpers.py`` races both on real threads against each
+``tests/test_concurrency.py`` races all three on real threads against each
 database.
 """
 

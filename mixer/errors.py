@@ -14,13 +14,14 @@ a page gets the error page (a :class:`LinkError`: the link-problem page).
 A page with a form wraps its save in :func:`refusals`, so that a refusal is shown
 *on the same page* with everything the person typed::
 
-    form = EventForm()
+    form = RegistrationForm()
+    refused = refusals(form)
     if form.validate_on_submit():
-        with refusals(form):
-            event = services.create_event(...)
+        with refused:
+            reg = registration.register(event, email=current_user.email, ...)
             db.session.commit()
             return redirect(url_for("events.show", event_id=event.id))
-    return render_template("events/edit.html", form=form), 422
+    return _render_show(event, access, refused.status(400), form=form)
 
 The error lands on the form field it names (``field="title"``), or is flashed
 when it names none (or one the form does not have), and the view goes on to
@@ -127,10 +128,6 @@ class LinkError(DomainError):
         self.reason = reason
         self.title = title
 
-    def titled(self, title: str) -> LinkError:
-        """The same problem under another page title (e.g. "This invitation …")."""
-        return LinkError(self.reason, self.message, title=title, status=self.status)
-
 
 class refusals:  # noqa: N801  (used as a statement: ``with refusals(form):``)
     """Show a :class:`DomainError` raised inside the block on ``form``'s page.
@@ -138,13 +135,20 @@ class refusals:  # noqa: N801  (used as a statement: ``with refusals(form):``)
     On a refusal the session is rolled back (whatever the block wrote is gone),
     the message goes on the field the error names, or is flashed, and the
     exception is swallowed so the view renders its page again. ``status`` is then
-    the error's status (use it for the page: ``refused.status(422)``). A 404 and
+    the error's status (use it for the page: ``refused.status(422)``); a flashed
+    message has ``category`` ("warning" for "that one is sent already"). A 404 and
     a :class:`LinkError` are pages of their own and pass through to the app's
-    handler, like any other exception.
+    handler, like any other exception; with ``show_missing`` a 404 refusal is
+    shown like the others (a button about something not made yet: "no rotations
+    have been planned").
     """
 
-    def __init__(self, form: Any = None) -> None:
+    def __init__(
+        self, form: Any = None, *, show_missing: bool = False, category: str = "error"
+    ) -> None:
         self.form = form
+        self.show_missing = show_missing
+        self.category = category
         self.error: DomainError | None = None
 
     def __enter__(self) -> refusals:
@@ -156,11 +160,13 @@ class refusals:  # noqa: N801  (used as a statement: ``with refusals(form):``)
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
-        if not isinstance(exc, DomainError) or not exc.shown_on_forms:
+        if not isinstance(exc, DomainError) or isinstance(exc, LinkError):
+            return False
+        if not exc.shown_on_forms and not (self.show_missing and exc.status == 404):
             return False
         db.session.rollback()
         self.error = exc
-        show_on_form(exc, self.form)
+        show_on_form(exc, self.form, self.category)
         return True
 
     def status(self, default: int = 200) -> int:
@@ -168,13 +174,13 @@ class refusals:  # noqa: N801  (used as a statement: ``with refusals(form):``)
         return self.error.status if self.error is not None else default
 
 
-def show_on_form(exc: DomainError, form: Any = None) -> None:
-    """Put ``exc`` on the field of ``form`` it names, or flash it."""
+def show_on_form(exc: DomainError, form: Any = None, category: str = "error") -> None:
+    """Put ``exc`` on the field of ``form`` it names, or flash it (``category``)."""
     field = _field(form, exc.field)
     if field is not None:
         field.errors = [*field.errors, exc.message]
     else:
-        flash(exc.message, "error")
+        flash(exc.message, category)
 
 
 def _field(form: Any, name: str | None) -> Any:

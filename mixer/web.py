@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from jinja2 import Template
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
@@ -58,10 +60,25 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["now_utc"] = clock.now
 
 
+def json_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view that always answers JSON (the scan page's endpoints): its
+    refusals and errors are JSON too, whatever the request's headers say. Put it
+    right under the route decorator."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g.json_view = True
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
 def wants_json() -> bool:
-    """API requests, requests that send JSON (the scan page), and clients that
-    prefer JSON to HTML get JSON errors."""
+    """API requests, JSON views, requests that send JSON, and clients that prefer
+    JSON to HTML get JSON errors."""
     if request.path == "/api" or request.path.startswith("/api/") or request.is_json:
+        return True
+    if g.get("json_view"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
@@ -179,29 +196,20 @@ def _domain_error(exc: DomainError):
     return render_template("errors/error.html", error=page), exc.status
 
 
-def link_problem(
-    exc: LinkError,
-    title: str | None = None,
-    *,
-    template: str | None = None,
-    status: int | None = None,
-    **context: Any,
-):
-    """A clear page for an expired (410), used (410) or broken (400) link.
+def link_problem(exc: LinkError):
+    """A clear page for an expired (410), used (410), broken (400) or someone
+    else's (403) link, titled ``exc.title``. Nothing was changed.
 
     The page is the link's feature's own ``<blueprint>/link_problem.html`` when
-    there is one (it extends ``errors/link_problem.html`` and overrides
-    ``explanation`` and ``actions``), else the general one. Nothing was changed.
+    there is one (it extends ``errors/link_problem.html``, overrides
+    ``explanation`` and ``actions``, and may read ids such as ``pair_id`` from
+    ``request.view_args``), else the general one.
     """
-    templates: list[str | Template] = [template] if template else []
+    templates: list[str | Template] = []
     if request.blueprint:
         templates.append(f"{request.blueprint}/link_problem.html")
     templates.append("errors/link_problem.html")
     page = render_template(
-        templates,
-        title=title or exc.title,
-        reason=exc.reason,
-        message=exc.message,
-        **context,
+        templates, title=exc.title, reason=exc.reason, message=exc.message
     )
-    return page, status or exc.status
+    return page, exc.status

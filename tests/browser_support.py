@@ -151,17 +151,24 @@ def live_server(live_app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def _chromium():
-    """One headless Debian Chromium per test process, driven by Playwright."""
+def playwright():
+    """Playwright, started once per test process (it allows one at a time). A test
+    that needs Chromium with other arguments launches it from here."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with sync_api.sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def _chromium(playwright):
+    """One headless Debian Chromium per test process."""
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
+    )
+    try:
+        yield chromium
+    finally:
+        chromium.close()
 
 
 @pytest.fixture

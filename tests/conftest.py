@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from mixer import clock, create_app
 from mixer.accounts.services import create_api_token
 from mixer.config import normalise_database_url
-from mixer.extensions import db
+from mixer.extensions import db, talisman
 from tests.helpers import NOW, PASSWORD, csrf_from
 from tests.templates_cache import build_app
 
@@ -168,7 +168,8 @@ class _Reused:
     """The application of the standard test configuration, built once per test
     process (building one is ~80 ms of routing and API-document work) and given
     its configuration back before every test. A test that changes ``app_config``
-    gets an application of its own, built for it alone."""
+    gets an application of its own, built for it alone (and the shared one is
+    built again after it)."""
 
     def __init__(self) -> None:
         self.app: Flask | None = None
@@ -179,7 +180,10 @@ class _Reused:
     def get(self, config: dict) -> Flask:
         if config != STANDARD:
             return self._build(config)
-        if self.app is None or config != self.config:
+        # The extensions are process-wide objects that keep the settings of the
+        # last application built (Talisman's HTTPS rule, the limiter's switch):
+        # after another application was built, build this one again.
+        if self.app is None or config != self.config or talisman.app is not self.app:
             self.app, self.config = self._build(config), dict(config)
             self.settings = dict(self.app.config)
             self.rules = len(list(self.app.url_map.iter_rules()))

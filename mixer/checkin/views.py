@@ -30,6 +30,7 @@ from mixer.errors import refusals
 from mixer.events.access import managed_event
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
+from mixer.web import json_view
 
 bp = Blueprint("checkin", __name__)
 
@@ -122,6 +123,7 @@ def scan(event_id: int):
 
 
 @bp.post("/events/<int:event_id>/scan/checkins")
+@json_view
 def scan_check_in(event_id: int):
     """Check in from the scan page: a scanned ``url`` or a ``registration_id``."""
     event = managed_event(event_id)
@@ -149,6 +151,7 @@ def _scanned(event: Event, data: dict[str, Any]) -> Registration:
 
 
 @bp.delete("/events/<int:event_id>/scan/checkins/<int:registration_id>")
+@json_view
 def scan_undo(event_id: int, registration_id: int):
     """Undo a check-in from the scan page."""
     event = managed_event(event_id)

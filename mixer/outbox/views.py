@@ -55,7 +55,7 @@ def _retry(action: Callable, what: str):
     """Shared body of the retry buttons: CSRF, a flash; others' rows are 404."""
     if not RetryForm().validate_on_submit():
         abort(400)
-    with refusals():
+    with refusals(category="warning"):  # "sent already" is no mistake of theirs
         row = action()
         db.session.commit()
         flash(

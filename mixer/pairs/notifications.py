@@ -37,6 +37,13 @@ if TYPE_CHECKING:
 PREFERENCE = "pair_checkins"
 
 
+def _key_time(due: datetime) -> str:
+    """The due time as these e-mails' dedupe keys have always spelled it (no
+    trailing "Z"): keys already in the outbox must keep matching, or a reminder
+    due across an upgrade would go out twice."""
+    return stamp(due).removesuffix("Z")
+
+
 def calendar_host() -> str:
     """The host of ``BASE_URL``, for calendar UIDs."""
     return urlsplit(current_app.config["BASE_URL"]).hostname or "mixer.invalid"
@@ -156,7 +163,7 @@ def remind(pair: Pair, meeting: PairMeeting) -> int:
             kind="pairs.reminder",
             key=(
                 f"pairs.reminder:{pair.id}:{meeting.number}:"
-                f"{stamp(meeting.due_at)}:{user.id}"
+                f"{_key_time(meeting.due_at)}:{user.id}"
             ),
             extra={"meeting": meeting, "when": when, "headline": headline},
         )
@@ -173,7 +180,10 @@ def ask(pair: Pair, meeting: PairMeeting) -> int:
             "pair_ask",
             f"Did you meet {pair.other_person(user).name}?",
             kind="pairs.checkin",  # the stored kind keeps its first name
-            key=f"pairs.ask:{pair.id}:{meeting.number}:{stamp(meeting.due_at)}:{user.id}",
+            key=(
+                f"pairs.ask:{pair.id}:{meeting.number}:"
+                f"{_key_time(meeting.due_at)}:{user.id}"
+            ),
             extra={"meeting": meeting, "links": meeting_links(pair, meeting, user)},
         )
     return sent

@@ -14,7 +14,6 @@ from flask import g
 from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, api_abort, blueprint
 from mixer.events.access import org_event
-from mixer.events.models import Event
 from mixer.extensions import db
 from mixer.rotations import services
 from mixer.rotations.models import PLAN_MODES, PairingMode
@@ -81,11 +80,6 @@ class RotationPlanSchema(Schema):
     round_ends_at = ma.fields.DateTime(allow_none=True)
 
 
-def _event(event_id: int) -> Event:
-    """An event of the token's organization, or 404."""
-    return org_event(g.org.id, event_id)
-
-
 @blp.route("/events/<int:event_id>/rotations", methods=["POST"])
 @token_required("organizer")
 @blp.arguments(RotationInputSchema)
@@ -95,7 +89,7 @@ def _event(event_id: int) -> Event:
 def create_rotations(data: dict[str, Any], event_id: int):
     """Plan every round for the people checked in (or all registered before anybody
     is checked in), replacing a plan whose first round has not started."""
-    event = _event(event_id)
+    event = org_event(g.org.id, event_id)
     data.setdefault("rounds", event.rounds or 0)
     data.setdefault("minutes", event.minutes_per_round or DEFAULT_MINUTES)
     plan = services.create_plan(event, Settings(**data))
@@ -109,7 +103,7 @@ def create_rotations(data: dict[str, Any], event_id: int):
 @blp.alt_response(404, response="NOT_FOUND")
 def get_rotations(event_id: int):
     """The event's current plan and how far the room has got."""
-    plan = services.plan_for(_event(event_id))
+    plan = services.plan_for(org_event(g.org.id, event_id))
     if plan is None:
         api_abort(
             404,
@@ -127,7 +121,7 @@ def get_rotations(event_id: int):
 @blp.alt_response(409, response="CONFLICT")
 def replan_rotations(event_id: int):
     """Re-plan the rounds not yet held for the people present now; held rounds stay."""
-    event = _event(event_id)
+    event = org_event(g.org.id, event_id)
     plan = services.replan_remaining(event)
     db.session.commit()
     return services.plan_data(plan)

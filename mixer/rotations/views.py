@@ -100,7 +100,7 @@ def plan(event_id: int):
         form = PlanForm(obj=stored, formdata=None)
     if not form.validate_on_submit():
         return _plan_page(event, form, 400 if form.errors else 200)
-    with refusals(form):
+    with refusals(form, show_missing=True):
         services.create_plan(event, form.settings())
         db.session.commit()
         flash("The rounds are planned.", "success")
@@ -114,7 +114,7 @@ def replan(event_id: int):
     """Re-plan the rounds not yet held for the people present now."""
     event = _managed(event_id)
     if ActionForm().validate_on_submit():
-        with refusals():
+        with refusals(show_missing=True):
             services.replan_remaining(event)
             db.session.commit()
             flash("The remaining rounds are re-planned.", "success")
@@ -130,7 +130,7 @@ def left(event_id: int):
         (r.id, r.name) for r in services.attendance(event)[0]
     )
     if form.validate_on_submit() and form.registration.data is not None:
-        with refusals():
+        with refusals(show_missing=True):
             services.mark_left(event, [form.registration.data])
             db.session.commit()
             flash("Marked as gone: re-plan to seat the others.", "success")
@@ -165,7 +165,7 @@ def next_round(event_id: int):
     form = RoundForm()
     if form.validate_on_submit():
         expected = form.expected.data or ""
-        with refusals():
+        with refusals(show_missing=True):
             running.start_next_round(
                 event, int(expected) if expected.isdigit() else None
             )
@@ -249,7 +249,7 @@ def note(event_id: int):
     form = NoteForm()
     partner = form.partner.data or ""
     if form.validate_on_submit() and partner.isdigit():
-        with refusals():
+        with refusals(show_missing=True):
             running.note_for_partner(reg, int(partner), form.body.data or "")
             db.session.commit()
             flash("Note saved.", "success")

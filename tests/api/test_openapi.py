@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
@@ -142,40 +141,16 @@ def test_footer_links_to_the_docs_page(client):
 
 
 @pytest.mark.browser
-def test_docs_page_renders_in_chromium_under_our_csp(app):
+def test_docs_page_renders_in_chromium_under_our_csp(live_server, browser):
     """Swagger UI draws every operation with no CSP violation or script error."""
-    from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     problems: list[str] = []
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                ],
-            )
-            page = browser.new_page(viewport={"width": 360, "height": 740})
-            page.on(
-                "console",
-                lambda m: problems.append(m.text) if m.type == "error" else None,
-            )
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(f"http://127.0.0.1:{server.server_port}/api/v1/docs")
-            page.wait_for_selector(".opblock", timeout=15_000)
-            paths = page.locator(".opblock-summary-path").all_inner_texts()
-            page.locator("button.authorize").first.click()
-            page.wait_for_selector("text=bearerAuth")
-            browser.close()
-    finally:
-        server.shutdown()
-        thread.join()
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"{live_server}/api/v1/docs")
+    page.wait_for_selector(".opblock", timeout=15_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    page.locator("button.authorize").first.click()
+    page.wait_for_selector("text=bearerAuth")
     assert not problems, problems
     assert "/api/v1/members/{member_id}" in [p.replace("\u200b", "") for p in paths]

@@ -146,6 +146,11 @@ def test_scan_page_json_checks_in_refuses_undoes_and_searches(
     found = client.get(f"/events/{door.event.id}/scan/search?q=scan").get_json()
     assert [r["name"] for r in found["results"]] == ["Scan Me"]
     assert found["results"][0]["checked_in_at"]
+    # The scan page's endpoints answer JSON even to a request that does not ask
+    # for it (no JSON body, no Accept header).
+    unknown = client.delete(f"{url}/99999", headers=headers)
+    assert unknown.status_code == 404 and unknown.is_json
+    assert unknown.get_json()["error"]["code"] == "not_found"
     undo = client.delete(f"{url}/{reg.id}", headers=headers)
     assert undo.get_json()["undone"] is True
     manual = client.post(url, json={"registration_id": reg.id}, headers=headers)

@@ -8,6 +8,7 @@ import qrcode
 from PIL import Image
 
 from tests.browser_support import BROWSER_ARGS, CHROMIUM
+from tests.checkin.conftest import count_checked_in
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -27,7 +28,7 @@ def write_y4m(path, text: str, frames: int = 30) -> None:
 
 
 def test_scanning_a_badge_with_the_camera_checks_the_person_in(
-    app, live_server, door, make_registration, tmp_path
+    app, live_server, door, make_registration, tmp_path, playwright
 ):
     sync_api = pytest.importorskip("playwright.sync_api")
     reg = make_registration(door.event, name="Camera Person")
@@ -39,34 +40,32 @@ def test_scanning_a_badge_with_the_camera_checks_the_person_in(
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=args
+    # A Chromium of its own: the fake camera plays this test's video.
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=args
+    )
+    try:
+        context = browser.new_context(
+            viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
         )
-        try:
-            context = browser.new_context(
-                viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
-            )
-            context.grant_permissions(["camera"], origin=live_server)
-            page = context.new_page()
-            page.goto(f"{live_server}/login")
-            page.fill("input[name=email]", email)
-            page.fill("input[name=password]", PASSWORD)
-            page.click("form button[type=submit]:has-text('Sign in')")
-            page.goto(f"{live_server}/events/{event_id}/scan")
-            result = page.locator("#scan-result")
-            sync_api.expect(result).to_have_text(
-                "Checked in: Camera Person", timeout=20_000
-            )
-            assert "scan-ok" in result.get_attribute("class")
-            sync_api.expect(page.locator("#scan-recent li").first).to_contain_text(
-                "Camera Person"
-            )
-            sync_api.expect(page.locator("#scan-checked-in")).to_have_text("1")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 390
-        finally:
-            browser.close()
-    from tests.checkin.conftest import count_checked_in
-
+        context.grant_permissions(["camera"], origin=live_server)
+        page = context.new_page()
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form button[type=submit]:has-text('Sign in')")
+        page.goto(f"{live_server}/events/{event_id}/scan")
+        result = page.locator("#scan-result")
+        sync_api.expect(result).to_have_text(
+            "Checked in: Camera Person", timeout=20_000
+        )
+        assert "scan-ok" in result.get_attribute("class")
+        sync_api.expect(page.locator("#scan-recent li").first).to_contain_text(
+            "Camera Person"
+        )
+        sync_api.expect(page.locator("#scan-checked-in")).to_have_text("1")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390
+    finally:
+        browser.close()
     assert count_checked_in(event_id) == 1

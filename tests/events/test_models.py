@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import mixer.models  # noqa: F401  (every model, so relationships resolve)
 from mixer.events.models import Registration, RegistrationStatus
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

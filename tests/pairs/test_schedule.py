@@ -13,6 +13,7 @@ from sqlalchemy import select
 from mixer import clock
 from mixer.extensions import db
 from mixer.jobs.models import Job
+from mixer.mail.models import OutboxMessage
 from mixer.pairs import lifecycle, schedule
 from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import MeetingStatus, Pair, PairStatus
@@ -99,6 +100,30 @@ def test_a_tick_settles_and_plans_the_next_meeting_one_cadence_on(pair):
         None,
         None,
         {},
+    )
+
+
+def test_reminder_and_question_keys_keep_their_first_spelling(pair):
+    """Their dedupe keys have no trailing Z (as stored since the first release),
+    so a tick run again across an upgrade finds them and sends nothing twice."""
+    clock.freeze(FIRST - timedelta(days=1))
+    schedule.tick(pair.id)
+    clock.freeze(FIRST)
+    schedule.tick(pair.id)
+    db.session.commit()
+    keys = sorted(
+        db.session.scalars(
+            select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.dedupe_key.like("pairs.reminder:%")
+                | OutboxMessage.dedupe_key.like("pairs.ask:%")
+            )
+        )
+    )
+    people = sorted((pair.a_id, pair.b_id))
+    assert keys == sorted(
+        f"{kind}:{pair.id}:1:20260304T123000:{uid}"
+        for kind in ("pairs.ask", "pairs.reminder")
+        for uid in people
     )
 
 

@@ -106,6 +106,24 @@ def test_bad_settings_show_the_suggestion_inline(client, auth, organizer, mixer_
     assert db.session.scalar(select(func.count(RotationPlan.id))) == 0
 
 
+@pytest.mark.parametrize("action", ["replan", "next"])
+def test_buttons_before_any_plan_say_so_and_go_back(
+    client, auth, organizer, mixer_event, action
+):
+    """Re-plan or next round with nothing planned: a message on the page the
+    button belongs to, not an error page."""
+    auth.login(organizer.email)
+    page = client.get(f"/events/{mixer_event.id}/rotations")
+    resp = client.post(
+        f"/events/{mixer_event.id}/rotations/{action}",
+        data={"csrf_token": csrf_from(page.text)},
+    )
+    assert resp.status_code == 302
+    landed = client.get(resp.headers["Location"], follow_redirects=True)
+    assert "No rotations have been planned for this mixer yet" in landed.text
+    assert db.session.scalar(select(func.count(RotationPlan.id))) == 0
+
+
 def test_members_cannot_plan_and_outsiders_get_404(
     client, auth, member, mixer_event, make_org, make_user
 ):
