@@ -3,8 +3,8 @@
 A service that cannot do what it was asked raises a :class:`DomainError` (or a
 feature's subclass of it) with a message written for people::
 
-    raise EventError("The event is full.", status=409, code="event_full")
-    raise EventError("Give a title.", field="title")
+    raise EventError(f"Unknown time zone {name!r}.", field="timezone")  # 400
+    raise EventError("Registration has closed.", field="event", status=409)
 
 Nothing catches it on the way up. ``mixer.web`` answers it once for the whole
 app: the session is rolled back, then an API request (or a client that prefers
