@@ -223,3 +223,19 @@ def test_the_scan_page_retries_a_503_by_itself(
     assert json.loads(posts[0])["nonce"] == json.loads(posts[1])["nonce"]
     assert page.locator("#scan-queue").is_hidden()
     assert count_checked_in(event_id) == 1
+
+
+def test_a_page_whose_connection_drops_answers_a_short_503_page(
+    app, client, door, make_registration, monkeypatch
+):
+    reg = make_registration(door.event, name="Ada")
+    db.session.commit()
+
+    def drop(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed connection"))
+
+    monkeypatch.setattr("mixer.checkin.services.visit_badge", drop)
+    page = client.get(f"/c/{reg.badge_token}", headers={"Accept": "text/html"})
+    assert page.status_code == 503 and page.headers["Retry-After"] == "2"
+    assert "Back in a moment" in page.get_data(as_text=True)
+    assert "briefly unavailable" in page.get_data(as_text=True)
