@@ -26,8 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_RESET_MINUTES": 60,
     "INVITATION_DAYS": 14,
     "MAIL_MAX_ATTEMPTS": 8,
-    "MAIL_BATCH_SIZE": 50,
-    "JOB_BATCH_SIZE": 20,
+    "MAIL_BATCH_SIZE": 10,  # rows one claim takes: what a crashed worker holds back
+    "JOB_BATCH_SIZE": 5,
+    "WORKER_LEASE_SECONDS": 60,  # renewed while working; a dead worker's runs out
     "OUTBOX_KEEP_DAYS": 30,  # sent mail and finished jobs are deleted after this
     # Follow-up and pairs (docs/followup.md, docs/pairs.md)
     "FOLLOWUP_DELAY_HOURS": 2,  # prompts go this long after an event ends

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from jinja2 import Template
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
 from mixer import clock
@@ -54,6 +55,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(500, _server_error)
     app.register_error_handler(DomainError, _domain_error)
+    for lost in DATABASE_LOST:
+        app.register_error_handler(lost, _database_unavailable)
 
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["markdown"] = render_markdown
@@ -176,6 +179,9 @@ def _csrf_error(exc: CSRFError):
 
 
 def _server_error(exc):
+    original = getattr(exc, "original_exception", None)
+    if isinstance(original, DATABASE_LOST):  # raised by an error page or a hook
+        return _database_unavailable(original)
     # A failed request must not leave a half-written transaction for the next one.
     db.session.rollback()
     if wants_json():
@@ -213,3 +219,28 @@ def link_problem(exc: LinkError):
         templates, title=exc.title, reason=exc.reason, message=exc.message
     )
     return page, exc.status
+
+
+# --- the database went away: 503 and Retry-After, never 500 -------------------
+
+# A dropped connection (a restarted or failed-over server, a killed backend), a
+# refused one, or no connection free in the pool: worth trying again shortly.
+DATABASE_LOST = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+DATABASE_RETRY_AFTER = 2  # seconds
+
+
+def _database_unavailable(exc: Exception):
+    """Answer 503 with ``Retry-After`` (JSON, or a page that reads nothing from
+    the database) and drop the session, so the next request starts on a fresh
+    connection (``pool_pre_ping`` throws out the pool's dead ones)."""
+    current_app.logger.warning("database unavailable: %s", exc)
+    try:
+        db.session.rollback()
+    except sa_exc.DBAPIError:  # the connection is gone; forget it
+        pass
+    db.session.remove()
+    headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
+    message = "The database is briefly unavailable. Please try again in a moment."
+    if wants_json():
+        return json_error(503, "database_unavailable", message, headers=headers)
+    return render_template("errors/503.html", message=message), 503, headers

@@ -92,8 +92,9 @@ def check_in(data: dict[str, Any]):
         g.org.id, data.get("url") or data.get("token"), data.get("event_id")
     )
     result = services.check_in(reg, nonce=data.get("nonce"))
+    answer = result.as_dict()  # nothing is read after the commit: no 500 after it
     db.session.commit()
-    return result.as_dict()
+    return answer
 
 
 @blp.route("/checkins/<int:registration_id>", methods=["DELETE"])
@@ -106,5 +107,6 @@ def undo(registration_id: int):
     if reg is None:
         api_abort(404, f"No registration {registration_id} in this organization.")
     undone = services.undo_check_in(reg)
+    answer = {"registration_id": reg.id, "name": reg.name, "undone": undone}
     db.session.commit()
-    return {"registration_id": reg.id, "name": reg.name, "undone": undone}
+    return answer

@@ -68,9 +68,10 @@ def badge_check_in(token: str):
         abort(400, description="The form expired; please try again.")
     with refusals():
         result = services.check_in(reg)
+        name = result.registration.name  # read before the commit
         db.session.commit()
         if result.status == ScanOutcome.CHECKED_IN:
-            flash(f"Checked in: {result.registration.name}", "success")
+            flash(f"Checked in: {name}", "success")
     return redirect(url_for("checkin.badge", token=token))
 
 
@@ -81,8 +82,9 @@ def badge_undo(token: str):
     if not CheckinForm().validate_on_submit():
         abort(400, description="The form expired; please try again.")
     services.undo_check_in(reg)
+    name = reg.name  # read before the commit
     db.session.commit()
-    flash(f"Check-in undone: {reg.name}", "info")
+    flash(f"Check-in undone: {name}", "info")
     return redirect(url_for("checkin.badge", token=token))
 
 
@@ -130,8 +132,10 @@ def scan_check_in(event_id: int):
     data = request.get_json(silent=True) or {}
     reg = _scanned(event, data)
     result = services.check_in(reg, nonce=data.get("nonce") or None)
+    # Built before the commit: nothing read after it can turn a success into a 500.
+    answer = result.as_dict() | services.checked_in_count(event)
     db.session.commit()
-    return jsonify(result.as_dict() | services.checked_in_count(event))
+    return jsonify(answer)
 
 
 def _scanned(event: Event, data: dict[str, Any]) -> Registration:
@@ -159,11 +163,10 @@ def scan_undo(event_id: int, registration_id: int):
     if reg is None:
         raise CheckinError("Not registered for this event.", status=404)
     undone = services.undo_check_in(reg)
+    answer = {"undone": undone, "registration_id": reg.id, "name": reg.name}
+    answer |= services.checked_in_count(event)
     db.session.commit()
-    return jsonify(
-        {"undone": undone, "registration_id": reg.id, "name": reg.name}
-        | services.checked_in_count(event)
-    )
+    return jsonify(answer)
 
 
 @bp.get("/events/<int:event_id>/scan/search")

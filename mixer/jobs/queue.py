@@ -6,25 +6,42 @@ UPDATE SKIP LOCKED LIMIT n) RETURNING id`` that also re-checks that each row is
 still due (compare-and-set). On PostgreSQL two workers therefore never pick the
 same row and never wait on each other's locked rows; on SQLite, which has one
 writer at a time, the re-check alone keeps claims apart. A claim writes a random
-token and a lease (``locked_until``): every later change to the row says
-``WHERE claimed_by = token``, so a worker that lost its lease (it stalled, another
-worker took the row over) cannot overwrite the newer owner's result.
+token and a short lease (``locked_until``, ``WORKER_LEASE_SECONDS``): every later
+change to the row says ``WHERE claimed_by = token``, so a worker that lost its lease
+(it stalled, another worker took the row over) cannot overwrite the newer owner's
+result. While a worker works through its claim, a ``Heartbeat`` thread renews the
+lease; a worker that dies stops renewing, and its rows are due again once the
+lease has run out (about a minute).
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
+import time
 from datetime import datetime, timedelta
+from types import TracebackType
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import ColumnElement, or_, select, update
 
 from mixer import clock
 from mixer.concurrency import changed_rows
 from mixer.extensions import db
 
+log = logging.getLogger(__name__)
+
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
+DEFAULT_LEASE = timedelta(seconds=60)  # WORKER_LEASE_SECONDS
+
+
+def lease_length() -> timedelta:
+    """How long a claim holds its rows unless renewed (``WORKER_LEASE_SECONDS``)."""
+    seconds = current_app.config.get("WORKER_LEASE_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else DEFAULT_LEASE
 
 
 def backoff(attempts: int) -> timedelta:
@@ -127,3 +144,63 @@ def release(
         .execution_options(synchronize_session=False)
     )
     return result
+
+
+class Heartbeat:
+    """Renews the lease of one claim from a thread of its own while the worker works.
+
+    ``with Heartbeat(OutboxMessage, token, lease): ...`` renews every quarter
+    lease (``UPDATE ... SET locked_until = now + lease WHERE claimed_by = token``,
+    committed on a connection of its own), so sending is never held up by it and
+    a live worker keeps its rows however long a slow server takes. A worker that
+    dies stops renewing: its rows are due again after at most one lease.
+    ``fresh`` is False once renewing has failed for half a lease (the database
+    is unreachable): the worker should then hand back what it has not started.
+    """
+
+    def __init__(self, model: Any, token: str, lease: timedelta) -> None:
+        self.model, self.token, self.lease = model, token, lease
+        self.every = lease.total_seconds() / 4
+        self.renewed = time.monotonic()  # the claim itself set the lease just now
+        self._engine = db.engine  # bound in the caller's application context
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"heartbeat-{token[:8]}", daemon=True
+        )
+
+    @property
+    def fresh(self) -> bool:
+        """Renewed within the last half lease."""
+        return time.monotonic() - self.renewed < self.lease.total_seconds() / 2
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def renew(self) -> int:
+        """Extend the lease of every row still in this claim; how many."""
+        stmt = (
+            update(self.model)
+            .where(self.model.claimed_by == self.token)
+            .values(locked_until=clock.now() + self.lease)
+        )
+        with self._engine.begin() as conn:
+            count = conn.execute(stmt).rowcount
+        self.renewed = time.monotonic()
+        return count
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.renew()
+            except Exception:  # the database is away; the lease may still hold
+                log.warning("could not renew claim %s", self.token, exc_info=True)

@@ -31,8 +31,10 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {}
-LEASE = timedelta(minutes=15)  # long handlers renew it with set_progress()
-DEFAULT_BATCH = 20
+# A claim's lease, renewed by a heartbeat while the worker runs the batch (and by
+# set_progress); a crashed worker's jobs are due again after this.
+LEASE = queue.DEFAULT_LEASE
+DEFAULT_BATCH = 5  # JOB_BATCH_SIZE: a crash holds back at most this many
 
 
 class PermanentJobError(Exception):
@@ -155,7 +157,7 @@ def set_progress(job_id: int, percent: int) -> None:
         .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
         .values(
             progress=max(0, min(100, int(percent))),
-            locked_until=clock.now() + LEASE,
+            locked_until=clock.now() + queue.lease_length(),
         )
         .execution_options(synchronize_session=False)
     )
@@ -177,19 +179,23 @@ def run_due(limit: int | None = None) -> dict[str, int]:
     """Run jobs that are due; returns counts of done, retried and failed jobs."""
     cfg = current_app.config
     counts = {"done": 0, "retry": 0, "failed": 0}
+    lease = queue.lease_length()
     token, ids = queue.claim(
         Job,
         ready=JobStatus.PENDING,
         active=JobStatus.RUNNING,
         due_column=Job.run_at,
         limit=limit or int(cfg.get("JOB_BATCH_SIZE", DEFAULT_BATCH)),
-        lease=LEASE,
+        lease=lease,
     )
+    if not ids:
+        return counts
     max_attempts = int(cfg["JOB_MAX_ATTEMPTS"])
-    for jid in ids:
-        outcome = _run_one(jid, token, max_attempts)
-        if outcome in counts:
-            counts[outcome] += 1
+    with queue.Heartbeat(Job, token, lease):
+        for jid in ids:
+            outcome = _run_one(jid, token, max_attempts)
+            if outcome in counts:
+                counts[outcome] += 1
     return counts
 
 

@@ -5,7 +5,8 @@ the change that caused it, or not at all. ``deliver_due`` (run by the worker)
 claims due rows (see ``mixer.jobs.queue``), hands them to the transport
 ``MAIL_URL`` names and records the outcome of each message in its own commit.
 Delivery is at least once: a worker killed between the server's "250 OK" and
-its commit sends that one message again after the lease runs out.
+its commit sends that one message again after the lease runs out, with the same
+``Message-ID`` (it is part of the stored message), so receivers can drop it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import email.policy
 import email.utils
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,8 +52,10 @@ class Recipient(Protocol):
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)  # a crashed worker's claim is retried after this
-DEFAULT_BATCH = 50
+# A claim's lease, renewed by a heartbeat while the worker sends; a crashed
+# worker's claim is due again after this (WORKER_LEASE_SECONDS).
+LEASE = queue.DEFAULT_LEASE
+DEFAULT_BATCH = 10  # MAIL_BATCH_SIZE: a crash holds back at most this many
 STALLED_AFTER = timedelta(minutes=5)  # queued this long: is a worker running?
 
 
@@ -202,41 +204,44 @@ def make_transport() -> transports.Transport:
 def deliver_due(limit: int | None = None) -> dict[str, int]:
     """Send due messages; returns counts of sent, retried and failed messages.
 
-    Commits after every message, so a crash never forgets a delivery.
+    Commits after every message, so a crash never forgets a delivery. A
+    heartbeat renews the claim's lease while the batch is sent.
     """
     cfg = current_app.config
     counts = {"sent": 0, "retry": 0, "failed": 0}
     transport = make_transport()
+    lease = queue.lease_length()
     token, ids = queue.claim(
         OutboxMessage,
         ready=MessageStatus.QUEUED,
         active=MessageStatus.SENDING,
         due_column=OutboxMessage.next_attempt_at,
         limit=limit or int(cfg.get("MAIL_BATCH_SIZE", DEFAULT_BATCH)),
-        lease=LEASE,
+        lease=lease,
     )
     if not ids:
+        transport.close()
         return counts
     max_attempts = int(cfg["MAIL_MAX_ATTEMPTS"])
     sender = email.utils.parseaddr(cfg["MAIL_FROM"])[1]
-    started = time.monotonic()
     try:
-        for position, mid in enumerate(ids):
-            if time.monotonic() - started > LEASE.total_seconds() / 2:
-                # Slow server: hand the rest back before our lease runs out,
-                # rather than race a worker that takes them over.
-                _release(ids[position:], token)
-                break
-            outcome = _deliver_one(transport, sender, mid, token, max_attempts)
-            db.session.commit()
-            if outcome == "unreachable":
-                counts["retry"] += 1
-                counts["retry"] += _release(
-                    ids[position + 1 :], token, clock.now() + queue.backoff(1)
-                )
-                break
-            if outcome in counts:
-                counts[outcome] += 1
+        with queue.Heartbeat(OutboxMessage, token, lease) as beat:
+            for position, mid in enumerate(ids):
+                if not beat.fresh:
+                    # The lease could not be renewed (the database is away): hand the
+                    # rest back rather than race a worker that takes them over.
+                    _release(ids[position:], token)
+                    break
+                outcome = _deliver_one(transport, sender, mid, token, max_attempts)
+                db.session.commit()
+                if outcome == "unreachable":
+                    counts["retry"] += 1
+                    counts["retry"] += _release(
+                        ids[position + 1 :], token, clock.now() + queue.backoff(1)
+                    )
+                    break
+                if outcome in counts:
+                    counts[outcome] += 1
     finally:
         transport.close()
         db.session.rollback()

@@ -4,6 +4,8 @@
  * (static/vendor/jsqr) otherwise. Every scan carries a random nonce; scans made
  * while offline wait in localStorage and are sent when the connection returns.
  * The server remembers nonces, so a scan sent twice never checks anyone in twice.
+ * A 503 (the database is briefly away) is retried with the same nonce after its
+ * Retry-After, a few times, before the scan joins the offline queue.
  */
 (function () {
   "use strict";
@@ -12,6 +14,7 @@
   var d = app.dataset;
   var QUEUE_KEY = "mixer-scan-queue-" + d.eventId;
   var REPEAT_MS = 4000; // the same code seen again within this time is ignored
+  var RETRIES = 5; // a 503 is tried again this many times before the offline queue
   var result = document.getElementById("scan-result");
   var video = document.getElementById("scan-video");
   var canvas = document.getElementById("scan-canvas");
@@ -95,15 +98,16 @@
       body: body ? JSON.stringify(body) : undefined
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
-        return { status: r.status, data: data };
+        return { status: r.status, data: data, retryAfter: r.headers.get("Retry-After") };
       });
     });
   }
 
-  function answer(res) {
+  function answer(res, retried) {
     var data = res.data || {};
     if (res.status === 200) {
-      if (data.status === "checked_in" && !data.replayed) {
+      // A retry's replay of "checked_in" is this scan's own check-in.
+      if (data.status === "checked_in" && (!data.replayed || retried)) {
         show("ok", "Checked in: " + data.name);
       } else {
         show("warn", data.name + ": already checked in at " + timeText(data.checked_in_at));
@@ -148,12 +152,28 @@
     }).catch(function () { flushing = false; });
   }
 
+  /* POST a scan; on 503 wait Retry-After (1–30 s) and send it again, same nonce. */
+  function send(body, attempt) {
+    return request("POST", d.checkinUrl, body).then(function (res) {
+      if (res.status !== 503 || attempt >= RETRIES) {
+        res.retried = attempt > 0;
+        return res;
+      }
+      var seconds = parseInt(res.retryAfter, 10);
+      seconds = Math.min(Math.max(isNaN(seconds) ? 2 : seconds, 1), 30);
+      show("idle", "Busy, retrying…");
+      return new Promise(function (resolve) {
+        setTimeout(resolve, seconds * 1000);
+      }).then(function () { return send(body, attempt + 1); });
+    });
+  }
+
   function checkIn(body) {
     body.nonce = nonce();
     if (!navigator.onLine) { enqueue(body); return; }
-    request("POST", d.checkinUrl, body).then(function (res) {
+    send(body, 0).then(function (res) {
       if (res.status >= 500) { enqueue(body); return; }
-      answer(res);
+      answer(res, res.retried);
     }).catch(function () { enqueue(body); });
   }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -372,3 +373,57 @@ def test_a_claim_takes_no_more_than_its_limit(app):
     assert len(ids) == 7
     assert [r.id for r in rows() if r.status == "sending"] == ids
     assert {r.claimed_by for r in rows() if r.status == "sending"} == {token}
+
+
+def claim_one(lease: timedelta = LEASE) -> tuple[str, list[int]]:
+    return queue.claim(
+        OutboxMessage,
+        ready="queued",
+        active="sending",
+        due_column=OutboxMessage.next_attempt_at,
+        limit=1,
+        lease=lease,
+    )
+
+
+def test_a_heartbeat_renews_only_its_own_claim(app):
+    notice("ada@example.org")
+    notice("bo@example.org")
+    db.session.commit()
+    mine, [my_id] = claim_one()
+    other, [other_id] = claim_one()
+    clock.advance(timedelta(seconds=40))
+    beat = queue.Heartbeat(OutboxMessage, mine, LEASE)
+    assert beat.renew() == 1
+    by_id = {r.id: r for r in rows()}
+    assert by_id[my_id].locked_until == clock.now() + LEASE
+    assert by_id[other_id].locked_until == clock.now() - timedelta(seconds=40) + LEASE
+
+
+def test_a_live_workers_claim_outlasts_its_lease_a_dead_ones_does_not(app):
+    notice("ada@example.org")
+    db.session.commit()
+    token, [mid] = claim_one()
+    with queue.Heartbeat(OutboxMessage, token, timedelta(seconds=0.2)):
+        clock.advance(LEASE + timedelta(seconds=1))  # the claim's lease ran out
+        for _ in range(600):  # the heartbeat thread renews every 0.05 s
+            if rows()[0].locked_until > clock.now():
+                break
+            time.sleep(0.05)
+        assert rows()[0].locked_until == clock.now() + timedelta(seconds=0.2)
+        assert claim_one()[1] == []  # another worker cannot take it over
+    # The worker died: nobody renews, and the row is due once the lease is out.
+    clock.advance(timedelta(seconds=1))
+    assert claim_one()[1] == [mid]
+
+
+def test_a_retried_message_keeps_the_message_id_it_was_queued_with(app, smtp):
+    notice("ada@example.org")
+    db.session.commit()
+    [row] = rows()
+    queued_id = row.message_id
+    claim_one()  # a worker claims it and dies (it may have sent it)
+    clock.advance(LEASE + timedelta(seconds=1))
+    assert deliver_due()["sent"] == 1
+    [received] = smtp.recorder.messages()
+    assert received["Message-ID"] == queued_id == rows()[0].message_id
