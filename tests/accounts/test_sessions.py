@@ -412,7 +412,8 @@ def test_device_summary(agent, summary):
 def test_only_the_hash_of_the_secret_is_stored(app, member):
     browser = sign_in(app)
     secret = (
-        replay(app).application.session_interface.get_signing_serializer(app)
+        replay(app)
+        .application.session_interface.get_signing_serializer(app)
         .loads(cookie(browser, "session"))["_user_id"]
         .partition(":")[2]
     )
