@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from mixer import clock
 from mixer.accounts.models import SignIn, User
@@ -68,8 +69,10 @@ def user_for(value: str) -> User | None:
     user_id, _, secret = (value or "").partition(":")
     if not secret or not user_id.isdigit():
         return None
-    sign_in = db.session.scalar(
-        select(SignIn).where(SignIn.secret_hash == _hash(secret))
+    sign_in = db.session.scalar(  # one query for both: this runs on every request
+        select(SignIn)
+        .options(joinedload(SignIn.user))
+        .where(SignIn.secret_hash == _hash(secret))
     )
     if sign_in is None or str(sign_in.user_id) != user_id:
         return None
