@@ -115,6 +115,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web.init_app(app)  # after the API, so our error pages win over flask-smorest's
 
+    from mixer.accounts import browser
+
+    browser.init_app(app)  # sign-in records checked; no-store for signed-in answers
+
     from mixer.cli import register_commands
 
     register_commands(app)

@@ -26,6 +26,8 @@ def register_commands(app: Flask) -> None:
     """Attach Mixer's commands to the app's CLI group."""
     for command in (init_db, seed_demo, create_org, create_user, create_token, worker):
         app.cli.add_command(command)
+    for command in (deactivate_user, reactivate_user):
+        app.cli.add_command(command)
 
 
 @click.command("init-db")
@@ -129,6 +131,38 @@ def create_token(email: str, org_slug: str, name: str) -> None:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(secret)
+
+
+@click.command("deactivate-user")
+@click.argument("email")
+@with_appcontext
+def deactivate_user(email: str) -> None:
+    """Stop EMAIL's account: signed out everywhere at once, no sign-in, no API."""
+    from mixer.accounts import services
+
+    try:
+        user = services.get_user_by_email(email)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    services.deactivate_user(user)
+    db.session.commit()
+    click.echo(f"{user.email} is deactivated and signed out everywhere.")
+
+
+@click.command("reactivate-user")
+@click.argument("email")
+@with_appcontext
+def reactivate_user(email: str) -> None:
+    """Let EMAIL's deactivated account sign in again."""
+    from mixer.accounts import services
+
+    try:
+        user = services.get_user_by_email(email)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    services.reactivate_user(user)
+    db.session.commit()
+    click.echo(f"{user.email} can sign in again.")
 
 
 @click.command("worker")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Sign-ins (docs/security.md): "remember me" and every sign-in end after
+    # REMEMBER_DAYS; one without "remember me" after SIGN_IN_IDLE_HOURS unused.
+    "REMEMBER_DAYS": 30,
+    "SIGN_IN_IDLE_HOURS": 12,
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session
     # flask-smorest / OpenAPI
     "API_TITLE": "Mixer API",
@@ -91,6 +96,7 @@ def _derive(app: Flask) -> None:
     cfg["UPLOAD_FOLDER"] = str(instance / "uploads")
     cfg["OUTBOX_FOLDER"] = str(instance / "outbox")
     cfg["SESSION_COOKIE_SECURE"] = bool(cfg["FORCE_HTTPS"])
+    _derive_remember_cookie(cfg)
     if not cfg.get("SECRET_KEY"):
         if cfg["ENV_NAME"] == "production":
             raise RuntimeError(
@@ -98,6 +104,14 @@ def _derive(app: Flask) -> None:
                 "(set SECRET_KEY or MIXER_SECRET_KEY)."
             )
         cfg["SECRET_KEY"] = _instance_secret(instance)
+
+
+def _derive_remember_cookie(cfg: Any) -> None:
+    """The remember cookie lasts REMEMBER_DAYS, is Secure whenever the session
+    cookie is, and is never readable by scripts."""
+    cfg["REMEMBER_COOKIE_DURATION"] = timedelta(days=float(cfg["REMEMBER_DAYS"]))
+    cfg["REMEMBER_COOKIE_SECURE"] = bool(cfg["SESSION_COOKIE_SECURE"])
+    cfg["REMEMBER_COOKIE_HTTPONLY"] = True
 
 
 def normalise_database_url(url: str) -> str:

@@ -197,6 +197,10 @@ class RevokeTokenForm(FlaskForm):
     """The revoke button of one token."""
 
 
+class SignOutForm(FlaskForm):
+    """The sign-out buttons of the profile's sign-ins."""
+
+
 class UnsubscribeForm(FlaskForm):
     """The unsubscribe button; the signed link, not a session, authorises it."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -42,9 +42,30 @@ class User(UserMixin, Model):
         back_populates="user", cascade="all, delete-orphan"
     )
 
+    # Not columns: the sign-in this instance was loaded or signed in through, and
+    # its secret (only its hash is stored). ``mixer.accounts.sign_ins`` sets them.
+    __allow_unmapped__ = True
+    current_sign_in: SignIn | None = None
+    sign_in_secret: str | None = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.is_active_account
+
+    def get_id(self) -> str:
+        """What the session and remember cookies carry: ``<id>:<sign-in secret>``,
+        so revoking the sign-in ends both (Flask-Login's alternative token)."""
+        if not self.sign_in_secret:
+            raise RuntimeError("Sign in through mixer.accounts.browser.log_in.")
+        return f"{self.id}:{self.sign_in_secret}"
+
+    def __eq__(self, other: object) -> bool:
+        # The same person, whatever the sign-in (the mixin compares ``get_id()``).
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    __hash__ = object.__hash__
 
     def wants(self, kind: str) -> bool:
         """Whether this person accepts e-mail of ``kind``."""
@@ -80,3 +101,32 @@ class ApiToken(Model):
 
     def __repr__(self) -> str:
         return f"<ApiToken {self.id} {self.prefix}… org={self.org_id}>"
+
+
+class SignIn(Model):
+    """One signed-in browser. Its cookies carry a random secret whose hash is kept
+    here; revoking the row signs that browser out at its next request."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remember: Mapped[bool] = mapped_column(default=False)
+    device: Mapped[str] = mapped_column(String(80))  # "Firefox on Linux"
+    ip: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+    def is_live(self, now: datetime, idle: timedelta) -> bool:
+        """Not revoked, not expired, and (unless remembered) used within ``idle``."""
+        if self.revoked_at is not None or now >= self.expires_at:
+            return False
+        return self.remember or now - self.last_used_at < idle
+
+    def __repr__(self) -> str:
+        return f"<SignIn {self.id} user={self.user_id} {self.device}>"

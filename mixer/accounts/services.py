@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from mixer import clock, tokens
+from mixer.accounts import sign_ins
 from mixer.accounts.models import ApiToken, User
 from mixer.errors import DomainError, LinkError
 from mixer.extensions import db
@@ -102,9 +103,25 @@ def get_or_create_user(email: str, name: str, **fields: Any) -> tuple[User, bool
 
 
 def set_password(user: User, password: str) -> None:
-    """Hash and store a new password (argon2id)."""
+    """Hash and store a new password (argon2id); every sign-in of the person ends
+    (whoever signs in afterwards does so with the new password)."""
     check_password_rules(password)
     user.password_hash = _hasher().hash(password)
+    sign_ins.revoke_all(user)
+
+
+def deactivate_user(user: User) -> None:
+    """Stop an account: its sign-ins end, it cannot sign in, its API tokens and
+    mail stop (everything checks ``is_active``)."""
+    user.is_active_account = False
+    sign_ins.revoke_all(user)
+    db.session.flush()
+
+
+def reactivate_user(user: User) -> None:
+    """Let a deactivated account sign in again (its old sign-ins stay ended)."""
+    user.is_active_account = True
+    db.session.flush()
 
 
 def check_password_rules(password: str | None) -> None:

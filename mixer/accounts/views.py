@@ -16,9 +16,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
-from mixer.accounts import services
+from mixer.accounts import browser, services, sign_ins
 from mixer.accounts.forms import (
     ApiTokenForm,
     ChangePasswordForm,
@@ -28,12 +28,12 @@ from mixer.accounts.forms import (
     ProfileForm,
     ResetPasswordForm,
     RevokeTokenForm,
+    SignOutForm,
     UnsubscribeForm,
     choice_list,
 )
-from mixer.accounts.models import User
 from mixer.errors import DomainError, refusals, show_on_form
-from mixer.extensions import csrf, db, limiter, login_manager
+from mixer.extensions import csrf, db, limiter
 from mixer.mail.preferences import NOTIFICATION_KINDS, notification_label
 
 bp = Blueprint("accounts", __name__)
@@ -55,12 +55,6 @@ def _asks_for_link() -> bool:
 def _status() -> int:
     """200 for a fresh form, 422 for one sent back with errors."""
     return 422 if request.method == "POST" else 200
-
-
-@login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    """The signed-in person of a session (Flask-Login calls this every request)."""
-    return db.session.get(User, int(user_id))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -95,15 +89,17 @@ def login():
         )
         return render_template("accounts/login.html", form=form), 422
     services.record_login(user)
+    browser.log_in(user, remember=form.remember.data)
     db.session.commit()
-    login_user(user, remember=form.remember.data)
     return redirect(next_url or url_for("main.index"))
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST only, so a link or image cannot sign anyone out)."""
-    logout_user()
+    """Sign out (POST only, so a link or image cannot sign anyone out); this
+    browser's sign-in ends, so a copy of its cookies stops working too."""
+    browser.log_out()
+    db.session.commit()
     flash("You are signed out.", "info")
     return redirect(url_for("main.index"))
 
@@ -117,8 +113,8 @@ def magic(token: str):
         user = services.check_magic_link(token)
         return render_template("accounts/magic.html", form=form, user=user)
     user, next_url = services.use_magic_link(token)
+    browser.log_in(user)
     db.session.commit()
-    login_user(user)
     flash(f"Welcome, {user.name}. You are signed in.", "success")
     return redirect(next_url or url_for("main.index"))
 
@@ -146,8 +142,8 @@ def reset_password(token: str):
     if form.validate_on_submit():
         with refusals(form):
             services.reset_password(token, form.new_password.data)
+            browser.log_in(user)  # every other sign-in ended with the old password
             db.session.commit()
-            login_user(user)
             flash("Your new password is set and you are signed in.", "success")
             return redirect(url_for("main.index"))
     page = render_template("accounts/reset_password.html", form=form, user=user)
@@ -206,6 +202,9 @@ def _render_profile(status: int = 200, **forms):
         by_org=by_org,
         tokens=services.list_api_tokens(user),
         revoke_form=RevokeTokenForm(formdata=None),
+        sign_ins=sign_ins.active(user),
+        current_sign_in=user.current_sign_in,
+        sign_out_form=SignOutForm(formdata=None),
         **forms,
     )
     return page, status
@@ -279,11 +278,18 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         with refusals(form):
+            remember = _remembered()
             services.change_password(
                 current_user, form.current_password.data, form.new_password.data
             )
+            # Every sign-in ended, this one too; this browser gets a new one.
+            browser.log_in(current_user._get_current_object(), remember=remember)
             db.session.commit()
-            flash("Your password is changed.", "success")
+            flash(
+                "Your password is changed. Every other browser signed in as you "
+                "is signed out.",
+                "success",
+            )
             return redirect(url_for("accounts.profile"))
     return _render_profile(422, password_form=form)
 
@@ -321,6 +327,39 @@ def revoke_token(token_id: int):
         db.session.commit()
         flash(f"The token “{token.name}” is revoked and no longer works.", "success")
     return redirect(url_for("accounts.profile", _anchor="api-tokens"))
+
+
+def _remembered() -> bool:
+    """Whether this browser's sign-in was made with "remember me"."""
+    sign_in = current_user.current_sign_in
+    return bool(sign_in and sign_in.remember)
+
+
+@bp.post("/profile/sign-ins/<int:sign_in_id>/end")
+@login_required
+def end_sign_in(sign_in_id: int):
+    """Sign one of one's browsers out (this one: an ordinary sign-out)."""
+    sign_in = sign_ins.own(current_user, sign_in_id)
+    if not SignOutForm().validate_on_submit():
+        return redirect(url_for("accounts.profile", _anchor="sign-ins"))
+    if sign_in is current_user.current_sign_in:
+        return logout()
+    sign_ins.revoke(sign_in)
+    db.session.commit()
+    flash(f"{sign_in.device} is signed out.", "success")
+    return redirect(url_for("accounts.profile", _anchor="sign-ins"))
+
+
+@bp.post("/profile/sign-ins/end-all")
+@login_required
+def sign_out_everywhere():
+    """End every sign-in of this person, in this browser too."""
+    if not SignOutForm().validate_on_submit():
+        return redirect(url_for("accounts.profile", _anchor="sign-ins"))
+    browser.log_out_everywhere()
+    db.session.commit()
+    flash("You are signed out everywhere, here too.", "info")
+    return redirect(url_for("accounts.login"))
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from mixer.accounts.browser import NO_STORE
 from mixer.badges import services
 from mixer.events.access import can_manage, managed_event
 from mixer.events.links import download_key_valid
@@ -60,7 +61,9 @@ def _send(data: bytes | Path, name: str):
     """Send a PDF; a cached file is read whole (a few MB) so no handle lingers."""
     if isinstance(data, Path):
         data = data.read_bytes()
-    return send_file(BytesIO(data), mimetype=PDF, download_name=name, max_age=0)
+    response = send_file(BytesIO(data), mimetype=PDF, download_name=name, max_age=0)
+    response.headers["Cache-Control"] = NO_STORE  # names, also sent by signed link
+    return response
 
 
 @bp.get("/events/<int:event_id>/badges.pdf")

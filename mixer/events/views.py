@@ -24,6 +24,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from mixer.accounts.browser import no_store
 from mixer.accounts.models import User
 from mixer.errors import refusals
 from mixer.events import dashboard as dashboards
@@ -407,6 +408,7 @@ def calendar(event_id: int):
 
 
 @bp.get("/calendar/<token>.ics")
+@no_store  # a personal feed: where its owner will be
 def feed(token: str):
     """A subscribable calendar feed (personal or organization) behind a secret URL."""
     body = feeds.feed_calendar(token)
@@ -598,6 +600,7 @@ def attendees(event_id: int):
 
 
 @bp.get("/events/<int:event_id>/attendees.csv")
+@no_store
 def attendees_csv(event_id: int):
     """Every registration as CSV (streamed)."""
     event = managed_event(event_id)

@@ -12,8 +12,9 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user, login_user
+from flask_login import current_user
 
+from mixer.accounts import browser
 from mixer.errors import refusals
 from mixer.extensions import db, limiter
 from mixer.orgs import services
@@ -305,8 +306,8 @@ def accept_invitation(token: str):
                 name=fields["name"].data if "name" in fields else None,
                 password=fields["password"].data if "password" in fields else None,
             )
+            browser.log_in(membership.user)
             db.session.commit()
-            login_user(membership.user)
             flash(f"Welcome to {membership.org.name}!", "success")
             return redirect(url_for("orgs.home", slug=membership.org.slug))
     status = 422 if request.method == "POST" else 200

@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from mixer.accounts.browser import no_store
 from mixer.errors import refusals
 from mixer.extensions import db
 from mixer.orgs.access import org_required
@@ -275,6 +276,7 @@ def award(month: str):
 
 @bp.get("/o/<slug>/awards/<month>/certificate.pdf")
 @org_required()
+@no_store
 def certificate(month: str):
     """The certificate as a PDF download."""
     award = _published(month)

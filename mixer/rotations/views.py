@@ -21,6 +21,7 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
+from mixer.accounts.browser import NO_STORE
 from mixer.accounts.forms import choice_list
 from mixer.connections.services import notes_about
 from mixer.errors import refusals
@@ -200,7 +201,10 @@ def _pdf(data: bytes, name: str) -> Response:
     return Response(
         data,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'inline; filename="{name}"',
+            "Cache-Control": NO_STORE,  # who sits where: names
+        },
     )
 
 

@@ -20,9 +20,10 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import select
 
+from mixer.accounts import browser
 from mixer.accounts.forms import choice_list
 from mixer.accounts.models import User
 from mixer.errors import refusals
@@ -96,8 +97,8 @@ def accept(token: str):
         invitation, _ = services.read_invitation(token)
         return render_template("speakers/accept.html", invitation=invitation)
     user, event = services.accept_invitation(token)
+    browser.log_in(user)
     db.session.commit()
-    login_user(user)
     flash(f"Welcome, {user.name}. This is your speaker page.", "success")
     return redirect(url_for("speakers.mine", event_id=event.id))
 

@@ -142,6 +142,8 @@ def test_cadence_change_resends_the_invite_and_replans(
     assert tick.run_at == datetime(2026, 3, 10, 12, 30, tzinfo=UTC)
     tick_until(datetime(2026, 3, 10, 12, 30, tzinfo=UTC))
     assert kinds()["pairs.reminder"] == 2
+    # Six days without use end a sign-in without "remember me" (SIGN_IN_IDLE_HOURS).
+    auth.login("ada@acme.example.org")
 
     # Saving the same rhythm again sends nothing.
     before = kinds()
