@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import Template
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
-from mixer import clock
+from mixer import clock, hostile
 from mixer.errors import DomainError, LinkError
 from mixer.extensions import db, login_manager, talisman
 from mixer.formatting import localtime, render_markdown
@@ -54,6 +54,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(500, _server_error)
     app.register_error_handler(DomainError, _domain_error)
+
+    hostile.init_app(app)  # NUL, surrogates, huge numbers, deep JSON: a 400
 
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["markdown"] = render_markdown
