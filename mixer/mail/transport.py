@@ -157,6 +157,12 @@ class SMTPTransport:
             reused = self._conn is not None
             if self._conn is None:
                 self._conn = self._connect()
+            if options and not self._conn.has_extn("smtputf8"):
+                raise DeliveryError(
+                    f"{self.where} does not offer SMTPUTF8, needed for the "
+                    f"internationalised address in {recipients}",
+                    permanent=True,
+                )
             try:
                 self._conn.sendmail(sender, recipients, raw, mail_options=options)
             except smtplib.SMTPServerDisconnected:
@@ -167,12 +173,6 @@ class SMTPTransport:
                 self._drop()
                 self._conn = self._connect()
                 self._conn.sendmail(sender, recipients, raw, mail_options=options)
-        except smtplib.SMTPNotSupportedError as exc:
-            raise DeliveryError(
-                f"{self.where} does not offer SMTPUTF8, needed for the "
-                f"internationalised address in {recipients}: {exc}",
-                permanent=True,
-            ) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             detail = "; ".join(
