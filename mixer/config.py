@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "API_PAGE_SIZE": 50,
     "API_RATE_LIMIT": "600 per minute",  # per API token
+    "API_AUTH_FAILURE_LIMIT": "30 per minute",  # refused API tokens per address
+    "BADGE_LINK_RATE_LIMIT": "120 per minute",  # /c/<token> per address
     "FORCE_HTTPS": False,
     "PROXY_HOPS": 0,  # trusted reverse proxies in front (X-Forwarded-* headers)
     "SESSION_COOKIE_HTTPONLY": True,
