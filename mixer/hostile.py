@@ -9,7 +9,9 @@ in JSON cannot be encoded as UTF-8), an integer longer than Python converts
 arguments, header values and the JSON body once, and refuses the request with a
 400 naming the field (:class:`HostileInput`, a ``DomainError``: JSON for API
 clients, the error page for a browser). Nothing has been read from or written to
-the database at that point.
+the database at that point. A value the database itself refuses (a number beyond
+its integer range, a text longer than its column: ``DataError``, or Python's
+``OverflowError``) is answered with the same 400 after a rollback.
 
 ``docs/security.md`` lists these limits.
 """
@@ -21,9 +23,12 @@ import math
 import re
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DataError
 
 from mixer.errors import DomainError
+from mixer.extensions import db
 
 # Deeper JSON than any of our schemas nests (an event with its agenda is 3 levels).
 MAX_JSON_DEPTH = 32
@@ -40,8 +45,22 @@ class HostileInput(DomainError):
 
 
 def init_app(app: Flask) -> None:
-    """Check every request before its view runs."""
+    """Check every request before its view runs; answer the database's refusal
+    of a value (out of range, too long) as the same 400."""
     app.before_request(check_request)
+    app.register_error_handler(DataError, _unstorable)
+    app.register_error_handler(OverflowError, _unstorable)
+
+
+def _unstorable(exc: Exception) -> ResponseReturnValue:
+    """The net under the forms' own bounds: a number beyond the column's range
+    (PostgreSQL's 32-bit integers, SQLite's 64-bit ones) or a text longer than
+    its column. The transaction is rolled back: nothing was saved."""
+    db.session.rollback()
+    refusal = HostileInput(
+        "A value is too large (or too long) to be stored; nothing was saved."
+    )
+    return current_app.handle_user_exception(refusal)
 
 
 def check_request() -> None:

@@ -450,3 +450,31 @@ def test_no_api_body_or_query_answers_5xx(
     assert resp.status_code < 500, (method, path, resp.get_data(as_text=True)[:300])
     if resp.status_code >= 400:
         assert row_counts() == before, (method, path)
+
+
+def test_a_number_the_database_cannot_hold_is_a_400(client, auth, world):
+    """The net under the forms' bounds: an id beyond 64 bits (SQLite's refusal)
+    and beyond 32 bits (PostgreSQL's) in a select of members."""
+    auth.login(world["admin"].email)
+    event_id = world["event_id"]
+    page = client.get(f"/events/{event_id}/speakers").get_data(as_text=True)
+    session_id = str(world["events"][0].sessions[0].id)
+    before = row_counts()
+    for number in (2**31, 2**64):
+        resp = client.post(
+            f"/events/{event_id}/speakers/add",
+            data={
+                "csrf_token": csrf_from(page),
+                "member": str(number),
+                "session_id": session_id,
+            },
+        )
+        if number == 2**31:  # SQLite stores it: "no such member" on the form
+            assert resp.status_code in (400, 422)
+        else:
+            assert resp.status_code == 400
+        if resp.status_code == 400:
+            assert "too large (or too long) to be stored" in resp.get_data(
+                as_text=True
+            )
+    assert row_counts() == before
