@@ -36,7 +36,7 @@ MAX_JSON_DEPTH = 32
 MAX_INT_DIGITS = 4300
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-_LONG_NUMBER = re.compile(r"\s*[+-]?\d{%d,}\s*" % (MAX_INT_DIGITS + 1))
+_LONG_NUMBER = re.compile(rf"\s*[+-]?\d{{{MAX_INT_DIGITS + 1},}}\s*")
 _JSON_TYPES = re.compile(r"application/(.+\+)?json", re.IGNORECASE)
 
 
@@ -134,8 +134,7 @@ def _walk(data: Any) -> None:
             continue
         if depth > MAX_JSON_DEPTH:
             raise HostileInput(
-                f"The JSON body is nested too deeply (at most {MAX_JSON_DEPTH} "
-                "levels)."
+                f"The JSON body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
             )
         pairs = item.items() if isinstance(item, dict) else enumerate(item)
         for key, value in pairs:

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
 from mixer.extensions import db
-from mixer.hostile import MAX_JSON_DEPTH, MAX_INT_DIGITS
+from mixer.hostile import MAX_INT_DIGITS, MAX_JSON_DEPTH
 from tests.helpers import bearer, csrf_from
 
 # Values no field may turn into a 500. Surrogates cannot travel in a form body
@@ -474,7 +474,5 @@ def test_a_number_the_database_cannot_hold_is_a_400(client, auth, world):
         else:
             assert resp.status_code == 400
         if resp.status_code == 400:
-            assert "too large (or too long) to be stored" in resp.get_data(
-                as_text=True
-            )
+            assert "too large (or too long) to be stored" in resp.get_data(as_text=True)
     assert row_counts() == before

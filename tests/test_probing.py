@@ -20,7 +20,8 @@ def _urls(app, real: dict[str, str]):
         if "GET" not in rule.methods or rule.rule.startswith(("/api", "/static")):
             continue
         ints = {
-            name for name, conv in rule._converters.items()
+            name
+            for name, conv in rule._converters.items()
             if isinstance(conv, IntegerConverter)
         }
         if not ints and "slug" not in rule.arguments:

@@ -76,7 +76,8 @@ app = create_app({
     "RATELIMIT_KEY_PREFIX": sys.argv[4], "BADGE_LINK_RATE_LIMIT": "5 per minute",
 })
 client = app.test_client()
-print(" ".join(str(client.get(f"/c/guess{n}").status_code) for n in range(int(sys.argv[5]))))
+codes = [client.get(f"/c/guess{n}").status_code for n in range(int(sys.argv[5]))]
+print(" ".join(map(str, codes)))
 """
 
 

@@ -189,7 +189,7 @@ def build_message(
     return msg
 
 
-def wire_policy(to: str) -> email.policy.EmailPolicy:
+def wire_policy(to: str) -> email.policy.Policy:
     """How a message is written out: plain SMTP (7-bit headers, RFC 2047 words),
     or SMTPUTF8 (RFC 6532: UTF-8 headers) when the address is not ASCII; the
     transport then asks the server for SMTPUTF8 too."""

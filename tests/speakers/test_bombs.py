@@ -55,9 +55,7 @@ def office_zip(entries: int) -> bytes:
     return out.getvalue()
 
 
-def test_a_decompression_bomb_photo_is_the_too_large_refusal(
-    client, auth, world, app
-):
+def test_a_decompression_bomb_photo_is_the_too_large_refusal(client, auth, world, app):
     bomb = png_bomb()
     assert len(bomb) < 1024 * 1024
     auth.login(world.speaker.email)
