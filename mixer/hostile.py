@@ -13,7 +13,7 @@ the database at that point. A value the database itself refuses (a number beyond
 its integer range, a text longer than its column: ``DataError``, or Python's
 ``OverflowError``) is answered with the same 400 after a rollback.
 
-``docs/security.md`` lists these limits.
+``docs/hardening.md`` lists these limits.
 """
 
 from __future__ import annotations
