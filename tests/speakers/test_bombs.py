@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import zipfile
 import zlib
 
@@ -96,14 +95,12 @@ def test_a_zip_with_200000_entries_is_refused_from_its_directory(
     }
     # A body of bytes: the test client would spool a file it never closes.
     body, ctype = multipart(fields, "files", "deck.pptx", bomb)
-    started = time.perf_counter()
     resp = client.post(
         f"/events/{world.event.id}/materials",
         data=body,
         content_type=ctype,
         headers={"Accept": "application/json"},
     )
-    print(f"200,000-entry zip refused in {time.perf_counter() - started:.3f} s")
     assert resp.status_code == 413
     error = resp.get_json()["error"]
     assert "more than 10,000 parts" in error["message"]
@@ -131,3 +128,4 @@ def test_a_zip_that_unpacks_beyond_the_cap_is_refused(app, world, monkeypatch):
     assert caught.value.status == 413
     db.session.rollback()
     assert stored_files(app) == []
+
