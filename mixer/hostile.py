@@ -5,7 +5,7 @@ character (PostgreSQL refuses it in text), a lone UTF-16 surrogate (``"\\ud800"`
 in JSON cannot be encoded as UTF-8), an integer longer than Python converts
 (4,300 digits), JSON nested deeper than the parser's recursion limit, and JSON's
 ``NaN`` / ``Infinity`` / ``1e999``. Rather than teach every view about them, a
-``before_request`` hook looks at the query string, the form, file names, path
+``before_request`` hook looks at the query string, the form, path
 arguments, header values and the JSON body once, and refuses the request with a
 400 naming the field (:class:`HostileInput`, a ``DomainError``: JSON for API
 clients, the error page for a browser). Nothing has been read from or written to
@@ -79,9 +79,8 @@ def check_request() -> None:
     for name, value in request.form.items(multi=True):
         check_text(name, name)
         check_text(value, name)
-    for name, upload in request.files.items(multi=True):
+    for name in request.files:  # file names are cleaned where they are stored
         check_text(name, name)
-        check_text(upload.filename or "", name)
     if _JSON_TYPES.fullmatch(request.mimetype or ""):
         check_json(request.get_data(cache=True))
 
@@ -117,8 +116,11 @@ def check_json(body: bytes) -> None:
             f"The JSON body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
         ) from exc
     except (ValueError, UnicodeDecodeError) as exc:
-        # Malformed JSON, or an integer beyond Python's digit limit.
-        raise HostileInput(f"The body is not valid JSON: {exc}") from exc
+        # Malformed JSON, NaN/Infinity, or an integer beyond the digit limit: the
+        # API parser's answer (mixer.api.parser), before any view parses it.
+        raise HostileInput(
+            f"The request body is not valid JSON: {exc}.", code="invalid_json"
+        ) from exc
     _walk(data)
 
 
