@@ -128,4 +128,3 @@ def test_a_zip_that_unpacks_beyond_the_cap_is_refused(app, world, monkeypatch):
     assert caught.value.status == 413
     db.session.rollback()
     assert stored_files(app) == []
-
