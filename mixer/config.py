@@ -7,6 +7,7 @@ Every setting can be given as ``MIXER_<NAME>``; the plain ``DATABASE_URL``,
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
@@ -44,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "API_PAGE_SIZE": 50,
     "API_RATE_LIMIT": "600 per minute",  # per API token
+    "API_AUTH_FAILURE_LIMIT": "30 per minute",  # refused API tokens per address
+    "BADGE_LINK_RATE_LIMIT": "120 per minute",  # /c/<token> per address
     "FORCE_HTTPS": False,
     "PROXY_HOPS": 0,  # trusted reverse proxies in front (X-Forwarded-* headers)
     "SESSION_COOKIE_HTTPONLY": True,
@@ -63,6 +66,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "BASE_URL")
+
+log = logging.getLogger(__name__)
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
@@ -104,6 +109,38 @@ def _derive(app: Flask) -> None:
                 "(set SECRET_KEY or MIXER_SECRET_KEY)."
             )
         cfg["SECRET_KEY"] = _instance_secret(instance)
+    check_rate_limit_storage(cfg)
+
+
+# Stores every gunicorn worker (and every server) sees alike; memory:// is per
+# process, so N workers would each grant the whole limit.
+SHARED_LIMIT_STORES = (
+    "redis://",
+    "rediss://",
+    "redis+sentinel://",
+    "redis+cluster://",
+    "memcached://",
+    "mongodb://",
+    "mongodb+srv://",
+    "valkey://",
+    "valkeys://",
+)
+
+
+def check_rate_limit_storage(cfg: Any) -> None:
+    """Refuse per-process rate-limit counters in production; warn elsewhere."""
+    uri = str(cfg.get("RATELIMIT_STORAGE_URI") or "memory://")
+    if not cfg.get("RATELIMIT_ENABLED", True) or uri.startswith(SHARED_LIMIT_STORES):
+        return
+    problem = (
+        f"RATELIMIT_STORAGE_URI={uri} keeps rate-limit counters in each process: "
+        "with several gunicorn workers every limit is multiplied by their number. "
+        "Set MIXER_RATELIMIT_STORAGE_URI=redis://host:6379 (shared by all workers)."
+    )
+    if cfg["ENV_NAME"] == "production":
+        raise RuntimeError("MIXER_ENV=production: " + problem)
+    if not cfg.get("TESTING") and not cfg.get("DEBUG"):
+        log.warning(problem)
 
 
 def _derive_remember_cookie(cfg: Any) -> None:

@@ -12,7 +12,7 @@ from jinja2 import Template
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
 
-from mixer import clock
+from mixer import clock, hostile
 from mixer.errors import DomainError, LinkError
 from mixer.extensions import db, login_manager, talisman
 from mixer.formatting import localtime, render_markdown
@@ -57,6 +57,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     for lost in DATABASE_LOST:
         app.register_error_handler(lost, _database_unavailable)
+
+    hostile.init_app(app)  # NUL, surrogates, huge numbers, deep JSON: a 400
 
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["markdown"] = render_markdown

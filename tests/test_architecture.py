@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "tokens",
             "api",
             "web",
+            "hostile",
         },
     ),
     ("job queue", {"jobs"}),

@@ -70,6 +70,7 @@ def test_production_refuses_to_start_without_secret(clean_env):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app()
     clean_env.setenv("SECRET_KEY", "a-real-secret-from-the-environment")
+    clean_env.setenv("MIXER_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379")
     app = create_app()
     assert app.config["SECRET_KEY"] == "a-real-secret-from-the-environment"
 

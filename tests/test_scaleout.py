@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -67,6 +68,14 @@ def _post(url: str, body: dict, headers: dict) -> tuple[int, dict]:
         return exc.code, json.load(exc)
 
 
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+    except OSError:
+        return False
+    return True
+
+
 @pytest.fixture
 def stack(app, app_config):
     """Start SMTP, gunicorn (2 processes × 4 threads) and two job workers."""
@@ -82,6 +91,12 @@ def stack(app, app_config):
         "MIXER_ENV": "production",
         "MIXER_MAIL_URL": smtp.url,
         "MIXER_WORKER_POLL_SECONDS": "0.2",
+        # Production refuses per-process limit counters; shared ones need Redis.
+        **(
+            {"MIXER_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
+            if _listening(6379)
+            else {"MIXER_RATELIMIT_ENABLED": "false"}
+        ),
     }
     procs = [
         subprocess.Popen(

@@ -22,6 +22,7 @@ from functools import wraps
 from typing import Any, NoReturn
 
 from flask import current_app, g, request
+from flask_limiter.util import get_remote_address
 
 from mixer import clock
 from mixer.accounts.models import ApiToken
@@ -32,6 +33,7 @@ from mixer.extensions import db, limiter
 REALM = 'Bearer realm="Mixer API"'
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 DEFAULT_RATE_LIMIT = "600 per minute"
+DEFAULT_FAILURE_LIMIT = "30 per minute"
 
 
 def _unauthorized(message: str, invalid_token: bool = False) -> NoReturn:
@@ -122,6 +124,26 @@ def _rate_limit() -> str:
 _api_limit = limiter.shared_limit(_rate_limit, scope="api", key_func=_rate_key)
 
 
+def _failure_limit() -> str:
+    return current_app.config.get("API_AUTH_FAILURE_LIMIT", DEFAULT_FAILURE_LIMIT)
+
+
+def _failure_key() -> str:
+    return "api-auth-failures:" + get_remote_address()
+
+
+# Guessing tokens: each refused token counts against its client address (the
+# per-token limit above gives every invented token an allowance of its own). Once
+# the address has used up its failures, every API request from it is a 429 until
+# the window moves on, valid token or not, so that a guess cannot be confirmed.
+_failure_limit_per_address = limiter.shared_limit(
+    _failure_limit,
+    scope="api-auth-failures",
+    key_func=_failure_key,
+    deduct_when=lambda response: response.status_code == 401,
+)
+
+
 def token_required(role: str = "member") -> Callable:
     """Require a live bearer token whose owner has at least ``role`` in its org
     (one of ``mixer.orgs.models.ROLES``; ``Membership.has_role`` checks it)."""
@@ -147,6 +169,6 @@ def token_required(role: str = "member") -> Callable:
             ).strip()
         wrapped._apidoc = doc  # type: ignore[attr-defined]
         wrapped.api_role = role  # type: ignore[attr-defined]
-        return _api_limit(wrapped)
+        return _failure_limit_per_address(_api_limit(wrapped))
 
     return decorator

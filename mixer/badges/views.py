@@ -37,12 +37,14 @@ PDF = "application/pdf"
 def _own_registration(event_id: int, registration_id: int) -> Registration:
     """The registration, for its owner (signed in or with the key) or organizers."""
     reg = db.session.get(Registration, registration_id)
-    if reg is None or reg.event_id != event_id:
-        abort(404)
-    if download_key_valid(reg, request.args.get("key")):
+    if reg is not None and reg.event_id != event_id:
+        reg = None
+    if reg is not None and download_key_valid(reg, request.args.get("key")):
         return reg
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated:  # whether it exists or not: no probing
         abort(login_manager.unauthorized())
+    if reg is None:
+        abort(404)
     mine = reg.user_id == current_user.id or reg.email == current_user.email
     if not (mine or can_manage(reg.event, current_user)):
         abort(404)

@@ -12,6 +12,7 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -19,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from mixer.checkin import services
@@ -29,13 +31,19 @@ from mixer.connections.services import note_of, save_note
 from mixer.errors import refusals
 from mixer.events.access import managed_event
 from mixer.events.models import Event, Registration
-from mixer.extensions import db
+from mixer.extensions import db, limiter
 from mixer.web import json_view
 
 bp = Blueprint("checkin", __name__)
 
 
+def _badge_link_limit() -> str:
+    return current_app.config["BADGE_LINK_RATE_LIMIT"]
+
+
 @bp.get("/c/<token>")
+# Far above what a door scans (a few badges a second), far below guessing speed.
+@limiter.limit(_badge_link_limit, key_func=get_remote_address)
 def badge(token: str):
     """What a badge's QR code opens: check-in, a met-you card, or an explanation."""
     visit = services.visit_badge(token, current_user)

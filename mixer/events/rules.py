@@ -109,10 +109,17 @@ def to_utc(value: datetime, tz: ZoneInfo, field_name: str) -> datetime:
     A wall-clock time that does not exist in ``tz`` (skipped by a daylight-saving
     change) is refused rather than silently moved.
     """
-    if value.tzinfo is not None:
-        return value.astimezone(UTC)
-    placed = value.replace(tzinfo=tz)
-    there_and_back = placed.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    try:
+        if value.tzinfo is not None:
+            return value.astimezone(UTC)
+        placed = value.replace(tzinfo=tz)
+        there_and_back = placed.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+    except OverflowError as exc:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        raise EventError(
+            f"{value.isoformat()} is out of range once shifted to UTC; "
+            "choose a date between the years 1 and 9999.",
+            field=field_name,
+        ) from exc
     if there_and_back != value:
         raise EventError(
             f"{value:%d %b %Y %H:%M} does not exist in {tz.key} (the clocks change "

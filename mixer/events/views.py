@@ -111,9 +111,11 @@ def _enter(event: Event) -> None:
 
 def _viewable(event_id: int) -> tuple[Event, str]:
     """The event and how the visitor sees it; anonymous visitors are sent to sign in."""
-    event = db.session.get(Event, event_id) or abort(404)
-    access = visible_to(event, current_user, request.args.get("key"))
-    if access is None:
+    event = db.session.get(Event, event_id)
+    access = visible_to(event, current_user, request.args.get("key")) if event else None
+    if event is None or access is None:
+        # Anonymous visitors are sent to sign in whether the event exists or not,
+        # so that ids cannot be probed.
         if not current_user.is_authenticated:
             abort(login_manager.unauthorized())
         abort(404)

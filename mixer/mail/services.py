@@ -135,7 +135,7 @@ def queue_mail(
         "subject": subject[:255],
         "kind": kind or preference or "general",
         "message_id": msg["Message-ID"],
-        "raw": msg.as_bytes(policy=email.policy.SMTP),  # CRLF line ends
+        "raw": msg.as_bytes(policy=wire_policy(to)),  # CRLF line ends
         "dedupe_key": dedupe_key,
         "next_attempt_at": clock.now(),
     }
@@ -163,7 +163,10 @@ def build_message(
     cfg = current_app.config
     msg = EmailMessage()
     msg["From"] = cfg["MAIL_FROM"]
-    msg["To"] = Address(display_name=display_name, addr_spec=to)
+    # username/domain rather than addr_spec: an internationalised address
+    # (用户@例子.广告) is refused by the addr_spec parser but is sent as SMTPUTF8.
+    username, _, domain = to.rpartition("@")
+    msg["To"] = Address(display_name=display_name, username=username, domain=domain)
     if reply_to:
         msg["Reply-To"] = reply_to
     msg["Subject"] = subject
@@ -186,6 +189,13 @@ def build_message(
             filename=att.filename,
         )
     return msg
+
+
+def wire_policy(to: str) -> email.policy.Policy:
+    """How a message is written out: plain SMTP (7-bit headers, RFC 2047 words),
+    or SMTPUTF8 (RFC 6532: UTF-8 headers) when the address is not ASCII; the
+    transport then asks the server for SMTPUTF8 too."""
+    return email.policy.SMTP if to.isascii() else email.policy.SMTPUTF8
 
 
 def _sender_domain() -> str:

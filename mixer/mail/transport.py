@@ -146,13 +146,25 @@ class SMTPTransport:
             self._conn = None
 
     def send(self, sender: str, recipients: list[str], raw: bytes) -> None:
-        """Hand one message to the server; raises DeliveryError on failure."""
+        """Hand one message to the server; raises DeliveryError on failure.
+
+        An internationalised address (not ASCII) is sent with the SMTPUTF8
+        extension (RFC 6531); a server without it refuses the message for good.
+        """
+        ascii_only = sender.isascii() and all(r.isascii() for r in recipients)
+        options = [] if ascii_only else ["SMTPUTF8"]
         try:
             reused = self._conn is not None
             if self._conn is None:
                 self._conn = self._connect()
+            if options and not self._conn.has_extn("smtputf8"):
+                raise DeliveryError(
+                    f"{self.where} does not offer SMTPUTF8, needed for the "
+                    f"internationalised address in {recipients}",
+                    permanent=True,
+                )
             try:
-                self._conn.sendmail(sender, recipients, raw)
+                self._conn.sendmail(sender, recipients, raw, mail_options=options)
             except smtplib.SMTPServerDisconnected:
                 if not reused:
                     raise
@@ -160,7 +172,7 @@ class SMTPTransport:
                 # fresh try.
                 self._drop()
                 self._conn = self._connect()
-                self._conn.sendmail(sender, recipients, raw)
+                self._conn.sendmail(sender, recipients, raw, mail_options=options)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             detail = "; ".join(

@@ -81,7 +81,10 @@ def move_time(pair: Pair, meeting: PairMeeting, day: date, at: time | None) -> d
     """A date (and time, default the meeting's) in the pair's zone, as UTC."""
     zone = ZoneInfo(pair.timezone)
     when = at or meeting.due_at.astimezone(zone).time().replace(tzinfo=None)
-    return datetime.combine(day, when, tzinfo=zone).astimezone(UTC)
+    try:
+        return datetime.combine(day, when, tzinfo=zone).astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        raise PairError("Pick a moment in the future.", field="moved_date") from exc
 
 
 def _move(

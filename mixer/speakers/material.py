@@ -146,7 +146,15 @@ def upload_material(
         stream = _seekable(stream, limit)
     except TooLarge as exc:
         raise _too_large() from exc
-    kind = sniff.sniff(stream)
+    try:
+        kind = sniff.sniff(stream)
+    except sniff.ArchiveTooLarge as exc:
+        raise SpeakerError(
+            f"{exc} Nothing was stored.",
+            field="file",
+            status=413,
+            code="request_entity_too_large",
+        ) from exc
     if kind is None:
         stream.seek(0)
         if not stream.read(1):

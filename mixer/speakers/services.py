@@ -8,6 +8,7 @@ Material (uploads, links, who sees what) is ``mixer.speakers.material`` and
 from __future__ import annotations
 
 import io
+import warnings
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -293,17 +294,32 @@ def update_profile(
     return profile
 
 
+_TOO_MANY_PIXELS = "That image is too large in pixels."
+
+
 def set_photo(user: User, stream: IO[bytes]) -> SpeakerProfile:
     """Check the image, shrink it to 512 px, drop its metadata and store it."""
     data = stream.read(current_app.config["MAX_CONTENT_LENGTH"] + 1)
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        with warnings.catch_warnings():
+            # Pillow warns above MAX_IMAGE_PIXELS and raises at twice that, before
+            # our own cap is looked at: both are this refusal (a decompression bomb).
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise SpeakerError(_TOO_MANY_PIXELS, field="photo") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise SpeakerError(
+            "That file is not an image we can read.", field="photo"
+        ) from exc
+    try:
+        with probe:
             if probe.format not in ("JPEG", "PNG", "GIF", "WEBP"):
                 raise SpeakerError(
                     "The photo must be JPEG, PNG, GIF or WebP.", field="photo"
                 )
             if probe.width * probe.height > PHOTO_MAX_PIXELS:
-                raise SpeakerError("That image is too large in pixels.", field="photo")
+                raise SpeakerError(_TOO_MANY_PIXELS, field="photo")
             probe.verify()
         with Image.open(io.BytesIO(data)) as opened:
             opened.load()

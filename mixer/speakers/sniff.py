@@ -5,11 +5,22 @@ Only the formats speakers need are recognised; everything else is refused.
 
 from __future__ import annotations
 
+import struct
 import zipfile
 from typing import IO, NamedTuple
 
 HEAD = 8192  # bytes read to decide
 TEXT_LIMIT = 2 * 1024 * 1024  # Markdown/plain text is checked whole up to this
+# A zip bomb is refused from its directory, before anything is read or unpacked:
+# a real presentation has hundreds of parts and unpacks to well under a gigabyte.
+ZIP_MAX_ENTRIES = 10_000
+ZIP_MAX_UNPACKED = 1024 * 1024 * 1024
+_EOCD = b"PK\x05\x06"  # end of central directory record (22 bytes + comment)
+_EOCD_SEARCH = 22 + 0xFFFF
+
+
+class ArchiveTooLarge(ValueError):
+    """A zip with more entries, or more bytes unpacked, than any document has."""
 
 
 class Kind(NamedTuple):
@@ -89,14 +100,28 @@ def sniff(stream: IO[bytes]) -> Kind | None:
 
 
 def _ooxml(stream: IO[bytes]) -> Kind | None:
-    """A zip is accepted only as a PPTX, DOCX or XLSX package."""
+    """A zip is accepted only as a PPTX, DOCX or XLSX package (ArchiveTooLarge
+    when it has more than ZIP_MAX_ENTRIES entries or unpacks to more than
+    ZIP_MAX_UNPACKED bytes)."""
     try:
+        if _declared_entries(stream) > ZIP_MAX_ENTRIES:
+            raise ArchiveTooLarge(
+                f"This archive has more than {ZIP_MAX_ENTRIES:,} parts; "
+                "no document needs that many."
+            )
         with zipfile.ZipFile(stream) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+            infos = archive.infolist()
+    except ArchiveTooLarge:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, struct.error):
         return None
     finally:
         stream.seek(0)
+    if sum(info.file_size for info in infos) > ZIP_MAX_UNPACKED:
+        raise ArchiveTooLarge(
+            f"This archive unpacks to more than {ZIP_MAX_UNPACKED // 2**30} GB."
+        )
+    names = [info.filename for info in infos]
     if "[Content_Types].xml" not in names:
         return None
     for prefix, kind in OOXML.items():
@@ -121,3 +146,17 @@ def _text(stream: IO[bytes]) -> Kind | None:
     if any(ord(c) < 32 and c not in "\t\r\n\f" for c in text):
         return None
     return TEXT
+
+
+def _declared_entries(stream: IO[bytes]) -> int:
+    """The entry count the zip's end record declares (0xFFFF for Zip64, which
+    no upload under the size limit needs), read without parsing the directory."""
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(max(0, size - _EOCD_SEARCH))
+    tail = stream.read()
+    at = tail.rfind(_EOCD)
+    if at < 0 or len(tail) < at + 22:
+        return 0  # not a zip: ZipFile says so
+    (total,) = struct.unpack_from("<H", tail, at + 10)
+    return int(total)

@@ -124,6 +124,8 @@ class SMTPServer:
             )
         # A fixed server name: aiosmtpd would otherwise ask DNS for one per session.
         kwargs.setdefault("server_hostname", "smtp.example.org")
+        # Like the servers people run (Postfix, Exim): internationalised addresses.
+        kwargs.setdefault("enable_SMTPUTF8", True)
         self.controller = Controller(
             self.recorder, hostname="127.0.0.1", port=self.port, **kwargs
         )
