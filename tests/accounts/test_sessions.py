@@ -315,6 +315,7 @@ def test_production_settings_keep_the_cookies_alike(monkeypatch, tmp_path):
     monkeypatch.setenv("MIXER_SECRET_KEY", "a-real-secret-from-the-environment")
     monkeypatch.setenv("MIXER_FORCE_HTTPS", "true")
     monkeypatch.setenv("MIXER_REMEMBER_DAYS", "14")
+    monkeypatch.setenv("MIXER_RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379")
     app = create_app()
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_HTTPONLY"] is True
