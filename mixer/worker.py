@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from mixer.accounts import sign_ins
 from mixer.extensions import db
 from mixer.jobs.services import prune_finished, run_due
 from mixer.mail.services import deliver_due, make_transport, prune_sent
@@ -69,15 +70,22 @@ def check_config() -> None:
 
 
 def prune() -> None:
-    """Forget sent mail and finished jobs older than ``OUTBOX_KEEP_DAYS``."""
+    """Forget sent mail, finished jobs and ended sign-ins older than
+    ``OUTBOX_KEEP_DAYS``."""
     days = int(current_app.config.get("OUTBOX_KEEP_DAYS", 30))
     if days <= 0:
         return
     mail = prune_sent(timedelta(days=days))
     jobs = prune_finished(timedelta(days=days))
+    ended = sign_ins.prune(timedelta(days=days))
     db.session.commit()
-    if mail or jobs:
-        log.info("pruned %d sent messages and %d finished jobs", mail, jobs)
+    if mail or jobs or ended:
+        log.info(
+            "pruned %d sent messages, %d finished jobs and %d ended sign-ins",
+            mail,
+            jobs,
+            ended,
+        )
 
 
 def run_forever(app: Flask, stop: threading.Event | None = None) -> None:

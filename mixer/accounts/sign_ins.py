@@ -10,13 +10,13 @@ after ``SIGN_IN_IDLE_HOURS`` without use. docs/security.md tells the whole story
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import joinedload
+from ua_parser import parse as ua_parse
 
 from mixer import clock
 from mixer.accounts.models import SignIn, User
@@ -136,31 +136,56 @@ def revoke_all(user: User) -> int:
     return int(getattr(ended, "rowcount", 0) or 0)
 
 
-_BROWSERS = (
-    ("Edge", r"Edg(e|A|iOS)?/"),
-    ("Opera", r"OPR/|Opera"),
-    ("Samsung Internet", r"SamsungBrowser/"),
-    ("Firefox", r"Firefox/|FxiOS/"),
-    ("Chrome", r"Chrome/|CriOS/"),
-    ("Safari", r"Safari/"),
-    ("curl", r"^curl/"),
-)
-_SYSTEMS = (
-    ("iPhone", r"iPhone"),
-    ("iPad", r"iPad"),
-    ("Android", r"Android"),
-    ("ChromeOS", r"CrOS"),
-    ("Windows", r"Windows"),
-    ("macOS", r"Mac OS X|Macintosh"),
-    ("Linux", r"Linux|X11"),
-)
+def prune(keep: timedelta) -> int:
+    """Delete sign-ins that ended more than ``keep`` ago (revoked, expired, or
+    idle past ``SIGN_IN_IDLE_HOURS`` without "remember me"); how many."""
+    cutoff = clock.now() - keep
+    ended = db.session.execute(
+        delete(SignIn)
+        .where(
+            or_(
+                SignIn.revoked_at < cutoff,
+                SignIn.expires_at < cutoff,
+                and_(
+                    SignIn.remember.is_(False), SignIn.last_used_at < cutoff - _idle()
+                ),
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(ended, "rowcount", 0) or 0)
+
+
+# ua-parser's families, shortened to what a person calls them.
+_BROWSER_NAMES = {
+    "Mobile Safari": "Safari",
+    "Chrome Mobile": "Chrome",
+    "Firefox Mobile": "Firefox",
+    "Chrome Mobile iOS": "Chrome",
+    "Firefox iOS": "Firefox",
+    "Edge Mobile": "Edge",
+    "HeadlessChrome": "Chrome",
+}
+_SYSTEM_NAMES = {"Mac OS X": "macOS", "Chrome OS": "ChromeOS"}
 
 
 def device_summary(user_agent: str | None) -> str:
-    """A few words a person recognises ("Firefox on Linux") from a User-Agent."""
-    ua = user_agent or ""
-    browser = next((name for name, pat in _BROWSERS if re.search(pat, ua)), None)
-    system = next((name for name, pat in _SYSTEMS if re.search(pat, ua)), None)
+    """A few words a person recognises ("Firefox on Linux") from a User-Agent,
+    read by ua-parser (its rules are the maintained uap-core ones)."""
+    found = ua_parse(user_agent or "")
+    browser = found.user_agent.family if found.user_agent else None
+    browser = _BROWSER_NAMES.get(browser or "", browser)
+    device = found.device.family if found.device else None
+    system = found.os.family if found.os else None
+    if device in ("iPhone", "iPad"):
+        system = device
+    system = _SYSTEM_NAMES.get(system or "", system)
+    if browser == "Other":
+        browser = None
+    if system == "Other":
+        system = None
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or (f"A browser on {system}" if system else "An unknown browser")
+        return f"{browser} on {system}"[:80]
+    return (browser or (f"A browser on {system}" if system else "An unknown browser"))[
+        :80
+    ]

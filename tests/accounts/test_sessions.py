@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask_login.utils import encode_cookie
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.accounts import services, sign_ins
@@ -421,3 +421,23 @@ def test_only_the_hash_of_the_secret_is_stored(app, member):
     stored = db.session.scalars(select(SignIn.secret_hash)).all()
     assert len(stored) == 1 and secret and secret not in stored[0]
     assert stored[0] == sign_ins._hash(secret)
+
+
+def test_the_worker_forgets_sign_ins_that_ended_long_ago(app, member, frozen):
+    from mixer.worker import prune
+
+    ended = sign_in(app, remember=False)
+    live = sign_in(app)
+    sign_in(app)  # remembered and never used again: it expires after 30 days
+    assert post(ended, "/logout").status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(SignIn)) == 3
+    clock.advance(timedelta(days=29))
+    live.get("/profile")  # used: not idle
+    prune()
+    assert db.session.scalar(select(func.count()).select_from(SignIn)) == 3
+    clock.advance(timedelta(days=2))  # the first ended 31 days ago
+    prune()
+    assert db.session.scalar(select(func.count()).select_from(SignIn)) == 2
+    clock.advance(timedelta(days=30))  # the other two expired 31 days ago
+    prune()
+    assert db.session.scalar(select(func.count()).select_from(SignIn)) == 0
