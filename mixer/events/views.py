@@ -59,6 +59,7 @@ from mixer.events.rules import (
 from mixer.extensions import db, limiter, login_manager
 from mixer.orgs.access import org_required
 from mixer.orgs.models import Membership
+from mixer.web import query_page
 
 bp = Blueprint("events", __name__)
 ICS_MIMETYPE = "text/calendar; charset=utf-8"
@@ -578,7 +579,7 @@ def attendees(event_id: int):
     status = 400 if request.method == "POST" else 200
     query = request.args.get("q", "")
     state = request.args.get("status") or None
-    page = request.args.get("page", 1, type=int)
+    page = query_page()
     rows, total = dashboards.search_registrations(event, query, state, page)
     return (
         render_template(
