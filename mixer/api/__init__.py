@@ -18,7 +18,7 @@ from mixer.api.blueprint import Blueprint, blueprint
 from mixer.api.docs import docs_bp
 from mixer.api.errors import api_abort
 from mixer.api.pagination import LINK_HEADER
-from mixer.api.schemas import ErrorSchema, Schema
+from mixer.api.schemas import ErrorSchema, Id, Schema
 from mixer.extensions import csrf
 
 API_PREFIX = "/api/v1"
@@ -107,6 +107,7 @@ __all__ = [
     "API_PREFIX",
     "Api",
     "Blueprint",
+    "Id",
     "Schema",
     "api_abort",
     "blueprint",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from copy import deepcopy
+from functools import wraps
 from typing import Any, NoReturn
 
 import marshmallow as ma
+from flask import request
 from flask_smorest import Blueprint as SmorestBlueprint
 
+from mixer.api.errors import api_abort
 from mixer.api.pagination import paginated
 from mixer.api.parser import parser
 
@@ -22,13 +25,18 @@ class Blueprint(SmorestBlueprint):
     PAGINATION_HEADER_NAME = None  # we send RFC 8288 Link headers instead
 
     def arguments(self, schema, *, location: str = "json", **kwargs: Any) -> Callable:
-        """flask-smorest's ``arguments``; a JSON body also documents 413 and 415."""
+        """flask-smorest's ``arguments``; a JSON body also documents 413 and 415,
+        and a body the document calls required (the default) is refused with 400
+        when it is left out (``required=False`` for a body that may be)."""
         parse = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return parse
+        required = kwargs.get("required", True)
 
         def decorator(func: Callable) -> Callable:
             wrapper = parse(func)
+            if required:
+                wrapper = _body_required(wrapper)
             wrapper._apidoc = deepcopy(wrapper._apidoc)  # not the inner one's dict
             responses = wrapper._apidoc.setdefault("response", {}).setdefault(
                 "responses", {}
@@ -54,3 +62,21 @@ class Blueprint(SmorestBlueprint):
 def blueprint(name: str, import_name: str, description: str) -> Blueprint:
     """Make a feature's API blueprint (its URL prefix is given at registration)."""
     return Blueprint(name, import_name, description=description)
+
+
+def _body_required(view: Callable) -> Callable:
+    """Refuse a request without the JSON body the view requires (webargs would
+    read no body as ``{}``, which a schema of optional fields accepts)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not request.get_data(cache=True):
+            api_abort(
+                400,
+                f"{request.method} {request.path} needs a JSON body "
+                "(Content-Type: application/json); none was sent.",
+                code="missing_body",
+            )
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -26,6 +26,7 @@ from mixer.events.models import (
     Visibility,
 )
 from mixer.events.rules import (
+    AGENDA_MAX,
     CAPACITY_MAX,
     DESCRIPTION_MAX,
     TITLE_MAX,
@@ -62,20 +63,32 @@ class AgendaItemSchema(Schema):
     """One session of a workshop's agenda."""
 
     starts_at = ma.fields.AwareDateTime(
-        required=True, metadata={"example": "2026-03-05T09:30:00+01:00"}
+        required=True,
+        metadata={
+            "description": "Within the event's start and end.",
+            "example": "2026-03-05T12:15:00+01:00",
+        },
     )
-    title = ma.fields.String(required=True, validate=[V.Length(1, 200), _nonblank])
-    speaker = ma.fields.String(allow_none=True, validate=V.Length(max=200))
+    title = ma.fields.String(
+        required=True,
+        validate=[V.Length(1, 200), _nonblank],
+        metadata={"example": "Anchoring and first offers"},
+    )
+    speaker = ma.fields.String(
+        allow_none=True, validate=V.Length(max=200), metadata={"example": "Priya Shah"}
+    )
 
 
 class EventInputSchema(Schema):
     """A new event. Times carry their UTC offset; ``timezone`` is where it happens."""
 
-    kind = ma.fields.String(required=True, validate=V.OneOf(KINDS))
+    kind = ma.fields.String(
+        required=True, validate=V.OneOf(KINDS), metadata={"example": "workshop"}
+    )
     title = ma.fields.String(
         required=True,
         validate=[V.Length(1, TITLE_MAX), _nonblank],
-        metadata={"example": "Negotiation basics over lunch"},
+        metadata={"example": "Negotiation basics"},
     )
     starts_at = ma.fields.AwareDateTime(
         required=True,
@@ -139,6 +152,7 @@ class EventInputSchema(Schema):
     )
     agenda = ma.fields.List(
         ma.fields.Nested(AgendaItemSchema),
+        validate=V.Length(max=AGENDA_MAX),
         metadata={"description": "Workshops: the sessions, in any order."},
     )
 
@@ -276,7 +290,12 @@ class RegistrationInputSchema(Schema):
     email = ma.fields.Email(
         required=True,
         validate=V.Length(max=254),
-        metadata={"example": "priya@example.org"},
+        metadata={
+            "description": "An e-mail address of at most 254 characters, checked for "
+            "its form (no lookup of the domain) and stored in lower case; one "
+            "registration per address and event.",
+            "example": "priya@example.org",
+        },
     )
     department = ma.fields.String(allow_none=True, validate=V.Length(max=80))
     role = ma.fields.String(allow_none=True, validate=V.OneOf(ROLES))

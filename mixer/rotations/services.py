@@ -73,6 +73,11 @@ def _engine_refusals() -> Iterator[None]:
         raise error from exc
 
 
+MAX_MINUTES = 120  # minutes per round
+MAX_SEED = 2**31 - 1  # stored in an INTEGER column
+MAX_LEVEL_GAP = 80  # levels run from 0 to 80
+
+
 @dataclass(frozen=True)
 class Settings:
     """What the organizer chose for a plan."""
@@ -214,11 +219,11 @@ def _check_settings(settings: Settings) -> None:
     if (
         isinstance(settings.minutes, bool)
         or not isinstance(settings.minutes, int)
-        or not 1 <= settings.minutes <= 120
+        or not 1 <= settings.minutes <= MAX_MINUTES
     ):
         raise RotationError(
             f"A round of {settings.minutes} minutes is not possible. "
-            "Use 1 to 120 minutes per round (5 to 10 is usual).",
+            f"Use 1 to {MAX_MINUTES} minutes per round (5 to 10 is usual).",
             field="minutes",
         )
     if settings.mode not in PLAN_MODES:

@@ -14,7 +14,7 @@ from flask_smorest.fields import Upload
 from sqlalchemy import select
 
 from mixer.accounts.api_auth import token_required
-from mixer.api import Schema, api_abort, blueprint
+from mixer.api import Id, Schema, api_abort, blueprint
 from mixer.events.access import org_event
 from mixer.events.models import Event
 from mixer.extensions import db
@@ -27,9 +27,7 @@ blp = blueprint("speakers_api", __name__, "Speakers' session material.")
 class MaterialFormSchema(Schema):
     """Optional fields sent with the file."""
 
-    session_id = ma.fields.Integer(
-        metadata={"description": "Default: the event's first session."}
-    )
+    session_id = Id(metadata={"description": "Default: the event's first session."})
     visibility = ma.fields.String(
         validate=ma.validate.OneOf(VISIBILITIES),
         metadata={"description": "Default `attendees`."},
