@@ -47,6 +47,12 @@ class Blueprint(SmorestBlueprint):
 
         return decorator
 
+    def add_url_rule(self, rule, endpoint=None, view_func=None, *args, **kwargs):
+        """Register the view; query parameters it does not document are refused."""
+        if view_func is not None:
+            view_func = _known_query(view_func)
+        return super().add_url_rule(rule, endpoint, view_func, *args, **kwargs)
+
     def paginated(self, item_schema: type[ma.Schema]) -> Callable:
         """Serve the view's ``Select`` (or list) page by page; see ``pagination``."""
         return paginated(self, item_schema)
@@ -76,6 +82,45 @@ def _body_required(view: Callable) -> Callable:
                 f"{request.method} {request.path} needs a JSON body "
                 "(Content-Type: application/json); none was sent.",
                 code="missing_body",
+            )
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _query_names(view: Callable) -> set[str]:
+    """The query parameters ``view`` documents (its query schemas, pagination)."""
+    doc = getattr(view, "_apidoc", {})
+    schemas = [
+        p["schema"]
+        for p in doc.get("arguments", {}).get("parameters", [])
+        if p.get("in") == "query"
+    ]
+    if "pagination" in doc:
+        schemas.append(doc["pagination"]["parameters"]["schema"])
+    names: set[str] = set()
+    for schema in schemas:
+        fields = (schema() if isinstance(schema, type) else schema).fields
+        names.update(f.data_key or name for name, f in fields.items())
+    return names
+
+
+def _known_query(view: Callable) -> Callable:
+    """Refuse query parameters the view does not document (400 naming them), as
+    unknown JSON fields are: a misspelt filter must not silently list everything."""
+    known = _query_names(view)
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        unknown = sorted(set(request.args) - known)
+        if unknown:
+            api_abort(
+                400,
+                "Unknown query parameter(s): "
+                + ", ".join(repr(name) for name in unknown)
+                + (f"; this URL takes {', '.join(sorted(known))}." if known else "."),
+                code="invalid_input",
+                fields={name: ["Unknown parameter."] for name in unknown},
             )
         return view(*args, **kwargs)
 

@@ -10,6 +10,11 @@ import marshmallow as ma
 
 from mixer.urls import MAX_ID
 
+# Text with something besides spaces, as the API document's ``pattern`` (searched,
+# not matched) and as Python's ``str.strip`` see it: the control characters
+# \x1c-\x1f are spaces to Python but not to every regular-expression engine.
+NONBLANK = r"[^\s\x1c-\x1f]"
+
 
 class Schema(ma.Schema):
     """Base schema for API input and output: unknown input fields are an error."""

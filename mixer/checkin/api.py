@@ -23,11 +23,15 @@ blp = blueprint("checkin_api", __name__, "Check-in at the door.")
 class CheckinInputSchema(Schema):
     """A scan: the badge's token or the whole URL its QR code holds."""
 
+    OPENAPI = {"anyOf": [{"required": ["token"]}, {"required": ["url"]}]}
+
     token = ma.fields.String(
-        metadata={"description": "The badge token (the part after `/c/`)."}
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "The badge token (the part after `/c/`)."},
     )
     url = ma.fields.String(
-        metadata={"description": "The scanned URL, `BASE_URL/c/<token>`."}
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={"description": "The scanned URL, `BASE_URL/c/<token>`."},
     )
     event_id = Id(
         metadata={

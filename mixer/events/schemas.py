@@ -7,12 +7,14 @@ the request globals.
 
 from __future__ import annotations
 
+import re
 from typing import TypedDict
 
 import marshmallow as ma
 from marshmallow.experimental.context import Context
 
 from mixer.api import Schema
+from mixer.api.schemas import NONBLANK
 from mixer.events.links import badge_download_url, event_url
 from mixer.events.models import (
     KINDS,
@@ -30,12 +32,15 @@ from mixer.events.rules import (
     CAPACITY_MAX,
     DESCRIPTION_MAX,
     TITLE_MAX,
+    timezone_names,
     unknown_zone,
     zone,
 )
 from mixer.urls import absolute_url
 
 V = ma.validate
+# What the API takes as an online link (the document states it as its pattern).
+ONLINE_URL = r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s]*)?)?$"
 
 
 class EventReader(TypedDict):
@@ -49,13 +54,12 @@ NOBODY_IN_PARTICULAR: EventReader = {"organizer": False}
 
 
 def _known_zone(name: str) -> None:
-    problem = unknown_zone(name)
-    if problem:
-        raise ma.ValidationError(problem)
+    if name not in timezone_names():  # exactly a name of the document's list
+        raise ma.ValidationError(unknown_zone(name) or f"Write {name.strip()!r}.")
 
 
 def _nonblank(value: str) -> None:
-    if not value.strip():
+    if not re.search(NONBLANK, value):
         raise ma.ValidationError("Must not be blank.")
 
 
@@ -72,7 +76,7 @@ class AgendaItemSchema(Schema):
     title = ma.fields.String(
         required=True,
         validate=[V.Length(1, 200), _nonblank],
-        metadata={"example": "Anchoring and first offers"},
+        metadata={"pattern": NONBLANK, "example": "Anchoring and first offers"},
     )
     speaker = ma.fields.String(
         allow_none=True, validate=V.Length(max=200), metadata={"example": "Priya Shah"}
@@ -88,7 +92,7 @@ class EventInputSchema(Schema):
     title = ma.fields.String(
         required=True,
         validate=[V.Length(1, TITLE_MAX), _nonblank],
-        metadata={"example": "Negotiation basics"},
+        metadata={"pattern": NONBLANK, "example": "Negotiation basics"},
     )
     starts_at = ma.fields.AwareDateTime(
         required=True,
@@ -103,7 +107,11 @@ class EventInputSchema(Schema):
     timezone = ma.fields.String(
         required=True,
         validate=_known_zone,
-        metadata={"description": "IANA time zone name.", "example": "Europe/Paris"},
+        metadata={
+            "description": "IANA time zone name.",
+            "example": "Europe/Paris",
+            "enum": timezone_names(),
+        },
     )
     capacity = ma.fields.Integer(
         required=True,
@@ -126,8 +134,14 @@ class EventInputSchema(Schema):
         metadata={"description": "Room and building.", "example": "Room 4.12"},
     )
     address = ma.fields.String(allow_none=True, validate=V.Length(max=300))
-    online_url = ma.fields.Url(
-        allow_none=True, schemes={"http", "https"}, validate=V.Length(max=500)
+    online_url = ma.fields.String(
+        allow_none=True,
+        validate=[V.Length(max=500), V.Regexp(ONLINE_URL)],
+        metadata={
+            "format": "uri",
+            "description": "A full http(s) address; empty or null for none.",
+            "example": "https://meet.example.org/negotiation",
+        },
     )
     visibility = ma.fields.String(
         validate=V.OneOf(VISIBILITIES),
@@ -285,7 +299,7 @@ class RegistrationInputSchema(Schema):
     name = ma.fields.String(
         required=True,
         validate=[V.Length(1, 120), _nonblank],
-        metadata={"example": "Priya Shah"},
+        metadata={"pattern": NONBLANK, "example": "Priya Shah"},
     )
     email = ma.fields.Email(
         required=True,

@@ -171,9 +171,9 @@ def members(q: str | None = None, department: int | None = None, role=None):
     """The organization's members by name; search with `q`, filter by department."""
     if department is not None and get_department(g.org, department) is None:
         api_abort(
-            400,
+            404,
             f"department: no department {department} in this organization.",
-            code="invalid_input",
+            code="not_found",
             fields={"department": [f"No department {department} here."]},
         )
     return members_query(g.org, q, department, role, match_email=_sees_emails())

@@ -50,8 +50,9 @@ class RotationError(DomainError):
     """A request the rotations cannot meet: ``field`` names the input at fault and
     the message ends with what would work instead.
 
-    400 for settings no plan can meet, 404 before any plan exists, 409 once rounds
-    have been held.
+    400 for settings out of range, 404 before any plan exists, 409 when the event
+    or the room refuses (not a mixer, cancelled, too few people, more rounds than
+    the room allows, levels missing in school mode, rounds already held).
     """
 
     # Too many rounds: the most that can be planned (from the engine's refusal).
@@ -68,6 +69,7 @@ def _engine_refusals() -> Iterator[None]:
         error = RotationError(
             f"{exc.message} {exc.suggestion}".strip(),
             field=ENGINE_FIELDS.get(exc.field, exc.field),
+            status=409,
         )
         error.maximum = exc.maximum
         raise error from exc
@@ -205,11 +207,13 @@ def _check_event(event: Event) -> None:
             "only Mentor Mixers have rotations. "
             "Plan rotations for a Mentor Mixer event instead.",
             field="event",
+            status=409,
         )
     if event.status == EventStatus.CANCELLED:
         raise RotationError(
             "This event is cancelled. Plan rotations for an event that takes place.",
             field="event",
+            status=409,
         )
 
 
@@ -280,6 +284,7 @@ def _nobody(checked_in: bool) -> RotationError:
         )
         + " Register or check in at least two people, then plan the rounds.",
         field="attendees",
+        status=409,
     )
 
 
