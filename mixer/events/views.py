@@ -62,6 +62,8 @@ from mixer.orgs.models import Membership
 from mixer.web import query_page
 
 bp = Blueprint("events", __name__)
+# A whole Content-Type: given as ``content_type`` (``mimetype`` would add a second
+# charset).
 ICS_MIMETYPE = "text/calendar; charset=utf-8"
 # A share link lets anyone make us e-mail an address: keep that slow, per sender
 # and per address, so nobody floods an inbox.
@@ -402,7 +404,7 @@ def calendar(event_id: int):
     event, _ = _viewable(event_id)
     return Response(
         event_ics(event, "PUBLISH"),
-        mimetype=ICS_MIMETYPE,
+        content_type=ICS_MIMETYPE,
         headers={"Content-Disposition": f'attachment; filename="event-{event.id}.ics"'},
     )
 
@@ -413,7 +415,7 @@ def feed(token: str):
     body = feeds.feed_calendar(token)
     if body is None:
         abort(404)
-    return Response(body, mimetype=ICS_MIMETYPE)
+    return Response(body, content_type=ICS_MIMETYPE)
 
 
 # ---------------------------------------------------------------------------
@@ -605,7 +607,7 @@ def attendees_csv(event_id: int):
     name = f"event-{event.id}-attendees.csv"
     return Response(
         stream_with_context(dashboards.registrations_csv(event)),
-        mimetype="text/csv; charset=utf-8",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
