@@ -47,7 +47,14 @@ class MaterialUploadSchema(MaterialFormSchema):
     cannot document form and files in one body otherwise).
     """
 
-    file = Upload(required=True)
+    file = Upload(
+        required=True,
+        metadata={
+            "minLength": 1,
+            "description": "PDF, PPTX, DOCX, XLSX, PNG, JPEG, GIF, WebP, Markdown or "
+            "plain text, told by its bytes (another type is a 415); not empty.",
+        },
+    )
 
 
 class MaterialSchema(Schema):
