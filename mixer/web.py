@@ -10,6 +10,7 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from jinja2 import Template
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
+from wtforms.validators import ValidationError
 
 from mixer import clock
 from mixer.errors import DomainError, LinkError
@@ -86,6 +87,15 @@ def query_int(name: str, default: int, *, low: int = 1, high: int = MAX_ID) -> i
     if value is None or not low <= value <= high:
         return default
     return value
+
+
+def ids_in_range(form: Any, field: Any) -> None:
+    """WTForms validator for ids chosen without a fixed list of choices: each id
+    (one, or a list) is 1 to MAX_ID, so an odd one is the field's error, not a
+    database error."""
+    values = field.data if isinstance(field.data, list) else [field.data]
+    if any(isinstance(v, int) and not 1 <= v <= MAX_ID for v in values):
+        raise ValidationError("Choose from the list.")
 
 
 def query_page() -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from mixer.urls import MAX_ID
-from tests.helpers import PASSWORD, bearer
+from tests.helpers import PASSWORD, bearer, csrf_from
 
 BEYOND = ["2147483648", "99999999999999999999", "0", "00", "007", "1" * 5000]
 
@@ -102,3 +102,21 @@ def test_api_body_ids_out_of_range_are_400s_naming_them(
         headers=headers,
     )
     assert resp.status_code == 400
+
+
+def test_form_ids_beyond_the_range_are_the_fields_errors(client, auth, acme, organizer):
+    """Ids picked without a fixed list of choices (a member to make a speaker, the
+    organizers of an event) are checked before any query."""
+    event, reg = acme
+    auth.login(organizer.email, PASSWORD)
+    page = client.get(f"/events/{event.id}/speakers").get_data(as_text=True)
+    resp = client.post(
+        f"/events/{event.id}/speakers/add",
+        data={
+            "csrf_token": csrf_from(page),
+            "member": str(MAX_ID + 1),
+            "session_id": str(event.sessions[0].id),
+        },
+    )
+    assert resp.status_code == 422
+    assert "Choose from the list." in resp.get_data(as_text=True)
