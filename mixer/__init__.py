@@ -25,6 +25,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from mixer.urls import IdConverter
+
+    # Before any route is added: every ``<int:...>`` is an id within the
+    # databases' range (a larger one is a 404, not a database error).
+    app.url_map.converters["int"] = IdConverter
+
     from mixer import config
 
     config.load(app, test_config)

@@ -11,11 +11,17 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import Template
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, default_exceptions
+from wtforms.validators import ValidationError
 
 from mixer import clock, hostile
 from mixer.errors import DomainError, LinkError
 from mixer.extensions import db, login_manager, talisman
 from mixer.formatting import localtime, render_markdown
+from mixer.urls import MAX_ID
+
+# The highest page number a list page reads from ``?page=`` (its OFFSET stays
+# far inside every database's integer range).
+MAX_PAGE = 1_000_000
 
 # Our own pages load scripts and styles only from ourselves; inline scripts need the
 # per-request nonce that Talisman puts in ``csp_nonce()``.
@@ -76,6 +82,30 @@ def json_view(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def query_int(name: str, default: int, *, low: int = 1, high: int = MAX_ID) -> int:
+    """An integer from the query string: ``default`` when it is missing, not a
+    number or outside ``low``..``high`` (an id that cannot exist, a page no
+    database can count to), so odd links never reach the database."""
+    value = request.args.get(name, type=int)
+    if value is None or not low <= value <= high:
+        return default
+    return value
+
+
+def ids_in_range(form: Any, field: Any) -> None:
+    """WTForms validator for ids chosen without a fixed list of choices: each id
+    (one, or a list) is 1 to MAX_ID, so an odd one is the field's error, not a
+    database error."""
+    values = field.data if isinstance(field.data, list) else [field.data]
+    if any(isinstance(v, int) and not 1 <= v <= MAX_ID for v in values):
+        raise ValidationError("Choose from the list.")
+
+
+def query_page() -> int:
+    """The ``?page=`` of a list page: 1 unless a page number from 1 to MAX_PAGE."""
+    return query_int("page", 1, high=MAX_PAGE)
 
 
 def wants_json() -> bool:

@@ -12,7 +12,7 @@ from mixer.accounts.models import ApiToken
 from mixer.accounts.services import revoke_api_token
 from mixer.api import Schema, blueprint
 from mixer.api.errors import one_or_404
-from mixer.api.schemas import TrimmedString
+from mixer.api.schemas import NONBLANK, TrimmedString
 from mixer.extensions import db
 
 blp = blueprint("accounts_api", __name__, "Your API tokens.")
@@ -52,7 +52,11 @@ class TokenSchema(Schema):
 class TokenUpdateSchema(Schema):
     """What can change on a token."""
 
-    name = TrimmedString(required=True, validate=ma.validate.Length(min=1, max=80))
+    name = TrimmedString(
+        required=True,
+        validate=ma.validate.Length(min=1, max=80),
+        metadata={"pattern": NONBLANK, "description": "Not only spaces."},
+    )
 
 
 def own_tokens() -> Select:

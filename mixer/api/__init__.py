@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api as SmorestApi
 
@@ -18,7 +19,7 @@ from mixer.api.blueprint import Blueprint, blueprint
 from mixer.api.docs import docs_bp
 from mixer.api.errors import api_abort
 from mixer.api.pagination import LINK_HEADER
-from mixer.api.schemas import ErrorSchema, Schema
+from mixer.api.schemas import ErrorSchema, Id, Schema
 from mixer.extensions import csrf
 
 API_PREFIX = "/api/v1"
@@ -35,12 +36,23 @@ profile page or with `mixer create-token EMAIL --org SLUG`; it acts with your ro
 400 bad input (`fields` says which), 401 missing or invalid token, 403 role too low,
 404 not found, 405 method not allowed, 409 conflict, 413 body too large,
 415 body is not JSON, 429 too many requests, 500 our fault.
-Unknown fields in a JSON body are refused with 400.
+Unknown fields in a JSON body and unknown query parameters are refused with 400,
+and so is a request that leaves out a required JSON body (`missing_body`).
 
 **Lists** are paginated with `?page=` and `?per_page=` (at most 100). The body is
 `{"items": [...], "page", "per_page", "total", "pages"}` and the `Link` header has
 `first`, `prev`, `next` and `last` URLs.
 """
+
+
+class SchemaExtras(BasePlugin):
+    """Adds a schema class's ``OPENAPI`` dict to its component in the document,
+    for rules marshmallow cannot state (``anyOf`` one of two fields)."""
+
+    def schema_helper(self, name, definition, **kwargs):
+        schema = kwargs.get("schema")
+        cls = schema if isinstance(schema, type) else type(schema)
+        return getattr(cls, "OPENAPI", None)
 
 
 class Api(SmorestApi):
@@ -83,6 +95,7 @@ def init_api(app: Flask, blueprints: Iterable[Blueprint]) -> Api:
         spec_kwargs={
             "info": {"description": DESCRIPTION},
             "security": [{"bearerAuth": []}],
+            "extra_plugins": [SchemaExtras()],
         },
     )
     api.spec.components.security_scheme(
@@ -107,6 +120,7 @@ __all__ = [
     "API_PREFIX",
     "Api",
     "Blueprint",
+    "Id",
     "Schema",
     "api_abort",
     "blueprint",

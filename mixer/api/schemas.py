@@ -8,6 +8,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from mixer.urls import MAX_ID
+
+# Text with something besides spaces, as the API document's ``pattern`` (searched,
+# not matched) and as Python's ``str.strip`` see it: the control characters
+# \x1c-\x1f are spaces to Python but not to every regular-expression engine.
+NONBLANK = r"[^\s\x1c-\x1f]"
+
 
 class Schema(ma.Schema):
     """Base schema for API input and output: unknown input fields are an error."""
@@ -59,3 +66,14 @@ class TrimmedString(ma.fields.String):
 
     def _deserialize(self, value, attr, data, **kwargs):
         return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+class Id(ma.fields.Integer):
+    """The id of an object in a body or query string: 1 to ``MAX_ID`` (the
+    databases' integer range), so an id that cannot exist is a 400 naming the
+    field, never a database error. The bounds appear in the OpenAPI document."""
+
+    def __init__(self, **kwargs) -> None:
+        given = kwargs.pop("validate", None)
+        extra = [given] if callable(given) else list(given or ())
+        super().__init__(validate=[ma.validate.Range(1, MAX_ID), *extra], **kwargs)

@@ -8,6 +8,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mixer.asks.services import CHOICES, MAX_PICKS, NOTE_MAX, TOPIC_MAX
+from mixer.web import ids_in_range
 
 
 class AskForm(FlaskForm):
@@ -45,6 +46,7 @@ class PickForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         validate_choice=False,  # the service checks each pick against the ranking
+        validators=[ids_in_range],
     )
 
 

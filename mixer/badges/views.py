@@ -29,6 +29,7 @@ from mixer.events.links import download_key_valid
 from mixer.events.models import Registration
 from mixer.extensions import db, login_manager
 from mixer.jobs.models import JobStatus
+from mixer.web import query_int
 
 bp = Blueprint("badges", __name__)
 PDF = "application/pdf"
@@ -94,7 +95,7 @@ def batch(event_id: int):
 def batch_progress(event_id: int):
     """The progress bar of a batch being drawn by the worker."""
     event = managed_event(event_id)
-    job = services.batch_job(event, request.args.get("job", type=int) or 0)
+    job = services.batch_job(event, query_int("job", 0))
     if job is None:
         abort(404)
     return render_template(

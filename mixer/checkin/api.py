@@ -12,8 +12,9 @@ import marshmallow as ma
 from flask import g
 
 from mixer.accounts.api_auth import token_required
-from mixer.api import Schema, api_abort, blueprint
+from mixer.api import Id, Schema, api_abort, blueprint
 from mixer.checkin import services
+from mixer.checkin.services import NONCE_RE
 from mixer.extensions import db
 
 blp = blueprint("checkin_api", __name__, "Check-in at the door.")
@@ -22,24 +23,31 @@ blp = blueprint("checkin_api", __name__, "Check-in at the door.")
 class CheckinInputSchema(Schema):
     """A scan: the badge's token or the whole URL its QR code holds."""
 
+    OPENAPI = {"anyOf": [{"required": ["token"]}, {"required": ["url"]}]}
+
     token = ma.fields.String(
-        metadata={"description": "The badge token (the part after `/c/`)."}
+        validate=ma.validate.Length(min=1, max=200),
+        metadata={"description": "The badge token (the part after `/c/`)."},
     )
     url = ma.fields.String(
-        metadata={"description": "The scanned URL, `BASE_URL/c/<token>`."}
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={"description": "The scanned URL, `BASE_URL/c/<token>`."},
     )
-    event_id = ma.fields.Integer(
+    event_id = Id(
         metadata={
             "description": "The event at the door: a badge of another event is "
             "refused with 409."
         }
     )
     nonce = ma.fields.String(
-        validate=ma.validate.Length(min=8, max=64),
+        # The service checks the same rule (NONCE_RE); stated here for the document.
+        validate=ma.validate.Regexp(
+            f"^{NONCE_RE.pattern}$", error="Use 8 to 64 letters, digits or - _ . :"
+        ),
         metadata={
-            "description": "A random id of this scan chosen by the client; sending "
-            "it again (an offline queue replaying) changes nothing and returns the "
-            "first answer."
+            "description": "A random id of this scan chosen by the client (8 to 64 "
+            "letters, digits or `-_.:`); sending it again (an offline queue "
+            "replaying) changes nothing and returns the first answer."
         },
     )
 

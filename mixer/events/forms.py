@@ -18,7 +18,13 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
 from mixer.accounts.forms import choice_list
 from mixer.events.lifecycle import REPEATS
@@ -29,6 +35,8 @@ from mixer.events.rules import (
     TITLE_MAX,
     timezone_names,
 )
+from mixer.urls import MAX_ID
+from mixer.web import ids_in_range
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 ROLE_LABELS = {
@@ -109,7 +117,9 @@ class EventForm(FlaskForm):
         ),
         default=Visibility.MEMBERS,
     )
-    organizers = MultiCheckboxField("Organizers", coerce=int, validate_choice=False)
+    organizers = MultiCheckboxField(
+        "Organizers", coerce=int, validate_choice=False, validators=[ids_in_range]
+    )
     # Lunch-and-learn
     topic = StringField("Topic", validators=[Length(max=200)])
     speakers = StringField(
@@ -248,7 +258,9 @@ class MoveForm(FlaskForm):
         choices=choice_list([("registered", "A seat"), ("waitlist", "The waitlist")]),
         validate_choice=False,
     )
-    position = IntegerField("Waitlist position", validators=[Optional()])
+    position = IntegerField(
+        "Waitlist position", validators=[Optional(), NumberRange(max=MAX_ID)]
+    )
 
 
 class CancelEventForm(FlaskForm):

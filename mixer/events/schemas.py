@@ -7,12 +7,14 @@ the request globals.
 
 from __future__ import annotations
 
+import re
 from typing import TypedDict
 
 import marshmallow as ma
 from marshmallow.experimental.context import Context
 
 from mixer.api import Schema
+from mixer.api.schemas import NONBLANK
 from mixer.events.links import badge_download_url, event_url
 from mixer.events.models import (
     KINDS,
@@ -26,15 +28,19 @@ from mixer.events.models import (
     Visibility,
 )
 from mixer.events.rules import (
+    AGENDA_MAX,
     CAPACITY_MAX,
     DESCRIPTION_MAX,
     TITLE_MAX,
+    timezone_names,
     unknown_zone,
     zone,
 )
 from mixer.urls import absolute_url
 
 V = ma.validate
+# What the API takes as an online link (the document states it as its pattern).
+ONLINE_URL = r"^(https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\s]*)?)?$"
 
 
 class EventReader(TypedDict):
@@ -48,13 +54,12 @@ NOBODY_IN_PARTICULAR: EventReader = {"organizer": False}
 
 
 def _known_zone(name: str) -> None:
-    problem = unknown_zone(name)
-    if problem:
-        raise ma.ValidationError(problem)
+    if name not in timezone_names():  # exactly a name of the document's list
+        raise ma.ValidationError(unknown_zone(name) or f"Write {name.strip()!r}.")
 
 
 def _nonblank(value: str) -> None:
-    if not value.strip():
+    if not re.search(NONBLANK, value):
         raise ma.ValidationError("Must not be blank.")
 
 
@@ -62,20 +67,32 @@ class AgendaItemSchema(Schema):
     """One session of a workshop's agenda."""
 
     starts_at = ma.fields.AwareDateTime(
-        required=True, metadata={"example": "2026-03-05T09:30:00+01:00"}
+        required=True,
+        metadata={
+            "description": "Within the event's start and end.",
+            "example": "2026-03-05T12:15:00+01:00",
+        },
     )
-    title = ma.fields.String(required=True, validate=[V.Length(1, 200), _nonblank])
-    speaker = ma.fields.String(allow_none=True, validate=V.Length(max=200))
+    title = ma.fields.String(
+        required=True,
+        validate=[V.Length(1, 200), _nonblank],
+        metadata={"pattern": NONBLANK, "example": "Anchoring and first offers"},
+    )
+    speaker = ma.fields.String(
+        allow_none=True, validate=V.Length(max=200), metadata={"example": "Priya Shah"}
+    )
 
 
 class EventInputSchema(Schema):
     """A new event. Times carry their UTC offset; ``timezone`` is where it happens."""
 
-    kind = ma.fields.String(required=True, validate=V.OneOf(KINDS))
+    kind = ma.fields.String(
+        required=True, validate=V.OneOf(KINDS), metadata={"example": "workshop"}
+    )
     title = ma.fields.String(
         required=True,
         validate=[V.Length(1, TITLE_MAX), _nonblank],
-        metadata={"example": "Negotiation basics over lunch"},
+        metadata={"pattern": NONBLANK, "example": "Negotiation basics"},
     )
     starts_at = ma.fields.AwareDateTime(
         required=True,
@@ -90,7 +107,11 @@ class EventInputSchema(Schema):
     timezone = ma.fields.String(
         required=True,
         validate=_known_zone,
-        metadata={"description": "IANA time zone name.", "example": "Europe/Paris"},
+        metadata={
+            "description": "IANA time zone name.",
+            "example": "Europe/Paris",
+            "enum": timezone_names(),
+        },
     )
     capacity = ma.fields.Integer(
         required=True,
@@ -113,8 +134,14 @@ class EventInputSchema(Schema):
         metadata={"description": "Room and building.", "example": "Room 4.12"},
     )
     address = ma.fields.String(allow_none=True, validate=V.Length(max=300))
-    online_url = ma.fields.Url(
-        allow_none=True, schemes={"http", "https"}, validate=V.Length(max=500)
+    online_url = ma.fields.String(
+        allow_none=True,
+        validate=[V.Length(max=500), V.Regexp(ONLINE_URL)],
+        metadata={
+            "format": "uri",
+            "description": "A full http(s) address; empty or null for none.",
+            "example": "https://meet.example.org/negotiation",
+        },
     )
     visibility = ma.fields.String(
         validate=V.OneOf(VISIBILITIES),
@@ -139,6 +166,7 @@ class EventInputSchema(Schema):
     )
     agenda = ma.fields.List(
         ma.fields.Nested(AgendaItemSchema),
+        validate=V.Length(max=AGENDA_MAX),
         metadata={"description": "Workshops: the sessions, in any order."},
     )
 
@@ -271,12 +299,17 @@ class RegistrationInputSchema(Schema):
     name = ma.fields.String(
         required=True,
         validate=[V.Length(1, 120), _nonblank],
-        metadata={"example": "Priya Shah"},
+        metadata={"pattern": NONBLANK, "example": "Priya Shah"},
     )
     email = ma.fields.Email(
         required=True,
         validate=V.Length(max=254),
-        metadata={"example": "priya@example.org"},
+        metadata={
+            "description": "An e-mail address of at most 254 characters, checked for "
+            "its form (no lookup of the domain) and stored in lower case; one "
+            "registration per address and event.",
+            "example": "priya@example.org",
+        },
     )
     department = ma.fields.String(allow_none=True, validate=V.Length(max=80))
     role = ma.fields.String(allow_none=True, validate=V.OneOf(ROLES))

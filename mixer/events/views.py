@@ -60,8 +60,11 @@ from mixer.events.rules import (
 from mixer.extensions import db, limiter, login_manager
 from mixer.orgs.access import org_required
 from mixer.orgs.models import Membership
+from mixer.web import query_page
 
 bp = Blueprint("events", __name__)
+# A whole Content-Type: given as ``content_type`` (``mimetype`` would add a second
+# charset).
 ICS_MIMETYPE = "text/calendar; charset=utf-8"
 # A share link lets anyone make us e-mail an address: keep that slow, per sender
 # and per address, so nobody floods an inbox.
@@ -404,7 +407,7 @@ def calendar(event_id: int):
     event, _ = _viewable(event_id)
     return Response(
         event_ics(event, "PUBLISH"),
-        mimetype=ICS_MIMETYPE,
+        content_type=ICS_MIMETYPE,
         headers={"Content-Disposition": f'attachment; filename="event-{event.id}.ics"'},
     )
 
@@ -416,7 +419,7 @@ def feed(token: str):
     body = feeds.feed_calendar(token)
     if body is None:
         abort(404)
-    return Response(body, mimetype=ICS_MIMETYPE)
+    return Response(body, content_type=ICS_MIMETYPE)
 
 
 # ---------------------------------------------------------------------------
@@ -582,7 +585,7 @@ def attendees(event_id: int):
     status = 400 if request.method == "POST" else 200
     query = request.args.get("q", "")
     state = request.args.get("status") or None
-    page = request.args.get("page", 1, type=int)
+    page = query_page()
     rows, total = dashboards.search_registrations(event, query, state, page)
     return (
         render_template(
@@ -609,7 +612,7 @@ def attendees_csv(event_id: int):
     name = f"event-{event.id}-attendees.csv"
     return Response(
         stream_with_context(dashboards.registrations_csv(event)),
-        mimetype="text/csv; charset=utf-8",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 

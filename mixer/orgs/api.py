@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from mixer.accounts.api_auth import token_required
 from mixer.accounts.models import User
-from mixer.api import Schema, api_abort, blueprint
+from mixer.api import Id, Schema, api_abort, blueprint
 from mixer.api.schemas import TrimmedString
 from mixer.orgs.models import ORG_KINDS, ROLES, Department, Membership, Organization
 from mixer.orgs.services import get_department, get_membership
@@ -102,7 +102,7 @@ class MemberQuerySchema(Schema):
             "case-insensitive."
         },
     )
-    department = ma.fields.Integer(
+    department = Id(
         metadata={"description": "Only members of this department (its id)."}
     )
     role = ma.fields.String(
@@ -171,9 +171,9 @@ def members(q: str | None = None, department: int | None = None, role=None):
     """The organization's members by name; search with `q`, filter by department."""
     if department is not None and get_department(g.org, department) is None:
         api_abort(
-            400,
+            404,
             f"department: no department {department} in this organization.",
-            code="invalid_input",
+            code="not_found",
             fields={"department": [f"No department {department} here."]},
         )
     return members_query(g.org, q, department, role, match_email=_sees_emails())

@@ -30,6 +30,7 @@ from mixer.orgs.forms import (
     OrgSettingsForm,
     RoleForm,
 )
+from mixer.web import query_page
 
 bp = Blueprint("orgs", __name__)
 
@@ -64,7 +65,7 @@ def _listing() -> dict:
     """Search terms and page of the members table, from the query string."""
     return {
         "q": (request.args.get("q") or "").strip()[:100],
-        "page": request.args.get("page", 1, type=int) or 1,
+        "page": query_page(),
     }
 
 

@@ -39,6 +39,7 @@ from mixer.pairs.forms import (
     StandingForm,
 )
 from mixer.pairs.models import Pair, PairStatus
+from mixer.web import query_page
 
 bp = Blueprint("pairs", __name__)
 OVERVIEW_PAGE = 100  # pairs per page of the organizers' list
@@ -304,7 +305,7 @@ def feedback_link(pair_id: int, token: str):
 @org_required("organizer")
 def overview():
     """The organization's pairs: status, rhythm, meetings held and missed."""
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = query_page()
     data = queries.org_overview(g.org, page, OVERVIEW_PAGE)
     return render_template(
         "pairs/overview.html", overview=data, page=page, per_page=OVERVIEW_PAGE

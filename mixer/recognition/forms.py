@@ -9,6 +9,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 from mixer.accounts.forms import choice_list, strip
 from mixer.recognition.awards import CITATION_MAX
 from mixer.recognition.testimonials import MODERATION_ACTIONS
+from mixer.web import ids_in_range
 
 
 class ModerateForm(FlaskForm):
@@ -27,7 +28,7 @@ class DraftForm(FlaskForm):
         "Who gets the award",
         coerce=int,
         validate_choice=False,
-        validators=[InputRequired(message="Choose who gets the award.")],
+        validators=[InputRequired(message="Choose who gets the award."), ids_in_range],
     )
     citation = TextAreaField(
         "Citation",
@@ -49,5 +50,5 @@ class DraftForm(FlaskForm):
 class PublishForm(FlaskForm):
     """Confirm the reviewed draft: carries what the organizer saw."""
 
-    user_id = IntegerField(validators=[DataRequired()])
+    user_id = IntegerField(validators=[DataRequired(), ids_in_range])
     citation = HiddenField(validators=[DataRequired(), Length(max=CITATION_MAX)])

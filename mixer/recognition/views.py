@@ -30,6 +30,7 @@ from mixer.orgs.forms import ConfirmForm
 from mixer.recognition import awards, scoring, testimonials
 from mixer.recognition.forms import DraftForm, ModerateForm, PublishForm
 from mixer.recognition.models import TESTIMONIAL_STATUSES, Award, Testimonial
+from mixer.web import query_page
 
 bp = Blueprint("recognition", __name__)
 PER_PAGE = 25
@@ -83,7 +84,7 @@ def month_label(month: str) -> str:
 def _listing() -> dict[str, Any]:
     """The moderation list's filter and page from the query string (checked)."""
     status = request.args.get("status")
-    page = request.args.get("page", 1, type=int)
+    page = query_page()
     return {
         "status": status if status in TESTIMONIAL_STATUSES else None,
         "page": page if page and page > 1 else None,

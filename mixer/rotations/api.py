@@ -17,7 +17,10 @@ from mixer.events.access import org_event
 from mixer.extensions import db
 from mixer.rotations import services
 from mixer.rotations.models import PLAN_MODES, PairingMode
-from mixer.rotations.services import Settings
+from mixer.rotations.planner import GROUP_SIZES, MAX_ROUNDS
+from mixer.rotations.services import MAX_LEVEL_GAP, MAX_MINUTES, MAX_SEED, Settings
+
+V = ma.validate
 
 blp = blueprint("rotations_api", __name__, "Mentor Mixer rotations.")
 
@@ -25,26 +28,44 @@ DEFAULT_MINUTES = 7
 
 
 class RotationInputSchema(Schema):
+    """How to plan the rounds (every field optional; the body may be left out)."""
+
     rounds = ma.fields.Integer(
-        strict=True, metadata={"description": "Rounds in all (default: the event's)."}
+        strict=True,
+        validate=V.Range(1, MAX_ROUNDS),
+        metadata={"description": "Rounds in all (default: the event's)."},
     )
     minutes = ma.fields.Integer(
         strict=True,
+        validate=V.Range(1, MAX_MINUTES),
         metadata={"description": "Minutes per round (default: the event's)."},
     )
     mode = ma.fields.String(
         load_default=PairingMode.MENTOR_MENTEE.value,
+        validate=V.OneOf(PLAN_MODES),
         metadata={"description": f"Pairing mode: {', '.join(PLAN_MODES)}."},
     )
     group_size = ma.fields.Integer(
-        strict=True, load_default=2, metadata={"description": "2 (pairs) or 3."}
+        strict=True,
+        load_default=2,
+        validate=V.OneOf(GROUP_SIZES),
+        metadata={"description": "2 (pairs) or 3."},
     )
-    seed = ma.fields.Integer(strict=True, load_default=0)
+    seed = ma.fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=V.Range(0, MAX_SEED),
+        metadata={"description": "Another number gives another plan."},
+    )
     min_level_gap = ma.fields.Integer(
         strict=True,
         allow_none=True,
         load_default=None,
-        metadata={"description": "School mode: mentor at least N levels above."},
+        validate=V.Range(0, MAX_LEVEL_GAP),
+        metadata={
+            "description": "School mode (`mentor_mentee` only): mentor at least N "
+            "levels above."
+        },
     )
 
 
@@ -82,7 +103,7 @@ class RotationPlanSchema(Schema):
 
 @blp.route("/events/<int:event_id>/rotations", methods=["POST"])
 @token_required("organizer")
-@blp.arguments(RotationInputSchema)
+@blp.arguments(RotationInputSchema, required=False)
 @blp.response(201, RotationPlanSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")

@@ -50,8 +50,9 @@ class RotationError(DomainError):
     """A request the rotations cannot meet: ``field`` names the input at fault and
     the message ends with what would work instead.
 
-    400 for settings no plan can meet, 404 before any plan exists, 409 once rounds
-    have been held.
+    400 for settings out of range, 404 before any plan exists, 409 when the event
+    or the room refuses (not a mixer, cancelled, too few people, more rounds than
+    the room allows, levels missing in school mode, rounds already held).
     """
 
     # Too many rounds: the most that can be planned (from the engine's refusal).
@@ -68,9 +69,15 @@ def _engine_refusals() -> Iterator[None]:
         error = RotationError(
             f"{exc.message} {exc.suggestion}".strip(),
             field=ENGINE_FIELDS.get(exc.field, exc.field),
+            status=409,
         )
         error.maximum = exc.maximum
         raise error from exc
+
+
+MAX_MINUTES = 120  # minutes per round
+MAX_SEED = 2**31 - 1  # stored in an INTEGER column
+MAX_LEVEL_GAP = 80  # levels run from 0 to 80
 
 
 @dataclass(frozen=True)
@@ -200,11 +207,13 @@ def _check_event(event: Event) -> None:
             "only Mentor Mixers have rotations. "
             "Plan rotations for a Mentor Mixer event instead.",
             field="event",
+            status=409,
         )
     if event.status == EventStatus.CANCELLED:
         raise RotationError(
             "This event is cancelled. Plan rotations for an event that takes place.",
             field="event",
+            status=409,
         )
 
 
@@ -214,11 +223,11 @@ def _check_settings(settings: Settings) -> None:
     if (
         isinstance(settings.minutes, bool)
         or not isinstance(settings.minutes, int)
-        or not 1 <= settings.minutes <= 120
+        or not 1 <= settings.minutes <= MAX_MINUTES
     ):
         raise RotationError(
             f"A round of {settings.minutes} minutes is not possible. "
-            "Use 1 to 120 minutes per round (5 to 10 is usual).",
+            f"Use 1 to {MAX_MINUTES} minutes per round (5 to 10 is usual).",
             field="minutes",
         )
     if settings.mode not in PLAN_MODES:
@@ -275,6 +284,7 @@ def _nobody(checked_in: bool) -> RotationError:
         )
         + " Register or check in at least two people, then plan the rounds.",
         field="attendees",
+        status=409,
     )
 
 

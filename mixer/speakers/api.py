@@ -14,7 +14,7 @@ from flask_smorest.fields import Upload
 from sqlalchemy import select
 
 from mixer.accounts.api_auth import token_required
-from mixer.api import Schema, api_abort, blueprint
+from mixer.api import Id, Schema, api_abort, blueprint
 from mixer.events.access import org_event
 from mixer.events.models import Event
 from mixer.extensions import db
@@ -27,9 +27,7 @@ blp = blueprint("speakers_api", __name__, "Speakers' session material.")
 class MaterialFormSchema(Schema):
     """Optional fields sent with the file."""
 
-    session_id = ma.fields.Integer(
-        metadata={"description": "Default: the event's first session."}
-    )
+    session_id = Id(metadata={"description": "Default: the event's first session."})
     visibility = ma.fields.String(
         validate=ma.validate.OneOf(VISIBILITIES),
         metadata={"description": "Default `attendees`."},
@@ -49,7 +47,14 @@ class MaterialUploadSchema(MaterialFormSchema):
     cannot document form and files in one body otherwise).
     """
 
-    file = Upload(required=True)
+    file = Upload(
+        required=True,
+        metadata={
+            "minLength": 1,
+            "description": "PDF, PPTX, DOCX, XLSX, PNG, JPEG, GIF, WebP, Markdown or "
+            "plain text, told by its bytes (another type is a 415); not empty.",
+        },
+    )
 
 
 class MaterialSchema(Schema):

@@ -16,6 +16,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from mixer.accounts.forms import choice_list
 from mixer.speakers.models import AVAILABILITY_LABELS, VISIBILITY_LABELS
+from mixer.web import ids_in_range
 
 VISIBILITY_CHOICES = choice_list(VISIBILITY_LABELS.items())
 AVAILABILITY_CHOICES = choice_list(AVAILABILITY_LABELS.items())
@@ -32,7 +33,9 @@ class InviteSpeakerForm(FlaskForm):
 class AddSpeakerForm(FlaskForm):
     """An organizer makes an existing member a speaker."""
 
-    member = SelectField("Member", coerce=int, validate_choice=False)
+    member = SelectField(
+        "Member", coerce=int, validate_choice=False, validators=[ids_in_range]
+    )
     session_id = SelectField("Session", coerce=int)
 
 

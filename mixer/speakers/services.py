@@ -104,7 +104,9 @@ def session_of(event: Event, session_id: int | None) -> EventSession:
         if session.id == session_id:
             return session
     raise SpeakerError(
-        f"Session {session_id} is not part of this event.", field="session_id"
+        f"Session {session_id} is not part of this event.",
+        field="session_id",
+        status=404,
     )
 
 

@@ -360,7 +360,9 @@ def download(material_id: int):
         return redirect(item.url or "/")
     response = send_file(
         _stored_path(item.storage_key or ""),
-        mimetype=item.content_type,
+        # The type without parameters: Werkzeug adds the charset of text types
+        # itself (the stored type has one already).
+        mimetype=(item.content_type or "").partition(";")[0].strip() or None,
         as_attachment=item.content_type not in visibility.INLINE_TYPES,
         download_name=item.filename,
         conditional=True,

@@ -100,10 +100,18 @@ def test_non_json_body_is_415(organizer_api, probe):
     assert_error(no_type, 415)
 
 
-def test_no_body_at_all_is_an_empty_object(organizer_api, probe):
-    """Optional bodies stay optional; required fields are then named."""
+def test_no_body_where_one_is_required_is_a_400_saying_so(organizer_api, probe):
+    """A required body left out is refused before any field is read; an empty
+    object is a body, whose missing fields are then named."""
     error = assert_error(
-        organizer_api.post("/api/v1/probe/things"), 400, "invalid_input"
+        organizer_api.post("/api/v1/probe/things"), 400, "missing_body"
+    )
+    assert error["message"] == (
+        "POST /api/v1/probe/things needs a JSON body "
+        "(Content-Type: application/json); none was sent."
+    )
+    error = assert_error(
+        organizer_api.post("/api/v1/probe/things", json={}), 400, "invalid_input"
     )
     assert error["fields"] == {"title": ["Missing data for required field."]}
 

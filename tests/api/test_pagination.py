@@ -125,9 +125,20 @@ def test_an_empty_list_has_no_links(crowd):
     assert "Link" not in resp.headers
 
 
-def test_unknown_query_parameters_are_ignored(solo):
-    """Cache-busters and the like must not break a list (bodies are strict)."""
-    assert solo.get("/api/v1/members?_=123").status_code == 200
+def test_unknown_query_parameters_are_refused_naming_the_known_ones(solo):
+    """As with bodies, a misspelt filter must not quietly list everything."""
+    error = assert_error(solo.get("/api/v1/members?rol=admin&_=123"), 400)
+    assert error["fields"] == {
+        "_": ["Unknown parameter."],
+        "rol": ["Unknown parameter."],
+    }
+    assert error["message"] == (
+        "Unknown query parameter(s): '_', 'rol'; this URL takes department, "
+        "page, per_page, q, role."
+    )
+    assert assert_error(solo.get("/api/v1/org?x=1"), 400)["message"] == (
+        "Unknown query parameter(s): 'x'."
+    )
 
 
 def test_page_helper_counts_in_sql_and_in_memory(app):

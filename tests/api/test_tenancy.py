@@ -66,7 +66,17 @@ def test_departments_of_another_org(client, two_orgs):
     dept_b = two_orgs["b_department"].id
     error = assert_error(
         client.get(f"/api/v1/members?department={dept_b}", headers=two_orgs["headers"]),
+        404,
+        "not_found",
+    )
+    assert list(error["fields"]) == ["department"]
+    # an id no database can hold is refused before any query
+    error = assert_error(
+        client.get(
+            "/api/v1/members?department=2147483648", headers=two_orgs["headers"]
+        ),
         400,
+        "invalid_input",
     )
     assert list(error["fields"]) == ["department"]
 

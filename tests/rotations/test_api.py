@@ -73,38 +73,42 @@ def test_defaults_come_from_the_event(client, headers, mixer_event):
 
 
 @pytest.mark.parametrize(
-    ("body", "field", "words"),
+    ("body", "field", "words", "status"),
     [
-        ({"rounds": 0}, "rounds", "between 1"),
-        ({"rounds": 9}, "rounds", "most is 6"),
-        ({"rounds": 3, "group_size": 5}, "group_size", "2"),
-        ({"rounds": 3, "mode": "speed"}, "mode", "mentor_mentee"),
+        ({"rounds": 0}, "rounds", "greater than or equal to 1", 400),
+        ({"rounds": 51}, "rounds", "less than or equal to 50", 400),
+        ({"rounds": 9}, "rounds", "most is 6", 409),
+        ({"rounds": 3, "group_size": 5}, "group_size", "2", 400),
+        ({"rounds": 3, "mode": "speed"}, "mode", "mentor_mentee", 400),
+        ({"rounds": 3, "seed": 2**31}, "seed", "2147483647", 400),
     ],
 )
-def test_bad_input_is_a_400_saying_what_would_work(
-    client, headers, mixer_event, body, field, words
+def test_bad_input_is_a_400_and_a_room_too_small_a_409_saying_what_would_work(
+    client, headers, mixer_event, body, field, words, status
 ):
+    """Settings out of the document's bounds are 400s; settings this room cannot
+    meet are 409s (the state of things refuses)."""
     resp = client.post(_url(mixer_event), json=body, headers=headers)
-    assert resp.status_code == 400, resp.json
+    assert resp.status_code == status, resp.json
     error = resp.json["error"]
-    assert error["code"] == "invalid_input"
+    assert error["code"] == ("invalid_input" if status == 400 else "conflict")
     assert field in error["fields"]
     assert words in error["message"]
     db.session.expire_all()
     assert db.session.scalar(select(func.count(RotationPlan.id))) == 0
 
 
-def test_not_a_mixer_and_an_empty_room_are_400s(
+def test_not_a_mixer_and_an_empty_room_are_409s(
     client, headers, org, make_event, make_registration
 ):
     lunch = make_event(org)
     resp = client.post(_url(lunch), json={"rounds": 3}, headers=headers)
-    assert resp.status_code == 400
+    assert resp.status_code == 409
     assert "not a Mentor Mixer" in resp.json["error"]["message"]
     assert "Plan rotations for a Mentor Mixer" in resp.json["error"]["message"]
     empty = make_event(org, kind="mentor_mixer", rounds=3, minutes_per_round=5)
     resp = client.post(_url(empty), json={}, headers=headers)
-    assert resp.status_code == 400
+    assert resp.status_code == 409
     assert resp.json["error"]["fields"] == {
         "attendees": [resp.json["error"]["message"]]
     }
