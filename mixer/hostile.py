@@ -85,8 +85,9 @@ def check_request() -> None:
         check_json(request.get_data(cache=True))
 
 
-def check_text(value: str, field: str) -> None:
-    """Refuse a NUL, a lone surrogate, or a number too long to convert."""
+def check_text(value: str, field: str, *, numbers: bool = True) -> None:
+    """Refuse a NUL, a lone surrogate, or (``numbers``: an untyped value from a
+    query string or form, which a view may convert) a number too long to convert."""
     bad = _UNSTORABLE.search(value)
     if bad:
         what = "a NUL character" if bad.group() == "\x00" else "a lone surrogate"
@@ -95,7 +96,7 @@ def check_text(value: str, field: str) -> None:
             f"(U+{ord(bad.group()):04X}), which cannot be stored; nothing was saved.",
             field=field,
         )
-    if len(value) > MAX_INT_DIGITS and _LONG_NUMBER.fullmatch(value):
+    if numbers and len(value) > MAX_INT_DIGITS and _LONG_NUMBER.fullmatch(value):
         raise HostileInput(
             f"{_label(field)} is a number with more than {MAX_INT_DIGITS} digits; "
             "nothing was saved.",
@@ -129,8 +130,8 @@ def _walk(data: Any) -> None:
     stack: list[tuple[Any, str, int]] = [(data, "", 1)]
     while stack:
         item, path, depth = stack.pop()
-        if isinstance(item, str):
-            check_text(item, path or "body")
+        if isinstance(item, str):  # a JSON string is text: digits are fine in it
+            check_text(item, path or "body", numbers=False)
             continue
         if not isinstance(item, dict | list):
             continue
@@ -142,7 +143,7 @@ def _walk(data: Any) -> None:
         for key, value in pairs:
             child = f"{path}.{key}" if path else str(key)
             if isinstance(key, str):
-                check_text(key, child)
+                check_text(key, child, numbers=False)
             stack.append((value, child, depth + 1))
 
 

@@ -36,6 +36,7 @@ from sqlalchemy import func, select, text
 from werkzeug.routing import Rule as WerkzeugRule
 
 from mixer import clock
+from mixer.accounts import sign_ins
 from mixer.accounts.models import ApiToken
 from mixer.asks.services import create_ask
 from mixer.badges.services import batch_for, schedule_batch
@@ -90,6 +91,14 @@ API_ANY = at_least("member", True, own_org=True)  # any token, in its own org
 API_MEMBER, API_SPEAKER = at_least("member", True), at_least("speaker", True)
 API_ORGANIZER = at_least("organizer", True)
 API_ORGANIZER_LIST = at_least("organizer", True, own_org=True)
+# Routes after which the person's browser is signed out (the restored world has
+# their sign-in again, but the cookie is gone): they sign in again.
+SIGN_OUT_PATHS = {"/profile/sign-ins/end-all"}
+SIGNS_OUT = {
+    "accounts.logout",
+    "accounts.sign_out_everywhere",
+    "accounts.change_password",
+}
 NOBODY_HERE = only()  # the world holds nothing this route may act on (see entry)
 
 EXPECTED: dict[str, Access] = {
@@ -102,6 +111,8 @@ EXPECTED: dict[str, Access] = {
     "accounts.unsubscribe": LINK,
     "accounts.profile": SIGNED_IN,
     "accounts.change_password": SIGNED_IN,
+    "accounts.sign_out_everywhere": SIGNED_IN,
+    "accounts.end_sign_in": only("member"),  # one of the member's other browsers
     "accounts.create_token": SIGNED_IN,
     "accounts.revoke_token": only("member"),  # the member's own token
     "accounts_api.tokens": API_ANY,
@@ -352,6 +363,7 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
         for actor, user in people.items()
     }
     feed = feed_for(people["member"], acme)
+    other_browser = sign_ins.start(people["member"], remember=False)
     db.session.commit()
     return World(
         values={
@@ -370,6 +382,7 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
             "job_id": job.id,
             "message_id": message.id,
             "prompt_id": prompt.id,
+            "sign_in_id": other_browser.id,
             "testimonial_id": 1,
             "token_id": db.session.scalar(select(func.min(ApiToken.id))),
             "month": (now - timedelta(days=40)).strftime("%Y-%m"),
@@ -478,6 +491,8 @@ def _signs_in(resp) -> bool:
 
 
 def _let_in(resp) -> bool:
+    if resp.headers.get("Location") == "/login" and resp.request.path in SIGN_OUT_PATHS:
+        return True  # signed out everywhere: off to the sign-in page (no ?next=)
     return resp.status_code not in (401, 403, 404) and not _signs_in(resp)
 
 
@@ -517,7 +532,6 @@ def test_every_route_answers_each_person_as_the_matrix_says(
     app, make_org, make_user, make_event, make_registration, token_for
 ):
     world = _world(make_org, make_user, make_event, make_registration, token_for)
-    snapshot = _snapshot(app)
     clients = {actor: app.test_client() for actor in ACTORS}
 
     def sign_in(actor: str) -> None:
@@ -528,6 +542,7 @@ def test_every_route_answers_each_person_as_the_matrix_says(
 
     for actor in ACTORS[1:]:
         sign_in(actor)
+    snapshot = _snapshot(app)  # with everyone's sign-in in it
     wrong: list[str] = []
     asked = 0
     for rule, method in _routes(app):
@@ -560,8 +575,9 @@ def test_every_route_answers_each_person_as_the_matrix_says(
                 wrong.append(f"{method} {url} ({rule.endpoint}) as {actor}: {problem}")
             if method in WRITES and _let_in(resp):
                 _restore(snapshot)
-                if rule.endpoint == "accounts.logout" and actor != "anonymous":
-                    sign_in(actor)
+                if rule.endpoint in SIGNS_OUT and actor != "anonymous":
+                    sign_in(actor)  # a new sign-in: the world to put back has it
+                    snapshot = _snapshot(app)
     if OBSERVE:
         with open("/tmp/matrix_observed.txt", "w") as out:
             for key, row in OBSERVED.items():

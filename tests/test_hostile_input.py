@@ -7,9 +7,9 @@ Hypothesis puts one hostile value (NUL, lone surrogate, 5,000-digit integer,
 10,000-deep JSON, dates that overflow in UTC, huge strings, internationalised
 e-mail addresses, negative and huge numbers) into one field of one form or body.
 
-Path ids stay real: ids outside the database's range are the integer URL
-converter's business (issue 12, another branch). TODO after it is merged: add
-``str(2**31)`` and ``"99999999999999999999"`` to the path ids drawn here.
+API path ids are drawn from a real one and two beyond every database's range
+(``2**31`` and 20 digits), which the integer URL converter turns into 404s
+(``mixer.urls.IdConverter``; tests/test_ids.py checks each route).
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.routing import IntegerConverter
 
-from mixer.extensions import db
+from mixer.extensions import csrf, db
 from mixer.hostile import MAX_INT_DIGITS, MAX_JSON_DEPTH
+from mixer.orgs.models import Department
 from tests.helpers import bearer, csrf_from
 
 # Values no field may turn into a 500. Surrogates cannot travel in a form body
@@ -396,9 +397,12 @@ def api(client, world, token_for):
     return {"headers": bearer(secret), "operations": operations, "doc": doc}
 
 
-def _path(template: str, world) -> str:
+PATH_IDS = ("1", str(2**31), "99999999999999999999")
+
+
+def _path(template: str, world, path_id: str = "1") -> str:
     path = template.replace("{event_id}", world["event_id"])
-    return re.sub(r"\{\w+\}", "1", path)
+    return re.sub(r"\{\w+\}", path_id, path)
 
 
 @settings(
@@ -414,13 +418,14 @@ def _path(template: str, world) -> str:
     field_at=st.integers(0, 99),
     value_at=st.integers(0, len(JSON_VALUES) - 1),
     raw_at=st.integers(0, len(RAW_BODIES) - 1),
+    path_id=st.sampled_from(PATH_IDS),
 )
 def test_no_api_body_or_query_answers_5xx(
-    client, world, api, op_at, raw_body, field_at, value_at, raw_at
+    client, world, api, op_at, raw_body, field_at, value_at, raw_at, path_id
 ):
     op_at, raw = op_at % len(api["operations"]), RAW_BODIES[raw_at]
     method, template, op = api["operations"][op_at]
-    path = _path(template, world)
+    path = _path(template, world, path_id)
     before = row_counts()
     content = op.get("requestBody", {}).get("content", {})
     if "application/json" in content:
@@ -452,9 +457,11 @@ def test_no_api_body_or_query_answers_5xx(
         assert row_counts() == before, (method, path)
 
 
-def test_a_number_the_database_cannot_hold_is_a_400(client, auth, world):
-    """The net under the forms' bounds: an id beyond 64 bits (SQLite's refusal)
-    and beyond 32 bits (PostgreSQL's) in a select of members."""
+def test_an_id_beyond_the_databases_range_in_a_form_is_a_field_error(
+    client, auth, world
+):
+    """A select of members bounded like every id: 2**31 (PostgreSQL's limit) and
+    2**64 (SQLite's) are shown on the field, and nothing is stored."""
     auth.login(world["admin"].email)
     event_id = world["event_id"]
     page = client.get(f"/events/{event_id}/speakers").get_data(as_text=True)
@@ -469,10 +476,27 @@ def test_a_number_the_database_cannot_hold_is_a_400(client, auth, world):
                 "session_id": session_id,
             },
         )
-        if number == 2**31:  # SQLite stores it: "no such member" on the form
-            assert resp.status_code in (400, 422)
-        else:
-            assert resp.status_code == 400
-        if resp.status_code == 400:
-            assert "too large (or too long) to be stored" in resp.get_data(as_text=True)
+        assert resp.status_code == 422, number
+        assert 'aria-invalid="true"' in resp.get_data(as_text=True)
+    assert row_counts() == before
+
+
+@pytest.mark.own_app
+def test_a_value_the_database_refuses_is_a_400_and_rolled_back(app, client, org):
+    """The net under the forms' bounds: the database's own refusal of a value
+    (PostgreSQL: integer out of range; SQLite: beyond 64 bits) after a write in
+    the same request is a 400 with the usual message, and the write is undone."""
+
+    @app.post("/test-unstorable")
+    @csrf.exempt
+    def unstorable():
+        db.session.add(Department(org_id=org.id, name="Written before the refusal"))
+        db.session.flush()
+        db.session.execute(text("SELECT CAST(:n AS INTEGER)"), {"n": 2**64})
+        return "stored"
+
+    before = row_counts()
+    resp = client.post("/test-unstorable", headers={"Accept": "application/json"})
+    assert resp.status_code == 400
+    assert "too large (or too long) to be stored" in resp.get_json()["error"]["message"]
     assert row_counts() == before

@@ -35,9 +35,12 @@ profile page or with `mixer create-token EMAIL --org SLUG`; it acts with your ro
 `{"error": {"code": "...", "message": "...", "fields": {"name": ["..."]}}}`:
 400 bad input (`fields` says which), 401 missing or invalid token, 403 role too low,
 404 not found, 405 method not allowed, 409 conflict, 413 body too large,
-415 body is not JSON, 429 too many requests, 500 our fault.
+415 body is not JSON, 429 too many requests (with `Retry-After`), 503 the database
+is briefly unavailable (with `Retry-After`; try again).
 Unknown fields in a JSON body and unknown query parameters are refused with 400,
 and so is a request that leaves out a required JSON body (`missing_body`).
+No text may contain a NUL character (U+0000) or a lone surrogate, and JSON may nest
+at most 32 levels: such input is refused with 400 naming the field.
 
 **Lists** are paginated with `?page=` and `?per_page=` (at most 100). The body is
 `{"items": [...], "page", "per_page", "total", "pages"}` and the `Link` header has

@@ -29,7 +29,7 @@ def _sign_in(browser, base: str, email: str, agent: str | None = None):
 
 def test_profile_sign_ins_on_a_phone(app, live_server, browser, org, make_user):
     member = make_user(org, email="ada@example.org", name="Ada Lovelace")
-    firefox = "Mozilla/5.0 (X11; Linux x86_64) Firefox/128"
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
     laptop = _sign_in(browser, live_server, member.email, firefox)
     ipad = "Mozilla/5.0 (iPad; CPU OS 17_5) Safari/604"
     tablet = _sign_in(browser, live_server, member.email, ipad)
