@@ -19,7 +19,6 @@
     const el = root.querySelector("[data-countdown]");
     const flag = root.querySelector("[data-paused-flag]");
     let deadline = null; // performance.now() at which the round ends
-    let frozen = null; // seconds shown while paused
     let timer = null;
 
     function show(left) {
@@ -37,20 +36,18 @@
       flag.hidden = !paused;
       el.classList.toggle("is-waiting", secondsLeft === null);
       if (secondsLeft === null) {
-        deadline = frozen = null;
+        deadline = null;
         el.textContent = minutes + ":00";
         return;
       }
       if (paused) {
         deadline = null;
-        frozen = secondsLeft;
         show(secondsLeft);
         return;
       }
       const wanted = performance.now() + secondsLeft * 1000;
       // Keep a steady tick: only move the deadline when it is off by a second.
       if (deadline === null || Math.abs(deadline - wanted) > 1000) deadline = wanted;
-      frozen = null;
       if (timer === null) tick();
     }
     return { set: set };
@@ -59,7 +56,12 @@
   // --- Fitting: the column count and type size that show every table, largest
   // type first. Each try is one layout of the list; a few hundred at most.
   function fits(list) {
-    return list.scrollHeight <= list.clientHeight + 1 && list.scrollWidth <= list.clientWidth + 1;
+    if (list.scrollHeight > list.clientHeight + 1 || list.scrollWidth > list.clientWidth + 1) return false;
+    // A name longer than its column would spill out of its box: smaller type.
+    for (const item of list.children) {
+      if (item.scrollWidth > item.clientWidth + 1) return false;
+    }
+    return true;
   }
 
   function fit(list) {
