@@ -90,8 +90,7 @@ def test_every_table_fits_the_screen_with_the_qr_and_full_screen(
     app, live_server, browser, org, organizer, make_event, make_registration
 ):
     events = {
-        n: _mixer(org, make_event, make_registration, n, start=n != 30)
-        for n in ROOMS
+        n: _mixer(org, make_event, make_registration, n, start=n != 30) for n in ROOMS
     }
     problems: list[str] = []
     sizes: dict[tuple[int, int, int], dict] = {}
@@ -102,8 +101,9 @@ def test_every_table_fits_the_screen_with_the_qr_and_full_screen(
         _sign_in(page, live_server, organizer.email)
         for people, event in events.items():
             page.goto(f"{live_server}/events/{event.id}/rotations/projector")
-            page.wait_for_function("document.querySelector('[data-tables]')"
-                                   ".dataset.columns")
+            page.wait_for_function(
+                "document.querySelector('[data-tables]').dataset.columns"
+            )
             seen = page.evaluate(MEASURE)
             sizes[(width, height, people)] = seen
             where = f"{people} people at {width}×{height}: {seen}"
@@ -131,9 +131,7 @@ def test_every_table_fits_the_screen_with_the_qr_and_full_screen(
             button = page.locator("[data-fullscreen]")
             assert button.is_visible()
             page.keyboard.press("Tab")
-            assert page.evaluate(
-                "document.activeElement.matches('[data-fullscreen]')"
-            )
+            assert page.evaluate("document.activeElement.matches('[data-fullscreen]')")
             page.keyboard.press("Enter")
             page.wait_for_function("document.fullscreenElement !== null")
             page.keyboard.press("f")

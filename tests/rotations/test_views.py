@@ -158,7 +158,9 @@ def test_projector_advances_and_the_phone_shows_the_table(
         data={"csrf_token": csrf_from(control), "expected": "0"},
     )
     assert resp.status_code == 302
-    assert resp.headers["Location"].endswith(f"/events/{mixer_event.id}/rotations#run-h")
+    assert resp.headers["Location"].endswith(
+        f"/events/{mixer_event.id}/rotations#run-h"
+    )
     html = client.get(url).text
     assert "Round 1 of 3" in html and "Tables · round 1" in html
     assert re.search(r"data-countdown[^>]*>[67]:\d\d<", html)
