@@ -24,6 +24,7 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -36,10 +37,10 @@ from mixer.events.access import can_manage, member_event
 from mixer.events.models import Event, Registration
 from mixer.events.queries import registration_for
 from mixer.extensions import db
-from mixer.urls import absolute_url
 from mixer.rotations import pdf, running, services
-from mixer.rotations.models import RotationPlan
 from mixer.rotations.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
+from mixer.rotations.models import RotationPlan
+from mixer.urls import absolute_url
 
 bp = Blueprint("rotations", __name__, url_prefix="/events/<int:event_id>/rotations")
 
@@ -193,7 +194,7 @@ def state(event_id: int):
     return resp
 
 
-def _control(event: Event, action: Callable[[Event], object]) -> Response:
+def _control(event: Event, action: Callable[[Event], object]) -> ResponseReturnValue:
     """Run one of the organizer's controls, then back to the plan's controls."""
     if RoundForm().validate_on_submit():
         with refusals(show_missing=True):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -123,7 +124,7 @@ def test_every_table_fits_the_screen_with_the_qr_and_full_screen(
             # The QR on the screen opens the attendee's "my table" page.
             page.goto(f"{live_server}/events/{events[60].id}/rotations/projector")
             shot = page.screenshot()
-            found = zxingcpp.read_barcodes(Image.open(__import__("io").BytesIO(shot)))
+            found = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
             assert [b.text for b in found] == [
                 f"{live_server}/events/{events[60].id}/rotations/me"
             ]
@@ -141,7 +142,8 @@ def test_every_table_fits_the_screen_with_the_qr_and_full_screen(
     print(
         "\n".join(
             f"{w}×{h} {n} people: {s['tables']} tables in {s['columns']} columns "
-            f"at {s['tablePx']} px, clock {s['clockPx']:.0f} px, QR {s['qrSide']:.0f} px"
+            f"at {s['tablePx']} px, clock {s['clockPx']:.0f} px, "
+            f"QR {s['qrSide']:.0f} px"
             for (w, h, n), s in sizes.items()
         )
     )
