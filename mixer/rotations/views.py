@@ -10,6 +10,7 @@ attendee sees their own table at ``.../me``, which follows the rounds by polling
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -160,6 +161,8 @@ def _room(event: Event, plan: RotationPlan) -> dict[str, Any]:
         tables=running.tables_of(plan, number),
         regs=services.names_of(plan),
     )
+    # Changes whenever the drawn tables do (a re-plan before the round starts too).
+    room["version"] = hashlib.sha256(room["html"].encode()).hexdigest()[:16]
     return room
 
 

@@ -133,10 +133,12 @@
         .then(function (data) {
           if (!data) return;
           clock.set(data.seconds_left, data.paused, data.minutes);
-          if (data.key === root.dataset.key) return;
-          root.dataset.key = data.key;
-          label.textContent = data.label;
-          document.title = data.label + " · " + document.title.split(" · ").slice(1).join(" · ");
+          if (label.textContent !== data.label) {
+            label.textContent = data.label;
+            document.title = data.label + " · " + document.title.split(" · ").slice(1).join(" · ");
+          }
+          if (data.version === root.dataset.version) return;
+          root.dataset.version = data.version;
           room.innerHTML = data.html;
           fitAll(root);
         })

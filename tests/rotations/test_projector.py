@@ -83,6 +83,15 @@ def test_state_json_follows_the_room_for_organizers_only(
     assert data["seconds_left"] is None and data["label"] == "Round 1 starts soon"
     assert data["html"].count("data-table=") == 6
     assert "Person 00" in data["html"]
+    # A re-plan before round 1 redraws the projector's tables (a new version).
+    _, regs = planned
+    services.mark_left(mixer_event, [regs[0].id, regs[1].id])
+    services.replan_remaining(mixer_event)
+    db.session.commit()
+    replanned = client.get(url).json
+    assert replanned["version"] != data["version"] and replanned["key"] == "0:on"
+    assert replanned["html"].count("data-table=") == 5
+    assert "Person 00" not in replanned["html"]
 
     control = client.get(f"/events/{mixer_event.id}/rotations").text
     client.post(
