@@ -216,6 +216,8 @@ EXPECTED: dict[str, Access] = {
     "rotations.plan": ORGANIZER,
     "rotations.replan": ORGANIZER,
     "rotations.next_round": ORGANIZER,
+    "rotations.pause": ORGANIZER,
+    "rotations.resume": ORGANIZER,
     "rotations.left": ORGANIZER,
     "rotations.projector": ORGANIZER,
     "rotations.state": ORGANIZER,

@@ -8,6 +8,7 @@ with me" are two indexed look-ups.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,9 @@ class RotationPlan(Model):
     left_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     current_round: Mapped[int] = mapped_column(default=0)  # 0: not started
     round_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set while the organizer has paused the round's clock; resuming moves
+    # ``round_started_at`` on by the pause, so the round keeps its length.
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, default=clock.now, onupdate=clock.now
@@ -103,6 +107,20 @@ class RotationPlan(Model):
         if not self.started or self.round_started_at is None:
             return None
         return self.round_started_at + timedelta(minutes=self.minutes)
+
+    @property
+    def paused(self) -> bool:
+        """The round's clock is stopped (by the organizer's Pause)."""
+        return self.paused_at is not None
+
+    def seconds_left(self, now: datetime) -> int | None:
+        """Whole seconds left in the round being held at ``now`` (frozen while
+        paused; None before the first round)."""
+        ends_at = self.round_ends_at
+        if ends_at is None:
+            return None
+        left = (ends_at - (self.paused_at or now)).total_seconds()
+        return max(0, math.ceil(left))
 
     def __repr__(self) -> str:
         return (

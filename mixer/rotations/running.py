@@ -59,7 +59,7 @@ def start_next_round(event: Event, expected: int | None = None) -> RotationPlan:
             RotationPlan.id == stored.id,
             RotationPlan.current_round == stored.current_round,
         )
-        .values(current_round=number, round_started_at=clock.now())
+        .values(current_round=number, round_started_at=clock.now(), paused_at=None)
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(stored)
@@ -70,6 +70,65 @@ def start_next_round(event: Event, expected: int | None = None) -> RotationPlan:
             connect(event.id, a, b, ConnectionSource.ROTATION, round_number=number)
     db.session.flush()
     return stored
+
+
+def pause_round(event: Event) -> RotationPlan:
+    """Stop the clock of the round being held (pausing twice changes nothing)."""
+    stored = locked_plan(event)
+    if stored.paused:
+        return stored
+    left = stored.seconds_left(clock.now())
+    if not left:
+        raise RotationError(
+            "No round is running, so there is no clock to pause. "
+            + ("Start round 1 first." if left is None else "Start the next round."),
+            field="round",
+            status=409,
+        )
+    stored.paused_at = clock.now()
+    db.session.flush()
+    return stored
+
+
+def resume_round(event: Event) -> RotationPlan:
+    """Restart a paused round's clock where it stopped (a running one stays)."""
+    stored = locked_plan(event)
+    if stored.paused_at is not None and stored.round_started_at is not None:
+        stored.round_started_at += clock.now() - stored.paused_at
+        stored.paused_at = None
+        db.session.flush()
+    return stored
+
+
+def room_state(stored: RotationPlan) -> dict[str, Any]:
+    """Where the room is, for the projector and the organizer's controls.
+
+    ``key`` changes whenever the projector must redraw its tables.
+    """
+    number = stored.current_round
+    left = stored.seconds_left(clock.now())
+    if not stored.started:
+        phase = "not_started"
+    elif stored.over and left == 0:
+        phase = "finished"
+    else:
+        phase = "paused" if stored.paused else "running"
+    if phase == "not_started":
+        label = "Round 1 starts soon"
+    elif phase == "finished":
+        label = "That was the last round. Thank you!"
+    else:
+        label = f"Round {number} of {stored.rounds}"
+    return {
+        "key": f"{number}:{phase if phase == 'finished' else 'on'}",
+        "label": label,
+        "state": phase,
+        "round": number,
+        "rounds": stored.rounds,
+        "minutes": stored.minutes,
+        "paused": stored.paused,
+        "seconds_left": left,
+    }
 
 
 def tables_of(stored: RotationPlan, round_number: int) -> dict[int, list[int]]:
@@ -115,18 +174,26 @@ def current_view_for(registration: Registration) -> dict[str, Any]:
         "table": None,
         "with": [],
         "ends_at": None,
+        "paused": False,
+        "seconds_left": None,
         "next": None,
     }
     if stored is None:
         return view
     number = stored.current_round
     ends_at = stored.round_ends_at
-    view.update(rounds=stored.rounds, round=number, ends_at=ends_at)
+    view.update(
+        rounds=stored.rounds,
+        round=number,
+        ends_at=ends_at,
+        paused=stored.paused,
+        seconds_left=stored.seconds_left(clock.now()),
+    )
     if not stored.started:
         view["state"] = SeatState.NOT_STARTED
         view["next"] = _seat_in(stored, registration.id, 1)
         return view
-    if number == stored.rounds and ends_at is not None and ends_at <= clock.now():
+    if number == stored.rounds and view["seconds_left"] == 0:
         view["state"] = SeatState.FINISHED
         return view
     table = _seat_in(stored, registration.id, number)

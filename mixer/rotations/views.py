@@ -1,11 +1,18 @@
 """Rotations pages: the organizer's plan, the projector, each attendee's phone, PDFs.
 
 All live under ``/events/<id>/rotations``. Organizers of the event plan and run the
-room; a registered attendee sees their own table at ``.../me``, which follows the
-rounds by polling ``.../me.json`` (``static/js/rotations.js``).
+room from the plan page, whose controls (next round, pause, resume) drive the
+projector: a page without site navigation, made for a big screen, that follows the
+room by polling ``.../state.json`` (``static/js/projector.js``). A registered
+attendee sees their own table at ``.../me``, which follows the rounds by polling
+``.../me.json`` (``static/js/rotations.js``).
 """
 
 from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -18,11 +25,13 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 
 from mixer.accounts.browser import NO_STORE
 from mixer.accounts.forms import choice_list
+from mixer.badges.qr import qr_path
 from mixer.connections.services import notes_about
 from mixer.errors import refusals
 from mixer.events.access import can_manage, member_event
@@ -31,6 +40,8 @@ from mixer.events.queries import registration_for
 from mixer.extensions import db
 from mixer.rotations import pdf, running, services
 from mixer.rotations.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
+from mixer.rotations.models import RotationPlan
+from mixer.urls import absolute_url
 
 bp = Blueprint("rotations", __name__, url_prefix="/events/<int:event_id>/rotations")
 
@@ -86,6 +97,7 @@ def _plan_page(event: Event, form: PlanForm, status: int = 200):
             checked_in=checked_in,
             action_form=ActionForm(),
             round_form=RoundForm(expected=plan.current_round if plan else 0),
+            room=running.room_state(plan) if plan else None,
             left_form=left_form,
         ),
         status,
@@ -138,47 +150,81 @@ def left(event_id: int):
     return redirect(url_for(".plan", event_id=event.id))
 
 
+def _room(event: Event, plan: RotationPlan) -> dict[str, Any]:
+    """The room's state with the projector's tables drawn (its live part)."""
+    room = running.room_state(plan)
+    number = plan.current_round or 1  # before round 1: where round 1 will sit
+    room["html"] = render_template(
+        "rotations/_projector_tables.html",
+        room=room,
+        number=number,
+        tables=running.tables_of(plan, number),
+        regs=services.names_of(plan),
+    )
+    # Changes whenever the drawn tables do (a re-plan before the round starts too).
+    room["version"] = hashlib.sha256(room["html"].encode()).hexdigest()[:16]
+    return room
+
+
 @bp.get("/projector")
 def projector(event_id: int):
-    """The big screen: round, countdown, every table, and the next-round button."""
+    """The big screen: round, countdown, every table and the QR of "my table".
+
+    No controls and no site navigation: the organizer drives it from the plan page.
+    """
     event = _managed(event_id)
     plan = services.plan_for(event)
     if plan is None:
         flash("Plan the rounds first.", "error")
         return redirect(url_for(".plan", event_id=event.id))
-    number = plan.current_round
+    me_url = absolute_url("rotations.me", event_id=event.id)
     return render_template(
         "rotations/projector.html",
         event=event,
-        plan=plan,
-        tables=running.tables_of(plan, number) if number else {},
-        upcoming=running.tables_of(plan, number + 1) if number < plan.rounds else {},
-        regs=services.names_of(plan),
-        ends_at=plan.round_ends_at,
-        form=RoundForm(expected=number),
+        room=_room(event, plan),
+        me_url=me_url,
+        qr=qr_path(me_url),
     )
+
+
+@bp.get("/state.json")
+def state(event_id: int):
+    """Where the room is and the projector's tables, polled by the projector."""
+    event = _managed(event_id)
+    plan = services.plan_for(event) or abort(404)
+    resp = jsonify(_room(event, plan))
+    resp.headers["Cache-Control"] = NO_STORE  # names of the people at each table
+    return resp
+
+
+def _control(event: Event, action: Callable[[Event], object]) -> ResponseReturnValue:
+    """Run one of the organizer's controls, then back to the plan's controls."""
+    if RoundForm().validate_on_submit():
+        with refusals(show_missing=True):
+            action(event)
+            db.session.commit()
+    return redirect(url_for(".plan", event_id=event.id, _anchor="run-h"))
 
 
 @bp.post("/next")
 def next_round(event_id: int):
     """Start the next round: its tables become connections and its clock starts."""
     event = _managed(event_id)
-    form = RoundForm()
-    if form.validate_on_submit():
-        expected = form.expected.data or ""
-        with refusals(show_missing=True):
-            running.start_next_round(
-                event, int(expected) if expected.isdigit() else None
-            )
-            db.session.commit()
-    return redirect(url_for(".projector", event_id=event.id))
+    expected = RoundForm().expected.data or ""
+    seen = int(expected) if expected.isdigit() else None
+    return _control(event, lambda e: running.start_next_round(e, seen))
 
 
-@bp.get("/state.json")
-def state(event_id: int):
-    """The round now being held, for the projector to follow other organizers."""
-    plan = services.plan_for(_managed(event_id))
-    return jsonify(current_round=plan.current_round if plan else None)
+@bp.post("/pause")
+def pause(event_id: int):
+    """Stop the round's clock (the projector and phones show it paused)."""
+    return _control(_managed(event_id), running.pause_round)
+
+
+@bp.post("/resume")
+def resume(event_id: int):
+    """Restart a paused round's clock where it stopped."""
+    return _control(_managed(event_id), running.resume_round)
 
 
 @bp.get("/schedule.pdf")
@@ -222,7 +268,8 @@ def _me_fragment(reg: Registration) -> tuple[str, str]:
         notes=notes_about(reg, partner_ids),
         event_id=reg.event_id,
     )
-    return html, f"{view['state']}:{view['round']}:{view['table']}"
+    paused = "paused" if view["paused"] else "on"
+    return html, f"{view['state']}:{view['round']}:{view['table']}:{paused}"
 
 
 @bp.get("/me")

@@ -1,5 +1,6 @@
-// Rotations: countdowns, the phone view following the rounds, and the projector
-// following other organizers. Progressive enhancement: the pages work without it.
+// Rotations: countdowns, the phone view following the rounds, and the organizer's
+// controls (following other organizers; opening the projector's window).
+// Progressive enhancement: the pages work without it.
 (function () {
   "use strict";
 
@@ -50,9 +51,26 @@
     });
   }
 
-  function followProjector(el) {
+  // The organizer's controls: another organizer (or another window) may start a
+  // round; the page reloads to show it, unless a form field is being used.
+  function followControl(el) {
     poll(el.dataset.stateUrl, function (data) {
-      if (String(data.current_round) !== el.dataset.round) window.location.reload();
+      if (data.key === el.dataset.key) return;
+      const active = document.activeElement;
+      if (active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) return;
+      window.location.reload();
+    });
+  }
+
+  // "Open the projector": a window of its own, to move to the big screen. The
+  // link's target does the same without script.
+  function openProjector(link) {
+    link.addEventListener("click", function (event) {
+      const opened = window.open(link.href, link.target, "popup,width=1280,height=720");
+      if (opened) {
+        event.preventDefault();
+        opened.focus();
+      }
     });
   }
 
@@ -60,7 +78,8 @@
     startCountdowns(document);
     const live = document.querySelector("[data-live]");
     if (live) followPhone(live);
-    const projector = document.querySelector("[data-projector]");
-    if (projector) followProjector(projector);
+    const control = document.querySelector("[data-control]");
+    if (control) followControl(control);
+    document.querySelectorAll("[data-open-projector]").forEach(openProjector);
   });
 })();

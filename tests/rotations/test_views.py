@@ -148,21 +148,29 @@ def test_projector_advances_and_the_phone_shows_the_table(
     auth.login(organizer.email)
     url = f"/events/{mixer_event.id}/rotations/projector"
     html = client.get(url).text
-    assert "starting soon" in html and "Start round 1" in html
-    assert 'src="/static/js/rotations.js"' in html
+    assert "Round 1 starts soon" in html and "Where you sit in round 1" in html
+    assert 'src="/static/js/projector.js"' in html
+    assert "Start round 1" not in html  # the controls are on the plan page
+    control = client.get(f"/events/{mixer_event.id}/rotations").text
+    assert "Start round 1" in control and "Open the projector" in control
     resp = client.post(
         f"/events/{mixer_event.id}/rotations/next",
-        data={"csrf_token": csrf_from(html), "expected": "0"},
+        data={"csrf_token": csrf_from(control), "expected": "0"},
     )
     assert resp.status_code == 302
+    assert resp.headers["Location"].endswith(
+        f"/events/{mixer_event.id}/rotations#run-h"
+    )
     html = client.get(url).text
-    assert "Round 1" in html and "of 3" in html
-    assert "data-countdown" in html and "Next round (2)" in html
+    assert "Round 1 of 3" in html and "Tables · round 1" in html
+    assert re.search(r"data-countdown[^>]*>[67]:\d\d<", html)
     assert html.count("data-table=") == 3
+    control = client.get(f"/events/{mixer_event.id}/rotations").text
+    assert "Next round (2)" in control and "Pause the clock" in control
     # A stale second click (the page showed round 0) does not skip round 2.
     client.post(
         f"/events/{mixer_event.id}/rotations/next",
-        data={"csrf_token": csrf_from(html), "expected": "0"},
+        data={"csrf_token": csrf_from(control), "expected": "0"},
     )
     db.session.expire_all()
     assert db.session.scalar(select(RotationPlan.current_round)) == 1
