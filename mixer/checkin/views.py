@@ -23,13 +23,19 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from mixer.checkin import door as door_rules
 from mixer.checkin import services
+from mixer.checkin.access import (
+    door_event,
+    may_undo,
+    require_manager,
+    start_door_session,
+)
 from mixer.checkin.forms import CheckinForm, ConnectionNoteForm
 from mixer.checkin.models import ScanOutcome
 from mixer.checkin.services import Audience, CheckinError
 from mixer.connections.services import note_of, save_note
 from mixer.errors import refusals
-from mixer.events.access import managed_event
 from mixer.events.models import Event, Registration
 from mixer.extensions import db, limiter
 from mixer.web import json_view
@@ -120,15 +126,31 @@ def badge_note(token: str):
     return redirect(url_for("checkin.badge", token=token))
 
 
+@bp.get("/door/<token>")
+@limiter.limit(_badge_link_limit, key_func=get_remote_address)
+def door(token: str):
+    """A door link: this browser may scan the link's event until it ends."""
+    link = door_rules.read_link(token)
+    start_door_session(link)
+    return redirect(url_for("checkin.scan", event_id=link.event_id))
+
+
 @bp.get("/events/<int:event_id>/scan")
 def scan(event_id: int):
-    """The organizer's phone page: camera scanning, recent scans, manual check-in."""
-    event = managed_event(event_id)
+    """The door's phone page: camera scanning, recent scans, manual check-in
+    (organizers, door helpers and door sessions)."""
+    access = door_event(event_id)
+    event = access.event
+    recent = services.recent_checkins(event)
     return render_template(
         "checkin/scan.html",
         event=event,
         counts=services.checked_in_count(event),
-        recent=services.recent_checkins(event),
+        recent=recent,
+        recent_by=door_rules.who_checked_in(recent),
+        door=not access.manager,  # a door helper or door session: no management
+        door_label=access.link.label if access.link else None,
+        can_give_seat=access.manager,
     )
 
 
@@ -136,10 +158,11 @@ def scan(event_id: int):
 @json_view
 def scan_check_in(event_id: int):
     """Check in from the scan page: a scanned ``url`` or a ``registration_id``."""
-    event = managed_event(event_id)
+    access = door_event(event_id)
+    event = access.event
     data = request.get_json(silent=True) or {}
     reg = _scanned(event, data)
-    result = services.check_in(reg, nonce=data.get("nonce") or None)
+    result = services.check_in(reg, nonce=data.get("nonce") or None, **access.by)
     # Built before the commit: nothing read after it can turn a success into a 500.
     answer = result.as_dict() | services.checked_in_count(event)
     db.session.commit()
@@ -149,12 +172,7 @@ def scan_check_in(event_id: int):
 def _scanned(event: Event, data: dict[str, Any]) -> Registration:
     """The registration a scan-page request names, checked for check-in."""
     if data.get("registration_id") is not None:
-        try:
-            reg = services.registration_in(event, int(data["registration_id"]))
-        except (TypeError, ValueError):
-            reg = None
-        if reg is None:
-            raise CheckinError("Not registered for this event.", status=404)
+        reg = _registration(event, data["registration_id"])
         services.check_can_enter(reg)
         return reg
     return services.resolve_scan(
@@ -162,14 +180,28 @@ def _scanned(event: Event, data: dict[str, Any]) -> Registration:
     )
 
 
+def _registration(event: Event, registration_id: Any) -> Registration:
+    """A registration of ``event`` by id (CheckinError 404 when none)."""
+    try:
+        reg = services.registration_in(event, int(registration_id))
+    except (TypeError, ValueError, OverflowError):
+        reg = None
+    if reg is None:
+        raise CheckinError("Not registered for this event.", status=404)
+    return reg
+
+
 @bp.delete("/events/<int:event_id>/scan/checkins/<int:registration_id>")
 @json_view
 def scan_undo(event_id: int, registration_id: int):
-    """Undo a check-in from the scan page."""
-    event = managed_event(event_id)
-    reg = services.registration_in(event, registration_id)
-    if reg is None:
-        raise CheckinError("Not registered for this event.", status=404)
+    """Undo a check-in from the scan page (door helpers: only their own)."""
+    access = door_event(event_id)
+    event = access.event
+    reg = _registration(event, registration_id)
+    if not may_undo(access, door_rules.record_of(reg)):
+        raise CheckinError(
+            "You can undo only the check-ins you made; ask an organizer.", status=403
+        )
     undone = services.undo_check_in(reg)
     answer = {"undone": undone, "registration_id": reg.id, "name": reg.name}
     answer |= services.checked_in_count(event)
@@ -179,27 +211,64 @@ def scan_undo(event_id: int, registration_id: int):
 
 @bp.get("/events/<int:event_id>/scan/search")
 def scan_search(event_id: int):
-    """Registered people matching ``q``, for the manual check-in list."""
-    event = managed_event(event_id)
+    """People of every status matching ``q``, for the manual check-in list."""
+    access = door_event(event_id)
     query = (request.args.get("q") or "").strip()
-    people = services.find_attendees(event, query) if len(query) >= 2 else []
+    people = services.find_people(access.event, query) if len(query) >= 2 else []
     return jsonify(
-        results=[
-            {
-                "registration_id": reg.id,
-                "name": reg.name,
-                "department": reg.department or "",
-                "checked_in_at": reg.checked_in_at.isoformat()
-                if reg.checked_in_at
-                else None,
-            }
-            for reg in people
-        ]
+        results=[services.search_entry(reg, access.manager) for reg in people],
+        can_give_seat=access.manager,
     )
+
+
+@bp.post("/events/<int:event_id>/scan/registrations/<int:registration_id>/seat")
+@json_view
+def scan_seat(event_id: int, registration_id: int):
+    """Give a waitlisted or unconfirmed person a seat and check them in."""
+    access = door_event(event_id)
+    require_manager(access, "give seats")
+    data = request.get_json(silent=True) or {}
+    reg = _registration(access.event, registration_id)
+    result = services.give_seat_and_check_in(
+        reg,
+        data.get("nonce") or None,
+        over_capacity=data.get("over_capacity") is True,
+        by_user_id=access.user_id,
+    )
+    answer = result.as_dict() | services.checked_in_count(access.event)
+    db.session.commit()
+    return jsonify(answer)
+
+
+@bp.post("/events/<int:event_id>/scan/walk-ins")
+@json_view
+def scan_walk_in(event_id: int):
+    """Register a walk-in and check them in at once; answers with the badge link."""
+    access = door_event(event_id)
+    data = request.get_json(silent=True) or {}
+    result, badge_url = services.walk_in(
+        access.event,
+        data,
+        over_capacity=access.manager and data.get("over_capacity") is True,
+        **access.by,
+    )
+    answer = result.as_dict() | services.checked_in_count(access.event)
+    answer["badge_url"] = badge_url
+    db.session.commit()
+    return jsonify(answer), 201
+
+
+@bp.get("/events/<int:event_id>/scan/roster")
+def scan_roster(event_id: int):
+    """The door roster the scan page keeps for offline scans (never cached)."""
+    access = door_event(event_id)
+    response = jsonify(services.door_roster(access.event))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/events/<int:event_id>/checkins/count")
 def live_count(event_id: int):
-    """The live checked-in counter's data (polled by the dashboard)."""
-    event = managed_event(event_id)
-    return jsonify(services.checked_in_count(event))
+    """The live checked-in counter's data (polled by the dashboard and the door)."""
+    access = door_event(event_id)
+    return jsonify(services.checked_in_count(access.event))
