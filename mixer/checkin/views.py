@@ -7,6 +7,7 @@ header), like the rest of the site; the bearer-token API is ``mixer.checkin.api`
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from flask import (
@@ -23,6 +24,7 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from mixer.badges.qr import qr_svg
 from mixer.checkin import door as door_rules
 from mixer.checkin import services
 from mixer.checkin.access import (
@@ -31,11 +33,17 @@ from mixer.checkin.access import (
     require_manager,
     start_door_session,
 )
-from mixer.checkin.forms import CheckinForm, ConnectionNoteForm
+from mixer.checkin.forms import (
+    CheckinForm,
+    ConnectionNoteForm,
+    DoorHelperForm,
+    DoorLinkForm,
+)
 from mixer.checkin.models import ScanOutcome
 from mixer.checkin.services import Audience, CheckinError
 from mixer.connections.services import note_of, save_note
 from mixer.errors import refusals
+from mixer.events.access import managed_event
 from mixer.events.models import Event, Registration
 from mixer.extensions import db, limiter
 from mixer.web import json_view
@@ -272,3 +280,114 @@ def live_count(event_id: int):
     """The live checked-in counter's data (polled by the dashboard and the door)."""
     access = door_event(event_id)
     return jsonify(services.checked_in_count(access.event))
+
+
+# ---------------------------------------------------------------------------
+# The dashboard's door section: door helpers and door links (organizers)
+
+
+@bp.app_template_global()
+def door_panel(event: Event) -> dict[str, Any]:
+    """What the event dashboard shows about the door: helpers, links (with their
+    QR codes), the latest check-ins and who made them."""
+    helper_form = DoorHelperForm()
+    helper_form.user_id.choices = [
+        (user.id, user.name) for user in door_rules.helper_candidates(event)
+    ]
+    recent = services.recent_checkins(event)
+    links = []
+    for link in door_rules.links(event):
+        url = door_rules.link_url(link)
+        qr = base64.b64encode(qr_svg(url).encode()).decode()
+        links.append(
+            {"link": link, "url": url, "qr": f"data:image/svg+xml;base64,{qr}"}
+        )
+    return {
+        "helpers": door_rules.helpers(event),
+        "helper_form": helper_form,
+        "link_form": DoorLinkForm(),
+        "links": links,
+        "recent": recent,
+        "recent_by": door_rules.who_checked_in(recent),
+        "until": door_rules.door_until(event),
+    }
+
+
+SVG_DATA = "data:image/svg+xml;base64,"
+
+
+def _to_door(event_id: int):
+    return redirect(url_for("events.dashboard", event_id=event_id, _anchor="door"))
+
+
+@bp.post("/events/<int:event_id>/door/helpers")
+def add_door_helper(event_id: int):
+    """Make a member a door helper of the event."""
+    event = managed_event(event_id)
+    form = DoorHelperForm()
+    if form.validate_on_submit():
+        with refusals():
+            helper = door_rules.add_helper(event, form.user_id.data, current_user)
+            name = helper.user.name
+            db.session.commit()
+            flash(f"{name} can now scan badges at this event's door.", "success")
+    else:
+        flash("The form expired; please try again.", "error")
+    return _to_door(event.id)
+
+
+@bp.post("/events/<int:event_id>/door/helpers/<int:helper_id>/remove")
+def remove_door_helper(event_id: int, helper_id: int):
+    """Take the door-helper role away."""
+    event = managed_event(event_id)
+    if CheckinForm().validate_on_submit():
+        name = door_rules.remove_helper(event, helper_id)
+        db.session.commit()
+        flash(f"{name} is no longer a door helper.", "info")
+    return _to_door(event.id)
+
+
+@bp.post("/events/<int:event_id>/door/links")
+def add_door_link(event_id: int):
+    """A new door link (a QR code on the dashboard)."""
+    event = managed_event(event_id)
+    form = DoorLinkForm()
+    if form.validate_on_submit():
+        with refusals():
+            door_rules.create_link(event, form.label.data, current_user)
+            db.session.commit()
+            flash(
+                "Door link made: open its QR code on the volunteer's phone.", "success"
+            )
+    else:
+        for errors in form.errors.values():
+            flash(" ".join(errors), "error")
+    return _to_door(event.id)
+
+
+@bp.post("/events/<int:event_id>/door/links/<int:link_id>/revoke")
+def revoke_door_link(event_id: int, link_id: int):
+    """Stop a door link now (phones using it are refused at their next request)."""
+    event = managed_event(event_id)
+    if CheckinForm().validate_on_submit():
+        link = door_rules.link_of(event, link_id)
+        door_rules.revoke_link(link)
+        label = link.label
+        db.session.commit()
+        flash(f"Door link “{label}” revoked.", "info")
+    return _to_door(event.id)
+
+
+@bp.post("/events/<int:event_id>/door/links/<int:link_id>/reissue")
+def reissue_door_link(event_id: int, link_id: int):
+    """Revoke a door link and make a new one with the same name."""
+    event = managed_event(event_id)
+    if CheckinForm().validate_on_submit():
+        with refusals():
+            link = door_rules.reissue_link(
+                door_rules.link_of(event, link_id), current_user
+            )
+            label = link.label
+            db.session.commit()
+            flash(f"New door link “{label}”: the old one no longer works.", "success")
+    return _to_door(event.id)
