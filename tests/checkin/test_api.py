@@ -82,8 +82,7 @@ def test_other_event_cancelled_and_waitlisted_are_409_with_messages(
     )
     assert response.status_code == 409
     assert response.get_json()["error"]["message"] == (
-        "This badge is for “Another lunch”: Bea Other is not registered for this "
-        "event."
+        "This badge is for “Another lunch”: Bea Other is not registered for this event."
     )
     response = post(client, door.token, token=gone.badge_token)
     assert response.status_code == 409
