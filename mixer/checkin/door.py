@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 
 from mixer import clock, tokens
 from mixer.accounts.models import User
@@ -287,6 +288,8 @@ def who_checked_in(regs: list[Registration]) -> dict[int, str]:
     if not ids:
         return {}
     records = db.session.scalars(
-        select(CheckinRecord).where(CheckinRecord.registration_id.in_(ids))
+        select(CheckinRecord)
+        .where(CheckinRecord.registration_id.in_(ids))
+        .options(joinedload(CheckinRecord.user), joinedload(CheckinRecord.door_link))
     )
     return {record.registration_id: who_text(record) for record in records}
