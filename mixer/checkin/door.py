@@ -293,3 +293,20 @@ def who_checked_in(regs: list[Registration]) -> dict[int, str]:
         .options(joinedload(CheckinRecord.user), joinedload(CheckinRecord.door_link))
     )
     return {record.registration_id: who_text(record) for record in records}
+
+
+def undoable(
+    regs: list[Registration], user_id: int | None, door_link_id: int | None
+) -> set[int]:
+    """The ids among ``regs`` whose check-in this person or door link made."""
+    ids = [reg.id for reg in regs]
+    if not ids:
+        return set()
+    records = db.session.scalars(
+        select(CheckinRecord).where(CheckinRecord.registration_id.in_(ids))
+    )
+    return {
+        record.registration_id
+        for record in records
+        if made_by(record, user_id, door_link_id)
+    }

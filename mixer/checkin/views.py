@@ -157,6 +157,10 @@ def scan(event_id: int):
         recent=recent,
         recent_by=door_rules.who_checked_in(recent),
         door=not access.manager,  # a door helper or door session: no management
+        # The recent check-ins this viewer may undo (None: every one, organizers).
+        undoable=None
+        if access.manager
+        else door_rules.undoable(recent, access.user_id, access.link_id),
         door_label=access.link.label if access.link else None,
         can_give_seat=access.manager,
     )

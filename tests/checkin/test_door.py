@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from mixer import clock
+from mixer.checkin import door as door_rules
 from mixer.checkin import services
 from mixer.checkin.models import CheckinRecord, DoorHelper, DoorLink
 from mixer.errors import DomainError
@@ -94,6 +95,7 @@ def test_a_door_helper_scans_undoes_own_searches_and_adds_walk_ins_only(
     assert refused.status_code == 403
     assert "only the check-ins you made" in refused.get_json()["error"]["message"]
     assert db.session.get(Registration, theirs.id).checked_in_at is not None
+    assert door_rules.undoable([mine, theirs], helper.id, None) == {mine.id}
     undone = client.delete(f"{url}/{mine.id}", headers=headers)
     assert undone.get_json()["undone"] is True
     assert _record(mine.id) is None
