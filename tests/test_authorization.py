@@ -1,11 +1,12 @@
 """Who may use each route: a matrix generated from the app's URL map.
 
 Every route (every method, static files aside) is asked by anonymous, a member,
-a speaker, an organizer and an admin of Acme, and by an admin of another
+a door helper (a member who may scan the event's badges, ``DoorHelper``), a
+speaker, an organizer and an admin of Acme, and by an admin of another
 organization, with the ids of Acme's real objects in its URL. ``EXPECTED`` says
 who the route is for; a route without an entry fails the test, telling its
-author to add one. There is no door-helper role yet (``mixer.orgs.models.ROLES``):
-that column comes with it.
+author to add one. A door helper is a member: every route for members is for
+them too (``at_least("member")``), and the door's routes (``DOOR``) besides.
 
 What an answer must be (``_verdict``):
 - for whom the route is: anything but 401, 403, 404, a redirect to the sign-in
@@ -40,6 +41,8 @@ from mixer.accounts import sign_ins
 from mixer.accounts.models import ApiToken
 from mixer.asks.services import create_ask
 from mixer.badges.services import batch_for, schedule_batch
+from mixer.checkin.door import create_link
+from mixer.checkin.models import DoorHelper
 from mixer.checkin.services import check_in
 from mixer.events.feeds import feed_for
 from mixer.extensions import db
@@ -52,8 +55,10 @@ from mixer.speakers.services import add_speaker
 from tests.helpers import PASSWORD
 
 SECRET = "Zanzibar"  # in the names of Acme's things; never shown to outsiders
-ACTORS = ("anonymous", "member", "speaker", "organizer", "admin", "other")
+ACTORS = ("anonymous", "member", "door", "speaker", "organizer", "admin", "other")
 RANK = {"member": 0, "speaker": 1, "organizer": 2, "admin": 3}
+# A door helper is a member of Acme with the door of the world's event.
+MEMBERS_TOO = {"door"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -74,6 +79,8 @@ def at_least(role: str, api: bool = False, *, own_org: bool = False) -> Access:
     allowed = {r for r in RANK if RANK[r] >= RANK[role]} | (
         {"other"} if own_org else set()
     )
+    if role == "member":
+        allowed |= MEMBERS_TOO
     return Access(frozenset(allowed), api)
 
 
@@ -87,6 +94,7 @@ LINK = Access(frozenset(ACTORS), link=True)
 SIGNED_IN = Access(frozenset(ACTORS) - {"anonymous"})  # anyone with an account
 MEMBER, SPEAKER = at_least("member"), at_least("speaker")
 ORGANIZER, ADMIN = at_least("organizer"), at_least("admin")
+DOOR = Access(ORGANIZER.allowed | {"door"})  # the scan page and its endpoints
 API_ANY = at_least("member", True, own_org=True)  # any token, in its own org
 API_MEMBER, API_SPEAKER = at_least("member", True), at_least("speaker", True)
 API_ORGANIZER = at_least("organizer", True)
@@ -186,11 +194,20 @@ EXPECTED: dict[str, Access] = {
     "checkin.badge_check_in": ORGANIZER,
     "checkin.badge_undo": ORGANIZER,
     "checkin.badge_note": only("member"),  # attendees who met the badge's owner
-    "checkin.scan": ORGANIZER,
-    "checkin.scan_search": ORGANIZER,
-    "checkin.scan_check_in": ORGANIZER,
-    "checkin.scan_undo": ORGANIZER,
-    "checkin.live_count": ORGANIZER,
+    "checkin.scan": DOOR,
+    "checkin.scan_search": DOOR,
+    "checkin.scan_check_in": DOOR,
+    "checkin.scan_undo": DOOR,  # the door helper made that check-in
+    "checkin.scan_walk_in": DOOR,
+    "checkin.scan_roster": DOOR,
+    "checkin.scan_seat": ORGANIZER,
+    "checkin.live_count": DOOR,
+    "checkin.door": LINK,  # a door link (a QR code on the dashboard)
+    "checkin.add_door_helper": ORGANIZER,
+    "checkin.remove_door_helper": ORGANIZER,
+    "checkin.add_door_link": ORGANIZER,
+    "checkin.revoke_door_link": ORGANIZER,
+    "checkin.reissue_door_link": ORGANIZER,
     "checkin_api.check_in": API_ORGANIZER,
     "checkin_api.undo": API_ORGANIZER,
     # speakers
@@ -205,7 +222,8 @@ EXPECTED: dict[str, Access] = {
     "speakers.save_session": SPEAKER,
     "speakers.upload": SPEAKER,
     "speakers.add_link": SPEAKER,
-    "speakers.download": MEMBER,
+    # Attendees-only material: the member is registered, the door helper not.
+    "speakers.download": only("member", "speaker", "organizer", "admin"),
     "speakers.hide": ORGANIZER,
     "speakers.delete": ORGANIZER,  # the uploader (an organizer) and organizers
     "speakers.photo": LINK,  # a random key printed on event pages
@@ -278,6 +296,8 @@ BODIES = {
     "accounts_api.rename_token": {"json": {"name": "Renamed"}},
     "checkin_api.check_in": {"json": {"token": "{badge}"}},
     "checkin.scan_check_in": {"json": {"registration_id": "{registration_id}"}},
+    "checkin.scan_walk_in": {"json": {"name": "Walter In"}},
+    "checkin.scan_seat": {"json": {"over_capacity": True}},
     "events_api.register": {"json": {"name": "New", "email": "new@example.org"}},
     "events_api.update_event": {"json": {}},
     "speakers_api.upload_material": {"file": True},
@@ -315,6 +335,7 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
         role: make_user(acme, role=role, name=f"{role.title()} {SECRET}")
         for role in RANK
     }
+    people["door"] = make_user(acme, name=f"Door {SECRET}")
     victim = make_user(acme, name=f"Victim {SECRET}", department=f"Dept {SECRET}")
     mentor = make_user(acme, name=f"Mentor {SECRET}", offers=["negotiation"])
     elsewhere = make_org(slug="elsewhere", name="Elsewhere")
@@ -333,8 +354,12 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
         make_registration(event, email=people["member"].email, name=f"M {SECRET}"),
         *(make_registration(event, name=f"Guest {n} {SECRET}") for n in range(3)),
     ]
-    for reg in regs:
-        check_in(reg)
+    db.session.add(DoorHelper(event_id=event.id, user_id=people["door"].id))
+    db.session.flush()
+    helper = db.session.scalar(select(DoorHelper))
+    link = create_link(event, f"Front desk {SECRET}", people["organizer"])
+    for reg in regs:  # the member's by the door helper (who may undo it)
+        check_in(reg, by_user_id=people["door"].id if reg is regs[0] else None)
     create_plan(event, Settings(rounds=2, minutes=5))
     session = event.sessions[0]
     add_speaker(session, people["speaker"])
@@ -387,6 +412,8 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
             "sign_in_id": other_browser.id,
             "testimonial_id": 1,
             "token_id": db.session.scalar(select(func.min(ApiToken.id))),
+            "helper_id": helper.id,
+            "link_id": link.id,
             "month": (now - timedelta(days=40)).strftime("%Y-%m"),
             "action": "pause",
             "token": "not-a-real-token",

@@ -73,6 +73,12 @@ class CheckinSchema(Schema):
     replayed = ma.fields.Boolean(
         metadata={"description": "True when this nonce was sent before."}
     )
+    registration_status = ma.fields.String(
+        metadata={
+            "description": "The registration's status: `registered` (the only one "
+            "checked in; refusals say why others are not)."
+        }
+    )
 
 
 class UndoSchema(Schema):

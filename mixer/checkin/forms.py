@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import Length
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 
 class CheckinForm(FlaskForm):
@@ -18,4 +18,23 @@ class ConnectionNoteForm(FlaskForm):
         "We talked about…",
         validators=[Length(max=2000, message="Keep the note under 2,000 characters.")],
         description="Only you see this note. It helps you follow up later.",
+    )
+
+
+class DoorHelperForm(FlaskForm):
+    """Make a member of the organization a door helper of the event."""
+
+    user_id = SelectField("Member", coerce=int, validate_choice=False)
+
+
+class DoorLinkForm(FlaskForm):
+    """A new door link, named for the place or the volunteer holding the phone."""
+
+    label = StringField(
+        "Name of the link",
+        default="Front desk",
+        validators=[
+            DataRequired("Give the link a name, e.g. Front desk."),
+            Length(max=60, message="At most 60 characters."),
+        ],
     )

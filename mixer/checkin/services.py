@@ -9,9 +9,10 @@ for the row lock; SQLite runs writers one at a time). No read-then-write race.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,13 +20,21 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 
 from mixer import clock
+from mixer.checkin import door
 from mixer.checkin.models import CheckinNonce, ScanOutcome
 from mixer.concurrency import changed_rows, insert_once
 from mixer.connections.models import Connection, ConnectionSource
 from mixer.connections.services import connect
 from mixer.errors import DomainError
+from mixer.events import registration as registrations
 from mixer.events.access import can_manage
-from mixer.events.models import Event, Registration, RegistrationStatus
+from mixer.events.links import badge_download_url
+from mixer.events.models import (
+    Event,
+    Registration,
+    RegistrationSource,
+    RegistrationStatus,
+)
 from mixer.events.queries import registration_for
 from mixer.extensions import db
 
@@ -63,6 +72,7 @@ class CheckinResult:
             "name": reg.name,
             "checked_in_at": self.checked_in_at.isoformat(),
             "replayed": self.replayed,
+            "registration_status": reg.status.value,
         }
 
 
@@ -107,8 +117,8 @@ def resolve_scan(
         )
     if event_id is not None and reg.event_id != event_id:
         raise CheckinError(
-            f"Not registered for this event: {reg.name}'s badge is for "
-            f"“{reg.event.title}”."
+            f"This badge is for “{reg.event.title}”: {reg.name} is not "
+            "registered for this event."
         )
     check_can_enter(reg)
     return reg
@@ -133,8 +143,17 @@ def check_can_enter(reg: Registration) -> None:
         )
 
 
-def check_in(reg: Registration, nonce: str | None = None) -> CheckinResult:
-    """Check ``reg`` in once; a repeat is ``already_checked_in``, a replay a no-op."""
+def check_in(
+    reg: Registration,
+    nonce: str | None = None,
+    *,
+    by_user_id: int | None = None,
+    by_link_id: int | None = None,
+) -> CheckinResult:
+    """Check ``reg`` in once; a repeat is ``already_checked_in``, a replay a no-op.
+
+    The check-in records who made it: a person (``by_user_id``) or a door link.
+    """
     if nonce is not None:
         if not NONCE_RE.fullmatch(nonce):
             raise CheckinError(
@@ -156,6 +175,7 @@ def check_in(reg: Registration, nonce: str | None = None) -> CheckinResult:
     )
     db.session.refresh(reg)
     if changed == 1:
+        door.record_check_in(reg, by_user_id, by_link_id)
         result = CheckinResult(ScanOutcome.CHECKED_IN, reg, now)
     else:
         check_can_enter(reg)  # it may have been cancelled meanwhile
@@ -204,6 +224,8 @@ def undo_check_in(reg: Registration) -> bool:
         .values(checked_in_at=None)
         .execution_options(synchronize_session=False)
     )
+    if changed == 1:
+        door.forget_check_in(reg)
     db.session.refresh(reg)
     return changed == 1
 
@@ -253,6 +275,160 @@ def find_attendees(event: Event, query: str, limit: int = 20) -> list[Registrati
             .limit(limit)
         )
     )
+
+
+STATUS_LABELS = {
+    RegistrationStatus.REGISTERED: "Registered",
+    RegistrationStatus.WAITLISTED: "Waitlisted",
+    RegistrationStatus.CANCELLED: "Cancelled",
+    RegistrationStatus.PENDING: "Unconfirmed",
+}
+# Who may get "Give a seat and check in" (organizers only).
+SEATABLE = (RegistrationStatus.WAITLISTED, RegistrationStatus.PENDING)
+
+
+def find_people(event: Event, query: str, limit: int = 20) -> list[Registration]:
+    """People of every status whose name or department matches (manual check-in)."""
+    like = f"%{query.strip().lower()[:100]}%"
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                func.lower(Registration.name).like(like)
+                | func.lower(func.coalesce(Registration.department, "")).like(like),
+            )
+            .order_by(func.lower(Registration.name), Registration.id)
+            .limit(limit)
+        )
+    )
+
+
+def search_entry(reg: Registration, may_give_seat: bool) -> dict[str, Any]:
+    """One search result for the scan page: never the e-mail address."""
+    return {
+        "registration_id": reg.id,
+        "name": reg.name,
+        "department": reg.department or "",
+        "status": reg.status.value,
+        "status_label": STATUS_LABELS[reg.status],
+        "checked_in_at": reg.checked_in_at.isoformat() if reg.checked_in_at else None,
+        "can_check_in": reg.holds_seat and reg.checked_in_at is None,
+        "can_give_seat": may_give_seat and reg.status in SEATABLE,
+    }
+
+
+def give_seat_and_check_in(
+    reg: Registration,
+    nonce: str | None,
+    *,
+    over_capacity: bool,
+    by_user_id: int | None,
+) -> CheckinResult:
+    """An organizer seats a waitlisted or unconfirmed person and checks them in
+    (409 ``over_capacity`` when full and not confirmed)."""
+    registrations.give_seat(reg, over_capacity=over_capacity)
+    return check_in(reg, nonce, by_user_id=by_user_id)
+
+
+def walk_in(
+    event: Event,
+    data: dict[str, Any],
+    *,
+    over_capacity: bool,
+    by_user_id: int | None,
+    by_link_id: int | None,
+) -> tuple[CheckinResult, str]:
+    """Register someone who turned up unannounced and check them in at once.
+
+    ``data`` holds ``name`` (required), ``email`` and ``department``. Returns the
+    check-in and the link to their badge PDF. A full event refuses (409
+    ``over_capacity``) unless ``over_capacity`` (organizers only) says go on.
+    """
+    nonce = data.get("nonce") or None
+    seen = _walk_in_sent(event, nonce)
+    if seen is not None:  # the same walk-in sent again (a retry): its first answer
+        return check_in(seen, nonce), badge_download_url(seen)
+    values = {k: data.get(k) for k in ("name", "email", "department")}
+    for key, value in values.items():
+        if value is not None and not isinstance(value, str):
+            raise CheckinError(f"{key} must be text.", field=key, status=400)
+    reg = registrations.register(
+        event,
+        email=(values["email"] or "").strip() or None,
+        source=RegistrationSource.ORGANIZER,
+        name=values["name"],
+        department=values["department"],
+    )
+    if not reg.holds_seat:
+        if not over_capacity:
+            raise CheckinError(
+                f"The event is full ({event.capacity} seats): {reg.name} can only "
+                "come in over the capacity, which an organizer decides.",
+                field="over_capacity",
+                code="over_capacity",
+            )
+        registrations.give_seat(reg, over_capacity=True)
+    result = check_in(reg, nonce, by_user_id=by_user_id, by_link_id=by_link_id)
+    return result, badge_download_url(reg)
+
+
+def _walk_in_sent(event: Event, nonce: Any) -> Registration | None:
+    """The walk-in a nonce already registered at ``event``, if any."""
+    if not isinstance(nonce, str) or not NONCE_RE.fullmatch(nonce):
+        return None
+    return db.session.scalar(
+        select(Registration)
+        .join(CheckinNonce, CheckinNonce.registration_id == Registration.id)
+        .where(CheckinNonce.nonce == nonce, Registration.event_id == event.id)
+    )
+
+
+def badge_hash(token: str) -> str:
+    """The hex SHA-256 of a badge token: the offline roster's key."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+ELSEWHERE_DAYS = 7
+
+
+def door_roster(event: Event) -> dict[str, Any]:
+    """What the scan page keeps offline: the event's people by badge hash (name,
+    status, check-in) and, for the organization's events a week either side,
+    only which event a badge is for."""
+    regs = db.session.scalars(
+        select(Registration).where(Registration.event_id == event.id)
+    )
+    window = timedelta(days=ELSEWHERE_DAYS)
+    others = db.session.execute(
+        select(Registration.badge_token, Event.title)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Event.org_id == event.org_id,
+            Event.id != event.id,
+            Event.starts_at >= event.starts_at - window,
+            Event.starts_at <= event.ends_at + window,
+        )
+        .order_by(Event.starts_at, Registration.id)
+    )
+    return {
+        "event_id": event.id,
+        "keep_until": door.door_until(event).isoformat(),
+        "entries": [
+            {
+                "h": badge_hash(reg.badge_token),
+                "name": reg.name,
+                "status": reg.status.value,
+                "checked_in_at": reg.checked_in_at.isoformat()
+                if reg.checked_in_at
+                else None,
+            }
+            for reg in regs
+        ],
+        "elsewhere": [
+            {"h": badge_hash(token), "event_title": title} for token, title in others
+        ],
+    }
 
 
 def recent_checkins(event: Event, limit: int = 10) -> list[Registration]:

@@ -7,6 +7,7 @@ header), like the rest of the site; the bearer-token API is ``mixer.checkin.api`
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from flask import (
@@ -23,8 +24,21 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
+from mixer.badges.qr import qr_svg
+from mixer.checkin import door as door_rules
 from mixer.checkin import services
-from mixer.checkin.forms import CheckinForm, ConnectionNoteForm
+from mixer.checkin.access import (
+    door_event,
+    may_undo,
+    require_manager,
+    start_door_session,
+)
+from mixer.checkin.forms import (
+    CheckinForm,
+    ConnectionNoteForm,
+    DoorHelperForm,
+    DoorLinkForm,
+)
 from mixer.checkin.models import ScanOutcome
 from mixer.checkin.services import Audience, CheckinError
 from mixer.connections.services import note_of, save_note
@@ -120,15 +134,35 @@ def badge_note(token: str):
     return redirect(url_for("checkin.badge", token=token))
 
 
+@bp.get("/door/<token>")
+@limiter.limit(_badge_link_limit, key_func=get_remote_address)
+def door(token: str):
+    """A door link: this browser may scan the link's event until it ends."""
+    link = door_rules.read_link(token)
+    start_door_session(link)
+    return redirect(url_for("checkin.scan", event_id=link.event_id))
+
+
 @bp.get("/events/<int:event_id>/scan")
 def scan(event_id: int):
-    """The organizer's phone page: camera scanning, recent scans, manual check-in."""
-    event = managed_event(event_id)
+    """The door's phone page: camera scanning, recent scans, manual check-in
+    (organizers, door helpers and door sessions)."""
+    access = door_event(event_id)
+    event = access.event
+    recent = services.recent_checkins(event)
     return render_template(
         "checkin/scan.html",
         event=event,
         counts=services.checked_in_count(event),
-        recent=services.recent_checkins(event),
+        recent=recent,
+        recent_by=door_rules.who_checked_in(recent),
+        door=not access.manager,  # a door helper or door session: no management
+        # The recent check-ins this viewer may undo (None: every one, organizers).
+        undoable=None
+        if access.manager
+        else door_rules.undoable(recent, access.user_id, access.link_id),
+        door_label=access.link.label if access.link else None,
+        can_give_seat=access.manager,
     )
 
 
@@ -136,10 +170,11 @@ def scan(event_id: int):
 @json_view
 def scan_check_in(event_id: int):
     """Check in from the scan page: a scanned ``url`` or a ``registration_id``."""
-    event = managed_event(event_id)
+    access = door_event(event_id)
+    event = access.event
     data = request.get_json(silent=True) or {}
     reg = _scanned(event, data)
-    result = services.check_in(reg, nonce=data.get("nonce") or None)
+    result = services.check_in(reg, nonce=data.get("nonce") or None, **access.by)
     # Built before the commit: nothing read after it can turn a success into a 500.
     answer = result.as_dict() | services.checked_in_count(event)
     db.session.commit()
@@ -149,12 +184,7 @@ def scan_check_in(event_id: int):
 def _scanned(event: Event, data: dict[str, Any]) -> Registration:
     """The registration a scan-page request names, checked for check-in."""
     if data.get("registration_id") is not None:
-        try:
-            reg = services.registration_in(event, int(data["registration_id"]))
-        except (TypeError, ValueError):
-            reg = None
-        if reg is None:
-            raise CheckinError("Not registered for this event.", status=404)
+        reg = _registration(event, data["registration_id"])
         services.check_can_enter(reg)
         return reg
     return services.resolve_scan(
@@ -162,14 +192,28 @@ def _scanned(event: Event, data: dict[str, Any]) -> Registration:
     )
 
 
+def _registration(event: Event, registration_id: Any) -> Registration:
+    """A registration of ``event`` by id (CheckinError 404 when none)."""
+    try:
+        reg = services.registration_in(event, int(registration_id))
+    except (TypeError, ValueError, OverflowError):
+        reg = None
+    if reg is None:
+        raise CheckinError("Not registered for this event.", status=404)
+    return reg
+
+
 @bp.delete("/events/<int:event_id>/scan/checkins/<int:registration_id>")
 @json_view
 def scan_undo(event_id: int, registration_id: int):
-    """Undo a check-in from the scan page."""
-    event = managed_event(event_id)
-    reg = services.registration_in(event, registration_id)
-    if reg is None:
-        raise CheckinError("Not registered for this event.", status=404)
+    """Undo a check-in from the scan page (door helpers: only their own)."""
+    access = door_event(event_id)
+    event = access.event
+    reg = _registration(event, registration_id)
+    if not may_undo(access, door_rules.record_of(reg)):
+        raise CheckinError(
+            "You can undo only the check-ins you made; ask an organizer.", status=403
+        )
     undone = services.undo_check_in(reg)
     answer = {"undone": undone, "registration_id": reg.id, "name": reg.name}
     answer |= services.checked_in_count(event)
@@ -179,27 +223,175 @@ def scan_undo(event_id: int, registration_id: int):
 
 @bp.get("/events/<int:event_id>/scan/search")
 def scan_search(event_id: int):
-    """Registered people matching ``q``, for the manual check-in list."""
-    event = managed_event(event_id)
+    """People of every status matching ``q``, for the manual check-in list."""
+    access = door_event(event_id)
     query = (request.args.get("q") or "").strip()
-    people = services.find_attendees(event, query) if len(query) >= 2 else []
+    people = services.find_people(access.event, query) if len(query) >= 2 else []
     return jsonify(
-        results=[
-            {
-                "registration_id": reg.id,
-                "name": reg.name,
-                "department": reg.department or "",
-                "checked_in_at": reg.checked_in_at.isoformat()
-                if reg.checked_in_at
-                else None,
-            }
-            for reg in people
-        ]
+        results=[services.search_entry(reg, access.manager) for reg in people],
+        can_give_seat=access.manager,
     )
+
+
+@bp.post("/events/<int:event_id>/scan/registrations/<int:registration_id>/seat")
+@json_view
+def scan_seat(event_id: int, registration_id: int):
+    """Give a waitlisted or unconfirmed person a seat and check them in."""
+    access = door_event(event_id)
+    require_manager(access, "give seats")
+    data = request.get_json(silent=True) or {}
+    reg = _registration(access.event, registration_id)
+    result = services.give_seat_and_check_in(
+        reg,
+        data.get("nonce") or None,
+        over_capacity=data.get("over_capacity") is True,
+        by_user_id=access.user_id,
+    )
+    answer = result.as_dict() | services.checked_in_count(access.event)
+    db.session.commit()
+    return jsonify(answer)
+
+
+@bp.post("/events/<int:event_id>/scan/walk-ins")
+@json_view
+def scan_walk_in(event_id: int):
+    """Register a walk-in and check them in at once; answers with the badge link."""
+    access = door_event(event_id)
+    data = request.get_json(silent=True) or {}
+    result, badge_url = services.walk_in(
+        access.event,
+        data,
+        over_capacity=access.manager and data.get("over_capacity") is True,
+        **access.by,
+    )
+    answer = result.as_dict() | services.checked_in_count(access.event)
+    answer["badge_url"] = badge_url
+    db.session.commit()
+    return jsonify(answer), 201
+
+
+@bp.get("/events/<int:event_id>/scan/roster")
+def scan_roster(event_id: int):
+    """The door roster the scan page keeps for offline scans (never cached)."""
+    access = door_event(event_id)
+    response = jsonify(services.door_roster(access.event))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/events/<int:event_id>/checkins/count")
 def live_count(event_id: int):
-    """The live checked-in counter's data (polled by the dashboard)."""
+    """The live checked-in counter's data (polled by the dashboard and the door)."""
+    access = door_event(event_id)
+    return jsonify(services.checked_in_count(access.event))
+
+
+# ---------------------------------------------------------------------------
+# The dashboard's door section: door helpers and door links (organizers)
+
+
+@bp.app_template_global()
+def door_panel(event: Event) -> dict[str, Any]:
+    """What the event dashboard shows about the door: helpers, links (with their
+    QR codes), the latest check-ins and who made them."""
+    helper_form = DoorHelperForm()
+    helper_form.user_id.choices = [
+        (user.id, user.name) for user in door_rules.helper_candidates(event)
+    ]
+    recent = services.recent_checkins(event)
+    links = []
+    for link in door_rules.links(event):
+        url = door_rules.link_url(link)
+        qr = base64.b64encode(qr_svg(url).encode()).decode()
+        links.append(
+            {"link": link, "url": url, "qr": f"data:image/svg+xml;base64,{qr}"}
+        )
+    return {
+        "helpers": door_rules.helpers(event),
+        "helper_form": helper_form,
+        "link_form": DoorLinkForm(),
+        "links": links,
+        "recent": recent,
+        "recent_by": door_rules.who_checked_in(recent),
+        "until": door_rules.door_until(event),
+    }
+
+
+SVG_DATA = "data:image/svg+xml;base64,"
+
+
+def _to_door(event_id: int):
+    return redirect(url_for("events.dashboard", event_id=event_id, _anchor="door"))
+
+
+@bp.post("/events/<int:event_id>/door/helpers")
+def add_door_helper(event_id: int):
+    """Make a member a door helper of the event."""
     event = managed_event(event_id)
-    return jsonify(services.checked_in_count(event))
+    form = DoorHelperForm()
+    if form.validate_on_submit():
+        with refusals():
+            helper = door_rules.add_helper(event, form.user_id.data, current_user)
+            name = helper.user.name
+            db.session.commit()
+            flash(f"{name} can now scan badges at this event's door.", "success")
+    else:
+        flash("The form expired; please try again.", "error")
+    return _to_door(event.id)
+
+
+@bp.post("/events/<int:event_id>/door/helpers/<int:helper_id>/remove")
+def remove_door_helper(event_id: int, helper_id: int):
+    """Take the door-helper role away."""
+    event = managed_event(event_id)
+    if CheckinForm().validate_on_submit():
+        name = door_rules.remove_helper(event, helper_id)
+        db.session.commit()
+        flash(f"{name} is no longer a door helper.", "info")
+    return _to_door(event.id)
+
+
+@bp.post("/events/<int:event_id>/door/links")
+def add_door_link(event_id: int):
+    """A new door link (a QR code on the dashboard)."""
+    event = managed_event(event_id)
+    form = DoorLinkForm()
+    if form.validate_on_submit():
+        with refusals():
+            door_rules.create_link(event, form.label.data, current_user)
+            db.session.commit()
+            flash(
+                "Door link made: open its QR code on the volunteer's phone.", "success"
+            )
+    else:
+        for errors in form.errors.values():
+            flash(" ".join(errors), "error")
+    return _to_door(event.id)
+
+
+@bp.post("/events/<int:event_id>/door/links/<int:link_id>/revoke")
+def revoke_door_link(event_id: int, link_id: int):
+    """Stop a door link now (phones using it are refused at their next request)."""
+    event = managed_event(event_id)
+    if CheckinForm().validate_on_submit():
+        link = door_rules.link_of(event, link_id)
+        door_rules.revoke_link(link)
+        label = link.label
+        db.session.commit()
+        flash(f"Door link “{label}” revoked.", "info")
+    return _to_door(event.id)
+
+
+@bp.post("/events/<int:event_id>/door/links/<int:link_id>/reissue")
+def reissue_door_link(event_id: int, link_id: int):
+    """Revoke a door link and make a new one with the same name."""
+    event = managed_event(event_id)
+    if CheckinForm().validate_on_submit():
+        with refusals():
+            link = door_rules.reissue_link(
+                door_rules.link_of(event, link_id), current_user
+            )
+            label = link.label
+            db.session.commit()
+            flash(f"New door link “{label}”: the old one no longer works.", "success")
+    return _to_door(event.id)

@@ -106,6 +106,9 @@ VISIBILITIES = tuple(v.value for v in Visibility)
 REGISTRATION_STATUSES = tuple(s.value for s in RegistrationStatus)
 SOURCES = tuple(s.value for s in RegistrationSource)
 ROLES = tuple(r.value for r in MixerRole)
+# A walk-in registered at the door without an e-mail address gets a unique
+# address in this reserved domain (RFC 2606), which no mail is ever sent to.
+NO_EMAIL_DOMAIN = "walk-in.invalid"
 # "Active" registrations hold a seat or a place in the queue.
 ACTIVE_STATUSES = (RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)
 
@@ -329,6 +332,11 @@ class Registration(Model):
         ),
         Index("ix_registration_event_status", "event_id", "status"),
     )
+
+    @property
+    def has_email(self) -> bool:
+        """False for a walk-in registered at the door without an address."""
+        return not self.email.endswith("@" + NO_EMAIL_DOMAIN)
 
     @property
     def is_active(self) -> bool:

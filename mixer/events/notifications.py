@@ -49,7 +49,10 @@ def mail_registrant(
     extra: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage | None:
-    """E-mail one registrant, with an .ics invitation (REQUEST) or cancellation."""
+    """E-mail one registrant, with an .ics invitation (REQUEST) or cancellation
+    (nothing for a walk-in registered without an address)."""
+    if not reg.has_email:
+        return None
     event = reg.event
     attachments = []
     if method:

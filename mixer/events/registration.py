@@ -12,6 +12,7 @@ on SQLite and on PostgreSQL. A registration's status changes only through
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from mixer.concurrency import insert_once, lock_row
 from mixer.events import links
 from mixer.events.models import (
     ACTIVE_STATUSES,
+    NO_EMAIL_DOMAIN,
     ROLES,
     Event,
     EventStatus,
@@ -132,7 +134,7 @@ def check_open(event: Event, by_organizer: bool = False) -> None:
 def register(
     event: Event,
     *,
-    email: str,
+    email: str | None,
     source: str,
     user: User | None = None,
     **answers: Any,
@@ -140,15 +142,14 @@ def register(
     """Sign someone up: registered while seats last, then waitlisted.
 
     ``source`` is member, organizer or api (confirmed at once) or guest (pending
-    until the e-mailed link is followed; see :func:`confirm_guest`).
+    until the e-mailed link is followed; see :func:`confirm_guest`). Organizers
+    may leave ``email`` out (a walk-in at the door): the place gets an address in
+    ``NO_EMAIL_DOMAIN``, which is never written to.
     """
-    try:
-        address = normalise_email(email)
-    except AccountError as exc:
-        raise EventError(str(exc), field="email") from exc
-    clean = _answers(answers)
     origin = RegistrationSource(source)
     by_organizer = origin in BY_ORGANIZER
+    address = _address(email, by_organizer)
+    clean = _answers(answers)
     check_open(event, by_organizer)
     event = lock_seats(event.id)
     check_open(event, by_organizer)  # again: it may have changed while we waited
@@ -187,6 +188,16 @@ def register(
         return reg
     _seat(event, reg)
     return reg
+
+
+def _address(email: str | None, by_organizer: bool) -> str:
+    """The normalised address, or a fresh no-mail one for an organizer's walk-in."""
+    if not (email or "").strip() and by_organizer:
+        return f"walk-in-{secrets.token_hex(8)}@{NO_EMAIL_DOMAIN}"
+    try:
+        return normalise_email(email or "")
+    except AccountError as exc:
+        raise EventError(str(exc), field="email") from exc
 
 
 def _new_registration(
@@ -372,6 +383,43 @@ def _tell_promoted(event: Event, reg: Registration) -> None:
         f"A seat opened up: you're in for {event.title}",
         method="REQUEST",
     )
+
+
+def give_seat(reg: Registration, *, over_capacity: bool = False) -> Registration:
+    """At the door: a waitlisted or unconfirmed person gets a seat now.
+
+    Past the capacity only when ``over_capacity`` says the organizer confirmed
+    it; otherwise a full event refuses with 409 ``over_capacity``. The seats are
+    counted under the event's lock, so two taps for the last seat never both
+    take it silently.
+    """
+    event = lock_seats(reg.event_id)
+    db.session.refresh(reg)
+    if reg.holds_seat:
+        return reg
+    if reg.status == RegistrationStatus.CANCELLED:
+        raise EventError(
+            f"{reg.name}'s registration was cancelled: add them as a walk-in.",
+            field="status",
+            status=409,
+        )
+    check_open(event, by_organizer=True)
+    registered, _ = _active_counts(event.id)
+    if registered >= event.capacity and not over_capacity:
+        raise EventError(
+            f"The event is full ({registered} of {event.capacity} seats taken). "
+            f"Give {reg.name} a seat over the capacity?",
+            field="over_capacity",
+            status=409,
+            code="over_capacity",
+        )
+    old = reg.waitlist_position
+    reg.update_state(RegistrationStatus.REGISTERED, clock.now())
+    db.session.flush()
+    if old is not None:
+        _close_gap(event.id, old)
+    _tell_promoted(event, reg)
+    return reg
 
 
 def move_registration(

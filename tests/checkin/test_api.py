@@ -82,7 +82,7 @@ def test_other_event_cancelled_and_waitlisted_are_409_with_messages(
     )
     assert response.status_code == 409
     assert response.get_json()["error"]["message"] == (
-        "Not registered for this event: Bea Other's badge is for “Another lunch”."
+        "This badge is for “Another lunch”: Bea Other is not registered for this event."
     )
     response = post(client, door.token, token=gone.badge_token)
     assert response.status_code == 409

@@ -139,7 +139,7 @@ def test_scan_page_json_checks_in_refuses_undoes_and_searches(
     )
     assert bad.status_code == 409
     assert bad.get_json()["error"]["message"].startswith(
-        "Not registered for this event"
+        "This badge is for “Elsewhere”"
     )
     # No CSRF header: refused.
     assert client.post(url, json={"registration_id": reg.id}).status_code == 400

@@ -74,7 +74,9 @@ def test_dashboard_of_5000_registrations_runs_a_bounded_number_of_queries(
         resp = client.get(f"/events/{event.id}/dashboard")
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    assert len(statements) <= 15, "\n".join(statements)
+    # 15, and 5 for the door section (helpers, members to add, door links, the
+    # latest check-ins and who made them), whatever the number of people.
+    assert len(statements) <= 20, "\n".join(statements)
     assert re.search(r'data-stat="registered">5000<', html)
     assert re.search(rf'data-stat="waitlisted">{WAITLISTED}<', html)
     assert re.search(rf'data-stat="checked-in">{CHECKED_IN}<', html)
