@@ -1,7 +1,7 @@
 """door: door helpers, door links and who checked each registration in
 
-Revision ID: 0009_door
-Revises: 0008_sign_ins
+Revision ID: 0010_door
+Revises: 0009_rotation_pause
 Create Date: 2026-12-05 04:34:05.118807
 
 """
@@ -12,8 +12,8 @@ import mixer.db_types
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_door'
-down_revision = '0008_sign_ins'
+revision = '0010_door'
+down_revision = '0009_rotation_pause'
 branch_labels = None
 depends_on = None
 
