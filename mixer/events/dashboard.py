@@ -197,7 +197,7 @@ def registrations_csv(event: Event) -> Iterator[str]:
                 for v in (
                     reg.id,
                     reg.name,
-                    reg.email,
+                    reg.email if reg.has_email else "",
                     reg.status,
                     reg.waitlist_position,
                     reg.role,

@@ -68,6 +68,9 @@ class Attachment:
     mimetype: str = "application/octet-stream"
 
 
+UNDELIVERABLE_TLD = ".invalid"
+
+
 def queue_mail(
     to: str,
     subject: str,
@@ -89,8 +92,12 @@ def queue_mail(
     queued when the person turned that kind of mail off or the account is
     deactivated, and the message carries a one-click unsubscribe link for it.
     Returns None when nothing was queued, also when ``dedupe_key`` was queued
-    before: such a message goes out once, ever.
+    before: such a message goes out once, ever, or when ``to`` is in the
+    ``.invalid`` top-level domain, which never receives mail (RFC 2606; a walk-in
+    registered without an e-mail address has one).
     """
+    if to.rstrip(">").lower().endswith(UNDELIVERABLE_TLD):
+        return None
     if preference is not None:
         if preference not in NOTIFICATION_KINDS:
             raise ValueError(

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from mixer import clock
 from mixer.checkin import door as door_rules
@@ -460,3 +460,38 @@ def test_a_badge_of_another_event_names_it_in_the_scan_answer(
         "This badge is for “Autumn Mixer”: Bo Elsewhere is not registered for "
         "this event."
     )
+
+
+def test_a_walk_in_without_e_mail_gets_no_mail_and_no_address_in_exports(
+    door, helper, client, auth
+):
+    """The placeholder address of a walk-in who gave none is never written to and
+    never shown: the follow-up after the event queues nothing for them, and the
+    attendee list and its CSV leave the address blank."""
+    from mixer.mail.models import OutboxMessage
+    from mixer.mail.services import queue_mail
+
+    auth.login(helper.email)
+    page = client.get(f"/events/{door.event.id}/scan").get_data(as_text=True)
+    walk = client.post(
+        f"/events/{door.event.id}/scan/walk-ins",
+        json={"name": "Nora Nomail", "nonce": "walk-nomail"},
+        headers={"X-CSRFToken": csrf_from(page)},
+    )
+    assert walk.status_code == 201
+    reg = db.session.get(Registration, walk.get_json()["registration_id"])
+    assert not reg.has_email
+    before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert queue_mail(reg.email, "Who did you meet?", "followup_prompt", {}) is None
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == before
+    auth.logout()
+    auth.login(door.organizer.email)
+    listing = client.get(f"/events/{door.event.id}/attendees").get_data(as_text=True)
+    assert "Nora Nomail" in listing and "walk-in, no e-mail" in listing
+    assert "walk-in.invalid" not in listing
+    csv = client.get(f"/events/{door.event.id}/attendees.csv", buffered=True).get_data(
+        as_text=True
+    )
+    row = next(line for line in csv.splitlines() if "Nora Nomail" in line)
+    assert "walk-in.invalid" not in row and ",Nora Nomail,," in row
