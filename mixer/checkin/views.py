@@ -203,3 +203,13 @@ def live_count(event_id: int):
     """The live checked-in counter's data (polled by the dashboard)."""
     event = managed_event(event_id)
     return jsonify(services.checked_in_count(event))
+
+
+@bp.get("/events/<int:event_id>/scan/sw.js")
+def scan_service_worker(event_id: int):
+    """The scan page's service worker (a static script), allowed to control the
+    scan page's own path: the page then opens and scans with no connection."""
+    response = current_app.send_static_file("js/scan-sw.js")
+    response.headers["Service-Worker-Allowed"] = url_for("checkin.scan", event_id=event_id)
+    response.headers["Cache-Control"] = "no-cache"  # a new version is seen at once
+    return response
