@@ -636,7 +636,7 @@
     var btn = checked
       ? rowButton("Checked in · Undo", "undo", id, "outline secondary")
       : rowButton("Check in", "checkin", id, "");
-    var hadFocus = old && document.activeElement === old;
+    var hadFocus = li.contains(document.activeElement);
     if (old) li.replaceChild(btn, old); else li.appendChild(btn);
     li.querySelectorAll(".row-confirm").forEach(function (c) { c.remove(); });
     if (hadFocus) btn.focus();
@@ -799,24 +799,19 @@
       walkinForm.elements.name.focus();
       return;
     }
+    sendWalkIn({ name: name, email: walkinForm.elements.email.value.trim(),
+                 department: walkinForm.elements.department.value.trim() }, false);
+  });
+
+  function sendWalkIn(fields, overCapacity) {
     if (!navigator.onLine) { walkinResult.textContent = "Adding a walk-in needs the connection."; return; }
     var button = walkinForm.querySelector("button[type=submit]");
     button.disabled = true;
-    var body = { name: name, nonce: nonce(),
-                 email: walkinForm.elements.email.value.trim(),
-                 department: walkinForm.elements.department.value.trim() };
+    var body = Object.assign({ nonce: nonce() }, fields);
+    if (overCapacity) body.over_capacity = true;
     send(d.scanUrl + "/walk-ins", body, 0).then(function (res) {
       var error = (res.data && res.data.error) || null;
-      if (error) {
-        var first = null;
-        Object.keys(error.fields || {}).forEach(function (f) {
-          var msg = [].concat(error.fields[f]).join(" ");
-          if (fieldError(f, msg) && !first) first = walkinForm.elements[f];
-        });
-        walkinResult.textContent = error.message || "The walk-in could not be added.";
-        if (first) first.focus();
-        return;
-      }
+      if (error) { walkInRefused(fields, error); return; }
       if (res.status !== 200 && res.status !== 201) {
         walkinResult.textContent = "The walk-in could not be added. Try again.";
         return;
@@ -837,7 +832,30 @@
     }, function () {
       walkinResult.textContent = "Adding a walk-in needs the connection.";
     }).then(function () { button.disabled = false; });
-  });
+  }
+
+  /* A refused walk-in: errors on their fields; a full event, for organizers,
+   * an explicit second step to add them over capacity. */
+  function walkInRefused(fields, error) {
+    var first = null;
+    walkinResult.textContent = error.message || "The walk-in could not be added.";
+    if (error.code === "over_capacity") {
+      if (d.canGiveSeat !== "1") return;
+      var yes = document.createElement("button");
+      yes.type = "button";
+      yes.className = "small contrast";
+      yes.textContent = "Yes, add " + fields.name + " over capacity";
+      yes.addEventListener("click", function () { sendWalkIn(fields, true); });
+      walkinResult.append(" ", yes);
+      yes.focus();
+      return;
+    }
+    Object.keys(error.fields || {}).forEach(function (f) {
+      var msg = [].concat(error.fields[f]).join(" ");
+      if (fieldError(f, msg) && !first) first = walkinForm.elements[f];
+    });
+    if (first) first.focus();
+  }
 
   /* --- offline copy, sign-out ---------------------------------------------------- */
   function keepOffline() {
