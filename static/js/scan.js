@@ -190,16 +190,18 @@
     return r.redirected && /\/login/.test(new URL(r.url).pathname);
   }
 
-  /* POST a check-in; on 503 wait Retry-After (1–30 s) and send it again, same nonce. */
-  function send(url, body, attempt) {
+  /* POST a check-in; on 503 wait Retry-After (1–30 s) and send it again, same
+   * nonce. ``say`` tells the wait where the person is looking (the big result
+   * unless told otherwise). */
+  function send(url, body, attempt, say) {
     return request("POST", url, body).then(function (res) {
       if (res.status !== 503 || attempt >= RETRIES) return res;
       var seconds = parseInt(res.retryAfter, 10);
       seconds = Math.min(Math.max(isNaN(seconds) ? 2 : seconds, 1), 30);
-      show("idle", "Busy, retrying…");
+      (say || function (text) { show("idle", text); })("Busy, retrying…");
       return new Promise(function (resolve) {
         setTimeout(resolve, seconds * 1000);
-      }).then(function () { return send(url, body, attempt + 1); });
+      }).then(function () { return send(url, body, attempt + 1, say); });
     });
   }
 
@@ -680,7 +682,7 @@
       deskSay(name + " — saved, will sync");
     }
     if (!navigator.onLine) { save(); return; }
-    send(d.checkinUrl, body, 0).then(function (res) {
+    send(d.checkinUrl, body, 0, deskSay).then(function (res) {
       if (unreachable(res)) { save(); return; }
       deskAnswer(li, outcome(res));
     }, save);
@@ -713,7 +715,7 @@
   function giveSeat(li, overCapacity) {
     var id = li.dataset.registrationId;
     var url = d.scanUrl + "/registrations/" + id + "/seat";
-    send(url, { nonce: nonce(), over_capacity: !!overCapacity }, 0).then(function (res) {
+    send(url, { nonce: nonce(), over_capacity: !!overCapacity }, 0, deskSay).then(function (res) {
       var error = (res.data && res.data.error) || {};
       if (res.status === 409 && error.code === "over_capacity") {
         confirmOverCapacity(li, error.message || "The event is full.");
@@ -809,7 +811,9 @@
     button.disabled = true;
     var body = Object.assign({ nonce: nonce() }, fields);
     if (overCapacity) body.over_capacity = true;
-    send(d.scanUrl + "/walk-ins", body, 0).then(function (res) {
+    send(d.scanUrl + "/walk-ins", body, 0, function (text) {
+      walkinResult.textContent = text;
+    }).then(function (res) {
       var error = (res.data && res.data.error) || null;
       if (error) { walkInRefused(fields, error); return; }
       if (res.status !== 200 && res.status !== 201) {

@@ -33,7 +33,11 @@ from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+}
 FRAME_W, FRAME_H, FPS = 480, 360, 2
 
 # Every change of the big result, as [class, text], recorded from the first moment.
@@ -46,7 +50,8 @@ document.addEventListener("DOMContentLoaded", function () {
     var last = window.__results[window.__results.length - 1];
     var now = [el.className.replace("scan-result ", ""), el.textContent];
     if (!last || last[0] !== now[0] || last[1] !== now[1]) window.__results.push(now);
-  }).observe(el, { attributes: true, childList: true, characterData: true, subtree: true });
+  }).observe(el, { attributes: true, childList: true, characterData: true,
+                   subtree: true });
 });
 """
 
@@ -63,7 +68,9 @@ def badge_frames(registrations) -> list[np.ndarray]:
         scale = (FRAME_W - 40) / page.get_width()
         image = page.render(scale=scale).to_pil().convert("L")
         frame = Image.new("L", (FRAME_W, FRAME_H), 235)  # a pale wall behind
-        frame.paste(image, ((FRAME_W - image.width) // 2, (FRAME_H - image.height) // 2))
+        frame.paste(
+            image, ((FRAME_W - image.width) // 2, (FRAME_H - image.height) // 2)
+        )
         frames.append(np.asarray(frame, dtype=np.uint8))
     pdf.close()
     return frames
@@ -74,7 +81,9 @@ def write_y4m(path, timeline: list[tuple[np.ndarray | None, float]]) -> None:
     chroma = np.full((FRAME_H // 2, FRAME_W // 2), 128, dtype=np.uint8).tobytes()
     blank = np.full((FRAME_H, FRAME_W), 235, dtype=np.uint8)
     with open(path, "wb") as fh:
-        fh.write(f"YUV4MPEG2 W{FRAME_W} H{FRAME_H} F{FPS}:1 Ip A1:1 C420jpeg\n".encode())
+        fh.write(
+            f"YUV4MPEG2 W{FRAME_W} H{FRAME_H} F{FPS}:1 Ip A1:1 C420jpeg\n".encode()
+        )
         for frame, seconds in timeline:
             data = (blank if frame is None else frame).tobytes()
             for _ in range(round(seconds * FPS)):
@@ -118,9 +127,11 @@ def check_in_posts(page) -> list[str]:
     posts: list[str] = []
     page.on(
         "request",
-        lambda r: posts.append(r.url)
-        if r.method == "POST" and r.url.endswith("/scan/checkins")
-        else None,
+        lambda r: (
+            posts.append(r.url)
+            if r.method == "POST" and r.url.endswith("/scan/checkins")
+            else None
+        ),
     )
     return posts
 
@@ -190,9 +201,13 @@ def test_a_badge_held_in_view_is_one_scan_and_another_badge_is_read_at_once(
     assert count_checked_in(event_id) == 2
     assert nonces_of(ada_id) == 1 and nonces_of(ben_id) == 1
     db.session.expire_all()
-    ada, ben = db.session.get(Registration, ada_id), db.session.get(Registration, ben_id)
+    ada, ben = (
+        db.session.get(Registration, ada_id),
+        db.session.get(Registration, ben_id),
+    )
+    zone = "Europe/Berlin"
     expected = [
-        f"{reg.name} · {localtime(reg.checked_in_at, 'Europe/Berlin', '%H:%M')} · Checked in"
+        f"{reg.name} · {localtime(reg.checked_in_at, zone, '%H:%M')} · Checked in"
         for reg in (ben, ada)
     ]
     squash = [" ".join(text.split()).removesuffix(" Undo") for text in script_rows]
@@ -205,7 +220,9 @@ def test_offline_the_page_opens_names_each_badge_and_syncs_each_once(
 ):
     sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
-    people = [make_registration(door.event, name=n) for n in ("Ada Off", "Ben Off", "Cy Off")]
+    people = [
+        make_registration(door.event, name=n) for n in ("Ada Off", "Ben Off", "Cy Off")
+    ]
     frames = badge_frames(people)
     video = tmp_path / "offline.y4m"
     write_y4m(video, [(frames[0], 9), (frames[1], 3), (frames[2], 3)])
@@ -271,7 +288,10 @@ def test_desk_check_in_give_a_seat_and_walk_in_by_keyboard(
     sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
     event = make_event(
-        door.org, door.organizer, title="Small Table", capacity=1,
+        door.org,
+        door.organizer,
+        title="Small Table",
+        capacity=1,
         starts_at=clock.now().replace(microsecond=0) + timedelta(hours=1),
     )
     dora = make_registration(event, name="Dora Keys", department="Finance")
@@ -294,7 +314,9 @@ def test_desk_check_in_give_a_seat_and_walk_in_by_keyboard(
     # A refused camera: a message, the search focused, no black box.
     page.focus("#scan-start")
     keys.press("Enter")
-    expect(page.locator("#scan-camera-note")).to_contain_text("Find people by name below")
+    expect(page.locator("#scan-camera-note")).to_contain_text(
+        "Find people by name below"
+    )
     expect(page.locator("#scan-search")).to_be_focused()
     expect(page.locator("#scan-camera")).to_be_hidden()
 
