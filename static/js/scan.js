@@ -282,6 +282,7 @@
     addRecent({ kind: out.kind, nonce: item.nonce, registrationId: data.registration_id,
                 name: data.name, at: data.checked_in_at || item.at, state: out.state });
     if (data.registration_id) remember(item.url, data);
+    if (item.url && seen[item.url]) seen[item.url].regId = data.registration_id;
   }
 
   /* --- the roster, for offline scans ---------------------------------------- */

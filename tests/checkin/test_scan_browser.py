@@ -56,6 +56,18 @@ document.addEventListener("DOMContentLoaded", function () {
 """
 
 
+COUNT_ROSTERS = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("mixer-scan", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("rosters",
+                                                             { keyPath: "event_id" });
+  open.onsuccess = () => {
+    const count = open.result.transaction("rosters").objectStore("rosters").count();
+    count.onsuccess = () => { open.result.close(); resolve(count.result); };
+  };
+  open.onerror = () => reject(open.error);
+})"""
+
+
 def badge_frames(registrations) -> list[np.ndarray]:
     """Each registration's printed badge (one PDF, one 4×3 in page each) as the
     luma plane of a camera frame: the badge held up, filling most of the view."""
@@ -276,6 +288,12 @@ def test_offline_the_page_opens_names_each_badge_and_syncs_each_once(
         expect(page.locator("#scan-result")).to_have_text("Checked in: Cy Off")
         expect(page.locator("#scan-checked-in")).to_have_text("3")
         assert len(posts) == 3
+
+        # Signing out forgets the roster and the kept page.
+        page.locator("form[action='/logout'] button").click()
+        page.wait_for_url(lambda url: "/scan" not in url)
+        assert "mixer-scan-v1" not in page.evaluate("caches.keys()")
+        assert page.evaluate(COUNT_ROSTERS) == 0
     finally:
         p.browser.close()
     assert count_checked_in(event_id) == 3
