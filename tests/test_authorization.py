@@ -202,6 +202,8 @@ EXPECTED: dict[str, Access] = {
     "checkin.scan_roster": DOOR,
     "checkin.scan_seat": ORGANIZER,
     "checkin.live_count": DOOR,
+    # The same static script for any id: only its scope header names the event.
+    "checkin.scan_service_worker": PUBLIC,
     "checkin.door": LINK,  # a door link (a QR code on the dashboard)
     "checkin.add_door_helper": ORGANIZER,
     "checkin.remove_door_helper": ORGANIZER,

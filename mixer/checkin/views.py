@@ -395,3 +395,15 @@ def reissue_door_link(event_id: int, link_id: int):
             db.session.commit()
             flash(f"New door link “{label}”: the old one no longer works.", "success")
     return _to_door(event.id)
+
+
+@bp.get("/events/<int:event_id>/scan/sw.js")
+def scan_service_worker(event_id: int):
+    """The scan page's service worker (a static script), allowed to control the
+    scan page's own path: the page then opens and scans with no connection."""
+    response = current_app.send_static_file("js/scan-sw.js")
+    response.headers["Service-Worker-Allowed"] = url_for(
+        "checkin.scan", event_id=event_id
+    )
+    response.headers["Cache-Control"] = "no-cache"  # a new version is seen at once
+    return response

@@ -1,32 +1,51 @@
-/* The organizer's scan page: camera → QR code → check-in, with an offline queue.
+/* The scan page: camera → QR code → check-in; manual check-in, walk-ins; offline.
  *
- * Decoding uses the browser's BarcodeDetector where it reads QR codes, jsQR
- * (static/vendor/jsqr) otherwise. Every scan carries a random nonce; scans made
- * while offline wait in localStorage and are sent when the connection returns.
- * The server remembers nonces, so a scan sent twice never checks anyone in twice.
- * A 503 (the database is briefly away) is retried with the same nonce after its
- * Retry-After, a few times, before the scan joins the offline queue.
+ * One badge held in view is one scan: a code is ignored while it was seen less
+ * than HOLD_MS ago (a sliding window: it stays ignored while it stays in view),
+ * and a badge this page already checked in, shown again later, gets a quiet
+ * note, not a second sound. A different badge is read at once.
+ *
+ * Every check-in carries a random nonce; the server remembers nonces, and a
+ * replayed nonce answers the scan's original result, so a scan sent twice never
+ * checks anyone in twice and its answer is always the first one. A 503 is
+ * retried with the same nonce after its Retry-After, a few times.
+ *
+ * Offline: scans wait in localStorage, one item per badge, and are sent in order
+ * when the connection returns. The event's door roster (sha256 of each badge
+ * token → name, status; badges of the organization's other events → title) is
+ * kept in IndexedDB until its keep_until, so offline scans show the person's
+ * name and refusals (waitlisted, cancelled, another event). The service worker
+ * (scan-sw.js) keeps the page and its files. Signing out forgets the roster and
+ * the kept page.
+ *
+ * Decoding goes through decode(): window.MixerQR.detect when qr-decoder.js is
+ * loaded, else the browser's BarcodeDetector, else jsQR.
  */
 (function () {
   "use strict";
   var app = document.getElementById("scan-app");
   if (!app) return;
   var d = app.dataset;
+  var EVENT_ID = Number(d.eventId);
   var QUEUE_KEY = "mixer-scan-queue-" + d.eventId;
-  var REPEAT_MS = 4000; // the same code seen again within this time is ignored
+  var HOLD_MS = 3000; // a code seen again within this time of its last sighting is the same scan
+  var REMEMBER_MS = 10 * 60 * 1000; // a badge checked in here, shown again: a quiet note
   var RETRIES = 5; // a 503 is tried again this many times before the offline queue
-  var result = document.getElementById("scan-result");
-  var video = document.getElementById("scan-video");
-  var canvas = document.getElementById("scan-canvas");
-  var startBtn = document.getElementById("scan-start");
-  var stopBtn = document.getElementById("scan-stop");
-  var note = document.getElementById("scan-camera-note");
-  var recent = document.getElementById("scan-recent");
-  var search = document.getElementById("scan-search");
-  var found = document.getElementById("scan-search-results");
-  var queueNote = document.getElementById("scan-queue");
-  var stream = null, detector = null, scanning = false, busy = false;
-  var lastText = "", lastAt = 0, audio = null;
+  var CACHE = "mixer-scan-v1"; // the service worker's cache (scan-sw.js)
+  var DB_NAME = "mixer-scan", STORE = "rosters";
+  var TOKEN_RE = /^[A-Za-z0-9_-]{16,32}$/; // as mixer.checkin.services.TOKEN_RE
+  var BADGE_PATH_RE = /\/c\/([^\/?#]+)\/?$/;
+  var $ = function (id) { return document.getElementById(id); };
+  var result = $("scan-result"), note = $("scan-note");
+  var video = $("scan-video"), canvas = $("scan-canvas"), cameraBox = $("scan-camera");
+  var startBtn = $("scan-start"), stopBtn = $("scan-stop"), cameraNote = $("scan-camera-note");
+  var recent = $("scan-recent"), search = $("scan-search"), found = $("scan-search-results");
+  var deskResult = $("scan-desk-result"), queueNote = $("scan-queue"), offlineNote = $("scan-offline");
+  var walkinForm = $("walkin-form"), walkinResult = $("walkin-result");
+  var stream = null, detector = null, scanning = false, busy = false, audio = null;
+  var seen = {}; // code text → {first, last, busy, done, name, time, regId}
+  var roster = null; // {keep_until, byHash: Map, elsewhere: Map, raw}
+  function noop() {}
 
   function nonce() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -37,187 +56,489 @@
     }).join("");
   }
 
-  function timeText(iso) {
+  /* --- times: "22:31 CEST", exactly as the server's localtime filter ------ */
+  function zoneFormat(options) {
     try {
-      return new Date(iso).toLocaleTimeString([], {
-        hour: "2-digit", minute: "2-digit", timeZone: d.timezone
-      });
-    } catch (e) {
-      return new Date(iso).toLocaleTimeString();
+      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: d.timezone }, options));
+    } catch (e) { // an unknown zone: the phone's own
+      return new Intl.DateTimeFormat("en-GB", options);
     }
   }
+  var clockFormat = zoneFormat({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  var offsetFormat = zoneFormat({ timeZoneName: "longOffset" });
+  var shortFormat = zoneFormat({ timeZoneName: "short" });
+  var ABBR = {}; // "+0200" → "CEST": the server's names for the zone's offsets
+  (d.tzAbbr || "").split("|").forEach(function (pair) {
+    var parts = pair.trim().split(" ");
+    if (parts.length === 2) ABBR[parts[0]] = parts[1];
+  });
+  function zonePart(format, date) {
+    var part = format.formatToParts(date).filter(function (p) {
+      return p.type === "timeZoneName";
+    })[0];
+    return part ? part.value : "";
+  }
+  function timeText(iso) {
+    var date = iso ? new Date(iso) : new Date();
+    if (isNaN(date.getTime())) return "";
+    var m = /GMT([+-])(\d\d):?(\d\d)?/.exec(zonePart(offsetFormat, date));
+    var offset = m ? m[1] + m[2] + (m[3] || "00") : "+0000";
+    return clockFormat.format(date) + " " + (ABBR[offset] || zonePart(shortFormat, date));
+  }
 
+  /* --- feedback ------------------------------------------------------------ */
   function beep(kind) {
-    if (navigator.vibrate) navigator.vibrate(kind === "ok" ? 120 : [90, 60, 90, 60, 90]);
+    if (navigator.vibrate) navigator.vibrate(kind === "bad" ? [90, 60, 90, 60, 90] : 120);
     try {
       audio = audio || new (window.AudioContext || window.webkitAudioContext)();
       var osc = audio.createOscillator(), gain = audio.createGain();
-      osc.frequency.value = kind === "ok" ? 880 : kind === "warn" ? 520 : 220;
+      osc.frequency.value = kind === "ok" || kind === "queued" ? 880 : kind === "warn" ? 520 : 220;
       gain.gain.value = 0.08;
       osc.connect(gain); gain.connect(audio.destination);
       osc.start(); osc.stop(audio.currentTime + 0.15);
     } catch (e) { /* no sound: vibration and colour still tell */ }
   }
 
-  function show(kind, text) {
+  /* The big result; ``quietly`` skips the sound (results of syncing a queue). */
+  function show(kind, text, quietly) {
     result.className = "scan-result scan-" + kind;
     result.textContent = text;
-    if (kind !== "idle") beep(kind);
+    note.textContent = "";
+    if (kind !== "idle" && !quietly) beep(kind);
   }
 
   function setCounts(data) {
     if (typeof data.checked_in === "number") {
-      document.getElementById("scan-checked-in").textContent = data.checked_in;
-      document.getElementById("scan-registered").textContent = data.registered;
+      $("scan-checked-in").textContent = data.checked_in;
+      $("scan-registered").textContent = data.registered;
     }
   }
 
-  function addRecent(data) {
-    var old = recent.querySelector('[data-registration-id="' + data.registration_id + '"]');
-    if (old) old.remove();
+  /* --- the recent list (rows as the server renders them) ------------------ */
+  function recentRow(row) {
     var li = document.createElement("li");
-    li.dataset.registrationId = data.registration_id;
-    var span = document.createElement("span");
-    span.textContent = data.name + " · " + timeText(data.checked_in_at);
-    var undo = document.createElement("button");
-    undo.type = "button";
-    undo.className = "small outline secondary";
-    undo.dataset.undo = data.registration_id;
-    undo.textContent = "Undo";
-    li.appendChild(span); li.appendChild(undo);
-    recent.insertBefore(li, recent.firstChild);
-    while (recent.children.length > 10) recent.lastChild.remove();
+    li.className = "recent-" + row.kind;
+    if (row.registrationId) li.dataset.registrationId = row.registrationId;
+    if (row.nonce) li.dataset.nonce = row.nonce;
+    var what = document.createElement("span");
+    what.className = "recent-what";
+    var name = document.createElement("span");
+    name.className = "recent-name";
+    name.textContent = row.name || "Badge";
+    var time = document.createElement("time");
+    if (row.at) time.dateTime = row.at;
+    time.textContent = timeText(row.at);
+    var state = document.createElement("span");
+    state.className = "recent-state";
+    state.textContent = row.state;
+    what.append(name, " · ", time, " · ", state);
+    li.appendChild(what);
+    if (row.registrationId && (row.kind === "ok" || row.kind === "warn")) {
+      li.append(" ");
+      li.appendChild(undoButton(row.registrationId, row.name, "Undo", "small outline secondary"));
+    }
+    return li;
   }
 
+  function undoButton(id, name, text, className) {
+    var undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = className;
+    undo.dataset.undo = id;
+    undo.textContent = text;
+    undo.setAttribute("aria-label", "Undo the check-in of " + name);
+    return undo;
+  }
+
+  function addRecent(row) {
+    var old = [];
+    if (row.nonce) old = old.concat([].slice.call(recent.querySelectorAll('[data-nonce="' + row.nonce + '"]')));
+    if (row.registrationId) {
+      old = old.concat([].slice.call(recent.querySelectorAll('[data-registration-id="' + row.registrationId + '"]')));
+    }
+    var li = recentRow(row);
+    if (old.length && old[0].parentNode) {
+      if (!row.name) li.querySelector(".recent-name").textContent = old[0].querySelector(".recent-name").textContent;
+      recent.replaceChild(li, old[0]);
+      old.slice(1).forEach(function (o) { if (o.parentNode) o.remove(); });
+    } else {
+      recent.insertBefore(li, recent.firstChild);
+    }
+    while (recent.children.length > 12) recent.lastChild.remove();
+  }
+
+  /* --- talking to the server ---------------------------------------------- */
   function request(method, url, body) {
     return fetch(url, {
       method: method,
       credentials: "same-origin",
+      cache: "no-store",
       headers: { "Content-Type": "application/json", "X-CSRFToken": d.csrf,
                  "Accept": "application/json" },
       body: body ? JSON.stringify(body) : undefined
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (data) {
-        return { status: r.status, data: data, retryAfter: r.headers.get("Retry-After") };
+        return { status: r.status, data: data, retryAfter: r.headers.get("Retry-After"),
+                 signedOut: signedOut(r) };
       });
     });
   }
 
-  function answer(res, retried) {
-    var data = res.data || {};
-    if (res.status === 200) {
-      // A retry's replay of "checked_in" is this scan's own check-in.
-      if (data.status === "checked_in" && (!data.replayed || retried)) {
-        show("ok", "Checked in: " + data.name);
-      } else {
-        show("warn", data.name + ": already checked in at " + timeText(data.checked_in_at));
-      }
-      addRecent(data);
-      setCounts(data);
-    } else {
-      var msg = (data.error && data.error.message) || "Not registered for this event";
-      show("bad", msg);
-    }
+  /* The session is gone: refused, or sent to the sign-in page. */
+  function signedOut(r) {
+    if (r.status === 401 || r.status === 403) return true;
+    return r.redirected && /\/login/.test(new URL(r.url).pathname);
   }
 
-  /* --- offline queue ---------------------------------------------------- */
+  /* POST a check-in; on 503 wait Retry-After (1–30 s) and send it again, same
+   * nonce. ``say`` tells the wait where the person is looking (the big result
+   * unless told otherwise). */
+  function send(url, body, attempt, say) {
+    return request("POST", url, body).then(function (res) {
+      if (res.status !== 503 || attempt >= RETRIES) return res;
+      var seconds = parseInt(res.retryAfter, 10);
+      seconds = Math.min(Math.max(isNaN(seconds) ? 2 : seconds, 1), 30);
+      (say || function (text) { show("idle", text); })("Busy, retrying…");
+      return new Promise(function (resolve) {
+        setTimeout(resolve, seconds * 1000);
+      }).then(function () { return send(url, body, attempt + 1, say); });
+    });
+  }
+
+  function unreachable(res) { return res.status >= 500 || res.status === 0; }
+
+  /* What a check-in answer means. The status of a replayed nonce is the scan's
+   * own first result, so "checked_in" is this scan's check-in either way. */
+  function outcome(res) {
+    var data = res.data || {};
+    if (res.status === 200 || res.status === 201) {
+      setCounts(data);
+      if (data.status === "checked_in") {
+        return { kind: "ok", text: "Checked in: " + data.name, state: "Checked in", data: data };
+      }
+      return { kind: "warn", data: data, state: "Already checked in",
+               text: data.name + ": already checked in at " + timeText(data.checked_in_at) };
+    }
+    var message = (data.error && data.error.message) ||
+      (res.signedOut ? "You are signed out: sign in again to check people in." : "Not registered for this event.");
+    return { kind: "bad", text: message, state: "Not checked in: " + message, data: data };
+  }
+
+  /* --- the offline queue: one item per badge, sent in order ----------------- */
   function queue() {
     try { return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]"); }
     catch (e) { return []; }
   }
   function saveQueue(items) {
     localStorage.setItem(QUEUE_KEY, JSON.stringify(items));
-    queueNote.hidden = items.length === 0;
-    queueNote.textContent = items.length + " scan" + (items.length === 1 ? "" : "s") +
-      " waiting for the connection";
+    showQueue(items.length);
   }
-  function enqueue(body) {
+  function showQueue(count) {
+    queueNote.hidden = count === 0;
+    queueNote.textContent = flushing
+      ? "Sending " + count + " saved scan" + (count === 1 ? "" : "s") + "…"
+      : count + " scan" + (count === 1 ? "" : "s") + " waiting for the connection";
+  }
+  /* Add a scan to the queue; false when this badge is already waiting. */
+  function enqueue(item) {
     var items = queue();
-    items.push(body);
+    if (items.some(function (b) { return b.key === item.key; })) return false;
+    items.push(item);
     saveQueue(items);
-    show("warn", "Offline: scan saved, it will be sent when the connection returns");
+    return true;
   }
+  function bodyOf(item) {
+    var body = { nonce: item.nonce };
+    if (item.url) body.url = item.url; else body.registration_id = item.registration_id;
+    return body;
+  }
+
   var flushing = false;
   function flush() {
     if (flushing || !navigator.onLine) return;
     var items = queue();
     if (!items.length) return;
     flushing = true;
-    request("POST", d.checkinUrl, items[0]).then(function (res) {
-      if (res.status >= 500) throw new Error("server");
-      saveQueue(queue().filter(function (b) { return b.nonce !== items[0].nonce; }));
-      answer(res);
+    showQueue(items.length);
+    var item = items[0];
+    send(d.checkinUrl, bodyOf(item), 0).then(function (res) {
+      if (unreachable(res)) throw new Error("unreachable");
+      if (res.signedOut) {
+        show("bad", "You are signed out: sign in again to send the saved scans.");
+        throw new Error("signed out");
+      }
+      saveQueue(queue().filter(function (b) { return b.nonce !== item.nonce; }));
+      synced(item, res);
       flushing = false;
       flush();
-    }).catch(function () { flushing = false; });
+    }).catch(function () { flushing = false; showQueue(queue().length); });
   }
 
-  /* POST a scan; on 503 wait Retry-After (1–30 s) and send it again, same nonce. */
-  function send(body, attempt) {
-    return request("POST", d.checkinUrl, body).then(function (res) {
-      if (res.status !== 503 || attempt >= RETRIES) {
-        res.retried = attempt > 0;
-        return res;
-      }
-      var seconds = parseInt(res.retryAfter, 10);
-      seconds = Math.min(Math.max(isNaN(seconds) ? 2 : seconds, 1), 30);
-      show("idle", "Busy, retrying…");
-      return new Promise(function (resolve) {
-        setTimeout(resolve, seconds * 1000);
-      }).then(function () { return send(body, attempt + 1); });
+  /* A saved scan's answer: on screen and in its row of the recent list. */
+  function synced(item, res) {
+    var out = outcome(res);
+    var data = out.data;
+    show(out.kind, out.text, out.kind !== "bad"); // a conflict is worth a sound
+    addRecent({ kind: out.kind, nonce: item.nonce, registrationId: data.registration_id,
+                name: data.name, at: data.checked_in_at || item.at, state: out.state });
+    if (data.registration_id) remember(item.url, data);
+    if (item.url && seen[item.url]) seen[item.url].regId = data.registration_id;
+  }
+
+  /* --- the roster, for offline scans ---------------------------------------- */
+  function idb(mode, work) {
+    return new Promise(function (resolve, reject) {
+      if (!window.indexedDB) { reject(new Error("no IndexedDB")); return; }
+      var open = indexedDB.open(DB_NAME, 1);
+      open.onupgradeneeded = function () {
+        open.result.createObjectStore(STORE, { keyPath: "event_id" });
+      };
+      open.onerror = function () { reject(open.error); };
+      open.onsuccess = function () {
+        var db = open.result, tx = db.transaction(STORE, mode);
+        var req = work(tx.objectStore(STORE));
+        tx.oncomplete = function () { db.close(); resolve(req ? req.result : undefined); };
+        tx.onerror = tx.onabort = function () { db.close(); reject(tx.error); };
+      };
     });
   }
 
-  function checkIn(body) {
-    body.nonce = nonce();
-    if (!navigator.onLine) { enqueue(body); return; }
-    send(body, 0).then(function (res) {
-      if (res.status >= 500) { enqueue(body); return; }
-      answer(res, res.retried);
-    }).catch(function () { enqueue(body); });
+  function useRoster(data) {
+    if (!data || Date.parse(data.keep_until) <= Date.now()) {
+      roster = null;
+      idb("readwrite", function (s) { return s.delete(EVENT_ID); }).catch(noop);
+      return;
+    }
+    roster = { keep_until: data.keep_until, raw: data, byHash: new Map(), elsewhere: new Map() };
+    (data.entries || []).forEach(function (e) { roster.byHash.set(e.h, e); });
+    (data.elsewhere || []).forEach(function (e) { roster.elsewhere.set(e.h, e); });
+    offlineNote.hidden = false;
+    offlineNote.textContent = "Ready to scan offline: " + roster.byHash.size +
+      " people on this device.";
   }
 
-  /* --- camera and decoding ---------------------------------------------- */
-  function decodeFrame() {
-    if (detector) {
-      return detector.detect(video).then(function (codes) {
-        return codes.length ? codes[0].rawValue : null;
-      }).catch(function () { detector = null; return decodeFrame(); });
+  function fetchRoster() {
+    if (!navigator.onLine) return Promise.resolve();
+    return fetch(d.scanUrl + "/roster", {
+      credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" }
+    }).then(function (r) {
+      if (signedOut(r)) return forget();
+      if (!r.ok) return;
+      return r.json().then(function (data) {
+        data.event_id = EVENT_ID;
+        useRoster(data);
+        return idb("readwrite", function (s) { return s.put(data); });
+      });
+    }).catch(noop);
+  }
+
+  var saveTimer = null;
+  function saveRoster() { // after online check-ins: the kept roster knows who is in
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(function () {
+      if (roster) idb("readwrite", function (s) { return s.put(roster.raw); }).catch(noop);
+    }, 1500);
+  }
+
+  /* Forget what this device keeps about people: the roster and the kept page.
+   * The queue stays: it holds badge links only, and must not lose check-ins. */
+  function forget() {
+    roster = null;
+    offlineNote.hidden = true;
+    return Promise.all([
+      idb("readwrite", function (s) { return s.clear(); }).catch(noop),
+      window.caches ? caches.delete(CACHE).catch(noop) : null
+    ]);
+  }
+
+  function tokenFrom(text) {
+    var value = (text || "").trim();
+    if (value.indexOf("/") !== -1) {
+      var path;
+      try { path = new URL(value, location.href).pathname; } catch (e) { return null; }
+      var m = BADGE_PATH_RE.exec(path);
+      if (!m) return null;
+      value = m[1];
     }
-    if (!window.jsQR || !video.videoWidth) return Promise.resolve(null);
-    var scale = Math.min(1, 640 / video.videoWidth);
-    var w = Math.round(video.videoWidth * scale), h = Math.round(video.videoHeight * scale);
+    return TOKEN_RE.test(value) ? value : null;
+  }
+
+  function sha256(text) {
+    if (!window.crypto || !crypto.subtle) return Promise.resolve(null); // not HTTPS
+    return crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)).then(function (buf) {
+      return Array.prototype.map.call(new Uint8Array(buf), function (b) {
+        return ("0" + b.toString(16)).slice(-2);
+      }).join("");
+    });
+  }
+
+  function lookUp(token) {
+    if (!roster) return Promise.resolve(null);
+    return sha256(token).then(function (h) {
+      if (!h || !roster) return null;
+      return { entry: roster.byHash.get(h), elsewhere: roster.elsewhere.get(h) };
+    });
+  }
+
+  /* Why the roster says someone cannot come in now, or null. */
+  function refusal(entry) {
+    var name = entry.name;
+    switch (entry.status) {
+      case "registered": case "confirmed": return null;
+      case "waitlisted": return { kind: "warn", text: name + " is on the waitlist, without a seat: not checked in." };
+      case "pending": case "unconfirmed":
+        return { kind: "warn", text: name + " has not confirmed their e-mail address: not checked in." };
+      case "cancelled": return { kind: "bad", text: name + "'s registration was cancelled: not checked in." };
+      default: return { kind: "warn", text: name + ": " + entry.status + ", not checked in." };
+    }
+  }
+
+  /* After an online answer: the roster and the repeat memory know who is in. */
+  function remember(url, data) {
+    var token = tokenFrom(url);
+    if (token) {
+      lookUp(token).then(function (hit) {
+        if (hit && hit.entry && data.checked_in_at) {
+          hit.entry.checked_in_at = data.checked_in_at;
+          saveRoster();
+        }
+      }).catch(noop);
+    }
+  }
+
+  /* A scan with no connection: recognised from the roster, queued once. */
+  function offlineScan(text, body, mark) {
+    var token = tokenFrom(text);
+    if (!token) {
+      show("bad", "That is not a Mixer badge code: expected a link ending in /c/<code>.");
+      return Promise.resolve();
+    }
+    return lookUp(token).then(function (hit) {
+      var entry = hit && hit.entry;
+      if (hit && !entry && hit.elsewhere) {
+        show("bad", "Not for this event: this badge is for “" + hit.elsewhere.event_title + "”.");
+        return;
+      }
+      if (entry) {
+        var refused = refusal(entry);
+        if (refused) { show(refused.kind, refused.text); return; }
+        if (entry.checked_in_at) {
+          mark.done = true; mark.name = entry.name; mark.time = timeText(entry.checked_in_at);
+          show("warn", entry.name + ": already checked in at " + mark.time);
+          return;
+        }
+      }
+      var name = entry ? entry.name : "";
+      var item = { nonce: body.nonce, url: text, key: "t:" + token, at: new Date().toISOString() };
+      mark.done = true; mark.name = name || "This badge"; mark.time = timeText(item.at);
+      if (!enqueue(item)) {
+        note.textContent = mark.name + " is already saved: it will sync when the connection returns.";
+        return;
+      }
+      show("queued", name ? name + " — saved, will sync" :
+        "Badge saved — will sync (its name is not on this device's list)");
+      addRecent({ kind: "queued", nonce: item.nonce, name: name, at: item.at,
+                  state: "Saved — will sync" });
+    });
+  }
+
+  /* --- scanning: one badge in view is one scan -------------------------------- */
+  function onCode(text) {
+    var now = Date.now(), mark = seen[text];
+    if (mark && (mark.busy || now - mark.last < HOLD_MS)) { mark.last = now; return; }
+    if (mark && mark.done && now - mark.first < REMEMBER_MS) {
+      mark.last = now;
+      note.textContent = mark.name + " was already scanned at " + mark.time + ". Nothing more to do.";
+      return;
+    }
+    mark = seen[text] = { first: now, last: now, busy: true, done: false, name: "", time: "" };
+    scanned(text, mark).catch(noop).then(function () {
+      mark.busy = false;
+      mark.last = Date.now();
+    });
+  }
+
+  function scanned(text, mark) {
+    var body = { url: text, nonce: nonce() };
+    if (!navigator.onLine) return offlineScan(text, body, mark);
+    return send(d.checkinUrl, body, 0).then(function (res) {
+      if (unreachable(res)) return offlineScan(text, body, mark);
+      var out = outcome(res), data = out.data;
+      show(out.kind, out.text);
+      if (out.kind === "bad") return;
+      mark.done = true; mark.name = data.name; mark.regId = data.registration_id;
+      mark.time = timeText(data.checked_in_at);
+      addRecent({ kind: out.kind, registrationId: data.registration_id, name: data.name,
+                  at: data.checked_in_at, state: out.state });
+      remember(text, data);
+    }, function () { return offlineScan(text, body, mark); });
+  }
+
+  /* Forget the repeat memory of a registration whose check-in was undone. */
+  function forgetSeen(registrationId) {
+    Object.keys(seen).forEach(function (text) {
+      if (seen[text].regId === registrationId) delete seen[text];
+    });
+  }
+
+  /* --- camera and decoding ----------------------------------------------------- */
+  /* The one decoding call: the text of a QR code in ``source`` (video or canvas), or null. */
+  function decode(source) {
+    if (window.MixerQR && window.MixerQR.detect) return window.MixerQR.detect(source);
+    if (detector) {
+      return detector.detect(source).then(function (codes) {
+        return codes.length ? codes[0].rawValue : null;
+      }).catch(function () { detector = null; return decode(source); });
+    }
+    var width = source.videoWidth || source.width, height = source.videoHeight || source.height;
+    if (!window.jsQR || !width) return Promise.resolve(null);
+    var scale = Math.min(1, 640 / width);
+    var w = Math.round(width * scale), h = Math.round(height * scale);
     canvas.width = w; canvas.height = h;
     var ctx = canvas.getContext("2d", { willReadFrequently: true });
-    ctx.drawImage(video, 0, 0, w, h);
+    ctx.drawImage(source, 0, 0, w, h);
     var code = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h,
                            { inversionAttempts: "dontInvert" });
     return Promise.resolve(code ? code.data : null);
-  }
-
-  function onCode(text) {
-    var now = Date.now();
-    if (text === lastText && now - lastAt < REPEAT_MS) return;
-    lastText = text; lastAt = now;
-    checkIn({ url: text });
   }
 
   function tick() {
     if (!scanning) return;
     if (busy || video.readyState < 2) { setTimeout(tick, 120); return; }
     busy = true;
-    decodeFrame().then(function (text) {
+    decode(video).then(function (text) {
       if (text) onCode(text);
-    }).catch(function () {}).then(function () {
+    }).catch(noop).then(function () {
       busy = false;
       setTimeout(tick, 120);
     });
   }
 
+  function cameraFailed(err) {
+    stop();
+    var name = err && err.name;
+    if (name === "NotAllowedError" || name === "SecurityError") {
+      cameraNote.textContent = "The camera is blocked for this page. Allow it in the browser's " +
+        "site settings and tap “Start the camera”, or find people by name below.";
+    } else if (name === "NotFoundError" || name === "OverconstrainedError") {
+      cameraNote.textContent = "No camera was found on this device. Find people by name below.";
+    } else if (name === "NotReadableError") {
+      cameraNote.textContent = "Another app is using the camera. Close it and tap " +
+        "“Start the camera”, or find people by name below.";
+    } else if (name === "insecure") {
+      cameraNote.textContent = "This browser cannot open the camera here (it needs HTTPS). " +
+        "Find people by name below.";
+    } else {
+      cameraNote.textContent = "The camera could not be opened (" + (name || "error") +
+        "). Find people by name below.";
+    }
+    cameraNote.hidden = false;
+    search.focus();
+  }
+
   function start() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      note.hidden = false;
-      note.textContent = "This browser cannot open the camera here (it needs HTTPS). Use the search below.";
+      cameraFailed({ name: "insecure" });
       return;
     }
     navigator.mediaDevices.getUserMedia({
@@ -228,85 +549,370 @@
       return video.play();
     }).then(function () {
       scanning = true;
-      startBtn.hidden = true; stopBtn.hidden = false; note.hidden = true;
+      startBtn.hidden = true; stopBtn.hidden = false; cameraNote.hidden = true;
       tick();
-    }).catch(function (err) {
-      note.hidden = false;
-      note.textContent = "The camera could not be opened (" + (err && err.name || "error") +
-        "). Allow camera access, or use the search below.";
-    });
+    }).catch(cameraFailed);
   }
 
   function stop() {
     scanning = false;
     if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
     stream = null;
+    video.srcObject = null;
+    cameraBox.hidden = true;
     startBtn.hidden = false; stopBtn.hidden = true;
   }
+
+  /* The camera starts by itself when the browser already allows it; otherwise
+   * on a tap, when the browser asks (browsers prefer a prompt after a gesture). */
+  function autoStart() {
+    if (!navigator.permissions || !navigator.permissions.query) { start(); return; }
+    navigator.permissions.query({ name: "camera" }).then(function (p) {
+      if (p.state === "granted") start();
+      else if (p.state === "denied") cameraFailed({ name: "NotAllowedError" });
+    }, start); // Safari: no camera permission query
+  }
+
+  // No empty black box: the preview shows once frames play.
+  video.addEventListener("playing", function () { cameraBox.hidden = !stream; });
 
   if ("BarcodeDetector" in window && window.BarcodeDetector.getSupportedFormats) {
     window.BarcodeDetector.getSupportedFormats().then(function (formats) {
       if (formats.indexOf("qr_code") !== -1) {
         detector = new window.BarcodeDetector({ formats: ["qr_code"] });
       }
-    }).catch(function () {});
+    }).catch(noop);
   }
 
-  /* --- undo and manual search ------------------------------------------- */
-  app.addEventListener("click", function (event) {
-    var undo = event.target.closest("[data-undo]");
-    if (undo) {
-      var url = d.undoUrl.replace(/0$/, undo.dataset.undo);
-      request("DELETE", url).then(function (res) {
-        if (res.status !== 200) { show("bad", (res.data.error || {}).message || "Undo failed"); return; }
-        var li = recent.querySelector('[data-registration-id="' + res.data.registration_id + '"]');
-        if (li) li.remove();
-        show("idle", "Check-in undone: " + res.data.name);
-        setCounts(res.data);
-      });
+  /* --- at the desk: search, check in, undo, give a seat ---------------------- */
+  function deskSay(text) {
+    deskResult.textContent = text;
+    var box = deskResult.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) {
+      deskResult.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function personRow(p, viewerGivesSeats) {
+    var li = document.createElement("li");
+    li.dataset.registrationId = p.registration_id;
+    var who = document.createElement("span");
+    who.className = "who";
+    who.id = "person-" + p.registration_id;
+    who.textContent = p.name + (p.department ? " · " + p.department : "");
+    if (p.status && p.status !== "registered" && p.status !== "confirmed") {
+      var tag = document.createElement("span");
+      tag.className = "tag tag-" + p.status;
+      tag.textContent = p.status_label || p.status;
+      who.append(" ", tag);
+    }
+    var said = document.createElement("span");
+    said.className = "row-result";
+    li.dataset.name = p.name;
+    li.append(who, said);
+    var seatable = (p.status === "waitlisted" || p.status === "pending" || p.status === "unconfirmed");
+    if (p.checked_in_at) {
+      said.textContent = "In at " + timeText(p.checked_in_at);
+      setRowChecked(li, true);
+    } else if (p.can_check_in !== false && !seatable && p.status !== "cancelled") {
+      setRowChecked(li, false);
+    } else if (seatable && viewerGivesSeats && p.can_give_seat !== false) {
+      li.appendChild(rowButton("Give a seat and check in", "seat", p.registration_id, ""));
+    }
+    return li;
+  }
+
+  function rowButton(text, action, id, className) {
+    var btn = document.createElement("button");
+    btn.type = "button";
+    btn.className = "small " + className;
+    btn.dataset[action] = id;
+    btn.textContent = text;
+    btn.setAttribute("aria-describedby", "person-" + id);
+    return btn;
+  }
+
+  /* The row's one button: "Check in", or "Checked in · Undo" once in. */
+  function setRowChecked(li, checked) {
+    var id = li.dataset.registrationId;
+    var old = li.querySelector("button");
+    var btn = checked
+      ? rowButton("Checked in · Undo", "undo", id, "outline secondary")
+      : rowButton("Check in", "checkin", id, "");
+    var hadFocus = li.contains(document.activeElement);
+    if (old) li.replaceChild(btn, old); else li.appendChild(btn);
+    li.querySelectorAll(".row-confirm").forEach(function (c) { c.remove(); });
+    if (hadFocus) btn.focus();
+  }
+
+  function searchRow(id) {
+    return found.querySelector('li[data-registration-id="' + id + '"]');
+  }
+
+  function deskAnswer(li, out) {
+    var data = out.data;
+    var said = li.querySelector(".row-result");
+    if (out.kind === "bad") {
+      said.textContent = out.text;
+      deskSay(out.text);
+      beep("bad");
       return;
     }
-    var pick = event.target.closest("[data-checkin]");
-    if (pick) checkIn({ registration_id: Number(pick.dataset.checkin) });
+    said.textContent = (out.kind === "ok" ? "Checked in at " : "Already checked in at ") +
+      timeText(data.checked_in_at);
+    var tag = li.querySelector(".tag");
+    if (tag) tag.remove();
+    setRowChecked(li, true);
+    deskSay(out.text);
+    beep(out.kind);
+    addRecent({ kind: out.kind, registrationId: data.registration_id, name: data.name,
+                at: data.checked_in_at, state: out.state });
+  }
+
+  function deskCheckIn(li) {
+    var id = Number(li.dataset.registrationId), name = li.dataset.name;
+    var body = { registration_id: id, nonce: nonce() };
+    function save() {
+      var item = { nonce: body.nonce, registration_id: id, key: "r:" + id,
+                   at: new Date().toISOString() };
+      if (enqueue(item)) {
+        addRecent({ kind: "queued", nonce: item.nonce, name: name, at: item.at,
+                    state: "Saved — will sync" });
+      }
+      li.querySelector(".row-result").textContent = "Saved — will sync";
+      deskSay(name + " — saved, will sync");
+    }
+    if (!navigator.onLine) { save(); return; }
+    send(d.checkinUrl, body, 0, deskSay).then(function (res) {
+      if (unreachable(res)) { save(); return; }
+      deskAnswer(li, outcome(res));
+    }, save);
+  }
+
+  function deskUndo(id, li) {
+    request("DELETE", d.undoUrl.replace(/0$/, id)).then(function (res) {
+      if (res.status !== 200) {
+        var message = (res.data.error || {}).message || "Undo failed.";
+        if (li) deskSay(message); else show("bad", message);
+        return;
+      }
+      var gone = recent.querySelector('[data-registration-id="' + id + '"]');
+      if (gone) gone.remove();
+      forgetSeen(res.data.registration_id);
+      setCounts(res.data);
+      var row = searchRow(id);
+      if (row) {
+        row.querySelector(".row-result").textContent = "Check-in undone";
+        setRowChecked(row, false);
+      }
+      if (li) deskSay("Check-in undone: " + res.data.name);
+      else show("idle", "Check-in undone: " + res.data.name);
+    }, function () {
+      var message = "Undo needs the connection.";
+      if (li) deskSay(message); else show("bad", message);
+    });
+  }
+
+  function giveSeat(li, overCapacity) {
+    var id = li.dataset.registrationId;
+    var url = d.scanUrl + "/registrations/" + id + "/seat";
+    send(url, { nonce: nonce(), over_capacity: !!overCapacity }, 0, deskSay).then(function (res) {
+      var error = (res.data && res.data.error) || {};
+      if (res.status === 409 && error.code === "over_capacity") {
+        confirmOverCapacity(li, error.message || "The event is full.");
+        return;
+      }
+      deskAnswer(li, outcome(res));
+    }, function () { deskSay("Giving a seat needs the connection."); });
+  }
+
+  /* An explicit second step before going over capacity, in the row itself. */
+  function confirmOverCapacity(li, message) {
+    li.querySelectorAll(".row-confirm").forEach(function (c) { c.remove(); });
+    var box = document.createElement("span");
+    box.className = "row-confirm";
+    var text = document.createElement("span");
+    text.textContent = message + " ";
+    var yes = rowButton("Yes, give a seat over capacity", "seatOver", li.dataset.registrationId, "contrast");
+    var no = rowButton("Cancel", "seatCancel", li.dataset.registrationId, "outline secondary");
+    box.append(text, yes, " ", no);
+    li.appendChild(box);
+    deskSay(message + " Confirm to give a seat over capacity.");
+    yes.focus();
+  }
+
+  app.addEventListener("click", function (event) {
+    var btn = event.target.closest("button");
+    if (!btn || !app.contains(btn)) return;
+    var li = btn.closest("li");
+    var inSearch = li && found.contains(li);
+    if (btn.dataset.undo) { deskUndo(Number(btn.dataset.undo), inSearch ? li : null); return; }
+    if (!inSearch) return;
+    if (btn.dataset.checkin) deskCheckIn(li);
+    else if (btn.dataset.seat) giveSeat(li, false);
+    else if (btn.dataset.seatOver) giveSeat(li, true);
+    else if (btn.dataset.seatCancel) {
+      btn.closest(".row-confirm").remove();
+      deskSay("No seat given.");
+      var seat = li.querySelector("[data-seat]");
+      if (seat) seat.focus();
+    }
   });
 
-  var searchTimer = null;
+  var searchTimer = null, searchSeq = 0;
   search.addEventListener("input", function () {
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(function () {
-      var q = search.value.trim();
-      if (q.length < 2) { found.textContent = ""; return; }
-      fetch(d.searchUrl + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
-        .then(function (data) {
-          found.textContent = "";
-          data.results.forEach(function (p) {
-            var li = document.createElement("li");
-            var span = document.createElement("span");
-            span.textContent = p.name + (p.department ? " · " + p.department : "");
-            var btn = document.createElement("button");
-            btn.type = "button";
-            btn.className = "small";
-            btn.dataset.checkin = p.registration_id;
-            btn.textContent = p.checked_in_at ? "In at " + timeText(p.checked_in_at) : "Check in";
-            btn.setAttribute("aria-label", "Check in " + p.name);
-            li.appendChild(span); li.appendChild(btn);
-            found.appendChild(li);
-          });
-          if (!data.results.length) {
-            var none = document.createElement("li");
-            none.textContent = "Nobody registered matches “" + q + "”.";
-            found.appendChild(none);
-          }
-        });
-    }, 250);
+    searchTimer = setTimeout(runSearch, 250);
+  });
+  function runSearch() {
+    var q = search.value.trim(), seq = ++searchSeq;
+    if (q.length < 2) { found.textContent = ""; return; }
+    if (!navigator.onLine) { deskSay("Searching needs the connection."); return; }
+    fetch(d.searchUrl + "?q=" + encodeURIComponent(q), {
+      credentials: "same-origin", headers: { "Accept": "application/json" }
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      if (seq !== searchSeq) return; // a later search has answered
+      found.textContent = "";
+      (data.results || []).forEach(function (p) {
+        found.appendChild(personRow(p, !!data.can_give_seat));
+      });
+      if (!(data.results || []).length) {
+        var none = document.createElement("li");
+        none.textContent = "Nobody matches “" + q + "”.";
+        found.appendChild(none);
+      }
+    }).catch(function () { deskSay("The search did not answer. Try again."); });
+  }
+
+  /* --- walk-ins --------------------------------------------------------------- */
+  function fieldError(name, message) {
+    var input = walkinForm.elements[name], slot = $("walkin-" + name + "-error");
+    if (!input || !slot) return false;
+    slot.textContent = message || "";
+    if (message) input.setAttribute("aria-invalid", "true"); else input.removeAttribute("aria-invalid");
+    return true;
+  }
+
+  walkinForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    ["name", "email", "department"].forEach(function (f) { fieldError(f, ""); });
+    var name = walkinForm.elements.name.value.trim();
+    if (!name) {
+      fieldError("name", "Enter the person's name.");
+      walkinForm.elements.name.focus();
+      return;
+    }
+    sendWalkIn({ name: name, email: walkinForm.elements.email.value.trim(),
+                 department: walkinForm.elements.department.value.trim() }, false);
   });
 
+  function sendWalkIn(fields, overCapacity) {
+    if (!navigator.onLine) { walkinResult.textContent = "Adding a walk-in needs the connection."; return; }
+    var button = walkinForm.querySelector("button[type=submit]");
+    button.disabled = true;
+    var body = Object.assign({ nonce: nonce() }, fields);
+    if (overCapacity) body.over_capacity = true;
+    send(d.scanUrl + "/walk-ins", body, 0, function (text) {
+      walkinResult.textContent = text;
+    }).then(function (res) {
+      var error = (res.data && res.data.error) || null;
+      if (error) { walkInRefused(fields, error); return; }
+      if (res.status !== 200 && res.status !== 201) {
+        walkinResult.textContent = "The walk-in could not be added. Try again.";
+        return;
+      }
+      var out = outcome(res), data = out.data;
+      walkinResult.textContent = out.text + ". ";
+      if (data.badge_url) {
+        var link = document.createElement("a");
+        link.href = data.badge_url;
+        link.textContent = "Badge (PDF) for " + data.name;
+        walkinResult.appendChild(link);
+      }
+      addRecent({ kind: out.kind, registrationId: data.registration_id, name: data.name,
+                  at: data.checked_in_at, state: out.state });
+      beep(out.kind);
+      walkinForm.reset();
+      walkinForm.elements.name.focus();
+    }, function () {
+      walkinResult.textContent = "Adding a walk-in needs the connection.";
+    }).then(function () { button.disabled = false; });
+  }
+
+  /* A refused walk-in: errors on their fields; a full event, for organizers,
+   * an explicit second step to add them over capacity. */
+  function walkInRefused(fields, error) {
+    var first = null;
+    walkinResult.textContent = error.message || "The walk-in could not be added.";
+    if (error.code === "over_capacity") {
+      if (d.canGiveSeat !== "1") return;
+      var yes = document.createElement("button");
+      yes.type = "button";
+      yes.className = "small contrast";
+      yes.textContent = "Yes, add " + fields.name + " over capacity";
+      yes.addEventListener("click", function () { sendWalkIn(fields, true); });
+      walkinResult.append(" ", yes);
+      yes.focus();
+      return;
+    }
+    Object.keys(error.fields || {}).forEach(function (f) {
+      var msg = [].concat(error.fields[f]).join(" ");
+      if (fieldError(f, msg) && !first) first = walkinForm.elements[f];
+    });
+    if (first) first.focus();
+  }
+
+  /* --- offline copy, sign-out ---------------------------------------------------- */
+  function keepOffline() {
+    if (!("serviceWorker" in navigator)) return Promise.resolve();
+    return navigator.serviceWorker.register(d.swUrl, { scope: d.scanUrl }).then(function () {
+      // The first visit is not controlled yet: keep the page and its files now.
+      if (navigator.serviceWorker.controller || !window.caches) return;
+      var urls = [d.scanUrl];
+      document.querySelectorAll("script[src], link[rel=stylesheet][href], link[rel=icon][href]")
+        .forEach(function (el) { urls.push(el.src || el.href); });
+      (d.offlineAssets || "").split(/\s+/).forEach(function (u) { if (u) urls.push(u); });
+      return caches.open(CACHE).then(function (cache) {
+        return Promise.all(urls.map(function (u) {
+          var url = new URL(u, location.href);
+          if (url.origin !== location.origin) return null;
+          return cache.add(url.href).catch(noop);
+        }));
+      });
+    }).catch(noop);
+  }
+
+  document.querySelectorAll("form").forEach(function (form) {
+    if (new URL(form.action, location.href).pathname !== d.logoutUrl) return;
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var done = function () { form.submit(); };
+      Promise.race([forget(), new Promise(function (r) { setTimeout(r, 1500); })]).then(done, done);
+    });
+  });
+
+  /* --- start ----------------------------------------------------------------- */
   startBtn.addEventListener("click", start);
   stopBtn.addEventListener("click", stop);
-  window.addEventListener("online", flush);
+  window.addEventListener("online", function () { flush(); fetchRoster(); });
   setInterval(flush, 10000);
-  saveQueue(queue());
-  flush();
-  start();
+  showQueue(queue().length);
+  // Rows for scans still waiting (the page was reloaded): names from the roster.
+  var ready = idb("readonly", function (s) { return s.get(EVENT_ID); })
+    .then(useRoster, noop)
+    .then(function () {
+      return Promise.all(queue().map(function (item) {
+        var token = tokenFrom(item.url);
+        return (token ? lookUp(token) : Promise.resolve(null)).then(function (hit) {
+          addRecent({ kind: "queued", nonce: item.nonce, at: item.at, state: "Saved — will sync",
+                      name: hit && hit.entry ? hit.entry.name : "" });
+        });
+      }));
+    })
+    .catch(noop);
+  Promise.all([ready.then(fetchRoster), keepOffline()]).then(function () {
+    app.dataset.offline = roster ? "ready" : "no-roster";
+    flush();
+  });
+  autoStart();
 })();
