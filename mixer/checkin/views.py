@@ -150,17 +150,23 @@ def scan(event_id: int):
     access = door_event(event_id)
     event = access.event
     recent = services.recent_checkins(event)
+    mine = door_rules.undoable(recent, access.user_id, access.link_id)
+    # Who made the others' check-ins ("by Ada"); one's own go unsigned, as the
+    # rows the page adds itself after a scan.
+    others = {
+        reg_id: who
+        for reg_id, who in door_rules.who_checked_in(recent).items()
+        if reg_id not in mine
+    }
     return render_template(
         "checkin/scan.html",
         event=event,
         counts=services.checked_in_count(event),
         recent=recent,
-        recent_by=door_rules.who_checked_in(recent),
+        recent_by=others,
         door=not access.manager,  # a door helper or door session: no management
         # The recent check-ins this viewer may undo (None: every one, organizers).
-        undoable=None
-        if access.manager
-        else door_rules.undoable(recent, access.user_id, access.link_id),
+        undoable=None if access.manager else mine,
         door_label=access.link.label if access.link else None,
         can_give_seat=access.manager,
     )

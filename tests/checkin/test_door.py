@@ -96,6 +96,12 @@ def test_a_door_helper_scans_undoes_own_searches_and_adds_walk_ins_only(
     assert "only the check-ins you made" in refused.get_json()["error"]["message"]
     assert db.session.get(Registration, theirs.id).checked_in_at is not None
     assert door_rules.undoable([mine, theirs], helper.id, None) == {mine.id}
+    # The scan page's recent list: Undo on their own row only, the other signed.
+    page = client.get(f"/events/{event.id}/scan").get_data(as_text=True)
+    rows = dict(re.findall(r'<li data-registration-id="(\d+)"(.*?)</li>', page, re.S))
+    assert "data-undo" in rows[str(mine.id)] and "recent-by" not in rows[str(mine.id)]
+    assert "data-undo" not in rows[str(theirs.id)]
+    assert f"by {door.organizer.name}" in rows[str(theirs.id)]
     undone = client.delete(f"{url}/{mine.id}", headers=headers)
     assert undone.get_json()["undone"] is True
     assert _record(mine.id) is None
