@@ -227,7 +227,7 @@ class AxeAudit:
 
     def __init__(self) -> None:
         self.violations: dict[tuple[str, str], dict[str, Any]] = {}
-        self.pages = 0  # documents audited
+        self.pages = 0  # audits run (a page's load, the end-of-test sweep)
         self.seconds = 0.0  # spent auditing
         self.interrupted: list[str] = []  # left before axe had read them
 
@@ -284,7 +284,7 @@ class AxeAudit:
 
 
 _audit: AxeAudit | None = None  # the running test's, while it uses Playwright
-_axe_totals = {"tests": 0, "pages": 0, "seconds": 0.0}
+_axe_totals = {"tests": 0, "pages": 0, "seconds": 0.0, "interrupted": 0}
 
 
 @pytest.fixture(autouse=True)
@@ -302,6 +302,7 @@ def _axe_audit(request: pytest.FixtureRequest) -> Iterator[AxeAudit | None]:
         _axe_totals["tests"] += 1
         _axe_totals["pages"] += audit.pages
         _axe_totals["seconds"] += audit.seconds
+        _axe_totals["interrupted"] += len(audit.interrupted)
     assert not audit.violations, audit.report()
 
 
@@ -323,7 +324,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if _axe_totals["tests"]:
         terminalreporter.write_line(
             f"axe-core: {_axe_totals['pages']} page(s) audited in "
-            f"{_axe_totals['seconds']:.1f} s over {_axe_totals['tests']} browser test(s)"
+            f"{_axe_totals['seconds']:.1f} s over {_axe_totals['tests']} browser test(s); "
+            f"{_axe_totals['interrupted']} left before axe had read them"
         )
 
 
