@@ -124,13 +124,17 @@ async (urls) => {
 """
 
 
-def render_badges(count: int, rng: np.random.Generator) -> list[tuple[Image.Image, str]]:
+def render_badges(
+    count: int, rng: np.random.Generator
+) -> list[tuple[Image.Image, str]]:
     """``count`` real badges as 200 dpi images, each with the URL its QR holds."""
     import pypdfium2 as pdfium
 
     from mixer.badges.render import BadgeData, render_badges_pdf
 
-    alphabet = np.array(list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"))
+    alphabet = np.array(
+        list("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    )
     badges = []
     for i in range(count):
         token = "".join(rng.choice(alphabet, 22))  # new_badge_token()'s shape
@@ -190,7 +194,10 @@ def place(badge: Image.Image, box, qr_px: float, rng, angle: float = 0.0):
         card = card.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
         mask = mask.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
         a = math.radians(angle)  # PIL turns counter-clockwise; y points down
-        cx, cy = cx * math.cos(a) + cy * math.sin(a), -cx * math.sin(a) + cy * math.cos(a)
+        cx, cy = (
+            cx * math.cos(a) + cy * math.sin(a),
+            -cx * math.sin(a) + cy * math.cos(a),
+        )
     frame = background(rng)
     w, h = FRAME
     # The QR lands near the middle of the frame, as a person aims at the camera.
@@ -328,7 +335,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=20, help="frames per category")
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--save-frames", type=Path, help="write the frames as PNGs here")
+    parser.add_argument(
+        "--save-frames", type=Path, help="write the frames as PNGs here"
+    )
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -343,14 +352,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as pw:
         url, server = serve_app(Path(folder))
         browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu"],
         )
         try:
             page = browser.new_page()
             violations: list[str] = []
             page.on(
                 "console",
-                lambda m: violations.append(m.text) if "Content Security" in m.text else None,
+                lambda m: (
+                    violations.append(m.text) if "Content Security" in m.text else None
+                ),
             )
             page.goto(f"{url}/login")
             engine = page.evaluate(
@@ -364,7 +377,8 @@ def main() -> None:
             results = {}
             for category, items in frames.items():
                 results[category] = page.evaluate(
-                    READ_FRAMES, {"frames": [png64(f) for f, _ in items], "warmup": warm}
+                    READ_FRAMES,
+                    {"frames": [png64(f) for f, _ in items], "warmup": warm},
                 )
             version = browser.version
         finally:
@@ -391,18 +405,21 @@ def main() -> None:
     if violations:
         print("# CSP violations: " + "; ".join(violations))
     head = "| Category |" + "".join(
-        f" {label[e]} read | {label[e]} median ms | {label[e]} p95 ms |" for e in engines
+        f" {label[e]} read | {label[e]} median ms | {label[e]} p95 ms |"
+        for e in engines
     )
     print(head)
     print("|---|" + "---:|---:|---:|" * len(engines))
     totals = {e: [0, []] for e in engines}
-    wrong = {e: 0 for e in engines}
+    wrong = dict.fromkeys(engines, 0)
     for category, items in frames.items():
         expected = [text for _, text in items]
         row = f"| {category} |"
         for e in engines:
             got = results[category][e]
-            ok = sum(text == want for (text, _), want in zip(got, expected, strict=True))
+            ok = sum(
+                text == want for (text, _), want in zip(got, expected, strict=True)
+            )
             wrong[e] += sum(
                 text is not None and text != want
                 for (text, _), want in zip(got, expected, strict=True)

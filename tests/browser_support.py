@@ -274,7 +274,9 @@ class AxeAudit:
 
     def report(self) -> str:
         """The serious and critical violations, one paragraph each."""
-        lines = [f"axe-core found {len(self.violations)} serious or critical violation(s):"]
+        lines = [
+            f"axe-core found {len(self.violations)} serious or critical violation(s):"
+        ]
         for (url, rule), v in sorted(self.violations.items()):
             lines.append(f"- {rule} ({v['impact']}) on {url}: {v['help']}")
             lines.extend(f"    {target}" for target in v["targets"][:10])
@@ -322,10 +324,11 @@ def _audited(make: Any) -> Any:
 def pytest_terminal_summary(terminalreporter) -> None:
     """Say what the accessibility audits cost (in this process)."""
     if _axe_totals["tests"]:
+        totals = _axe_totals
         terminalreporter.write_line(
-            f"axe-core: {_axe_totals['pages']} page(s) audited in "
-            f"{_axe_totals['seconds']:.1f} s over {_axe_totals['tests']} browser test(s); "
-            f"{_axe_totals['interrupted']} left before axe had read them"
+            f"axe-core: {totals['pages']} page(s) audited in {totals['seconds']:.1f} s"
+            f" over {totals['tests']} browser test(s); {totals['interrupted']} left"
+            " before axe had read them"
         )
 
 
