@@ -48,10 +48,16 @@ static/vendor/.installed: node_modules/.package-lock.json
 	$(MAKE) --no-print-directory vendor
 	touch $@
 
+# The QR decoder's fallback (static/js/qr-decoder.js) is the BarcodeDetector ponyfill, a
+# plain script, with the ZXing WebAssembly build it was made with, both served from
+# here. jsQR is on no page any more: benchmarks/scan_decode.py compares it with ZXing.
 vendor: ## Copy the pinned front-end libraries from node_modules into static/vendor/.
-	rm -rf static/vendor && mkdir -p static/vendor/pico static/vendor/swagger-ui static/vendor/jsqr
+	rm -rf static/vendor && mkdir -p static/vendor/pico static/vendor/swagger-ui static/vendor/jsqr \
+		static/vendor/barcode-detector static/vendor/zxing-wasm
 	cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico/
 	cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js static/vendor/swagger-ui/
+	cp node_modules/barcode-detector/dist/iife/ponyfill.js static/vendor/barcode-detector/
+	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm static/vendor/zxing-wasm/
 	cp node_modules/jsqr/dist/jsQR.js static/vendor/jsqr/
 
 system-deps: ## Install the Debian packages the tests need (when root and missing).

@@ -12,20 +12,30 @@ When a test ends, every request the server is still answering finishes and its
 thread is joined before ``live_app``'s engine is disposed: a request thread left
 running would keep a pooled database connection that the garbage collector
 closes later, with a ResourceWarning in some unrelated test.
+
+Every page a test opens in Chromium (through ``browser`` or a Chromium the test
+launches from ``playwright``) is audited by axe-core (npm, pinned in
+package-lock.json, read from ``node_modules/``) after each load, and once more at
+the end of the test for the pages still open; a serious or critical violation
+fails the test at teardown, naming the rule, its impact, the elements and the page.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from functools import cache
+from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.serving import ThreadedWSGIServer
 
+from mixer import ROOT
 from mixer.extensions import db
 from tests.templates_cache import build_app
 
@@ -39,6 +49,40 @@ CHROMIUM = "/usr/bin/chromium"
 # How long a request still being answered at the end of a test may take to finish
 # before its connection is cut.
 FINISH_GRACE = 10.0
+
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.0/2.1 A and AA and axe's best practices; only these impacts fail a test.
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+    },
+    "resultTypes": ["violations"],
+    "iframes": False,  # our frames are downloads and previews, audited on their own
+}
+AXE_FAILING_IMPACTS = ("serious", "critical")
+# Pages other branches of issue 13 are rewriting (scan page, projector): not audited
+# until they merge. EMPTY THIS LIST AT THE MERGE of issue 13.
+AXE_SKIP_UNTIL_ISSUE_13_MERGE = [
+    r"/events/\d+/scan(\?|#|$)",  # templates/checkin/scan.html (scanclient)
+    r"/projector(\?|#|$)",  # templates/rotations/projector.html
+]
+# Runs axe once per document after its load; the end-of-test sweep (``again``) runs
+# it once more on what the page shows by then, after any audit still running (axe
+# runs one audit at a time).
+AXE_RUN = """
+async ([options, again]) => {
+  const previous = window.__mixerAxe;
+  if (previous && !again) return await previous;
+  if (previous) await previous.catch(() => null);
+  window.__mixerAxe = window.axe.run(document, options).then((result) =>
+    result.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      targets: v.nodes.map((n) => n.target.join(" ")),
+    })));
+  return await window.__mixerAxe;
+}
+"""
 
 
 class LiveServer(ThreadedWSGIServer):
@@ -173,13 +217,134 @@ def live_server(live_app: Flask) -> Iterator[str]:
         server.finish_requests()
 
 
+@cache
+def _axe_source() -> str:
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+class AxeAudit:
+    """axe-core's verdicts on the pages one test opened."""
+
+    def __init__(self) -> None:
+        self.violations: dict[tuple[str, str], dict[str, Any]] = {}
+        self.pages = 0  # audits run (a page's load, the end-of-test sweep)
+        self.seconds = 0.0  # spent auditing
+        self.interrupted: list[str] = []  # left before axe had read them
+
+    def watch_context(self, context) -> None:
+        """Audit every page of ``context``, now and as it opens more."""
+        context.on("page", self.watch_page)
+        for page in context.pages:
+            self.watch_page(page)
+
+    def watch_page(self, page) -> None:
+        """Audit ``page`` after each load."""
+        page.on("load", self.audit)
+
+    def audit(self, page, again: bool = False) -> None:
+        """Run axe on ``page``'s document (once, or ``again``) and keep its serious
+        and critical violations."""
+        url = page.url
+        if not url.startswith("http") or any(
+            re.search(pattern, url) for pattern in AXE_SKIP_UNTIL_ISSUE_13_MERGE
+        ):
+            return
+        started = time.perf_counter()
+        try:
+            if not page.evaluate("typeof window.axe === 'object'"):
+                page.evaluate(_axe_source())  # CDP evaluation: the page's CSP allows it
+            found = page.evaluate(AXE_RUN, [AXE_OPTIONS, again])
+        except Exception:  # the page navigated or closed meanwhile: not our verdict
+            self.interrupted.append(url)
+            return
+        finally:
+            self.seconds += time.perf_counter() - started
+        self.pages += 1
+        for violation in found:
+            if violation["impact"] in AXE_FAILING_IMPACTS:
+                self.violations[(url, violation["id"])] = violation
+
+    def sweep(self, contexts) -> None:
+        """Audit the pages still open as they are now (scripts may have changed
+        them since they loaded, and a load-time audit may not have finished)."""
+        for context in contexts:
+            for page in context.pages:
+                if not page.is_closed():
+                    self.audit(page, again=True)
+
+    def report(self) -> str:
+        """The serious and critical violations, one paragraph each."""
+        lines = [
+            f"axe-core found {len(self.violations)} serious or critical violation(s):"
+        ]
+        for (url, rule), v in sorted(self.violations.items()):
+            lines.append(f"- {rule} ({v['impact']}) on {url}: {v['help']}")
+            lines.extend(f"    {target}" for target in v["targets"][:10])
+            if len(v["targets"]) > 10:
+                lines.append(f"    … and {len(v['targets']) - 10} more")
+        return "\n".join(lines)
+
+
+_audit: AxeAudit | None = None  # the running test's, while it uses Playwright
+_axe_totals = {"tests": 0, "pages": 0, "seconds": 0.0, "interrupted": 0}
+
+
+@pytest.fixture(autouse=True)
+def _axe_audit(request: pytest.FixtureRequest) -> Iterator[AxeAudit | None]:
+    """Collect axe's verdicts for a test that drives Chromium; fail on serious ones."""
+    global _audit
+    if "playwright" not in request.fixturenames:
+        yield None
+        return
+    _audit = audit = AxeAudit()
+    try:
+        yield audit
+    finally:
+        _audit = None
+        _axe_totals["tests"] += 1
+        _axe_totals["pages"] += audit.pages
+        _axe_totals["seconds"] += audit.seconds
+        _axe_totals["interrupted"] += len(audit.interrupted)
+    assert not audit.violations, audit.report()
+
+
+def _audited(make: Any) -> Any:
+    """Wrap ``Browser.new_context`` / ``new_page`` so that what they open is audited."""
+
+    def wrapped(self, *args: Any, **kwargs: Any) -> Any:
+        made = make(self, *args, **kwargs)
+        if _audit is not None:
+            context = getattr(made, "context", made)  # a page brings its own context
+            _audit.watch_context(context)
+        return made
+
+    return wrapped
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say what the accessibility audits cost (in this process)."""
+    if _axe_totals["tests"]:
+        totals = _axe_totals
+        terminalreporter.write_line(
+            f"axe-core: {totals['pages']} page(s) audited in {totals['seconds']:.1f} s"
+            f" over {totals['tests']} browser test(s); {totals['interrupted']} left"
+            " before axe had read them"
+        )
+
+
 @pytest.fixture(scope="session")
 def playwright():
     """Playwright, started once per test process (it allows one at a time). A test
-    that needs Chromium with other arguments launches it from here."""
+    that needs Chromium with other arguments launches it from here. Every browser
+    context and page made from it is audited by axe-core (``AxeAudit``)."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as started:
-        yield started
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ("new_context", "new_page"):
+            patch.setattr(
+                sync_api.Browser, name, _audited(getattr(sync_api.Browser, name))
+            )
+        with sync_api.sync_playwright() as started:
+            yield started
 
 
 @pytest.fixture(scope="session")
@@ -206,5 +371,7 @@ def browser(request: pytest.FixtureRequest, _chromium):
     try:
         yield _chromium
     finally:
+        if _audit is not None:
+            _audit.sweep(list(_chromium.contexts))
         for context in list(_chromium.contexts):
             context.close()

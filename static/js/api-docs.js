@@ -9,7 +9,9 @@
   window.SwaggerUIBundle({
     url: root.dataset.specUrl,
     domNode: root,
-    deepLinking: true,
+    // No links inside the operations' buttons (nested controls, which screen readers
+    // cannot reach).
+    deepLinking: false,
     layout: "BaseLayout",
     presets: [window.SwaggerUIBundle.presets.apis],
     // No calls to the public validator service: the page talks only to us.
@@ -20,4 +22,20 @@
     displayRequestDuration: true,
     defaultModelsExpandDepth: 0
   });
+
+  // Swagger UI's authorization dialog names its buttons badly for screen readers:
+  // an icon-only close button, and "Authorize" / "Logout" buttons whose spoken
+  // names ("Apply credentials") do not contain the words shown (WCAG 2.5.3).
+  function nameButtons() {
+    root.querySelectorAll(".close-modal:not([aria-label])").forEach(function (button) {
+      button.setAttribute("aria-label", "Close");
+    });
+    root.querySelectorAll(".modal-btn[aria-label]").forEach(function (button) {
+      var shown = button.textContent.trim(), label = button.getAttribute("aria-label");
+      if (shown && label.indexOf(shown) === -1) {
+        button.setAttribute("aria-label", shown + " (" + label.toLowerCase() + ")");
+      }
+    });
+  }
+  new MutationObserver(nameButtons).observe(root, { childList: true, subtree: true });
 })();
