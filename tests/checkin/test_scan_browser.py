@@ -22,7 +22,8 @@ from sqlalchemy import func, select
 from mixer import clock
 from mixer.badges.render import render_badges_pdf
 from mixer.badges.services import badge_data
-from mixer.checkin.models import CheckinNonce
+from mixer.checkin import door as door_rules
+from mixer.checkin.models import CheckinNonce, CheckinRecord, DoorLink
 from mixer.events.models import Registration
 from mixer.events.registration import cancel_registration
 from mixer.extensions import db
@@ -398,3 +399,54 @@ def test_desk_check_in_give_a_seat_and_walk_in_by_keyboard(
     db.session.expire_all()
     assert db.session.get(Registration, dorian.id).checked_in_at is not None
     assert db.session.get(Registration, dora.id).checked_in_at is not None
+
+
+def test_a_door_link_opens_the_scan_page_for_a_phone_without_an_account(
+    app, live_server, door, make_event, make_registration, browser
+):
+    """The organizer's door link on a volunteer's phone: the scan page with no
+    account, a check-in recorded as the link's, and nothing else: not another
+    event's door, not the dashboard, not the attendee export, and nothing at all
+    once the link is revoked."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    ada = make_registration(door.event, name="Ada Door", department="Finance")
+    other = make_event(door.org, door.organizer, title="Autumn Summit")
+    link = door_rules.create_link(door.event, "Front desk", door.organizer)
+    db.session.commit()
+    path = door_rules.link_url(link).split("://", 1)[1].partition("/")[2]
+    event_id, other_id, ada_id, link_id = door.event.id, other.id, ada.id, link.id
+
+    context = browser.new_context(**PHONE)  # a volunteer's phone: no account
+    page = context.new_page()
+    page.goto(f"{live_server}/{path}")
+    expect(page).to_have_url(f"{live_server}/events/{event_id}/scan")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Spring Mixer")
+    expect(page.get_by_role("link", name="Dashboard")).to_have_count(0)
+    page.locator("#scan-search").tap()
+    page.keyboard.type("Ada")
+    row = page.locator("#scan-search-results li").first
+    expect(row).to_contain_text("Ada Door · Finance")
+    expect(row).not_to_contain_text("@")  # no e-mail addresses at the door
+    row.locator("button").tap()
+    expect(row.locator("button")).to_have_text("Checked in · Undo")
+    expect(page.locator("#scan-desk-result")).to_have_text("Checked in: Ada Door")
+
+    # Another event's door, the dashboard, the export: not for this phone.
+    assert page.goto(f"{live_server}/events/{other_id}/scan").status == 403
+    for page_path in ("dashboard", "attendees.csv"):
+        page.goto(f"{live_server}/events/{event_id}/{page_path}")
+        page.wait_for_url(lambda url: "/login" in url)
+
+    # Revoked: the scan page and the link itself stop working at once.
+    db.session.expire_all()
+    door_rules.revoke_link(db.session.get(DoorLink, link_id))
+    db.session.commit()
+    assert page.goto(f"{live_server}/events/{event_id}/scan").status == 403
+    assert page.goto(f"{live_server}/{path}").status == 410
+    expect(page.locator("main")).to_contain_text("revoked")
+    context.close()
+
+    assert count_checked_in(event_id) == 1
+    record = db.session.get(CheckinRecord, ada_id)
+    assert record.door_link_id == link_id and record.user_id is None
