@@ -101,6 +101,8 @@ async (options) => {
   return await window.__mixerAxe;
 }
 """
+# Requests that may be a navigation: not static files nor data/blob URLs.
+NOT_STATIC = re.compile(r"^https?://[^/]+/(?!static/)")
 # How long a navigation waits for the audit of the page it leaves.
 AXE_WAIT = 15.0
 
@@ -269,8 +271,9 @@ class AxeAudit:
         context.expose_binding("__mixerAxeStarted", self._on_started)
         context.expose_binding("__mixerAxeReport", self._on_report)
         context.add_init_script(script=_axe_init_script())
-        # (Routing turns the context's HTTP cache off; the pages are local.)
-        context.route("**/*", self._before_navigation)
+        # Only what could be a page comes to Python (the pattern is matched in the
+        # browser); routing turns the context's HTTP cache off, and the server is local.
+        context.route(NOT_STATIC, self._before_navigation)
 
     def _on_started(self, source: dict[str, Any], doc: str) -> None:
         self._started[source["page"]] = doc
