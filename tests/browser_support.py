@@ -240,11 +240,16 @@ def live_server(live_app: Flask) -> Iterator[str]:
 
 
 @cache
+def _axe_source() -> str:
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+@cache
 def _axe_init_script() -> str:
     """axe-core's source and the on-load runner, for ``add_init_script``."""
     options = json.dumps(AXE_OPTIONS)
     runner = AXE_ON_LOAD % {"summary": AXE_SUMMARY, "options": options}
-    return AXE_SCRIPT.read_text(encoding="utf-8") + "\n;" + runner
+    return _axe_source() + "\n;" + runner
 
 
 class AxeAudit:
@@ -262,7 +267,7 @@ class AxeAudit:
         self.pages = 0  # audits finished (a page's load, the end-of-test sweep)
         self.seconds = 0.0  # navigations and the sweep held up by audits
         self.axe_seconds = 0.0  # axe running in the pages after their load
-        self.errors: list[str] = []  # axe itself failed on these pages
+        self.errors: list[str] = []  # pages axe could not read (said in the summary)
         self._started: dict[Any, str] = {}  # page → its current document's id
         self._reported: set[str] = set()  # documents whose audit has reported
 
@@ -320,6 +325,8 @@ class AxeAudit:
                     # for this very navigation).
                     page.wait_for_timeout(20)
                 self.seconds += time.perf_counter() - started
+                if doc is not None and doc not in self._reported:
+                    self.errors.append(f"{page.url}: no audit within {AXE_WAIT:.0f} s")
         finally:
             route.fallback()
 
@@ -333,7 +340,7 @@ class AxeAudit:
                 started = time.perf_counter()
                 try:
                     if page.evaluate("typeof window.axe !== 'object'"):
-                        page.evaluate(_axe_init_script())  # a page from before watching
+                        page.evaluate(_axe_source())  # a page from before watching
                     found = page.evaluate(
                         AXE_AGAIN % {"summary": AXE_SUMMARY}, AXE_OPTIONS
                     )
