@@ -15,13 +15,15 @@ closes later, with a ResourceWarning in some unrelated test.
 
 Every page a test opens in Chromium (through ``browser`` or a Chromium the test
 launches from ``playwright``) is audited by axe-core (npm, pinned in
-package-lock.json, read from ``node_modules/``) after each load, and once more at
-the end of the test for the pages still open; a serious or critical violation
-fails the test at teardown, naming the rule, its impact, the elements and the page.
+package-lock.json, read from ``node_modules/``) after each load (a navigation away
+waits for it), and once more at the end of the test for the pages still open; a
+serious or critical violation fails the test at teardown, naming the rule, its
+impact, the elements and the page.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import socket
@@ -67,22 +69,42 @@ AXE_SKIP_UNTIL_ISSUE_13_MERGE = [
     r"/events/\d+/scan(\?|#|$)",  # templates/checkin/scan.html (scanclient)
     r"/projector(\?|#|$)",  # templates/rotations/projector.html
 ]
-# Runs axe once per document after its load; the end-of-test sweep (``again``) runs
-# it once more on what the page shows by then, after any audit still running (axe
-# runs one audit at a time).
-AXE_RUN = """
-async ([options, again]) => {
-  const previous = window.__mixerAxe;
-  if (previous && !again) return await previous;
-  if (previous) await previous.catch(() => null);
-  window.__mixerAxe = window.axe.run(document, options).then((result) =>
-    result.violations.map((v) => ({
-      id: v.id, impact: v.impact, help: v.help,
-      targets: v.nodes.map((n) => n.target.join(" ")),
-    })));
+# In the page: the violations of one axe run, in the shape the audit keeps.
+AXE_SUMMARY = """(result) => result.violations.map((v) => ({
+  id: v.id, impact: v.impact, help: v.help,
+  targets: v.nodes.map((n) => n.target.join(" ")),
+}))"""
+# Added to every document of an audited context, after axe's own source: on load, the
+# top document names itself to the test (``__mixerAxeStarted``), runs axe and
+# reports (``__mixerAxeReport``), so no round trip is needed to start an audit.
+AXE_ON_LOAD = """
+if (window.top === window) {
+  const doc = Math.random().toString(36).slice(2) + Date.now().toString(36);
+  const summary = %(summary)s;
+  window.addEventListener("load", () => {
+    window.__mixerAxeStarted(doc);
+    const t0 = performance.now();
+    const report = (found, error) =>
+      window.__mixerAxeReport(doc, location.href, found, error, performance.now() - t0);
+    window.__mixerAxe = window.axe.run(document, %(options)s).then(summary);
+    window.__mixerAxe.then(
+      (found) => report(found, null), (error) => report([], String(error)));
+  });
+}
+"""
+# The end-of-test sweep: axe once more on what the page shows by then, after any
+# audit still running (axe runs one audit at a time).
+AXE_AGAIN = """
+async (options) => {
+  if (window.__mixerAxe) await window.__mixerAxe.catch(() => null);
+  window.__mixerAxe = window.axe.run(document, options).then(%(summary)s);
   return await window.__mixerAxe;
 }
 """
+# Requests that may be a navigation: not static files nor data/blob URLs.
+NOT_STATIC = re.compile(r"^https?://[^/]+/(?!static/)")
+# How long a navigation waits for the audit of the page it leaves.
+AXE_WAIT = 15.0
 
 
 class LiveServer(ThreadedWSGIServer):
@@ -222,55 +244,112 @@ def _axe_source() -> str:
     return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
+@cache
+def _axe_init_script() -> str:
+    """axe-core's source and the on-load runner, for ``add_init_script``."""
+    options = json.dumps(AXE_OPTIONS)
+    runner = AXE_ON_LOAD % {"summary": AXE_SUMMARY, "options": options}
+    return _axe_source() + "\n;" + runner
+
+
 class AxeAudit:
-    """axe-core's verdicts on the pages one test opened."""
+    """axe-core's verdicts on the pages one test opened.
+
+    Each document runs axe itself when it has loaded (an init script) and reports
+    through a binding; a top-level navigation waits, at Playwright's request
+    routing, until the page it leaves has reported, so a test that clicks on at once
+    still has every page it saw audited. ``sweep`` audits the open pages once more
+    at the end of the test.
+    """
 
     def __init__(self) -> None:
         self.violations: dict[tuple[str, str], dict[str, Any]] = {}
-        self.pages = 0  # audits run (a page's load, the end-of-test sweep)
-        self.seconds = 0.0  # spent auditing
-        self.interrupted: list[str] = []  # left before axe had read them
+        self.pages = 0  # audits finished (a page's load, the end-of-test sweep)
+        self.seconds = 0.0  # navigations and the sweep held up by audits
+        self.axe_seconds = 0.0  # axe running in the pages after their load
+        self.errors: list[str] = []  # pages axe could not read (said in the summary)
+        self._started: dict[Any, str] = {}  # page → its current document's id
+        self._reported: set[str] = set()  # documents whose audit has reported
 
     def watch_context(self, context) -> None:
-        """Audit every page of ``context``, now and as it opens more."""
-        context.on("page", self.watch_page)
-        for page in context.pages:
-            self.watch_page(page)
+        """Audit every document of ``context`` from now on."""
+        context.expose_binding("__mixerAxeStarted", self._on_started)
+        context.expose_binding("__mixerAxeReport", self._on_report)
+        context.add_init_script(script=_axe_init_script())
+        # Only what could be a page comes to Python (the pattern is matched in the
+        # browser); routing turns the context's HTTP cache off, and the server is local.
+        context.route(NOT_STATIC, self._before_navigation)
 
-    def watch_page(self, page) -> None:
-        """Audit ``page`` after each load."""
-        page.on("load", self.audit)
+    def _on_started(self, source: dict[str, Any], doc: str) -> None:
+        self._started[source["page"]] = doc
 
-    def audit(self, page, again: bool = False) -> None:
-        """Run axe on ``page``'s document (once, or ``again``) and keep its serious
-        and critical violations."""
-        url = page.url
+    def _on_report(
+        self,
+        source: dict[str, Any],
+        doc: str,
+        url: str,
+        found: list,
+        error: str | None,
+        ms: float,
+    ) -> None:
+        self._reported.add(doc)
+        self.axe_seconds += ms / 1000
+        if error is not None:
+            self.errors.append(f"{url}: {error}")
+        self._keep(url, found)
+
+    def _keep(self, url: str, found: list[dict[str, Any]]) -> None:
         if not url.startswith("http") or any(
             re.search(pattern, url) for pattern in AXE_SKIP_UNTIL_ISSUE_13_MERGE
         ):
             return
-        started = time.perf_counter()
-        try:
-            if not page.evaluate("typeof window.axe === 'object'"):
-                page.evaluate(_axe_source())  # CDP evaluation: the page's CSP allows it
-            found = page.evaluate(AXE_RUN, [AXE_OPTIONS, again])
-        except Exception:  # the page navigated or closed meanwhile: not our verdict
-            self.interrupted.append(url)
-            return
-        finally:
-            self.seconds += time.perf_counter() - started
         self.pages += 1
         for violation in found:
             if violation["impact"] in AXE_FAILING_IMPACTS:
                 self.violations[(url, violation["id"])] = violation
 
+    def _before_navigation(self, route, request) -> None:
+        """Hold a top-level navigation until the page it leaves has been audited."""
+        try:
+            if request.is_navigation_request() and request.frame.parent_frame is None:
+                page = request.frame.page
+                doc = self._started.get(page)
+                started = time.perf_counter()
+                while (
+                    doc is not None
+                    and doc not in self._reported
+                    and not page.is_closed()
+                    and time.perf_counter() - started < AXE_WAIT
+                ):
+                    # Lets Playwright deliver the report (page.evaluate would wait
+                    # for this very navigation).
+                    page.wait_for_timeout(20)
+                self.seconds += time.perf_counter() - started
+                if doc is not None and doc not in self._reported:
+                    self.errors.append(f"{page.url}: no audit within {AXE_WAIT:.0f} s")
+        finally:
+            route.fallback()
+
     def sweep(self, contexts) -> None:
         """Audit the pages still open as they are now (scripts may have changed
-        them since they loaded, and a load-time audit may not have finished)."""
+        them since they loaded)."""
         for context in contexts:
             for page in context.pages:
-                if not page.is_closed():
-                    self.audit(page, again=True)
+                if page.is_closed() or not page.url.startswith("http"):
+                    continue
+                started = time.perf_counter()
+                try:
+                    if page.evaluate("typeof window.axe !== 'object'"):
+                        page.evaluate(_axe_source())  # a page from before watching
+                    found = page.evaluate(
+                        AXE_AGAIN % {"summary": AXE_SUMMARY}, AXE_OPTIONS
+                    )
+                except Exception as exc:  # closed meanwhile, or axe failed
+                    self.errors.append(f"{page.url}: {exc}")
+                    continue
+                finally:
+                    self.seconds += time.perf_counter() - started
+                self._keep(page.url, found)
 
     def report(self) -> str:
         """The serious and critical violations, one paragraph each."""
@@ -286,7 +365,7 @@ class AxeAudit:
 
 
 _audit: AxeAudit | None = None  # the running test's, while it uses Playwright
-_axe_totals = {"tests": 0, "pages": 0, "seconds": 0.0, "interrupted": 0}
+_axe_totals = {"tests": 0, "pages": 0, "seconds": 0.0, "axe": 0.0, "errors": 0}
 
 
 @pytest.fixture(autouse=True)
@@ -304,7 +383,8 @@ def _axe_audit(request: pytest.FixtureRequest) -> Iterator[AxeAudit | None]:
         _axe_totals["tests"] += 1
         _axe_totals["pages"] += audit.pages
         _axe_totals["seconds"] += audit.seconds
-        _axe_totals["interrupted"] += len(audit.interrupted)
+        _axe_totals["errors"] += len(audit.errors)
+        _axe_totals["axe"] += audit.axe_seconds
     assert not audit.violations, audit.report()
 
 
@@ -314,7 +394,8 @@ def _audited(make: Any) -> Any:
     def wrapped(self, *args: Any, **kwargs: Any) -> Any:
         made = make(self, *args, **kwargs)
         if _audit is not None:
-            context = getattr(made, "context", made)  # a page brings its own context
+            # new_page makes a context of its own; its first document is about:blank
+            context = getattr(made, "context", made)
             _audit.watch_context(context)
         return made
 
@@ -326,9 +407,10 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if _axe_totals["tests"]:
         totals = _axe_totals
         terminalreporter.write_line(
-            f"axe-core: {totals['pages']} page(s) audited in {totals['seconds']:.1f} s"
-            f" over {totals['tests']} browser test(s); {totals['interrupted']} left"
-            " before axe had read them"
+            f"axe-core: {totals['pages']} audit(s) over {totals['tests']} browser"
+            f" test(s), {totals['errors']} failed; axe ran {totals['axe']:.1f} s in"
+            f" the pages after load and held navigations and the end-of-test sweeps"
+            f" {totals['seconds']:.1f} s"
         )
 
 

@@ -42,7 +42,8 @@ async (png) => {
   canvas.getContext("2d").drawImage(bitmap, 0, 0);
   const engine = await window.MixerQR.ready;
   return {engine, text: await window.MixerQR.detect(canvas),
-          blank: await window.MixerQR.detect(new ImageData(64, 64))};
+          blank: await window.MixerQR.detect(new ImageData(64, 64)),
+          noFrameYet: await window.MixerQR.detect(document.createElement("video"))};
 }
 """
 
@@ -130,7 +131,12 @@ def test_decoder_reads_a_printed_badge_under_the_real_csp(
 
     got = page.evaluate(DECODE_PNG, png)
 
-    assert got == {"engine": "zxing", "text": expected, "blank": None}
+    assert got == {
+        "engine": "zxing",
+        "text": expected,
+        "blank": None,
+        "noFrameYet": None,
+    }
     assert page.evaluate("window.__cspViolations") == []
     assert [p for p in problems if "Content Security Policy" in p] == []
     assert f"{live_server}{WASM}" in requests
