@@ -71,7 +71,7 @@ def test_pages_on_the_skip_list_are_not_audited(
     live_server, browser, _axe_audit: AxeAudit, monkeypatch
 ):
     monkeypatch.setattr(
-        browser_support, "AXE_SKIP_UNTIL_ISSUE_13_MERGE", [r"/skipped-probe$"]
+        browser_support, "AXE_SKIP", [r"/skipped-probe$"]
     )
     page = browser.new_page()
     url = f"{live_server}/skipped-probe"
