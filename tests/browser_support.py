@@ -78,7 +78,12 @@ AXE_ON_LOAD = """
 if (window.top === window) {
   const doc = Math.random().toString(36).slice(2) + Date.now().toString(36);
   const summary = %(summary)s;
+  // A popup's first document is an empty about:blank whose window (listeners and
+  // this copy of axe included) the page it then opens takes over: each document
+  // audits only itself, with its own axe.
+  const own = document;
   window.addEventListener("load", () => {
+    if (document !== own || location.protocol === "about:") return;
     window.__mixerAxeStarted(doc);
     const t0 = performance.now();
     const report = (found, error) =>
@@ -246,7 +251,16 @@ def _axe_init_script() -> str:
     """axe-core's source and the on-load runner, for ``add_init_script``."""
     options = json.dumps(AXE_OPTIONS)
     runner = AXE_ON_LOAD % {"summary": AXE_SUMMARY, "options": options}
-    return _axe_source() + "\n;" + runner
+    # Not in a popup's first, empty about:blank document: its window (and with it
+    # this copy of axe, which would keep reading that empty document) passes to
+    # the page the popup then opens, whose own init script must load axe afresh.
+    return (
+        'if (location.protocol !== "about:") {\n'
+        + _axe_source()
+        + "\n;"
+        + runner
+        + "\n}"
+    )
 
 
 class AxeAudit:
@@ -274,8 +288,12 @@ class AxeAudit:
         context.expose_binding("__mixerAxeReport", self._on_report)
         context.add_init_script(script=_axe_init_script())
         # Only what could be a page comes to Python (the pattern is matched in the
-        # browser); routing turns the context's HTTP cache off, and the server is local.
-        context.route(NOT_STATIC, self._before_navigation)
+        # browser); routing turns the HTTP cache off, and the server is local. Routed
+        # per page, once Playwright announces it: routing at the context holds a
+        # popup's first request before its page exists, and the popup never opens.
+        for page in context.pages:
+            page.route(NOT_STATIC, self._before_navigation)
+        context.on("page", lambda page: page.route(NOT_STATIC, self._before_navigation))
 
     def _on_started(self, source: dict[str, Any], doc: str) -> None:
         self._started[source["page"]] = doc
@@ -308,8 +326,14 @@ class AxeAudit:
     def _before_navigation(self, route, request) -> None:
         """Hold a top-level navigation until the page it leaves has been audited."""
         try:
-            if request.is_navigation_request() and request.frame.parent_frame is None:
-                page = request.frame.page
+            # The page is found among those already audited, not asked of the frame:
+            # a popup's first request comes before Playwright announces its page,
+            # and ``request.frame.page`` would wait for that very announcement.
+            page = next(
+                (p for p in list(self._started) if p.main_frame == request.frame),
+                None,
+            )
+            if page is not None and request.is_navigation_request():
                 doc = self._started.get(page)
                 started = time.perf_counter()
                 while (

@@ -70,9 +70,7 @@ def test_the_end_of_test_sweep_sees_what_scripts_added_after_load(
 def test_pages_on_the_skip_list_are_not_audited(
     live_server, browser, _axe_audit: AxeAudit, monkeypatch
 ):
-    monkeypatch.setattr(
-        browser_support, "AXE_SKIP", [r"/skipped-probe$"]
-    )
+    monkeypatch.setattr(browser_support, "AXE_SKIP", [r"/skipped-probe$"])
     page = browser.new_page()
     url = f"{live_server}/skipped-probe"
     serve(page, url, BAD_PAGE)

@@ -8,10 +8,12 @@ header), like the rest of the site; the bearer-token API is ``mixer.checkin.api`
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -407,7 +409,8 @@ def reissue_door_link(event_id: int, link_id: int):
 def scan_service_worker(event_id: int):
     """The scan page's service worker (a static script), allowed to control the
     scan page's own path: the page then opens and scans with no connection."""
-    response = current_app.send_static_file("js/scan-sw.js")
+    script = Path(current_app.static_folder or "static", "js", "scan-sw.js")
+    response = Response(script.read_bytes(), mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = url_for(
         "checkin.scan", event_id=event_id
     )
