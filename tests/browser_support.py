@@ -39,6 +39,7 @@ from werkzeug.serving import ThreadedWSGIServer
 
 from mixer import ROOT
 from mixer.extensions import db
+from tests.helpers import PASSWORD
 from tests.templates_cache import build_app
 
 BROWSER_ARGS = [
@@ -478,3 +479,13 @@ def browser(request: pytest.FixtureRequest, _chromium):
             _audit.sweep(list(_chromium.contexts))
         for context in list(_chromium.contexts):
             context.close()
+
+
+def sign_in_page(page, base: str, email: str) -> None:
+    """Sign ``page`` in as ``email`` through the real form (tests.helpers.PASSWORD)."""
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:2000]

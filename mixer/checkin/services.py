@@ -259,24 +259,6 @@ def checked_in_count(event: Event) -> dict[str, int]:
     return {"checked_in": int(row[0]), "registered": int(row[1])}
 
 
-def find_attendees(event: Event, query: str, limit: int = 20) -> list[Registration]:
-    """Registered people whose name or department matches, for manual check-in."""
-    like = f"%{query.strip().lower()[:100]}%"
-    return list(
-        db.session.scalars(
-            select(Registration)
-            .where(
-                Registration.event_id == event.id,
-                Registration.holds_seat,
-                func.lower(Registration.name).like(like)
-                | func.lower(func.coalesce(Registration.department, "")).like(like),
-            )
-            .order_by(func.lower(Registration.name), Registration.id)
-            .limit(limit)
-        )
-    )
-
-
 STATUS_LABELS = {
     RegistrationStatus.REGISTERED: "Registered",
     RegistrationStatus.WAITLISTED: "Waitlisted",

@@ -11,18 +11,9 @@ from sqlalchemy import select
 from mixer import clock
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
-from tests.helpers import PASSWORD
+from tests.browser_support import sign_in_page
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
 
 
 def _watch(page, problems: list[str]) -> None:
@@ -48,7 +39,7 @@ def test_organizer_publishes_member_registers_on_a_phone(
     desk = browser.new_context(viewport={"width": 1280, "height": 900})
     page = desk.new_page()
     _watch(page, problems)
-    _sign_in(page, live_server, organizer.email)
+    sign_in_page(page, live_server, organizer.email)
     page.goto(f"{live_server}/o/acme/events/manage")
     page.get_by_role("button", name="New Lunch & Learn").click()
     page.fill("input[name=title]", "Negotiation over lunch")
@@ -78,7 +69,7 @@ def test_organizer_publishes_member_registers_on_a_phone(
     )
     page = phone.new_page()
     _watch(page, problems)
-    _sign_in(page, live_server, member.email)
+    sign_in_page(page, live_server, member.email)
     page.goto(f"{live_server}/o/acme/events/")
     page.get_by_role("link", name="Negotiation over lunch").first.click()
     page.wait_for_load_state()
@@ -135,7 +126,7 @@ def test_event_pages_fit_a_360px_screen_without_errors(
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     _watch(page, problems)
-    _sign_in(page, live_server, organizer.email)
+    sign_in_page(page, live_server, organizer.email)
     for path in (
         f"/events/{event.id}",
         f"/events/{event.id}/dashboard",

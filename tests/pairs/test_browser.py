@@ -11,7 +11,7 @@ from mixer.extensions import db
 from mixer.pairs import answers, schedule
 from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
-from tests.helpers import PASSWORD
+from tests.browser_support import sign_in_page
 
 from .helpers import answer_link, mails, path
 
@@ -60,16 +60,6 @@ def test_phone_moves_a_meeting_from_the_email(world, live_server, browser, outbo
     assert meeting.notes == {str(world.mentee.id): "Rescheduled, all good."}
 
 
-def _sign_in(page, live_server: str, email: str) -> None:
-    """Sign in through the real form."""
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
-
-
 def test_pair_page_and_overview_fit_a_phone(world, live_server, browser):
     """At 360 px: no sideways scroll; every form field has a name a reader says."""
     pair = create_pair(
@@ -91,7 +81,7 @@ def test_pair_page_and_overview_fit_a_phone(world, live_server, browser):
         ("bo@acme.example.org", f"/pairs/{pair.id}"),
         ("olu@acme.example.org", "/o/acme/pairs"),
     ):
-        _sign_in(page, live_server, email)
+        sign_in_page(page, live_server, email)
         page.goto(live_server + url)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 360, f"{url} scrolls sideways: {width} > 360"
@@ -105,7 +95,7 @@ def test_pair_page_and_overview_fit_a_phone(world, live_server, browser):
         assert unnamed == [], f"{url}: inputs without a label: {unnamed}"
         context.clear_cookies()
     # The rhythm form works from the keyboard: Tab into it, type, Enter saves.
-    _sign_in(page, live_server, "bo@acme.example.org")
+    sign_in_page(page, live_server, "bo@acme.example.org")
     page.goto(f"{live_server}/pairs/{pair.id}")
     page.get_by_label("Days between check-ins").focus()
     page.keyboard.press("Control+a")

@@ -10,18 +10,9 @@ import pytest
 from mixer.extensions import db
 from mixer.rotations import services
 from mixer.rotations.services import Settings
-from tests.helpers import PASSWORD
+from tests.browser_support import sign_in_page
 
 pytestmark = pytest.mark.browser
-
-
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
 
 
 def test_projector_advances_and_the_phone_follows(
@@ -56,7 +47,7 @@ def test_projector_advances_and_the_phone_follows(
     phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     mine = phone.new_page()
     mine.on("pageerror", lambda exc: problems.append(str(exc)))
-    _sign_in(mine, live_server, member.email)
+    sign_in_page(mine, live_server, member.email)
     mine.goto(f"{live_server}/events/{event.id}/rotations/me")
     assert "Round 1 starts soon" in mine.inner_text(".me")
     mine.evaluate("window.__sameDocument = true")
@@ -64,7 +55,7 @@ def test_projector_advances_and_the_phone_follows(
     desk = browser.new_context(viewport={"width": 1280, "height": 800})
     projector = desk.new_page()
     projector.on("pageerror", lambda exc: problems.append(str(exc)))
-    _sign_in(projector, live_server, organizer.email)
+    sign_in_page(projector, live_server, organizer.email)
     projector.goto(f"{live_server}/events/{event.id}/rotations")
     projector.get_by_role("button", name="Start round 1").click()
     projector.wait_for_load_state()

@@ -14,7 +14,7 @@ from mixer import clock
 from mixer.extensions import db
 from mixer.rotations import running, services
 from mixer.rotations.services import Settings
-from tests.helpers import PASSWORD
+from tests.browser_support import sign_in_page
 
 pytestmark = pytest.mark.browser
 
@@ -22,15 +22,6 @@ SIZES = ((1280, 720), (1920, 1080))
 ROOMS = (30, 60, 120)  # people checked in: 15, 30 and 60 tables of two
 FIRST = ("Alexandra", "Bo", "Chidinma", "Dmitri", "Eve", "Fernando", "Guo", "Hannah")
 LAST = ("Montgomery-Smith", "Li", "Okonkwo", "Ivanova", "Ng", "Alvarez", "Wei", "Berg")
-
-
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.content()[:2000]
 
 
 def _mixer(org, make_event, make_registration, people: int, *, start: bool):
@@ -99,7 +90,7 @@ def test_every_table_fits_the_screen_with_the_qr_and_full_screen(
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         page.on("pageerror", lambda exc: problems.append(str(exc)))
-        _sign_in(page, live_server, organizer.email)
+        sign_in_page(page, live_server, organizer.email)
         for people, event in events.items():
             page.goto(f"{live_server}/events/{event.id}/rotations/projector")
             page.wait_for_function(
@@ -157,7 +148,7 @@ def test_the_organizer_drives_the_projector_in_another_window(
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.on("page", lambda p: p.on("pageerror", lambda e: problems.append(str(e))))
     control = context.new_page()
-    _sign_in(control, live_server, organizer.email)
+    sign_in_page(control, live_server, organizer.email)
     control.goto(f"{live_server}/events/{event.id}/rotations")
     with context.expect_page() as opened:
         control.get_by_role("button", name="Open the projector").click()
