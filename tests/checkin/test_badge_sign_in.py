@@ -141,6 +141,12 @@ def test_a_guest_without_an_account_signs_in_from_the_badge(
     badge = f"/c/{theirs.badge_token}"
     _ask_on_the_badge(client, badge, "Gus@Elsewhere.example.net")
     assert find_user("gus@elsewhere.example.net") is None  # not before the link
+    (mail,) = _sign_in_mails(outbox, "gus@elsewhere.example.net")
+    assert "Sign in as Gus Guest?" in client.get(
+        _local(link_in(mail, "/login/magic/"))
+    ).get_data(as_text=True)
+    db.session.expire_all()
+    assert find_user("gus@elsewhere.example.net") is None  # nor on a GET
     signed_in = _follow_sign_in_link(
         client, outbox, "gus@elsewhere.example.net", "Gus Guest"
     )
