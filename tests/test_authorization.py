@@ -194,6 +194,7 @@ EXPECTED: dict[str, Access] = {
     "checkin.badge_check_in": ORGANIZER,
     "checkin.badge_undo": ORGANIZER,
     "checkin.badge_note": only("member"),  # attendees who met the badge's owner
+    "checkin.badge_sign_in": LINK,  # a signed-out visitor asks for a sign-in link
     "checkin.scan": DOOR,
     "checkin.scan_search": DOOR,
     "checkin.scan_check_in": DOOR,

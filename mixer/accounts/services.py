@@ -214,24 +214,60 @@ def send_magic_link(email: str, next_url: str | None = None) -> bool:
     return True
 
 
-def _read_magic_link(token: str) -> tuple[User, dict[str, Any]]:
+def send_first_sign_in_link(email: str, name: str, next_url: str | None) -> None:
+    """E-mail a single-use sign-in link to an address that has no account yet (a
+    guest known by their registration): the account is made, with ``name``, only
+    when the link is used, so only whoever reads that mailbox can make it."""
+    address = normalise_email(email)
+    token = tokens.make(
+        "login",
+        {"new": address, "name": name, "next": safe_next(next_url) or ""},
+        single_use=True,
+    )
+    queue_mail(
+        address,
+        "Your Mixer sign-in link",
+        "magic_link",
+        {
+            "user": {"name": name, "email": address},
+            "link": absolute_url("accounts.magic", token=token),
+            "minutes": current_app.config["MAGIC_LINK_MINUTES"],
+        },
+        kind="auth",
+    )
+
+
+def _read_magic_link(token: str) -> tuple[User | None, dict[str, Any]]:
+    """The person a sign-in link is for (None: a first sign-in, no account yet)."""
     max_age = current_app.config["MAGIC_LINK_MINUTES"] * 60
     data = tokens.read("login", token, max_age=max_age, title=SIGN_IN_TITLE)
-    user = db.session.get(User, data.get("uid"))
+    if isinstance(data.get("new"), str):
+        user = find_user(data["new"])  # made since the link was sent
+        if user is None:
+            return None, data
+    else:
+        user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active:
         raise LinkError("invalid", "This link is not valid.", title=SIGN_IN_TITLE)
     return user, data
 
 
 def check_magic_link(token: str) -> User:
-    """The person a magic link signs in, without spending it (for the confirm page)."""
-    return _read_magic_link(token)[0]
+    """The person a magic link signs in, without spending it (for the confirm page);
+    for a first sign-in, the person-to-be (not stored)."""
+    user, data = _read_magic_link(token)
+    if user is None:
+        return User(email=data["new"], name=str(data.get("name") or ""))
+    return user
 
 
 def use_magic_link(token: str) -> tuple[User, str]:
-    """Spend a magic link and return (person, where to go next)."""
+    """Spend a magic link and return (person, where to go next); a first sign-in
+    link makes the account."""
     user, data = _read_magic_link(token)
     tokens.spend("login", data, title=SIGN_IN_TITLE)
+    if user is None:
+        user, _ = get_or_create_user(data["new"], str(data.get("name") or ""))
     record_login(user)
     return user, safe_next(data.get("next")) or ""
 

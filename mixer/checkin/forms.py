@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+
+from mixer.accounts.forms import EMAIL
 
 
 class CheckinForm(FlaskForm):
@@ -18,6 +20,17 @@ class ConnectionNoteForm(FlaskForm):
         "We talked about…",
         validators=[Length(max=2000, message="Keep the note under 2,000 characters.")],
         description="Only you see this note. It helps you follow up later.",
+    )
+
+
+class BadgeSignInForm(FlaskForm):
+    """A signed-out visitor of a badge asks for a sign-in link back to it."""
+
+    email = EmailField(
+        "Your e-mail address",
+        validators=EMAIL,
+        render_kw={"autocomplete": "email"},
+        description="The one you registered for this event with.",
     )
 
 

@@ -20,6 +20,13 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 
 from mixer import clock
+from mixer.accounts.services import (
+    AccountError,
+    find_user,
+    normalise_email,
+    send_first_sign_in_link,
+    send_magic_link,
+)
 from mixer.checkin import door
 from mixer.checkin.models import CheckinNonce, ScanOutcome
 from mixer.concurrency import changed_rows, insert_once
@@ -466,3 +473,30 @@ def visit_badge(token: str, user: Any) -> BadgeVisit:
         return BadgeVisit(Audience.SELF, reg, mine)
     connection = connect(reg.event_id, mine.id, reg.id, ConnectionSource.SCAN)
     return BadgeVisit(Audience.ATTENDEE, reg, mine, connection)
+
+
+def send_badge_sign_in(token: str, email: str) -> None:
+    """E-mail a sign-in link that leads back to the badge ``token`` (where the
+    scan is then recorded): to the account with this address, or to a guest with
+    a place at the badge's event under it (the link then makes their account).
+    Anyone else gets nothing, and the answer never says which it was."""
+    try:
+        address = normalise_email(email)
+    except AccountError:
+        return
+    back = f"/c/{token}" if TOKEN_RE.fullmatch(token) else None
+    if find_user(address) is not None:
+        send_magic_link(address, back)
+        return
+    reg = badge_registration(token)
+    if reg is None:
+        return
+    guest = db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == reg.event_id,
+            func.lower(Registration.email) == address,
+            Registration.holds_seat,
+        )
+    )
+    if guest is not None:
+        send_first_sign_in_link(address, guest.name, back)

@@ -36,6 +36,7 @@ from mixer.checkin.access import (
     start_door_session,
 )
 from mixer.checkin.forms import (
+    BadgeSignInForm,
     CheckinForm,
     ConnectionNoteForm,
     DoorHelperForm,
@@ -73,7 +74,33 @@ def badge(token: str):
         token=token,
         form=form,
         checkin_form=CheckinForm(),
+        sign_in_form=BadgeSignInForm(),
     )
+
+
+def _sign_in_address() -> str:
+    return "addr:" + (request.form.get("email") or "").strip().lower()
+
+
+@bp.post("/c/<token>/sign-in")
+@limiter.limit(_badge_link_limit, key_func=get_remote_address)
+# Per address, as the sign-in page: nobody floods someone's inbox from here.
+@limiter.limit("5 per 15 minutes", key_func=_sign_in_address)
+def badge_sign_in(token: str):
+    """A signed-out visitor asks for a sign-in link that brings them back here."""
+    form = BadgeSignInForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(" ".join(errors), "error")
+        return redirect(url_for("checkin.badge", token=token))
+    services.send_badge_sign_in(token, form.email.data or "")
+    db.session.commit()
+    flash(
+        "If that address has a Mixer account or a place at this event, a sign-in "
+        "link is on its way. It brings you back to this badge.",
+        "info",
+    )
+    return redirect(url_for("checkin.badge", token=token))
 
 
 def _organizer_visit(token: str) -> Registration:

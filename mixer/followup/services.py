@@ -197,6 +197,32 @@ def attendee_count(event: Event) -> int:
     return checked_in_count(event)["checked_in"]
 
 
+@dataclass
+class AfterEvent:
+    """Where an attendee finds the follow-up of an event that is over (what a
+    badge scanned after the event says instead of "in your follow-ups")."""
+
+    sent: bool  # the prompts went
+    due_at: datetime | None = None  # when they go, while they have not
+    prompt: FollowupPrompt | None = None  # the attendee's own prompt, once made
+
+
+def after_event(reg: Registration) -> AfterEvent | None:
+    """Where ``reg``'s follow-up is, once their event is over (None before)."""
+    event = reg.event
+    if event.status != EventStatus.ENDED and not event.is_past:
+        return None
+    followup = followup_for(event)
+    if followup is None:  # an event recorded after the fact: no prompts are due
+        return AfterEvent(sent=False)
+    if followup.sent_at is None:  # scheduled, or closed and the job not yet run
+        return AfterEvent(sent=False, due_at=followup.due_at)
+    prompt = db.session.scalar(
+        select(FollowupPrompt).where(FollowupPrompt.registration_id == reg.id)
+    )
+    return AfterEvent(sent=True, prompt=prompt)
+
+
 def _locked(event_id: int) -> Event:
     """The event's row, locked until the transaction ends (one writer at a time)."""
     event = lock_row(Event, event_id)

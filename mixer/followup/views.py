@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 
 from mixer.errors import refusals
 from mixer.events.access import managed_event
-from mixer.events.models import Event
+from mixer.events.models import Event, Registration
 from mixer.extensions import db
 from mixer.followup import answers, prompts, services
 from mixer.followup.forms import CloseForm, PromptForm, prompt_form
@@ -62,6 +62,12 @@ def followup_state(event: Event) -> dict[str, Any]:
         "done": done,
         "followup": followup,
     }
+
+
+@bp.app_template_global()
+def badge_followup(reg: Registration) -> services.AfterEvent | None:
+    """Where the scanner's follow-up is, for a badge scanned after the event."""
+    return services.after_event(reg)
 
 
 def _render(prompt: FollowupPrompt, form: PromptForm, action: str, status: int = 200):
