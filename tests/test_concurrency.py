@@ -110,3 +110,20 @@ def test_changed_rows_lets_one_compare_and_set_win(app, counter):
         return won
 
     assert sorted(_race(app, work)) == [0] * (THREADS - 1) + [1]
+
+
+def test_get_or_create_user_makes_one_person_when_asked_at_once(app):
+    """Two sign-in links of a guest confirmed together, or two registrations:
+    one person, and every caller gets that person."""
+    from mixer.accounts.models import User
+    from mixer.accounts.services import get_or_create_user
+
+    def work() -> Any:
+        user, created = get_or_create_user("Race@Example.org", "Rae Race")
+        db.session.commit()
+        return user.id, created
+
+    results = _race(app, work)
+    assert len({user_id for user_id, _ in results}) == 1
+    assert [created for _, created in results].count(True) == 1
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1

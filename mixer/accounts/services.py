@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from mixer import clock, tokens
 from mixer.accounts import sign_ins
 from mixer.accounts.models import ApiToken, User
+from mixer.concurrency import insert_once
 from mixer.errors import DomainError, LinkError
 from mixer.extensions import db
 from mixer.mail import preferences
@@ -96,10 +97,17 @@ def get_or_create_user(email: str, name: str, **fields: Any) -> tuple[User, bool
         raise AccountError("A name is needed.", "name")
     if len(name) > 120:
         raise AccountError("A name can have at most 120 characters.", "name")
-    user = User(email=address, name=name, offers=[], seeks=[], **fields)
-    db.session.add(user)
-    db.session.flush()
-    return user, True
+    # Two requests may make the same person at once (two sign-in links confirmed
+    # together, two registrations): one inserts, the other finds that row.
+    user_id = insert_once(
+        User,
+        {"email": address, "name": name, "offers": [], "seeks": [], **fields},
+        unique=("email",),
+    )
+    if user_id is None:
+        user = db.session.scalar(select(User).where(User.email == address))
+        return user, False
+    return db.session.get(User, user_id), True
 
 
 def set_password(user: User, password: str) -> None:
