@@ -104,10 +104,14 @@ def get_or_create_user(email: str, name: str, **fields: Any) -> tuple[User, bool
         {"email": address, "name": name, "offers": [], "seeks": [], **fields},
         unique=("email",),
     )
-    if user_id is None:
-        user = db.session.scalar(select(User).where(User.email == address))
-        return user, False
-    return db.session.get(User, user_id), True
+    created = user_id is not None
+    user = (
+        db.session.get(User, user_id)
+        if created
+        else db.session.scalar(select(User).where(User.email == address))
+    )
+    assert user is not None  # inserted now, or by the request that got there first
+    return user, created
 
 
 def set_password(user: User, password: str) -> None:
