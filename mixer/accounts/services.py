@@ -110,7 +110,8 @@ def get_or_create_user(email: str, name: str, **fields: Any) -> tuple[User, bool
         if created
         else db.session.scalar(select(User).where(User.email == address))
     )
-    assert user is not None  # inserted now, or by the request that got there first
+    if user is None:  # cannot be: inserted now, or by the request that got there first
+        raise RuntimeError(f"no account for {address} after inserting it")
     return user, created
 
 
