@@ -6,7 +6,10 @@ Builds a 30,000 × 30,000 1-bit PNG and a PPTX-shaped zip of 200,000 entries (as
 tests/speakers/test_bombs.py does), then times, median of 5 runs: Pillow opening
 the PNG (where the refusal happens), Mixer's sniff of the zip (the refusal from
 the end record), and ``zipfile`` listing the zip's directory (what sniffing did
-before the entry cap).
+before the entry cap). Then PDFs: a real 2,000-page PDF (accepted), and 50 MB
+of PDF objects that start and end like a PDF but whose cross-reference offset
+is wrong, so pypdf scans the whole file to rebuild it before refusing (the worst
+case found).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image  # noqa: E402
+from pypdf import PdfWriter  # noqa: E402
 
 from mixer.speakers import sniff  # noqa: E402
 from tests.speakers.test_bombs import office_zip, png_bomb  # noqa: E402
@@ -63,6 +67,38 @@ def main() -> None:
     )
     listing = _median(lambda: zipfile.ZipFile(io.BytesIO(archive)).namelist(), 3)
     print(f"  (listing its directory, as before the cap: {listing:.2f} s)")
+    _pdfs()
+
+
+def _pdfs() -> None:
+    writer = PdfWriter()
+    for _ in range(2000):
+        writer.add_blank_page(width=612, height=792)
+    out = io.BytesIO()
+    writer.write(out)
+    real = out.getvalue()
+    took = _median(lambda: sniff.sniff(io.BytesIO(real)))
+    print(
+        f"real PDF of 2,000 pages: {len(real):,} bytes; "
+        f"accepted in {took * 1000:.1f} ms"
+    )
+    crafted = (
+        b"%PDF-1.4\n"
+        + b"1 0 obj<<>>endobj\n" * (50 * 1024 * 1024 // 18)
+        + b"startxref\n0\n%%EOF\n"
+    )
+
+    def refuse() -> None:
+        try:
+            sniff.sniff(io.BytesIO(crafted))
+        except sniff.NotAPdf:
+            return
+        raise AssertionError("the crafted PDF was accepted")
+
+    print(
+        f"crafted PDF, wrong xref: {len(crafted):,} bytes; refused in "
+        f"{_median(refuse, 3):.2f} s"
+    )
 
 
 if __name__ == "__main__":

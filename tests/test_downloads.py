@@ -23,12 +23,19 @@ def downloads(org, organizer, make_event, make_registration):
     text = upload_material(
         event, organizer, io.BytesIO("Notes – café\n".encode()), "notes.txt"
     )
+    markdown = upload_material(
+        event,
+        organizer,
+        io.BytesIO("# Notes\n\n*café* – ünïcode\n".encode()),
+        "notes.md",
+    )
     feed = feed_for(organizer, org)
     db.session.commit()
     return {
         f"/events/{event.id}/calendar.ics": "text/calendar; charset=utf-8",
         f"/events/{event.id}/attendees.csv": "text/csv; charset=utf-8",
         f"/materials/{text.id}/download": "text/plain; charset=utf-8",
+        f"/materials/{markdown.id}/download": "text/plain; charset=utf-8",
         feed_url(feed).removeprefix("http://mixer.test"): "text/calendar; "
         "charset=utf-8",
         f"/events/{event.id}/badge/{reg.id}": "application/pdf",
@@ -43,3 +50,19 @@ def test_every_download_names_one_charset(client, auth, organizer, downloads):
         assert resp.headers["Content-Type"] == expected, path
         assert resp.headers["Content-Type"].count("charset") <= 1
         assert resp.data
+
+
+def test_markdown_notes_download_once_typed_as_utf8_text(
+    client, auth, org, organizer, make_event
+):
+    """The issue's ``notes.md``: one charset, its own name, its bytes, a download."""
+    event = make_event(org, organizer, title="Markdown lunch")
+    body = "# Notes\n\n*café* – ünïcode\n".encode()
+    notes = upload_material(event, organizer, io.BytesIO(body), "notes.md")
+    db.session.commit()
+    auth.login(organizer.email, PASSWORD)
+    resp = client.get(f"/materials/{notes.id}/download", buffered=True)
+    assert resp.headers["Content-Type"] == "text/plain; charset=utf-8"
+    disposition = resp.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and "notes.md" in disposition
+    assert resp.data == body

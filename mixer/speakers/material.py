@@ -155,6 +155,13 @@ def upload_material(
             status=413,
             code="request_entity_too_large",
         ) from exc
+    except sniff.NotAPdf as exc:
+        raise SpeakerError(
+            f"{exc} Nothing was stored.",
+            field="file",
+            status=415,
+            code="unsupported_media_type",
+        ) from exc
     if kind is None:
         stream.seek(0)
         if not stream.read(1):

@@ -128,13 +128,37 @@ def add_speaker(session: EventSession, user: User) -> SessionSpeaker:
 
 
 def add_member_as_speaker(
-    event: Event, membership_id: int, session_id: int | None
+    event: Event,
+    membership_id: int,
+    session_id: int | None,
+    by: User | None = None,
 ) -> SessionSpeaker:
-    """Make an existing member of the event's organization a speaker."""
+    """Make an existing member of the event's organization a speaker and e-mail
+    them their speaker page (once per session: a second submit sends nothing)."""
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.org_id != event.org_id:
         raise SpeakerError("Choose a member of this organization.", field="member")
-    return add_speaker(session_of(event, session_id), membership.user)
+    session = session_of(event, session_id)
+    user = membership.user
+    link = add_speaker(session, user)
+    if user.is_active:
+        queue_mail(
+            user.email,
+            f"You're speaking at {event.title}",
+            "speaker_added",
+            {
+                "person": user,
+                "event": event,
+                "session": session,
+                "by": by,
+                "link": absolute_url("speakers.mine", event_id=event.id),
+            },
+            user=user,
+            org=event.org,
+            kind="speaker_added",
+            dedupe_key=f"speaker-added:{session.id}:{user.id}",
+        )
+    return link
 
 
 def remove_speaker(session: EventSession, user_id: int) -> None:

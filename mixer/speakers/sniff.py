@@ -9,6 +9,9 @@ import struct
 import zipfile
 from typing import IO, NamedTuple
 
+from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
+
 HEAD = 8192  # bytes read to decide
 TEXT_LIMIT = 2 * 1024 * 1024  # Markdown/plain text is checked whole up to this
 # A zip bomb is refused from its directory, before anything is read or unpacked:
@@ -17,10 +20,17 @@ ZIP_MAX_ENTRIES = 10_000
 ZIP_MAX_UNPACKED = 1024 * 1024 * 1024
 _EOCD = b"PK\x05\x06"  # end of central directory record (22 bytes + comment)
 _EOCD_SEARCH = 22 + 0xFFFF
+# A PDF ends with ``startxref``, an offset and ``%%EOF`` (readers look in the last
+# KB); bytes without them are refused before pypdf would scan the whole file.
+_PDF_TAIL = 1024
 
 
 class ArchiveTooLarge(ValueError):
     """A zip with more entries, or more bytes unpacked, than any document has."""
+
+
+class NotAPdf(ValueError):
+    """Bytes that begin with ``%PDF-`` but that a PDF reader cannot open."""
 
 
 class Kind(NamedTuple):
@@ -85,7 +95,7 @@ def sniff(stream: IO[bytes]) -> Kind | None:
     if not head:
         return None
     if head.startswith(b"%PDF-"):
-        return PDF
+        return _pdf(stream)
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
     if head.startswith(b"\xff\xd8\xff"):
@@ -97,6 +107,32 @@ def sniff(stream: IO[bytes]) -> Kind | None:
     if head.startswith(b"PK\x03\x04"):
         return _ooxml(stream)
     return _text(stream)
+
+
+def _pdf(stream: IO[bytes]) -> Kind:
+    """A PDF only if pypdf reads its cross-reference table, trailer and page
+    count (NotAPdf otherwise). Nothing is rendered and no page is parsed, so a
+    big real deck costs milliseconds; the upload limit bounds the bytes read."""
+    stream.seek(0, 2)
+    stream.seek(max(0, stream.tell() - _PDF_TAIL))
+    tail = stream.read()
+    stream.seek(0)
+    if b"%%EOF" not in tail or b"startxref" not in tail:
+        raise NotAPdf("This file begins like a PDF but is not one (it has no end).")
+    try:
+        reader = PdfReader(stream, strict=False)
+        pages = reader.root_object["/Pages"].get_object()
+        found = pages.get("/Count") if isinstance(pages, DictionaryObject) else 0
+        count = int(found) if isinstance(found, int) else 0
+    except Exception as exc:  # noqa: BLE001 - any pypdf failure means "not a PDF"
+        raise NotAPdf(
+            "This file begins like a PDF but is not one (it cannot be read as a PDF)."
+        ) from exc
+    finally:
+        stream.seek(0)
+    if count < 1:
+        raise NotAPdf("This file begins like a PDF but is not one (it has no pages).")
+    return PDF
 
 
 def _ooxml(stream: IO[bytes]) -> Kind | None:

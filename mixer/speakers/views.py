@@ -469,7 +469,7 @@ def add(event_id: int):
     if form.validate_on_submit():
         with refusals(form):
             link = services.add_member_as_speaker(
-                event, form.member.data, form.session_id.data
+                event, form.member.data, form.session_id.data, current_user
             )
             db.session.commit()
             flash(f"{link.user.name} is now a speaker.", "success")

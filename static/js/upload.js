@@ -62,18 +62,39 @@
     });
   }
 
+  function offerRefresh() {
+    var done = document.createElement("li");
+    var link = document.createElement("a");
+    link.href = window.location.pathname;
+    link.textContent = "Refresh the list of your material";
+    done.appendChild(link);
+    list.appendChild(done);
+  }
+
+  // The page's own material list ([data-material-list]) is replaced by the
+  // same list from a fresh copy of this page, so new rows come with their
+  // delete buttons; if that fails, a link to reload is offered instead.
+  function refreshMaterial() {
+    var current = document.querySelector("[data-material-list]");
+    if (!current || !window.fetch || !window.DOMParser) return offerRefresh();
+    fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (resp) {
+        if (!resp.ok) throw new Error("HTTP " + resp.status);
+        return resp.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-material-list]");
+        if (!fresh) throw new Error("no material list");
+        current.replaceChildren.apply(current, Array.prototype.slice.call(fresh.childNodes));
+      })
+      .catch(offerRefresh);
+  }
+
   function sendAll(files) {
     if (!files.length) return;
     var jobs = Array.prototype.map.call(files, send);
     Promise.all(jobs).then(function (results) {
-      if (results.indexOf(true) !== -1) {
-        var done = document.createElement("li");
-        var link = document.createElement("a");
-        link.href = window.location.pathname;
-        link.textContent = "Refresh the list of your material";
-        done.appendChild(link);
-        list.appendChild(done);
-      }
+      if (results.indexOf(true) !== -1) refreshMaterial();
       input.value = "";
     });
   }

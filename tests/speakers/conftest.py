@@ -7,12 +7,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pypdf import PdfWriter
 
 from mixer.extensions import db
 from mixer.speakers.services import add_speaker
 from tests.helpers import csrf_from
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + bytes(range(256)) * 40
+
+def _pdf() -> bytes:
+    """A real one-page PDF (pypdf reads it), with some binary content."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_metadata({"/Subject": bytes(range(32, 127)).decode() * 20})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = _pdf()
 
 
 @pytest.fixture

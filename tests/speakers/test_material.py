@@ -23,6 +23,9 @@ from tests.speakers.conftest import (
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 200
 HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+# Starts like a PDF and is not one (the 75-byte "PDF").
+FAKE_PDF = b"%PDF-1.4\n" + b"not a PDF at all, only its first five bytes are. " * 2
+TRUNCATED_PDF = PDF[: len(PDF) // 2]
 
 
 def fetch(client, url: str, **kw):
@@ -99,8 +102,18 @@ def test_range_request_returns_206_with_the_right_bytes(client, auth, world):
         (b"", "slides.pdf", 400, "The file is empty."),
         (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "a.md", 415, "Accepted"),
         (b"PK\x03\x04not really a zip", "deck.pptx", 415, "Accepted"),
+        (FAKE_PDF, "slides.pdf", 415, "begins like a PDF but is not one"),
+        (TRUNCATED_PDF, "slides.pdf", 415, "begins like a PDF but is not one"),
     ],
-    ids=["elf-as-pdf", "html-as-pdf", "empty", "svg-as-md", "broken-zip"],
+    ids=[
+        "elf-as-pdf",
+        "html-as-pdf",
+        "empty",
+        "svg-as-md",
+        "broken-zip",
+        "fake-pdf",
+        "truncated-pdf",
+    ],
 )
 def test_refused_content_leaves_nothing_behind(
     client, auth, world, content, name, status, message
@@ -318,3 +331,19 @@ def _ooxml(prefix: str) -> bytes:
 )
 def test_sniff(content, kind):
     assert sniff.sniff(io.BytesIO(content)) == kind
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        FAKE_PDF,
+        TRUNCATED_PDF,
+        b"%PDF-1.4\n" + b"0" * 100_000,
+        b"%PDF-1.4\n1 0 obj<<>>endobj\nstartxref\n0\n%%EOF\n",
+        b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<</Root 1 0 R>>\nstartxref\n9\n%%EOF\n",
+    ],
+    ids=["fake", "truncated", "zeros", "wrong-xref", "no-pages"],
+)
+def test_sniff_refuses_what_only_begins_like_a_pdf(content):
+    with pytest.raises(sniff.NotAPdf):
+        sniff.sniff(io.BytesIO(content))

@@ -68,6 +68,37 @@ def test_member_made_speaker_directly(app, world):
     assert world.member.membership_in(world.org).role == "speaker"
 
 
+def test_member_made_speaker_gets_an_email_with_their_speaker_page(
+    client, auth, world, outbox
+):
+    auth.login(world.organizer.email)
+    page = client.get(f"/events/{world.event.id}/speakers").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_from(page),
+        "member": str(world.member.membership_in(world.org).id),
+        "session_id": str(world.event.sessions[0].id),
+    }
+    resp = client.post(f"/events/{world.event.id}/speakers/add", data=form)
+    assert resp.status_code == 302
+    # A second submit (double click) neither duplicates the link nor the mail.
+    client.post(f"/events/{world.event.id}/speakers/add", data=form)
+    [msg] = outbox(world.member.email)
+    assert msg["Subject"] == "You're speaking at Negotiation over lunch"
+    text = mail_text(msg)
+    assert "Olga Organizer made you a speaker" in text
+    assert world.event.sessions[0].title in text
+    speaker_page = f"http://mixer.test/events/{world.event.id}/speaker"
+    assert speaker_page in text
+    html = msg.get_body(("html",)).get_content()
+    assert f'href="{speaker_page}"' in html
+    assert "Max Member" in html
+    # The link opens the page for the member, without an invitation token.
+    auth.logout()
+    auth.login(world.member.email)
+    mine = client.get(speaker_page.split("mixer.test", 1)[1])
+    assert "Your talk at" in mine.get_data(as_text=True)
+
+
 def test_photo_is_resized_and_stripped(app, world):
     image = Image.new("RGB", (2000, 1000), "teal")
     exif = Image.Exif()
