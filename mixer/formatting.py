@@ -21,9 +21,11 @@ def localtime(
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
-def render_markdown(text: str | None) -> Markup:
-    """Markdown to sanitized HTML (no scripts, no inline handlers, safe links)."""
-    html = (
-        MarkdownIt("commonmark", {"linkify": False}).enable("table").render(text or "")
-    )
+def render_markdown(text: str | None, breaks: bool = False) -> Markup:
+    """Markdown to sanitized HTML (no scripts, no inline handlers, safe links).
+
+    With ``breaks`` a line typed on its own stays on its own (``<br>``), for
+    text people write line by line (a workshop's exercises)."""
+    options = {"linkify": False, "breaks": breaks}
+    html = MarkdownIt("commonmark", options).enable("table").render(text or "")
     return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S704

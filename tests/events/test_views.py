@@ -562,3 +562,18 @@ def test_emailed_links_that_cannot_be_used_show_the_link_page(
     expired = client.get(confirm)
     assert expired.status_code == 400
     assert "This link has expired." in expired.get_data(as_text=True)
+
+
+def test_workshop_exercises_keep_their_line_breaks_safely(
+    client, auth, org, organizer, make_event, frozen
+):
+    event = make_event(
+        org,
+        organizer,
+        kind="workshop",
+        exercises="Say no to a deadline\nAsk for feedback\n<script>x()</script>",
+    )
+    auth.login(organizer.email)
+    html = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "<p>Say no to a deadline<br>\nAsk for feedback</p>" in html
+    assert "<script>x()" not in html
