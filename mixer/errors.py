@@ -30,6 +30,8 @@ render its page. ``docs/development.md`` has more examples.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -80,11 +82,17 @@ class DomainError(Exception):
         if self.status == 404:
             self.shown_on_forms = False
         self.code = code or CODES.get(self.status, "error")
+        # Refusals of other fields raised together with this one (FieldProblems).
+        self.others: list[DomainError] = []
 
     @property
     def fields(self) -> dict[str, list[str]]:
         """``{field: [message]}`` for the API's error body (empty without a field)."""
-        return {self.field: [self.message]} if self.field else {}
+        fields: dict[str, list[str]] = {}
+        for exc in (self, *self.others):
+            if exc.field:
+                fields.setdefault(exc.field, []).append(exc.message)
+        return fields
 
     def __repr__(self) -> str:
         return (
@@ -127,6 +135,48 @@ class LinkError(DomainError):
         )
         self.reason = reason
         self.title = title
+
+
+class FieldProblems:
+    """Gather the refusals of separate fields, to refuse them all at once.
+
+    Each check runs in ``with problems.check():``; a refusal that names a field is
+    kept (the first one per field) and the next check runs. ``raise_any()`` then
+    raises the first with the others in its ``others``, so a form shows every
+    field's problem in one round trip and the API lists them all in ``fields``::
+
+        problems = FieldProblems()
+        with problems.check():
+            title = check_text(values["title"], "title", 200, "Title", True)
+        ...
+        problems.raise_any()
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        """Keep a field's refusal raised inside the block; anything else passes."""
+        try:
+            yield
+        except DomainError as exc:
+            if not exc.field or not exc.shown_on_forms or exc.status != 400:
+                raise
+            for one in (exc, *exc.others):
+                if not self.failed(one.field):
+                    self.errors.append(one)
+
+    def failed(self, *names: str | None) -> bool:
+        """Whether any of the fields ``names`` has been refused."""
+        return any(exc.field in names for exc in self.errors)
+
+    def raise_any(self) -> None:
+        """Raise the first refusal kept, carrying the others; nothing when none."""
+        if self.errors:
+            first, *rest = self.errors
+            first.others = rest
+            raise first
 
 
 class refusals:  # noqa: N801  (used as a statement: ``with refusals(form):``)
@@ -175,12 +225,14 @@ class refusals:  # noqa: N801  (used as a statement: ``with refusals(form):``)
 
 
 def show_on_form(exc: DomainError, form: Any = None, category: str = "error") -> None:
-    """Put ``exc`` on the field of ``form`` it names, or flash it (``category``)."""
-    field = _field(form, exc.field)
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        flash(exc.message, category)
+    """Put ``exc`` (and its ``others``) on the field of ``form`` each names, or
+    flash it (``category``)."""
+    for one in (exc, *exc.others):
+        field = _field(form, one.field)
+        if field is not None:
+            field.errors = [*field.errors, one.message]
+        else:
+            flash(one.message, category)
 
 
 def _field(form: Any, name: str | None) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -21,9 +22,69 @@ def localtime(
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
-def render_markdown(text: str | None) -> Markup:
-    """Markdown to sanitized HTML (no scripts, no inline handlers, safe links)."""
-    html = (
-        MarkdownIt("commonmark", {"linkify": False}).enable("table").render(text or "")
-    )
+def render_markdown(text: str | None, breaks: bool = False) -> Markup:
+    """Markdown to sanitized HTML (no scripts, no inline handlers, safe links).
+
+    With ``breaks`` a line typed on its own stays on its own (``<br>``), for
+    text people write line by line (a workshop's exercises)."""
+    options = {"linkify": False, "breaks": breaks}
+    html = MarkdownIt("commonmark", options).enable("table").render(text or "")
     return Markup(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S704
+
+
+def markdown_to_text(text: str | None) -> str:
+    """Markdown as plain text, for places that show no HTML (calendar invites).
+
+    Emphasis and code marks go, links become "words (address)", list items keep
+    "- " or "1. ", blocks are separated by a blank line; raw HTML tags are dropped.
+    """
+    tokens = MarkdownIt("commonmark").parse(text or "")
+    out: list[str] = []
+    lists: list[list[int]] = []  # per open list: [next number] (0: a bullet list)
+    prefix, separator = "", "\n\n"
+    for token in tokens:
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            start = int(token.attrGet("start") or 1)
+            lists.append([start if token.type == "ordered_list_open" else 0])
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif token.type == "list_item_open":
+            number = lists[-1]
+            indent = "   " * (len(lists) - 1)
+            prefix = f"{indent}{number[0]}. " if number[0] else f"{indent}- "
+            if number[0]:
+                number[0] += 1
+        elif token.type == "list_item_close":
+            separator = "\n"  # the next item follows on the next line
+        elif token.type in ("inline", "fence", "code_block"):
+            if token.type == "inline":
+                words = _inline_text(token.children or [])
+            else:
+                words = token.content.rstrip("\n")
+            out.append((separator if out else "") + prefix + words)
+            prefix, separator = "", "\n\n"
+        if token.type in ("bullet_list_close", "ordered_list_close"):
+            separator = "\n\n"
+    return "".join(out).strip()
+
+
+def _inline_text(children: list[Any]) -> str:
+    """The words of an inline token: marks dropped, links spelled out."""
+    out: list[str] = []
+    href = None
+    link_start = 0
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif child.type == "image":
+            out.append(child.content)
+        elif child.type == "link_open":
+            href, link_start = str(child.attrGet("href") or ""), len(out)
+        elif child.type == "link_close" and href is not None:
+            words = "".join(out[link_start:])
+            if href and href != words and f"mailto:{words}" != href:
+                out.append(f" ({href})")
+            href = None
+    return "".join(out)

@@ -16,7 +16,6 @@ from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
-from mixer import clock
 from mixer.accounts.api_auth import token_required
 from mixer.api import blueprint
 from mixer.errors import NotFound
@@ -110,9 +109,9 @@ def list_events(when: str = "all", kind: str | None = None, status=None):
     if not g.membership.has_role("organizer"):
         stmt = stmt.where(Event.status != EventStatus.DRAFT)
     if when == "upcoming":
-        stmt = stmt.where(Event.ends_at > clock.now())
+        stmt = stmt.where(~Event.is_past)
     elif when == "past":
-        stmt = stmt.where(Event.ends_at <= clock.now())
+        stmt = stmt.where(Event.is_past)
     if kind:
         stmt = stmt.where(Event.kind == kind)
     if status:

@@ -25,6 +25,7 @@ from mixer.events.models import (
     Registration,
     RegistrationStatus,
 )
+from mixer.formatting import markdown_to_text
 
 PRODID = "-//Mixer//Mixer events//EN"
 
@@ -36,7 +37,7 @@ def _description(event: Event, url: str) -> str:
     if event.speakers:
         parts.append(f"Speakers: {event.speakers}")
     if event.description:
-        parts.append(event.description.strip())
+        parts.append(markdown_to_text(event.description))
     if event.online_url:
         parts.append(f"Join online: {event.online_url}")
     parts.append(f"Details and registration: {url}")

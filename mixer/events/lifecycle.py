@@ -23,7 +23,9 @@ from sqlalchemy import or_, select
 
 from mixer import clock, signals
 from mixer.accounts.models import User
+from mixer.errors import FieldProblems
 from mixer.events.models import (
+    KINDS,
     STATUSES,
     Event,
     EventKind,
@@ -35,6 +37,7 @@ from mixer.events.models import (
 from mixer.events.notifications import queue_notice
 from mixer.events.registration import fill_from_waitlist, lock_seats
 from mixer.events.rules import (
+    EDITABLE,
     PLACE_FIELDS,
     TIME_FIELDS,
     AgendaItem,
@@ -77,14 +80,20 @@ def create_event(
     agenda: list[AgendaItem] | None = None,
     **values: Any,
 ) -> Event:
-    """Create an event (a draft unless ``status="published"``) with its sessions."""
-    event_kind = check_kind(kind)
+    """Create an event (a draft unless ``status="published"``) with its sessions.
+
+    Refuses every bad field at once (one EventError carrying the others)."""
     if status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
         raise EventError("A new event is either draft or published.", field="status")
+    problems = FieldProblems()
+    event_kind = None
+    with problems.check():
+        event_kind = check_kind(kind)
     for name in ("title", "starts_at", "ends_at", "timezone", "capacity"):
-        if values.get(name) in (None, ""):
-            label = name.replace("_", " ").capitalize()
-            raise EventError(f"{label} is required.", field=name)
+        with problems.check():
+            if values.get(name) in (None, ""):
+                label = name.replace("_", " ").capitalize()
+                raise EventError(f"{label} is required.", field=name)
     event = Event(
         org_id=org.id,
         kind=event_kind,
@@ -98,7 +107,9 @@ def create_event(
         created_by_id=creator.id if creator else None,
     )
     event.timezone = values.get("timezone") or ""
-    apply_values(event, values)
+    with problems.check():
+        apply_values(event, values)
+    problems.raise_any()
     organizer_list = list(organizers or [])
     if creator is not None and creator not in organizer_list:
         organizer_list.insert(0, creator)
@@ -110,6 +121,19 @@ def create_event(
     if status == EventStatus.PUBLISHED:
         publish_event(event)
     return event
+
+
+def check_event_values(
+    kind: str, values: dict[str, Any], like: Event | None = None
+) -> None:
+    """Refuse every bad field of ``values`` at once, saving and changing nothing.
+
+    For a form that already refused some fields itself: the rules then speak
+    about the others in the same round trip. ``like`` is the event being edited
+    (its current values fill in what ``values`` lacks)."""
+    current = {name: getattr(like, name) for name in EDITABLE} if like else {}
+    draft = Event(kind=EventKind(kind) if kind in KINDS else None, **current)
+    apply_values(draft, values)
 
 
 def _new_uid() -> str:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     func,
+    or_,
     select,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -229,10 +230,16 @@ class Event(Model):
         """The kind as people say it ("Lunch & Learn")."""
         return KIND_LABELS[self.kind]
 
-    @property
+    @hybrid_property
     def is_past(self) -> bool:
-        """Whether the event has finished."""
-        return self.ends_at <= clock.now()
+        """Whether the event has finished: its end has passed, or it was closed
+        (ended) before its planned end (in Python and in SQL)."""
+        return self.status == EventStatus.ENDED or self.ends_at <= clock.now()
+
+    @is_past.inplace.expression
+    @classmethod
+    def _is_past_expression(cls) -> ColumnElement[bool]:
+        return or_(cls.status == EventStatus.ENDED, cls.ends_at <= clock.now())
 
     @property
     def display_status(self) -> EventStatus:

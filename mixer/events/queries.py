@@ -32,14 +32,13 @@ def list_events(
     limit: int | None = None,
 ) -> list[Event]:
     """An organization's events: ``when`` is upcoming, past or all."""
-    now = clock.now()
     stmt = select(Event).where(Event.org_id == org.id)
     if not include_drafts:
         stmt = stmt.where(Event.status != EventStatus.DRAFT)
     if when == "upcoming":
-        stmt = stmt.where(Event.ends_at > now).order_by(Event.starts_at, Event.id)
+        stmt = stmt.where(~Event.is_past).order_by(Event.starts_at, Event.id)
     elif when == "past":
-        stmt = stmt.where(Event.ends_at <= now).order_by(
+        stmt = stmt.where(Event.is_past).order_by(
             Event.starts_at.desc(), Event.id.desc()
         )
     else:

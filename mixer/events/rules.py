@@ -17,7 +17,7 @@ from typing import Any, overload
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from mixer.errors import DomainError
+from mixer.errors import DomainError, FieldProblems
 from mixer.events.models import KINDS, VISIBILITIES, Event, EventKind, Visibility
 
 TITLE_MAX = 200
@@ -226,78 +226,111 @@ def check_kind(kind: str) -> EventKind:
 
 
 def apply_values(event: Event, values: dict[str, Any]) -> set[str]:
-    """Validate ``values`` and set them on ``event``; returns the changed names."""
+    """Validate ``values`` and set them on ``event``; returns the changed names.
+
+    Every field is checked before refusing, so one EventError carries the problem
+    of each bad field (``others``): a form shows them all in one round trip.
+    """
+    problems = FieldProblems()
     unknown = set(values) - set(EDITABLE)
     if unknown:
         name = sorted(unknown)[0]
         raise EventError(f"{name} cannot be set here.", field=name)
-    tz = zone(values.get("timezone", event.timezone))
+    tz = ZoneInfo("UTC")  # the times are still checked when the zone is refused
+    with problems.check():
+        tz = zone(values.get("timezone", event.timezone))
     clean: dict[str, Any] = {"timezone": tz.key}
-    if "title" in values:
-        clean["title"] = check_text(values["title"], "title", TITLE_MAX, "Title", True)
-    if "description" in values:
-        description = str(values["description"] or "")
-        if len(description) > DESCRIPTION_MAX:
-            raise EventError(
-                f"The description can have at most {DESCRIPTION_MAX} characters.",
-                field="description",
+    with problems.check():
+        if "title" in values:
+            clean["title"] = check_text(
+                values["title"], "title", TITLE_MAX, "Title", True
             )
-        clean["description"] = description.strip()
-    for name in ("starts_at", "ends_at", "registration_opens_at"):
-        if name in values:
-            required = name != "registration_opens_at"
-            clean[name] = _instant(values[name], tz, name, required)
-    if "registration_closes_at" in values:
-        clean["registration_closes_at"] = _instant(
-            values["registration_closes_at"], tz, "registration_closes_at", False
-        )
-    if "venue" in values:
-        clean["venue"] = check_text(values["venue"], "venue", 200, "The venue")
-    if "address" in values:
-        clean["address"] = check_text(values["address"], "address", 300, "The address")
-    if "online_url" in values:
-        clean["online_url"] = check_url(values["online_url"])
-    if "capacity" in values:
-        clean["capacity"] = check_int(
-            values["capacity"], "capacity", "Capacity", 1, CAPACITY_MAX, True
-        )
-    if "visibility" in values:
-        if values["visibility"] not in VISIBILITIES:
-            raise EventError(
-                f"Visibility must be one of {', '.join(VISIBILITIES)}.",
-                field="visibility",
+    with problems.check():
+        if "description" in values:
+            description = str(values["description"] or "")
+            if len(description) > DESCRIPTION_MAX:
+                raise EventError(
+                    f"The description can have at most {DESCRIPTION_MAX} characters.",
+                    field="description",
+                )
+            clean["description"] = description.strip()
+    for name in DATETIME_FIELDS:
+        with problems.check():
+            if name in values:
+                required = name in ("starts_at", "ends_at")
+                clean[name] = _instant(values[name], tz, name, required)
+    for name, max_len, label in TEXT_FIELDS:
+        with problems.check():
+            if name in values:
+                clean[name] = check_text(values[name], name, max_len, label)
+    with problems.check():
+        if "online_url" in values:
+            clean["online_url"] = check_url(values["online_url"])
+    with problems.check():
+        if "capacity" in values:
+            clean["capacity"] = check_int(
+                values["capacity"], "capacity", "Capacity", 1, CAPACITY_MAX, True
             )
-        clean["visibility"] = Visibility(values["visibility"])
-    if "topic" in values:
-        clean["topic"] = check_text(values["topic"], "topic", 200, "The topic")
-    if "speakers" in values:
-        clean["speakers"] = check_text(values["speakers"], "speakers", 300, "Speakers")
+    with problems.check():
+        if "visibility" in values:
+            if values["visibility"] not in VISIBILITIES:
+                raise EventError(
+                    f"Visibility must be one of {', '.join(VISIBILITIES)}.",
+                    field="visibility",
+                )
+            clean["visibility"] = Visibility(values["visibility"])
     if "asks_dietary" in values:
         clean["asks_dietary"] = bool(values["asks_dietary"])
-    if "exercises" in values:
-        exercises = str(values["exercises"] or "").strip()
-        if len(exercises) > DESCRIPTION_MAX:
-            raise EventError(
-                f"Exercises can have at most {DESCRIPTION_MAX} characters.",
-                field="exercises",
+    with problems.check():
+        if "exercises" in values:
+            exercises = str(values["exercises"] or "").strip()
+            if len(exercises) > DESCRIPTION_MAX:
+                raise EventError(
+                    f"Exercises can have at most {DESCRIPTION_MAX} characters.",
+                    field="exercises",
+                )
+            clean["exercises"] = exercises or None
+    with problems.check():
+        if "rounds" in values:
+            clean["rounds"] = check_int(
+                values["rounds"], "rounds", "Rounds", 1, 50, False
             )
-        clean["exercises"] = exercises or None
-    if "rounds" in values:
-        clean["rounds"] = check_int(values["rounds"], "rounds", "Rounds", 1, 50, False)
-    if "minutes_per_round" in values:
-        clean["minutes_per_round"] = check_int(
-            values["minutes_per_round"],
-            "minutes_per_round",
-            "Minutes per round",
-            1,
-            120,
-            False,
-        )
+    with problems.check():
+        if "minutes_per_round" in values:
+            clean["minutes_per_round"] = check_int(
+                values["minutes_per_round"],
+                "minutes_per_round",
+                "Minutes per round",
+                1,
+                120,
+                False,
+            )
     changed = {k for k, v in clean.items() if getattr(event, k, None) != v}
     for key, value in clean.items():
         setattr(event, key, value)
-    check_event(event)
+    if (
+        event.starts_at
+        and event.ends_at
+        and not problems.failed("starts_at", "ends_at")
+    ):
+        check_event(event, problems)
+    problems.raise_any()
     return changed
+
+
+# The plain text fields of an event: (name, longest, label in messages).
+TEXT_FIELDS = (
+    ("venue", 200, "The venue"),
+    ("address", 300, "The address"),
+    ("topic", 200, "The topic"),
+    ("speakers", 300, "Speakers"),
+)
+DATETIME_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "registration_opens_at",
+    "registration_closes_at",
+)
 
 
 def _instant(value: Any, tz: ZoneInfo, name: str, required: bool) -> datetime | None:
@@ -321,31 +354,40 @@ def _instant(value: Any, tz: ZoneInfo, name: str, required: bool) -> datetime | 
     return to_utc(value, tz, name)
 
 
-def check_event(event: Event) -> None:
-    """Rules across fields, checked after every change."""
-    if event.ends_at <= event.starts_at:
-        raise EventError(
-            "The end must be after the start "
-            f"({local(event.starts_at, event.timezone):%d %b %Y %H:%M}).",
-            field="ends_at",
-        )
-    if event.ends_at - event.starts_at > timedelta(days=14):
-        raise EventError("An event can last at most 14 days.", field="ends_at")
+def check_event(event: Event, problems: FieldProblems | None = None) -> None:
+    """Rules across fields, checked after every change (each field's problem is
+    kept in ``problems`` for the caller to raise when given, else raised here)."""
+    own = problems is None
+    problems = problems or FieldProblems()
+    with problems.check():
+        if event.ends_at <= event.starts_at:
+            raise EventError(
+                "The end must be after the start "
+                f"({local(event.starts_at, event.timezone):%d %b %Y %H:%M}).",
+                field="ends_at",
+            )
+        if event.ends_at - event.starts_at > timedelta(days=14):
+            raise EventError("An event can last at most 14 days.", field="ends_at")
     opens, closes = event.registration_opens_at, event.registration_closes_at
-    if opens and opens >= event.ends_at:
-        raise EventError(
-            "Registration must open before the event ends.",
-            field="registration_opens_at",
-        )
-    if closes and opens and closes <= opens:
-        raise EventError(
-            "Registration must close after it opens.", field="registration_closes_at"
-        )
-    if closes and closes > event.ends_at:
-        raise EventError(
-            "Registration cannot stay open after the event ends.",
-            field="registration_closes_at",
-        )
+    with problems.check():
+        if opens and opens >= event.ends_at:
+            raise EventError(
+                "Registration must open before the event ends.",
+                field="registration_opens_at",
+            )
+    with problems.check():
+        if closes and opens and closes <= opens:
+            raise EventError(
+                "Registration must close after it opens.",
+                field="registration_closes_at",
+            )
+        if closes and closes > event.ends_at:
+            raise EventError(
+                "Registration cannot stay open after the event ends.",
+                field="registration_closes_at",
+            )
+    if own:
+        problems.raise_any()
     if event.kind == EventKind.MENTOR_MIXER:
         event.rounds = event.rounds or 6
         event.minutes_per_round = event.minutes_per_round or 8

@@ -220,8 +220,21 @@ def create():
                 "success",
             )
             return redirect(url_for("events.dashboard", event_id=event.id))
+    _check_the_rest(form, refused)
     page = render_template("events/form.html", form=form, event=None)
     return page, _form_status(form, refused)
+
+
+def _check_the_rest(form: EventForm, refused: refusals, event: Event | None = None):
+    """The form refused some fields itself: the rules check the others too, so
+    every mistake shows in one round trip."""
+    if refused.error is not None or not form.errors or "csrf_token" in form.errors:
+        return  # the rules have spoken already (every field), or nothing to add
+    values = {k: v for k, v in form.values().items() if not form[k].errors}
+    with refused:
+        lifecycle.check_event_values(
+            event.kind if event else form.kind.data, values, event
+        )
 
 
 def _form_status(form, refused: refusals) -> int:
@@ -456,6 +469,7 @@ def edit(event_id: int):
             db.session.commit()
             flash(_changed_message(event, changed), "success")
             return redirect(url_for("events.dashboard", event_id=event.id))
+    _check_the_rest(form, refused, event)
     page = render_template("events/form.html", form=form, event=event)
     return page, _form_status(form, refused)
 

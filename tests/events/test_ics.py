@@ -142,3 +142,27 @@ def test_invitations_keep_their_uid_and_raise_the_sequence(
     assert vevents[0]["ATTENDEE"].params["CN"] == "Ana Lima"
     assert str(vevents[0]["ORGANIZER"]).startswith("mailto:")
     assert vevents[2]["STATUS"] == "CANCELLED"
+
+
+def test_the_invite_describes_the_event_in_plain_text(
+    client, auth, org, member, make_event, frozen
+):
+    event = make_event(
+        org,
+        description=(
+            "# Agenda\n\nBring **questions** and read [the guide]"
+            "(https://docs.example.org/guide) &amp; `notes`.\n\n"
+            "- one *idea*\n- two ideas\n\n1. first\n2. second\n\n"
+            "<b>bold</b> tags go"
+        ),
+    )
+    auth.login(member.email)
+    _, vevent = _event_from(client.get(f"/events/{event.id}/calendar.ics"))
+    text = str(vevent["DESCRIPTION"])
+    assert (
+        "Agenda\n\n"
+        "Bring questions and read the guide (https://docs.example.org/guide)"
+        " & notes.\n\n"
+        "- one idea\n- two ideas\n\n1. first\n2. second\n\nbold tags go"
+    ) in text
+    assert not set("*#`<>[]") & set(text.split("Details and registration")[0])

@@ -187,3 +187,23 @@ def test_series_on_the_first_thursday_of_each_month(org, organizer, frozen):
     with pytest.raises(EventError) as info:
         lifecycle.create_series(event, organizer, "monthly_weekday", 500)
     assert info.value.field == "count"
+
+
+def test_create_event_refuses_every_bad_field_at_once(org, organizer, frozen):
+    with pytest.raises(EventError, match="Unknown kind") as caught:
+        lifecycle.create_event(
+            org,
+            organizer,
+            kind="rave",
+            title="",
+            starts_at=NOW + timedelta(days=1),
+            ends_at=NOW + timedelta(days=1, hours=1),
+            timezone="Mars/Olympus",
+            capacity=0,
+            online_url="ftp://x",
+        )
+    fields = caught.value.fields
+    assert set(fields) == {"kind", "title", "timezone", "capacity", "online_url"}
+    assert len(fields["capacity"]) == 1
+    assert "between 1 and" in fields["capacity"][0]
+    assert count_rows(Event) == 0

@@ -121,6 +121,39 @@ def test_bad_event_form_input_is_shown_inline_and_nothing_saved(
     assert _count(Event) == 0
 
 
+@pytest.mark.parametrize("path", ["new", "edit"])
+def test_every_mistake_in_the_event_form_is_shown_at_once(
+    client, auth, org, organizer, make_event, frozen, path
+):
+    """Four mistakes, one submit: each field says what is wrong with it."""
+    auth.login(organizer.email)
+    url = "/o/acme/events/new"
+    if path == "edit":
+        url = f"/events/{make_event(org, organizer).id}/edit"
+    before = _count(Event)
+    mistakes = {
+        "title": "x" * 10_000,  # the form's own check
+        "capacity": "0",  # the service's checks from here on
+        "timezone": "Mars/Olympus",
+        "online_url": "not a link",
+        "registration_closes_at": "2026-03-06T12:00",  # after the end
+    }
+    resp = client.post(
+        url, data={**FORM, **mistakes, "publish": "1", "csrf_token": _csrf(client)}
+    )
+    assert resp.status_code == 400
+    html = resp.get_data(as_text=True)
+    shown = dict(
+        re.findall(r'<small id="([a-z_]+)-help" class="field-error">([^<]*)', html)
+    )
+    assert set(shown) == set(mistakes), shown
+    assert "at most 200 characters" in shown["title"]
+    assert "between 1 and" in shown["capacity"]
+    assert "Unknown time zone" in shown["timezone"]
+    assert "open after the event ends" in shown["registration_closes_at"]
+    assert _count(Event) == before
+
+
 def test_member_registers_in_one_click_and_sees_it_under_my_events(
     client, auth, org, member, make_event, outbox
 ):
@@ -529,3 +562,18 @@ def test_emailed_links_that_cannot_be_used_show_the_link_page(
     expired = client.get(confirm)
     assert expired.status_code == 400
     assert "This link has expired." in expired.get_data(as_text=True)
+
+
+def test_workshop_exercises_keep_their_line_breaks_safely(
+    client, auth, org, organizer, make_event, frozen
+):
+    event = make_event(
+        org,
+        organizer,
+        kind="workshop",
+        exercises="Say no to a deadline\nAsk for feedback\n<script>x()</script>",
+    )
+    auth.login(organizer.email)
+    html = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "<p>Say no to a deadline<br>\nAsk for feedback</p>" in html
+    assert "<script>x()" not in html

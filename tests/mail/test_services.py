@@ -113,6 +113,31 @@ def test_html_escapes_context(app, smtp):
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        # The follow-up prompt's subject for titles that made Python's header
+        # folder break the line straight after "Subject:" (a leading space).
+        "How was a " + "x" * 60 + "(?",
+        "How was Q1:" + "x" * 62 + "?",
+        "Who would you like to keep in touch with from Mentor Mixer — Finance & Ops?",
+        "Who would you like to keep in touch with from " + "Ü" * 3 + "x" * 70 + "?",
+        "  \t  Spaces around  ",
+    ],
+)
+@pytest.mark.parametrize("to", ["bo@example.org", "bø@exämple.org"])
+def test_subjects_never_begin_or_end_with_whitespace(app, subject, to):
+    notice(to, subject)
+    db.session.commit()
+    [row] = rows()
+    expected = " ".join(subject.split())
+    assert row.subject == expected
+    sent = email.message_from_bytes(row.raw, policy=email.policy.default)
+    assert str(sent["Subject"]) == expected
+    for line in row.raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        assert len(line) <= 998
+
+
 def test_subject_cannot_inject_headers(app, smtp):
     notice("bo@example.org", "Hi\r\nBcc: everyone@example.org")
     db.session.commit()
