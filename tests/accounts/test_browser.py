@@ -3,6 +3,8 @@ one other browser out, then signs out everywhere."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.helpers import PASSWORD
@@ -46,15 +48,17 @@ def test_profile_sign_ins_on_a_phone(app, live_server, browser, org, make_user):
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= WIDTH, f"page scrolls sideways: {width} > {WIDTH}"
 
+    # Each click loads a new page: the checks wait for it (expect), never race it.
+    expect = pytest.importorskip("playwright.sync_api").expect
     phone.get_by_role("button", name="Sign out Firefox on Linux").click()
-    assert phone.get_by_text("Firefox on Linux is signed out.").is_visible()
-    assert items.count() == 2
+    expect(phone.get_by_text("Firefox on Linux is signed out.")).to_be_visible()
+    expect(items).to_have_count(2)
     laptop.goto(f"{live_server}/profile")
-    assert "/login" in laptop.url
+    expect(laptop).to_have_url(re.compile("/login"))
 
     phone.get_by_role("button", name="Sign out everywhere").click()
-    assert "/login" in phone.url
-    assert phone.get_by_text("You are signed out everywhere").is_visible()
+    expect(phone).to_have_url(re.compile("/login"))
+    expect(phone.get_by_text("You are signed out everywhere")).to_be_visible()
     tablet.goto(f"{live_server}/profile")
-    assert "/login" in tablet.url
+    expect(tablet).to_have_url(re.compile("/login"))
     assert problems == []
