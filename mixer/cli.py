@@ -133,6 +133,16 @@ def create_token(email: str, org_slug: str, name: str) -> None:
     click.echo(secret)
 
 
+def _account(email: str):
+    """The account of EMAIL, or the command stops saying there is none."""
+    from mixer.accounts import services
+
+    try:
+        return services.get_user_by_email(email)
+    except DomainError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @click.command("deactivate-user")
 @click.argument("email")
 @with_appcontext
@@ -140,10 +150,7 @@ def deactivate_user(email: str) -> None:
     """Stop EMAIL's account: signed out everywhere at once, no sign-in, no API."""
     from mixer.accounts import services
 
-    try:
-        user = services.get_user_by_email(email)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
+    user = _account(email)
     services.deactivate_user(user)
     db.session.commit()
     click.echo(f"{user.email} is deactivated and signed out everywhere.")
@@ -156,10 +163,7 @@ def reactivate_user(email: str) -> None:
     """Let EMAIL's deactivated account sign in again."""
     from mixer.accounts import services
 
-    try:
-        user = services.get_user_by_email(email)
-    except DomainError as exc:
-        raise click.ClickException(str(exc)) from exc
+    user = _account(email)
     services.reactivate_user(user)
     db.session.commit()
     click.echo(f"{user.email} can sign in again.")

@@ -282,8 +282,8 @@ def who_text(record: CheckinRecord | None) -> str:
     return ""
 
 
-def who_checked_in(regs: list[Registration]) -> dict[int, str]:
-    """``who_text`` of each registration, by id, in one query."""
+def records_of(regs: list[Registration]) -> dict[int, CheckinRecord]:
+    """Who checked each of ``regs`` in (with the person or link), in one query."""
     ids = [reg.id for reg in regs]
     if not ids:
         return {}
@@ -292,21 +292,20 @@ def who_checked_in(regs: list[Registration]) -> dict[int, str]:
         .where(CheckinRecord.registration_id.in_(ids))
         .options(joinedload(CheckinRecord.user), joinedload(CheckinRecord.door_link))
     )
-    return {record.registration_id: who_text(record) for record in records}
+    return {record.registration_id: record for record in records}
+
+
+def who_checked_in(regs: list[Registration]) -> dict[int, str]:
+    """``who_text`` of each registration, by id, in one query."""
+    return {reg_id: who_text(rec) for reg_id, rec in records_of(regs).items()}
 
 
 def undoable(
     regs: list[Registration], user_id: int | None, door_link_id: int | None
 ) -> set[int]:
     """The ids among ``regs`` whose check-in this person or door link made."""
-    ids = [reg.id for reg in regs]
-    if not ids:
-        return set()
-    records = db.session.scalars(
-        select(CheckinRecord).where(CheckinRecord.registration_id.in_(ids))
-    )
     return {
-        record.registration_id
-        for record in records
+        reg_id
+        for reg_id, record in records_of(regs).items()
         if made_by(record, user_id, door_link_id)
     }

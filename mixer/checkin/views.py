@@ -179,12 +179,17 @@ def scan(event_id: int):
     access = door_event(event_id)
     event = access.event
     recent = services.recent_checkins(event)
-    mine = door_rules.undoable(recent, access.user_id, access.link_id)
+    records = door_rules.records_of(recent)  # one query for both below
+    mine = {
+        reg_id
+        for reg_id, record in records.items()
+        if door_rules.made_by(record, access.user_id, access.link_id)
+    }
     # Who made the others' check-ins ("by Ada"); one's own go unsigned, as the
     # rows the page adds itself after a scan.
     others = {
-        reg_id: who
-        for reg_id, who in door_rules.who_checked_in(recent).items()
+        reg_id: door_rules.who_text(record)
+        for reg_id, record in records.items()
         if reg_id not in mine
     }
     return render_template(
