@@ -10,7 +10,7 @@ import pytest
 from mixer.extensions import db
 from mixer.speakers.services import invite_speaker
 from tests.browser_support import sign_in_page
-from tests.helpers import PASSWORD, link_in
+from tests.helpers import link_in
 from tests.speakers.conftest import PDF
 
 pytestmark = pytest.mark.browser
@@ -48,11 +48,7 @@ def test_speaker_uploads_attendee_downloads(
 
     ctx = browser.new_context()
     page = ctx.new_page()
-    page.goto(f"{live_server}/login")
-    page.fill("input[name=email]", world.attendee.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.wait_for_load_state()
+    sign_in_page(page, live_server, world.attendee.email)
     page.goto(f"{live_server}/events/{world.event.id}")
     anchor = page.locator("a.material-download", has_text="talk")
     href = anchor.get_attribute("href")
