@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
@@ -19,6 +26,10 @@ ORG_KINDS = ("company", "school", "community")
 ROLE_RANK = {"admin": 3, "organizer": 2, "speaker": 1, "member": 0}
 DEPARTMENT_NAME_MAX = 80
 LEVEL_MAX = 80
+LOCATION_MAX = 80
+# Mentees and mentoring pairs a person takes on at most, unless they say otherwise.
+DEFAULT_MENTORING_CAPACITY = 3
+MENTORING_CAPACITY_MAX = 20
 
 
 class OrgError(DomainError):
@@ -119,16 +130,39 @@ class Membership(Model):
     )
     # Years of experience, or school year for schools.
     level: Mapped[int | None]
+    # The member's manager (another membership of the same organization): a mixer
+    # never seats anyone with their own manager or direct report.
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("membership.id", ondelete="SET NULL"), index=True
+    )
+    # Where they work (a site, campus or city) and the languages they speak, as
+    # lower-case names or codes ("english", "de"): tables prefer a shared language.
+    location: Mapped[str | None] = mapped_column(String(LOCATION_MAX))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # How many mentees and mentoring pairs they take on at most, and the date
+    # before which they take on none ("not until March").
+    mentoring_capacity: Mapped[int] = mapped_column(
+        default=DEFAULT_MENTORING_CAPACITY,
+        server_default=str(DEFAULT_MENTORING_CAPACITY),
+    )
+    available_from: Mapped[date | None]
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     org: Mapped[Organization] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")
     department: Mapped[Department | None] = relationship()
+    manager: Mapped[Membership | None] = relationship(remote_side="Membership.id")
 
     __table_args__ = (
         UniqueConstraint("org_id", "user_id"),
         CheckConstraint(f"role IN {ROLES!r}", name="role"),
         CheckConstraint("level IS NULL OR (level >= 0 AND level <= 80)", name="level"),
+        CheckConstraint(
+            f"mentoring_capacity >= 0 AND mentoring_capacity <= "
+            f"{MENTORING_CAPACITY_MAX}",
+            name="mentoring_capacity",
+        ),
+        CheckConstraint("manager_id IS NULL OR manager_id <> id", name="manager"),
     )
 
     def update_details(self, department: str | None, level: int | str | None) -> None:

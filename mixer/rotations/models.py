@@ -39,6 +39,9 @@ class PairingMode(StrEnum):
 
 
 PLAN_MODES = tuple(m.value for m in PairingMode)
+# Tables prefer people from one location, avoid it, or ignore where people work.
+LOCATION_PREFERENCES = ("any", "same", "different")
+DEFAULT_LOOKBACK_MONTHS = 12
 
 
 class RotationPlan(Model):
@@ -54,6 +57,15 @@ class RotationPlan(Model):
     group_size: Mapped[int]
     seed: Mapped[int] = mapped_column(default=0)
     min_level_gap: Mapped[int | None]
+    # How far back earlier meetings count: months, 0 for not at all, None for any
+    # time; and whether tables prefer ("same"), avoid ("different") or ignore
+    # ("any") people from one location.
+    lookback_months: Mapped[int | None] = mapped_column(
+        default=DEFAULT_LOOKBACK_MONTHS, server_default=str(DEFAULT_LOOKBACK_MONTHS)
+    )
+    location_preference: Mapped[str] = mapped_column(
+        String(10), default="any", server_default="any"
+    )
     method: Mapped[str] = mapped_column(String(20))  # the engine's method
     quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Everyone the plan knows (registration ids) and, in mentor_mentee mode, the
@@ -86,6 +98,13 @@ class RotationPlan(Model):
         CheckConstraint("minutes > 0 AND minutes <= 120", name="minutes"),
         CheckConstraint(f"mode IN {PLAN_MODES!r}", name="mode"),
         CheckConstraint("group_size IN (2, 3)", name="group_size"),
+        CheckConstraint(
+            f"location_preference IN {LOCATION_PREFERENCES!r}",
+            name="location_preference",
+        ),
+        CheckConstraint(
+            "lookback_months IS NULL OR lookback_months >= 0", name="lookback_months"
+        ),
         CheckConstraint(
             "current_round >= 0 AND current_round <= rounds", name="current_round"
         ),
