@@ -16,7 +16,13 @@ from mixer.api import Schema, api_abort, blueprint
 from mixer.events.access import org_event
 from mixer.extensions import db
 from mixer.rotations import services
-from mixer.rotations.models import PLAN_MODES, PairingMode
+from mixer.rotations.memory import MAX_LOOKBACK_MONTHS
+from mixer.rotations.models import (
+    DEFAULT_LOOKBACK_MONTHS,
+    LOCATION_PREFERENCES,
+    PLAN_MODES,
+    PairingMode,
+)
 from mixer.rotations.planner import GROUP_SIZES, MAX_ROUNDS
 from mixer.rotations.services import MAX_LEVEL_GAP, MAX_MINUTES, MAX_SEED, Settings
 
@@ -67,6 +73,25 @@ class RotationInputSchema(Schema):
             "levels above."
         },
     )
+    lookback_months = ma.fields.Integer(
+        strict=True,
+        allow_none=True,
+        load_default=DEFAULT_LOOKBACK_MONTHS,
+        validate=V.Range(0, MAX_LOOKBACK_MONTHS),
+        metadata={
+            "description": "Keep apart people who met at the organization's events "
+            "of the last N months (0: don't look back; null: any time). People in "
+            "an open pair are kept apart whatever this says."
+        },
+    )
+    location_preference = ma.fields.String(
+        load_default="any",
+        validate=V.OneOf(LOCATION_PREFERENCES),
+        metadata={
+            "description": "Tables of one location (`same`), across locations "
+            "(`different`), or ignore where people work (`any`)."
+        },
+    )
 
 
 class TableSchema(Schema):
@@ -82,6 +107,37 @@ class RoundSchema(Schema):
     byes = ma.fields.List(ma.fields.Integer())
 
 
+class BecauseSchema(Schema):
+    id = ma.fields.Integer(metadata={"description": "Registration id."})
+    meets = ma.fields.Integer(metadata={"description": "People they sit with."})
+    new_to_them = ma.fields.Integer(
+        metadata={"description": "People they may sit with whom they don't know."}
+    )
+
+
+class EarlierSchema(Schema):
+    repeated = ma.fields.Integer(
+        metadata={
+            "description": "Meetings of people who met at an earlier event "
+            "(within the look-back) or are in an open pair."
+        }
+    )
+    open_pairs_seated = ma.fields.Integer()
+    known_pairs = ma.fields.Integer(
+        metadata={"description": "Pairs in the room who know each other."}
+    )
+    avoided = ma.fields.Integer(
+        metadata={"description": "Such pairs who could have sat together but don't."}
+    )
+    unavoidable = ma.fields.Integer(
+        metadata={
+            "description": "How many of `repeated` no plan could avoid (a "
+            "proven minimum)."
+        }
+    )
+    because = ma.fields.List(ma.fields.Nested(BecauseSchema))
+
+
 class QualitySchema(Schema):
     repeats = ma.fields.Integer()
     cross_department_share = ma.fields.Float(allow_none=True)
@@ -89,6 +145,8 @@ class QualitySchema(Schema):
     max_byes = ma.fields.Integer()
     byes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     meetings = ma.fields.Integer()
+    earlier = ma.fields.Nested(EarlierSchema, allow_none=True)
+    no_shared_language = ma.fields.Integer(allow_none=True)
 
 
 class RotationPlanSchema(Schema):

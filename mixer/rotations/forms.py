@@ -7,7 +7,7 @@ from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from mixer.accounts.forms import choice_list
-from mixer.rotations.models import PairingMode
+from mixer.rotations.models import DEFAULT_LOOKBACK_MONTHS, PairingMode
 from mixer.rotations.services import Settings
 
 MODE_CHOICES = choice_list(
@@ -17,6 +17,30 @@ MODE_CHOICES = choice_list(
     ]
 )
 GROUP_CHOICES = choice_list([("2", "Pairs"), ("3", "Groups of three")])
+LOOKBACK_CHOICES = choice_list(
+    [
+        ("3", "Met in the last 3 months"),
+        ("6", "Met in the last 6 months"),
+        ("12", "Met in the last 12 months"),
+        ("24", "Met in the last 24 months"),
+        ("any", "Met at any earlier event"),
+        ("0", "Nobody (don't look back)"),
+    ]
+)
+LOCATION_CHOICES = choice_list(
+    [
+        ("any", "Doesn't matter"),
+        ("same", "Same location at a table (they can meet again in person)"),
+        ("different", "Different locations at a table (mix the sites)"),
+    ]
+)
+
+
+def _lookback(value: object) -> int | None:
+    """The look-back choice as months (None: any time)."""
+    if value in (None, "any", "None"):
+        return None
+    return int(value)  # type: ignore[call-overload]
 
 
 class PlanForm(FlaskForm):
@@ -33,6 +57,18 @@ class PlanForm(FlaskForm):
     )
     group_size = SelectField(
         "Table size", choices=GROUP_CHOICES, default="2", coerce=int
+    )
+    lookback_months = SelectField(
+        "Keep apart people who",
+        choices=LOOKBACK_CHOICES,
+        default=DEFAULT_LOOKBACK_MONTHS,
+        coerce=_lookback,
+        description="Earlier meetings at this organization's events: seated "
+        "together, badge scans, notes. People in an open pair are kept apart "
+        "too, and nobody is seated with their own manager or direct report.",
+    )
+    location_preference = SelectField(
+        "Where people work", choices=LOCATION_CHOICES, default="any"
     )
     seed = IntegerField(
         "Seed",
@@ -55,6 +91,8 @@ class PlanForm(FlaskForm):
             group_size=self.group_size.data,
             seed=self.seed.data or 0,
             min_level_gap=self.min_level_gap.data,
+            lookback_months=self.lookback_months.data,
+            location_preference=self.location_preference.data or "any",
         )
 
 

@@ -5,11 +5,14 @@ A pure engine (no database): give it the people in the room and the settings, ge
 what would work instead. See ``docs/rotations.md`` for the algorithm and its numbers.
 
 Hard rules: nobody meets the same person twice (counting ``history`` and rounds
-already held), each person sits at one table per round, and the mode's role rule
-holds. Soft goals, in order: different departments, "can help with" matching "would
-like help with", a level distance in a useful band. With uneven numbers a table of
-three takes the extra person, or people sit out in turn: nobody sits out twice before
-everyone who could sit out in their place has sat out once.
+already held), each person sits at one table per round, the mode's role rule holds,
+and nobody sits with their own manager or direct report (``Ties.reporting``). Soft
+goals, in order: people in an open pair apart, people who met at earlier events
+apart (``Ties``), a shared language, different departments, the organizer's location
+preference, "can help with" matching "would like help with", a level distance in a
+useful band. With uneven numbers a table of three takes the extra person, or people
+sit out in turn: nobody sits out twice before everyone who could sit out in their
+place has sat out once.
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import maximum_flow
 
 from mixer.rotations import constructions
 from mixer.rotations.constructions import Design
@@ -31,7 +36,12 @@ from mixer.rotations.seating import BYES, GROUPS, Layout, Seating, greedy_rounds
 MODES = ("mentor_mentee", "peer")
 ROLES = ("mentor", "mentee", "either")
 GROUP_SIZES = (2, 3)
+LOCATION_PREFERENCES = ("any", "same", "different")
 MAX_ROUNDS = 50  # 50 five-minute rounds is a four-hour mixer; also bounds the work
+RETRY_LIMIT = 400  # rooms up to this size re-seed to seat fewer acquaintances
+RETRIES = 8
+FLOW_LIMIT = 1_500  # rooms up to this size get the flow bound of "unavoidable"
+MAX_BECAUSE = 20  # people named in the report's "unavoidable because"
 
 METHOD_OPTIMIZED = "optimized"  # per-round assignment, tables of 3 for odd numbers
 METHOD_BYES = "optimized-byes"  # per-round assignment, people sit out in turn
@@ -76,6 +86,41 @@ class Participant:
     offers: frozenset[str] = frozenset()  # "I can help with"
     seeks: frozenset[str] = frozenset()  # "I'd like help with"
     level: int | None = None  # years or grade, for school mode and the level band
+    languages: frozenset[str] = frozenset()  # spoken; tables prefer a shared one
+    location: str | None = None  # site, campus or city
+
+
+@dataclass(frozen=True)
+class Ties:
+    """What links people in the room from outside this mixer, as pairs of ids.
+
+    ``earlier``: met at an earlier event (avoided where possible); ``open_pairs``:
+    in an open mentoring pair with each other (avoided before ``earlier``);
+    ``reporting``: manager and direct report (never seated together).
+    """
+
+    earlier: frozenset[tuple[int, int]] = frozenset()
+    open_pairs: frozenset[tuple[int, int]] = frozenset()
+    reporting: frozenset[tuple[int, int]] = frozenset()
+
+    @classmethod
+    def of(
+        cls,
+        earlier: Iterable[tuple[int, int]] = (),
+        open_pairs: Iterable[tuple[int, int]] = (),
+        reporting: Iterable[tuple[int, int]] = (),
+    ) -> Ties:
+        """Checked and ordered pairs (each as (low id, high id))."""
+        return cls(
+            earlier=_history(earlier, "ties"),
+            open_pairs=_history(open_pairs, "ties"),
+            reporting=_history(reporting, "ties"),
+        )
+
+    @property
+    def known(self) -> frozenset[tuple[int, int]]:
+        """Pairs who know each other already: met earlier or in an open pair."""
+        return self.earlier | self.open_pairs
 
 
 @dataclass(frozen=True)
@@ -109,6 +154,8 @@ class Quality:
     max_byes: int
     byes: Mapping[int, int] = field(default_factory=dict)  # per person
     meetings: int = 0  # pairs seated together, counted once per round
+    earlier: Mapping[str, Any] = field(default_factory=dict)  # see _earlier_report
+    no_shared_language: int = 0  # meetings of people whose languages differ
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
@@ -120,6 +167,8 @@ class Quality:
             "max_byes": self.max_byes,
             "byes": {str(k): v for k, v in sorted(self.byes.items())},
             "meetings": self.meetings,
+            "earlier": dict(self.earlier),
+            "no_shared_language": self.no_shared_language,
         }
 
 
@@ -137,6 +186,8 @@ class Plan:
     history: frozenset[tuple[int, int]]
     sides: Mapping[int, str]  # "mentor" or "mentee" side, in mentor_mentee mode
     method: str
+    ties: Ties = Ties()
+    location_preference: str = "any"
 
     def as_dict(self) -> dict[str, Any]:
         """The plan in the API's shape: rounds of tables and byes, and quality."""
@@ -167,6 +218,8 @@ def plan_rotations(
     min_level_gap: int | None = None,
     history: Iterable[tuple[int, int]] = (),
     held_rounds: Sequence[Round] = (),
+    ties: Ties = Ties(),
+    location_preference: str = "any",
 ) -> Plan:
     """Plan ``rounds`` rounds in all (``held_rounds`` first, kept as they are)."""
     planner = _checked_planner(
@@ -178,6 +231,8 @@ def plan_rotations(
         min_level_gap,
         history,
         held_rounds,
+        ties,
+        location_preference,
     )
     return planner.plan(rounds)
 
@@ -191,6 +246,7 @@ def max_repeat_free_rounds(
     min_level_gap: int | None = None,
     history: Iterable[tuple[int, int]] = (),
     held_rounds: Sequence[Round] = (),
+    ties: Ties = Ties(),
 ) -> int:
     """The most rounds (held ones included) that ``plan_rotations`` will plan."""
     planner = _checked_planner(
@@ -202,6 +258,8 @@ def max_repeat_free_rounds(
         min_level_gap,
         history,
         held_rounds,
+        ties,
+        "any",
     )
     return len(planner.held) + planner.maximum()[0]
 
@@ -215,6 +273,8 @@ def _checked_planner(
     min_level_gap: int | None,
     history: Iterable[tuple[int, int]],
     held_rounds: Sequence[Round],
+    ties: Ties,
+    location_preference: str,
 ) -> _Planner:
     """Validate the request (``rounds`` None: any number) and build its planner."""
     people = list(participants)
@@ -225,6 +285,7 @@ def _checked_planner(
         group_size=group_size,
         seed=seed,
         min_level_gap=min_level_gap,
+        location_preference=location_preference,
     )
     return _Planner(
         people,
@@ -234,14 +295,22 @@ def _checked_planner(
         min_level_gap=min_level_gap,
         history=history,
         held_rounds=held_rounds,
+        ties=Ties.of(ties.earlier, ties.open_pairs, ties.reporting),
+        location_preference=location_preference,
     )
 
 
-def replan(plan: Plan, present: Iterable[int | Participant], from_round: int) -> Plan:
+def replan(
+    plan: Plan,
+    present: Iterable[int | Participant],
+    from_round: int,
+    ties: Ties | None = None,
+) -> Plan:
     """Keep rounds before ``from_round``; plan the rest for the people present.
 
     ``present`` holds ids of people the plan knows, or ``Participant`` objects for
-    late arrivals (or anyone whose details changed).
+    late arrivals (or anyone whose details changed). ``ties`` replaces the plan's
+    (a late arrival brings their own); None keeps them.
     """
     total = len(plan.rounds)
     if isinstance(from_round, bool) or not isinstance(from_round, int):
@@ -277,7 +346,9 @@ def replan(plan: Plan, present: Iterable[int | Participant], from_round: int) ->
         seed=plan.seed,
         min_level_gap=plan.min_level_gap,
         previous_sides=plan.sides,
+        location_preference=plan.location_preference,
     )
+    ties = plan.ties if ties is None else ties
     planner = _Planner(
         people,
         mode=plan.mode,
@@ -289,6 +360,8 @@ def replan(plan: Plan, present: Iterable[int | Participant], from_round: int) ->
         previous_sides=plan.sides,
         known=plan.participants,
         former=plan.rounds[from_round - 1 :],
+        ties=Ties.of(ties.earlier, ties.open_pairs, ties.reporting),
+        location_preference=plan.location_preference,
     )
     return planner.plan(total)
 
@@ -302,8 +375,16 @@ def validate(
     seed: int = 0,
     min_level_gap: int | None = None,
     previous_sides: Mapping[int, str] | None = None,
+    location_preference: str = "any",
 ) -> None:
     """Refuse settings no plan can meet, saying what would work instead."""
+    if location_preference not in LOCATION_PREFERENCES:
+        raise PlanError(
+            f"There is no location preference called {location_preference!r}.",
+            field="location_preference",
+            suggestion="Use 'any' (ignore where people work), 'same' (tables of one "
+            "location) or 'different' (tables across locations).",
+        )
     if mode not in MODES:
         raise PlanError(
             f"There is no pairing mode called {mode!r}.",
@@ -340,16 +421,24 @@ def evaluate(
     rounds: Sequence[Round],
     participants: Iterable[Participant],
     history: Iterable[tuple[int, int]] = (),
+    ties: Ties = Ties(),
 ) -> Quality:
-    """The quality report of any schedule (the planner's, or a baseline's)."""
+    """The quality report of any schedule (the planner's, or a baseline's).
+
+    ``earlier`` holds only ``repeated`` (meetings of people who knew each other:
+    ``Ties.known``) and ``open_pairs_seated``; the planner adds what it alone knows
+    (avoided, unavoidable and why: ``_earlier_report``).
+    """
+    people = list(participants)
     profile = {
         p.id: (
             _norm(p.department),
             {t for t in map(_norm, p.offers) if t},
             {t for t in map(_norm, p.seeks) if t},
         )
-        for p in participants
+        for p in people
     }
+    languages = {p.id: {x for x in map(_norm, p.languages) if x} for p in people}
     before = {_pair(a, b) for a, b in history}
     seen: Counter[tuple[int, int]] = Counter()
     byes: Counter[int] = Counter(dict.fromkeys(profile, 0))
@@ -359,10 +448,12 @@ def evaluate(
             seen.update(_pair(a, b) for a, b in combinations(table.members, 2))
     repeats = sum(c if pair in before else c - 1 for pair, c in seen.items())
     meetings = sum(seen.values())
-    known = cross = interest = 0
+    known = cross = interest = no_language = 0
     for (a, b), count in seen.items():
         if a not in profile or b not in profile:
             continue
+        if languages[a] and languages[b] and not languages[a] & languages[b]:
+            no_language += count
         (da, offers_a, seeks_a), (db, offers_b, seeks_b) = profile[a], profile[b]
         if da and db:
             known += count
@@ -375,6 +466,13 @@ def evaluate(
         max_byes=max(byes.values(), default=0),
         byes=dict(byes),
         meetings=meetings,
+        earlier={
+            "repeated": sum(c for pair, c in seen.items() if pair in ties.known),
+            "open_pairs_seated": sum(
+                c for pair, c in seen.items() if pair in ties.open_pairs
+            ),
+        },
+        no_shared_language=no_language,
     )
 
 
@@ -382,14 +480,19 @@ def _pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a <= b else (b, a)
 
 
-def _history(pairs: Iterable[tuple[int, int]]) -> frozenset[tuple[int, int]]:
+_PAIR_LISTS = {"history": "History holds", "ties": "Ties hold"}
+
+
+def _history(
+    pairs: Iterable[tuple[int, int]], name: str = "history"
+) -> frozenset[tuple[int, int]]:
     out = set()
     for item in pairs:
         members = tuple(item)
         if len(members) != 2 or not all(_is_int(m) for m in members):
             raise PlanError(
-                f"History holds pairs of ids; {item!r} is not one.",
-                field="history",
+                f"{_PAIR_LISTS[name]} pairs of ids; {item!r} is not one.",
+                field=name,
                 suggestion="Pass each earlier meeting as a pair of ids, like (3, 8).",
             )
         out.add(_pair(*members))
@@ -542,8 +645,12 @@ class _Planner:
         previous_sides: Mapping[int, str] | None = None,
         known: Sequence[Participant] = (),
         former: Sequence[Round] = (),
+        ties: Ties = Ties(),
+        location_preference: str = "any",
     ) -> None:
         self.former = tuple(former)  # a re-plan's old remaining rounds, to patch
+        self.ties = ties
+        self.location_preference = location_preference
         self.people = tuple(sorted(participants, key=lambda p: p.id))
         self.mode = mode
         self.group_size = group_size
@@ -565,7 +672,12 @@ class _Planner:
                 self.people, previous_sides, by_level=min_level_gap is not None
             )
         self.room = Room(
-            self.people, mentor_side=sides, min_level_gap=min_level_gap, met_pairs=met
+            self.people,
+            mentor_side=sides,
+            min_level_gap=min_level_gap,
+            met_pairs=met,
+            ties=ties,
+            location_preference=location_preference,
         )
         index = self.room.index
         self.sat_out = np.zeros(self.room.n, dtype=np.int64)
@@ -644,7 +756,9 @@ class _Planner:
         for layout in self.layouts:
             seatings = self._greedy(layout, count)
             if len(seatings) == count:
-                return self._finish(seatings, _method(layout))
+                return self._finish(
+                    self._fewest_ties(layout, seatings), _method(layout)
+                )
         if len(self.former) == count:
             seatings = self._patch()
             if self._valid_prefix(seatings) == count:
@@ -709,6 +823,33 @@ class _Planner:
         seatings = seatings[: self._valid_prefix(seatings)]
         self._greedy_cache[layout.policy] = (seatings, len(seatings) < count)
         return seatings
+
+    def _fewest_ties(self, layout: Layout, seatings: list[Seating]) -> list[Seating]:
+        """The greedy plan, or a re-seeded one that seats fewer people who know
+        each other (small rooms only: a round-by-round optimizer can spend a
+        scarce new partner early that someone needed later)."""
+        room = self.room
+        if room.ties is None or room.n > RETRY_LIMIT:
+            return seatings
+        floor = _earlier_floor(room, seatings)  # counting only: cheap
+        best, best_score = seatings, _tie_score(room, seatings)
+        for variant in range(1, RETRIES + 1):
+            if best_score[0] <= floor:
+                break
+            found = greedy_rounds(
+                layout,
+                len(seatings),
+                seed=self.seed,
+                first_round=len(self.held) + 1,
+                sat_out=self.sat_out,
+                variant=variant,
+            )
+            if len(found) < len(seatings) or self._valid_prefix(found) < len(found):
+                continue
+            score = _tie_score(room, found)
+            if score < best_score:
+                best, best_score = found, score
+        return best
 
     def _place(self, design: Design, count: int) -> list[Seating] | None:
         if count not in self._place_cache:
@@ -792,7 +933,7 @@ class _Planner:
         hints = [f"Plan {maximum} rounds or fewer"] if best else []
         if self.group_size == 3:
             hints.append("use group size 2 (pairs allow more rounds)")
-        if self.room.blocked is not None:
+        if self.min_level_gap is not None:
             hints.append("lower min_level_gap")
         if self.room.mentor_mode and self.group_size == 2:
             hints.append("add people to the smaller side")
@@ -870,9 +1011,13 @@ class _Planner:
         if self.room.mentor_mode:
             for i, pid in enumerate(ids):
                 sides[pid] = "mentor" if mentor[i] else "mentee"
+        quality = evaluate(rounds, self.known, self.history, self.ties)
+        quality = replace(
+            quality, earlier=_earlier_report(self.room, seatings, quality.earlier)
+        )
         return Plan(
             rounds=rounds,
-            quality=evaluate(rounds, self.known, self.history),
+            quality=quality,
             participants=self.known,
             mode=self.mode,
             group_size=self.group_size,
@@ -881,7 +1026,155 @@ class _Planner:
             history=self.history,
             sides=sides,
             method=method,
+            ties=self.ties,
+            location_preference=self.location_preference,
         )
+
+
+def _tie_score(room: Room, seatings: list[Seating]) -> tuple[float, float]:
+    """Open pairs and earlier meetings seated, as a cost; then the whole cost."""
+    ties = total = 0.0
+    everyone = np.arange(room.n)
+    soft = room.soft_cost(everyone, everyone) if room.n <= RETRY_LIMIT else None
+    for seating in seatings:
+        for table in seating.tables:
+            for u, v in combinations(table, 2):
+                ties += room.tie_cost(u, v)
+                if soft is not None:
+                    total += soft[u, v]
+    return ties, total
+
+
+def _partners(room: Room, seatings: Sequence[Seating]) -> np.ndarray:
+    """How many people each person sits with over these rounds."""
+    partners = np.zeros(room.n, dtype=np.int64)
+    for seating in seatings:
+        for table in seating.tables:
+            partners[list(table)] += len(table) - 1
+    return partners
+
+
+def _earlier_floor(
+    room: Room, seatings: Sequence[Seating], seated: int | None = None
+) -> int:
+    """The fewest meetings of people who know each other that any plan giving
+    everyone as many partners as ``seatings`` must have (a proven lower bound).
+
+    First by counting: person p meets ``partners[p]`` people of whom at most
+    ``fresh[p]`` are new to them, and each meeting of two who know each other is
+    counted by at most its two people (exactly one per side in mentor_mentee mode).
+    Where ``seated`` (the plan's own number) is above that and the room is not
+    too big, by a maximum flow, which is never weaker: the meetings of people new
+    to each other form a graph in which p has at most ``partners[p]`` edges, each
+    between two people who may sit together (the role rule, the level gap,
+    reporting lines and this mixer's earlier rounds allow it) and do not know
+    each other. A maximum flow bounds how many edges such a graph can have (in
+    mentor_mentee mode exactly: the graph is bipartite, mentors to mentees; in
+    peer mode through its double cover, which counts each edge twice); every
+    other meeting is between people who know each other.
+    """
+    if not room.tie_pairs:
+        return 0
+    excess = _excess(room, seatings)[0]
+    if room.mentor_mode:
+        side = room.mentor_side
+        floor = int(max(excess[side].sum(), excess[~side].sum()))
+    else:
+        floor = int(max(excess.max(initial=0), math.ceil(excess.sum() / 2)))
+    if seated is None or seated <= floor or room.n > FLOW_LIMIT:
+        return floor
+    return max(floor, _flow_floor(room, seatings))
+
+
+def _flow_floor(room: Room, seatings: Sequence[Seating]) -> int:
+    partners = _partners(room, seatings)
+    meetings = int(partners.sum()) // 2
+    n = room.n
+    allowed = ~room.bad(room.met)
+    np.fill_diagonal(allowed, False)
+    if room.mentor_mode:
+        allowed &= room.mentor_side[:, None] & ~room.mentor_side[None, :]
+    for u, v in room.tie_pairs:
+        allowed[u, v] = allowed[v, u] = False
+    left, right = np.nonzero(allowed)
+    # Nodes: 0 the source, 1..n people (left), n+1..2n people (right), 2n+1 sink.
+    source, sink = 0, 2 * n + 1
+    people = np.arange(n)
+    tails = np.concatenate([np.zeros(n, np.int64), left + 1, people + n + 1])
+    heads = np.concatenate([people + 1, right + n + 1, np.full(n, sink)])
+    caps = np.concatenate([partners, np.ones(len(left), np.int64), partners])
+    graph = sparse.csr_matrix(
+        (caps.astype(np.int32), (tails, heads)), shape=(2 * n + 2, 2 * n + 2)
+    )
+    flow = maximum_flow(graph, source, sink).flow_value
+    new_meetings = flow if room.mentor_mode else flow // 2
+    return max(meetings - int(new_meetings), 0)
+
+
+def _excess(
+    room: Room, seatings: Sequence[Seating]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per person: meetings beyond their new partners, partners, new partners."""
+    partners = _partners(room, seatings)
+    allowed = ~room.bad(room.met)
+    np.fill_diagonal(allowed, False)
+    if room.mentor_mode:
+        allowed &= room.mentor_side[:, None] != room.mentor_side[None, :]
+    fresh = allowed.sum(axis=1)
+    for u, v in room.tie_pairs:
+        if allowed[u, v]:
+            fresh[u] -= 1
+            fresh[v] -= 1
+    return np.maximum(partners - fresh, 0), partners, fresh
+
+
+def _earlier_report(
+    room: Room, seatings: Sequence[Seating], counted: Mapping[str, Any]
+) -> dict[str, Any]:
+    """People who knew each other already: kept apart, seated, and why.
+
+    ``repeated``: meetings of people who met at an earlier event or are in an open
+    pair (held rounds included); ``open_pairs_seated``: those of them in an open
+    pair; ``avoided``: such pairs in the room who could have sat together in the
+    rounds planned now but do not; ``unavoidable``: the part of ``repeated`` that
+    no plan could avoid (``_earlier_floor`` for the rounds planned now, plus those
+    in rounds already held); ``because``: the people behind that number, each with
+    how many people they meet and how many of the people they may sit with are new
+    to them.
+    """
+    report = dict(counted)
+    if not room.tie_pairs:
+        report.update(avoided=0, unavoidable=0, because=[], known_pairs=0)
+        return report
+    planned = {
+        (min(u, v), max(u, v))
+        for seating in seatings
+        for table in seating.tables
+        for u, v in combinations(table, 2)
+    }
+    allowed = ~room.bad(room.met)
+    if room.mentor_mode:
+        allowed &= room.mentor_side[:, None] != room.mentor_side[None, :]
+    candidates = [(u, v) for u, v in room.tie_pairs if allowed[u, v]]
+    planned_repeats = sum(pair in planned for pair in candidates)
+    excess, partners, fresh = _excess(room, seatings)
+    held_repeats = int(report.get("repeated", 0)) - planned_repeats
+    because = [
+        {
+            "id": room.ids[i],
+            "meets": int(partners[i]),
+            "new_to_them": int(fresh[i]),
+        }
+        for i in sorted(np.flatnonzero(excess), key=lambda i: (-excess[i], i))
+    ]
+    report.update(
+        known_pairs=len(room.tie_pairs),
+        avoided=len(candidates) - planned_repeats,
+        unavoidable=max(held_repeats, 0)
+        + _earlier_floor(room, seatings, planned_repeats),
+        because=because[:MAX_BECAUSE],
+    )
+    return report
 
 
 def _method(layout: Layout) -> str:

@@ -10,15 +10,23 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import sparse
 
 if TYPE_CHECKING:
-    from mixer.rotations.planner import Participant
+    from mixer.rotations.planner import Participant, Ties
 
 # Soft costs, in the issue's order of importance: a meeting inside one department
 # costs more than any interest match can win back, and interests weigh more than
 # levels. Seeded noise below 1 only breaks ties, so seeds give different plans.
 FORBIDDEN = 1e9
+# People who know each other already: far above every other soft cost, so a plan
+# seats them together only where nothing else is possible; an open pair before a
+# meeting at an earlier event.
+OPEN_PAIR = 2e6
+MET_EARLIER = 1e6
+NO_SHARED_LANGUAGE = 20_000.0  # both said which languages they speak; none shared
 SAME_DEPARTMENT = 10_000.0
+LOCATION = 1_000.0  # against the organizer's location preference
 PER_SHARED_INTEREST = 100.0
 INTEREST_CAP = 3
 PER_LEVEL_OFF_BAND = 10.0
@@ -44,6 +52,8 @@ class Room:
         mentor_side: dict[int, bool] | None,
         min_level_gap: int | None,
         met_pairs: Iterable[tuple[int, int]],
+        ties: Ties | None = None,
+        location_preference: str = "any",
     ) -> None:
         self.people = tuple(people)
         self.n = n = len(self.people)
@@ -80,6 +90,26 @@ class Room:
             [np.nan if p.level is None else float(p.level) for p in self.people]
         )
         self.has_levels = bool(np.isfinite(self.level).sum() >= 2)
+        spoken: dict[str, int] = {}
+        known = [
+            {spoken.setdefault(x, len(spoken)) for x in map(_norm, p.languages) if x}
+            for p in self.people
+        ]
+        self.languages = np.zeros((n, max(1, (len(spoken) + 63) // 64)), np.uint64)
+        for i, chosen in enumerate(known):
+            for t in chosen:
+                self.languages[i, t // 64] |= np.uint64(1 << (t % 64))
+        self.speaks = np.array([bool(k) for k in known], dtype=bool)
+        self.has_languages = int(self.speaks.sum()) >= 2
+        places: dict[str, int] = {}
+        self.location = np.array(
+            [
+                places.setdefault(key, len(places)) if key else -1
+                for key in (_norm(p.location) for p in self.people)
+            ],
+            dtype=np.int64,
+        )
+        self.location_preference = location_preference if len(places) else "any"
         self.mentor_mode = mentor_side is not None
         self.mentor_side = np.array(
             [bool(mentor_side and mentor_side[pid]) for pid in self.ids], dtype=bool
@@ -88,10 +118,49 @@ class Room:
         self.band_low = 1 if min_level_gap is None else min_level_gap
         self.blocked = self._blocked()
         self.met = np.zeros((n, n), dtype=bool)
-        for a, b in met_pairs:
+        for ia, ib in self._present(met_pairs):
+            self.met[ia, ib] = self.met[ib, ia] = True
+        self._tie(ties)
+
+    def _present(self, pairs: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Pairs of ids as (low, high) room indexes, for people in the room."""
+        out = []
+        for a, b in pairs:
             ia, ib = self.index.get(a), self.index.get(b)
             if ia is not None and ib is not None and ia != ib:
-                self.met[ia, ib] = self.met[ib, ia] = True
+                out.append((min(ia, ib), max(ia, ib)))
+        return out
+
+    def _tie(self, ties: Ties | None) -> None:
+        """Reporting lines as blocked pairs; acquaintances as a sparse cost."""
+        reporting = self._present(ties.reporting) if ties else []
+        if reporting:
+            if self.blocked is None:
+                self.blocked = np.zeros((self.n, self.n), dtype=bool)
+            for u, v in reporting:
+                self.blocked[u, v] = self.blocked[v, u] = True
+        weights: dict[tuple[int, int], float] = {}
+        if ties:
+            for pair in self._present(ties.earlier):
+                weights[pair] = MET_EARLIER
+            for pair in self._present(ties.open_pairs):
+                weights[pair] = OPEN_PAIR
+        self.tie_pairs = sorted(weights)
+        self.ties: sparse.csr_matrix | None = None
+        if weights:
+            u, v = np.array(self.tie_pairs, dtype=np.int64).T
+            w = np.array([weights[p] for p in self.tie_pairs])
+            self.ties = sparse.csr_matrix(
+                (
+                    np.concatenate([w, w]),
+                    (np.concatenate([u, v]), np.concatenate([v, u])),
+                ),
+                shape=(self.n, self.n),
+            )
+
+    def tie_cost(self, u: int, v: int) -> float:
+        """What seating u with v costs for knowing each other already (0 if not)."""
+        return 0.0 if self.ties is None else float(self.ties[u, v])
 
     def _blocked(self) -> np.ndarray | None:
         """Pairs the role rule never lets meet: school mode's level gap."""
@@ -130,9 +199,19 @@ class Room:
         return cost
 
     def soft_cost(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """Department, interest and level terms for each (row, column) pair."""
+        """Acquaintance, language, department, location, interest and level terms
+        for each (row, column) pair."""
         dr, dc = self.dept[rows][:, None], self.dept[cols][None, :]
         cost = SAME_DEPARTMENT * ((dr == dc) & (dr >= 0))
+        if self.ties is not None:
+            cost += self.ties[rows][:, cols].toarray()
+        if self.has_languages:
+            cost += NO_SHARED_LANGUAGE * self._no_shared_language(rows, cols)
+        if self.location_preference != "any":
+            lr, lc = self.location[rows][:, None], self.location[cols][None, :]
+            known = (lr >= 0) & (lc >= 0)
+            against = (lr != lc) if self.location_preference == "same" else (lr == lc)
+            cost += LOCATION * (known & against)
         if self.has_tags:
             matches = self.interest(rows, cols)
             cost -= PER_SHARED_INTEREST * np.minimum(matches, INTEREST_CAP)
@@ -148,6 +227,16 @@ class Room:
             total += np.bitwise_count(o[rows, w][:, None] & s[cols, w][None, :])
             total += np.bitwise_count(s[rows, w][:, None] & o[cols, w][None, :])
         return total
+
+    def _no_shared_language(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Both said which languages they speak, and they share none."""
+        shared = np.zeros((len(rows), len(cols)), dtype=bool)
+        for w in range(self.languages.shape[1]):
+            shared |= (
+                self.languages[rows, w][:, None] & self.languages[cols, w][None, :]
+            ) != 0
+        both = self.speaks[rows][:, None] & self.speaks[cols][None, :]
+        return both & ~shared
 
     def _level_penalty(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         diff = self.level[rows][:, None] - self.level[cols][None, :]

@@ -236,8 +236,12 @@ def greedy_rounds(
     seed: int,
     first_round: int,
     sat_out: np.ndarray,
+    variant: int = 0,
 ) -> list[Seating]:
-    """Seat up to ``rounds`` rounds; fewer when a round cannot be seated."""
+    """Seat up to ``rounds`` rounds; fewer when a round cannot be seated.
+
+    ``variant`` draws other random splits from the same seed (0: the usual ones).
+    """
     room = layout.room
     met = room.met.copy()
     sat = sat_out.copy()
@@ -245,7 +249,8 @@ def greedy_rounds(
     planned: list[Seating] = []
     for number in range(first_round, first_round + rounds):
         for attempt in range(ATTEMPTS):
-            rng = np.random.default_rng([seed, number, attempt, policy])
+            key = [seed, number, attempt, policy] + ([variant] if variant else [])
+            rng = np.random.default_rng(key)
             seating = seat_round(layout, met, sat, rng)
             if seating is not None:
                 break

@@ -24,7 +24,11 @@ from mixer.concurrency import lock_row
 from mixer.errors import DomainError
 from mixer.events.models import Event, EventStatus, Registration
 from mixer.extensions import db
+from mixer.orgs.models import Membership
+from mixer.rotations import memory
 from mixer.rotations.models import (
+    DEFAULT_LOOKBACK_MONTHS,
+    LOCATION_PREFERENCES,
     PLAN_MODES,
     PairingMode,
     RotationPlan,
@@ -90,6 +94,9 @@ class Settings:
     group_size: int = 2
     seed: int = 0
     min_level_gap: int | None = None
+    # Months earlier meetings count for (0: not at all; None: any time).
+    lookback_months: int | None = DEFAULT_LOOKBACK_MONTHS
+    location_preference: str = "any"
 
 
 # ---------------------------------------------------------------------------
@@ -157,6 +164,8 @@ def plan_data(plan: RotationPlan) -> dict[str, Any]:
                 "max_byes",
                 "byes",
                 "meetings",
+                "earlier",
+                "no_shared_language",
             )
         },
         "settings": {
@@ -166,6 +175,8 @@ def plan_data(plan: RotationPlan) -> dict[str, Any]:
             "group_size": plan.group_size,
             "seed": plan.seed,
             "min_level_gap": plan.min_level_gap,
+            "lookback_months": plan.lookback_months,
+            "location_preference": plan.location_preference,
         },
         "method": plan.method,
         "current_round": plan.current_round,
@@ -242,10 +253,29 @@ def _check_settings(settings: Settings) -> None:
             "Use 2 (pairs) or 3 (small groups).",
             field="group_size",
         )
+    months = settings.lookback_months
+    if months is not None and (
+        isinstance(months, bool)
+        or not isinstance(months, int)
+        or not 0 <= months <= memory.MAX_LOOKBACK_MONTHS
+    ):
+        raise RotationError(
+            f"A look-back of {months!r} months is not possible. Use 0 (don't look "
+            f"back) to {memory.MAX_LOOKBACK_MONTHS} months, or leave it empty for "
+            "any time.",
+            field="lookback_months",
+        )
+    if settings.location_preference not in LOCATION_PREFERENCES:
+        raise RotationError(
+            f"There is no location preference {settings.location_preference!r}. "
+            f"Use one of: {', '.join(LOCATION_PREFERENCES)}.",
+            field="location_preference",
+        )
 
 
-def participant(reg: Registration) -> Participant:
-    """A registration as the planner sees it."""
+def participant(reg: Registration, member: Membership | None = None) -> Participant:
+    """A registration as the planner sees it; the membership adds languages and
+    location (guests have none)."""
     return Participant(
         id=reg.id,
         role=reg.role or "either",
@@ -253,7 +283,15 @@ def participant(reg: Registration) -> Participant:
         offers=frozenset(t.strip().lower() for t in reg.offers or () if t.strip()),
         seeks=frozenset(t.strip().lower() for t in reg.seeks or () if t.strip()),
         level=reg.level,
+        languages=frozenset(member.languages or ()) if member else frozenset(),
+        location=(member.location or None) if member else None,
     )
+
+
+def participants(event: Event, regs: list[Registration]) -> list[Participant]:
+    """The registrations as the planner sees them (one query for memberships)."""
+    members = memory.memberships(event, regs)
+    return [participant(r, members.get(r.id)) for r in regs]
 
 
 def attendance(
@@ -307,12 +345,14 @@ def create_plan(event: Event, settings: Settings) -> RotationPlan:
         raise _nobody(checked_in)
     with _engine_refusals():
         plan = plan_rotations(
-            [participant(r) for r in people],
+            participants(event, people),
             settings.rounds,
             mode=settings.mode,
             group_size=settings.group_size,
             seed=settings.seed,
             min_level_gap=settings.min_level_gap,
+            ties=memory.ties_for(event, people, settings.lookback_months),
+            location_preference=settings.location_preference,
         )
     if existing is not None:
         db.session.delete(existing)
@@ -325,6 +365,8 @@ def create_plan(event: Event, settings: Settings) -> RotationPlan:
         group_size=settings.group_size,
         seed=settings.seed,
         min_level_gap=settings.min_level_gap,
+        lookback_months=settings.lookback_months,
+        location_preference=settings.location_preference,
         left_ids=[],
     )
     db.session.add(stored)
@@ -372,9 +414,12 @@ def _store(stored: RotationPlan, plan: Plan, from_round: int) -> None:
     db.session.expire(stored, ["seats"])
 
 
-def _engine_plan(stored: RotationPlan, regs: dict[int, Registration]) -> Plan:
+def _engine_plan(
+    event: Event, stored: RotationPlan, regs: dict[int, Registration]
+) -> Plan:
     """The engine's ``Plan`` rebuilt from the stored one (for ``replan``)."""
-    people = tuple(participant(regs[i]) for i in stored.participant_ids if i in regs)
+    known = [regs[i] for i in stored.participant_ids if i in regs]
+    people = tuple(participants(event, known))
     rounds = tuple(rounds_of(stored))
     return Plan(
         rounds=rounds,
@@ -387,6 +432,7 @@ def _engine_plan(stored: RotationPlan, regs: dict[int, Registration]) -> Plan:
         history=frozenset(),
         sides={int(k): v for k, v in (stored.sides or {}).items()},
         method=stored.method,
+        location_preference=stored.location_preference,
     )
 
 
@@ -428,9 +474,10 @@ def replan_remaining(event: Event) -> RotationPlan:
     regs.update({r.id: r for r in people})
     with _engine_refusals():
         plan = replan(
-            _engine_plan(stored, regs),
-            [participant(r) for r in people],
+            _engine_plan(event, stored, regs),
+            participants(event, people),
             from_round=from_round,
+            ties=memory.ties_for(event, people, stored.lookback_months),
         )
     _store(stored, plan, from_round=from_round)
     return stored

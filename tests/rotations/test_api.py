@@ -69,6 +69,8 @@ def test_defaults_come_from_the_event(client, headers, mixer_event):
         "group_size": 2,
         "seed": 0,
         "min_level_gap": None,
+        "lookback_months": 12,
+        "location_preference": "any",
     }
 
 
