@@ -50,6 +50,7 @@ from mixer.extensions import db
 from mixer.jobs.services import cancel, schedule
 from mixer.orgs.models import Membership, Organization
 from mixer.orgs.services import organizers_of
+from mixer.pairs.capacity import hold_for
 from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair, PairSource
 
@@ -376,6 +377,16 @@ def check_answerable(row: AskSuggestion) -> None:
                 "the organization.",
                 status=409,
             )
+    place = row.candidate.membership_in(ask.org)
+    hold = place and hold_for(place, as_mentor=True, name="", you=True)
+    if hold:
+        # Capacity or "not before" changed since the ask went out.
+        raise AskError(
+            hold.reason.split(";")[0]
+            + f", so this ask cannot go ahead. Change it on your profile to take "
+            f"on {ask.requester.name}.",
+            status=409,
+        )
 
 
 def answer_message(outcome: Outcome) -> str:
