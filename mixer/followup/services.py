@@ -390,14 +390,15 @@ def _schedule_reminders(event: Event, sent_at: datetime) -> None:
 def send_reminders(event_id: int) -> dict[str, int]:
     """Remind each attendee who has not answered their prompt, once, ever.
 
-    Each prompt is claimed by a conditional UPDATE (``reminded_at`` still empty,
-    ``answered_at`` still empty) before its e-mail is queued, and the e-mail has
-    its own dedupe key, so two workers, or the job run twice, remind nobody
-    twice. A member who turned prompts off gets none (``queue_mail``).
+    Runs take the event's row lock in turn; each prompt is then claimed by a
+    conditional UPDATE (``reminded_at`` still empty, ``answered_at`` still
+    empty) before its e-mail is queued, and the e-mail has its own dedupe key,
+    so two workers, or the job run twice, remind nobody twice. A member who turned prompts off gets none (``queue_mail``).
     """
-    event = db.session.get(Event, event_id)
-    if event is None or event.status == EventStatus.CANCELLED:
+    found = db.session.get(Event, event_id)
+    if found is None or found.status == EventStatus.CANCELLED:
         return {"reminded": 0, "skipped": 1}
+    _locked(found.id)  # one reminder run per event at a time (SQLite: first write)
     now = clock.now()
     open_ids = db.session.scalars(
         select(FollowupPrompt.id)
