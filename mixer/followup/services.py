@@ -393,7 +393,8 @@ def send_reminders(event_id: int) -> dict[str, int]:
     Runs take the event's row lock in turn; each prompt is then claimed by a
     conditional UPDATE (``reminded_at`` still empty, ``answered_at`` still
     empty) before its e-mail is queued, and the e-mail has its own dedupe key,
-    so two workers, or the job run twice, remind nobody twice. A member who turned prompts off gets none (``queue_mail``).
+    so two workers, or the job run twice, remind nobody twice. A member who
+    turned prompts off gets none (``queue_mail``).
     """
     found = db.session.get(Event, event_id)
     if found is None or found.status == EventStatus.CANCELLED:

@@ -55,15 +55,11 @@ def test_only_pairs_they_mentor_count(world):
     db.session.commit()
     # A peer pair, and a pair in which Ada is the mentee: no load.
     create_pair(world.org, world.ada, world.cy, kind="peer", source="event")
-    create_pair(
-        world.org, world.ada, world.gus, kind="mentoring", mentor=world.gus
-    )
+    create_pair(world.org, world.ada, world.gus, kind="mentoring", mentor=world.gus)
     db.session.commit()
     assert capacity.mentoring_load(ada) == 0
     assert "Ada Archer" in _names(_ask(world))
-    create_pair(
-        world.org, world.ada, world.fay, kind="mentoring", mentor=world.ada
-    )
+    create_pair(world.org, world.ada, world.fay, kind="mentoring", mentor=world.ada)
     db.session.commit()
     assert capacity.mentoring_load(ada) == 1
     assert capacity.mentoring_loads(world.org.id, [world.ada.id, world.cy.id]) == {

@@ -86,7 +86,8 @@ def test_a_choice_of_a_full_mentor_is_kept_until_a_place_opens(
     )
     db.session.commit()
     assert _event_pairs() == []  # mutual, but Ben is full: kept, not paired
-    assert [p for p, _ in held_prompts(room.org.id)] == [prompts[room.regs["Ana"].id].id]
+    ana_prompt = prompts[room.regs["Ana"].id].id
+    assert [p for p, _ in held_prompts(room.org.id)] == [ana_prompt]
 
     # One of Ben's pairs closes: the worker forms the one that waited.
     close(busy_ben[0], room.users["Ben"])
@@ -96,9 +97,8 @@ def test_a_choice_of_a_full_mentor_is_kept_until_a_place_opens(
     (pair,) = _event_pairs()
     assert pair.mentor_id == room.users["Ben"].id and pair.event_id == room.event.id
     assert {pair.a_id, pair.b_id} == {room.users["Ana"].id, room.users["Ben"].id}
-    intros = [
-        m for m in outbox(room.users["Ana"].email) if str(m["Subject"]).startswith("Meet")
-    ]
+    mail = outbox(room.users["Ana"].email)
+    intros = [m for m in mail if str(m["Subject"]).startswith("Meet")]
     assert len(intros) == 1
     assert held_prompts(room.org.id) == []
     assert form_held_pairs(room.org.id) == []  # idempotent
@@ -117,9 +117,7 @@ def test_capacity_does_not_hold_peers(room, runner, busy_ben):
     assert pair.kind == "peer"
 
 
-def test_not_before_a_date_the_pair_forms_when_it_comes(
-    client, room, runner, outbox
-):
+def test_not_before_a_date_the_pair_forms_when_it_comes(client, room, runner, outbox):
     ben = room.users["Ben"].membership_in(room.org)
     ben.available_from = (START + timedelta(days=7)).date()  # 12 March 2026
     db.session.commit()

@@ -40,9 +40,7 @@ def _to(msg) -> str:
 
 
 def _delivered(smtp, prefix: str) -> list:
-    return [
-        m for m in smtp.recorder.messages() if str(m["Subject"]).startswith(prefix)
-    ]
+    return [m for m in smtp.recorder.messages() if str(m["Subject"]).startswith(prefix)]
 
 
 def test_two_links_from_one_email_then_one_reminder_with_two_workers(
@@ -129,11 +127,12 @@ def test_two_reminder_runs_at_the_same_instant_remind_each_once(app, room, outbo
     db.session.commit()
     clock.advance(timedelta(days=3))
     barrier = threading.Barrier(2)
+    event_id = room.event.id  # read here: the test's own session stays here
 
     def run(_):
         with app.app_context():
             barrier.wait()
-            result = services.send_reminders(room.event.id)
+            result = services.send_reminders(event_id)
             db.session.commit()
             db.session.remove()
             return result["reminded"]
