@@ -106,3 +106,7 @@ def test_accepting_is_refused_once_full_or_away(world, change):
     assert "Rita Requester" in refused.value.message
     db.session.rollback()
     assert ask.status == "open" and services.pair_of(ask) is None
+    # Saying no still works.
+    outcome = services.answer(row.id, world.ada, "decline")
+    db.session.commit()
+    assert outcome.choice == "decline" and services.pair_of(ask) is None
