@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     # Follow-up and pairs (docs/followup.md, docs/pairs.md)
     "FOLLOWUP_DELAY_HOURS": 2,  # prompts go this long after an event ends
     "FOLLOWUP_LINK_DAYS": 14,  # e-mailed prompt links work this long
+    "FOLLOWUP_REMINDER_DAYS": 3,  # one reminder this long after the prompts; 0: none
+    "FOLLOWUP_HOLD_DAYS": 90,  # a mutual choice held by capacity waits this long
     "PAIR_CADENCE_DAYS": 14,  # a check-in every two weeks by default
     "PAIR_CHECKIN_MINUTES": 5,
     "PAIR_TERM_DAYS": 90,  # a pair's term, then feedback and the option to renew

@@ -61,3 +61,23 @@ pair_feedback_given = _signals.signal(
     by ``mixer.pairs.lifecycle.submit_feedback``. Listeners: recognition (files
     words given with consent as a testimonial to moderate).""",
 )
+
+pair_ended = _signals.signal(
+    "pair-ended",
+    doc="""A pair is no longer open: it was closed, or its term ended (a mentor's
+    place may have opened).
+
+    Sender: the ``Pair``. Sent by ``mixer.pairs.schedule`` (``withdraw`` when
+    closing, ``_end_term``). Listeners: follow-up (forms the mutual choices that
+    capacity held back, through the ``followup.held`` job).""",
+)
+
+availability_changed = _signals.signal(
+    "availability-changed",
+    doc="""A member changed how many people they mentor at most
+    (``mentoring_capacity``) or their "not before" date (``available_from``).
+
+    Sender: the ``Membership`` (flushed with its new values). To be sent by the
+    page that edits them (``mixer.orgs``). Listeners: follow-up (forms the mutual
+    choices that the old values held back, through the ``followup.held`` job).""",
+)

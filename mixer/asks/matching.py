@@ -7,7 +7,9 @@ A tag matches exactly when the words are equal and partially when one side's
 words appear, in order and whole, inside the other's ("speaking" ↔ "public
 speaking"; "excel" never matches "excellence").
 
-``rank`` orders the people of the ask's organization who offer the topic: other
+``rank`` orders the people of the ask's organization who offer the topic and have
+room to mentor (fewer open mentees than their ``mentoring_capacity``, no "not
+before" date still to come; ``mixer.pairs.capacity``): other
 departments first, then the people with the fewest open pairs (so the load
 spreads), then exact tags before partial ones, then a stable order by name.
 ``suggest`` stores the first few as the ask's suggestions. When nobody offers
@@ -22,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import Row, or_, select
@@ -35,6 +38,7 @@ from mixer.asks.models import (
 )
 from mixer.extensions import db
 from mixer.orgs.models import Department, Membership, Organization
+from mixer.pairs.capacity import mentoring_loads, today
 from mixer.pairs.models import OPEN_STATUSES, Pair
 
 SUGGESTIONS = 5  # suggestions stored for an ask
@@ -121,10 +125,20 @@ def best_tag(topic: str, offers: list[str] | None) -> tuple[str, bool] | None:
     return best
 
 
-def _active_members(org_id: int) -> Sequence[Row[int, str, list[str], int | None]]:
-    """Rows (user id, name, offers, department id) of the org's active accounts."""
+def _active_members(
+    org_id: int,
+) -> Sequence[Row[int, str, list[str], int | None, int, date | None]]:
+    """Rows (user id, name, offers, department id, mentoring capacity, available
+    from) of the org's active accounts."""
     return db.session.execute(
-        select(User.id, User.name, User.offers, Membership.department_id)
+        select(
+            User.id,
+            User.name,
+            User.offers,
+            Membership.department_id,
+            Membership.mentoring_capacity,
+            Membership.available_from,
+        )
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.org_id == org_id, User.is_active_account.is_(True))
     ).all()
@@ -230,6 +244,7 @@ def _excluded(ask: Ask) -> set[int]:
 def rank(ask: Ask, limit: int | None = SUGGESTIONS) -> list[Ranked]:
     """People who could mentor ``ask``'s topic, best first (reads only).
 
+    Nobody at their mentoring capacity or before their "not before" date.
     Order: other departments before the asker's own; then fewer open pairs;
     then an exact tag before a partial one; then name and id, so the same data
     always gives the same list.
@@ -242,8 +257,14 @@ def rank(ask: Ask, limit: int | None = SUGGESTIONS) -> list[Ranked]:
         )
     )
     matches = []
-    for row in _active_members(ask.org_id):
-        if row.id in excluded:
+    members = [r for r in _active_members(ask.org_id) if r.id not in excluded]
+    loads = mentoring_loads(ask.org_id, {r.id for r in members})
+    day = today()
+    for row in members:
+        # Mentoring as many as they said, or "not before" a later date: not now.
+        if loads[row.id] >= row.mentoring_capacity or (
+            row.available_from is not None and row.available_from > day
+        ):
             continue
         fit = best_tag(ask.topic, row.offers)
         if fit is not None:

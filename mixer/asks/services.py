@@ -50,6 +50,7 @@ from mixer.extensions import db
 from mixer.jobs.services import cancel, schedule
 from mixer.orgs.models import Membership, Organization
 from mixer.orgs.services import organizers_of
+from mixer.pairs.capacity import hold_for
 from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair, PairSource
 
@@ -332,6 +333,7 @@ def answer(suggestion_id: int, candidate: User, choice: str | None) -> Outcome:
         db.session.flush()
         _after_round(ask)
         return Outcome(AnswerChoice.DECLINE, ask)
+    check_room(row)
     ask.update_state(AskStatus.MATCHED, now)
     row.update_state(SuggestionStatus.ACCEPTED, now)
     pair = _make_pair(ask, candidate)
@@ -376,6 +378,21 @@ def check_answerable(row: AskSuggestion) -> None:
                 "the organization.",
                 status=409,
             )
+
+
+def check_room(row: AskSuggestion) -> None:
+    """Raise AskError (409) when the person asked has no room to mentor now:
+    their capacity or "not before" date changed since the ask went out."""
+    ask = row.ask
+    place = row.candidate.membership_in(ask.org)
+    hold = place and hold_for(place, as_mentor=True, name="", you=True)
+    if hold:
+        raise AskError(
+            hold.reason.split(";")[0]
+            + ", so this ask cannot go ahead. Change it on your profile to take "
+            f"on {ask.requester.name}.",
+            status=409,
+        )
 
 
 def answer_message(outcome: Outcome) -> str:

@@ -8,16 +8,19 @@ moderation (``mixer.recognition``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
 
-from mixer import clock, tokens
+from mixer import clock
 from mixer.accounts.models import User
 from mixer.accounts.services import find_user, get_or_create_user
 from mixer.concurrency import lock_row
-from mixer.events.models import Event
+from mixer.events.models import Event, EventStatus
 from mixer.extensions import db
 from mixer.followup.models import (
     CHOICES,
@@ -26,13 +29,17 @@ from mixer.followup.models import (
     FollowupChoice,
     FollowupPrompt,
 )
-from mixer.followup.prompts import PURPOSE, RATING_LABELS, people_for
+from mixer.followup.prompts import RATING_LABELS, people_for
 from mixer.followup.services import FollowupError
+from mixer.jobs import services as jobs
+from mixer.orgs.models import Organization
 from mixer.orgs.services import add_member
+from mixer.pairs.capacity import Hold, hold_for
 from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair
 from mixer.recognition.testimonials import submit_testimonial, withdraw_testimonial
 
+HELD_JOB = "followup.held"  # forms the pairs a place or a date held back
 COMMENT_MAX = 2000
 REFLECTION_MAX = 1000
 TESTIMONIAL_MAX = 1000
@@ -56,20 +63,18 @@ def _clean(value: str | None, limit: int) -> str | None:
     return text[:limit] or None
 
 
-def save_answers(
-    prompt: FollowupPrompt, answers: Answers, token_data: dict[str, Any] | None = None
-) -> list[Pair]:
-    """Save an attendee's answers, spend the e-mailed link if one was used, and
-    pair the people who chose each other. Returns the pairs formed now.
+def save_answers(prompt: FollowupPrompt, answers: Answers) -> list[Pair]:
+    """Save an attendee's answers and pair the people who chose each other.
+    Returns the pairs formed now.
 
-    A choice for someone the attendee did not meet is refused (nothing changes).
+    Saving again is fine (from the app or any link of the e-mail, in any order):
+    each person met has one choice, updated in place. A choice for someone the
+    attendee did not meet is refused (nothing changes).
     """
     # Saves of one event's prompts take turns, so two people choosing each other
     # at the same instant still see each other's choice and form their pair.
     lock_row(Event, prompt.event_id)
     db.session.expire(prompt)
-    if token_data is not None:
-        tokens.spend(PURPOSE, token_data)
     allowed = {p.registration.id for p in people_for(prompt)}
     for other_id, choice in answers.choices.items():
         if other_id not in allowed or choice not in CHOICES:
@@ -156,7 +161,9 @@ def match(prompt: FollowupPrompt) -> list[Pair]:
 
     One-sided interest does nothing and tells nobody. An event makes at most one
     pair of the same two people, so re-saving a prompt never revives a pair that
-    has since ended.
+    has since ended. A mutual choice that capacity or a "not before" date holds
+    back (``mixer.pairs.capacity``) is kept: ``form_held_pairs`` forms it when a
+    place opens or the date comes.
     """
     mine = {c.other_id: c.choice for c in prompt.choices if c.choice in COMPATIBLE}
     if not mine:
@@ -183,6 +190,11 @@ def match(prompt: FollowupPrompt) -> list[Pair]:
         if me.id == them.id or _paired_before(event, me, them):
             continue
         mentor = {Choice.MENTOR: them, Choice.MENTEE: me}.get(choice)
+        hold = _hold(event.org, (me, them), mentor)
+        if hold is not None:
+            if hold.until is not None:
+                _form_held_on(event.org, hold.until)
+            continue
         pair = create_pair(
             event.org,
             me,
@@ -194,4 +206,122 @@ def match(prompt: FollowupPrompt) -> list[Pair]:
         )
         if pair is not None:
             formed.append(pair)
+    return formed
+
+
+# ---------------------------------------------------------------------------
+# Pairs held back by capacity or a "not before" date
+
+
+def _hold(
+    org: Organization, people: Sequence[User], mentor: User | None
+) -> Hold | None:
+    """What holds back a pair of ``people`` (both members of ``org`` by now)."""
+    for person in people:
+        membership = person.membership_in(org)
+        if membership is None:  # pragma: no cover - _account made one
+            continue
+        hold = hold_for(
+            membership,
+            as_mentor=mentor is not None and mentor.id == person.id,
+            name=person.name,
+        )
+        if hold is not None:
+            return hold
+    return None
+
+
+def hold_days() -> int:
+    """How long a held mutual choice waits for a place (``FOLLOWUP_HOLD_DAYS``)."""
+    return int(current_app.config.get("FOLLOWUP_HOLD_DAYS", 90))
+
+
+def _form_held_on(org: Organization, day: date) -> None:
+    """Have the worker form the organization's held pairs on ``day`` (00:00 UTC)."""
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    jobs.schedule(
+        HELD_JOB,
+        {"org_id": org.id},
+        run_at=start,
+        dedupe_key=f"{HELD_JOB}:{org.id}:{start.date().isoformat()}",
+        org_id=org.id,
+    )
+
+
+def form_held_later(org_id: int, reason: str) -> None:
+    """Have the worker look at the organization's held pairs now (a place may
+    have opened: ``reason`` names what happened, e.g. ``pair:12``)."""
+    jobs.schedule(
+        HELD_JOB,
+        {"org_id": org_id},
+        dedupe_key=f"{HELD_JOB}:{org_id}:{reason}",
+        org_id=org_id,
+    )
+
+
+def held_prompts(org_id: int) -> list[tuple[int, int]]:
+    """(prompt id, event id) of prompts with a mutual, compatible choice that has
+    no pair from its event yet, in the organization's recent rounds."""
+    mine, theirs = aliased(FollowupPrompt), aliased(FollowupPrompt)
+    my_choice, their_choice = aliased(FollowupChoice), aliased(FollowupChoice)
+    compatible = or_(
+        *(
+            and_(my_choice.choice == a, their_choice.choice == b)
+            for a, b in COMPATIBLE.items()
+        )
+    )
+    paired = exists(
+        select(Pair.id).where(
+            Pair.event_id == mine.event_id,
+            or_(
+                and_(Pair.a_id == mine.user_id, Pair.b_id == theirs.user_id),
+                and_(Pair.a_id == theirs.user_id, Pair.b_id == mine.user_id),
+            ),
+        )
+    )
+    since = clock.now() - timedelta(days=hold_days())
+    rows = db.session.execute(
+        select(mine.id, mine.event_id)
+        .join(my_choice, my_choice.prompt_id == mine.id)
+        .join(
+            theirs,
+            and_(
+                theirs.event_id == mine.event_id,
+                theirs.registration_id == my_choice.other_id,
+            ),
+        )
+        .join(
+            their_choice,
+            and_(
+                their_choice.prompt_id == theirs.id,
+                their_choice.other_id == mine.registration_id,
+            ),
+        )
+        .join(Event, Event.id == mine.event_id)
+        .where(
+            Event.org_id == org_id,
+            Event.status != EventStatus.CANCELLED,
+            mine.id < theirs.id,
+            mine.created_at >= since,
+            compatible,
+            ~paired,
+        )
+        .distinct()
+        .order_by(mine.event_id, mine.id)
+    ).all()
+    return [(prompt_id, event_id) for prompt_id, event_id in rows]
+
+
+def form_held_pairs(org_id: int) -> list[Pair]:
+    """Form the pairs both people chose that capacity or a date held back and
+    that may start now (the ``followup.held`` job). Idempotent."""
+    formed: list[Pair] = []
+    locked: set[int] = set()
+    for prompt_id, event_id in held_prompts(org_id):
+        if event_id not in locked:  # saves of the event's prompts take turns
+            lock_row(Event, event_id)
+            locked.add(event_id)
+        prompt = db.session.get(FollowupPrompt, prompt_id)
+        if prompt is not None:
+            formed += match(prompt)
     return formed

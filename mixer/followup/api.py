@@ -30,7 +30,8 @@ class ClosingSchema(Schema):
     prompts_queued = ma.fields.Integer(
         required=True,
         metadata={
-            "description": "People checked in who get a prompt (one e-mail each)."
+            "description": "People checked in whom the prompt is e-mailed to "
+            "(one e-mail each; not members who turned prompts off)."
         },
     )
     followup_due_at = ma.fields.AwareDateTime(

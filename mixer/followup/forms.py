@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from mixer.accounts.forms import choice_list
@@ -13,7 +13,7 @@ from mixer.followup.answers import (
     TESTIMONIAL_MAX,
     Answers,
 )
-from mixer.followup.models import CHOICES, FollowupPrompt
+from mixer.followup.models import CHOICES, NOTE_MAX, FollowupPrompt
 from mixer.followup.prompts import (
     CHOICE_LABELS,
     QUESTION,
@@ -127,4 +127,11 @@ def prompt_form(
 
 
 class CloseForm(FlaskForm):
-    """The organizer's "close the event and send follow-up" button (CSRF only)."""
+    """Closing an event, confirmed: an optional note for the prompts, and the
+    confirmation step's mark (a POST without it shows the confirmation)."""
+
+    note = TextAreaField(
+        "A note from you in the e-mail (optional)",
+        validators=[Optional(), Length(max=NOTE_MAX)],
+    )
+    confirm = HiddenField()

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.sql import ColumnElement
@@ -43,6 +43,9 @@ COMPATIBLE = {
 }
 
 
+NOTE_MAX = 500  # characters of the organizer's note on the prompts
+
+
 class EventFollowup(Model):
     """The follow-up round of one event: when prompts are due and when they went."""
 
@@ -56,6 +59,8 @@ class EventFollowup(Model):
         ForeignKey("user.id", ondelete="SET NULL")
     )
     prompt_count: Mapped[int] = mapped_column(default=0)
+    # The organizer's own words, shown in the prompt e-mail and on its page.
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     event: Mapped[Event] = relationship()
@@ -86,6 +91,8 @@ class FollowupPrompt(Model):
     comment: Mapped[str | None] = mapped_column(Text)
     reflection: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the one reminder went (set by a conditional UPDATE: once, ever).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     event: Mapped[Event] = relationship()

@@ -2,9 +2,10 @@
 
 A prompt lists the people the attendee met who were checked in (they get a
 prompt too, so every choice can be returned), never their e-mail addresses. Its
-e-mailed link is a signed, single-use token (purpose ``followup.prompt``) that
-works for ``FOLLOWUP_LINK_DAYS``; it is personal: someone else signed in is
-refused. In the app a person sees their own prompts only.
+e-mailed link is a signed token (purpose ``followup.prompt``) that opens the
+prompt, and saves it, as often as wanted for ``FOLLOWUP_LINK_DAYS``; it is
+personal: someone else signed in is refused. In the app a person sees their own
+prompts only.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from mixer.errors import LinkError
 from mixer.events.models import Event, EventStatus, Registration
 from mixer.extensions import db
 from mixer.followup.models import Choice, FollowupPrompt
+from mixer.orgs.models import Membership
+from mixer.pairs.capacity import hold_for
 from mixer.recognition.models import Testimonial
 from mixer.recognition.testimonials import testimonial_by_source
 from mixer.urls import absolute_url
@@ -61,6 +64,10 @@ class Person:
     how: str
     note: str = ""
     choice: str | None = None
+    # What would hold back a pair with them (``mixer.pairs.capacity``): a "not
+    # before" date (any choice), or a full list of mentees ("as my mentor").
+    away: str | None = None
+    busy: str | None = None
 
 
 def _how(conn: Connection) -> str:
@@ -104,15 +111,46 @@ def people_for(prompt: FollowupPrompt) -> list[Person]:
         ).all()
     )
     chosen = {c.other_id: c.choice for c in prompt.choices}
+    places = _memberships(prompt.event.org_id, list(regs.values()))
     people = []
     for other_id, conn in others.items():
         reg = regs.get(other_id)
         if reg is None:
             continue
-        people.append(
-            Person(reg, _how(conn), notes.get(conn.id) or "", chosen.get(other_id))
-        )
+        person = Person(reg, _how(conn), notes.get(conn.id) or "", chosen.get(other_id))
+        membership = places.get(reg.id)
+        if membership is not None:
+            away = hold_for(membership, as_mentor=False, name=reg.name)
+            busy = None if away else hold_for(membership, as_mentor=True, name=reg.name)
+            person.away = away.reason if away else None
+            person.busy = busy.reason if busy else None
+        people.append(person)
     return people
+
+
+def _memberships(org_id: int, regs: list[Registration]) -> dict[int, Membership]:
+    """The membership in the organization of each person registered (by account,
+    else by e-mail address), keyed by registration id; guests have none."""
+    linked = {r.user_id for r in regs if r.user_id is not None}
+    emails = {r.email.lower() for r in regs if r.user_id is None}
+    if not regs:
+        return {}
+    rows = db.session.execute(
+        select(Membership, User.id, User.email)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.org_id == org_id,
+            User.id.in_(linked) | func.lower(User.email).in_(emails),
+        )
+    ).all()
+    by_id = {uid: m for m, uid, _ in rows}
+    by_email = {(email or "").lower(): m for m, _, email in rows}
+    found = {}
+    for reg in regs:
+        m = by_id.get(reg.user_id) if reg.user_id else by_email.get(reg.email.lower())
+        if m is not None:
+            found[reg.id] = m
+    return found
 
 
 # ---------------------------------------------------------------------------
@@ -120,10 +158,10 @@ def people_for(prompt: FollowupPrompt) -> list[Person]:
 
 
 def prompt_token(prompt: FollowupPrompt) -> str:
-    """A new single-use link secret for ``prompt`` (its data: prompt and person)."""
-    return tokens.make(
-        PURPOSE, {"p": prompt.id, "r": prompt.registration_id}, single_use=True
-    )
+    """A link secret for ``prompt`` (its data: prompt and person), good for any
+    number of saves until it expires: every one-tap link of an e-mail keeps
+    working after the first save, like the prompt in the app."""
+    return tokens.make(PURPOSE, {"p": prompt.id, "r": prompt.registration_id})
 
 
 def prompt_link(token: str, pick: str | None = None) -> str:
@@ -136,12 +174,13 @@ def prompt_link(token: str, pick: str | None = None) -> str:
 def read_prompt_token(
     token: str, viewer: Any = None
 ) -> tuple[FollowupPrompt, dict[str, Any]]:
-    """The prompt behind an e-mailed link, or ``LinkError`` (expired, used, bad).
+    """The prompt behind an e-mailed link, or ``LinkError`` (expired or bad).
 
-    Someone signed in who is not the person the prompt was sent to is refused
-    ("other", 403) and sees nothing of it.
+    The link is never spent (a ``jti`` from an older, single-use link is
+    ignored). Someone signed in who is not the person the prompt was sent to is
+    refused ("other", 403) and sees nothing of it.
     """
-    data = tokens.read(PURPOSE, token, max_age=link_days() * 86400)
+    data = tokens.read(PURPOSE, token, max_age=link_days() * 86400, reusable=True)
     prompt_id, reg_id = data.get("p"), data.get("r")
     prompt = (
         db.session.get(FollowupPrompt, prompt_id)

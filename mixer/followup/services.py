@@ -3,8 +3,11 @@ one prompt to each attendee who was checked in.
 
 The prompts go a while after the event's end (``schedule_prompts``, heard from
 ``signals.event_scheduled`` in ``mixer.followup.listeners``), or at once when an
-organizer closes the event (``close_event``). The ``followup.prompts`` job
-(``send_prompts``) makes one prompt per attendee and e-mails each once, ever.
+organizer closes the event (``close_event``, with an optional note of theirs).
+The ``followup.prompts`` job (``send_prompts``) makes one prompt per attendee and
+e-mails each once, ever; ``FOLLOWUP_REMINDER_DAYS`` later the
+``followup.reminders`` job (``send_reminders``) reminds those who have not
+answered, once.
 What a prompt holds is in ``mixer.followup.prompts``; saving the answers and
 pairing people in ``mixer.followup.answers``; the organizers' numbers in
 ``mixer.followup.results``. Plain functions that only ``flush()``; docs/followup.md
@@ -17,18 +20,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from mixer import clock
 from mixer.accounts.models import User
 from mixer.accounts.services import find_user
 from mixer.checkin.services import checked_in_count
-from mixer.concurrency import insert_once, lock_row
+from mixer.concurrency import changed_rows, insert_once, lock_row
 from mixer.errors import DomainError
 from mixer.events.models import Event, EventStatus, Registration
 from mixer.events.notifications import finish_event
 from mixer.extensions import db
-from mixer.followup.models import CHOICES, EventFollowup, FollowupPrompt
+from mixer.followup.models import CHOICES, NOTE_MAX, EventFollowup, FollowupPrompt
 from mixer.followup.prompts import (
     CHOICE_LABELS,
     QUESTION,
@@ -40,9 +43,11 @@ from mixer.followup.prompts import (
 from mixer.jobs import services as jobs
 from mixer.jobs.models import Job, JobStatus
 from mixer.mail.models import OutboxMessage
-from mixer.mail.services import queue_mail
+from mixer.mail.services import UNDELIVERABLE_TLD, queue_mail
 
 JOB_KIND = "followup.prompts"
+REMINDER_JOB = "followup.reminders"
+PREFERENCE = "followup_prompts"  # the kind of mail a member may turn off
 
 
 class FollowupError(DomainError):
@@ -62,6 +67,12 @@ class FollowupError(DomainError):
 def delay() -> timedelta:
     """How long after an event's end the prompts go (``FOLLOWUP_DELAY_HOURS``)."""
     return timedelta(hours=float(current_app.config.get("FOLLOWUP_DELAY_HOURS", 2)))
+
+
+def reminder_days() -> int:
+    """Days after the prompts that the one reminder goes (``FOLLOWUP_REMINDER_DAYS``;
+    0 sends none)."""
+    return int(current_app.config.get("FOLLOWUP_REMINDER_DAYS", 3))
 
 
 def job_key(event: Event, due: datetime) -> str:
@@ -160,7 +171,7 @@ class Closing:
 
     event: Event
     followup: EventFollowup
-    attendees: int  # checked-in people who get (or got) a prompt
+    attendees: int  # checked-in people the prompt is (or was) e-mailed to
     already_closed: bool = False
 
 
@@ -197,6 +208,43 @@ def attendee_count(event: Event) -> int:
     return checked_in_count(event)["checked_in"]
 
 
+def _accounts(regs: list[Registration]) -> dict[int, User]:
+    """The account behind each registration (by link, else by e-mail address), as
+    a prompt finds it (``_prompt_user``), keyed by registration id."""
+    linked = {r.user_id for r in regs if r.user_id is not None}
+    emails = {r.email.lower() for r in regs if r.user_id is None}
+    users = db.session.scalars(
+        select(User).where(User.id.in_(linked) | func.lower(User.email).in_(emails))
+    ).all()
+    by_id = {u.id: u for u in users}
+    by_email = {(u.email or "").lower(): u for u in users}
+    found = {}
+    for reg in regs:
+        user = (
+            by_id.get(reg.user_id) if reg.user_id else by_email.get(reg.email.lower())
+        )
+        if user is not None:
+            found[reg.id] = user
+    return found
+
+
+def gets_mail(reg: Registration, user: User | None) -> bool:
+    """Whether a prompt for ``reg`` (whose account is ``user``) is e-mailed: not
+    to an address that never receives mail, nor to a member who turned prompts
+    off or whose account is deactivated (what ``queue_mail`` checks)."""
+    if reg.email.rstrip(">").lower().endswith(UNDELIVERABLE_TLD):
+        return False
+    return user is None or (user.is_active and user.wants(PREFERENCE))
+
+
+def mail_count(event: Event) -> int:
+    """How many people closing ``event`` e-mails a prompt (what the confirmation
+    says): those checked in, less the ones ``gets_mail`` leaves out."""
+    regs = checked_in(event)
+    accounts = _accounts(regs)
+    return sum(gets_mail(reg, accounts.get(reg.id)) for reg in regs)
+
+
 @dataclass
 class AfterEvent:
     """Where an attendee finds the follow-up of an event that is over (what a
@@ -231,19 +279,35 @@ def _locked(event_id: int) -> Event:
     return event
 
 
-def close_event(event: Event, by: User | None) -> Closing:
+def clean_note(note: str | None) -> str | None:
+    """The organizer's note as kept: plain text, trimmed, at most ``NOTE_MAX``
+    characters (FollowupError, 400, when longer), None when empty."""
+    text = "\n".join(line.rstrip() for line in (note or "").strip().splitlines())
+    if len(text) > NOTE_MAX:
+        raise FollowupError(
+            f"Keep the note to {NOTE_MAX} characters (it has {len(text)}).",
+            field="note",
+            status=400,
+        )
+    return text or None
+
+
+def close_event(event: Event, by: User | None, note: str | None = None) -> Closing:
     """End the event now and queue the follow-up prompts; closing twice does nothing.
 
-    Refuses (FollowupError, 409) a draft, a cancelled event, or one that has not
-    started. The prompts go through the ``followup.prompts`` job at once.
+    ``note`` (plain text, at most ``NOTE_MAX`` characters) is shown in each
+    prompt e-mail and on the prompt page. Refuses (FollowupError, 409) a draft,
+    a cancelled event, or one that has not started. The prompts go through the
+    ``followup.prompts`` job at once.
     """
+    note = clean_note(note)
     event = _locked(event.id)
     reason = closable(event)
     if reason:
         raise FollowupError(reason)
     followup = followup_for(event)
     if followup is not None and followup.is_done:
-        return Closing(event, followup, attendee_count(event), already_closed=True)
+        return Closing(event, followup, mail_count(event), already_closed=True)
     now = clock.now()
     if event.status == EventStatus.PUBLISHED:
         # Ended now; the events.finish job later finds it no longer published
@@ -253,9 +317,10 @@ def close_event(event: Event, by: User | None) -> Closing:
     followup = _followup_row(event, due)
     followup.due_at = due
     followup.closed_by_id = by.id if by is not None else None
+    followup.note = note
     _enqueue(event, followup)
     db.session.flush()
-    return Closing(event, followup, attendee_count(event))
+    return Closing(event, followup, mail_count(event))
 
 
 # ---------------------------------------------------------------------------
@@ -294,6 +359,7 @@ def send_prompts(event_id: int, due: str, job_id: int | None = None) -> dict[str
         if job_id and number % 200 == 0:
             jobs.set_progress(job_id, 100 * number // len(people))
     followup.sent_at = followup.sent_at or now
+    _schedule_reminders(event, followup.sent_at)
     followup.prompt_count = (
         db.session.scalar(
             select(func.count(FollowupPrompt.id)).where(
@@ -304,6 +370,65 @@ def send_prompts(event_id: int, due: str, job_id: int | None = None) -> dict[str
     )
     db.session.flush()
     return {"prompts": followup.prompt_count, "mailed": mailed}
+
+
+def _schedule_reminders(event: Event, sent_at: datetime) -> None:
+    """The one reminder job of the round, ``FOLLOWUP_REMINDER_DAYS`` after the
+    prompts went (none when 0)."""
+    days = reminder_days()
+    if days <= 0:
+        return
+    jobs.schedule(
+        REMINDER_JOB,
+        {"event_id": event.id},
+        run_at=sent_at + timedelta(days=days),
+        dedupe_key=f"{REMINDER_JOB}:{event.id}",
+        org_id=event.org_id,
+    )
+
+
+def send_reminders(event_id: int) -> dict[str, int]:
+    """Remind each attendee who has not answered their prompt, once, ever.
+
+    Runs take the event's row lock in turn; each prompt is then claimed by a
+    conditional UPDATE (``reminded_at`` still empty, ``answered_at`` still
+    empty) before its e-mail is queued, and the e-mail has its own dedupe key,
+    so two workers, or the job run twice, remind nobody twice. A member who
+    turned prompts off gets none (``queue_mail``).
+    """
+    found = db.session.get(Event, event_id)
+    if found is None or found.status == EventStatus.CANCELLED:
+        return {"reminded": 0, "skipped": 1}
+    _locked(found.id)  # one reminder run per event at a time (SQLite: first write)
+    now = clock.now()
+    open_ids = db.session.scalars(
+        select(FollowupPrompt.id)
+        .where(
+            FollowupPrompt.event_id == event_id,
+            FollowupPrompt.answered_at.is_(None),
+            FollowupPrompt.reminded_at.is_(None),
+        )
+        .order_by(FollowupPrompt.id)
+    ).all()
+    mailed = 0
+    for prompt_id in open_ids:
+        claimed = changed_rows(
+            update(FollowupPrompt)
+            .where(
+                FollowupPrompt.id == prompt_id,
+                FollowupPrompt.answered_at.is_(None),
+                FollowupPrompt.reminded_at.is_(None),
+            )
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if not claimed:
+            continue
+        prompt = db.session.get_one(FollowupPrompt, prompt_id)
+        db.session.refresh(prompt)
+        mailed += _mail_prompt(prompt, reminder=True) is not None
+    db.session.flush()
+    return {"reminded": mailed, "open": len(open_ids)}
 
 
 def _new_prompt(event: Event, reg: Registration) -> FollowupPrompt:
@@ -318,10 +443,14 @@ def _new_prompt(event: Event, reg: Registration) -> FollowupPrompt:
     return prompt
 
 
-def _mail_prompt(prompt: FollowupPrompt) -> OutboxMessage | None:
-    """Queue the prompt's one e-mail (None when it went before or is turned off)."""
+def _mail_prompt(
+    prompt: FollowupPrompt, reminder: bool = False
+) -> OutboxMessage | None:
+    """Queue the prompt's one e-mail, or its one reminder (None when it went
+    before or is turned off)."""
     event, reg = prompt.event, prompt.registration
-    key = f"followup.prompt:{event.id}:{reg.id}"
+    kind = "followup.reminder" if reminder else "followup.prompt"
+    key = f"{kind}:{event.id}:{reg.id}"
     user = prompt.user
     token = prompt_token(prompt)
     people = people_for(prompt)
@@ -342,20 +471,33 @@ def _mail_prompt(prompt: FollowupPrompt) -> OutboxMessage | None:
         "question": QUESTION,
         "days": link_days(),
         "member": user is not None,
+        "note": followup.note if (followup := followup_for(event)) else None,
+        "organizer": _organizer_name(followup),
+        "reminder": reminder,
     }
     subject = (
         f"Who would you like to keep in touch with from {event.title}?"
         if people
         else f"How was {event.title}?"
     )
+    if reminder:
+        subject = f"A reminder: {subject[0].lower()}{subject[1:]}"
     return queue_mail(
         reg.email,
         subject,
         "followup_prompt",
         context,
         user=user,
-        preference="followup_prompts" if user is not None else None,
+        preference=PREFERENCE if user is not None else None,
         org=event.org,
-        kind="followup.prompt",
+        kind=kind,
         dedupe_key=key,
     )
+
+
+def _organizer_name(followup: EventFollowup | None) -> str | None:
+    """Who signs the note: the organizer who closed the event, when known."""
+    if followup is None or followup.closed_by_id is None:
+        return None
+    user = db.session.get(User, followup.closed_by_id)
+    return user.name if user is not None else None

@@ -2,9 +2,11 @@
 the app, the organizers' results page and the "close the event" button.
 
 A GET never changes anything (mail scanners fetch every link in a message); a
-POST saves the answers and spends the e-mailed link. A link that cannot be used
-(broken, expired, spent, someone else's) gets ``followup/link_problem.html``
-from the app's ``LinkError`` handler.
+POST saves the answers, from any link of the e-mail, as often as wanted until
+the link expires. A link that cannot be used (broken, expired, someone else's)
+gets ``followup/link_problem.html`` from the app's ``LinkError`` handler.
+Closing an event is a GET (the confirmation: how many people get an e-mail, an
+optional note) and then a POST.
 """
 
 from __future__ import annotations
@@ -72,6 +74,7 @@ def badge_followup(reg: Registration) -> services.AfterEvent | None:
 
 def _render(prompt: FollowupPrompt, form: PromptForm, action: str, status: int = 200):
     """The prompt form page, posting to ``action``."""
+    followup = services.followup_for(prompt.event)
     return (
         render_template(
             "followup/prompt.html",
@@ -81,6 +84,7 @@ def _render(prompt: FollowupPrompt, form: PromptForm, action: str, status: int =
             action=action,
             labels=CHOICE_LABELS,
             question=QUESTION,
+            note=followup.note if followup is not None else None,
         ),
         status,
     )
@@ -89,13 +93,13 @@ def _render(prompt: FollowupPrompt, form: PromptForm, action: str, status: int =
 @bp.route("/followup/p/<token>", methods=["GET", "POST"])
 def answer(token: str):
     """The prompt behind an e-mailed link: shown on GET, saved once on POST."""
-    prompt, data = prompts.read_prompt_token(token, current_user)
+    prompt, _ = prompts.read_prompt_token(token, current_user)
     form = prompt_form(prompt, prompts.people_for(prompt), request.args.get("pick"))
     action = url_for("followup.answer", token=token)
     if not form.validate_on_submit():
         return _render(prompt, form, action, 422 if form.is_submitted() else 200)
     with refusals(form):
-        pairs = answers.save_answers(prompt, form.answers(), token_data=data)
+        pairs = answers.save_answers(prompt, form.answers())
         db.session.commit()
         session[DONE_KEY] = {
             "prompt": prompt.id,
@@ -167,26 +171,45 @@ def results(event_id: int):
         "followup/results.html",
         event=event,
         data=results_of(event),
-        form=CloseForm(),
         question=QUESTION,
     )
 
 
-@bp.post("/events/<int:event_id>/close")
+@bp.route("/events/<int:event_id>/close", methods=["GET", "POST"])
 def close(event_id: int):
-    """End the event now and send the follow-up prompts (organizers only)."""
+    """Confirm (GET: how many people get an e-mail, a note), then end the event
+    now and send the follow-up prompts (POST; organizers only)."""
     event = managed_event(event_id)
-    if not CloseForm().validate_on_submit():
+    form = CloseForm()
+    refused = refusals(form)
+    confirmed = form.is_submitted() and form.confirm.data == "yes"
+    if confirmed and form.validate_on_submit():
+        with refused:
+            closing = services.close_event(event, current_user, form.note.data)
+            db.session.commit()
+            _flash_closed(closing)
+            return redirect(url_for("followup.results", event_id=event.id))
+    elif confirmed and form.csrf_token.errors:
         abort(400)
-    with refusals():
-        closing = services.close_event(event, current_user)
-        db.session.commit()
-        if closing.already_closed:
-            flash("This event was already closed; nobody gets a second prompt.", "info")
-        else:
-            flash(
-                f"Closed. Follow-up prompts are on their way to {closing.attendees} "
-                f"{'person' if closing.attendees == 1 else 'people'} who checked in.",
-                "success",
-            )
-    return redirect(url_for("followup.results", event_id=event.id))
+    status = refused.status(422) if confirmed else 200
+    return render_template(
+        "followup/close.html",
+        event=event,
+        form=form,
+        followup=services.followup_for(event),
+        refusal=services.closable(event),
+        mailed=services.mail_count(event),
+        attendees=services.attendee_count(event),
+    ), status
+
+
+def _flash_closed(closing: services.Closing) -> None:
+    """Tell the organizer what closing did."""
+    if closing.already_closed:
+        flash("This event was already closed; nobody gets a second prompt.", "info")
+        return
+    flash(
+        f"Closed. Follow-up prompts are on their way to {closing.attendees} "
+        f"{'person' if closing.attendees == 1 else 'people'} who checked in.",
+        "success",
+    )

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
-from mixer import clock
+from mixer import clock, signals
 from mixer.extensions import db
 from mixer.jobs import services as jobs
 from mixer.jobs.models import Job, JobStatus
@@ -234,6 +234,7 @@ def _end_term(pair: Pair) -> int:
     pair.update_state(PairStatus.ENDED, now)
     db.session.flush()
     notifications.ask_feedback(pair)
+    signals.pair_ended.send(pair)
     return 1
 
 
@@ -258,6 +259,8 @@ def withdraw(pair: Pair, status: PairStatus, by: User | None) -> None:
         pair, by, status.value, notifications.invite(pair, start, "CANCEL")
     )
     plan(pair)
+    if status == PairStatus.CLOSED:
+        signals.pair_ended.send(pair)
 
 
 def _drop_open_meetings(pair: Pair) -> None:

@@ -1,7 +1,9 @@
 """Signed, expiring, single-purpose tokens for links in e-mails and on badges.
 
 Each purpose has its own salt, so a token made for one purpose never works for
-another. Single-use tokens carry a random ``jti`` that is recorded when spent.
+another. Single-use tokens carry a random ``jti`` that is recorded when spent;
+a purpose whose links may be used again (the follow-up prompt) reads with
+``reusable=True``, which ignores a ``jti`` spent by an older, single-use link.
 """
 
 from __future__ import annotations
@@ -46,12 +48,19 @@ def make(purpose: str, data: dict[str, Any], single_use: bool = False) -> str:
 
 
 def read(
-    purpose: str, token: str, max_age: int | None = None, *, title: str | None = None
+    purpose: str,
+    token: str,
+    max_age: int | None = None,
+    *,
+    title: str | None = None,
+    reusable: bool = False,
 ) -> dict[str, Any]:
     """Return the data of a valid token or raise ``LinkError``.
 
     ``title`` heads the page a person sees for a link that cannot be used ("This
     sign-in link cannot be used"); the general one says "This link …".
+    ``reusable`` skips the "already used" check (links that work until they
+    expire, however often they are used).
     """
     try:
         data = _serializer(purpose).loads(token, max_age=max_age)
@@ -64,7 +73,7 @@ def read(
     if not isinstance(data, dict):
         raise _problem("invalid", "This link is not valid.", title)
     jti = data.get("jti")
-    if jti and db.session.get(UsedToken, jti) is not None:
+    if jti and not reusable and db.session.get(UsedToken, jti) is not None:
         raise _problem("used", "This link has already been used.", title)
     return data
 

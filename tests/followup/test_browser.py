@@ -88,3 +88,40 @@ def test_attendee_on_a_phone_picks_a_mentor(app, live_server, browser, room, out
     assert prompt.rating == 4 and prompt.answered_at is not None
     assert prompt.reflection == "Ask Ben for twenty minutes."
     assert {c.other_id: c.choice for c in prompt.choices} == {ben: "mentor"}
+
+
+def test_organizer_confirms_closing_with_a_note_on_a_phone(
+    app, live_server, browser, room
+):
+    from mixer.accounts.services import set_password
+    from tests.browser_support import sign_in_page
+    from tests.helpers import PASSWORD
+
+    clock.reset()  # the live server runs on real time
+    room.event.starts_at = clock.now() - timedelta(hours=2)
+    room.event.ends_at = clock.now() - timedelta(minutes=10)
+    set_password(room.organizer, PASSWORD)
+    db.session.commit()
+    check_in(room, "Ana", "Ben", "Cai")
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    sign_in_page(page, live_server, room.organizer.email)
+    page.goto(f"{live_server}/events/{room.event.id}/dashboard")
+    page.get_by_role("button", name="Close the event and send follow-up…").click()
+    page.wait_for_url(f"**/events/{room.event.id}/close")
+    assert "e-mails a short follow-up prompt to 3 people" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    note = page.get_by_label("A note from you in the e-mail (optional)")
+    note.fill("Thank you all! Slides follow next week.")
+    note.press("Tab")  # keyboard: the note, then the confirm button
+    assert page.evaluate("document.activeElement.textContent") == (
+        "Close and e-mail 3 people"
+    )
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/events/{room.event.id}/followup")
+    assert "on their way to 3 people" in page.inner_text("main")
+    context.close()
+    db.session.expire_all()
+    followup = services.followup_for(room.event)
+    assert followup.note == "Thank you all! Slides follow next week."
+    assert followup.closed_by_id == room.organizer.id

@@ -1,5 +1,6 @@
-"""E-mailed prompt links: GET changes nothing; expired, reused, tampered and other
-people's links get a clear page, a 4xx status, and nothing changes."""
+"""E-mailed prompt links: GET changes nothing; every link saves, in any order, as
+often as wanted, until it expires; expired, tampered and other people's links
+get a clear page, a 4xx status, and nothing changes."""
 
 from __future__ import annotations
 
@@ -102,20 +103,65 @@ def test_expired_link_is_refused_and_nothing_changes(client, room, sent):
     assert _state() == before
 
 
-def test_reused_link_is_refused_and_tells_members_about_the_app(client, room, sent):
-    link = pick_link(sent["Ana"], room.regs["Ben"].id, "mentor")
-    page, saved = follow_and_submit(client, link, rating="4")
+def test_every_link_of_the_email_saves_in_any_order_until_it_expires(
+    client, room, sent
+):
+    ben, cai = room.regs["Ben"].id, room.regs["Cai"].id
+    # Ana taps "as my mentor" for Ben and saves.
+    page, saved = follow_and_submit(
+        client, pick_link(sent["Ana"], ben, "mentor"), rating="4"
+    )
     assert saved.status_code == 302
-    after_first = _state()
-    assert after_first[0][0][1] == 4 and after_first[2] == 1
+    # Two days later, "as peers" for Cai from the same e-mail: it opens with
+    # her earlier answers and the new choice, and saves.
+    clock.advance(timedelta(days=2))
+    page, saved = follow_and_submit(client, pick_link(sent["Ana"], cai, "peer"))
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:300]
+    _, fields = read_form(page.get_data(as_text=True))
+    assert fields[f"with_{ben}"] == "mentor" and fields[f"with_{cai}"] == "peer"
+    prompts, choices, used = _state()
+    ana = prompts[0]
+    assert ana[1] == 4
+    assert choices == sorted([(ana[0], ben, "mentor"), (ana[0], cai, "peer")])
+    assert used == 0  # nothing is spent
+    # Ben's link again, changing her mind, on the last day the link works.
+    clock.advance(timedelta(days=11, hours=23))
+    _, saved = follow_and_submit(client, pick_link(sent["Ana"], ben, "peer"))
+    assert saved.status_code == 302
+    assert sorted(c[1:] for c in _state()[1]) == sorted([(ben, "peer"), (cai, "peer")])
+
+
+def test_a_double_click_saves_once(client, room, sent):
+    link = pick_link(sent["Ana"], room.regs["Ben"].id, "mentor")
+    page = client.get(local(link))
     action, fields = read_form(page.get_data(as_text=True))
-    fields["rating"] = "1"
-    for resp in (client.get(local(link)), client.post(action, data=fields)):
-        assert resp.status_code == 410
-        html = resp.get_data(as_text=True)
-        assert "already been used" in html
-        assert "you can still see and change your answers in the app" in html
-    assert _state() == after_first
+    fields["rating"] = "5"
+    first = client.post(action, data=fields)
+    second = client.post(action, data=fields)
+    assert (first.status_code, second.status_code) == (302, 302)
+    prompts, choices, _ = _state()
+    assert choices == [(prompts[0][0], room.regs["Ben"].id, "mentor")]
+    assert [p[1] for p in prompts] == [5, None, None]
+
+
+def test_a_link_spent_under_the_old_rule_works_again(client, room, sent):
+    """E-mails sent before links became reusable carry a ``jti``; a spent one
+    opens and saves like the others (until it expires)."""
+    prompt = db.session.scalar(
+        select(FollowupPrompt).where(
+            FollowupPrompt.registration_id == room.regs["Ana"].id
+        )
+    )
+    old = tokens.make(
+        PURPOSE, {"p": prompt.id, "r": prompt.registration_id}, single_use=True
+    )
+    tokens.spend(PURPOSE, tokens.read(PURPOSE, old))
+    db.session.commit()
+    page = client.get(f"/followup/p/{old}?pick={room.regs['Cai'].id}:mentee")
+    assert page.status_code == 200
+    action, fields = read_form(page.get_data(as_text=True))
+    assert client.post(action, data=fields).status_code == 302
+    assert _state()[1] == [(prompt.id, room.regs["Cai"].id, "mentee")]
 
 
 def test_tampered_link_is_refused(client, room, sent):

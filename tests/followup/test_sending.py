@@ -201,8 +201,11 @@ def test_organizer_closes_from_the_dashboard_and_sees_results(
     dashboard = client.get(f"/events/{room.event.id}/dashboard").get_data(as_text=True)
     assert "Close the event and send follow-up" in dashboard
     assert f"/events/{room.event.id}/followup" in dashboard
+    confirm = client.get(f"/events/{room.event.id}/close").get_data(as_text=True)
+    assert 'data-stat="mailed">3<' in confirm and "Close and e-mail 3 people" in confirm
     resp = client.post(
-        f"/events/{room.event.id}/close", data={"csrf_token": csrf_from(dashboard)}
+        f"/events/{room.event.id}/close",
+        data={"csrf_token": csrf_from(confirm), "confirm": "yes"},
     )
     assert resp.status_code == 302
     page = client.get(resp.location).get_data(as_text=True)
@@ -233,5 +236,7 @@ def test_organizer_closes_from_the_dashboard_and_sees_results(
     auth.login(room.users["Ana"].email)
     assert client.get(f"/events/{room.event.id}/followup").status_code == 403
     token = csrf_from(client.get("/followup").get_data(as_text=True))
-    resp = client.post(f"/events/{room.event.id}/close", data={"csrf_token": token})
+    resp = client.post(
+        f"/events/{room.event.id}/close", data={"csrf_token": token, "confirm": "yes"}
+    )
     assert resp.status_code == 403
