@@ -59,7 +59,8 @@ class RotationPlan(Model):
     min_level_gap: Mapped[int | None]
     # How far back earlier meetings count: months, 0 for not at all, None for any
     # time; and whether tables prefer ("same"), avoid ("different") or ignore
-    # ("any") people from one location.
+    # ("any") people from one location. Store "any time" as ``null()``: a plain
+    # None takes the default.
     lookback_months: Mapped[int | None] = mapped_column(
         default=DEFAULT_LOOKBACK_MONTHS, server_default=str(DEFAULT_LOOKBACK_MONTHS)
     )

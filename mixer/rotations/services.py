@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, null, select
 
 from mixer.concurrency import lock_row
 from mixer.errors import DomainError
@@ -365,7 +365,10 @@ def create_plan(event: Event, settings: Settings) -> RotationPlan:
         group_size=settings.group_size,
         seed=settings.seed,
         min_level_gap=settings.min_level_gap,
-        lookback_months=settings.lookback_months,
+        # null(): a plain None would take the column's default (12 months).
+        lookback_months=(
+            null() if settings.lookback_months is None else settings.lookback_months
+        ),
         location_preference=settings.location_preference,
         left_ids=[],
     )
