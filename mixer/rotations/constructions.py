@@ -146,7 +146,7 @@ def place(
 ) -> list[Seating] | None:
     """Put people into the design's positions; None if a forbidden pair remains."""
     n = design.size
-    if n > REPAIR_LIMIT and room.bad(room.met).any():
+    if n > REPAIR_LIMIT and (room.has_blocks or room.met.any()):
         # Placing a big room around history or level gaps rarely succeeds and
         # costs seconds; the round-by-round optimizer is the one that copes there.
         return None

@@ -693,7 +693,7 @@ class _Planner:
         self.pool[self.layouts[0].pool] = True
         self.clean = (
             not self.room.met.any()
-            and self.room.blocked is None
+            and not self.room.has_blocks
             and not self.sat_out.any()
         )
         self.design = self._design()
@@ -1090,10 +1090,10 @@ def _flow_floor(room: Room, seatings: Sequence[Seating]) -> int:
     partners = _partners(room, seatings)
     meetings = int(partners.sum()) // 2
     n = room.n
-    allowed = ~room.bad(room.met)
-    np.fill_diagonal(allowed, False)
-    if room.mentor_mode:
-        allowed &= room.mentor_side[:, None] & ~room.mentor_side[None, :]
+    everyone = np.arange(n)
+    allowed = _may_sit(room, everyone, everyone)
+    if room.mentor_mode:  # edges from the mentor side only: a bipartite graph
+        allowed &= room.mentor_side[:, None]
     for u, v in room.tie_pairs:
         allowed[u, v] = allowed[v, u] = False
     left, right = np.nonzero(allowed)
@@ -1116,16 +1116,40 @@ def _excess(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per person: meetings beyond their new partners, partners, new partners."""
     partners = _partners(room, seatings)
-    allowed = ~room.bad(room.met)
-    np.fill_diagonal(allowed, False)
-    if room.mentor_mode:
-        allowed &= room.mentor_side[:, None] != room.mentor_side[None, :]
-    fresh = allowed.sum(axis=1)
-    for u, v in room.tie_pairs:
-        if allowed[u, v]:
-            fresh[u] -= 1
-            fresh[v] -= 1
+    everyone = np.arange(room.n)
+    fresh = np.concatenate(
+        [
+            _may_sit(room, rows, everyone).sum(axis=1)
+            for rows in np.array_split(everyone, max(1, room.n // 512))
+        ]
+    )
+    if room.tie_pairs:
+        u, v = np.array(room.tie_pairs, dtype=np.int64).T
+        known = _may_sit_pairs(room, u, v)
+        np.subtract.at(fresh, u[known], 1)
+        np.subtract.at(fresh, v[known], 1)
     return np.maximum(partners - fresh, 0), partners, fresh
+
+
+def _may_sit(room: Room, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Who may sit with whom (rows x columns) by the hard rules: the role rule,
+    the level gap, reporting lines and this mixer's meetings."""
+    ok = ~(room.met[np.ix_(rows, cols)] | (rows[:, None] == cols[None, :]))
+    if room.has_blocks:
+        ok &= ~room.blocked(rows[:, None], cols[None, :])
+    if room.mentor_mode:
+        ok &= room.mentor_side[rows][:, None] != room.mentor_side[cols][None, :]
+    return ok
+
+
+def _may_sit_pairs(room: Room, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``_may_sit`` pair by pair (u[i] with v[i])."""
+    ok = ~room.met[u, v] & (u != v)
+    if room.has_blocks:
+        ok &= ~room.blocked(u, v)
+    if room.mentor_mode:
+        ok &= room.mentor_side[u] != room.mentor_side[v]
+    return ok
 
 
 def _earlier_report(
@@ -1152,10 +1176,12 @@ def _earlier_report(
         for table in seating.tables
         for u, v in combinations(table, 2)
     }
-    allowed = ~room.bad(room.met)
-    if room.mentor_mode:
-        allowed &= room.mentor_side[:, None] != room.mentor_side[None, :]
-    candidates = [(u, v) for u, v in room.tie_pairs if allowed[u, v]]
+    u, v = np.array(room.tie_pairs, dtype=np.int64).T
+    candidates = [
+        pair
+        for pair, ok in zip(room.tie_pairs, _may_sit_pairs(room, u, v), strict=True)
+        if ok
+    ]
     planned_repeats = sum(pair in planned for pair in candidates)
     excess, partners, fresh = _excess(room, seatings)
     held_repeats = int(report.get("repeated", 0)) - planned_repeats

@@ -7,7 +7,7 @@ that a whole round's cost matrix is a handful of NumPy operations.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
@@ -116,7 +116,10 @@ class Room:
         )
         self.min_level_gap = min_level_gap
         self.band_low = 1 if min_level_gap is None else min_level_gap
-        self.blocked = self._blocked()
+        # School mode's level gap, checked pair by pair when asked (never as a
+        # people x people matrix: at 10,000 people that alone was 1.6 GB).
+        self.gap_blocks = self.mentor_mode and min_level_gap is not None
+        self.reporting_keys = np.zeros(0, dtype=np.int64)
         self.met = np.zeros((n, n), dtype=bool)
         for ia, ib in self._present(met_pairs):
             self.met[ia, ib] = self.met[ib, ia] = True
@@ -135,10 +138,9 @@ class Room:
         """Reporting lines as blocked pairs; acquaintances as a sparse cost."""
         reporting = self._present(ties.reporting) if ties else []
         if reporting:
-            if self.blocked is None:
-                self.blocked = np.zeros((self.n, self.n), dtype=bool)
-            for u, v in reporting:
-                self.blocked[u, v] = self.blocked[v, u] = True
+            u, v = np.array(reporting, dtype=np.int64).T
+            keys = np.concatenate([u * self.n + v, v * self.n + u])
+            self.reporting_keys = np.unique(keys)
         weights: dict[tuple[int, int], float] = {}
         if ties:
             for pair in self._present(ties.earlier):
@@ -162,24 +164,37 @@ class Room:
         """What seating u with v costs for knowing each other already (0 if not)."""
         return 0.0 if self.ties is None else float(self.ties[u, v])
 
-    def _blocked(self) -> np.ndarray | None:
-        """Pairs the role rule never lets meet: school mode's level gap."""
-        if not self.mentor_mode or self.min_level_gap is None:
-            return None
-        lv = self.level
-        mentor = self.mentor_side
-        above = lv[:, None] - lv[None, :]  # row's level minus column's
-        cross = mentor[:, None] != mentor[None, :]
-        oriented = np.where(mentor[:, None], above, -above)
-        with np.errstate(invalid="ignore"):
-            too_close = ~(oriented >= self.min_level_gap)
-        return cross & too_close
+    @property
+    def has_blocks(self) -> bool:
+        """Whether any pair is blocked by the rules (level gap, reporting line)."""
+        return self.gap_blocks or len(self.reporting_keys) > 0
 
-    def bad(self, met: np.ndarray) -> np.ndarray:
-        """Every pair that may not meet now: met before, or blocked by the role."""
-        if self.blocked is None:
+    def blocked(self, u: Any, v: Any) -> np.ndarray:
+        """Whether the rules forbid u and v at one table: school mode's level gap
+        or a reporting line. ``u`` and ``v`` are indexes or arrays that broadcast
+        (``u`` may be ``:`` for everyone, as rows against ``v``'s columns)."""
+        if isinstance(u, slice):
+            uu, vv = np.arange(self.n)[u][:, None], np.asarray(v)[None, :]
+        else:
+            uu, vv = np.asarray(u), np.asarray(v)
+        out = np.zeros(np.broadcast_shapes(uu.shape, vv.shape), dtype=bool)
+        if self.gap_blocks:
+            lv, mentor = self.level, self.mentor_side
+            above = lv[uu] - lv[vv]  # u's level minus v's
+            oriented = np.where(mentor[uu], above, -above)
+            with np.errstate(invalid="ignore"):
+                too_close = ~(oriented >= self.min_level_gap)
+            out |= (mentor[uu] != mentor[vv]) & too_close
+        if len(self.reporting_keys):
+            out |= np.isin(uu * self.n + vv, self.reporting_keys)
+        return out
+
+    def bad(self, met: np.ndarray) -> Forbidden | np.ndarray:
+        """Every pair that may not meet now: met before, or blocked by the rules
+        (``met`` itself where nothing is blocked)."""
+        if not self.has_blocks:
             return met
-        return met | self.blocked
+        return Forbidden(self, met)
 
     def cost(
         self,
@@ -191,8 +206,8 @@ class Room:
         """The cost of seating each row person with each column person."""
         cost = self.soft_cost(rows, cols)
         bad = met[np.ix_(rows, cols)] | (rows[:, None] == cols[None, :])
-        if self.blocked is not None:
-            bad |= self.blocked[np.ix_(rows, cols)]
+        if self.has_blocks:
+            bad |= self.blocked(rows[:, None], cols[None, :])
         cost[bad] = FORBIDDEN
         if rng is not None:
             cost += rng.random(cost.shape) * NOISE
@@ -249,3 +264,25 @@ class Room:
             off = np.maximum(low - gap, 0.0) + np.maximum(gap - high, 0.0)
             same = np.where(mr != mc, off, same)
         return np.nan_to_num(np.minimum(same, LEVEL_CAP), nan=0.0)
+
+
+class Forbidden:
+    """``met | blocked`` without building it: pairs who met in this mixer (the
+    caller's matrix, which a copy owns and grows) or whom the rules keep apart,
+    indexed like the boolean matrix it stands for (``f[u, v]``, ``f[u, list]``,
+    ``f[:, list]``, ``f[array, array]``)."""
+
+    def __init__(self, room: Room, met: np.ndarray) -> None:
+        self.room = room
+        self.met = met
+
+    def __getitem__(self, key: tuple[Any, Any]) -> Any:
+        u, v = key
+        return self.met[u, v] | self.room.blocked(u, v)
+
+    def __setitem__(self, key: tuple[Any, Any], value: bool) -> None:
+        self.met[key] = value
+
+    def copy(self) -> Forbidden:
+        """The same rules over a copy of ``met``."""
+        return Forbidden(self.room, self.met.copy())

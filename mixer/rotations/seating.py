@@ -18,7 +18,7 @@ from itertools import combinations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from mixer.rotations.room import Room
+from mixer.rotations.room import Forbidden, Room
 
 GROUPS = "groups"  # uneven numbers: tables of three absorb the extra people
 BYES = "byes"  # uneven numbers: the extra people sit out, in turn
@@ -154,7 +154,7 @@ def _blocks(
     return list(zip(a_parts, np.split(others, cuts), strict=True))
 
 
-def _clashes(table: list[int], bad: np.ndarray) -> bool:
+def _clashes(table: list[int], bad: Forbidden | np.ndarray) -> bool:
     return any(bad[u, v] for u, v in combinations(table, 2))
 
 
@@ -162,7 +162,7 @@ def _repair(
     tables: list[list[int]],
     byes: list[int],
     layout: Layout,
-    bad: np.ndarray,
+    bad: Forbidden | np.ndarray,
     sat_out: np.ndarray,
     rng: np.random.Generator,
 ) -> bool:
@@ -196,7 +196,7 @@ def _mend(
     side: np.ndarray,
     where: np.ndarray,
     in_pool: np.ndarray,
-    bad: np.ndarray,
+    bad: Forbidden | np.ndarray,
     sat_out: np.ndarray,
     rng: np.random.Generator,
 ) -> bool:
