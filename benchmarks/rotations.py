@@ -2,13 +2,20 @@
 
     .venv/bin/python benchmarks/rotations.py            # 50, 200, 1000, 3000 people
     .venv/bin/python benchmarks/rotations.py 1000 --rounds 6 --repeat 5
+    .venv/bin/python benchmarks/rotations.py 1000 --tags rich   # more tags each
+    .venv/bin/python benchmarks/rotations.py 3000 6000 10000 --level-gap 1
 
 For each room size and mode it plans 6 rounds (pairs) and prints the time (wall
 clock and CPU, median of --repeat runs), repeats, share of cross-department meetings,
 mean interest match (matching tags per meeting) and most byes, beside a naive baseline
 that shuffles the room at random each round (keeping the mentor/mentee rule). The
 rooms are synthetic: 5 departments, a third each mentors, mentees and "either", 0-3
-"can help with" and 0-2 "would like help with" tags from 20, levels 1-8.
+"can help with" and 0-2 "would like help with" tags from 20, levels 1-8
+(``--tags rich``: 1-5 and 1-4, where a random pair already shares about 0.75).
+``--level-gap N`` plans school rooms instead (mentors at levels 5-8, mentees 1-4,
+mentor_mentee with ``min_level_gap=N``), each size in a process of its own, and
+adds the process's peak memory. The "x" column is the planner's interest match
+over the random shuffle's.
 """
 
 from __future__ import annotations
@@ -46,20 +53,31 @@ DEPARTMENTS = ["Finance", "Engineering", "Sales", "People", "Legal"]
 TAGS = [f"topic-{i}" for i in range(20)]
 
 
-def make_room(n: int, seed: int = 0) -> list[Participant]:
+TAG_COUNTS = {"few": ((0, 3), (0, 2)), "rich": ((1, 5), (1, 4))}
+
+
+def make_room(
+    n: int, seed: int = 0, tags: str = "few", school: bool = False
+) -> list[Participant]:
     """A synthetic room of ``n`` people."""
     rng = random.Random(seed)
-    return [
-        Participant(
-            id=i + 1,
-            role=rng.choice(["mentor", "mentee", "either"]),
-            department=rng.choice(DEPARTMENTS),
-            offers=frozenset(rng.sample(TAGS, rng.randint(0, 3))),
-            seeks=frozenset(rng.sample(TAGS, rng.randint(0, 2))),
-            level=rng.randint(1, 8),
+    (o_low, o_high), (s_low, s_high) = TAG_COUNTS[tags]
+    people = []
+    for i in range(n):
+        role = ("mentor", "mentee")[i % 2] if school else None
+        people.append(
+            Participant(
+                id=i + 1,
+                role=role or rng.choice(["mentor", "mentee", "either"]),
+                department=rng.choice(DEPARTMENTS),
+                offers=frozenset(rng.sample(TAGS, rng.randint(o_low, o_high))),
+                seeks=frozenset(rng.sample(TAGS, rng.randint(s_low, s_high))),
+                level=(rng.randint(5, 8) if role == "mentor" else rng.randint(1, 4))
+                if school
+                else rng.randint(1, 8),
+            )
         )
-        for i in range(n)
-    ]
+    return people
 
 
 def shuffled_rounds(
@@ -94,16 +112,37 @@ def shuffled_rounds(
 
 
 def _row(
-    size: int, mode: str, name: str, times: tuple[float, float], q: Quality
+    size: int,
+    mode: str,
+    name: str,
+    times: tuple[float, float],
+    q: Quality,
+    ratio: float | None = None,
+    peak_mb: float | None = None,
 ) -> str:
     share = q.cross_department_share
     cross = "-" if share is None else f"{share:.1%}"
     wall, cpu = times
+    times_random = "" if ratio is None else f"{ratio:.2f}"
+    peak = "" if peak_mb is None else f"{peak_mb:.0f}"
     return (
         f"| {size:>5} | {mode:<13} | {name:<26} | {wall:>6.3f} | {cpu:>6.3f} "
         f"| {q.repeats:>3} | {cross:>6} | {q.mean_interest_match:>5.2f} "
-        f"| {q.max_byes:>2} |"
+        f"| {times_random:>5} | {q.max_byes:>2} | {peak:>5} |"
     )
+
+
+def _school(size: int, rounds: int, gap: int, tags: str) -> tuple:
+    """One school room planned in a fresh process: time, quality, peak MB."""
+    import resource
+
+    people = make_room(size, seed=size, tags=tags, school=True)
+    plan, times = _timed(
+        lambda: plan_rotations(people, rounds, seed=1, min_level_gap=gap)
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    baseline = evaluate(shuffled_rounds(people, rounds, "mentor_mentee"), people)
+    return plan.method, times, plan.quality, baseline, peak
 
 
 def _timed(work: Callable[[], T]) -> tuple[T, tuple[float, float]]:
@@ -112,20 +151,41 @@ def _timed(work: Callable[[], T]) -> tuple[T, tuple[float, float]]:
     return result, (time.perf_counter() - wall, time.process_time() - cpu)
 
 
-def run(sizes: list[int], rounds: int, repeat: int, group_size: int) -> None:
+def run(
+    sizes: list[int],
+    rounds: int,
+    repeat: int,
+    group_size: int,
+    tags: str = "few",
+    level_gap: int | None = None,
+) -> None:
     """Plan each room ``repeat`` times (median time) and print a Markdown table."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"Python {platform.python_version()}, {platform.machine()}, "
-        f"{_cpu()}, one thread; {rounds} rounds, group size {group_size}\n"
+        f"{_cpu()}, one thread; {rounds} rounds, group size {group_size}, "
+        f"{tags} tags; load average {load}\n"
     )
     print(
         "|  size | mode          | method                     |   wall |    cpu "
-        "| rep | cross  | match | by |"
+        "| rep | cross  | match |     x | by | peak MB |"
     )
-    print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    if level_gap is not None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        for size in sizes:
+            with ProcessPoolExecutor(max_workers=1) as pool:
+                method, times, q, base, peak = pool.submit(
+                    _school, size, rounds, level_gap, tags
+                ).result()
+            ratio = q.mean_interest_match / max(base.mean_interest_match, 1e-9)
+            name = f"planner ({method}), gap {level_gap}"
+            print(_row(size, "mentor_mentee", name, times, q, ratio, peak))
+        return
     plan_rotations(make_room(20), 2)  # warm up imports
     for size in sizes:
-        people = make_room(size, seed=size)
+        people = make_room(size, seed=size, tags=tags)
         for mode in ("mentor_mentee", "peer"):
 
             def planned(people=people, mode=mode) -> Plan:
@@ -139,11 +199,15 @@ def run(sizes: list[int], rounds: int, repeat: int, group_size: int) -> None:
                 statistics.median(t[0] for _, t in runs),
                 statistics.median(t[1] for _, t in runs),
             )
-            print(_row(size, mode, f"planner ({plan.method})", median, plan.quality))
             baseline, times = _timed(
                 lambda people=people, mode=mode: shuffled_rounds(people, rounds, mode)
             )
             quality = evaluate(baseline, people)
+            ratio = plan.quality.mean_interest_match / max(
+                quality.mean_interest_match, 1e-9
+            )
+            name = f"planner ({plan.method})"
+            print(_row(size, mode, name, median, plan.quality, ratio))
             print(_row(size, mode, "random shuffle", times, quality))
 
 
@@ -164,13 +228,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--group-size", type=int, default=2, choices=[2, 3])
+    parser.add_argument("--tags", default="few", choices=sorted(TAG_COUNTS))
+    parser.add_argument("--level-gap", type=int, default=None)
     parser.add_argument(
         "--all-cores", action="store_true", help="do not pin to one CPU core"
     )
     args = parser.parse_args()
     if not args.all_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    run(args.sizes, args.rounds, args.repeat, args.group_size)
+    run(
+        args.sizes,
+        args.rounds,
+        args.repeat,
+        args.group_size,
+        tags=args.tags,
+        level_gap=args.level_gap,
+    )
 
 
 if __name__ == "__main__":
