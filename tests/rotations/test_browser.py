@@ -75,3 +75,65 @@ def test_projector_advances_and_the_phone_follows(
     width = mine.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     assert problems == []
+
+
+def test_planning_with_a_memory_on_a_phone_by_keyboard(
+    app, live_server, browser, make_org, make_user, make_event, make_registration
+):
+    """An organizer on a phone picks the look-back with the keyboard, plans, and
+    reads why some repeats were unavoidable, with nothing wider than the screen."""
+    from datetime import timedelta
+
+    from mixer.rotations import running
+
+    org = make_org(slug="acme", name="Acme")
+    organizer = make_user(org, role="organizer", name="Olga Organizer")
+    six = [
+        make_user(org, password=None, name=f"Member {i}", department=f"D{i % 3}")
+        for i in range(6)
+    ]
+    events = []
+    for month in (1, 0):
+        event = make_event(
+            org, kind="mentor_mixer", title=f"Mixer {month}", rounds=3, capacity=10
+        )
+        for i, user in enumerate(six):
+            make_registration(
+                event,
+                email=user.email,
+                name=user.name,
+                user=user,
+                role="mentor" if i % 2 == 0 else "mentee",
+            )
+        event.starts_at -= timedelta(days=30 * month)
+        event.ends_at -= timedelta(days=30 * month)
+        db.session.commit()
+        events.append(event)
+    services.create_plan(events[0], Settings(rounds=3, minutes=5))
+    db.session.commit()
+    for _ in range(3):
+        running.start_next_round(events[0])
+    db.session.commit()
+
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = phone.new_page()
+    sign_in_page(page, live_server, organizer.email)
+    page.goto(f"{live_server}/events/{events[1].id}/rotations")
+    rounds = page.get_by_role("spinbutton", name="Rounds")
+    rounds.fill("2")
+    lookback = page.get_by_label("Keep apart people who")
+    lookback.focus()
+    lookback.select_option("any")
+    page.keyboard.press("Tab")
+    page.get_by_role("button", name="Plan the rounds").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    report = page.locator('[data-quality="earlier"]')
+    assert "6 seated together again" in report.inner_text()
+    assert "All are unavoidable" in report.inner_text()
+    report.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert "Member 0 meets 2 people" in report.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
