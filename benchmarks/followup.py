@@ -93,7 +93,7 @@ def main() -> None:
             "MIXER_INSTANCE_PATH": str(instance),
             "DATABASE_URL": url,
             "SECRET_KEY": "bench",
-            "MIXER_ARGON2_PROFILE": "fast",
+            "MIXER_ARGON2_PROFILE": "CHEAPEST",
         }
     )
     from flask_migrate import upgrade

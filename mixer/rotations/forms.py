@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from mixer.accounts.forms import choice_list
+from mixer.accounts.forms import choice_list, strip
 from mixer.rotations.models import DEFAULT_LOOKBACK_MONTHS, PairingMode
 from mixer.rotations.services import Settings
 
@@ -107,9 +113,19 @@ class ActionForm(FlaskForm):
 
 
 class LeftForm(FlaskForm):
-    """Mark someone as gone, so re-plans leave them out."""
+    """Mark someone as gone, so re-plans leave them out: a list in rooms of up
+    to ``LIST_LIMIT`` people, a name or e-mail to look up in bigger ones."""
 
-    registration = SelectField("Who left", coerce=int, validators=[InputRequired()])
+    LIST_LIMIT = 150
+
+    registration = SelectField(
+        "Who left", coerce=int, validators=[Optional()], validate_choice=False
+    )
+    who = StringField(
+        "Who left (name or e-mail)",
+        validators=[Optional(), Length(max=254)],
+        filters=[strip],
+    )
 
 
 class NoteForm(FlaskForm):

@@ -42,6 +42,7 @@ from mixer.rotations import pdf, running, services
 from mixer.rotations.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
 from mixer.rotations.models import RotationPlan
 from mixer.urls import absolute_url
+from mixer.web import query_int
 
 bp = Blueprint("rotations", __name__, url_prefix="/events/<int:event_id>/rotations")
 
@@ -81,19 +82,35 @@ def _attendee(event_id: int) -> tuple[Event, Registration]:
 
 def _plan_page(event: Event, form: PlanForm, status: int = 200):
     plan = services.plan_for(event)
-    people, checked_in = services.attendance(event)
+    present, checked_in = services.headcount(event)
     left_form = LeftForm()
-    left_form.registration.choices = choice_list((r.id, r.name) for r in people)
+    if present <= LeftForm.LIST_LIMIT:
+        people = services.attendance(event)[0]
+        left_form.registration.choices = choice_list((r.id, r.name) for r in people)
+    shown, data, regs = 0, None, {}
+    if plan:
+        # One round's tables at a time (a 1,500-person plan is 4,500 rows): the
+        # round on now, else the next (round 1 before the start).
+        current = min(max(plan.current_round, 1), plan.rounds)
+        shown = query_int("round", current, high=plan.rounds)
+        data = services.plan_data(plan, only_round=shown)
+        ids = {m for r in data["rounds"] for t in r["tables"] for m in t["members"]}
+        ids |= {m for r in data["rounds"] for m in r["byes"]}
+        ids |= {
+            b["id"] for b in (data["quality"].get("earlier") or {}).get("because", ())
+        }
+        regs = services.names(ids)
     return (
         render_template(
             "rotations/plan.html",
             event=event,
             form=form,
             plan=plan,
-            data=services.plan_data(plan) if plan else None,
-            regs=services.names_of(plan) if plan else {},
+            data=data,
+            shown=shown,
+            regs=regs,
             byes=services.byes_histogram(plan) if plan else [],
-            present=len(people),
+            present=present,
             checked_in=checked_in,
             action_form=ActionForm(),
             round_form=RoundForm(expected=plan.current_round if plan else 0),
@@ -139,12 +156,31 @@ def left(event_id: int):
     """Mark someone as gone, so re-plans leave them out."""
     event = _managed(event_id)
     form = LeftForm()
-    form.registration.choices = choice_list(
-        (r.id, r.name) for r in services.attendance(event)[0]
-    )
-    if form.validate_on_submit() and form.registration.data is not None:
+    if not form.validate_on_submit():
+        return redirect(url_for(".plan", event_id=event.id))
+    chosen = form.registration.data
+    if form.who.data:
+        found = services.find_present(event, form.who.data)
+        if len(found) == 1:
+            chosen = found[0].id
+        elif not found:
+            flash(
+                f"Nobody planned for is called or has the e-mail "
+                f"“{form.who.data}”. Check the spelling, or use their e-mail.",
+                "error",
+            )
+        else:
+            names = ", ".join(f"{r.name} ({r.email})" for r in found[:5])
+            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+            flash(
+                f"{len(found)} people match “{form.who.data}”: {names}{more}. "
+                "Type the e-mail of the one who left.",
+                "error",
+            )
+            chosen = None
+    if chosen:
         with refusals(show_missing=True):
-            services.mark_left(event, [form.registration.data])
+            services.mark_left(event, [chosen])
             db.session.commit()
             flash("Marked as gone: re-plan to seat the others.", "success")
     return redirect(url_for(".plan", event_id=event.id))
