@@ -462,13 +462,13 @@ def test_csv_import_reports_bad_rows_and_imports_good_ones(
     assert "<strong>3 imported</strong>" in html and "(2 new, 1 updated)" in html
     assert "<strong>4 refused</strong>" in html
     rows = html.split('class="striped import-errors"')[1]
-    for line, reason in [
-        (3, "That e-mail address is not valid"),
-        (4, "A name is needed."),
-        (5, "ann@example.org appears earlier in this file."),
-        (6, "Level must be a whole number"),
+    for line, column, reason in [
+        (3, "email", "That e-mail address is not valid"),
+        (4, "name", "A name is needed."),
+        (5, "email", "ann@example.org appears earlier in this file."),
+        (6, "level", "Level must be a whole number"),
     ]:
-        assert f"<tr><td>{line}</td><td>{reason}" in rows
+        assert f"<tr><td>{line}</td><td>{column}</td><td>{reason}" in rows
 
     db.session.expire_all()
     by_email = {
