@@ -39,6 +39,17 @@ def _member_by_email(org: Organization, address: str) -> Membership | None:
     )
 
 
+def _as_email(term: str) -> str | None:
+    """``term`` as an e-mail address, or None when it is not one (part of one is
+    searched for like a name)."""
+    if "@" not in term:
+        return None
+    try:
+        return normalise_email(term)
+    except AccountError:
+        return None
+
+
 def find_manager(org: Organization, text: str | None) -> Membership | None:
     """The member of ``org`` that ``text`` names (an e-mail, or a name that only one
     member has, or part of one); None for a blank text.
@@ -49,11 +60,8 @@ def find_manager(org: Organization, text: str | None) -> Membership | None:
     term = " ".join((text or "").split())
     if not term:
         return None
-    if "@" in term:
-        try:
-            address = normalise_email(term)
-        except AccountError as exc:
-            raise OrgError(str(exc), "manager") from exc
+    address = _as_email(term)
+    if address is not None:
         found = _member_by_email(org, address)
         if found is None:
             raise OrgError(
@@ -173,13 +181,17 @@ def known_location(org: Organization, location: str | None) -> str | None:
     return same or text
 
 
-def set_place(
-    membership: Membership,
-    location: str | None,
-    languages: str | list[str] | None,
-) -> Membership:
-    """Set where the member works and the languages they speak (blanks clear)."""
+def set_location(membership: Membership, location: str | None) -> Membership:
+    """Set where the member works (a site, campus or city); blank clears it."""
     membership.location = known_location(membership.org, location)
+    db.session.flush()
+    return membership
+
+
+def set_languages(
+    membership: Membership, languages: str | list[str] | None
+) -> Membership:
+    """Set the languages the member speaks (``clean_languages``); blank clears."""
     membership.languages = clean_languages(languages)
     db.session.flush()
     return membership

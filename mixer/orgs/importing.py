@@ -140,7 +140,7 @@ def _import_rows(
     report = ImportReport(errors=list(refused.values()))
     seen: set[str] = set()
     imported: dict[str, Membership] = {}
-    lines_of: dict[str, int] = {}  # e-mail → line, for the rows this round skips
+    lines_of: dict[str, int] = {}  # e-mail → line of the rows not imported
     managed: list[tuple[_Row, Membership]] = []
     for row in rows:
         if row.line in refused:
@@ -150,6 +150,7 @@ def _import_rows(
             membership, created = _import_row(org, row, role, seen)
         except (OrgError, AccountError) as exc:
             report.errors.append(_problem(row.line, exc))
+            _remember_line(lines_of, row)
             continue
         seen.add(membership.user.email)
         imported[membership.user.email] = membership

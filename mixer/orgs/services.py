@@ -26,7 +26,12 @@ from mixer.accounts.services import (
 from mixer.errors import FieldProblems, LinkError
 from mixer.extensions import db
 from mixer.mail.services import queue_mail
-from mixer.orgs.details import find_manager, set_manager, set_place
+from mixer.orgs.details import (
+    find_manager,
+    set_languages,
+    set_location,
+    set_manager,
+)
 from mixer.orgs.models import (
     ORG_KINDS,
     ROLES,
@@ -487,7 +492,9 @@ def edit_member(
     with problems.check():
         set_manager(membership, find_manager(membership.org, manager))
     with problems.check():
-        set_place(membership, location, languages)
+        set_location(membership, location)
+    with problems.check():
+        set_languages(membership, languages)
     problems.raise_any()
     return membership
 
