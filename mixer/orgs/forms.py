@@ -26,7 +26,6 @@ from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
 from mixer.orgs.models import (
     LANGUAGE_MAX,
     LANGUAGES_MAX,
-    LOCATION_MAX,
     ORG_KINDS,
     ROLES,
 )
@@ -109,26 +108,19 @@ class MemberForm(FlaskForm):
         description="Their e-mail, or a name only one member has; empty for none.",
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
+    # Location and languages are checked by the service (``clean_location``,
+    # ``clean_languages``), so their refusals show together with the manager's.
     location = StringField(
         "Location",
-        validators=[
-            Optional(),
-            Length(max=LOCATION_MAX, message=f"Use at most {LOCATION_MAX} characters."),
-        ],
+        validators=[Optional()],
         description="A site, campus or city; empty for none.",
         render_kw={"list": "location-names", "autocomplete": "off"},
     )
     languages = StringField(
         "Languages",
-        validators=[
-            Optional(),
-            Length(
-                max=LANGUAGES_MAX * (LANGUAGE_MAX + 2),
-                message="That is too long for a list of languages.",
-            ),
-        ],
+        validators=[Optional()],
         description=f"Separated by commas, e.g. English, Deutsch; at most "
-        f"{LANGUAGES_MAX}. Stored in lower case.",
+        f"{LANGUAGES_MAX} of at most {LANGUAGE_MAX} characters. Kept in lower case.",
     )
 
     def validate_level(self, field) -> None:
