@@ -10,11 +10,15 @@ never loop (A → B → A).
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy import func, or_, select
 
 from mixer.accounts.models import User
 from mixer.accounts.services import AccountError, normalise_email
 from mixer.concurrency import lock_row
+from mixer.errors import FieldProblems
 from mixer.extensions import db
 from mixer.orgs.models import (
     Membership,
@@ -234,3 +238,66 @@ def direct_reports(membership: Membership) -> list[Membership]:
             .order_by(func.lower(User.name), User.id)
         )
     )
+
+
+# What the API's PATCH of a member may change, and who may: admins anything, a
+# member the mentoring fields of their own membership.
+ADMIN_FIELDS = ("manager_id", "location", "languages")
+OWN_FIELDS = ("mentoring_capacity", "available_from")
+
+
+def update_member(
+    membership: Membership, acting: Membership, changes: dict[str, Any]
+) -> Membership:
+    """Change the fields ``changes`` names (``ADMIN_FIELDS``, ``OWN_FIELDS``);
+    every refusal at once, each naming its field.
+
+    An admin may change any of them on any member; anyone may change their own
+    mentoring capacity and "not before" date (403 for anything else).
+    """
+    allowed = set(OWN_FIELDS) if membership.id == acting.id else set()
+    if acting.has_role("admin"):
+        allowed |= {*ADMIN_FIELDS, *OWN_FIELDS}
+    refused = [name for name in changes if name not in allowed]
+    if refused:
+        raise OrgError(
+            f"Only an admin may change {', '.join(refused)}"
+            + (" of another member." if membership.id != acting.id else "."),
+            refused[0],
+            status=403,
+        )
+    problems = FieldProblems()
+    if "manager_id" in changes:
+        with problems.check():
+            _set_manager_by_id(membership, changes["manager_id"])
+    if "location" in changes:
+        with problems.check():
+            set_location(membership, changes["location"])
+    if "languages" in changes:
+        with problems.check():
+            set_languages(membership, changes["languages"])
+    if OWN_FIELDS[0] in changes or OWN_FIELDS[1] in changes:
+        capacity = changes.get("mentoring_capacity", membership.mentoring_capacity)
+        available: date | None = changes.get(
+            "available_from", membership.available_from
+        )
+        with problems.check():
+            membership.update_mentoring(capacity, available)
+    problems.raise_any()
+    return membership
+
+
+def _set_manager_by_id(membership: Membership, manager_id: int | None) -> None:
+    """``set_manager`` with the member ``manager_id`` of the same organization
+    (None: no manager); refusals name the API's field, ``manager_id``."""
+    manager = None
+    if manager_id is not None:
+        manager = db.session.get(Membership, manager_id)
+        if manager is None or manager.org_id != membership.org_id:
+            raise OrgError(
+                f"No member {manager_id} in this organization.", "manager_id"
+            )
+    try:
+        set_manager(membership, manager)
+    except OrgError as exc:
+        raise OrgError(exc.message, "manager_id") from exc

@@ -77,10 +77,12 @@ def clean_languages(languages: str | list[str] | None) -> list[str]:
         parts = [str(item) for item in languages]
     cleaned: list[str] = []
     for part in parts:
-        name = " ".join(part.split()).lower()
+        typed = " ".join(part.split())
+        # Lower case after the length check: a few letters grow ("İ" → "i̇").
+        name = typed.lower()
         if not name or name in cleaned:
             continue
-        if len(name) > LANGUAGE_MAX:
+        if len(typed) > LANGUAGE_MAX:
             raise OrgError(
                 f"A language can have at most {LANGUAGE_MAX} characters "
                 f"(“{name[:20]}…” is longer).",
