@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
@@ -232,3 +234,45 @@ def test_edit_member_refuses_every_field_at_once_and_writes_nothing(app, org, te
     assert db.session.scalar(
         select(Membership.manager_id).where(Membership.id == bo.id)
     ) == (team["ada"].id)
+
+
+def test_admins_at_once_cannot_close_a_loop(app, org, make_user):
+    """Four admins each set one link of a ring A → B → C → D → A at the same
+    moment (threads, each with its own connection): the lines take turns, so
+    exactly one link is refused and no loop is stored."""
+    ring = [
+        make_user(org, name=f"R{n}", email=f"r{n}@acme.example.org").membership_in(org)
+        for n in range(4)
+    ]
+    ids = [m.id for m in ring]
+    barrier = threading.Barrier(len(ids))
+
+    def link(n: int) -> str:
+        with app.app_context():
+            barrier.wait()
+            try:
+                member = db.session.get(Membership, ids[n])
+                manager = db.session.get(Membership, ids[(n + 1) % len(ids)])
+                details.set_manager(member, manager)
+                db.session.commit()
+                return "set"
+            except OrgError:
+                db.session.rollback()
+                return "refused"
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=len(ids)) as pool:
+        outcomes = list(pool.map(link, range(len(ids))))
+    assert sorted(outcomes) == ["refused", "set", "set", "set"]
+    db.session.expire_all()
+    managers = {
+        m.id: m.manager_id
+        for m in db.session.scalars(select(Membership).where(Membership.id.in_(ids)))
+    }
+    for start in ids:  # walking up from anyone ends at someone without a manager
+        seen, current = set(), start
+        while current is not None:
+            assert current not in seen, f"a loop through {current}"
+            seen.add(current)
+            current = managers[current]
