@@ -166,10 +166,12 @@ def set_manager(membership: Membership, manager: Membership | None) -> Membershi
     return membership
 
 
-def known_location(org: Organization, location: str | None) -> str | None:
-    """``location`` cleaned, spelt as another member of ``org`` already spells it
-    when it differs only in case ("berlin" becomes "Berlin"), so that one place
-    has one name for the planner to compare."""
+def known_location(
+    org: Organization, location: str | None, member_id: int | None = None
+) -> str | None:
+    """``location`` cleaned, spelt as another member of ``org`` (not
+    ``member_id``) already spells it when it differs only in case ("berlin"
+    becomes "Berlin"), so that one place has one name for the planner to compare."""
     text = clean_location(location)
     if text is None:
         return None
@@ -177,6 +179,7 @@ def known_location(org: Organization, location: str | None) -> str | None:
         select(Membership.location)
         .where(
             Membership.org_id == org.id,
+            Membership.id != (member_id or 0),
             func.lower(Membership.location) == text.lower(),
         )
         .order_by(Membership.id)
@@ -187,7 +190,7 @@ def known_location(org: Organization, location: str | None) -> str | None:
 
 def set_location(membership: Membership, location: str | None) -> Membership:
     """Set where the member works (a site, campus or city); blank clears it."""
-    membership.location = known_location(membership.org, location)
+    membership.location = known_location(membership.org, location, membership.id)
     db.session.flush()
     return membership
 

@@ -199,7 +199,7 @@ def _import_row(
             level=values.get("level") or None,
         )
         if values.get("location"):
-            membership.location = known_location(org, values["location"])
+            membership.location = known_location(org, values["location"], membership.id)
         if values.get("languages"):
             membership.languages = clean_languages(values["languages"])
         db.session.flush()

@@ -114,9 +114,10 @@ def _render_members(status: int = 200, **forms):
 
 
 @bp.get("/o/<slug>/members")
-@org_required("admin")
+@org_required("organizer")
 def members():
-    """Members admin: the searchable table, invitations, departments, import."""
+    """The searchable members table (organizers read it: managers, places,
+    mentoring capacity); for admins also invitations, departments, import."""
     return _render_members()
 
 

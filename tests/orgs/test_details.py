@@ -160,6 +160,9 @@ def test_location_keeps_its_first_spelling(app, org, team):
     assert fresh(team["cy"]).location == "Berlin HQ"  # one place, one name
     assert fresh(team["cy"]).languages == ["english", "deutsch"]
     assert details.locations(org) == ["Berlin HQ", "Lagos"]
+    # Alone in a place, a member's spelling may change.
+    details.set_location(team["di"], "LAGOS")
+    assert team["di"].location == "LAGOS"
 
 
 @pytest.mark.parametrize(

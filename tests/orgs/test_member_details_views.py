@@ -231,3 +231,29 @@ def test_csv_import_through_the_page_reports_the_manager_column(
         "Oslo",
         ["norsk", "english"],
     )
+
+
+def test_organizers_read_the_members_table_but_change_nothing(
+    client, auth, acme, people, make_user
+):
+    make_user(acme, role="organizer", email="olu@acme.example.org", name="Olu")
+    details.set_manager(people["mo"], people["nia"])
+    details.set_location(people["mo"], "Leeds")
+    people["mo"].update_mentoring(1, None)
+    db.session.commit()
+    auth.login("olu@acme.example.org")
+    home = client.get("/o/acme/").get_data(as_text=True)
+    assert 'href="/o/acme/members"' in home
+    resp = client.get("/o/acme/members")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    row = page.split(f'id="member-{people["mo"].id}"')[1].split("</tr>")[0]
+    assert '<td data-label="Manager">Nia</td>' in row
+    assert "Leeds" in row and "Up to 1" in row
+    for admin_only in ("/edit", "/remove", "/role", 'id="invite"', 'id="import"'):
+        assert admin_only not in page
+    assert client.get(f"/o/acme/members/{people['mo'].id}/edit").status_code == 403
+    # Members do not see the table at all.
+    auth.logout()
+    auth.login("mo@acme.example.org")
+    assert client.get("/o/acme/members").status_code == 403
