@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.checkin.views import bp as checkin_bp
     from mixer.events import api as events_api
     from mixer.events import jobs as events_jobs  # noqa: F401
+    from mixer.events import listeners as events_listeners  # noqa: F401
     from mixer.events.views import bp as events_bp
     from mixer.followup import api as followup_api
     from mixer.followup import jobs as followup_jobs  # noqa: F401

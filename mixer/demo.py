@@ -15,6 +15,7 @@ from mixer.accounts.models import User
 from mixer.events.demo import seed_events
 from mixer.extensions import db
 from mixer.followup.demo import seed_followup
+from mixer.orgs.demo import seed_member_details
 from mixer.orgs.models import Organization
 from mixer.orgs.services import add_member, create_organization
 from mixer.rotations.demo import seed_rotations
@@ -195,6 +196,7 @@ def _seed_features(org: Organization) -> None:
         raise RuntimeError("the demo organizer is missing")
     people = [m.user for m in org.memberships if m.user_id != organizer.id]
     people.sort(key=lambda u: u.id)
+    seed_member_details(org, head_email=FIXED[0][1])
     seed_events(org, organizer, people, zone="Europe/London")
     seed_rotations(org)
     seed_followup(org, organizer)

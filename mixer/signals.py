@@ -43,6 +43,18 @@ event_cancelled = _signals.signal(
     follow-up (cancels the prompts).""",
 )
 
+sign_in_for_stranger = _signals.signal(
+    "sign-in-for-stranger",
+    doc="""Someone asked for a sign-in link for an address that has no account:
+    is it a guest some feature knows (registered for an event by e-mail)?
+
+    Sender: the address (valid, lower case). Each receiver returns the guest's
+    name, or None when it knows nobody by that address; with a name, the sender
+    e-mails a first sign-in link (the account is made when it is used). Sent by
+    ``mixer.accounts.services.send_magic_link``. Listeners: events (a
+    registration that is registered or waitlisted).""",
+)
+
 member_leaving = _signals.signal(
     "member-leaving",
     doc="""A person is being taken out of an organization (before the membership

@@ -9,6 +9,7 @@ from mixer.extensions import db
 from mixer.followup import answers
 from mixer.followup.models import FollowupChoice, FollowupPrompt
 from mixer.mail.models import OutboxMessage
+from mixer.orgs.models import Membership
 from mixer.pairs.models import Pair, PairMeeting
 from mixer.recognition import models as recognition
 
@@ -54,9 +55,29 @@ def test_seed_demo_shows_every_feature_and_runs_twice(runner):
     )
     assert mentor_reg_id is not None
 
+    # Members have reporting lines, places and languages to show (and plan with).
+    managed = _count(Membership, Membership.manager_id.is_not(None))
+    assert managed >= 30
+    assert _count(Membership, Membership.location.is_not(None)) == _count(Membership)
+    mira_m = db.session.scalar(select(Membership).where(Membership.user_id == mira.id))
+    assert mira_m.manager is not None and "english" in mira_m.languages
+    details = db.session.execute(
+        select(Membership.id, Membership.manager_id, Membership.location).order_by(
+            Membership.id
+        )
+    ).all()
+
     counts = (_count(Pair), _count(OutboxMessage), _count(PairMeeting))
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     assert (_count(Pair), _count(OutboxMessage), _count(PairMeeting)) == counts
+    assert (
+        db.session.execute(
+            select(Membership.id, Membership.manager_id, Membership.location).order_by(
+                Membership.id
+            )
+        ).all()
+        == details
+    )
 
     # The visitor answers: choosing that person as her mentor forms the pair.
     formed = answers.save_answers(

@@ -8,6 +8,7 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     FieldList,
     Form,
@@ -123,7 +124,8 @@ class ChangePasswordForm(FlaskForm):
 
 
 class MembershipDetailsForm(Form):
-    """Department and level in one organization (a sub-form of the profile)."""
+    """Department, level and mentoring availability in one organization (a
+    sub-form of the profile)."""
 
     org_id = HiddenField()
     department = StringField(
@@ -137,6 +139,19 @@ class MembershipDetailsForm(Form):
             Optional(),
             NumberRange(0, 80, "Use a whole number between 0 and 80."),
         ],
+    )
+    # Text, not type=number, so a mistyped entry is shown back with a message
+    # instead of vanishing; the membership checks the range (0 to 20).
+    mentoring_capacity = StringField(
+        "Mentees and mentoring pairs I take on at most",
+        description="0 means none right now. Suggestions, asks and matching "
+        "respect it.",
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    available_from = DateField(
+        "Not before",
+        validators=[Optional()],
+        description="Empty (or a date already past) means you are available now.",
     )
 
 

@@ -13,7 +13,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
 
-from mixer import clock, tokens
+from mixer import clock, signals, tokens
 from mixer.accounts import sign_ins
 from mixer.accounts.models import ApiToken, User
 from mixer.concurrency import insert_once
@@ -208,9 +208,13 @@ def record_login(user: User) -> None:
 
 
 def send_magic_link(email: str, next_url: str | None = None) -> bool:
-    """E-mail a single-use sign-in link if the address belongs to someone."""
+    """E-mail a single-use sign-in link if the address belongs to someone: to
+    their account, or, for an address with no account, to a guest a feature knows
+    by it (``signals.sign_in_for_stranger``), whose link makes the account."""
     user = find_user(email)
-    if user is None or not user.is_active:
+    if user is None:
+        return _send_guest_link(email, next_url)
+    if not user.is_active:
         return False
     token = tokens.make(
         "login", {"uid": user.id, "next": safe_next(next_url) or ""}, single_use=True
@@ -225,6 +229,19 @@ def send_magic_link(email: str, next_url: str | None = None) -> bool:
         kind="auth",
     )
     return True
+
+
+def _send_guest_link(email: str, next_url: str | None) -> bool:
+    """A first sign-in link for a guest known by ``email``; False for strangers."""
+    try:
+        address = normalise_email(email)
+    except AccountError:
+        return False
+    for _, name in signals.sign_in_for_stranger.send(address):
+        if isinstance(name, str) and name.strip():
+            send_first_sign_in_link(address, name.strip(), next_url)
+            return True
+    return False
 
 
 def send_first_sign_in_link(email: str, name: str, next_url: str | None) -> None:

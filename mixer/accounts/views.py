@@ -163,6 +163,8 @@ def _profile_data(user) -> dict:
                 "org_id": str(m.org_id),
                 "department": m.department.name if m.department else "",
                 "level": m.level,
+                "mentoring_capacity": str(m.mentoring_capacity),
+                "available_from": m.available_from,
             }
             for m in _memberships(user)
         ],
@@ -213,7 +215,8 @@ def _render_profile(status: int = 200, **forms):
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    """See and edit one's profile, departments, levels and mail preferences."""
+    """See and edit one's profile, departments, levels, mentoring capacity and
+    mail preferences."""
     if request.method == "GET":
         return _render_profile()
     form = ProfileForm()
@@ -257,6 +260,16 @@ def _save_profile(form: ProfileForm) -> bool:
                     membership.update_details,
                     entry.department.data,
                     entry.level.data,
+                ),
+                entry.form,
+            )
+        )
+        saves.append(
+            (
+                partial(
+                    membership.update_mentoring,
+                    entry.mentoring_capacity.data,
+                    entry.available_from.data,
                 ),
                 entry.form,
             )

@@ -15,7 +15,19 @@ from mixer.accounts.api_auth import token_required
 from mixer.accounts.models import User
 from mixer.api import Id, Schema, api_abort, blueprint
 from mixer.api.schemas import TrimmedString
-from mixer.orgs.models import ORG_KINDS, ROLES, Department, Membership, Organization
+from mixer.extensions import db
+from mixer.orgs.details import update_member
+from mixer.orgs.models import (
+    LANGUAGE_MAX,
+    LANGUAGES_MAX,
+    LOCATION_MAX,
+    MENTORING_CAPACITY_MAX,
+    ORG_KINDS,
+    ROLES,
+    Department,
+    Membership,
+    Organization,
+)
 from mixer.orgs.services import get_department, get_membership
 
 blp = blueprint("orgs_api", __name__, "The organization, its departments and members.")
@@ -48,6 +60,13 @@ class DepartmentRefSchema(Schema):
 
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
+
+
+class MemberRefSchema(Schema):
+    """A member, briefly."""
+
+    id = ma.fields.Integer(required=True, metadata={"description": "Membership id."})
+    name = ma.fields.String(required=True, attribute="user.name")
 
 
 def _sees_emails() -> bool:
@@ -86,6 +105,33 @@ class MemberSchema(Schema):
         attribute="user.seeks",
         metadata={"description": 'Tags: "I\'d like help with".'},
     )
+    manager_id = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "The membership id of their manager, or null."},
+    )
+    manager = ma.fields.Nested(MemberRefSchema, allow_none=True)
+    location = ma.fields.String(
+        allow_none=True, metadata={"description": "A site, campus or city."}
+    )
+    languages = ma.fields.List(
+        ma.fields.String(),
+        required=True,
+        metadata={"description": "Languages they speak, in lower case."},
+    )
+    mentoring_capacity = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "How many mentees and mentoring pairs they take on at "
+            "most (0: none right now)."
+        },
+    )
+    available_from = ma.fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "They take on no mentees before this date; null (or a "
+            "past date): from now on."
+        },
+    )
     joined_at = ma.fields.AwareDateTime(required=True)
 
     def get_email(self, membership: Membership) -> str | None:
@@ -110,6 +156,44 @@ class MemberQuerySchema(Schema):
     )
 
 
+class MemberPatchSchema(Schema):
+    """Changes to a member: admins may change any field of anyone; every member
+    may change `mentoring_capacity` and `available_from` of their own membership."""
+
+    manager_id = Id(
+        allow_none=True,
+        metadata={
+            "description": "Their manager's membership id (another member of this "
+            "organization; reporting lines never loop), or null for none."
+        },
+    )
+    location = TrimmedString(
+        allow_none=True,
+        validate=ma.validate.Length(max=LOCATION_MAX),
+        metadata={
+            "description": "A site, campus or city; empty or null for none. Spelt "
+            "as other members already spell it when it differs only in case."
+        },
+    )
+    languages = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(max=LANGUAGE_MAX)),
+        validate=ma.validate.Length(max=LANGUAGES_MAX),
+        metadata={
+            "description": "Languages they speak: trimmed, lower-cased, duplicates "
+            "and blanks dropped."
+        },
+    )
+    mentoring_capacity = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(0, MENTORING_CAPACITY_MAX),
+        metadata={"description": "Mentees and mentoring pairs at most (0: none)."},
+    )
+    available_from = ma.fields.Date(
+        allow_none=True,
+        metadata={"description": "No mentees before this date; null clears it."},
+    )
+
+
 def members_query(
     org: Organization,
     q: str | None = None,
@@ -121,7 +205,11 @@ def members_query(
     stmt = (
         select(Membership)
         .join(Membership.user)
-        .options(contains_eager(Membership.user), selectinload(Membership.department))
+        .options(
+            contains_eager(Membership.user),
+            selectinload(Membership.department),
+            selectinload(Membership.manager).joinedload(Membership.user),
+        )
         .where(Membership.org_id == org.id)
     )
     if q:
@@ -188,4 +276,20 @@ def member(member_id: int):
     membership = get_membership(g.org, member_id)
     if membership is None:
         api_abort(404, f"No member {member_id} in this organization.")
+    return membership
+
+
+@blp.route("/members/<int:member_id>", methods=["PATCH"])
+@token_required()
+@blp.arguments(MemberPatchSchema)
+@blp.response(200, MemberSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def update_member_details(changes: dict, member_id: int):
+    """Change a member's manager, location and languages (admins), or your own
+    mentoring capacity and "not before" date."""
+    membership = get_membership(g.org, member_id)
+    if membership is None:
+        api_abort(404, f"No member {member_id} in this organization.")
+    update_member(membership, g.membership, changes)
+    db.session.commit()
     return membership

@@ -23,7 +23,12 @@ from wtforms.validators import (
 
 from mixer.accounts.forms import choice_list
 from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
-from mixer.orgs.models import ORG_KINDS, ROLES
+from mixer.orgs.models import (
+    LANGUAGE_MAX,
+    LANGUAGES_MAX,
+    ORG_KINDS,
+    ROLES,
+)
 
 ROLE_PAIRS = [(r, r.capitalize()) for r in ROLES]
 KIND_LABELS = {
@@ -75,7 +80,8 @@ class RoleForm(FlaskForm):
 
 
 class MemberForm(FlaskForm):
-    """An admin's edit of one member: department, level and role."""
+    """An admin's edit of one member: department, level, role, manager, location
+    and languages."""
 
     department = StringField(
         "Department or group",
@@ -94,6 +100,28 @@ class MemberForm(FlaskForm):
         render_kw={"inputmode": "numeric"},
     )
     role = SelectField("Role", choices=choice_list(ROLE_PAIRS))
+    # A text field finding the person by e-mail or name (no script needed, and it
+    # works for an organization of thousands); small organizations get a datalist.
+    manager = StringField(
+        "Manager",
+        validators=[Optional(), Length(max=254, message="Use at most 254 characters.")],
+        description="Their e-mail, or a name only one member has; empty for none.",
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    # Location and languages are checked by the service (``clean_location``,
+    # ``clean_languages``), so their refusals show together with the manager's.
+    location = StringField(
+        "Location",
+        validators=[Optional()],
+        description="A site, campus or city; empty for none.",
+        render_kw={"list": "location-names", "autocomplete": "off"},
+    )
+    languages = StringField(
+        "Languages",
+        validators=[Optional()],
+        description=f"Separated by commas, e.g. English, Deutsch; at most "
+        f"{LANGUAGES_MAX} of at most {LANGUAGE_MAX} characters. Kept in lower case.",
+    )
 
     def validate_level(self, field) -> None:
         """A whole number from 0 to 80 (the database checks the same range)."""
@@ -120,7 +148,8 @@ class ImportForm(FlaskForm):
             FileRequired("Choose a CSV file."),
             FileAllowed(["csv", "txt"], "Upload a .csv file."),
         ],
-        description="Columns: name, email, department, level (a header row first).",
+        description="A header row first with name and email; optionally department, "
+        "level, manager, location, languages.",
         render_kw={"accept": ".csv,text/csv"},
     )
 

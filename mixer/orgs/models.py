@@ -30,6 +30,9 @@ LOCATION_MAX = 80
 # Mentees and mentoring pairs a person takes on at most, unless they say otherwise.
 DEFAULT_MENTORING_CAPACITY = 3
 MENTORING_CAPACITY_MAX = 20
+# Languages a member may list, and the length of each name or code.
+LANGUAGES_MAX = 10
+LANGUAGE_MAX = 40
 
 
 class OrgError(DomainError):
@@ -48,6 +51,66 @@ def clean_level(level: int | str | None) -> int | None:
         ) from exc
     if not 0 <= value <= LEVEL_MAX:
         raise OrgError("Level must be a whole number of years (0–80).", "level")
+    return value
+
+
+def clean_location(location: str | None) -> str | None:
+    """A location from a form, a CSV cell or the API: spaces collapsed, at most
+    80 characters; None when blank."""
+    text = " ".join((location or "").split())
+    if len(text) > LOCATION_MAX:
+        raise OrgError(
+            f"A location can have at most {LOCATION_MAX} characters.", "location"
+        )
+    return text or None
+
+
+def clean_languages(languages: str | list[str] | None) -> list[str]:
+    """Languages from a comma- or semicolon-separated text or a list: each trimmed,
+    spaces collapsed, lower-cased (so "English" and "english" are one language),
+    duplicates dropped, in the order given; at most 10 of at most 40 characters."""
+    if languages is None:
+        return []
+    if isinstance(languages, str):
+        parts = languages.replace(";", ",").split(",")
+    else:
+        parts = [str(item) for item in languages]
+    cleaned: list[str] = []
+    for part in parts:
+        typed = " ".join(part.split())
+        # Lower case after the length check: a few letters grow ("İ" → "i̇").
+        name = typed.lower()
+        if not name or name in cleaned:
+            continue
+        if len(typed) > LANGUAGE_MAX:
+            raise OrgError(
+                f"A language can have at most {LANGUAGE_MAX} characters "
+                f"(“{name[:20]}…” is longer).",
+                "languages",
+            )
+        cleaned.append(name)
+    if len(cleaned) > LANGUAGES_MAX:
+        raise OrgError(
+            f"List at most {LANGUAGES_MAX} languages ({len(cleaned)} given).",
+            "languages",
+        )
+    return cleaned
+
+
+def clean_mentoring_capacity(capacity: int | str | None) -> int:
+    """How many mentees and mentoring pairs someone takes on: a whole number from 0
+    to 20; blank means the default (3)."""
+    if capacity is None or (isinstance(capacity, str) and not capacity.strip()):
+        return DEFAULT_MENTORING_CAPACITY
+    message = f"Use a whole number from 0 (none right now) to {MENTORING_CAPACITY_MAX}."
+    if isinstance(capacity, bool):
+        raise OrgError(message, "mentoring_capacity")
+    try:
+        value = int(str(capacity).strip())
+    except ValueError as exc:
+        raise OrgError(message, "mentoring_capacity") from exc
+    if not 0 <= value <= MENTORING_CAPACITY_MAX:
+        raise OrgError(message, "mentoring_capacity")
     return value
 
 
@@ -171,6 +234,22 @@ class Membership(Model):
         self.department = self.org.department_named(department)
         self.level = level_value
         db.session.flush()
+
+    def update_mentoring(
+        self, capacity: int | str | None, available_from: date | None
+    ) -> None:
+        """Set how many mentees and mentoring pairs this person takes on at most,
+        and the date before which they take on none (None: from now on).
+
+        A date in the past is kept as given: it simply means "available now".
+        """
+        self.mentoring_capacity = clean_mentoring_capacity(capacity)
+        self.available_from = available_from
+        db.session.flush()
+
+    def is_available_on(self, day: date) -> bool:
+        """Whether they take on mentees on ``day`` (capacity aside)."""
+        return self.available_from is None or self.available_from <= day
 
     def has_role(self, role: str) -> bool:
         """Whether this membership carries at least the powers of ``role``."""

@@ -1,11 +1,12 @@
-"""Organizations: creation, departments, members, invitations, CSV import."""
+"""Organizations: creation, departments, members, invitations.
+
+The CSV import is ``mixer.orgs.importing``; managers, locations and languages
+are ``mixer.orgs.details``.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
@@ -16,16 +17,21 @@ from sqlalchemy.orm import joinedload
 from mixer import clock, signals, tokens
 from mixer.accounts.models import ApiToken, User
 from mixer.accounts.services import (
-    AccountError,
     check_password_rules,
     get_or_create_user,
     normalise_email,
     normalise_tags,
     set_password,
 )
-from mixer.errors import LinkError
+from mixer.errors import FieldProblems, LinkError
 from mixer.extensions import db
 from mixer.mail.services import queue_mail
+from mixer.orgs.details import (
+    find_manager,
+    set_languages,
+    set_location,
+    set_manager,
+)
 from mixer.orgs.models import (
     ORG_KINDS,
     ROLES,
@@ -155,7 +161,11 @@ def search_members(
         select(Membership)
         .join(Membership.user)
         .where(Membership.org_id == org.id)
-        .options(joinedload(Membership.user), joinedload(Membership.department))
+        .options(
+            joinedload(Membership.user),
+            joinedload(Membership.department),
+            joinedload(Membership.manager).joinedload(Membership.user),
+        )
         .order_by(func.lower(User.name), User.id)
     )
     term = " ".join((query or "").split())
@@ -457,113 +467,51 @@ def accept_invitation(
     return membership
 
 
-@dataclass
-class ImportReport:
-    """What a CSV import did: rows added or updated, and rows refused with reasons."""
-
-    created: int = 0
-    updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        return self.created + self.updated
-
-
-CSV_COLUMNS = ("name", "email", "department", "level")
-
-
-def import_members_csv(
-    org: Organization, data: bytes | str, role: str = "member"
-) -> ImportReport:
-    """Import members from CSV (name, email, department, level); bad rows are reported.
-
-    Every good row is imported even when others are refused; a refused row changes
-    nothing. Line numbers count the header as line 1, as a spreadsheet shows them.
-    """
-    report = ImportReport()
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            report.errors.append(
-                (0, "The file is not UTF-8 text. Save it as CSV UTF-8 and try again.")
-            )
-            return report
-    else:
-        text = data
-    reader = csv.DictReader(io.StringIO(text))
-    headers = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in ("name", "email") if c not in headers]
-    if missing:
-        report.errors.append(
-            (
-                1,
-                f"The header row needs the columns {', '.join(CSV_COLUMNS)}; "
-                f"missing: {', '.join(missing)}.",
-            )
-        )
-        return report
-    reader.fieldnames = headers
-    seen: set[str] = set()
-    for row in reader:
-        line = reader.line_num
-        values = {k: (v or "").strip() for k, v in row.items() if k}
-        try:
-            address = normalise_email(values.get("email", ""))
-            if address in seen:
-                raise OrgError(f"{address} appears earlier in this file.", "email")
-            existing = db.session.scalar(select(User).where(User.email == address))
-            current = existing.membership_in(org) if existing is not None else None
-            was_member = current is not None
-            # A savepoint per row: a refused row is undone alone, the rest stay.
-            with db.session.begin_nested():
-                membership = add_member(
-                    org,
-                    address,
-                    values.get("name", ""),
-                    role=current.role if current is not None else role,
-                    department=values.get("department") or None,
-                    level=values.get("level") or None,
-                )
-            seen.add(membership.user.email)
-            if was_member:
-                report.updated += 1
-            else:
-                report.created += 1
-        except (OrgError, AccountError) as exc:
-            report.errors.append((line, str(exc)))
-    return report
-
-
 def edit_member(
     membership: Membership,
     department: str | None,
     level: int | str | None,
     role: str,
     acting: Membership,
+    *,
+    manager: str | None,
+    location: str | None,
+    languages: str | list[str] | None,
 ) -> Membership:
-    """An admin's edit of a member's department, level and role, all or nothing.
+    """An admin's edit of a member's department, level, role, manager (a name or
+    e-mail), location and languages, all or nothing; every field's refusal at once.
 
     The role goes first so that the last-admin rule refuses before anything else
     is written; its message then says who must be made admin, in plain words.
     """
-    if role != membership.role:
-        was_admin = membership.role == "admin"
-        try:
-            set_member_role(membership, role, acting)
-        except OrgError as exc:
-            if not (was_admin and role in ROLES):
-                raise
-            who = (
-                "You are"
-                if membership.id == acting.id
-                else f"{membership.user.name} is"
-            )
-            raise OrgError(
-                f"{who} the only admin of {membership.org.name}. Make someone else "
-                "an admin first: an organization always needs one.",
-                "role",
-            ) from exc
-    membership.update_details(department, level)
+    problems = FieldProblems()
+    with problems.check():
+        _change_role(membership, role, acting)
+    with problems.check():
+        membership.update_details(department, level)
+    with problems.check():
+        set_manager(membership, find_manager(membership.org, manager))
+    with problems.check():
+        set_location(membership, location)
+    with problems.check():
+        set_languages(membership, languages)
+    problems.raise_any()
     return membership
+
+
+def _change_role(membership: Membership, role: str, acting: Membership) -> None:
+    """``set_member_role``, with the last admin's refusal in plain words."""
+    if role == membership.role:
+        return
+    was_admin = membership.role == "admin"
+    try:
+        set_member_role(membership, role, acting)
+    except OrgError as exc:
+        if not (was_admin and role in ROLES):
+            raise
+        who = "You are" if membership.id == acting.id else f"{membership.user.name} is"
+        raise OrgError(
+            f"{who} the only admin of {membership.org.name}. Make someone else "
+            "an admin first: an organization always needs one.",
+            "role",
+        ) from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (
     Blueprint,
     abort,
@@ -14,10 +16,11 @@ from flask import (
 )
 from flask_login import current_user
 
+from mixer import clock
 from mixer.accounts import browser
 from mixer.errors import refusals
 from mixer.extensions import db, limiter
-from mixer.orgs import services
+from mixer.orgs import details, importing, services
 from mixer.orgs.access import org_required
 from mixer.orgs.forms import (
     ROLE_PAIRS,
@@ -35,6 +38,12 @@ from mixer.web import query_page
 bp = Blueprint("orgs", __name__)
 
 PER_PAGE = 25
+
+
+@bp.app_template_global()
+def today() -> date:
+    """Today's date (UTC), from the app's clock."""
+    return clock.now().date()
 
 
 @bp.get("/o/<slug>/")
@@ -105,9 +114,10 @@ def _render_members(status: int = 200, **forms):
 
 
 @bp.get("/o/<slug>/members")
-@org_required("admin")
+@org_required("organizer")
 def members():
-    """Members admin: the searchable table, invitations, departments, import."""
+    """The searchable members table (organizers read it: managers, places,
+    mentoring capacity); for admins also invitations, departments, import."""
     return _render_members()
 
 
@@ -139,16 +149,23 @@ def change_role(membership_id: int):
 @bp.route("/o/<slug>/members/<int:membership_id>/edit", methods=["GET", "POST"])
 @org_required("admin")
 def edit_member(membership_id: int):
-    """Change a member's department (existing or new), level and role."""
+    """Change a member's department (existing or new), level, role, manager,
+    location and languages."""
     membership = _membership_or_404(membership_id)
     form = MemberForm(
         data={
             "department": membership.department.name if membership.department else "",
             "level": "" if membership.level is None else str(membership.level),
             "role": membership.role,
+            "manager": membership.manager.user.email if membership.manager else "",
+            "location": membership.location or "",
+            "languages": ", ".join(membership.languages or []),
         }
     )
     form.level.label.text = g.org.level_label
+    manager_choices = details.manager_choices(g.org)
+    if manager_choices:
+        form.manager.render_kw = {**form.manager.render_kw, "list": "manager-choices"}
     if form.validate_on_submit():
         name = membership.user.name
         with refusals(form):
@@ -158,6 +175,9 @@ def edit_member(membership_id: int):
                 form.level.data,
                 form.role.data,
                 g.membership,
+                manager=form.manager.data,
+                location=form.location.data,
+                languages=form.languages.data,
             )
             db.session.commit()
             flash(f"{name}’s details are saved.", "success")
@@ -170,6 +190,9 @@ def edit_member(membership_id: int):
         form=form,
         member=membership,
         listing=_kept_listing(),
+        manager_choices=manager_choices,
+        locations=details.locations(g.org),
+        reports=details.direct_reports(membership),
     )
     return page, status
 
@@ -286,7 +309,7 @@ def import_members():
     form = ImportForm()
     if not form.validate_on_submit():
         return _render_members(422, import_form=form)
-    report = services.import_members_csv(g.org, form.file.data.read())
+    report = importing.import_members_csv(g.org, form.file.data.read())
     db.session.commit()
     return render_template("orgs/import_report.html", report=report)
 

@@ -66,6 +66,12 @@ def test_member_detail(acme, api_as):
         "level": 9,
         "offers": ["algebra", "chess"],
         "seeks": ["public speaking"],
+        "manager_id": None,
+        "manager": None,
+        "location": None,
+        "languages": [],
+        "mentoring_capacity": 3,
+        "available_from": None,
         "joined_at": body["joined_at"],
     }
 

@@ -27,17 +27,21 @@ MAX_EXAMPLES = 25
 #   PDF"): the documented 415;
 # - an event's times must fit together (ends after it starts, sessions within
 #   it, registration closing before the end), which JSON Schema cannot state: a
-#   400 naming one of those fields, and only those (``cross_field_only``).
+#   400 naming one of those fields, and only those (``cross_field_only``);
+# - a member's manager must be another member of the organization and close no
+#   loop in the reporting lines: a 400 naming ``manager_id``.
 REFUSED_VALID = {
     "POST /api/v1/events/{event_id}/materials": "415",
     "POST /api/v1/events": "400",
     "PATCH /api/v1/events/{event_id}": "400",
+    "PATCH /api/v1/members/{member_id}": "400",
 }
 CROSS_FIELD = {
     "starts_at",
     "ends_at",
     "registration_opens_at",
     "registration_closes_at",
+    "manager_id",
 }
 
 
