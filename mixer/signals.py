@@ -89,7 +89,8 @@ availability_changed = _signals.signal(
     doc="""A member changed how many people they mentor at most
     (``mentoring_capacity``) or their "not before" date (``available_from``).
 
-    Sender: the ``Membership`` (flushed with its new values). To be sent by the
-    page that edits them (``mixer.orgs``). Listeners: follow-up (forms the mutual
-    choices that the old values held back, through the ``followup.held`` job).""",
+    Sender: the ``Membership`` (flushed with its new values). Sent by
+    ``Membership.update_mentoring`` (the profile page and the members API).
+    Listeners: follow-up (forms the mutual choices that the old values held back,
+    through the ``followup.held`` job).""",
 )

@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from mixer import clock
+from mixer import clock, signals
 from mixer.accounts.models import User
 from mixer.db_types import UTCDateTime
 from mixer.errors import DomainError
@@ -242,10 +242,19 @@ class Membership(Model):
         and the date before which they take on none (None: from now on).
 
         A date in the past is kept as given: it simply means "available now".
+        Sends ``signals.availability_changed`` when either changed, so mutual
+        choices that the old values held back can form.
         """
-        self.mentoring_capacity = clean_mentoring_capacity(capacity)
+        capacity_value = clean_mentoring_capacity(capacity)
+        changed = (capacity_value, available_from) != (
+            self.mentoring_capacity,
+            self.available_from,
+        )
+        self.mentoring_capacity = capacity_value
         self.available_from = available_from
         db.session.flush()
+        if changed:
+            signals.availability_changed.send(self)
 
     def is_available_on(self, day: date) -> bool:
         """Whether they take on mentees on ``day`` (capacity aside)."""

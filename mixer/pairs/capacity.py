@@ -95,8 +95,7 @@ def is_at_capacity(membership: Membership, load: int | None = None) -> bool:
 
 def available(membership: Membership, on: date | None = None) -> bool:
     """Whether the person takes on new pairs on ``on`` (default today, UTC)."""
-    start = membership.available_from
-    return start is None or start <= (on or today())
+    return membership.is_available_on(on or today())
 
 
 def can_mentor(membership: Membership, load: int | None = None) -> bool:

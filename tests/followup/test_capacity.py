@@ -150,8 +150,8 @@ def test_not_before_a_date_the_pair_forms_when_it_comes(client, room, runner, ou
 
 
 def test_a_changed_capacity_signal_forms_what_waited(room, runner, busy_ben):
-    from mixer import signals
-
+    """Raising one's capacity (``update_mentoring``, what the profile page and the
+    API call) sends the signal, and the worker forms the pair that waited."""
     prompts = _prompts_sent(room, runner, "Ana", "Ben")
     save_answers(
         prompts[room.regs["Ana"].id], Answers(choices={room.regs["Ben"].id: "mentor"})
@@ -162,8 +162,7 @@ def test_a_changed_capacity_signal_forms_what_waited(room, runner, busy_ben):
     db.session.commit()
     assert _event_pairs() == []
     membership = room.users["Ben"].membership_in(room.org)
-    membership.mentoring_capacity = 4
-    signals.availability_changed.send(membership)
+    membership.update_mentoring(4, None)
     db.session.commit()
     assert runner.invoke(args=["worker", "--once"]).exit_code == 0
     assert len(_event_pairs()) == 1
