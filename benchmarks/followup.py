@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import sys
-import tempfile
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -37,6 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.instance import fresh_instance  # noqa: E402
 
 DEPARTMENTS = ["Nursing", "Finance", "Pharmacy", "IT", "Human Resources", "Radiology"]
 
@@ -63,18 +63,6 @@ def measured(name: str, statements: list[int], **extra):
     )
 
 
-def fresh_postgres(server_url: str) -> str:
-    """Create an empty ``mixer_bench_followup`` database; its URL."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS mixer_bench_followup"))
-        conn.execute(sa.text("CREATE DATABASE mixer_bench_followup"))
-    engine.dispose()
-    return server_url.rsplit("/", 1)[0] + "/mixer_bench_followup"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=600)
@@ -82,20 +70,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="")
     args = parser.parse_args()
 
-    instance = Path(tempfile.mkdtemp(prefix="mixer-bench-"))
-    url = (
-        fresh_postgres(args.postgres)
-        if args.postgres
-        else f"sqlite:///{instance / 'mixer.sqlite3'}"
-    )
-    os.environ.update(
-        {
-            "MIXER_INSTANCE_PATH": str(instance),
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "MIXER_ARGON2_PROFILE": "CHEAPEST",
-        }
-    )
+    fresh_instance(args.postgres, "mixer_bench_followup")
     from flask_migrate import upgrade
     from sqlalchemy import event as sa_event
     from sqlalchemy import func, select

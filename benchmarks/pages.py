@@ -20,7 +20,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -28,20 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.instance import fresh_instance  # noqa: E402
+
 DEPARTMENTS = ["Nursing", "Finance", "Pharmacy", "IT", "Human Resources", "Radiology"]
 PASSWORD = "correct horse battery staple"
-
-
-def fresh_postgres(server_url: str) -> str:
-    """Create an empty ``mixer_bench_pages`` database; its URL."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text("DROP DATABASE IF EXISTS mixer_bench_pages"))
-        conn.execute(sa.text("CREATE DATABASE mixer_bench_pages"))
-    engine.dispose()
-    return server_url.rsplit("/", 1)[0] + "/mixer_bench_pages"
 
 
 def main() -> None:
@@ -52,20 +41,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile one fetch")
     args = parser.parse_args()
 
-    instance = Path(tempfile.mkdtemp(prefix="mixer-bench-"))
-    url = (
-        fresh_postgres(args.postgres)
-        if args.postgres
-        else f"sqlite:///{instance / 'mixer.sqlite3'}"
-    )
-    os.environ.update(
-        {
-            "MIXER_INSTANCE_PATH": str(instance),
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench",
-            "MIXER_ARGON2_PROFILE": "CHEAPEST",
-        }
-    )
+    fresh_instance(args.postgres, "mixer_bench_pages")
     from flask_migrate import upgrade
     from sqlalchemy import event as sa_event
 
