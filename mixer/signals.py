@@ -55,6 +55,17 @@ sign_in_for_stranger = _signals.signal(
     registration that is registered or waitlisted).""",
 )
 
+planning_ties = _signals.signal(
+    "planning-ties",
+    doc="""A Mentor Mixer is being planned: which people in the room are tied to
+    each other in ways the rotations cannot see from below (an open pair)?
+
+    Sender: the organization id; keyword ``users``, the account ids in the room.
+    Each receiver returns a set of ``(user id, user id)`` pairs to keep apart.
+    Sent by ``mixer.rotations.memory.ties_for``. Listeners: pairs (open pairs:
+    active or paused).""",
+)
+
 member_leaving = _signals.signal(
     "member-leaving",
     doc="""A person is being taken out of an organization (before the membership

@@ -185,3 +185,16 @@ def _monthly(org: Organization, months: int) -> list[dict[str, Any]]:
         }
         for y, m in labels
     ]
+
+
+def open_pairs_among(org_id: int, users: list[int]) -> set[tuple[int, int]]:
+    """Pairs of these accounts in an open (active or paused) pair of the org."""
+    rows = db.session.execute(
+        select(Pair.a_id, Pair.b_id).where(
+            Pair.org_id == org_id,
+            Pair.is_open,
+            Pair.a_id.in_(users),
+            Pair.b_id.in_(users),
+        )
+    )
+    return {(a, b) for a, b in rows}

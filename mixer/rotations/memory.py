@@ -8,7 +8,8 @@ function reads the organization's own data only and answers in registration ids:
 - **met at earlier events** — a ``Connection`` (seated together in a held round, a
   badge scan, a "we talked" note, an organizer's entry) at another event of the
   same organization that started before this one, within the plan's look-back;
-- **in an open pair** — a ``Pair`` that is active or paused, whatever its age;
+- **in an open pair** — a ``Pair`` that is active or paused, whatever its age
+  (pairs sit above rotations, so they answer ``signals.planning_ties``);
 - **a reporting line** — one person's membership names the other as manager.
 """
 
@@ -21,11 +22,11 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from mixer import signals
 from mixer.connections.models import Connection
 from mixer.events.models import Event, Registration
 from mixer.extensions import db
 from mixer.orgs.models import Membership
-from mixer.pairs.models import Pair
 from mixer.rotations.planner import Ties
 
 # The look-back choices the plan form offers: months, 0 "don't look back",
@@ -118,16 +119,11 @@ def _met_earlier(
 
 
 def _open_pairs(event: Event, users: list[int]) -> set[tuple[int, int]]:
-    """User pairs of this room in an open (active or paused) pair."""
-    rows = db.session.execute(
-        select(Pair.a_id, Pair.b_id).where(
-            Pair.org_id == event.org_id,
-            Pair.is_open,
-            Pair.a_id.in_(users),
-            Pair.b_id.in_(users),
-        )
-    )
-    return {(a, b) for a, b in rows}
+    """User pairs of this room in an open pair (``signals.planning_ties``)."""
+    found: set[tuple[int, int]] = set()
+    for _, pairs in signals.planning_ties.send(event.org_id, users=users):
+        found |= set(pairs or ())
+    return found
 
 
 def _reporting_lines(event: Event, users: list[int]) -> set[tuple[int, int]]:
