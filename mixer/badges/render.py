@@ -1,4 +1,7 @@
-"""Badge PDFs: one HTML document per batch, rendered by WeasyPrint.
+"""Badge PDFs: HTML documents of whole pages of badges, rendered by WeasyPrint.
+
+A big batch is cut into chunks rendered side by side by a small process pool and
+joined into one PDF (see ``render_badges_pdf`` and docs/badges.md).
 
 ``render_badges_pdf(badges, layout)`` is the service the badge views and the job
 worker call. It needs no application context: every value it prints arrives in
