@@ -393,19 +393,18 @@ def _render_in_processes(
         }
         pending = set(futures)
         while pending:
-            finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
-            moved = False
-            while not reports.empty():
+            finished, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
+            while not reports.empty():  # every page painted moves the bar
                 index, fraction = reports.get()
-                moved |= fraction > shares[index]
-                shares[index] = max(shares[index], fraction)
+                if fraction > shares[index]:
+                    shares[index] = fraction
+                    report()
             for future in finished:
                 index = futures[future]
                 pdfs[index] = future.result()
-                moved |= shares[index] < 1.0
-                shares[index] = 1.0
-            if moved:
-                report()
+                if shares[index] < 1.0:
+                    shares[index] = 1.0
+                    report()
     merged = merge_pdfs(pdfs)
     if progress is not None:
         progress(1.0)
