@@ -1,4 +1,7 @@
-"""Badge PDFs: one HTML document per batch, rendered by WeasyPrint.
+"""Badge PDFs: HTML documents of whole pages of badges, rendered by WeasyPrint.
+
+A big batch is cut into chunks rendered side by side by a small process pool and
+joined into one PDF (see ``render_badges_pdf`` and docs/badges.md).
 
 ``render_badges_pdf(badges, layout)`` is the service the badge views and the job
 worker call. It needs no application context: every value it prints arrives in
@@ -10,16 +13,23 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import gc
 import hashlib
+import io
 import json
+import multiprocessing
+import os
 import re
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pypdf import PdfReader, PdfWriter
 from weasyprint import HTML
 from weasyprint.document import Page
 from weasyprint.text.fonts import FontConfiguration
@@ -37,7 +47,9 @@ class BadgeError(DomainError):
 
 
 MAX_TAGS = 3
-CHUNK_BADGES = 80  # badges laid out per WeasyPrint document: paces progress reports
+CHUNK_BADGES = 80  # badges per WeasyPrint document: bounds memory, paces progress
+MAX_PROCESSES = 2  # rendering processes for a batch of several chunks
+MERGE_SHARE = 0.04  # of a parallel batch's progress: joining the parts into one PDF
 MAX_TAG_LENGTH = 28
 NAME_LINE_HEIGHT = 1.12  # as in templates/badges/_badges.css
 
@@ -274,20 +286,46 @@ def render_badges_pdf(
     layout: str = "a4-8",
     *,
     progress: Callable[[float], None] | None = None,
+    processes: int | None = None,
 ) -> bytes:
     """Render ``badges`` as one PDF in ``layout`` (a key of ``LAYOUTS``).
 
-    ``progress``, when given, is called with the fraction done (0 to 1) as the
-    batch is laid out chunk by chunk and then painted page by page, so a job can
-    drive a progress bar.
+    A batch of more than ``CHUNK_BADGES`` badges is cut into chunks of whole pages,
+    rendered by ``processes`` processes (default: ``default_processes()``) side by
+    side and joined into one PDF; a smaller batch, or ``processes=1``, is rendered
+    in this process. ``progress``, when given, is called with the fraction done
+    (0 to 1, ending with exactly 1.0), so a job can drive a progress bar.
     """
     page = _layout(layout)
     if not badges:
         raise BadgeError("There are no badges to print.")
     chunk = max(page.per_page, CHUNK_BADGES // page.per_page * page.per_page)
+    parts = [
+        list(badges[start : start + chunk]) for start in range(0, len(badges), chunk)
+    ]
+    processes = default_processes() if processes is None else processes
+    if len(parts) == 1 or processes <= 1:
+        return _render_here(parts, page, progress)
+    return _render_in_processes(parts, page, min(processes, len(parts)), progress)
+
+
+def default_processes() -> int:
+    """Processes for a multi-chunk batch: one per CPU, at most ``MAX_PROCESSES``."""
+    return max(1, min(MAX_PROCESSES, len(os.sched_getaffinity(0))))
+
+
+def _render_here(
+    parts: list[list[BadgeData]],
+    page: Layout,
+    progress: Callable[[float], None] | None,
+) -> bytes:
+    """All chunks in this process, as one document (each font embedded once).
+
+    Progress: each chunk when laid out, then each page as it is painted.
+    """
     fetcher = StaticOnlyFetcher()
     fonts = font_config()
-    work, done = 2 * len(badges), 0
+    work, done = 2 * sum(len(part) for part in parts), 0
 
     def advance(units: int) -> None:
         nonlocal done
@@ -297,10 +335,9 @@ def render_badges_pdf(
 
     documents = []
     pages = []
-    for start in range(0, len(badges), chunk):
-        part = badges[start : start + chunk]
+    for part in parts:
         document = HTML(
-            string=render_badges_html(part, layout),
+            string=render_badges_html(part, page.key),
             base_url=STATIC_FOLDER.as_uri() + "/",
             url_fetcher=fetcher,
         ).render(font_config=fonts)
@@ -310,6 +347,104 @@ def render_badges_pdf(
             pages.append(_ReportingPage(rendered, partial(advance, on_page)))
         advance(len(part))
     return documents[0].copy(pages).write_pdf()
+
+
+def _render_in_processes(
+    parts: list[list[BadgeData]],
+    page: Layout,
+    processes: int,
+    progress: Callable[[float], None] | None,
+) -> bytes:
+    """Chunks rendered by a pool of processes, then joined with pypdf.
+
+    Each chunk is its own small document, so a process holds at most one chunk's
+    laid-out pages (memory stays flat whatever the batch size); progress is
+    reported as chunks come back. Every chunk embeds its own subset of each font,
+    which makes the joined PDF larger than one document would be (see
+    docs/badges.md for the measured size); identical objects are stored once.
+    """
+    for part in parts:  # refuse bad logos here: errors from the pool lose their type
+        for badge in part:
+            if badge.logo is not None:
+                logo_data_uri(badge.logo)
+    sizes = [len(part) for part in parts]
+    total, shares = sum(sizes), [0.0] * len(parts)
+    pdfs: list[bytes] = [b""] * len(parts)
+    context = multiprocessing.get_context("forkserver")
+    # The fork server imports the engine once; each pool process forks from it
+    # (fast, with nothing of this process: no threads, no database connections).
+    context.set_forkserver_preload([__name__])
+    reports = context.SimpleQueue()  # (chunk, fraction done) from the processes
+
+    def report() -> None:
+        if progress is not None:
+            done = sum(share * size for share, size in zip(shares, sizes, strict=True))
+            progress(done / total * (1 - MERGE_SHARE))
+
+    with ProcessPoolExecutor(
+        processes,
+        mp_context=context,
+        initializer=_start_renderer,
+        initargs=(reports,),
+    ) as pool:
+        futures = {
+            pool.submit(_render_part, index, part, page.key): index
+            for index, part in enumerate(parts)
+        }
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
+            while not reports.empty():  # every page painted moves the bar
+                index, fraction = reports.get()
+                if fraction > shares[index]:
+                    shares[index] = fraction
+                    report()
+            for future in finished:
+                index = futures[future]
+                pdfs[index] = future.result()
+                if shares[index] < 1.0:
+                    shares[index] = 1.0
+                    report()
+    merged = merge_pdfs(pdfs)
+    if progress is not None:
+        progress(1.0)
+    return merged
+
+
+_reports: Any = None  # in a pool process: the queue its progress goes to
+
+
+def _start_renderer(reports: Any) -> None:
+    """Set up a pool process: remember where progress goes, and stop scanning what
+    it imported at every full garbage collection (it is never garbage, and laying
+    out a chunk allocates millions of objects)."""
+    global _reports
+    _reports = reports
+    gc.freeze()
+
+
+def _render_part(index: int, badges: list[BadgeData], layout: str) -> bytes:
+    """One chunk as its own PDF (runs in a pool process), reporting its progress."""
+
+    def progress(fraction: float) -> None:
+        if _reports is not None:
+            _reports.put((index, fraction))
+
+    return render_badges_pdf(badges, layout, progress=progress, processes=1)
+
+
+def merge_pdfs(pdfs: Sequence[bytes]) -> bytes:
+    """Join PDFs page after page, storing identical objects once."""
+    writer = PdfWriter()
+    for number, pdf in enumerate(pdfs):
+        reader = PdfReader(io.BytesIO(pdf))
+        if number == 0 and reader.metadata is not None:
+            writer.add_metadata(dict(reader.metadata))
+        writer.append(reader)
+    writer.compress_identical_objects()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 class _ReportingPage(Page):

@@ -6,11 +6,13 @@ import base64
 import re
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import qrcode
+import qrcode.util
 from weasyprint import HTML
 
 from mixer.badges.fetcher import StaticOnlyFetcher
-from mixer.badges.qr import QUIET_ZONE, qr_path, qr_svg
+from mixer.badges.qr import QUIET_ZONE, _lost_points, make_code, qr_path, qr_svg
 from tests.badges.pdfcheck import decode_pages
 
 URL = "https://mixer.example.org/c/Qm9hcmRpbmcgcGFzcyAx"
@@ -74,3 +76,46 @@ def test_qr_path_is_cached_per_url():
     qr_path(URL)
     info = qr_path.cache_info()
     assert (info.hits, info.misses) == (1, 1)
+
+
+def _qrcode_reference(data: str) -> qrcode.QRCode:
+    code = qrcode.QRCode(border=QUIET_ZONE, error_correction=qrcode.ERROR_CORRECT_M)
+    code.add_data(data)
+    code.make(fit=True)
+    return code
+
+
+URLS = [
+    URL,
+    *(
+        f"https://mixer.example.org/c/{'AbCdEfGhIjKlMnOpQrStUv'[: n % 22]}{n}"
+        for n in range(40)
+    ),
+    *("https://mixer.example.org/c/" + "x" * n for n in range(30, 380, 23)),  # v4–v15
+    "https://mixer.example.org/c/" + "é漢" * 20,  # bytes beyond ASCII
+    "HTTPS://MIXER.EXAMPLE.ORG/C/12345",  # alphanumeric segments
+]
+
+
+def test_make_code_draws_exactly_what_qrcode_draws():
+    """Same version, same mask, same modules as qrcode's own (slower) search."""
+    versions = set()
+    for data in URLS:
+        fast, slow = make_code(data), _qrcode_reference(data)
+        assert (fast.version, fast.modules_count) == (slow.version, slow.modules_count)
+        assert fast.modules == slow.modules, data
+        versions.add(slow.version)
+    assert min(versions) <= 3 and max(versions) >= 10  # version information too
+
+
+def test_the_penalty_of_every_mask_is_qrcodes():
+    for data in URLS[::5]:
+        code = qrcode.QRCode(error_correction=qrcode.ERROR_CORRECT_M)
+        code.add_data(data)
+        code.best_fit()
+        variants, expected = [], []
+        for mask in range(8):
+            code.makeImpl(True, mask)
+            expected.append(qrcode.util.lost_point(code.modules))
+            variants.append(np.array(code.modules, dtype=bool))
+        assert _lost_points(np.stack(variants)) == expected, data

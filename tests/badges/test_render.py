@@ -390,11 +390,47 @@ def test_progress_rises_to_one_and_chunks_join_into_one_pdf(monkeypatch):
     monkeypatch.setattr(render, "CHUNK_BADGES", 4)
     seen: list[float] = []
     badges = [badge(i) for i in range(10)]
-    pdf = render_badges_pdf(badges, "badge-4x3", progress=seen.append)
+    pdf = render_badges_pdf(badges, "badge-4x3", progress=seen.append, processes=1)
     assert seen == sorted(seen) and seen[-1] == 1.0
     assert len(seen) == 3 + 10  # three chunks laid out, then ten pages painted
     assert_qr_codes_match(pdf, badges, "badge-4x3")
     assert missing_glyphs(pdf) == []
+
+
+def test_chunks_rendered_by_two_processes_join_into_one_pdf(monkeypatch):
+    """Progress rises chunk by chunk; the pages keep their order and fonts."""
+    monkeypatch.setattr(render, "CHUNK_BADGES", 8)
+    seen: list[float] = []
+    names = [*HARD_NAMES, *(f"Person Number {i}" for i in range(20))]
+    badges = [badge(i, name=name) for i, name in enumerate(names)]  # 4 sheets
+    pdf = render_badges_pdf(badges, "a4-8", progress=seen.append, processes=2)
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    # At least once per chunk (more as pages are painted), then after the join.
+    assert len(seen) >= 4 + 1 and len(set(seen)) == len(seen)
+    assert seen[-2] == pytest.approx(1 - render.MERGE_SHARE)
+    assert_qr_codes_match(pdf, badges, "a4-8")
+    assert missing_glyphs(pdf) == []
+    fonts = embedded_fonts(pdf)
+    assert any("Arabic" in f for f in fonts) and any("CJK" in f for f in fonts)
+    # The same document in one process: the same text on every page, in order.
+    single = render_badges_pdf(badges, "a4-8", processes=1)
+    for number in range(4):
+        assert [c.char for c in text_chars(pdf, number)] == [
+            c.char for c in text_chars(single, number)
+        ]
+
+
+def test_a_bad_logo_in_a_parallel_batch_is_refused_with_its_message(monkeypatch):
+    monkeypatch.setattr(render, "CHUNK_BADGES", 8)
+    badges = [badge(i) for i in range(12)]
+    badges[10] = badge(10, logo=b"%PDF-1.7 not an image")
+    with pytest.raises(BadgeError, match="logo"):
+        render_badges_pdf(badges, "a4-8", processes=2)
+
+
+def test_default_processes_is_one_per_cpu_up_to_two():
+    assert 1 <= render.default_processes() <= render.MAX_PROCESSES == 2
+    assert render.default_processes() <= len(os.sched_getaffinity(0))
 
 
 def test_threads_render_side_by_side():
