@@ -126,20 +126,34 @@ def insert_once(
     Returns the new row's primary key, or None when the key was already taken (by
     a row committed before, or by another transaction that commits first).
     """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(model)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(model)
-    else:  # pragma: no cover - Mixer supports PostgreSQL and SQLite
-        raise RuntimeError(f"unsupported database {dialect!r}")
     db.session.flush()
     stmt = (
-        stmt.values(**values)
+        _insert(model)
+        .values(**values)
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(*model.__table__.primary_key.columns)  # type: ignore[attr-defined]
     )
     return db.session.execute(stmt).scalar()
+
+
+def upsert(model: type, values: dict[str, Any], *, unique: Iterable[str]) -> None:
+    """Insert a row, or overwrite the one with the same ``unique`` columns, in one
+    statement (``INSERT … ON CONFLICT … DO UPDATE``), whoever commits first."""
+    unique = list(unique)
+    db.session.flush()
+    stmt = _insert(model).values(**values)
+    changes = {k: stmt.excluded[k] for k in values if k not in unique}
+    db.session.execute(stmt.on_conflict_do_update(index_elements=unique, set_=changes))
+
+
+def _insert(model: type) -> Any:
+    """The database's own INSERT construct (both have ON CONFLICT)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"unsupported database {dialect!r}")  # pragma: no cover
 
 
 def changed_rows(stmt: Executable) -> int:

@@ -23,6 +23,8 @@ from typing import Any, NoReturn
 
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mixer import clock
 from mixer.accounts.models import ApiToken
@@ -97,16 +99,31 @@ def authenticate(role: str) -> tuple[ApiToken, Any]:
 
 
 def _touch(token: ApiToken) -> None:
-    """Record use at most once a minute, committed now so GETs persist it too.
+    """Record use at most once a minute, committed at once so GETs persist it too.
 
-    Nothing else is pending in the session at this point (only reads), so the
-    commit writes just this; doing it before the view keeps the record even when
-    the view fails, and never commits a view's half-done work.
+    Written on a connection of its own, in its own short transaction: the
+    request's session (its loaded token, user, membership and organization) is
+    left as it is, so nothing is read again, and a view's half-done work is
+    never committed with it. The condition in the UPDATE makes simultaneous
+    requests write it once.
     """
     now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        db.session.commit()
+    last = token.last_used_at
+    if last is not None and now - last < LAST_USED_RESOLUTION:
+        return
+    with db.engine.begin() as connection:
+        connection.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.id == token.id,
+                or_(
+                    ApiToken.last_used_at.is_(None),
+                    ApiToken.last_used_at <= now - LAST_USED_RESOLUTION,
+                ),
+            )
+            .values(last_used_at=now)
+        )
+    set_committed_value(token, "last_used_at", now)
 
 
 def _rate_key() -> str:

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from mixer import clock, tokens
 from mixer.accounts import sign_ins
@@ -402,15 +403,27 @@ def create_api_token(user: User, org, name: str) -> tuple[ApiToken, str]:
 
 
 def token_for_secret(secret: str) -> ApiToken | None:
-    """The live token behind a bearer secret, or None."""
+    """The live token behind a bearer secret, with its owner, the owner's
+    memberships and its organization loaded, or None."""
     if not secret:
         return None
-    token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _hash_token(secret))
+    # One round trip for everything an API request checks: the token, its owner,
+    # the owner's memberships (their role) and the token's organization.
+    return (
+        db.session.scalars(
+            select(ApiToken)
+            .where(
+                ApiToken.token_hash == _hash_token(secret),
+                ApiToken.revoked_at.is_(None),
+            )
+            .options(
+                joinedload(ApiToken.user).joinedload(User.memberships),
+                joinedload(ApiToken.org),
+            )
+        )
+        .unique()
+        .first()
     )
-    if token is None or token.revoked_at is not None:
-        return None
-    return token
 
 
 def list_api_tokens(user: User) -> list[ApiToken]:
