@@ -27,10 +27,18 @@ database.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Executable, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Executable,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ColumnProperty
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -139,16 +147,28 @@ def insert_once(
 def upsert(model: type, values: dict[str, Any], *, unique: Iterable[str]) -> None:
     """Insert a row, or overwrite the one with the same ``unique`` columns, in one
     statement (``INSERT … ON CONFLICT … DO UPDATE``), whoever commits first."""
-    unique = list(unique)
     db.session.flush()
-    stmt = _insert(model).values(**values)
-    changes = {k: stmt.excluded[k] for k in values if k not in unique}
-    db.session.execute(stmt.on_conflict_do_update(index_elements=unique, set_=changes))
-
-
-def _insert(model: type) -> Any:
-    """The database's own INSERT construct (both have ON CONFLICT)."""
     dialect = db.session.get_bind().dialect.name
+    stmt = _upsert_statement(dialect, model, tuple(values), tuple(unique))
+    db.session.connection().execute(stmt, values)
+
+
+@functools.cache
+def _upsert_statement(
+    dialect: str, model: type, keys: tuple[str, ...], unique: tuple[str, ...]
+) -> Any:
+    """Built once per shape: a check-in runs it on every scan."""
+    table = model.__table__  # type: ignore[attr-defined]
+    stmt = _insert(model, dialect).values(
+        {k: bindparam(k, type_=table.c[k].type) for k in keys}
+    )
+    changes = {k: stmt.excluded[k] for k in keys if k not in unique}
+    return stmt.on_conflict_do_update(index_elements=list(unique), set_=changes)
+
+
+def _insert(model: type, dialect: str | None = None) -> Any:
+    """The database's own INSERT construct (both have ON CONFLICT)."""
+    dialect = dialect or db.session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(model)
     if dialect == "sqlite":

@@ -99,31 +99,38 @@ def authenticate(role: str) -> tuple[ApiToken, Any]:
 
 
 def _touch(token: ApiToken) -> None:
-    """Record use at most once a minute, committed at once so GETs persist it too.
+    """Record use at most once a minute, committed now so GETs persist it too.
 
-    Written on a connection of its own, in its own short transaction: the
-    request's session (its loaded token, user, membership and organization) is
-    left as it is, so nothing is read again, and a view's half-done work is
-    never committed with it. The condition in the UPDATE makes simultaneous
-    requests write it once.
+    Nothing else is pending in the session at this point (only reads), so the
+    commit writes just this; doing it before the view keeps the record even when
+    the view fails, and never commits a view's half-done work. The objects
+    already loaded (token, owner, membership, organization) are kept through this
+    commit, so nothing is read again; the condition in the UPDATE makes
+    simultaneous requests write it once.
     """
     now = clock.now()
     last = token.last_used_at
     if last is not None and now - last < LAST_USED_RESOLUTION:
         return
-    with db.engine.begin() as connection:
-        connection.execute(
-            update(ApiToken)
-            .where(
-                ApiToken.id == token.id,
-                or_(
-                    ApiToken.last_used_at.is_(None),
-                    ApiToken.last_used_at <= now - LAST_USED_RESOLUTION,
-                ),
-            )
-            .values(last_used_at=now)
+    session = db.session()
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token.id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - LAST_USED_RESOLUTION,
+            ),
         )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
     set_committed_value(token, "last_used_at", now)
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _rate_key() -> str:

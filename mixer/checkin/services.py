@@ -9,6 +9,7 @@ for the row lock; SQLite runs writers one at a time). No read-then-write race.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, Row, exists, func, select, update
+from sqlalchemy import Row, bindparam, exists, func, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -190,14 +191,9 @@ def check_in_badge(
     if token is None:
         raise CheckinError(NOT_A_BADGE, status=404)
     _check_nonce(nonce)
-    where = [
-        Registration.badge_token == token,
-        Registration.event_id.in_(select(Event.id).where(Event.org_id == org_id)),
-    ]
-    if event_id is not None:
-        where.append(Registration.event_id == event_id)
     now = clock.now()
-    row = _stamp(where, now, nonce)
+    params = {"b_token": token, "b_org": org_id, "b_event": event_id, "b_nonce": nonce}
+    row = _stamp(params, now)
     if row is not None:
         reg_id, reg_event_id, name, status = row
         result = CheckinResult(
@@ -221,7 +217,7 @@ def check_in(
     """
     _check_nonce(nonce)
     now = clock.now()
-    if _stamp([Registration.id == reg.id], now, nonce) is not None:
+    if _stamp({"b_reg": reg.id, "b_nonce": nonce}, now) is not None:
         set_committed_value(reg, "checked_in_at", now)  # what the UPDATE wrote
         result = CheckinResult.of(ScanOutcome.CHECKED_IN, reg, now)
         return _stamped(result, nonce, by_user_id, by_link_id)
@@ -237,30 +233,56 @@ def _check_nonce(nonce: str | None) -> None:
 
 
 def _stamp(
-    where: list[ColumnElement[bool]], now: datetime, nonce: str | None
+    params: dict[str, Any], now: datetime
 ) -> Row[int, int, str, RegistrationStatus] | None:
-    """The check-in itself: stamp the registration ``where`` selects if it holds a
-    seat, is not checked in and (with a nonce) this scan was never seen. Returns
-    its id, event, name and status, or None when nothing changed.
+    """The check-in itself: stamp the registration ``params`` name (``b_reg``, or
+    a badge ``b_token`` of ``b_org`` and maybe ``b_event``) if it holds a seat, is
+    not checked in and (with a ``b_nonce``) this scan was never seen. Returns its
+    id, event, name and status, or None when nothing changed.
 
     Exactly once: PostgreSQL re-checks the WHERE clause after waiting for the row
     lock (READ COMMITTED); SQLite runs one writer at a time.
     """
-    stmt = update(Registration).where(
-        *where, Registration.checked_in_at.is_(None), Registration.holds_seat
+    stmt = _stamp_statement(
+        by_badge="b_token" in params,
+        with_event=params.get("b_event") is not None,
+        with_nonce=params.get("b_nonce") is not None,
     )
-    if nonce is not None:  # a replay changes nothing, even after an undo
-        stmt = stmt.where(~exists().where(CheckinNonce.nonce == nonce))
-    return db.session.execute(
-        stmt.values(checked_in_at=now)
+    # On the session's connection, as Core: the statement is built once and only
+    # its parameters change (the hot path's CPU is mostly statement building).
+    connection = db.session.connection()
+    return connection.execute(stmt, {**params, "b_now": now}).first()
+
+
+@functools.cache
+def _stamp_statement(  # parameters named b_*: a column's name would join the SET
+    by_badge: bool, with_event: bool, with_nonce: bool
+) -> Any:
+    where = [Registration.checked_in_at.is_(None), Registration.holds_seat]
+    if by_badge:
+        in_org = select(Event.id).where(Event.org_id == bindparam("b_org"))
+        where += [
+            Registration.badge_token == bindparam("b_token"),
+            Registration.event_id.in_(in_org.scalar_subquery()),
+        ]
+    else:
+        where.append(Registration.id == bindparam("b_reg"))
+    if with_event:
+        where.append(Registration.event_id == bindparam("b_event"))
+    if with_nonce:  # a replay changes nothing, even after an undo
+        where.append(~exists().where(CheckinNonce.nonce == bindparam("b_nonce")))
+    stamp = Registration.__table__.c.checked_in_at
+    return (
+        update(Registration)
+        .where(*where)
+        .values(checked_in_at=bindparam("b_now", type_=stamp.type))
         .returning(
             Registration.id,
             Registration.event_id,
             Registration.name,
             Registration.status,
         )
-        .execution_options(synchronize_session=False)
-    ).first()
+    )
 
 
 def _stamped(
