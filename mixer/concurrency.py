@@ -19,7 +19,9 @@ that depends on the lock *after* taking it.
 or a message's ``dedupe_key``, a pair's ``open_key``, a nonce) is inserted with
 ``INSERT … ON CONFLICT DO NOTHING``: no savepoint, and the caller's transaction
 is never aborted, even when another transaction inserts the same key first. It
-returns the new row's id, or None when the key existed.
+returns the new row's id, or None when the key existed. :func:`upsert` is its
+sibling for a row whose latest version wins (who checked a registration in):
+``INSERT … ON CONFLICT … DO UPDATE``, one statement, built once per shape.
 
 ``tests/test_concurrency.py`` races all three on real threads against each
 database.

@@ -128,3 +128,54 @@ def test_a_scan_page_check_in_shares_the_update_returning(
     assert "RETURNING" in seen[at]
     # The check-in (UPDATE, who made it, the nonce), then the live count.
     assert len(kinds) - at <= BUDGET, kinds
+
+
+def test_the_one_query_still_refuses_revoked_tokens_removed_and_stopped_owners(
+    app, client, door, make_user, token_for, make_registration
+):
+    """The joined lookup keeps every refusal: nobody is checked in by a revoked
+    token, a token whose owner left the organization or was deactivated."""
+    from mixer.accounts.models import ApiToken
+    from mixer.accounts.services import deactivate_user, revoke_api_token
+    from mixer.orgs.services import remove_member
+
+    token = make_registration(door.event).badge_token
+    revoked = token_for(make_user(door.org, role="organizer"), door.org)
+    revoke_api_token(db.session.scalars(select(ApiToken)).all()[-1])
+    leaver = make_user(door.org, role="organizer")
+    left = token_for(leaver, door.org)
+    remove_member(leaver.membership_in(door.org))
+    stopped_user = make_user(door.org, role="organizer")
+    stopped = token_for(stopped_user, door.org)
+    deactivate_user(stopped_user)
+    db.session.commit()
+    for secret in (revoked, left, stopped):
+        answer = _post(client, secret, token=token)
+        assert answer.status_code == 401, answer.get_json()
+        assert answer.get_json()["error"]["code"] == "unauthorized"
+    assert count_checked_in(door.event.id) == 0
+
+
+def test_the_token_is_marked_used_once_a_minute_not_on_every_scan(
+    app, client, door, frozen, make_registration
+):
+    from datetime import timedelta
+
+    from mixer import clock
+    from mixer.accounts.models import ApiToken
+
+    tokens = [make_registration(door.event).badge_token for _ in range(3)]
+    with counting_queries() as first:
+        _post(client, door.token, token=tokens[0])
+    with counting_queries() as second:
+        _post(client, door.token, token=tokens[1])
+    assert "UPDATE api_token" in _kinds(first)
+    assert "UPDATE api_token" not in _kinds(second)
+    used = db.session.scalars(select(ApiToken.last_used_at)).one()
+    assert used == clock.now()
+    clock.advance(timedelta(minutes=1))  # a minute on: recorded again
+    with counting_queries() as later:
+        assert _post(client, door.token, token=tokens[2]).status_code == 200
+    assert _kinds(later).count("UPDATE api_token") == 1
+    db.session.expire_all()
+    assert db.session.scalars(select(ApiToken.last_used_at)).one() == clock.now()
