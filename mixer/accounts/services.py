@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from typing import Any
@@ -11,7 +12,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from mixer import clock, tokens
@@ -407,22 +408,28 @@ def token_for_secret(secret: str) -> ApiToken | None:
     memberships and its organization loaded, or None."""
     if not secret:
         return None
-    # One round trip for everything an API request checks: the token, its owner,
-    # the owner's memberships (their role) and the token's organization.
     return (
-        db.session.scalars(
-            select(ApiToken)
-            .where(
-                ApiToken.token_hash == _hash_token(secret),
-                ApiToken.revoked_at.is_(None),
-            )
-            .options(
-                joinedload(ApiToken.user).joinedload(User.memberships),
-                joinedload(ApiToken.org),
-            )
-        )
+        db.session.scalars(_token_query(), {"token_hash": _hash_token(secret)})
         .unique()
         .first()
+    )
+
+
+@functools.cache
+def _token_query() -> Select[ApiToken]:
+    """One round trip for everything an API request checks: the live token, its
+    owner, the owner's memberships (their role) and the token's organization.
+    Built once: every API request runs it."""
+    return (
+        select(ApiToken)
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_at.is_(None),
+        )
+        .options(
+            joinedload(ApiToken.user).joinedload(User.memberships),
+            joinedload(ApiToken.org),
+        )
     )
 
 
