@@ -250,6 +250,9 @@ def _stamp(
     )
     # On the session's connection, as Core: the statement is built once and only
     # its parameters change (the hot path's CPU is mostly statement building).
+    # Core skips the session's autoflush: flush what is pending (a seat just
+    # given) first, so the WHERE clause sees it.
+    db.session.flush()
     connection = db.session.connection()
     return connection.execute(stmt, {**params, "b_now": now}).first()
 
