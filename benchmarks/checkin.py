@@ -1,33 +1,44 @@
-"""Check-in throughput: concurrent scanners against gunicorn, SQLite and PostgreSQL.
+"""Check-in against /healthz: one gunicorn + PostgreSQL, the same run, 20–200 clients.
 
-    .venv/bin/python benchmarks/checkin.py [--scanners 20] [--badges 600]
+    .venv/bin/python benchmarks/checkin.py [--levels 20,50,200] [--requests 2000]
+        [--workers 2] [--threads 4]
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
-For each database: a fresh instance is migrated and seeded (an organizer, an API
-token, an event with ``--badges`` registrations), gunicorn serves it (``--workers``
-processes × ``--threads`` threads), and ``--scanners`` client threads each POST
-``/api/v1/checkins`` for their share of the badges as fast as they can. Every
-badge is then scanned once more (answers must be ``already_checked_in``).
-Reports scans per second, latency percentiles and checks that exactly
-``--badges`` people were checked in.
+Creates a fresh PostgreSQL database on the given server (dropped at the end),
+migrates and seeds it (an organizer, an API token, an event with enough badges
+for every level), counts the SQL statements of one ``/healthz``, one check-in and
+one repeat scan in-process (the test client, SQLAlchemy's
+``before_cursor_execute``), then starts gunicorn (``--workers`` × ``--threads``)
+on it. At each level of concurrent clients (keep-alive HTTP connections, one per
+client thread) it runs ``--requests`` ``GET /healthz``, then ``--requests``
+``POST /api/v1/checkins`` of fresh badges, every tenth badge sent twice at once
+(two clients racing). Per level it prints requests/s of each, their ratio,
+p50/p95/p99 latency, errors (non-200 answers), and doubles: registrations
+answered ``checked_in`` more than once, plus any difference between the
+database's checked-in count and the distinct ``checked_in`` answers (must be 0).
+The load average (``os.getloadavg()``) is printed before and after each level:
+the clients run on the same machine as the server.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,10 +50,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def seed(env: dict[str, str], badges: int) -> tuple[str, list[str], int]:
-    """Migrate and seed; returns (API secret, badge tokens, event id)."""
-    os.environ.update(env)
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def create_database(server: str, name: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+
+
+def drop_database(server: str, name: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def seed_and_count(badges: int) -> tuple[str, list[str], int, dict[str, int]]:
+    """Migrate and seed (the environment names the database); count statements.
+
+    Returns the API secret, the badge tokens (the first three used up by the
+    count), the event id and statements per request kind.
+    """
     from flask_migrate import upgrade
+    from sqlalchemy import event as sa_event
+    from sqlalchemy import insert
 
     from mixer import clock, create_app
     from mixer.accounts.services import create_api_token
@@ -70,51 +110,180 @@ def seed(env: dict[str, str], badges: int) -> tuple[str, list[str], int]:
             capacity=badges,
             status="published",
         )
-        regs = [
-            Registration(
-                event_id=event.id,
-                email=f"p{i}@example.org",
-                name=f"P {i}",
-                status="registered",
-                source="organizer",
-                confirmed_at=clock.now(),
-            )
+        now = clock.now()
+        rows = [
+            {
+                "event_id": event.id,
+                "email": f"p{i}@example.org",
+                "name": f"P {i}",
+                "status": "registered",
+                "source": "organizer",
+                "confirmed_at": now,
+                "created_at": now,
+            }
             for i in range(badges)
         ]
-        db.session.add_all(regs)
+        db.session.execute(insert(Registration), rows)
         _, secret = create_api_token(organizer, org, "bench")
         db.session.commit()
-        result = secret, [r.badge_token for r in regs], event.id
+        event_id = event.id
+        tokens = list(
+            db.session.scalars(
+                Registration.__table__.select()
+                .with_only_columns(Registration.badge_token)
+                .order_by(Registration.id)
+            )
+        )
+        db.session.remove()
+
+        counts: dict[str, int] = {}
+        seen: list[str] = []
+
+        def record(conn, cursor, statement, *args):
+            seen.append(statement)
+
+        sa_event.listen(db.engine, "before_cursor_execute", record)
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {secret}"}
+        # The first use of a token records it (once a minute): not counted.
+        client.post("/api/v1/checkins", json={"token": tokens[0]}, headers=headers)
+        for kind, send in (
+            ("healthz", lambda: client.get("/healthz")),
+            (
+                "check-in",
+                lambda: client.post(
+                    "/api/v1/checkins", json={"token": tokens[1]}, headers=headers
+                ),
+            ),
+            (
+                "repeat",
+                lambda: client.post(
+                    "/api/v1/checkins", json={"token": tokens[1]}, headers=headers
+                ),
+            ),
+            (
+                "check-in+nonce",
+                lambda: client.post(
+                    "/api/v1/checkins",
+                    json={"token": tokens[2], "nonce": "bench-nonce-1"},
+                    headers=headers,
+                ),
+            ),
+        ):
+            seen.clear()
+            response = send()
+            assert response.status_code == 200, response.get_data(as_text=True)
+            counts[kind] = len(seen)
+        sa_event.remove(db.engine, "before_cursor_execute", record)
         db.engine.dispose()
-    return result
+    return secret, tokens[3:], event_id, counts
 
 
-def scan(base: str, secret: str, token: str) -> tuple[float, str]:
-    request = urllib.request.Request(
-        f"{base}/api/v1/checkins",
-        data=json.dumps({"token": token}).encode(),
-        headers={
-            "Authorization": f"Bearer {secret}",
-            "Content-Type": "application/json",
-        },
-        method="POST",
-    )
+class Client:
+    """One keep-alive connection per client thread."""
+
+    def __init__(self, port: int, secret: str) -> None:
+        self.port, self.secret = port, secret
+        self.local = threading.local()
+
+    def _conn(self) -> http.client.HTTPConnection:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection(
+                "127.0.0.1", self.port, timeout=60
+            )
+        return conn
+
+    def send(self, method: str, path: str, body: bytes | None = None):
+        headers = {"Authorization": f"Bearer {self.secret}"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        began = time.perf_counter()
+        for attempt in (1, 2):
+            conn = self._conn()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.HTTPException, OSError):
+                # The server closed an idle keep-alive connection: reconnect once.
+                conn.close()
+                self.local.conn = None
+                if attempt == 2:
+                    return time.perf_counter() - began, 0, b""
+        return time.perf_counter() - began, response.status, data
+
+
+def _pct(sorted_values: list[float], p: float) -> float:
+    index = min(len(sorted_values) - 1, int(len(sorted_values) * p))
+    return round(sorted_values[index] * 1000, 1)
+
+
+def _phase(clients: int, jobs: list, call) -> dict:
     began = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-        status = json.load(response)["status"]
-    return time.perf_counter() - began, status
+    with ThreadPoolExecutor(clients) as pool:
+        answers = list(pool.map(call, jobs))
+    wall = time.perf_counter() - began
+    latencies = sorted(a[0] for a in answers)
+    return {
+        "answers": answers,
+        "rps": round(len(jobs) / wall, 1),
+        "p50": _pct(latencies, 0.50),
+        "p95": _pct(latencies, 0.95),
+        "p99": _pct(latencies, 0.99),
+        "errors": sum(a[1] != 200 for a in answers),
+    }
 
 
-def run(label: str, database_url: str, args: argparse.Namespace) -> dict:
+def checked_in_count(database_url: str, event_id: int) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        count = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM registration WHERE event_id = :e "
+                "AND checked_in_at IS NOT NULL"
+            ),
+            {"e": event_id},
+        ).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", default="20,50,200")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+    args = parser.parse_args()
+    levels = [int(n) for n in args.levels.split(",")]
+
+    name = f"mixer_bench_{os.getpid()}"
+    create_database(args.postgres, name)
+    database_url = _with_database(args.postgres, name)
     instance = Path(tempfile.mkdtemp(prefix="mixer-bench-"))
     env = {
         "MIXER_INSTANCE_PATH": str(instance),
-        "DATABASE_URL": database_url or f"sqlite:///{instance / 'mixer.sqlite3'}",
+        "DATABASE_URL": database_url,
         "SECRET_KEY": "bench",
         "MIXER_RATELIMIT_ENABLED": "false",
-        "MIXER_API_RATE_LIMIT": "100000 per minute",
+        "MIXER_API_RATE_LIMIT": "1000000 per minute",
     }
-    secret, tokens, _ = seed(env, args.badges)
+    os.environ.update(env)
+    per_level = args.requests + args.requests // 10 + 10
+    secret, tokens, event_id, statements = seed_and_count(per_level * len(levels))
+    print(
+        f"gunicorn {args.workers}x{args.threads}, PostgreSQL database {name}, "
+        f"{args.requests} requests of each kind per level"
+    )
+    print("SQL statements per request:", json.dumps(statements))
+
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603
         [
@@ -123,6 +292,8 @@ def run(label: str, database_url: str, args: argparse.Namespace) -> dict:
             str(args.workers),
             "--threads",
             str(args.threads),
+            "--keep-alive",
+            "30",
             "-b",
             f"127.0.0.1:{port}",
             "wsgi:app",
@@ -132,72 +303,72 @@ def run(label: str, database_url: str, args: argparse.Namespace) -> dict:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
+    client = Client(port, secret)
+    checked_in_answers: Counter[int] = Counter()
     try:
-        for _ in range(100):
+        for _ in range(150):
             try:
-                urllib.request.urlopen(f"{base}/login", timeout=2)  # noqa: S310
+                urllib.request.urlopen(  # noqa: S310
+                    f"http://127.0.0.1:{port}/healthz", timeout=2
+                )
                 break
             except OSError:
                 time.sleep(0.2)
-        results = {}
-        for phase in ("first", "repeat"):
-            began = time.perf_counter()
-            with ThreadPoolExecutor(args.scanners) as pool:
-                answers = list(pool.map(lambda t: scan(base, secret, t), tokens))
-            wall = time.perf_counter() - began
-            latencies = sorted(a[0] for a in answers)
-            results[phase] = {
-                "scans_per_s": round(len(tokens) / wall, 1),
-                "p50_ms": round(statistics.median(latencies) * 1000, 1),
-                "p95_ms": round(latencies[int(len(latencies) * 0.95)] * 1000, 1),
-                "statuses": sorted({a[1] for a in answers}),
-                "count": sum(a[1] == "checked_in" for a in answers),
-            }
-        return {"database": label, **results}
+        # Warm both paths in every worker before measuring.
+        for _ in range(50):
+            client.send("GET", "/healthz")
+        header = (
+            "clients | load before/after | healthz/s | p50/p95/p99 ms | "
+            "check-ins/s | p50/p95/p99 ms | ratio | errors | doubles"
+        )
+        print(header)
+        print("-" * len(header))
+        for index, clients in enumerate(levels):
+            batch = tokens[index * per_level : (index + 1) * per_level]
+            jobs: list[str] = []
+            for i, token in enumerate(batch[: args.requests - args.requests // 11]):
+                jobs.append(token)
+                if i % 10 == 0:
+                    jobs.append(token)  # two clients race on this badge
+            jobs = jobs[: args.requests]
+            load_before = os.getloadavg()[0]
+            health = _phase(
+                clients,
+                range(args.requests),
+                lambda _: client.send("GET", "/healthz"),
+            )
+            scans = _phase(
+                clients,
+                jobs,
+                lambda token: client.send(
+                    "POST",
+                    "/api/v1/checkins",
+                    json.dumps({"token": token}).encode(),
+                ),
+            )
+            load_after = os.getloadavg()[0]
+            for _, status, data in scans["answers"]:
+                if status == 200:
+                    answer = json.loads(data)
+                    if answer["status"] == "checked_in":
+                        checked_in_answers[answer["registration_id"]] += 1
+            twice = sum(1 for n in checked_in_answers.values() if n > 1)
+            in_db = checked_in_count(database_url, event_id)
+            # The three badges of the statement count are checked in too.
+            doubles = twice + abs(in_db - 3 - len(checked_in_answers))
+            print(
+                f"{clients:>7} | {load_before:.1f} / {load_after:.1f} | "
+                f"{health['rps']:>9} | {health['p50']}/{health['p95']}/"
+                f"{health['p99']} | {scans['rps']:>11} | {scans['p50']}/"
+                f"{scans['p95']}/{scans['p99']} | "
+                f"{scans['rps'] / health['rps']:.0%} | "
+                f"{health['errors'] + scans['errors']} | {doubles}",
+                flush=True,
+            )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scanners", type=int, default=20)
-    parser.add_argument("--badges", type=int, default=600)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--postgres", default="")
-    parser.add_argument("--only", choices=("sqlite", "postgres"))
-    args = parser.parse_args()
-    runs = []
-    if args.only != "postgres":
-        runs.append(("SQLite", ""))
-    if args.postgres and args.only != "sqlite":
-        runs.append(("PostgreSQL", args.postgres))
-    for label, url in runs:
-        # Each run seeds in a fresh process: create_app reads the environment once.
-        if len(runs) > 1:
-            subprocess.run(  # noqa: S603
-                [
-                    sys.executable,
-                    __file__,
-                    "--only",
-                    "postgres" if url else "sqlite",
-                    "--scanners",
-                    str(args.scanners),
-                    "--badges",
-                    str(args.badges),
-                    "--workers",
-                    str(args.workers),
-                    "--threads",
-                    str(args.threads),
-                    "--postgres",
-                    args.postgres,
-                ],
-                check=True,
-            )
-            continue
-        print(json.dumps(run(label, url, args)), flush=True)
+        drop_database(args.postgres, name)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ that depends on the lock *after* taking it.
 or a message's ``dedupe_key``, a pair's ``open_key``, a nonce) is inserted with
 ``INSERT … ON CONFLICT DO NOTHING``: no savepoint, and the caller's transaction
 is never aborted, even when another transaction inserts the same key first. It
-returns the new row's id, or None when the key existed.
+returns the new row's id, or None when the key existed. :func:`upsert` is its
+sibling for a row whose latest version wins (who checked a registration in):
+``INSERT … ON CONFLICT … DO UPDATE``, one statement, built once per shape.
 
 ``tests/test_concurrency.py`` races all three on real threads against each
 database.
@@ -27,10 +29,18 @@ database.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Executable, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Executable,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import ColumnProperty
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -126,20 +136,46 @@ def insert_once(
     Returns the new row's primary key, or None when the key was already taken (by
     a row committed before, or by another transaction that commits first).
     """
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(model)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(model)
-    else:  # pragma: no cover - Mixer supports PostgreSQL and SQLite
-        raise RuntimeError(f"unsupported database {dialect!r}")
     db.session.flush()
     stmt = (
-        stmt.values(**values)
+        _insert(model)
+        .values(**values)
         .on_conflict_do_nothing(index_elements=list(unique))
         .returning(*model.__table__.primary_key.columns)  # type: ignore[attr-defined]
     )
     return db.session.execute(stmt).scalar()
+
+
+def upsert(model: type, values: dict[str, Any], *, unique: Iterable[str]) -> None:
+    """Insert a row, or overwrite the one with the same ``unique`` columns, in one
+    statement (``INSERT … ON CONFLICT … DO UPDATE``), whoever commits first."""
+    db.session.flush()
+    dialect = db.session.get_bind().dialect.name
+    stmt = _upsert_statement(dialect, model, tuple(values), tuple(unique))
+    db.session.connection().execute(stmt, values)
+
+
+@functools.cache
+def _upsert_statement(
+    dialect: str, model: type, keys: tuple[str, ...], unique: tuple[str, ...]
+) -> Any:
+    """Built once per shape: a check-in runs it on every scan."""
+    table = model.__table__  # type: ignore[attr-defined]
+    stmt = _insert(model, dialect).values(
+        {k: bindparam(k, type_=table.c[k].type) for k in keys}
+    )
+    changes = {k: stmt.excluded[k] for k in keys if k not in unique}
+    return stmt.on_conflict_do_update(index_elements=list(unique), set_=changes)
+
+
+def _insert(model: type, dialect: str | None = None) -> Any:
+    """The database's own INSERT construct (both have ON CONFLICT)."""
+    dialect = dialect or db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"unsupported database {dialect!r}")  # pragma: no cover
 
 
 def changed_rows(stmt: Executable) -> int:

@@ -23,6 +23,8 @@ from typing import Any, NoReturn
 
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
+from sqlalchemy import or_, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mixer import clock
 from mixer.accounts.models import ApiToken
@@ -101,12 +103,34 @@ def _touch(token: ApiToken) -> None:
 
     Nothing else is pending in the session at this point (only reads), so the
     commit writes just this; doing it before the view keeps the record even when
-    the view fails, and never commits a view's half-done work.
+    the view fails, and never commits a view's half-done work. The objects
+    already loaded (token, owner, membership, organization) are kept through this
+    commit, so nothing is read again; the condition in the UPDATE makes
+    simultaneous requests write it once.
     """
     now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        db.session.commit()
+    last = token.last_used_at
+    if last is not None and now - last < LAST_USED_RESOLUTION:
+        return
+    session = db.session()
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token.id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(token, "last_used_at", now)
+    expire, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def _rate_key() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from typing import Any
@@ -11,7 +12,8 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import joinedload
 
 from mixer import clock, signals, tokens
 from mixer.accounts import sign_ins
@@ -419,15 +421,33 @@ def create_api_token(user: User, org, name: str) -> tuple[ApiToken, str]:
 
 
 def token_for_secret(secret: str) -> ApiToken | None:
-    """The live token behind a bearer secret, or None."""
+    """The live token behind a bearer secret, with its owner, the owner's
+    memberships and its organization loaded, or None."""
     if not secret:
         return None
-    token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _hash_token(secret))
+    return (
+        db.session.scalars(_token_query(), {"token_hash": _hash_token(secret)})
+        .unique()
+        .first()
     )
-    if token is None or token.revoked_at is not None:
-        return None
-    return token
+
+
+@functools.cache
+def _token_query() -> Select[ApiToken]:
+    """One round trip for everything an API request checks: the live token, its
+    owner, the owner's memberships (their role) and the token's organization.
+    Built once: every API request runs it."""
+    return (
+        select(ApiToken)
+        .where(
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_at.is_(None),
+        )
+        .options(
+            joinedload(ApiToken.user).joinedload(User.memberships),
+            joinedload(ApiToken.org),
+        )
+    )
 
 
 def list_api_tokens(user: User) -> list[ApiToken]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import abort, g, session
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from mixer.checkin import door
 from mixer.checkin.models import DoorLink
@@ -50,7 +51,8 @@ def door_event(event_id: int) -> DoorAccess:
     Others as on every event page: outsiders 404, members 403, anonymous to
     sign in; a door session of another event 403.
     """
-    event = db.session.get(Event, event_id)
+    # The organization in the same query: the membership check needs it.
+    event = db.session.get(Event, event_id, options=[joinedload(Event.org)])
     if event is not None and current_user.is_authenticated:
         membership = current_user.membership_in(event.org)
         if membership is not None:

@@ -102,10 +102,13 @@ def check_in(data: dict[str, Any]):
     """Check in the badge's owner. 404 for an unknown badge (or another
     organization's); 409 for a badge of another event (when `event_id` is given)
     or a cancelled, waitlisted or unconfirmed registration."""
-    reg = services.resolve_scan(
-        g.org.id, data.get("url") or data.get("token"), data.get("event_id")
+    result = services.check_in_badge(
+        g.org.id,
+        data.get("url") or data.get("token"),
+        data.get("event_id"),
+        nonce=data.get("nonce"),
+        by_user_id=g.user.id,
     )
-    result = services.check_in(reg, nonce=data.get("nonce"))
     answer = result.as_dict()  # nothing is read after the commit: no 500 after it
     db.session.commit()
     return answer

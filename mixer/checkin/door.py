@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from mixer import clock, tokens
 from mixer.accounts.models import User
 from mixer.checkin.models import CheckinRecord, DoorHelper, DoorLink
-from mixer.concurrency import insert_once
+from mixer.concurrency import insert_once, upsert
 from mixer.errors import DomainError, LinkError
 from mixer.events.models import Event, EventStatus, Registration
 from mixer.extensions import db
@@ -234,18 +234,20 @@ def session_link(data: Any, event_id: int) -> DoorLink | None:
 
 
 def record_check_in(
-    reg: Registration, user_id: int | None, door_link_id: int | None
+    registration_id: int, user_id: int | None, door_link_id: int | None
 ) -> None:
-    """Remember who checked ``reg`` in (called once its check-in changed the row)."""
-    db.session.execute(
-        delete(CheckinRecord).where(CheckinRecord.registration_id == reg.id)
+    """Remember who checked a registration in (called once its check-in changed
+    the row); one statement, replacing any record left from before."""
+    upsert(
+        CheckinRecord,
+        {
+            "registration_id": registration_id,
+            "user_id": user_id,
+            "door_link_id": door_link_id,
+            "created_at": clock.now(),
+        },
+        unique=("registration_id",),
     )
-    db.session.add(
-        CheckinRecord(
-            registration_id=reg.id, user_id=user_id, door_link_id=door_link_id
-        )
-    )
-    db.session.flush()
 
 
 def forget_check_in(reg: Registration) -> None:

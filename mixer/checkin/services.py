@@ -9,6 +9,7 @@ for the row lock; SQLite runs writers one at a time). No read-then-write race.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -17,7 +18,9 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, bindparam, exists, func, select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mixer import clock
 from mixer.accounts.services import (
@@ -48,6 +51,7 @@ from mixer.extensions import db
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,32}")
 NONCE_RE = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 BADGE_PATH_RE = re.compile(r"/c/([^/?#]+)/?$")
+NOT_A_BADGE = "That is not a Mixer badge code: expected a link ending in /c/<code>."
 
 
 class CheckinError(DomainError):
@@ -62,24 +66,40 @@ class CheckinError(DomainError):
 
 @dataclass
 class CheckinResult:
-    """The answer to one scan."""
+    """The answer to one scan: what the JSON needs, no model (a check-in is
+    answered from what its UPDATE returned, without reading the row again)."""
 
     status: ScanOutcome
-    registration: Registration
+    registration_id: int
+    event_id: int
+    name: str
+    registration_status: RegistrationStatus
     checked_in_at: datetime
     replayed: bool = False  # the client sent this scan (nonce) before
 
+    @classmethod
+    def of(
+        cls,
+        status: ScanOutcome,
+        reg: Registration,
+        checked_in_at: datetime,
+        replayed: bool = False,
+    ) -> CheckinResult:
+        """The answer about a loaded registration."""
+        return cls(
+            status, reg.id, reg.event_id, reg.name, reg.status, checked_in_at, replayed
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """The JSON the API and the scan page answer with."""
-        reg = self.registration
         return {
             "status": self.status,
-            "registration_id": reg.id,
-            "event_id": reg.event_id,
-            "name": reg.name,
+            "registration_id": self.registration_id,
+            "event_id": self.event_id,
+            "name": self.name,
             "checked_in_at": self.checked_in_at.isoformat(),
             "replayed": self.replayed,
-            "registration_status": reg.status.value,
+            "registration_status": RegistrationStatus(self.registration_status).value,
         }
 
 
@@ -99,7 +119,10 @@ def badge_registration(token: str | None) -> Registration | None:
     if not token or not TOKEN_RE.fullmatch(token):
         return None
     return db.session.scalar(
-        select(Registration).where(Registration.badge_token == token)
+        select(Registration)
+        .where(Registration.badge_token == token)
+        .options(joinedload(Registration.event))
+        .execution_options(populate_existing=True)
     )
 
 
@@ -112,10 +135,7 @@ def resolve_scan(
     """
     token = token_from(scanned)
     if token is None:
-        raise CheckinError(
-            "That is not a Mixer badge code: expected a link ending in /c/<code>.",
-            status=404,
-        )
+        raise CheckinError(NOT_A_BADGE, status=404)
     reg = badge_registration(token)
     if reg is None or reg.event.org_id != org_id:
         raise CheckinError(
@@ -150,6 +170,40 @@ def check_can_enter(reg: Registration) -> None:
         )
 
 
+def check_in_badge(
+    org_id: int,
+    scanned: str | None,
+    event_id: int | None = None,
+    nonce: str | None = None,
+    *,
+    by_user_id: int | None = None,
+    by_link_id: int | None = None,
+) -> CheckinResult:
+    """Check in the owner of a scanned badge (URL or token) of the organization.
+
+    The hot path is one conditional ``UPDATE … RETURNING`` keyed by the badge
+    token (of this organization, and of ``event_id`` when given), answered from
+    what it returned. Only when it changed nothing (a repeat, a replayed nonce,
+    a refusal) is the registration read, to say why, as :func:`resolve_scan`
+    and :func:`check_in` always did.
+    """
+    token = token_from(scanned)
+    if token is None:
+        raise CheckinError(NOT_A_BADGE, status=404)
+    _check_nonce(nonce)
+    now = clock.now()
+    params = {"b_token": token, "b_org": org_id, "b_event": event_id, "b_nonce": nonce}
+    row = _stamp(params, now)
+    if row is not None:
+        reg_id, reg_event_id, name, status = row
+        result = CheckinResult(
+            ScanOutcome.CHECKED_IN, reg_id, reg_event_id, name, status, now
+        )
+        return _stamped(result, nonce, by_user_id, by_link_id)
+    reg = resolve_scan(org_id, token, event_id)  # refusals say why, as before
+    return _unchanged(reg, nonce)
+
+
 def check_in(
     reg: Registration,
     nonce: str | None = None,
@@ -161,48 +215,113 @@ def check_in(
 
     The check-in records who made it: a person (``by_user_id``) or a door link.
     """
+    _check_nonce(nonce)
+    now = clock.now()
+    if _stamp({"b_reg": reg.id, "b_nonce": nonce}, now) is not None:
+        set_committed_value(reg, "checked_in_at", now)  # what the UPDATE wrote
+        result = CheckinResult.of(ScanOutcome.CHECKED_IN, reg, now)
+        return _stamped(result, nonce, by_user_id, by_link_id)
+    db.session.refresh(reg)
+    return _unchanged(reg, nonce)
+
+
+def _check_nonce(nonce: str | None) -> None:
+    if nonce is not None and not NONCE_RE.fullmatch(nonce):
+        raise CheckinError(
+            "nonce must be 8 to 64 letters, digits or - _ . :", status=400
+        )
+
+
+def _stamp(
+    params: dict[str, Any], now: datetime
+) -> Row[int, int, str, RegistrationStatus] | None:
+    """The check-in itself: stamp the registration ``params`` name (``b_reg``, or
+    a badge ``b_token`` of ``b_org`` and maybe ``b_event``) if it holds a seat, is
+    not checked in and (with a ``b_nonce``) this scan was never seen. Returns its
+    id, event, name and status, or None when nothing changed.
+
+    Exactly once: PostgreSQL re-checks the WHERE clause after waiting for the row
+    lock (READ COMMITTED); SQLite runs one writer at a time.
+    """
+    stmt = _stamp_statement(
+        by_badge="b_token" in params,
+        with_event=params.get("b_event") is not None,
+        with_nonce=params.get("b_nonce") is not None,
+    )
+    # On the session's connection, as Core: the statement is built once and only
+    # its parameters change (the hot path's CPU is mostly statement building).
+    # Core skips the session's autoflush: flush what is pending (a seat just
+    # given) first, so the WHERE clause sees it.
+    db.session.flush()
+    connection = db.session.connection()
+    return connection.execute(stmt, {**params, "b_now": now}).first()
+
+
+@functools.cache
+def _stamp_statement(  # parameters named b_*: a column's name would join the SET
+    by_badge: bool, with_event: bool, with_nonce: bool
+) -> Any:
+    where = [Registration.checked_in_at.is_(None), Registration.holds_seat]
+    if by_badge:
+        in_org = select(Event.id).where(Event.org_id == bindparam("b_org"))
+        where += [
+            Registration.badge_token == bindparam("b_token"),
+            Registration.event_id.in_(in_org.scalar_subquery()),
+        ]
+    else:
+        where.append(Registration.id == bindparam("b_reg"))
+    if with_event:
+        where.append(Registration.event_id == bindparam("b_event"))
+    if with_nonce:  # a replay changes nothing, even after an undo
+        where.append(~exists().where(CheckinNonce.nonce == bindparam("b_nonce")))
+    stamp = Registration.__table__.c.checked_in_at
+    return (
+        update(Registration)
+        .where(*where)
+        .values(checked_in_at=bindparam("b_now", type_=stamp.type))
+        .returning(
+            Registration.id,
+            Registration.event_id,
+            Registration.name,
+            Registration.status,
+        )
+    )
+
+
+def _stamped(
+    result: CheckinResult,
+    nonce: str | None,
+    by_user_id: int | None,
+    by_link_id: int | None,
+) -> CheckinResult:
+    """After a check-in changed the row: who made it, and the nonce."""
+    door.record_check_in(result.registration_id, by_user_id, by_link_id)
+    return _remember(nonce, result) if nonce is not None else result
+
+
+def _unchanged(reg: Registration, nonce: str | None) -> CheckinResult:
+    """The answer when the check-in's UPDATE changed nothing (``reg`` read after
+    it): a replayed nonce's first answer, a refusal, or ``already_checked_in``."""
     if nonce is not None:
-        if not NONCE_RE.fullmatch(nonce):
-            raise CheckinError(
-                "nonce must be 8 to 64 letters, digits or - _ . :", status=400
-            )
-        replay = _replay(nonce, reg)
+        replay = _replay(nonce, reg.id)
         if replay is not None:
             return replay
-    now = clock.now()
-    changed = changed_rows(
-        update(Registration)
-        .where(
-            Registration.id == reg.id,
-            Registration.checked_in_at.is_(None),
-            Registration.holds_seat,
-        )
-        .values(checked_in_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(reg)
-    if changed == 1:
-        door.record_check_in(reg, by_user_id, by_link_id)
-        result = CheckinResult(ScanOutcome.CHECKED_IN, reg, now)
-    else:
-        check_can_enter(reg)  # it may have been cancelled meanwhile
-        result = CheckinResult(
-            ScanOutcome.ALREADY_CHECKED_IN, reg, reg.checked_in_at or now
-        )
-    if nonce is not None:
-        result = _remember(nonce, result)
-    return result
+    check_can_enter(reg)  # it may have been cancelled meanwhile
+    # (Undone between the UPDATE and this read: it was in when the UPDATE ran.)
+    when = reg.checked_in_at or clock.now()
+    result = CheckinResult.of(ScanOutcome.ALREADY_CHECKED_IN, reg, when)
+    return _remember(nonce, result) if nonce is not None else result
 
 
-def _replay(nonce: str, reg: Registration) -> CheckinResult | None:
+def _replay(nonce: str, registration_id: int) -> CheckinResult | None:
     seen = db.session.scalar(select(CheckinNonce).where(CheckinNonce.nonce == nonce))
     if seen is None:
         return None
-    if seen.registration_id != reg.id:
+    if seen.registration_id != registration_id:
         raise CheckinError("This scan's nonce was already used for another badge.")
-    db.session.refresh(reg)
+    reg = db.session.get_one(Registration, registration_id, populate_existing=True)
     when = reg.checked_in_at or seen.created_at
-    return CheckinResult(seen.status, reg, when, replayed=True)
+    return CheckinResult.of(seen.status, reg, when, replayed=True)
 
 
 def _remember(nonce: str, result: CheckinResult) -> CheckinResult:
@@ -211,13 +330,13 @@ def _remember(nonce: str, result: CheckinResult) -> CheckinResult:
         CheckinNonce,
         {
             "nonce": nonce,
-            "registration_id": result.registration.id,
+            "registration_id": result.registration_id,
             "status": result.status,
         },
         unique=("nonce",),
     )
     if stored is None:  # the same nonce won the race (for this badge, or another)
-        replay = _replay(nonce, result.registration)
+        replay = _replay(nonce, result.registration_id)
         if replay is not None:
             return replay
     return result

@@ -30,6 +30,7 @@ from mixer.badges.qr import qr_svg
 from mixer.checkin import door as door_rules
 from mixer.checkin import services
 from mixer.checkin.access import (
+    DoorAccess,
     door_event,
     may_undo,
     require_manager,
@@ -43,7 +44,7 @@ from mixer.checkin.forms import (
     DoorLinkForm,
 )
 from mixer.checkin.models import ScanOutcome
-from mixer.checkin.services import Audience, CheckinError
+from mixer.checkin.services import Audience, CheckinError, CheckinResult
 from mixer.connections.services import note_of, save_note
 from mixer.errors import refusals
 from mixer.events.access import managed_event
@@ -119,7 +120,7 @@ def badge_check_in(token: str):
         abort(400, description="The form expired; please try again.")
     with refusals():
         result = services.check_in(reg)
-        name = result.registration.name  # read before the commit
+        name = result.name  # read before the commit
         db.session.commit()
         if result.status == ScanOutcome.CHECKED_IN:
             flash(f"Checked in: {name}", "success")
@@ -213,22 +214,24 @@ def scan_check_in(event_id: int):
     access = door_event(event_id)
     event = access.event
     data = request.get_json(silent=True) or {}
-    reg = _scanned(event, data)
-    result = services.check_in(reg, nonce=data.get("nonce") or None, **access.by)
+    result = _scanned(event, data, access)
     # Built before the commit: nothing read after it can turn a success into a 500.
     answer = result.as_dict() | services.checked_in_count(event)
     db.session.commit()
     return jsonify(answer)
 
 
-def _scanned(event: Event, data: dict[str, Any]) -> Registration:
-    """The registration a scan-page request names, checked for check-in."""
+def _scanned(event: Event, data: dict[str, Any], access: DoorAccess) -> CheckinResult:
+    """Check in whom a scan-page request names: a ``registration_id`` (by hand)
+    or a scanned ``url`` (one conditional UPDATE on the badge token)."""
+    nonce = data.get("nonce") or None
     if data.get("registration_id") is not None:
         reg = _registration(event, data["registration_id"])
         services.check_can_enter(reg)
-        return reg
-    return services.resolve_scan(
-        event.org_id, data.get("url") or data.get("token"), event.id
+        return services.check_in(reg, nonce=nonce, **access.by)
+    scanned = data.get("url") or data.get("token")
+    return services.check_in_badge(
+        event.org_id, scanned, event.id, nonce=nonce, **access.by
     )
 
 

@@ -170,7 +170,7 @@ def test_a_dropped_connection_answers_503_with_retry_after_not_500(
             "SELECT 1", {}, Exception("server closed the connection")
         )
 
-    monkeypatch.setattr("mixer.checkin.services.check_in", drop)
+    monkeypatch.setattr("mixer.checkin.services.check_in_badge", drop)
     api = client.post(
         "/api/v1/checkins",
         json={"token": reg.badge_token},
