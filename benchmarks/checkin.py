@@ -38,31 +38,17 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.instance import fresh_postgres  # noqa: E402
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def create_database(server: str, name: str) -> None:
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
 
 
 def drop_database(server: str, name: str) -> None:
@@ -265,8 +251,7 @@ def main() -> None:
     levels = [int(n) for n in args.levels.split(",")]
 
     name = f"mixer_bench_{os.getpid()}"
-    create_database(args.postgres, name)
-    database_url = _with_database(args.postgres, name)
+    database_url = fresh_postgres(args.postgres, name)
     instance = Path(tempfile.mkdtemp(prefix="mixer-bench-"))
     env = {
         "MIXER_INSTANCE_PATH": str(instance),
