@@ -204,6 +204,10 @@ def test_a_badge_held_in_view_is_one_scan_and_another_badge_is_read_at_once(
         expect(rows).to_have_count(2)
         script_rows = rows.all_text_contents()
         width = page.evaluate("document.documentElement.scrollWidth")
+        # One scan each so far. (After the reload below the fake camera's video
+        # starts again with Ada's badge: a new scan, answered "already checked
+        # in", which is right but not what this counts.)
+        scans = (nonces_of(ada_id), nonces_of(ben_id))
         # The server writes the same rows, times in the same words.
         page.reload()
         expect(rows).to_have_count(2)
@@ -212,7 +216,7 @@ def test_a_badge_held_in_view_is_one_scan_and_another_badge_is_read_at_once(
         p.browser.close()
     assert width <= 390
     assert count_checked_in(event_id) == 2
-    assert nonces_of(ada_id) == 1 and nonces_of(ben_id) == 1
+    assert scans == (1, 1)
     db.session.expire_all()
     ada, ben = (
         db.session.get(Registration, ada_id),
