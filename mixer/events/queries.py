@@ -19,7 +19,7 @@ from mixer.events.models import (
     RegistrationStatus,
 )
 from mixer.extensions import db
-from mixer.orgs.models import Organization
+from mixer.orgs.models import Membership, Organization
 
 
 def list_events(
@@ -118,3 +118,28 @@ def registration_for(event: Event, user: Any) -> Registration | None:
             or_(Registration.user_id == user.id, Registration.email == user.email),
         )
     )
+
+
+def memberships_of(org_id: int, regs: list[Registration]) -> dict[int, Membership]:
+    """The membership in the organization of each person registered (by account,
+    else by e-mail address), keyed by registration id; guests have none."""
+    if not regs:
+        return {}
+    linked = {r.user_id for r in regs if r.user_id is not None}
+    emails = {r.email.lower() for r in regs if r.user_id is None}
+    rows = db.session.execute(
+        select(Membership, User.id, User.email)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.org_id == org_id,
+            User.id.in_(linked) | func.lower(User.email).in_(emails),
+        )
+    ).all()
+    by_id = {uid: m for m, uid, _ in rows}
+    by_email = {(email or "").lower(): m for m, _, email in rows}
+    found = {}
+    for reg in regs:
+        m = by_id.get(reg.user_id) if reg.user_id else by_email.get(reg.email.lower())
+        if m is not None:
+            found[reg.id] = m
+    return found

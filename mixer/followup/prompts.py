@@ -22,9 +22,9 @@ from mixer.connections.models import Connection, ConnectionNote
 from mixer.connections.services import connections_of
 from mixer.errors import LinkError
 from mixer.events.models import Event, EventStatus, Registration
+from mixer.events.queries import memberships_of
 from mixer.extensions import db
 from mixer.followup.models import Choice, FollowupPrompt
-from mixer.orgs.models import Membership
 from mixer.pairs.capacity import hold_for
 from mixer.recognition.models import Testimonial
 from mixer.recognition.testimonials import testimonial_by_source
@@ -111,7 +111,7 @@ def people_for(prompt: FollowupPrompt) -> list[Person]:
         ).all()
     )
     chosen = {c.other_id: c.choice for c in prompt.choices}
-    places = _memberships(prompt.event.org_id, list(regs.values()))
+    places = memberships_of(prompt.event.org_id, list(regs.values()))
     people = []
     for other_id, conn in others.items():
         reg = regs.get(other_id)
@@ -126,31 +126,6 @@ def people_for(prompt: FollowupPrompt) -> list[Person]:
             person.busy = busy.reason if busy else None
         people.append(person)
     return people
-
-
-def _memberships(org_id: int, regs: list[Registration]) -> dict[int, Membership]:
-    """The membership in the organization of each person registered (by account,
-    else by e-mail address), keyed by registration id; guests have none."""
-    linked = {r.user_id for r in regs if r.user_id is not None}
-    emails = {r.email.lower() for r in regs if r.user_id is None}
-    if not regs:
-        return {}
-    rows = db.session.execute(
-        select(Membership, User.id, User.email)
-        .join(User, User.id == Membership.user_id)
-        .where(
-            Membership.org_id == org_id,
-            User.id.in_(linked) | func.lower(User.email).in_(emails),
-        )
-    ).all()
-    by_id = {uid: m for m, uid, _ in rows}
-    by_email = {(email or "").lower(): m for m, _, email in rows}
-    found = {}
-    for reg in regs:
-        m = by_id.get(reg.user_id) if reg.user_id else by_email.get(reg.email.lower())
-        if m is not None:
-            found[reg.id] = m
-    return found
 
 
 # ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""What a mixer remembers: who in the room met before, who is in a pair, who
-reports to whom, and what each person's membership says about them.
+"""What a mixer remembers: who in the room met before, who is in a pair, and who
+reports to whom.
 
 The planner works on registrations of one event; people are remembered by their
 user account, so guests (registrations without an account) have no memory. Each
@@ -40,23 +40,6 @@ def since(event: Event, lookback_months: int | None) -> datetime | None:
     if lookback_months is None:
         return None
     return event.starts_at - relativedelta(months=lookback_months)
-
-
-def memberships(event: Event, regs: Iterable[Registration]) -> dict[int, Membership]:
-    """Each registration's membership of the event's organization, by registration
-    id (guests and people who left the organization have none)."""
-    by_user: dict[int, list[int]] = {}
-    for reg in regs:
-        if reg.user_id is not None:
-            by_user.setdefault(reg.user_id, []).append(reg.id)
-    if not by_user:
-        return {}
-    rows = db.session.scalars(
-        select(Membership).where(
-            Membership.org_id == event.org_id, Membership.user_id.in_(by_user)
-        )
-    )
-    return {reg_id: m for m in rows for reg_id in by_user[m.user_id]}
 
 
 def ties_for(

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, insert, null, select
 from mixer.concurrency import lock_row
 from mixer.errors import DomainError
 from mixer.events.models import Event, EventStatus, Registration
+from mixer.events.queries import memberships_of
 from mixer.extensions import db
 from mixer.orgs.models import Membership
 from mixer.rotations import memory
@@ -341,7 +342,7 @@ def participant(reg: Registration, member: Membership | None = None) -> Particip
 
 def participants(event: Event, regs: list[Registration]) -> list[Participant]:
     """The registrations as the planner sees them (one query for memberships)."""
-    members = memory.memberships(event, regs)
+    members = memberships_of(event.org_id, regs)
     return [participant(r, members.get(r.id)) for r in regs]
 
 
