@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Flask, current_app, g, jsonify, render_template, request
+from flask.ctx import _AppCtxGlobals
 from flask_wtf.csrf import CSRFError
 from jinja2 import Template
 from sqlalchemy import exc as sa_exc
@@ -41,8 +42,43 @@ CSP = {
 }
 
 
+class RequestGlobals(_AppCtxGlobals):
+    """Flask's ``g``, where a value may be left as a loader run on first use.
+
+    ``g.defer(org=lambda: ...)`` costs nothing until a view reads ``g.org``; the
+    loaded value is then kept like any other. The API's authentication uses it:
+    the check-in reads only ids (``g.org_id``), other views the objects.
+    """
+
+    def defer(self, **loaders: Callable[[], Any]) -> None:
+        pending = self.__dict__.setdefault("_deferred", {})
+        for name, loader in loaders.items():
+            self.__dict__.pop(name, None)
+            pending[name] = loader
+
+    def _load(self, name: str) -> bool:
+        loader = self.__dict__.get("_deferred", {}).pop(name, None)
+        if loader is None:
+            return False
+        self.__dict__[name] = loader()
+        return True
+
+    def __getattr__(self, name: str) -> Any:  # only when not yet in __dict__
+        if name.startswith("__") or not self._load(name):
+            raise AttributeError(name)
+        return self.__dict__[name]
+
+    def get(self, name: str, default: Any | None = None) -> Any:
+        self._load(name)
+        return super().get(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__ or item in self.__dict__.get("_deferred", {})
+
+
 def init_app(app: Flask) -> None:
     """Attach security headers, the user loader, error handlers and filters."""
+    app.app_ctx_globals_class = RequestGlobals
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],

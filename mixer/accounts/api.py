@@ -46,7 +46,7 @@ class TokenSchema(Schema):
     )
 
     def is_current(self, token: ApiToken) -> bool:
-        return token.id == g.api_token.id
+        return token.id == g.api_token_id
 
 
 class TokenUpdateSchema(Schema):
@@ -63,7 +63,7 @@ def own_tokens() -> Select:
     """The caller's tokens in the token's organization, newest first."""
     return (
         select(ApiToken)
-        .where(ApiToken.user_id == g.user.id, ApiToken.org_id == g.org.id)
+        .where(ApiToken.user_id == g.user_id, ApiToken.org_id == g.org_id)
         .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     )
 
@@ -159,7 +159,7 @@ def root():
         "version": "v1",
         "organization": g.org,
         "user": {
-            "id": g.user.id,
+            "id": g.user_id,
             "member_id": g.membership.id,
             "name": g.user.name,
             "email": g.user.email,

@@ -17,18 +17,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from copy import deepcopy
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, NoReturn
 
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from sqlalchemy import or_, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from mixer import clock
 from mixer.accounts.models import ApiToken
-from mixer.accounts.services import token_for_secret
+from mixer.accounts.services import caller_for_secret, role_covers
 from mixer.api.errors import api_abort
 from mixer.extensions import db, limiter
 
@@ -63,60 +62,54 @@ def _bearer_secret() -> str:
     return secret.strip()
 
 
-def authenticate(role: str) -> tuple[ApiToken, Any]:
-    """Check the request's token and role; put token, org, membership, user on g.
+def authenticate(role: str) -> None:
+    """Check the request's token and role; say who calls in ``g``.
 
-    The membership is reached through the token's person (``User.membership_in``)
-    and its role checked with ``Membership.has_role``, so accounts needs nothing
-    from orgs but the ORM relationship between their models.
+    One query reads the token, its owner's standing and role in the token's
+    organization (:func:`mixer.accounts.services.caller_for_secret`). The ids
+    are put on ``g`` at once (``g.org_id``, ``g.user_id``, ``g.api_token_id``);
+    the objects (``g.org``, ``g.user``, ``g.membership``, ``g.api_token``) are
+    loaded by primary key when a view first reads them, so a check-in, which
+    needs only the ids, loads none.
     """
-    token = token_for_secret(_bearer_secret())
-    if token is None:
+    caller = caller_for_secret(_bearer_secret())
+    if caller is None:
         _unauthorized(
             "This API token is not valid or has been revoked.", invalid_token=True
         )
-    membership = token.user.membership_in(token.org)
-    if membership is None or not token.user.is_active:
+    if caller.role is None or not caller.user_active:
         _unauthorized(
             "This API token's owner is no longer an active member of its organization.",
             invalid_token=True,
         )
-    _touch(token)  # authenticated: it counts as used even if the role falls short
-    if not membership.has_role(role):
+    _touch(caller.token_id, caller.last_used_at)  # counts as used even if refused
+    if not role_covers(caller.role, role):
         api_abort(
             403,
-            f"This needs the {role} role in {token.org.name}; "
-            f"your role is {membership.role}.",
+            f"This needs the {role} role in {caller.org_name}; "
+            f"your role is {caller.role}.",
             code="forbidden",
         )
-    g.api_token, g.org, g.membership, g.user = (
-        token,
-        token.org,
-        membership,
-        token.user,
-    )
-    return token, membership
+    g.api_token_id, g.org_id, g.user_id = caller.token_id, caller.org_id, caller.user_id
+    g.defer(**caller.loaders())
 
 
-def _touch(token: ApiToken) -> None:
+def _touch(token_id: int, last: datetime | None) -> None:
     """Record use at most once a minute, committed now so GETs persist it too.
 
-    Nothing else is pending in the session at this point (only reads), so the
+    Nothing else is pending in the session at this point (only a read), so the
     commit writes just this; doing it before the view keeps the record even when
-    the view fails, and never commits a view's half-done work. The objects
-    already loaded (token, owner, membership, organization) are kept through this
-    commit, so nothing is read again; the condition in the UPDATE makes
-    simultaneous requests write it once.
+    the view fails, and never commits a view's half-done work. The condition in
+    the UPDATE makes simultaneous requests write it once.
     """
     now = clock.now()
-    last = token.last_used_at
     if last is not None and now - last < LAST_USED_RESOLUTION:
         return
     session = db.session()
     session.execute(
         update(ApiToken)
         .where(
-            ApiToken.id == token.id,
+            ApiToken.id == token_id,
             or_(
                 ApiToken.last_used_at.is_(None),
                 ApiToken.last_used_at <= now - LAST_USED_RESOLUTION,
@@ -125,12 +118,7 @@ def _touch(token: ApiToken) -> None:
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )
-    set_committed_value(token, "last_used_at", now)
-    expire, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = expire
+    session.commit()
 
 
 def _rate_key() -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,8 +15,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, and_, bindparam, func, select
 
 from mixer import clock, signals, tokens
 from mixer.accounts import sign_ins
@@ -421,31 +423,95 @@ def create_api_token(user: User, org, name: str) -> tuple[ApiToken, str]:
 
 
 def token_for_secret(secret: str) -> ApiToken | None:
-    """The live token behind a bearer secret, with its owner, the owner's
-    memberships and its organization loaded, or None."""
+    """The live token behind a bearer secret, or None."""
     if not secret:
         return None
-    return (
-        db.session.scalars(_token_query(), {"token_hash": _hash_token(secret)})
-        .unique()
-        .first()
+    return db.session.scalar(
+        select(ApiToken).where(
+            ApiToken.token_hash == _hash_token(secret), ApiToken.revoked_at.is_(None)
+        )
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ApiCaller:
+    """Who an API request speaks for, as one row: the live token, its owner's
+    standing, and their role in the token's organization (None: not a member)."""
+
+    token_id: int
+    last_used_at: datetime | None
+    user_id: int
+    user_active: bool
+    org_id: int
+    org_name: str
+    membership_id: int | None
+    role: str | None
+
+    def loaders(self) -> dict[str, Callable[[], Any]]:
+        """Loaders of the ORM objects behind the ids, for ``g.defer``."""
+        membership = _membership_model()
+        return {
+            "api_token": lambda: db.session.get(ApiToken, self.token_id),
+            "user": lambda: db.session.get(User, self.user_id),
+            "org": lambda: db.session.get(_org_model(), self.org_id),
+            "membership": lambda: db.session.get(membership, self.membership_id),
+        }
+
+
+def caller_for_secret(secret: str) -> ApiCaller | None:
+    """The caller behind a bearer secret (one query, no ORM objects), or None."""
+    if not secret:
+        return None
+    row = (
+        db.session.connection()
+        .execute(_caller_query(), {"token_hash": _hash_token(secret)})
+        .first()
+    )
+    return ApiCaller(*row) if row is not None else None
+
+
+def role_covers(held: str, wanted: str) -> bool:
+    """Whether the role ``held`` carries at least the powers of ``wanted``."""
+    return bool(_membership_model().role_covers(held, wanted))
+
+
+# Accounts knows organizations only through the models' relationships (see
+# tests/test_architecture.py): their classes are reached through them.
+def _membership_model() -> Any:
+    return User.memberships.property.mapper.class_
+
+
+def _org_model() -> Any:
+    return ApiToken.org.property.mapper.class_
+
+
 @functools.cache
-def _token_query() -> Select[ApiToken]:
-    """One round trip for everything an API request checks: the live token, its
-    owner, the owner's memberships (their role) and the token's organization.
-    Built once: every API request runs it."""
+def _caller_query() -> Select[Any]:
+    """Built once: every API request runs it, with a new ``token_hash``."""
+    membership, org = _membership_model(), _org_model()
     return (
-        select(ApiToken)
+        select(
+            ApiToken.id,
+            ApiToken.last_used_at,
+            ApiToken.user_id,
+            User.is_active_account,
+            ApiToken.org_id,
+            org.name,
+            membership.id,
+            membership.role,
+        )
+        .join(User, User.id == ApiToken.user_id)
+        .join(org, org.id == ApiToken.org_id)
+        .outerjoin(
+            membership,
+            and_(
+                membership.user_id == ApiToken.user_id,
+                membership.org_id == ApiToken.org_id,
+            ),
+        )
         .where(
             ApiToken.token_hash == bindparam("token_hash"),
             ApiToken.revoked_at.is_(None),
-        )
-        .options(
-            joinedload(ApiToken.user).joinedload(User.memberships),
-            joinedload(ApiToken.org),
         )
     )
 

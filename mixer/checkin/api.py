@@ -103,11 +103,11 @@ def check_in(data: dict[str, Any]):
     organization's); 409 for a badge of another event (when `event_id` is given)
     or a cancelled, waitlisted or unconfirmed registration."""
     result = services.check_in_badge(
-        g.org.id,
+        g.org_id,
         data.get("url") or data.get("token"),
         data.get("event_id"),
         nonce=data.get("nonce"),
-        by_user_id=g.user.id,
+        by_user_id=g.user_id,
     )
     answer = result.as_dict()  # nothing is read after the commit: no 500 after it
     db.session.commit()
@@ -120,7 +120,7 @@ def check_in(data: dict[str, Any]):
 @blp.alt_response(404, response="NOT_FOUND")
 def undo(registration_id: int):
     """Undo a check-in (a mistaken scan). Undoing twice is harmless."""
-    reg = services.registration_in_org(g.org.id, registration_id)
+    reg = services.registration_in_org(g.org_id, registration_id)
     if reg is None:
         api_abort(404, f"No registration {registration_id} in this organization.")
     undone = services.undo_check_in(reg)

@@ -12,7 +12,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Integer, bindparam, delete, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import joinedload
 
 from mixer import clock, tokens
@@ -248,6 +249,30 @@ def record_check_in(
         },
         unique=("registration_id",),
     )
+
+
+def stamped_and_recorded(stamped: Any, stamp_type: Any) -> Any:
+    """PostgreSQL: one statement that runs the check-in's ``UPDATE … RETURNING``
+    (the CTE ``stamped``) and records who made it (parameters ``b_user``,
+    ``b_link``, ``b_now``) for the row it changed, answering the UPDATE's row.
+    What :func:`record_check_in` writes, in the same statement."""
+    columns = ["registration_id", "user_id", "door_link_id", "created_at"]
+    record = postgresql.insert(CheckinRecord).from_select(
+        columns,
+        select(
+            stamped.c.id,
+            bindparam("b_user", type_=Integer),
+            bindparam("b_link", type_=Integer),
+            bindparam("b_now", type_=stamp_type),
+        ),
+    )
+    record = record.on_conflict_do_update(
+        index_elements=["registration_id"],
+        set_={name: record.excluded[name] for name in columns[1:]},
+    )
+    return select(
+        stamped.c.id, stamped.c.event_id, stamped.c.name, stamped.c.status
+    ).add_cte(record.cte("recorded"))
 
 
 def forget_check_in(reg: Registration) -> None:

@@ -193,13 +193,13 @@ def check_in_badge(
     _check_nonce(nonce)
     now = clock.now()
     params = {"b_token": token, "b_org": org_id, "b_event": event_id, "b_nonce": nonce}
-    row = _stamp(params, now)
+    row = _stamp(params, now, by_user_id, by_link_id)
     if row is not None:
         reg_id, reg_event_id, name, status = row
         result = CheckinResult(
             ScanOutcome.CHECKED_IN, reg_id, reg_event_id, name, status, now
         )
-        return _stamped(result, nonce, by_user_id, by_link_id)
+        return _stamped(result, nonce)
     reg = resolve_scan(org_id, token, event_id)  # refusals say why, as before
     return _unchanged(reg, nonce)
 
@@ -217,10 +217,10 @@ def check_in(
     """
     _check_nonce(nonce)
     now = clock.now()
-    if _stamp({"b_reg": reg.id, "b_nonce": nonce}, now) is not None:
+    if _stamp({"b_reg": reg.id, "b_nonce": nonce}, now, by_user_id, by_link_id):
         set_committed_value(reg, "checked_in_at", now)  # what the UPDATE wrote
         result = CheckinResult.of(ScanOutcome.CHECKED_IN, reg, now)
-        return _stamped(result, nonce, by_user_id, by_link_id)
+        return _stamped(result, nonce)
     db.session.refresh(reg)
     return _unchanged(reg, nonce)
 
@@ -233,33 +233,45 @@ def _check_nonce(nonce: str | None) -> None:
 
 
 def _stamp(
-    params: dict[str, Any], now: datetime
+    params: dict[str, Any],
+    now: datetime,
+    by_user_id: int | None,
+    by_link_id: int | None,
 ) -> Row[int, int, str, RegistrationStatus] | None:
     """The check-in itself: stamp the registration ``params`` name (``b_reg``, or
     a badge ``b_token`` of ``b_org`` and maybe ``b_event``) if it holds a seat, is
-    not checked in and (with a ``b_nonce``) this scan was never seen. Returns its
-    id, event, name and status, or None when nothing changed.
+    not checked in and (with a ``b_nonce``) this scan was never seen, and record
+    who made it. Returns its id, event, name and status, or None when nothing
+    changed.
 
     Exactly once: PostgreSQL re-checks the WHERE clause after waiting for the row
-    lock (READ COMMITTED); SQLite runs one writer at a time.
+    lock (READ COMMITTED); SQLite runs one writer at a time. On PostgreSQL the
+    record of who checked in is written by the same statement (a data-modifying
+    ``WITH``); SQLite has no such statement, and writes it by a second one.
     """
-    stmt = _stamp_statement(
-        by_badge="b_token" in params,
-        with_event=params.get("b_event") is not None,
-        with_nonce=params.get("b_nonce") is not None,
-    )
     # On the session's connection, as Core: the statement is built once and only
     # its parameters change (the hot path's CPU is mostly statement building).
     # Core skips the session's autoflush: flush what is pending (a seat just
     # given) first, so the WHERE clause sees it.
     db.session.flush()
     connection = db.session.connection()
-    return connection.execute(stmt, {**params, "b_now": now}).first()
+    with_record = connection.dialect.name == "postgresql"
+    stmt = _stamp_statement(
+        by_badge="b_token" in params,
+        with_event=params.get("b_event") is not None,
+        with_nonce=params.get("b_nonce") is not None,
+        with_record=with_record,
+    )
+    values = {**params, "b_now": now, "b_user": by_user_id, "b_link": by_link_id}
+    row = connection.execute(stmt, values).first()
+    if row is not None and not with_record:
+        door.record_check_in(row[0], by_user_id, by_link_id)
+    return row
 
 
 @functools.cache
 def _stamp_statement(  # parameters named b_*: a column's name would join the SET
-    by_badge: bool, with_event: bool, with_nonce: bool
+    by_badge: bool, with_event: bool, with_nonce: bool, with_record: bool
 ) -> Any:
     where = [Registration.checked_in_at.is_(None), Registration.holds_seat]
     if by_badge:
@@ -275,7 +287,7 @@ def _stamp_statement(  # parameters named b_*: a column's name would join the SE
     if with_nonce:  # a replay changes nothing, even after an undo
         where.append(~exists().where(CheckinNonce.nonce == bindparam("b_nonce")))
     stamp = Registration.__table__.c.checked_in_at
-    return (
+    stamped = (
         update(Registration)
         .where(*where)
         .values(checked_in_at=bindparam("b_now", type_=stamp.type))
@@ -286,16 +298,13 @@ def _stamp_statement(  # parameters named b_*: a column's name would join the SE
             Registration.status,
         )
     )
+    if not with_record:
+        return stamped
+    return door.stamped_and_recorded(stamped.cte("stamped"), stamp.type)
 
 
-def _stamped(
-    result: CheckinResult,
-    nonce: str | None,
-    by_user_id: int | None,
-    by_link_id: int | None,
-) -> CheckinResult:
-    """After a check-in changed the row: who made it, and the nonce."""
-    door.record_check_in(result.registration_id, by_user_id, by_link_id)
+def _stamped(result: CheckinResult, nonce: str | None) -> CheckinResult:
+    """After a check-in changed the row (and recorded who made it): the nonce."""
     return _remember(nonce, result) if nonce is not None else result
 
 

@@ -42,7 +42,7 @@ blp = blueprint("events_api", __name__, "Events and registrations.")
 def _event(event_id: int) -> Event:
     """An event of the token's organization (drafts only for organizers), or 404."""
     return org_event(
-        g.org.id,
+        g.org_id,
         event_id,
         drafts=g.membership.has_role("organizer"),
         options=(undefer(Event.registered_count), undefer(Event.waitlisted_count)),
@@ -98,7 +98,7 @@ def list_events(when: str = "all", kind: str | None = None, status=None):
     """The organization's events, soonest first (drafts for organizers only)."""
     stmt = (
         select(Event)
-        .where(Event.org_id == g.org.id)
+        .where(Event.org_id == g.org_id)
         .options(
             undefer(Event.registered_count),
             undefer(Event.waitlisted_count),
@@ -197,7 +197,7 @@ def cancel_registration(registration_id: int):
     reg = db.session.scalar(
         select(Registration)
         .join(Event)
-        .where(Registration.id == registration_id, Event.org_id == g.org.id)
+        .where(Registration.id == registration_id, Event.org_id == g.org_id)
     )
     if reg is None:
         raise NotFound(f"No registration {registration_id} in this organization.")

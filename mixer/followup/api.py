@@ -61,7 +61,7 @@ def close_event(event_id: int):
     in. Closing again changes nothing (`already_closed`); a draft, a cancelled
     event or one that has not started is a 409."""
     event = db.session.scalar(
-        select(Event).where(Event.id == event_id, Event.org_id == g.org.id)
+        select(Event).where(Event.id == event_id, Event.org_id == g.org_id)
     )
     if event is None:
         raise NotFound(f"No event {event_id} in this organization.")

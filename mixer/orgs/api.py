@@ -245,7 +245,7 @@ def departments():
             func.count(Membership.id).label("member_count"),
         )
         .outerjoin(Membership, Membership.department_id == Department.id)
-        .where(Department.org_id == g.org.id)
+        .where(Department.org_id == g.org_id)
         .group_by(Department.id, Department.name)
         .order_by(Department.name, Department.id)
     )

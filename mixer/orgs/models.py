@@ -262,7 +262,12 @@ class Membership(Model):
 
     def has_role(self, role: str) -> bool:
         """Whether this membership carries at least the powers of ``role``."""
-        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+        return self.role_covers(self.role, role)
+
+    @staticmethod
+    def role_covers(held: str, wanted: str) -> bool:
+        """Whether the role ``held`` carries at least the powers of ``wanted``."""
+        return ROLE_RANK[held] >= ROLE_RANK[wanted]
 
     def __repr__(self) -> str:
         return f"<Membership org={self.org_id} user={self.user_id} {self.role}>"

@@ -161,7 +161,7 @@ def list_pairs():
 def get_pair(pair_id: int):
     """One pair with its check-ins."""
     pair = db.session.scalar(
-        select(Pair).where(Pair.id == pair_id, Pair.org_id == g.org.id)
+        select(Pair).where(Pair.id == pair_id, Pair.org_id == g.org_id)
     )
     if pair is None:
         api_abort(404, f"No pair {pair_id} in this organization.")

@@ -168,7 +168,7 @@ class RotationPlanSchema(Schema):
 def create_rotations(data: dict[str, Any], event_id: int):
     """Plan every round for the people checked in (or all registered before anybody
     is checked in), replacing a plan whose first round has not started."""
-    event = org_event(g.org.id, event_id)
+    event = org_event(g.org_id, event_id)
     data.setdefault("rounds", event.rounds or 0)
     data.setdefault("minutes", event.minutes_per_round or DEFAULT_MINUTES)
     plan = services.create_plan(event, Settings(**data))
@@ -182,7 +182,7 @@ def create_rotations(data: dict[str, Any], event_id: int):
 @blp.alt_response(404, response="NOT_FOUND")
 def get_rotations(event_id: int):
     """The event's current plan and how far the room has got."""
-    plan = services.plan_for(org_event(g.org.id, event_id))
+    plan = services.plan_for(org_event(g.org_id, event_id))
     if plan is None:
         api_abort(
             404,
@@ -200,7 +200,7 @@ def get_rotations(event_id: int):
 @blp.alt_response(409, response="CONFLICT")
 def replan_rotations(event_id: int):
     """Re-plan the rounds not yet held for the people present now; held rounds stay."""
-    event = org_event(g.org.id, event_id)
+    event = org_event(g.org_id, event_id)
     plan = services.replan_remaining(event)
     db.session.commit()
     return services.plan_data(plan)

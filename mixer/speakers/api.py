@@ -79,7 +79,7 @@ class MaterialSchema(Schema):
 
 def _event(event_id: int) -> Event:
     return org_event(
-        g.org.id, event_id, drafts=lambda event: services.can_upload(event, g.user)
+        g.org_id, event_id, drafts=lambda event: services.can_upload(event, g.user)
     )
 
 
@@ -133,7 +133,7 @@ def delete_material(material_id: int):
     item = db.session.scalar(
         select(Material)
         .join(Event, Event.id == Material.event_id)
-        .where(Material.id == material_id, Event.org_id == g.org.id)
+        .where(Material.id == material_id, Event.org_id == g.org_id)
     )
     if item is None:
         api_abort(404, f"No material {material_id}.", code="not_found")
