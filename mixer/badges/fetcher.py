@@ -15,8 +15,10 @@ from urllib.parse import unquote, urlsplit
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from mixer import ROOT
+from mixer.badges.qr import qr_png
 
 STATIC_FOLDER = ROOT / "static"
+QR_SCHEME = "mixer-qr:"  # + the badge's URL, quoted: its QR code as a PNG
 
 
 class FetchRefused(ValueError):
@@ -36,6 +38,9 @@ class StaticOnlyFetcher(URLFetcher):
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             return super().fetch(url, headers)
+        if url.startswith(QR_SCHEME):
+            png = qr_png(unquote(url[len(QR_SCHEME) :]))
+            return URLFetcherResponse(url, png, {"Content-Type": "image/png"})
         if scheme == "file":
             path = self._static_path(url)
             if path is not None:

@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pypdf import PdfReader, PdfWriter
@@ -35,9 +35,8 @@ from weasyprint.document import Page
 from weasyprint.text.fonts import FontConfiguration
 
 from mixer import ROOT
-from mixer.badges.fetcher import STATIC_FOLDER, StaticOnlyFetcher
+from mixer.badges.fetcher import QR_SCHEME, STATIC_FOLDER, StaticOnlyFetcher
 from mixer.badges.fonts import FONT_STACK, name_font_size, text_direction
-from mixer.badges.qr import qr_path
 from mixer.errors import DomainError
 
 
@@ -229,8 +228,7 @@ class _Printed:
     name_dir: str
     tags: list[str]
     logo_class: str | None
-    qr_modules: int  # side of the QR code, quiet zone included
-    qr_d: str  # its SVG path data
+    qr_src: str  # its QR code: a mixer-qr: URL the fetcher answers with a PNG
     slot: int
 
 
@@ -246,7 +244,6 @@ def render_badges_html(badges: Sequence[BadgeData], layout: str = "a4-8") -> str
         if badge.logo is not None:
             uri = logo_data_uri(badge.logo)
             logo_class = logos.setdefault(uri, f"logo-{len(logos)}")
-        modules, d = qr_path(badge.qr_url)
         size = name_font_size(badge.name) * page.scale
         printed.append(
             _Printed(
@@ -257,8 +254,7 @@ def render_badges_html(badges: Sequence[BadgeData], layout: str = "a4-8") -> str
                 name_dir=text_direction(badge.name),
                 tags=[_shorten(tag) for tag in badge.tags if tag.strip()][:MAX_TAGS],
                 logo_class=logo_class,
-                qr_modules=modules,
-                qr_d=d,
+                qr_src=QR_SCHEME + quote(badge.qr_url, safe=""),
                 slot=index % page.per_page,
             )
         )

@@ -119,3 +119,44 @@ def test_the_penalty_of_every_mask_is_qrcodes():
             expected.append(qrcode.util.lost_point(code.modules))
             variants.append(np.array(code.modules, dtype=bool))
         assert _lost_points(np.stack(variants)) == expected, data
+
+
+def test_the_badge_png_reads_back_module_for_module():
+    """What badge PDFs show: the same modules, PNG_SCALE pixels each, quiet zone
+    included, black on white."""
+    import io
+
+    import numpy as np
+    import zxingcpp
+    from PIL import Image
+
+    from mixer.badges.qr import PNG_SCALE, qr_png
+
+    image = Image.open(io.BytesIO(qr_png(URL)))
+    code = make_code(URL)
+    side = (code.modules_count + 2 * QUIET_ZONE) * PNG_SCALE
+    assert image.size == (side, side) and image.mode == "L"
+    pixels = np.asarray(image)
+    assert set(np.unique(pixels)) == {0, 255}
+    centres = pixels[
+        QUIET_ZONE * PNG_SCALE + PNG_SCALE // 2 :: PNG_SCALE,
+        QUIET_ZONE * PNG_SCALE + PNG_SCALE // 2 :: PNG_SCALE,
+    ][: code.modules_count, : code.modules_count]
+    assert ((centres == 0) == np.array(code.modules)).all()
+    assert (pixels[: QUIET_ZONE * PNG_SCALE] == 255).all()  # a white quiet zone
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [URL]
+
+
+def test_the_fetcher_answers_qr_urls_and_still_refuses_files():
+    from urllib.parse import quote
+
+    import pytest
+
+    from mixer.badges.fetcher import QR_SCHEME, FetchRefused, StaticOnlyFetcher
+    from mixer.badges.qr import qr_png
+
+    fetcher = StaticOnlyFetcher()
+    answer = fetcher.fetch(QR_SCHEME + quote(URL, safe=""))
+    assert answer.content_type == "image/png" and answer.read() == qr_png(URL)
+    with pytest.raises(FetchRefused):
+        fetcher.fetch("file:///etc/passwd")
