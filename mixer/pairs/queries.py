@@ -135,10 +135,7 @@ def org_overview(
         held, missed, next_at = numbers.get(pair.id, (0, 0, None))
         active = pair.status == PairStatus.ACTIVE
         rows.append(PairRow(pair, held, missed, next_at if active else None))
-    held_total, missed_total = db.session.execute(
-        select(func.sum(HELD), func.sum(MISSED)).join(Pair).where(Pair.org_id == org.id)
-    ).one()
-    series = _monthly(org, months)
+    held_total, missed_total, series = _settled(org, months)
     peak = max([1] + [r["held"] + r["missed"] for r in series])
     return OrgOverview(
         rows,
@@ -168,29 +165,28 @@ def _next(year: int, month: int) -> tuple[int, int]:
     return (year, month + 1) if month < 12 else (year + 1, 1)
 
 
-def _monthly(org: Organization, months: int) -> list[dict[str, Any]]:
-    """Meetings held and missed in each of the last ``months`` months (UTC).
+def _settled(org: Organization, months: int) -> tuple[int, int, list[dict[str, Any]]]:
+    """Meetings held and missed, in all and in each of the last ``months`` months
+    (UTC), counted by the database in one statement whatever the number of pairs.
 
-    Counted by the database in one statement, whatever the number of pairs: each
-    meeting gets the index of its month from a CASE on the month bounds (plain
-    comparisons of UTC instants, the same on SQLite and PostgreSQL, where
-    strftime and date_trunc would differ), then GROUP BY that index.
+    Each meeting gets the index of its month from a CASE on the month bounds
+    (plain comparisons of UTC instants, the same on SQLite and PostgreSQL, where
+    strftime and date_trunc would differ): -1 before the window, ``months``
+    after it. GROUP BY that index gives the series, and the groups' sum the
+    totals. The only filter is the organization, so the database reads its
+    check-ins through its pairs (not every organization's check-ins of the
+    window through the status-and-date index).
     """
     bounds = month_starts(months)
     month_index = case(
-        *[(PairMeeting.due_at < bounds[i + 1], i) for i in range(months)]
+        (PairMeeting.due_at < bounds[0], -1),
+        *[(PairMeeting.due_at < bounds[i + 1], i) for i in range(months)],
+        else_=months,
     ).label("month_index")
     settled = (
         select(month_index, HELD.label("held"), MISSED.label("missed"))
         .join(Pair)
-        .where(
-            Pair.org_id == org.id,
-            PairMeeting.status.in_(
-                (MeetingStatus.MET, MeetingStatus.MISSED, MeetingStatus.SKIPPED)
-            ),
-            PairMeeting.due_at >= bounds[0],
-            PairMeeting.due_at < bounds[-1],
-        )
+        .where(Pair.org_id == org.id)
         .subquery()
     )
     per = {
@@ -203,7 +199,7 @@ def _monthly(org: Organization, months: int) -> list[dict[str, Any]]:
             ).group_by(settled.c.month_index)
         )
     }
-    return [
+    series = [
         {
             "label": start.strftime("%b %Y"),
             "held": per.get(i, (0, 0))[0],
@@ -211,6 +207,9 @@ def _monthly(org: Organization, months: int) -> list[dict[str, Any]]:
         }
         for i, start in enumerate(bounds[:-1])
     ]
+    held = sum(h for h, _ in per.values())
+    missed = sum(m for _, m in per.values())
+    return held, missed, series
 
 
 def open_pairs_among(org_id: int, users: list[int]) -> set[tuple[int, int]]:

@@ -176,6 +176,13 @@ def test_monthly_counts_are_the_same_as_a_count_by_hand(world, make_user):
     got = [(m["label"], m["held"], m["missed"]) for m in overview.months]
     expected = _by_hand(world.org)
     assert got == expected
+    # The totals count every month, in and out of the window.
+    mine = [
+        m for m in db.session.scalars(select(PairMeeting)) if m.pair.org == world.org
+    ]
+    assert overview.held == sum(m.status == "met" for m in mine)
+    assert overview.missed == sum(m.status in ("missed", "skipped") for m in mine)
+    assert overview.held > sum(h for _, h, _ in got)  # some fall outside it
     assert [label for label, *_ in got] == [
         "Oct 2025",
         "Nov 2025",
