@@ -27,6 +27,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, select
@@ -117,14 +118,36 @@ class Line:
 
 @dataclass
 class Candidate:
-    """A member with points this month, the lines that made them, and a rank."""
+    """A member with points this month, the lines that made them, and a rank.
+
+    The lines are made when first read: a month of thousands of candidates is
+    ranked on the counts, and only the candidates shown are explained.
+    """
 
     user_id: int
     name: str
     score: int = 0
-    lines: list[Line] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # item key → how many
+    ratings: list[int] = field(default_factory=list)  # mentees' stars
     rank: int = 0
     email: str = ""  # for the organizers' search; never shown to members
+
+    @classmethod
+    def scored(
+        cls, user_id: int, name: str, email: str, counts: dict, ratings: list[int]
+    ) -> Candidate:
+        """A candidate with the score of these counts and ratings."""
+        score = sum(
+            counts.get(key, 0) * each
+            for key, (_, each) in ITEMS.items()
+            if each is not None
+        ) + sum(rating_points(r) for r in ratings)
+        return cls(user_id, name, score, dict(counts), list(ratings), email=email)
+
+    @cached_property
+    def lines(self) -> list[Line]:
+        """The line items that made the score, in the order of ``ITEMS``."""
+        return _lines(self.counts, self.ratings)
 
     def line(self, key: str) -> Line | None:
         """The line item ``key`` (a key of ``ITEMS``), if it counted."""
@@ -132,8 +155,9 @@ class Candidate:
 
     def count(self, key: str) -> int:
         """How many of item ``key`` counted (0 when none)."""
-        found = self.line(key)
-        return found.count if found else 0
+        if key == "mentee_ratings":
+            return len(self.ratings)
+        return self.counts.get(key, 0)
 
     @property
     def breakdown(self) -> list[dict[str, Any]]:
@@ -316,8 +340,13 @@ def _rank(org: Organization, tally: _Tally) -> list[Candidate]:
     for user_id, name, email in members:
         if user_id not in people:
             continue
-        candidate = Candidate(user_id, name, email=email, lines=_lines(tally, user_id))
-        candidate.score = sum(line.points for line in candidate.lines)
+        candidate = Candidate.scored(
+            user_id,
+            name,
+            email,
+            tally.counts.get(user_id, {}),
+            tally.ratings.get(user_id, []),
+        )
         if candidate.score > 0:
             candidates.append(candidate)
     candidates.sort(
@@ -334,10 +363,9 @@ def _rank(org: Organization, tally: _Tally) -> list[Candidate]:
     return candidates
 
 
-def _lines(tally: _Tally, user_id: int) -> list[Line]:
+def _lines(counts: dict[str, int], ratings: list[int]) -> list[Line]:
     """One person's line items, in the order of ``ITEMS``."""
-    counts = tally.counts.get(user_id, {})
-    ratings = sorted(tally.ratings.get(user_id, []), reverse=True)
+    ratings = sorted(ratings, reverse=True)
     lines = []
     for key, (what, each) in ITEMS.items():
         if each is None:  # the mentees' ratings: points vary with the stars
