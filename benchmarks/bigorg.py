@@ -245,7 +245,7 @@ def main() -> None:
     fresh_instance(args.postgres, "mixer_bench_bigorg")
     from flask_migrate import upgrade
     from sqlalchemy import event as sa_event
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     from mixer import create_app
     from mixer.events.models import Registration
@@ -290,6 +290,11 @@ def main() -> None:
             )
             db.session.commit()
             pages.append(("pairs_overview", f"/o/{slug}/pairs", size))
+        if args.postgres:
+            # What autovacuum does soon after a bulk load in production: without
+            # statistics the planner guesses (and scans whole tables).
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
         from mixer.orgs.models import Organization
 
         org = db.session.get(Organization, org_id)
