@@ -18,7 +18,8 @@ month then has thousands of recognition candidates.
 (and as many members as the big one, no events), to see whether the pairs
 overview stays flat as pairs grow.
 
-The organizer signs in through the real form; each page is fetched ``--repeat``
+On PostgreSQL the tables are ANALYZEd after the load (what autovacuum would soon
+do). The organizer signs in through the real form; each page is fetched ``--repeat``
 times with Flask's test client (no network). One JSON line per page: size in KB,
 median and best wall time, SQL statements of one fetch, and the load average
 (``os.getloadavg()``) beside them.
