@@ -356,6 +356,9 @@ class PairMeeting(Model):
         UniqueConstraint("pair_id", "number"),
         CheckConstraint(f"status IN {MEETING_STATUSES!r}", name="status"),
         Index("ix_pair_checkin_due", "status", "due_at"),
+        # The month's held check-ins of one organization's pairs (recognition
+        # scores): read through its pairs, not every organization's check-ins.
+        Index("ix_pair_checkin_pair_reported", "pair_id", "status", "reported_at"),
     )
 
     @property

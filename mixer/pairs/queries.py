@@ -7,9 +7,8 @@ per month, one page of pairs with their numbers), aggregated in the database.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, case, func, select, type_coerce
@@ -136,10 +135,7 @@ def org_overview(
         held, missed, next_at = numbers.get(pair.id, (0, 0, None))
         active = pair.status == PairStatus.ACTIVE
         rows.append(PairRow(pair, held, missed, next_at if active else None))
-    held_total, missed_total = db.session.execute(
-        select(func.sum(HELD), func.sum(MISSED)).join(Pair).where(Pair.org_id == org.id)
-    ).one()
-    series = _monthly(org, months)
+    held_total, missed_total, series = _settled(org, months)
     peak = max([1] + [r["held"] + r["missed"] for r in series])
     return OrgOverview(
         rows,
@@ -152,39 +148,68 @@ def org_overview(
     )
 
 
-def _monthly(org: Organization, months: int) -> list[dict[str, Any]]:
-    """Meetings held and missed in each of the last ``months`` months (UTC)."""
+def month_starts(months: int) -> list[datetime]:
+    """The first instants (UTC) of the last ``months`` months, oldest first, and
+    of the month after the current one (so ``months + 1`` bounds)."""
     now = clock.now()
-    labels = []
     year, month = now.year, now.month
+    starts = [datetime(*_next(year, month), 1, tzinfo=UTC)]
     for _ in range(months):
-        labels.append((year, month))
+        starts.append(datetime(year, month, 1, tzinfo=UTC))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    labels.reverse()
-    since = datetime(*labels[0], 1, tzinfo=UTC)
-    per: dict[tuple[int, int], Counter[str]] = {key: Counter() for key in labels}
-    for due, status in db.session.execute(
-        select(PairMeeting.due_at, PairMeeting.status)
+    return starts[::-1]
+
+
+def _next(year: int, month: int) -> tuple[int, int]:
+    """The (year, month) after ``(year, month)``."""
+    return (year, month + 1) if month < 12 else (year + 1, 1)
+
+
+def _settled(org: Organization, months: int) -> tuple[int, int, list[dict[str, Any]]]:
+    """Meetings held and missed, in all and in each of the last ``months`` months
+    (UTC), counted by the database in one statement whatever the number of pairs.
+
+    Each meeting gets the index of its month from a CASE on the month bounds
+    (plain comparisons of UTC instants, the same on SQLite and PostgreSQL, where
+    strftime and date_trunc would differ): -1 before the window, ``months``
+    after it. GROUP BY that index gives the series, and the groups' sum the
+    totals. The only filter is the organization, so the database reads its
+    check-ins through its pairs (not every organization's check-ins of the
+    window through the status-and-date index).
+    """
+    bounds = month_starts(months)
+    month_index = case(
+        (PairMeeting.due_at < bounds[0], -1),
+        *[(PairMeeting.due_at < bounds[i + 1], i) for i in range(months)],
+        else_=months,
+    ).label("month_index")
+    settled = (
+        select(month_index, HELD.label("held"), MISSED.label("missed"))
         .join(Pair)
-        .where(
-            Pair.org_id == org.id,
-            PairMeeting.status.in_(
-                (MeetingStatus.MET, MeetingStatus.MISSED, MeetingStatus.SKIPPED)
-            ),
-            PairMeeting.due_at >= since,
+        .where(Pair.org_id == org.id)
+        .subquery()
+    )
+    per = {
+        index: (int(held or 0), int(missed or 0))
+        for index, held, missed in db.session.execute(
+            select(
+                settled.c.month_index,
+                func.sum(settled.c.held),
+                func.sum(settled.c.missed),
+            ).group_by(settled.c.month_index)
         )
-    ):
-        key = (due.year, due.month)
-        if key in per:
-            per[key]["held" if status == MeetingStatus.MET else "missed"] += 1
-    return [
+    }
+    series = [
         {
-            "label": date(y, m, 1).strftime("%b %Y"),
-            "held": per[(y, m)]["held"],
-            "missed": per[(y, m)]["missed"],
+            "label": start.strftime("%b %Y"),
+            "held": per.get(i, (0, 0))[0],
+            "missed": per.get(i, (0, 0))[1],
         }
-        for y, m in labels
+        for i, start in enumerate(bounds[:-1])
     ]
+    held = sum(h for h, _ in per.values())
+    missed = sum(m for _, m in per.values())
+    return held, missed, series
 
 
 def open_pairs_among(org_id: int, users: list[int]) -> set[tuple[int, int]]:

@@ -45,6 +45,9 @@ from mixer.urls import absolute_url
 log = logging.getLogger(__name__)
 
 CITATION_MAX = 400
+TOP = 10  # candidates shown first, each with what counted
+MORE_PER_PAGE = 50  # the others, one page at a time
+QUERY_MAX = 100  # characters of a search kept
 DRAFT_JOB = "recognition.draft_ready"
 DRAFT_HOUR = 9  # UTC on the 1st: the reminder arrives in the working morning
 CHANGED = (
@@ -110,14 +113,47 @@ def published_awards(org_id: int, limit: int | None = None) -> list[Award]:
     return list(db.session.scalars(stmt))
 
 
-def recognition_page(org: Organization, month: str) -> dict[str, Any]:
-    """Everything the organizer page shows for ``month``."""
+def find_candidates(candidates: list[Candidate], query: str) -> list[Candidate]:
+    """The candidates whose name or e-mail contains ``query`` (any case), ranked."""
+    needle = query.casefold()
+    return [c for c in candidates if needle in c.name.casefold() or needle in c.email]
+
+
+def recognition_page(
+    org: Organization,
+    month: str,
+    *,
+    page: int = 1,
+    query: str = "",
+    chosen: int | None = None,
+) -> dict[str, Any]:
+    """Everything the organizer page shows for ``month``.
+
+    The page stays small however many candidates there are: the ``TOP`` first
+    with what counted, then one page of ``MORE_PER_PAGE`` of the others in rank
+    order, or of those whose name or e-mail contains ``query``. The person
+    chosen (``chosen``, else the draft's, else the first) is always shown, so
+    the draft form keeps its choice.
+    """
     candidates = score_month(org, month)
     award = award_for(org, month)
     by_id = {c.user_id: c for c in candidates}
-    selected = award.user_id if award is not None else None
-    if selected not in by_id:
-        selected = candidates[0].user_id if candidates else None
+    selected = next(
+        (
+            uid
+            for uid in (chosen, award.user_id if award is not None else None)
+            if uid in by_id
+        ),
+        candidates[0].user_id if candidates else None,
+    )
+    top = candidates[:TOP]
+    query = query.strip()[:QUERY_MAX]
+    found = find_candidates(candidates, query) if query else []
+    others = [c for c in found if c.rank > TOP] if query else candidates[TOP:]
+    pages = max(1, -(-len(others) // MORE_PER_PAGE))
+    page = min(max(page, 1), pages)
+    more = others[(page - 1) * MORE_PER_PAGE : page * MORE_PER_PAGE]
+    shown = {c.user_id for c in top} | {c.user_id for c in more}
     confirmed_by = (
         db.session.get(User, award.confirmed_by_id)
         if award is not None and award.confirmed_by_id
@@ -130,7 +166,19 @@ def recognition_page(org: Organization, month: str) -> dict[str, Any]:
         "next_month": next_month(month),
         "is_over": month_is_over(month),
         "opens_on": date_label(parse_month(month)[1]),
-        "candidates": candidates,
+        "total": len(candidates),
+        "top": top,
+        "more": more,
+        "more_total": len(others),
+        "more_page": page,
+        "more_pages": pages,
+        "more_per_page": MORE_PER_PAGE,
+        "query": query,
+        "found_in_top": [c for c in found if c.rank <= TOP],
+        # The chosen one when it is neither in the top nor on this page.
+        "pinned": by_id[selected]
+        if selected is not None and selected not in shown
+        else None,
         "top_score": max((c.score for c in candidates), default=0),
         "award": award,
         "award_candidate": by_id.get(award.user_id) if award is not None else None,

@@ -41,9 +41,13 @@ class DraftForm(FlaskForm):
     )
 
     def set_candidates(self, candidates) -> None:
-        """The radio buttons: one per ranked candidate."""
+        """The radio buttons: one per candidate shown (``None`` entries skipped).
+
+        Only the shown ones: the page lists the top and one page of the others,
+        and the service accepts any candidate of the month, wherever listed.
+        """
         self.user_id.choices = choice_list(
-            (c.user_id, f"{c.name} · {c.score} points") for c in candidates
+            (c.user_id, f"{c.name} · {c.score} points") for c in candidates if c
         )
 
 

@@ -27,9 +27,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, select
 
 from mixer.accounts.models import User
 from mixer.extensions import db
@@ -117,13 +118,36 @@ class Line:
 
 @dataclass
 class Candidate:
-    """A member with points this month, the lines that made them, and a rank."""
+    """A member with points this month, the lines that made them, and a rank.
+
+    The lines are made when first read: a month of thousands of candidates is
+    ranked on the counts, and only the candidates shown are explained.
+    """
 
     user_id: int
     name: str
     score: int = 0
-    lines: list[Line] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # item key → how many
+    ratings: list[int] = field(default_factory=list)  # mentees' stars
     rank: int = 0
+    email: str = ""  # for the organizers' search; never shown to members
+
+    @classmethod
+    def scored(
+        cls, user_id: int, name: str, email: str, counts: dict, ratings: list[int]
+    ) -> Candidate:
+        """A candidate with the score of these counts and ratings."""
+        score = sum(
+            counts.get(key, 0) * each
+            for key, (_, each) in ITEMS.items()
+            if each is not None
+        ) + sum(rating_points(r) for r in ratings)
+        return cls(user_id, name, score, dict(counts), list(ratings), email=email)
+
+    @cached_property
+    def lines(self) -> list[Line]:
+        """The line items that made the score, in the order of ``ITEMS``."""
+        return _lines(self.counts, self.ratings)
 
     def line(self, key: str) -> Line | None:
         """The line item ``key`` (a key of ``ITEMS``), if it counted."""
@@ -131,8 +155,9 @@ class Candidate:
 
     def count(self, key: str) -> int:
         """How many of item ``key`` counted (0 when none)."""
-        found = self.line(key)
-        return found.count if found else 0
+        if key == "mentee_ratings":
+            return len(self.ratings)
+        return self.counts.get(key, 0)
 
     @property
     def breakdown(self) -> list[dict[str, Any]]:
@@ -197,8 +222,9 @@ class _Tally:
         self.ratings: dict[int, list[int]] = defaultdict(list)
 
     def add(self, user_id: int, key: str, n: int = 1) -> None:
-        """Count ``n`` more of item ``key`` for ``user_id``."""
-        self.counts[user_id][key] += n
+        """Count ``n`` more of item ``key`` for ``user_id`` (nothing when 0)."""
+        if n:
+            self.counts[user_id][key] += n
 
 
 def _has_text(value: Any) -> bool:
@@ -206,16 +232,58 @@ def _has_text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+# What a blank note is made of, for the database's trim (Python's str.strip also
+# knows rarer Unicode spaces; notes are stripped when they are written anyway).
+BLANKS = " \t\n\r\f\v\u00a0"
+
+
+def note_by(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """SQL: the meeting's notes hold words (a non-blank string) by ``user_id``.
+
+    ``PairMeeting.notes`` is JSON keyed by the writer's id as a string; reading
+    a key named by another column is spelled differently by each database, so
+    the expression is chosen by the dialect in use.
+    """
+    key = cast(user_id, String)
+    if db.session.get_bind().dialect.name == "postgresql":
+        value = PairMeeting.notes.op("->")(key)
+        words = PairMeeting.notes.op("->>")(key)
+        return and_(
+            func.json_typeof(value) == "string", func.btrim(words, BLANKS) != ""
+        )
+    path = literal('$."') + key + literal('"')
+    return and_(
+        func.json_type(PairMeeting.notes, path) == "text",
+        func.trim(func.json_extract(PairMeeting.notes, path), BLANKS) != "",
+    )
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """SQL: how many rows of the group meet ``condition``."""
+    return func.sum(case((condition, 1), else_=0))
+
+
 def score_month(org: Organization, month: str) -> list[Candidate]:
     """Rank the organization's members by this month's mentoring, best first.
 
     Each candidate carries the line items that made the score (see the module
     docstring for the formula). Members without points are left out.
+
+    Three statements whatever the size of the organization: the database counts
+    each pair's held check-ins and notes (one row per pair, not per check-in),
+    then the month's end-of-term feedback and the members' names are read.
     """
     start, end = parse_month(month)
     tally = _Tally()
-    meetings = db.session.execute(
-        select(PairMeeting, Pair)
+    per_pair = db.session.execute(
+        select(
+            Pair.a_id,
+            Pair.b_id,
+            Pair.mentor_id,
+            func.count(),
+            _count(note_by(Pair.a_id)),
+            _count(note_by(Pair.b_id)),
+        )
         .join(Pair, Pair.id == PairMeeting.pair_id)
         .where(
             Pair.org_id == org.id,
@@ -223,35 +291,35 @@ def score_month(org: Organization, month: str) -> list[Candidate]:
             PairMeeting.reported_at >= start,
             PairMeeting.reported_at < end,
         )
+        .group_by(Pair.id, Pair.a_id, Pair.b_id, Pair.mentor_id)
     ).all()
-    for meeting, pair in meetings:
-        notes = meeting.notes or {}
-        if pair.mentor_id is not None:
-            tally.add(pair.mentor_id, "mentor_checkins")
-            if _has_text(notes.get(str(pair.mentee_id))):
-                tally.add(pair.mentor_id, "mentee_notes")
+    for a_id, b_id, mentor_id, held, by_a, by_b in per_pair:
+        notes = {a_id: int(by_a or 0), b_id: int(by_b or 0)}
+        if mentor_id is not None:
+            mentee_id = b_id if mentor_id == a_id else a_id
+            tally.add(mentor_id, "mentor_checkins", held)
+            tally.add(mentor_id, "mentee_notes", notes[mentee_id])
         else:
-            for person in (pair.a_id, pair.b_id):
-                tally.add(person, "peer_checkins")
-                if _has_text(notes.get(str(pair.other(person)))):
-                    tally.add(person, "peer_notes")
+            for person, other in ((a_id, b_id), (b_id, a_id)):
+                tally.add(person, "peer_checkins", held)
+                tally.add(person, "peer_notes", notes[other])
     feedback = db.session.execute(
-        select(PairFeedback, Pair)
+        select(Pair.mentor_id, PairFeedback.rating, PairFeedback.helped)
         .join(Pair, Pair.id == PairFeedback.pair_id)
         .where(
             Pair.org_id == org.id,
             Pair.mentor_id.is_not(None),
+            # Only the mentee's: the mentor's own says nothing about the mentor.
+            PairFeedback.user_id != Pair.mentor_id,
+            PairFeedback.user_id.in_((Pair.a_id, Pair.b_id)),
             PairFeedback.created_at >= start,
             PairFeedback.created_at < end,
         )
     ).all()
-    for answer, pair in feedback:
-        mentor_id = pair.mentor_id
-        if mentor_id is None or answer.user_id != pair.mentee_id:
-            continue  # the mentor's own feedback says nothing about the mentor
-        if answer.rating is not None:
-            tally.ratings[mentor_id].append(answer.rating)
-        if _has_text(answer.helped):
+    for mentor_id, rating, helped in feedback:
+        if rating is not None:
+            tally.ratings[mentor_id].append(rating)
+        if _has_text(helped):
             tally.add(mentor_id, "mentee_helped")
     return _rank(org, tally)
 
@@ -261,21 +329,24 @@ def _rank(org: Organization, tally: _Tally) -> list[Candidate]:
     people = set(tally.counts) | set(tally.ratings)
     if not people:
         return []
-    names = dict(
-        db.session.execute(
-            select(User.id, User.name)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.org_id == org.id,
-                User.id.in_(people),
-                User.is_active_account.is_(True),
-            )
-        ).all()
-    )
+    # Every active member's name and e-mail (for the search), then those with
+    # points: one statement with no list of ids, however many candidates.
+    members = db.session.execute(
+        select(User.id, User.name, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.org_id == org.id, User.is_active_account.is_(True))
+    ).all()
     candidates = []
-    for user_id, name in names.items():
-        candidate = Candidate(user_id, name, lines=_lines(tally, user_id))
-        candidate.score = sum(line.points for line in candidate.lines)
+    for user_id, name, email in members:
+        if user_id not in people:
+            continue
+        candidate = Candidate.scored(
+            user_id,
+            name,
+            email,
+            tally.counts.get(user_id, {}),
+            tally.ratings.get(user_id, []),
+        )
         if candidate.score > 0:
             candidates.append(candidate)
     candidates.sort(
@@ -292,10 +363,9 @@ def _rank(org: Organization, tally: _Tally) -> list[Candidate]:
     return candidates
 
 
-def _lines(tally: _Tally, user_id: int) -> list[Line]:
+def _lines(counts: dict[str, int], ratings: list[int]) -> list[Line]:
     """One person's line items, in the order of ``ITEMS``."""
-    counts = tally.counts.get(user_id, {})
-    ratings = sorted(tally.ratings.get(user_id, []), reverse=True)
+    ratings = sorted(ratings, reverse=True)
     lines = []
     for key, (what, each) in ITEMS.items():
         if each is None:  # the mentees' ratings: points vary with the stars

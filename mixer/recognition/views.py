@@ -144,14 +144,22 @@ def _month(month: str) -> str:
 
 
 def _render_recognition(month: str, status: int = 200, **forms: Any):
-    """The organizer page for ``month`` with any bound (failed) form."""
-    page = awards.recognition_page(g.org, month)
-    draft_form = forms.get("draft_form") or DraftForm(
+    """The organizer page for ``month`` (the top, one page of the others or a
+    search: ``?page=``, ``?q=``) with any bound (failed) form."""
+    bound = forms.get("draft_form")
+    page = awards.recognition_page(
+        g.org,
+        month,
+        page=query_page(),
+        query=request.args.get("q", ""),
+        chosen=bound.user_id.data if bound is not None else None,
+    )
+    draft_form = bound or DraftForm(
         formdata=None,
         user_id=page["selected"],
         citation=page["award"].citation if page["award"] else "",
     )
-    draft_form.set_candidates(page["candidates"])
+    draft_form.set_candidates([*page["top"], *page["more"], page["pinned"]])
     return render_template(
         "recognition/recognition.html",
         **page,
@@ -179,8 +187,7 @@ def recognition():
 def save_draft(month: str):
     """Save who gets the award and the citation; the page then asks to confirm."""
     month = _month(month)
-    form = DraftForm()
-    form.set_candidates(scoring.score_month(g.org, month))
+    form = DraftForm()  # any candidate of the month: the service checks
     refused = refusals(form)
     if form.validate_on_submit():
         with refused:

@@ -1,0 +1,371 @@
+"""Pages of a big organization: the recognition page and the pairs overview.
+
+    .venv/bin/python benchmarks/bigorg.py [--members 6000] [--events 200]
+        [--registrations 50000] [--pairs-main 5000] [--pairs 500,5000]
+        [--repeat 5] [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
+
+A fresh instance (SQLite in a temporary folder, or a new database
+``mixer_bench_bigorg`` on the PostgreSQL server given) is migrated and filled with
+bulk inserts (no services, so it builds in seconds) with one organization of
+``--members`` members, ``--events`` past events sharing ``--registrations``
+registrations, and ``--pairs-main`` pairs (three in five mentoring, the rest
+peers), each meeting every fortnight for six months: most check-ins held (a third
+of them with the other side's "what helped" note), some missed or skipped, the
+next one scheduled, and end-of-term feedback from some mentees last month. Last
+month then has thousands of recognition candidates.
+
+``--pairs`` adds one more organization per number given, with that many pairs
+(and as many members as the big one, no events), to see whether the pairs
+overview stays flat as pairs grow.
+
+On PostgreSQL the tables are ANALYZEd after the load (what autovacuum would soon
+do). The organizer signs in through the real form; each page is fetched ``--repeat``
+times with Flask's test client (no network). One JSON line per page: size in KB,
+median and best wall time, SQL statements of one fetch, and the load average
+(``os.getloadavg()``) beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.instance import fresh_instance  # noqa: E402
+
+PASSWORD = "correct horse battery staple"
+ORGANIZER = "o@bench.example.org"
+FIRST = ["Ada", "Bo", "Cy", "Dee", "Eve", "Finn", "Gus", "Hal", "Ida", "Jo", "Kim"]
+LAST = ["Lovelace", "Chen", "Young", "Okafor", "Martin", "Berg", "Hale", "Ito"]
+CHUNK = 5000  # rows per INSERT batch
+
+
+def _chunks(rows: list[dict], size: int = CHUNK):
+    """``rows`` in batches of ``size``."""
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def build_org(
+    slug: str,
+    organizer_id: int,
+    *,
+    members: int,
+    events: int,
+    registrations: int,
+    pairs: int,
+    seed: int = 1,
+) -> int:
+    """One organization filled with bulk inserts; its id (the caller commits)."""
+    from sqlalchemy import insert, select
+
+    from mixer import clock
+    from mixer.accounts.models import User
+    from mixer.events.models import Event, Registration
+    from mixer.extensions import db
+    from mixer.orgs.models import Membership
+    from mixer.orgs.services import create_organization
+    from mixer.pairs.models import Pair, PairFeedback, PairMeeting, open_key
+
+    rng = random.Random(seed)
+    now = clock.now().replace(microsecond=0)
+    org = create_organization(slug=slug, name=f"Big {slug}", charter="x")
+    db.session.add(Membership(org_id=org.id, user_id=organizer_id, role="organizer"))
+    db.session.flush()
+
+    users = [
+        {
+            "email": f"m{i}@{slug}.members.example.org",
+            "name": f"{FIRST[i % len(FIRST)]} {LAST[i // len(FIRST) % len(LAST)]} {i}",
+            "created_at": now,
+        }
+        for i in range(members)
+    ]
+    for chunk in _chunks(users):
+        db.session.execute(insert(User), chunk)
+    ids = list(
+        db.session.scalars(
+            select(User.id)
+            .where(User.email.like(f"%@{slug}.members.example.org"))
+            .order_by(User.id)
+        )
+    )
+    for chunk in _chunks(
+        [{"org_id": org.id, "user_id": uid, "joined_at": now} for uid in ids]
+    ):
+        db.session.execute(insert(Membership), chunk)
+
+    per_event = registrations // events if events else 0
+    event_rows = []
+    for e in range(events):
+        start = now - timedelta(days=2 + e)
+        event_rows.append(
+            {
+                "org_id": org.id,
+                "kind": "mentor_mixer",
+                "title": f"Mixer {e}",
+                "starts_at": start,
+                "ends_at": start + timedelta(hours=2),
+                "timezone": "Europe/London",
+                "capacity": per_event,
+                "status": "ended",
+                "share_key": uuid.uuid4().hex,
+                "ical_uid": f"{uuid.uuid4()}@bench",
+                "created_by_id": organizer_id,
+            }
+        )
+    if event_rows:
+        db.session.execute(insert(Event), event_rows)
+    event_ids = list(db.session.scalars(select(Event.id).where(Event.org_id == org.id)))
+    regs = []
+    for event_id in event_ids:
+        for index in rng.sample(range(members), min(per_event, members)):
+            regs.append(
+                {
+                    "event_id": event_id,
+                    "user_id": ids[index],
+                    "email": users[index]["email"],
+                    "name": users[index]["name"],
+                    "status": "registered",
+                    "source": "member",
+                    "role": "mentor" if index % 2 else "mentee",
+                    "confirmed_at": now,
+                    "checked_in_at": now,
+                    "created_at": now,
+                }
+            )
+    for chunk in _chunks(regs):
+        db.session.execute(insert(Registration), chunk)
+
+    # Pairs: distinct couples; three in five mentoring.
+    couples: set[tuple[int, int]] = set()
+    while len(couples) < pairs:
+        a, b = rng.sample(ids, 2)
+        couples.add((min(a, b), max(a, b)))
+    started = now - timedelta(days=183)
+    pair_rows = []
+    for n, (a, b) in enumerate(sorted(couples)):
+        mentoring = n % 5 < 3
+        pair_rows.append(
+            {
+                "org_id": org.id,
+                "kind": "mentoring" if mentoring else "peer",
+                "a_id": a,
+                "b_id": b,
+                "mentor_id": (a if n % 2 else b) if mentoring else None,
+                "status": "active",
+                "open_key": open_key(org.id, a, b),
+                "source": "event",
+                "ics_uid": f"{uuid.uuid4()}@bench",
+                "cadence_days": 14,
+                "timezone": "UTC",
+                "started_at": started,
+                "term_ends_at": now + timedelta(days=30),
+                "created_at": started + timedelta(minutes=n),
+            }
+        )
+    for chunk in _chunks(pair_rows):
+        db.session.execute(insert(Pair), chunk)
+    pair_list = db.session.execute(
+        select(Pair.id, Pair.a_id, Pair.b_id, Pair.mentor_id).where(
+            Pair.org_id == org.id
+        )
+    ).all()
+    meetings, feedback = [], []
+    last_month_end = now.replace(day=1, hour=0, minute=0, second=0)
+    for pair_id, a, b, mentor in pair_list:
+        due = started + timedelta(days=rng.randint(0, 13), hours=rng.randint(8, 17))
+        number = 0
+        while due < now + timedelta(days=14):
+            number += 1
+            row = {
+                "pair_id": pair_id,
+                "number": number,
+                "due_at": due,
+                "status": "scheduled",
+                "notes": {},
+                "created_at": due - timedelta(days=14),
+            }
+            if due < now - timedelta(days=2):
+                roll = rng.random()
+                status = "met" if roll < 0.7 else "missed" if roll < 0.9 else "skipped"
+                row["status"] = status
+                if status != "missed":
+                    reporter = rng.choice((a, b))
+                    row["reported_by_id"] = reporter
+                    row["reported_at"] = due + timedelta(hours=rng.randint(1, 30))
+                    if status == "met" and rng.random() < 0.33:
+                        writer = (a if mentor == b else b) if mentor else reporter
+                        row["notes"] = {str(writer): "The tip on giving feedback."}
+            meetings.append(row)
+            if row["status"] == "scheduled":
+                break
+            due += timedelta(days=14)
+        if mentor and rng.random() < 0.2:
+            feedback.append(
+                {
+                    "pair_id": pair_id,
+                    "user_id": a if mentor == b else b,
+                    "rating": rng.randint(1, 5),
+                    "helped": "Patience." if rng.random() < 0.5 else None,
+                    "created_at": last_month_end - timedelta(days=rng.randint(1, 20)),
+                }
+            )
+    for chunk in _chunks(meetings):
+        db.session.execute(insert(PairMeeting), chunk)
+    for chunk in _chunks(feedback):
+        db.session.execute(insert(PairFeedback), chunk)
+    return org.id
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=6000)
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--registrations", type=int, default=50_000)
+    parser.add_argument("--pairs-main", type=int, default=5000)
+    parser.add_argument(
+        "--pairs", default="", help="e.g. 500,5000: more orgs for the pairs overview"
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--postgres", default="")
+    parser.add_argument("--profile", action="store_true", help="cProfile one fetch")
+    args = parser.parse_args()
+
+    fresh_instance(args.postgres, "mixer_bench_bigorg")
+    from flask_migrate import upgrade
+    from sqlalchemy import event as sa_event
+    from sqlalchemy import func, select, text
+
+    from mixer import create_app
+    from mixer.events.models import Registration
+    from mixer.extensions import db
+    from mixer.orgs.services import add_member, create_organization
+    from mixer.recognition.awards import default_month
+    from mixer.recognition.scoring import score_month
+
+    app = create_app()
+    app.config["RATELIMIT_ENABLED"] = False
+    statements = [0]
+    built = time.perf_counter()
+    with app.app_context():
+        upgrade(revision="heads")
+        home = create_organization(slug="bench-home", name="Bench home", charter="x")
+        organizer = add_member(
+            home, ORGANIZER, "Olu Organizer", "organizer", password=PASSWORD
+        ).user
+        db.session.commit()
+        pages = []
+        org_id = build_org(
+            "bench",
+            organizer.id,
+            members=args.members,
+            events=args.events,
+            registrations=args.registrations,
+            pairs=args.pairs_main,
+        )
+        db.session.commit()
+        pages.append(("recognition", "/o/bench/recognition", args.pairs_main))
+        pages.append(("pairs_overview", "/o/bench/pairs", args.pairs_main))
+        for n, size in enumerate(int(x) for x in args.pairs.split(",") if x):
+            slug = f"pairs{size}-{n}"
+            build_org(
+                slug,
+                organizer.id,
+                members=args.members,
+                events=0,
+                registrations=0,
+                pairs=size,
+                seed=n + 2,
+            )
+            db.session.commit()
+            pages.append(("pairs_overview", f"/o/{slug}/pairs", size))
+        if args.postgres:
+            # What autovacuum does soon after a bulk load in production: without
+            # statistics the planner guesses (and scans whole tables).
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        from mixer.orgs.models import Organization
+
+        org = db.session.get(Organization, org_id)
+        registrations = db.session.scalar(
+            select(func.count()).select_from(Registration)
+        )
+        candidates = len(score_month(org, default_month()))
+        print(
+            json.dumps(
+                {
+                    "built_s": round(time.perf_counter() - built, 1),
+                    "registrations": registrations,
+                    "members": args.members,
+                    "pairs": args.pairs_main,
+                    "candidates": candidates,
+                    "month": default_month(),
+                }
+            ),
+            flush=True,
+        )
+        db.session.remove()
+
+        def count(*_args, **_kw):
+            statements[0] += 1
+
+        sa_event.listen(db.engine, "before_cursor_execute", count)
+
+    client = app.test_client()
+    got = client.get("/login")
+    page = got.get_data(as_text=True)
+    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page)
+    assert token, f"no CSRF token on the sign-in page ({got.status_code})"
+    client.post(
+        "/login",
+        data={"email": ORGANIZER, "password": PASSWORD, "csrf_token": token.group(1)},
+    )
+    for name, path, pairs in pages:
+        client.get(path)  # warm: templates compiled, caches filled
+        times, size, sql = [], 0, 0
+        for _ in range(args.repeat):
+            statements[0] = 0
+            wall = time.perf_counter()
+            resp = client.get(path)
+            times.append(time.perf_counter() - wall)
+            assert resp.status_code == 200, (path, resp.status_code)
+            size, sql = len(resp.data), statements[0]
+        if args.profile:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.runcall(client.get, path)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        print(
+            json.dumps(
+                {
+                    "page": name,
+                    "path": path,
+                    "pairs": pairs,
+                    "database": "postgresql" if args.postgres else "sqlite",
+                    "median_ms": round(statistics.median(times) * 1000, 1),
+                    "best_ms": round(min(times) * 1000, 1),
+                    "kb": round(size / 1024, 1),
+                    "sql_statements": sql,
+                    "load_average": [round(x, 2) for x in os.getloadavg()],
+                }
+            ),
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
