@@ -32,5 +32,5 @@ def badge_batch(payload: dict[str, Any]) -> dict[str, Any]:
             set_progress(job_id, percent)
 
     if not batch.ready:
-        badges.render_batch(batch, progress)
+        badges.render_batch(batch, progress, processes=None)  # a pool of processes
     return {"badges": len(batch.badges), "fingerprint": batch.fingerprint}

@@ -46,7 +46,7 @@ class BadgeError(DomainError):
 
 
 MAX_TAGS = 3
-CHUNK_BADGES = 80  # badges per WeasyPrint document: bounds memory, paces progress
+CHUNK_BADGES = 40  # badges per WeasyPrint document: bounds memory, paces progress
 MAX_PROCESSES = 2  # rendering processes for a batch of several chunks
 MERGE_SHARE = 0.04  # of a parallel batch's progress: joining the parts into one PDF
 MAX_TAG_LENGTH = 28

@@ -154,9 +154,20 @@ def batch_for(event: Event, layout: str | None) -> Batch:
     return Batch(event, layout, badges, batch_fingerprint(badges, layout))
 
 
-def render_batch(batch: Batch, progress: Callable[[float], None] | None = None) -> Path:
-    """Draw the batch into its cache file (atomically) and drop older versions."""
-    pdf = _render_pdf(batch.badges, batch.layout, progress=progress)
+def render_batch(
+    batch: Batch,
+    progress: Callable[[float], None] | None = None,
+    *,
+    processes: int | None = 1,
+) -> Path:
+    """Draw the batch into its cache file (atomically) and drop older versions.
+
+    In this process by default (a web request draws up to ``INLINE_LIMIT``); the
+    job worker passes ``processes=None`` for a pool of rendering processes.
+    """
+    pdf = _render_pdf(
+        batch.badges, batch.layout, progress=progress, processes=processes
+    )
     folder = cache_folder(batch.event.id)
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")

@@ -124,6 +124,31 @@ def test_a_small_batch_is_drawn_inline_and_cached_until_a_registration_changes(
     assert "Unknown badge layout" in bad.get_data(as_text=True)
 
 
+def test_the_largest_inline_batch_is_drawn_in_the_request_process(
+    app, client, auth, door, monkeypatch
+):
+    """Up to INLINE_LIMIT badges (more than one chunk) are drawn in the web
+    process itself: a request never starts rendering processes."""
+    from mixer.badges import render
+
+    assert badges.INLINE_LIMIT > render.CHUNK_BADGES  # several chunks inline
+    pools: list[int] = []
+    real = render._render_in_processes
+    monkeypatch.setattr(
+        render,
+        "_render_in_processes",
+        lambda parts, *a, **k: pools.append(len(parts)) or real(parts, *a, **k),
+    )
+    regs = _fill(door.event, badges.INLINE_LIMIT)
+    auth.login(door.organizer.email)
+    answer = client.get(f"/events/{door.event.id}/badges.pdf")
+    assert answer.mimetype == "application/pdf"
+    assert sorted(_urls(answer.data)) == sorted(
+        f"http://mixer.test/c/{r.badge_token}" for r in regs
+    )
+    assert pools == []
+
+
 def test_a_200_badge_batch_goes_through_the_job_worker_with_progress(
     app, client, auth, door, monkeypatch
 ):
