@@ -1,7 +1,7 @@
 """Check-in against /healthz: one gunicorn + PostgreSQL, the same run, 20–200 clients.
 
     .venv/bin/python benchmarks/checkin.py [--levels 20,50,200] [--requests 2000]
-        [--workers 2] [--threads 4]
+        [--workers N] [--threads N]   (default: gunicorn.conf.py's sizing)
         [--postgres postgresql://postgres@127.0.0.1:5432/postgres]
 
 Creates a fresh PostgreSQL database on the given server (dropped at the end),
@@ -26,6 +26,7 @@ import argparse
 import http.client
 import json
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -242,8 +243,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="20,50,200")
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    # Default: what the shipped gunicorn.conf.py gives on this machine.
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    parser.add_argument("--workers", type=int, default=conf["workers"])
+    parser.add_argument("--threads", type=int, default=conf["threads"])
     parser.add_argument(
         "--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres"
     )

@@ -100,20 +100,17 @@ def stack(app, app_config):
     }
     procs = [
         subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "wsgi:app",
-            ],
+            # The shipped gunicorn.conf.py (read from the working directory),
+            # sized by its environment variables: 2 processes x 4 threads.
+            [str(BIN / "gunicorn"), "wsgi:app"],
             cwd=ROOT,
-            env=env,
+            env={
+                **env,
+                "MIXER_BIND": f"127.0.0.1:{port}",
+                "WEB_CONCURRENCY": "2",
+                "MIXER_WEB_THREADS": "4",
+                "MIXER_LOG_LEVEL": "warning",
+            },
         )
     ]
     procs += [
