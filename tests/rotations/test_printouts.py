@@ -288,3 +288,42 @@ def test_the_job_reports_progress_as_pages_are_laid_out(
     assert run_due()["done"] == 1
     # 30 cards, one page each: the bar moves with the pages, in order.
     assert len(seen) >= 10 and seen == sorted(seen) and seen[-1] >= 80
+
+
+@pytest.mark.browser
+def test_the_progress_page_works_on_a_phone_and_by_keyboard(
+    app, live_app, live_server, browser, organizer, mixer_of
+):
+    """At 360 px nothing scrolls sideways, the links are reached with Tab, the
+    status is read out, and the PDF is fetched once the worker has drawn it."""
+    from tests.browser_support import sign_in_page
+
+    live_app.config["ROTATION_PDF_INLINE_PEOPLE"] = THRESHOLD
+    event = mixer_of(24)
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    sign_in_page(page, live_server, organizer.email)
+    page.goto(f"{live_server}/events/{event.id}/rotations/cards.pdf")
+    assert re.search(r"/rotations/printouts/\d+$", page.url)
+    status = page.get_by_role("status")
+    status.filter(has_text="Waiting for the worker").wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"the progress page scrolls sideways: {width} > 360"
+    assert page.get_by_label("Drawing the table cards…").is_visible()  # the bar
+    reached = []
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("document.activeElement.textContent").strip())
+        if reached[-1] == "Back to the rotations":
+            break
+    assert "Download when ready" in reached and reached[-1] == "Back to the rotations"
+    with page.expect_response(lambda r: r.url.endswith("/cards.pdf")) as response:
+        assert run_due()["done"] == 1
+    assert response.value.status == 200
+    assert response.value.headers["content-type"] == "application/pdf"
+    assert problems == []
+    context.close()
