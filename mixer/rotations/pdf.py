@@ -90,12 +90,10 @@ def _table_count(plan: RotationPlan) -> int:
     return most or 0
 
 
-def cards_html(event: Event, plan: RotationPlan) -> str:
+def cards_html(event: Event, tables: int) -> str:
     """The table cards as print HTML: one card per table number."""
     return render_template(
-        "rotations/print_cards.html",
-        event=event,
-        numbers=range(1, _table_count(plan) + 1),
+        "rotations/print_cards.html", event=event, numbers=range(1, tables + 1)
     )
 
 
@@ -104,8 +102,8 @@ def drawing(event: Event, plan: RotationPlan, kind: str) -> Drawing:
     if kind == SCHEDULE:
         html, pages = _schedule(event, plan)
     else:
-        html = cards_html(event, plan)
-        pages = _table_count(plan)
+        pages = _table_count(plan)  # a card a page
+        html = cards_html(event, pages)
     digest = hashlib.sha256(f"{plan.id}\n{kind}\n".encode())
     digest.update(html.encode())
     printout = Printout(
@@ -186,13 +184,3 @@ def _pages_laid_out(callback: Callable[[int], None]) -> Iterator[None]:
         logger.removeHandler(handler)
         logger.setLevel(level)
         logger.propagate = propagate
-
-
-def render_schedule_pdf(event: Event, plan: RotationPlan) -> bytes:
-    """The full schedule of every round as a PDF (drawn here, not cached)."""
-    return render_pdf(schedule_html(event, plan))
-
-
-def render_table_cards_pdf(event: Event, plan: RotationPlan) -> bytes:
-    """One A6-landscape card per table number, to stand on each table."""
-    return render_pdf(cards_html(event, plan))

@@ -18,6 +18,7 @@ from mixer.jobs.services import run_due
 from mixer.rotations import pdf, services
 from mixer.rotations.models import RotationSeat
 from mixer.rotations.services import Settings
+from tests.events.test_dashboard_queries import counting_queries
 
 THRESHOLD = 10  # people: a 24-person mixer is "big" in these tests
 
@@ -234,6 +235,27 @@ def test_a_small_plan_is_drawn_in_the_request_and_cached(
     db.session.commit()
     renamed = client.get(url)
     assert len(draws) == 2 and "Renamed Person" in _text(renamed.data)
+
+
+def test_the_request_of_a_big_plan_does_not_grow_with_it(
+    client, auth, organizer, mixer_of, big, draws
+):
+    """Asking for a big plan's PDF and then for the cached one sends as many SQL
+    statements for 80 people as for 20 (the seats and names are two queries)."""
+    small, large = mixer_of(20), mixer_of(80)
+    auth.login(organizer.email)
+    client.get(f"/events/{small.id}/rotations")  # warms up what every page loads
+    counts = []
+    for event in (small, large):
+        url = f"/events/{event.id}/rotations/schedule.pdf"
+        with counting_queries() as asked:
+            _to_job(client, url)
+        run_due()
+        with counting_queries() as cached:
+            assert client.get(url).mimetype == "application/pdf"
+        counts.append((len(asked), len(cached)))
+    assert counts[0] == counts[1]
+    assert len(draws) == 2  # by the worker, once per plan
 
 
 def test_only_organizers_of_the_org_get_printouts_and_their_progress(
