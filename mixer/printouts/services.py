@@ -68,6 +68,15 @@ class Printout:
         return f"{self.area}:{self.event_id}:{self.variant}:{self.fingerprint[:40]}"
 
 
+def cached(printout: Printout) -> bytes | None:
+    """The cached PDF's bytes, or None (also when a newer drawing removed it just
+    now: the caller then goes on as if it had never been drawn)."""
+    try:
+        return printout.path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 def store(printout: Printout, pdf: bytes) -> Path:
     """Keep a drawn PDF (written atomically) and drop older versions of its variant."""
     folder = printout.folder

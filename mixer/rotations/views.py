@@ -39,7 +39,7 @@ from mixer.events.access import can_manage, member_event
 from mixer.events.models import Event, Registration
 from mixer.events.queries import registration_for
 from mixer.extensions import db
-from mixer.printouts.services import job_of
+from mixer.printouts.services import cached, job_of
 from mixer.printouts.services import schedule as schedule_printout
 from mixer.printouts.web import job_status, progress_page, send_pdf
 from mixer.rotations import pdf, running, services
@@ -285,8 +285,8 @@ def _printout(event_id: int, kind: str) -> ResponseReturnValue:
     plan = services.plan_for(event) or abort(404)
     found = pdf.drawing(event, plan, kind)
     printout = found.printout
-    if printout.ready:
-        return send_pdf(printout.path, printout.filename)
+    if (data := cached(printout)) is not None:
+        return send_pdf(data, printout.filename)
     if found.inline:
         return send_pdf(pdf.draw(found), printout.filename)
     job = schedule_printout(printout, {"kind": kind})

@@ -349,3 +349,18 @@ def test_the_progress_page_works_on_a_phone_and_by_keyboard(
     assert response.value.headers["content-type"] == "application/pdf"
     assert problems == []
     context.close()
+
+
+def test_a_removed_cache_file_is_drawn_again_by_the_same_job(
+    client, auth, organizer, mixer_of, big, draws
+):
+    event = mixer_of(24)
+    auth.login(organizer.email)
+    url = f"/events/{event.id}/rotations/cards.pdf"
+    job_id, _ = _to_job(client, url)
+    first = _run_and_download(client, event, job_id)
+    found = pdf.drawing(event, services.plan_for(event), pdf.CARDS).printout
+    found.path.unlink()  # e.g. the instance folder was cleaned
+    assert _to_job(client, url)[0] == job_id  # the same job, due again
+    assert _cards(_run_and_download(client, event, job_id)) == _cards(first)
+    assert len(draws) == 2 and _jobs() == 1
