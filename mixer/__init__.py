@@ -82,6 +82,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.recognition import listeners as recognition_listeners  # noqa: F401
     from mixer.recognition.views import bp as recognition_bp
     from mixer.rotations import api as rotations_api
+    from mixer.rotations import jobs as rotations_jobs  # noqa: F401
     from mixer.rotations.views import bp as rotations_bp
     from mixer.speakers import api as speakers_api
     from mixer.speakers import jobs as speakers_jobs  # noqa: F401

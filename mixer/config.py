@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "API_RATE_LIMIT": "600 per minute",  # per API token
     "API_AUTH_FAILURE_LIMIT": "30 per minute",  # refused API tokens per address
     "BADGE_LINK_RATE_LIMIT": "120 per minute",  # /c/<token> per address
+    # Rotation schedule and table-card PDFs of plans with more people are drawn
+    # by the job worker (docs/rotations.md); smaller ones in the request.
+    "ROTATION_PDF_INLINE_PEOPLE": 200,
     "FORCE_HTTPS": False,
     "PROXY_HOPS": 0,  # trusted reverse proxies in front (X-Forwarded-* headers)
     "SESSION_COOKIE_HTTPONLY": True,

@@ -41,7 +41,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("people", {"accounts"}),
     ("organizations", {"orgs", "outbox"}),
     ("events", {"events"}),
-    ("at the event", {"badges", "checkin", "connections", "speakers", "rotations"}),
+    (
+        "at the event",
+        {"badges", "checkin", "connections", "speakers", "rotations", "printouts"},
+    ),
     ("pairs", {"pairs"}),
     ("around pairs", {"asks", "recognition"}),
     ("after the event", {"followup"}),

@@ -49,7 +49,9 @@ from mixer.extensions import db
 from mixer.mail.models import OutboxMessage
 from mixer.orgs.services import invite_member
 from mixer.pairs.lifecycle import create_pair
-from mixer.rotations.services import Settings, create_plan
+from mixer.printouts.services import schedule as schedule_printout
+from mixer.rotations.pdf import SCHEDULE, drawing
+from mixer.rotations.services import Settings, create_plan, plan_for
 from mixer.speakers.material import upload_material
 from mixer.speakers.services import add_speaker
 from tests.helpers import PASSWORD
@@ -247,6 +249,8 @@ EXPECTED: dict[str, Access] = {
     "rotations.state": ORGANIZER,
     "rotations.cards_pdf": ORGANIZER,
     "rotations.schedule_pdf": ORGANIZER,
+    "rotations.printout_progress": ORGANIZER,
+    "rotations.printout_status": ORGANIZER,
     "rotations.me": only("member"),  # people in the room
     "rotations.me_json": only("member"),
     "rotations.note": only("member"),
@@ -377,6 +381,8 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
     ask = create_ask(acme, people["member"], "negotiation", note=SECRET)
     invitation = invite_member(acme, "newcomer@acme.example.org")
     job = schedule_batch(batch_for(event, None))
+    schedule_pdf = drawing(event, plan_for(event), SCHEDULE).printout
+    printout_job = schedule_printout(schedule_pdf, {"kind": SCHEDULE})
     past = make_event(acme, people["organizer"], title=f"Past {SECRET}")
     past_reg = make_registration(past, email=people["member"].email, name="M")
     past.starts_at, past.ends_at = (
@@ -414,6 +420,7 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
             "suggestion_id": suggestion.id if suggestion else 1,
             "invitation_id": invitation.id,
             "job_id": job.id,
+            "printout_id": printout_job.id,
             "message_id": message.id,
             "prompt_id": prompt.id,
             "sign_in_id": other_browser.id,

@@ -9,6 +9,7 @@ from mixer.badges.render import BadgeError
 from mixer.events.models import Event
 from mixer.extensions import db
 from mixer.jobs.services import PermanentJobError, handler, set_progress
+from mixer.printouts.services import progress_reporter
 
 
 @handler(badges.BATCH_JOB)
@@ -21,16 +22,7 @@ def badge_batch(payload: dict[str, Any]) -> dict[str, Any]:
         batch = badges.batch_for(event, payload["layout"])
     except BadgeError as exc:  # nothing to draw, or an unknown layout: never will be
         raise PermanentJobError(str(exc)) from exc
-    job_id = payload["_job_id"]
-    reported = -1
-
-    def progress(fraction: float) -> None:
-        nonlocal reported
-        percent = min(99, int(fraction * 100))  # 100 is "done", set by the worker
-        if percent >= reported + 2:
-            reported = percent
-            set_progress(job_id, percent)
-
     if not batch.ready:
+        progress = progress_reporter(payload["_job_id"], set_progress)
         badges.render_batch(batch, progress, processes=None)  # a pool of processes
     return {"badges": len(batch.badges), "fingerprint": batch.fingerprint}

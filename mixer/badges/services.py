@@ -4,20 +4,18 @@ The PDF engine (``mixer.badges.render``) draws whatever ``BadgeData`` it gets; t
 module maps registrations to ``BadgeData``, makes the QR URL (``BASE_URL/c/<token>``)
 and keeps batch PDFs in the instance folder under the engine's fingerprint, so a
 batch is drawn once until something printed on it changes. Big batches are drawn
-by the job worker (``badges.batch``, see ``mixer.badges.jobs``).
+by the job worker (``badges.batch``, see ``mixer.badges.jobs``). The cache, the job
+and its progress page are the shared printouts (``mixer.printouts``).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -25,8 +23,8 @@ from mixer.badges.render import LAYOUTS, BadgeData, BadgeError, batch_fingerprin
 from mixer.badges.render import render_badges_pdf as _render_pdf
 from mixer.events.models import Event, MixerRole, Registration
 from mixer.extensions import db
-from mixer.jobs import services as jobs
-from mixer.jobs.models import Job, JobStatus
+from mixer.jobs.models import Job
+from mixer.printouts import services as printouts
 from mixer.urls import absolute_url
 
 INLINE_LIMIT = 50  # badges drawn during the request; more go to the job worker
@@ -120,29 +118,42 @@ class Batch:
     fingerprint: str
 
     @property
+    def printout(self) -> printouts.Printout:
+        """The batch as a printout: cached under its fingerprint, drawn by a job."""
+        return printouts.Printout(
+            area="badges",
+            event_id=self.event.id,
+            org_id=self.event.org_id,
+            variant=self.layout,
+            fingerprint=self.fingerprint,
+            filename=f"badges-event-{self.event.id}-{self.layout}.pdf",
+            job_kind=BATCH_JOB,
+        )
+
+    @property
     def path(self) -> Path:
         """The cached PDF's file (it may not exist yet)."""
-        return cache_folder(self.event.id) / f"{self.layout}-{self.fingerprint}.pdf"
+        return self.printout.path
 
     @property
     def ready(self) -> bool:
         """Whether the PDF for exactly these badges is cached."""
-        return self.path.is_file()
+        return self.printout.ready
 
     @property
     def dedupe_key(self) -> str:
         """The job key: one job per event, layout and content."""
-        return f"badges:{self.event.id}:{self.layout}:{self.fingerprint[:40]}"
+        return self.printout.dedupe_key
 
     @property
     def filename(self) -> str:
         """The name the download is saved under."""
-        return f"badges-event-{self.event.id}-{self.layout}.pdf"
+        return self.printout.filename
 
 
 def cache_folder(event_id: int) -> Path:
     """Where an event's batch PDFs are kept (the instance folder)."""
-    return Path(current_app.instance_path) / "badges" / f"event-{event_id}"
+    return printouts.cache_folder("badges", event_id)
 
 
 def batch_for(event: Event, layout: str | None) -> Batch:
@@ -168,42 +179,14 @@ def render_batch(
     pdf = _render_pdf(
         batch.badges, batch.layout, progress=progress, processes=processes
     )
-    folder = cache_folder(batch.event.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pdf)
-    os.replace(tmp, batch.path)
-    for old in folder.glob(f"{batch.layout}-*.pdf"):
-        if old != batch.path:
-            old.unlink(missing_ok=True)
-    return batch.path
+    return printouts.store(batch.printout, pdf)
 
 
 def schedule_batch(batch: Batch) -> Job:
     """The job drawing ``batch`` (scheduled once; re-run when its file is gone)."""
-    payload = {
-        "event_id": batch.event.id,
-        "layout": batch.layout,
-        "fingerprint": batch.fingerprint,
-    }
-    job = jobs.schedule(
-        BATCH_JOB, payload, dedupe_key=batch.dedupe_key, org_id=batch.event.org_id
-    )
-    if job is not None:
-        return job
-    job = db.session.scalars(
-        select(Job).where(Job.dedupe_key == batch.dedupe_key)
-    ).one()  # scheduled before: the key exists
-    if not batch.ready:
-        # Drawn before but the file was removed, or it failed: draw it again.
-        jobs.requeue(job, statuses=(JobStatus.DONE, JobStatus.FAILED))
-    return job
+    return printouts.schedule(batch.printout, {"layout": batch.layout})
 
 
 def batch_job(event: Event, job_id: int) -> Job | None:
     """A badge job of ``event`` by id (for the progress page), or None."""
-    job = db.session.scalar(select(Job).where(Job.id == job_id, Job.kind == BATCH_JOB))
-    if job is None or (job.payload or {}).get("event_id") != event.id:
-        return None
-    return job
+    return printouts.job_of(event.id, job_id, BATCH_JOB)

@@ -2,37 +2,24 @@
 
 A batch of up to ``INLINE_LIMIT`` badges is drawn during the request; a bigger one
 goes to the job worker and the organizer watches a progress page that polls
-``batch_status`` and downloads the cached PDF when it is ready.
+``batch_status`` and downloads the cached PDF when it is ready (the shared
+printouts page, ``mixer.printouts.web``).
 """
 
 from __future__ import annotations
 
-from io import BytesIO
-from pathlib import Path
-
-from flask import (
-    Blueprint,
-    abort,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, abort, redirect, request, url_for
 from flask_login import current_user
 
-from mixer.accounts.browser import NO_STORE
 from mixer.badges import services
 from mixer.events.access import can_manage, managed_event
 from mixer.events.links import download_key_valid
 from mixer.events.models import Registration
 from mixer.extensions import db, login_manager
-from mixer.jobs.models import JobStatus
+from mixer.printouts.web import job_status, progress_page, send_pdf
 from mixer.web import query_int
 
 bp = Blueprint("badges", __name__)
-PDF = "application/pdf"
 
 
 def _own_registration(event_id: int, registration_id: int) -> Registration:
@@ -57,16 +44,7 @@ def attendee_badge(event_id: int, registration_id: int):
     """One attendee's printable badge (4 × 3 in)."""
     reg = _own_registration(event_id, registration_id)
     pdf = services.attendee_badge_pdf(reg)
-    return _send(pdf, f"badge-{reg.event_id}-{reg.id}.pdf")
-
-
-def _send(data: bytes | Path, name: str):
-    """Send a PDF; a cached file is read whole (a few MB) so no handle lingers."""
-    if isinstance(data, Path):
-        data = data.read_bytes()
-    response = send_file(BytesIO(data), mimetype=PDF, download_name=name, max_age=0)
-    response.headers["Cache-Control"] = NO_STORE  # names, also sent by signed link
-    return response
+    return send_pdf(pdf, f"badge-{reg.event_id}-{reg.id}.pdf")
 
 
 @bp.get("/events/<int:event_id>/badges.pdf")
@@ -75,10 +53,10 @@ def batch(event_id: int):
     event = managed_event(event_id)
     found = services.batch_for(event, request.args.get("layout"))
     if found.ready:
-        return _send(found.path, found.filename)
+        return send_pdf(found.path, found.filename)
     if len(found.badges) <= services.INLINE_LIMIT:
         path = services.render_batch(found)
-        return _send(path, found.filename)
+        return send_pdf(path, found.filename)
     job = services.schedule_batch(found)
     db.session.commit()
     return redirect(
@@ -98,11 +76,18 @@ def batch_progress(event_id: int):
     job = services.batch_job(event, query_int("job", 0))
     if job is None:
         abort(404)
-    return render_template(
-        "checkin/badge_batch.html",
-        event=event,
-        job=job,
-        layout=job.payload["layout"],
+    layout = job.payload["layout"]
+    return progress_page(
+        event,
+        job,
+        title="Badges",
+        label=f"Drawing the badges ({layout})…",
+        working="Drawing the badges…",
+        note="This takes about half a minute per 500 badges.",
+        status_url=url_for("badges.batch_status", event_id=event.id, job_id=job.id),
+        download_url=url_for("badges.batch", event_id=event.id, layout=layout),
+        back_url=url_for("events.dashboard", event_id=event.id),
+        back_label="Back to the dashboard",
     )
 
 
@@ -114,11 +99,8 @@ def batch_status(event_id: int, job_id: int):
     if job is None:
         abort(404)
     layout = job.payload["layout"]
-    return jsonify(
-        status=job.status,
-        progress=job.progress,
-        error="Drawing the badges failed; try again."
-        if job.status == JobStatus.FAILED
-        else None,
+    return job_status(
+        job,
         download_url=url_for("badges.batch", event_id=event.id, layout=layout),
+        error="Drawing the badges failed; try again.",
     )

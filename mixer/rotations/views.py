@@ -5,7 +5,9 @@ room from the plan page, whose controls (next round, pause, resume) drive the
 projector: a page without site navigation, made for a big screen, that follows the
 room by polling ``.../state.json`` (``static/js/projector.js``). A registered
 attendee sees their own table at ``.../me``, which follows the rounds by polling
-``.../me.json`` (``static/js/rotations.js``).
+``.../me.json`` (``static/js/rotations.js``). The schedule and table-card PDFs
+of a big plan are drawn by the job worker behind the shared printouts progress
+page (``mixer.rotations.pdf``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -38,6 +39,9 @@ from mixer.events.access import can_manage, member_event
 from mixer.events.models import Event, Registration
 from mixer.events.queries import registration_for
 from mixer.extensions import db
+from mixer.printouts.services import cached, job_of
+from mixer.printouts.services import schedule as schedule_printout
+from mixer.printouts.web import job_status, progress_page, send_pdf
 from mixer.rotations import pdf, running, services
 from mixer.rotations.forms import ActionForm, LeftForm, NoteForm, PlanForm, RoundForm
 from mixer.rotations.models import RotationPlan
@@ -265,28 +269,65 @@ def resume(event_id: int):
 
 @bp.get("/schedule.pdf")
 def schedule_pdf(event_id: int):
-    """The full schedule, every round and table, as a PDF."""
-    event = _managed(event_id)
-    plan = services.plan_for(event) or abort(404)
-    return _pdf(pdf.render_schedule_pdf(event, plan), f"schedule-{event.id}.pdf")
+    """The full schedule, every round and table, as a PDF (big: by the worker)."""
+    return _printout(event_id, pdf.SCHEDULE)
 
 
 @bp.get("/cards.pdf")
 def cards_pdf(event_id: int):
-    """One card per table number, to stand on the tables."""
+    """One card per table number, to stand on the tables (big: by the worker)."""
+    return _printout(event_id, pdf.CARDS)
+
+
+def _printout(event_id: int, kind: str) -> ResponseReturnValue:
+    """The cached PDF; else drawn now when small, else a job and its progress page."""
     event = _managed(event_id)
     plan = services.plan_for(event) or abort(404)
-    return _pdf(pdf.render_table_cards_pdf(event, plan), f"tables-{event.id}.pdf")
+    found = pdf.drawing(event, plan, kind)
+    printout = found.printout
+    if (data := cached(printout)) is not None:
+        return send_pdf(data, printout.filename)
+    if found.inline:
+        return send_pdf(pdf.draw(found), printout.filename)
+    job = schedule_printout(printout, {"kind": kind})
+    db.session.commit()
+    return redirect(
+        url_for(".printout_progress", event_id=event.id, printout_id=job.id)
+    )
 
 
-def _pdf(data: bytes, name: str) -> Response:
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="{name}"',
-            "Cache-Control": NO_STORE,  # who sits where: names
-        },
+PRINTOUT_NAMES = {pdf.SCHEDULE: "Rotation schedule", pdf.CARDS: "Table cards"}
+
+
+@bp.get("/printouts/<int:printout_id>")
+def printout_progress(event_id: int, printout_id: int):
+    """The progress bar of a schedule or table cards being drawn by the worker."""
+    event = _managed(event_id)
+    job = job_of(event.id, printout_id, pdf.PRINTOUT_JOB) or abort(404)
+    kind = job.payload["kind"]
+    return progress_page(
+        event,
+        job,
+        title=PRINTOUT_NAMES[kind],
+        label=f"Drawing the {PRINTOUT_NAMES[kind].lower()}…",
+        working="Drawing…",
+        note="A big mixer takes up to a minute.",
+        status_url=url_for(".printout_status", event_id=event.id, printout_id=job.id),
+        download_url=url_for(f".{kind}_pdf", event_id=event.id),
+        back_url=url_for(".plan", event_id=event.id),
+        back_label="Back to the rotations",
+    )
+
+
+@bp.get("/printouts/<int:printout_id>.json")
+def printout_status(event_id: int, printout_id: int):
+    """JSON for the progress page: status, percent done, download URL when ready."""
+    event = _managed(event_id)
+    job = job_of(event.id, printout_id, pdf.PRINTOUT_JOB) or abort(404)
+    return job_status(
+        job,
+        download_url=url_for(f".{job.payload['kind']}_pdf", event_id=event.id),
+        error="Drawing the PDF failed; try again.",
     )
 
 

@@ -158,7 +158,7 @@ def test_a_200_badge_batch_goes_through_the_job_worker_with_progress(
     response = client.get(url)
     assert response.status_code == 302
     progress_page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "<progress" in progress_page and "js/checkin-batch.js" in progress_page
+    assert "<progress" in progress_page and "js/printout-progress.js" in progress_page
     job = db.session.scalar(select(Job).where(Job.kind == "badges.batch"))
     status_url = f"/events/{door.event.id}/badges/jobs/{job.id}"
     assert client.get(status_url).get_json()["status"] == "pending"

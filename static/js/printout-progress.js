@@ -1,15 +1,17 @@
-/* The badge batch progress page: polls the job and downloads the PDF when done. */
+/* The progress page of a PDF drawn by the job worker (templates/printouts/progress.html):
+   polls the job and goes to the download when it is done. */
 (function () {
   "use strict";
-  var box = document.querySelector("[data-batch-status]");
+  var box = document.querySelector("[data-printout-status]");
   if (!box) return;
-  var bar = document.getElementById("batch-progress");
-  var message = document.getElementById("batch-message");
+  var bar = document.getElementById("printout-progress");
+  var message = document.getElementById("printout-message");
+  var working = box.dataset.working || "Drawing…";
   var done = false;
   function poll() {
     if (done) return;
-    fetch(box.dataset.batchStatus, { credentials: "same-origin",
-                                     headers: { "Accept": "application/json" } })
+    fetch(box.dataset.printoutStatus, { credentials: "same-origin",
+                                        headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (data) {
         bar.value = data.progress;
@@ -24,7 +26,7 @@
           message.textContent = data.error;
         } else {
           message.textContent = (data.status === "pending" ? "Waiting for the worker… " :
-                                 "Drawing the badges… ") + data.progress + " %";
+                                 working + " ") + data.progress + " %";
           setTimeout(poll, 1500);
         }
       })

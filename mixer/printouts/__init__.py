@@ -1,0 +1,1 @@
+"""Printouts: PDFs kept under what they print and drawn by the job worker when big."""
