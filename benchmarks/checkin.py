@@ -9,10 +9,12 @@ migrates and seeds it (an organizer, an API token, an event with enough badges
 for every level), counts the SQL statements of one ``/healthz``, one check-in and
 one repeat scan in-process (the test client, SQLAlchemy's
 ``before_cursor_execute``), then starts gunicorn (``--workers`` × ``--threads``)
-on it. At each level of concurrent clients (keep-alive HTTP connections, one per
-client thread) it runs ``--requests`` ``GET /healthz``, then ``--requests``
-``POST /api/v1/checkins`` of fresh badges, every tenth badge sent twice at once
-(two clients racing). Per level it prints requests/s of each, their ratio,
+on it, and warms both paths (40 requests of each, not counted). At each level of
+concurrent clients (keep-alive HTTP connections, one per
+client thread) it runs ``--requests`` ``GET /healthz`` and ``--requests``
+``POST /api/v1/checkins`` of fresh badges, in ``--slices`` alternating slices of
+each (so a drift of the machine's speed weighs on both), every tenth badge sent
+twice at once (two clients racing). Per level it prints requests/s of each, their ratio,
 p50/p95/p99 latency, errors (non-200 answers), and doubles: registrations
 answered ``checked_in`` more than once, plus any difference between the
 database's checked-in count and the distinct ``checked_in`` answers (must be 0).
@@ -211,11 +213,16 @@ def _phase(clients: int, jobs: list, call) -> dict:
     began = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         answers = list(pool.map(call, jobs))
-    wall = time.perf_counter() - began
+    return {"answers": answers, "wall": time.perf_counter() - began}
+
+
+def _summary(phases: list[dict]) -> dict:
+    """Requests/s over the phases' summed time, percentiles over all answers."""
+    answers = [a for phase in phases for a in phase["answers"]]
     latencies = sorted(a[0] for a in answers)
     return {
         "answers": answers,
-        "rps": round(len(jobs) / wall, 1),
+        "rps": round(len(answers) / sum(p["wall"] for p in phases), 1),
         "p50": _pct(latencies, 0.50),
         "p95": _pct(latencies, 0.95),
         "p99": _pct(latencies, 0.99),
@@ -243,6 +250,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", default="20,50,200")
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument(
+        "--slices", type=int, default=4, help="alternating slices of each kind"
+    )
     # Default: what the shipped gunicorn.conf.py gives on this machine.
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     parser.add_argument("--workers", type=int, default=conf["workers"])
@@ -265,7 +275,11 @@ def main() -> None:
     }
     os.environ.update(env)
     per_level = args.requests + args.requests // 10 + 10
-    secret, tokens, event_id, statements = seed_and_count(per_level * len(levels))
+    warm = 40  # badges checked in before measuring, to warm every worker's threads
+    secret, tokens, event_id, statements = seed_and_count(
+        per_level * len(levels) + warm
+    )
+    tokens, warm_tokens = tokens[:-warm], tokens[-warm:]
     print(
         f"gunicorn {args.workers}x{args.threads}, PostgreSQL database {name}, "
         f"{args.requests} requests of each kind per level"
@@ -302,9 +316,21 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        # Warm both paths in every worker before measuring.
-        for _ in range(50):
-            client.send("GET", "/healthz")
+        # Warm both paths in every worker and thread before measuring (a worker's
+        # first check-in compiles its statements), from as many clients as the
+        # first level, so that every server thread takes some.
+        with ThreadPoolExecutor(levels[0]) as pool:
+            list(pool.map(lambda _: client.send("GET", "/healthz"), range(warm)))
+            warmed = pool.map(
+                lambda token: client.send(
+                    "POST", "/api/v1/checkins", json.dumps({"token": token}).encode()
+                ),
+                warm_tokens,
+            )
+            for _, status, data in warmed:  # counted in the doubles check
+                answer = json.loads(data) if status == 200 else {}
+                if answer.get("status") == "checked_in":
+                    checked_in_answers[answer["registration_id"]] += 1
         header = (
             "clients | load before/after | healthz/s | p50/p95/p99 ms | "
             "check-ins/s | p50/p95/p99 ms | ratio | errors | doubles"
@@ -320,20 +346,30 @@ def main() -> None:
                     jobs.append(token)  # two clients race on this badge
             jobs = jobs[: args.requests]
             load_before = os.getloadavg()[0]
-            health = _phase(
-                clients,
-                range(args.requests),
-                lambda _: client.send("GET", "/healthz"),
-            )
-            scans = _phase(
-                clients,
-                jobs,
-                lambda token: client.send(
-                    "POST",
-                    "/api/v1/checkins",
-                    json.dumps({"token": token}).encode(),
-                ),
-            )
+            # Interleaved slices, so that a drift of the machine's speed during
+            # the level (other guests of the host, frequency) weighs on both kinds.
+            health_phases, scan_phases = [], []
+            for part in range(args.slices):
+                health_phases.append(
+                    _phase(
+                        clients,
+                        range(part, args.requests, args.slices),
+                        lambda _: client.send("GET", "/healthz"),
+                    )
+                )
+                size = -(-len(jobs) // args.slices)  # racing pairs stay together
+                scan_phases.append(
+                    _phase(
+                        clients,
+                        jobs[part * size : (part + 1) * size],
+                        lambda token: client.send(
+                            "POST",
+                            "/api/v1/checkins",
+                            json.dumps({"token": token}).encode(),
+                        ),
+                    )
+                )
+            health, scans = _summary(health_phases), _summary(scan_phases)
             load_after = os.getloadavg()[0]
             for _, status, data in scans["answers"]:
                 if status == 200:
