@@ -36,6 +36,8 @@ from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TypeVar  # noqa: E402
 
+import numpy as np  # noqa: E402
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mixer.rotations.planner import (  # noqa: E402
@@ -158,8 +160,11 @@ def run(
     group_size: int,
     tags: str = "few",
     level_gap: int | None = None,
+    bound: bool = False,
 ) -> None:
-    """Plan each room ``repeat`` times (median time) and print a Markdown table."""
+    """Plan each room ``repeat`` times (median time) and print a Markdown table
+    (with ``bound``, also the best interest match any Mentor Mixer plan could
+    reach: ``best_possible``)."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"Python {platform.python_version()}, {platform.machine()}, "
@@ -209,6 +214,65 @@ def run(
             name = f"planner ({plan.method})"
             print(_row(size, mode, name, median, plan.quality, ratio))
             print(_row(size, mode, "random shuffle", times, quality))
+            if bound and mode == "mentor_mentee":
+                best = best_possible(people, rounds)
+                if best is not None:
+                    print(
+                        f"| {size:>5} | {mode} | best possible (exact LP)    |"
+                        f"        |        |   0 | 100.0% | {best:>5.2f} | "
+                        f"{best / max(quality.mean_interest_match, 1e-9):>5.2f} |"
+                        "    |       |"
+                    )
+
+
+def best_possible(people: list[Participant], rounds: int) -> float | None:
+    """The most interest matches per meeting any Mentor Mixer plan of ``rounds``
+    rounds could reach in this room under the planner's rules (every meeting
+    across departments, nobody met twice), or None when the sides differ in size.
+
+    Each mentor meets ``rounds`` mentees and each mentee ``rounds`` mentors: a
+    degree-constrained choice of meetings, whose linear program has integral
+    optima (the constraint matrix of a bipartite graph is totally unimodular), so
+    SciPy's HiGHS solves it exactly. Any such choice can be cut into rounds
+    (König), so no planner does better; it ignores levels, which only lower it.
+    """
+    from scipy.optimize import linprog
+    from scipy.sparse import coo_matrix, vstack
+
+    from mixer.rotations.planner import _Planner
+
+    room = _Planner(
+        people,
+        mode="mentor_mentee",
+        group_size=2,
+        seed=1,
+        min_level_gap=None,
+        history=(),
+        held_rounds=(),
+    ).room
+    mentors = np.flatnonzero(room.mentor_side)
+    mentees = np.flatnonzero(~room.mentor_side)
+    if len(mentors) != len(mentees):
+        return None
+    interest = room.interest(mentors, mentees).astype(float)
+    dept = room.dept
+    same = (dept[mentors][:, None] == dept[mentees][None, :]) & (
+        dept[mentors][:, None] >= 0
+    )
+    rows, cols = np.nonzero(~same)
+    k = len(rows)
+    by_mentor = coo_matrix((np.ones(k), (rows, np.arange(k))), (len(mentors), k))
+    by_mentee = coo_matrix((np.ones(k), (cols, np.arange(k))), (len(mentees), k))
+    result = linprog(
+        -interest[rows, cols],
+        A_eq=vstack([by_mentor, by_mentee]).tocsr(),
+        b_eq=np.full(len(mentors) + len(mentees), float(rounds)),
+        bounds=(0, 1),
+        method="highs",
+    )
+    if result.status != 0:
+        return None
+    return float(-result.fun) / (rounds * len(mentors))
 
 
 def _cpu() -> str:
@@ -233,6 +297,11 @@ def main() -> None:
     parser.add_argument(
         "--all-cores", action="store_true", help="do not pin to one CPU core"
     )
+    parser.add_argument(
+        "--bound",
+        action="store_true",
+        help="also print the best match any Mentor Mixer plan could reach (an LP)",
+    )
     args = parser.parse_args()
     if not args.all_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
@@ -243,6 +312,7 @@ def main() -> None:
         args.group_size,
         tags=args.tags,
         level_gap=args.level_gap,
+        bound=args.bound,
     )
 
 
