@@ -7,9 +7,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import insert
 
 from mixer import clock
+from mixer.events.models import Registration
 from mixer.extensions import db
+from mixer.rotations import services
+from mixer.rotations.services import Settings
 
 DEPARTMENTS = ("Finance", "Sales", "Legal", "IT")
 
@@ -49,3 +53,31 @@ def room(mixer_event, make_registration):
         return regs
 
     return build
+
+
+def planned_mixer(make_event, org, n: int, rounds: int, **event: object):
+    """A Mentor Mixer of ``n`` checked-in people (mentors and mentees in turn,
+    three departments) with ``rounds`` rounds planned, inserted in bulk."""
+    created = make_event(org, kind="mentor_mixer", capacity=n, **event)
+    db.session.execute(
+        insert(Registration),
+        [
+            {
+                "event_id": created.id,
+                "email": f"p{i}@example.org",
+                "name": f"Person {i:04d}",
+                "status": "registered",
+                "source": "api",
+                "role": ("mentor", "mentee")[i % 2],
+                "department": ("Finance", "Sales", "Legal")[i % 3],
+                "offers": [],
+                "seeks": [],
+                "checked_in_at": clock.now(),
+            }
+            for i in range(n)
+        ],
+    )
+    db.session.commit()
+    services.create_plan(created, Settings(rounds=rounds, minutes=7, seed=1))
+    db.session.commit()
+    return created

@@ -6,16 +6,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from mixer import clock
 from mixer.events.models import Registration
 from mixer.extensions import db
 from mixer.rotations import services
 from mixer.rotations.forms import LeftForm
-from mixer.rotations.services import Settings
 from tests.events.test_dashboard_queries import counting_queries
 from tests.helpers import csrf_from
+from tests.rotations.conftest import planned_mixer
 
 
 @pytest.fixture
@@ -23,29 +22,7 @@ def mixer_of(org, make_event):
     """``mixer_of(n)``: a planned Mentor Mixer of n checked-in people."""
 
     def build(n: int):
-        event = make_event(org, kind="mentor_mixer", capacity=n, rounds=6)
-        db.session.execute(
-            insert(Registration),
-            [
-                {
-                    "event_id": event.id,
-                    "email": f"p{i}@example.org",
-                    "name": f"Person {i:04d}",
-                    "status": "registered",
-                    "source": "api",
-                    "role": ("mentor", "mentee")[i % 2],
-                    "department": ("Finance", "Sales", "Legal")[i % 3],
-                    "offers": [],
-                    "seeks": [],
-                    "checked_in_at": clock.now(),
-                }
-                for i in range(n)
-            ],
-        )
-        db.session.commit()
-        services.create_plan(event, Settings(rounds=6, minutes=7, seed=1))
-        db.session.commit()
-        return event
+        return planned_mixer(make_event, org, n, 6, rounds=6)
 
     return build
 

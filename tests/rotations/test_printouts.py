@@ -8,17 +8,16 @@ import re
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
-from mixer import clock
 from mixer.events.models import Registration
 from mixer.extensions import db
 from mixer.jobs.models import Job
 from mixer.jobs.services import run_due
 from mixer.rotations import pdf, services
 from mixer.rotations.models import RotationSeat
-from mixer.rotations.services import Settings
 from tests.events.test_dashboard_queries import counting_queries
+from tests.rotations.conftest import planned_mixer
 
 THRESHOLD = 10  # people: a 24-person mixer is "big" in these tests
 
@@ -28,29 +27,7 @@ def mixer_of(org, make_event):
     """``mixer_of(n)``: a planned Mentor Mixer of n checked-in people."""
 
     def build(n: int):
-        event = make_event(org, kind="mentor_mixer", title="Big mixer", capacity=n)
-        db.session.execute(
-            insert(Registration),
-            [
-                {
-                    "event_id": event.id,
-                    "email": f"p{i}@example.org",
-                    "name": f"Person {i:04d}",
-                    "status": "registered",
-                    "source": "api",
-                    "role": ("mentor", "mentee")[i % 2],
-                    "department": ("Finance", "Sales", "Legal")[i % 3],
-                    "offers": [],
-                    "seeks": [],
-                    "checked_in_at": clock.now(),
-                }
-                for i in range(n)
-            ],
-        )
-        db.session.commit()
-        services.create_plan(event, Settings(rounds=3, minutes=7, seed=1))
-        db.session.commit()
-        return event
+        return planned_mixer(make_event, org, n, 3, title="Big mixer")
 
     return build
 
