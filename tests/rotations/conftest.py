@@ -55,9 +55,9 @@ def room(mixer_event, make_registration):
     return build
 
 
-def planned_mixer(make_event, org, n: int, rounds: int, **event: object):
+def planned_mixer(make_event, org, n: int, planned: int, **event: object):
     """A Mentor Mixer of ``n`` checked-in people (mentors and mentees in turn,
-    three departments) with ``rounds`` rounds planned, inserted in bulk."""
+    three departments) with ``planned`` rounds planned, inserted in bulk."""
     created = make_event(org, kind="mentor_mixer", capacity=n, **event)
     db.session.execute(
         insert(Registration),
@@ -78,6 +78,6 @@ def planned_mixer(make_event, org, n: int, rounds: int, **event: object):
         ],
     )
     db.session.commit()
-    services.create_plan(created, Settings(rounds=rounds, minutes=7, seed=1))
+    services.create_plan(created, Settings(rounds=planned, minutes=7, seed=1))
     db.session.commit()
     return created
