@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import random
-import re
 import statistics
 import sys
 import time
@@ -42,9 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.instance import fresh_instance  # noqa: E402
+from benchmarks.instance import PASSWORD, fresh_instance, sign_in  # noqa: E402
 
-PASSWORD = "correct horse battery staple"
 ORGANIZER = "o@bench.example.org"
 FIRST = ["Ada", "Bo", "Cy", "Dee", "Eve", "Finn", "Gus", "Hal", "Ida", "Jo", "Kim"]
 LAST = ["Lovelace", "Chen", "Young", "Okafor", "Martin", "Berg", "Hale", "Ito"]
@@ -324,14 +322,7 @@ def main() -> None:
         sa_event.listen(db.engine, "before_cursor_execute", count)
 
     client = app.test_client()
-    got = client.get("/login")
-    page = got.get_data(as_text=True)
-    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page)
-    assert token, f"no CSRF token on the sign-in page ({got.status_code})"
-    client.post(
-        "/login",
-        data={"email": ORGANIZER, "password": PASSWORD, "csrf_token": token.group(1)},
-    )
+    sign_in(client, ORGANIZER)
     for name, path, pairs in pages:
         client.get(path)  # warm: templates compiled, caches filled
         times, size, sql = [], 0, 0

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import time
@@ -27,10 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.instance import fresh_instance  # noqa: E402
+from benchmarks.instance import PASSWORD, fresh_instance, sign_in  # noqa: E402
 
 DEPARTMENTS = ["Nursing", "Finance", "Pharmacy", "IT", "Human Resources", "Radiology"]
-PASSWORD = "correct horse battery staple"
 
 
 def main() -> None:
@@ -104,18 +102,7 @@ def main() -> None:
         sa_event.listen(db.engine, "before_cursor_execute", count)
 
     client = app.test_client()
-    got = client.get("/login")
-    page = got.get_data(as_text=True)
-    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page)
-    assert token, f"no CSRF token on the sign-in page ({got.status_code})"
-    client.post(
-        "/login",
-        data={
-            "email": "o@bench.example.org",
-            "password": PASSWORD,
-            "csrf_token": token.group(1),
-        },
-    )
+    sign_in(client, "o@bench.example.org")
     load = [round(x, 2) for x in os.getloadavg()]
     for name, path in (("rotations", f"/events/{event_id}/rotations"),):
         times, size, sql = [], 0, 0

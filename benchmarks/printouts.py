@@ -28,7 +28,6 @@ import argparse
 import io
 import json
 import os
-import re
 import shutil
 import sys
 import time
@@ -38,10 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.instance import fresh_instance  # noqa: E402
+from benchmarks.instance import PASSWORD, fresh_instance, sign_in  # noqa: E402
 
 DEPARTMENTS = ["Nursing", "Finance", "Pharmacy", "IT", "Human Resources", "Radiology"]
-PASSWORD = "correct horse battery staple"
 
 
 def seed(people: list[int]) -> list[int]:
@@ -100,20 +98,6 @@ def seed(people: list[int]) -> list[int]:
     return events
 
 
-def sign_in(client) -> None:
-    page = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"', page)
-    assert token, "no CSRF token on the sign-in page"
-    client.post(
-        "/login",
-        data={
-            "email": "o@bench.example.org",
-            "password": PASSWORD,
-            "csrf_token": token.group(1),
-        },
-    )
-
-
 def timed(fn, row: dict, name: str):
     """Run ``fn``; its wall time as ``row[name]`` and this process's CPU time as
     ``row[name + "_cpu"]`` (the fairer figure on a shared machine)."""
@@ -145,7 +129,7 @@ def main() -> None:
         upgrade(revision="heads")
         events = seed(args.people)
     client = app.test_client()
-    sign_in(client)
+    sign_in(client, "o@bench.example.org")
     cache = instance / "rotations"
     for n, event_id in zip(args.people, events, strict=True):
         for kind in ("schedule", "cards"):
