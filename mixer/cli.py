@@ -171,13 +171,33 @@ def reactivate_user(email: str) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Do what is due now and exit.")
+@click.option(
+    "--queues",
+    metavar="LIST",
+    default=None,
+    help=(
+        "Comma-separated queues to serve, of mail (the outbox), default (ordinary"
+        " jobs) and heavy (badge sheets, rotation printouts). Default: all."
+        " Whatever the order given, a worker claims mail first, then default,"
+        " then heavy."
+    ),
+)
 @with_appcontext
-def worker(once: bool) -> None:
-    """Deliver queued e-mail and run due jobs (until SIGTERM, or once)."""
+def worker(once: bool, queues: str | None) -> None:
+    """Deliver queued e-mail and run due jobs (until SIGTERM, or once).
+
+    A worker busy with a heavy job sends no mail until it is done: to keep
+    sign-in links quick while badge sheets are drawn, run one worker with
+    --queues mail,default and another with --queues heavy.
+    """
     import logging
 
-    from mixer.worker import check_config, describe, run_forever, run_once
+    from mixer.worker import check_config, describe, parse_queues, run_forever, run_once
 
+    try:
+        served = parse_queues(queues)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--queues'") from exc
     try:
         check_config()
     except ValueError as exc:
@@ -187,6 +207,7 @@ def worker(once: bool) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     if once:
-        click.echo(describe(run_once()))
+        click.echo(describe(run_once(queues=served)))
         return
-    run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_forever(app, queues=served)
