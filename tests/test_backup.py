@@ -12,8 +12,11 @@ import hashlib
 import io
 import json
 import os
+import sqlite3
 import stat
 import tarfile
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -286,3 +289,39 @@ def test_the_commands_back_up_to_an_archive_and_restore_it(
         assert "already holds data" in result.output and "--force" in result.output
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite's online backup API")
+def test_a_sqlite_backup_is_one_consistent_snapshot_while_writes_go_on(
+    app, small, tmp_path
+):
+    path = db.engine.url.database
+    writer = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    writer.execute("CREATE TABLE drill_write (n INTEGER PRIMARY KEY, pad BLOB)")
+    writer.commit()
+    stop = threading.Event()
+    written = [0]
+
+    def write() -> None:
+        while not stop.is_set():
+            written[0] += 1
+            writer.execute(
+                "INSERT INTO drill_write VALUES (?, ?)", (written[0], b"x" * 4000)
+            )
+            writer.commit()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        while written[0] < 200:
+            time.sleep(0.01)
+        backup(app, tmp_path / "b")
+    finally:
+        stop.set()
+        thread.join()
+        writer.close()
+    copy = sqlite3.connect(tmp_path / "b" / "database.sqlite3")
+    assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    count, top = copy.execute("SELECT count(*), max(n) FROM drill_write").fetchone()
+    copy.close()
+    assert 200 <= count == top <= written[0]  # every committed row up to a point
