@@ -44,6 +44,7 @@ from typing import IO, Any, Protocol
 from alembic import command as alembic
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
+from alembic.util.exc import CommandError
 from flask import Flask
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.engine import URL
@@ -522,13 +523,19 @@ def _check_known(app: Flask, revision: str) -> None:
     for rev in revision.split(","):
         try:
             known = scripts.get_revision(rev) is not None
-        except RevisionError:
+        except (RevisionError, CommandError):
             known = False
         if not known:
             raise BackupError(
                 f"The backup's schema revision {rev} is unknown to this version of "
                 "Mixer: restore it with the version that made it."
             )
+
+
+def code_revision(app: Flask) -> str:
+    """The revision(s) this version of Mixer migrates to, comma-separated."""
+    scripts = ScriptDirectory.from_config(_alembic_config(app))
+    return ",".join(sorted(scripts.get_heads()))
 
 
 def _alembic_config(app: Flask) -> Any:

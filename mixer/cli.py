@@ -224,7 +224,7 @@ def backup(dest: Path, archive: bool) -> None:
 @with_appcontext
 def restore(src: Path, force: bool) -> None:
     """Restore a backup (folder or .tar.gz) made by ``mixer backup``."""
-    from mixer.backup import BackupError
+    from mixer.backup import BackupError, code_revision
     from mixer.backup import restore as restore_backup
 
     try:
@@ -234,6 +234,7 @@ def restore(src: Path, force: bool) -> None:
     manifest = done.manifest
     click.echo(
         f"Restored the backup of {manifest['created_at']}: the database at revision "
-        f"{manifest['alembic_revision']} and {done.files} stored files. "
-        "Run mixer init-db to bring the schema to this version of Mixer."
+        f"{manifest['alembic_revision']} and {done.files} stored files."
     )
+    if manifest["alembic_revision"] != code_revision(current_app):
+        click.echo("Run mixer init-db to bring the schema to this version of Mixer.")

@@ -280,6 +280,7 @@ def test_the_commands_back_up_to_an_archive_and_restore_it(
         result = target.test_cli_runner().invoke(args=["restore", str(archive)])
         assert result.exit_code == 0, result.output
         assert "1 stored files" in result.output
+        assert "init-db" not in result.output  # already at this code's revision
         assert row_counts() == counts
         assert file_sums(target) == sums
 
@@ -325,3 +326,17 @@ def test_a_sqlite_backup_is_one_consistent_snapshot_while_writes_go_on(
     count, top = copy.execute("SELECT count(*), max(n) FROM drill_write").fetchone()
     copy.close()
     assert 200 <= count == top <= written[0]  # every committed row up to a point
+
+
+def test_a_backup_from_a_newer_schema_is_refused(app, small, empty_target, tmp_path):
+    backup(app, tmp_path / "b")
+    manifest_path = tmp_path / "b" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["alembic_revision"] = "0099_from_the_future"
+    manifest_path.write_text(json.dumps(manifest))
+    target = empty_target()
+    with target.app_context():
+        with pytest.raises(BackupError, match="0099_from_the_future is unknown"):
+            restore(target, tmp_path / "b")
+        assert tables_with_rows(db.engine) == []
+        db.engine.dispose()
