@@ -340,3 +340,24 @@ def test_a_backup_from_a_newer_schema_is_refused(app, small, empty_target, tmp_p
             restore(target, tmp_path / "b")
         assert tables_with_rows(db.engine) == []
         db.engine.dispose()
+
+
+def test_a_newer_schema_is_brought_back_to_an_older_backups_revision(
+    empty_target, tmp_path
+):
+    older = empty_target("older")
+    with older.app_context():
+        upgrade(revision="0012_followup_reach")
+        backup(older, tmp_path / "b")
+        db.engine.dispose()
+    target = empty_target()
+    with target.app_context():
+        upgrade(revision="heads")
+        restore(target, tmp_path / "b")
+        versions = db.session.scalars(text("SELECT version_num FROM alembic_version"))
+        assert list(versions) == ["0012_followup_reach"]
+        upgrade(revision="heads")  # and mixer init-db takes it on from there
+        versions = db.session.scalars(text("SELECT version_num FROM alembic_version"))
+        assert list(versions) == [HEAD]
+        db.session.remove()
+        db.engine.dispose()
