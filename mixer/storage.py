@@ -200,21 +200,32 @@ class S3Store:
     """Objects under ``prefix/`` in one bucket of an S3-compatible store."""
 
     def __init__(self, bucket: str, prefix: str = "", **client_options: Any):
-        import boto3
-        from botocore.config import Config
-
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client = boto3.client(
-            "s3",
-            config=Config(
-                retries={"max_attempts": 3, "mode": "standard"},
-                connect_timeout=5,
-                read_timeout=30,
-                s3={"addressing_style": "path"},
-            ),
-            **{k: v for k, v in client_options.items() if v},
-        )
+        self.options = {k: v for k, v in client_options.items() if v}
+        self._client: Any = None
+        self._pid = 0
+
+    @property
+    def client(self) -> Any:
+        """This process's boto3 client (thread-safe; a forked child makes its own
+        rather than share the parent's connections)."""
+        if self._client is None or self._pid != os.getpid():
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client(
+                "s3",
+                config=Config(
+                    retries={"max_attempts": 3, "mode": "standard"},
+                    connect_timeout=5,
+                    read_timeout=30,
+                    s3={"addressing_style": "path"},
+                ),
+                **self.options,
+            )
+            self._pid = os.getpid()
+        return self._client
 
     def __repr__(self) -> str:
         return f"S3Store(s3://{self.bucket}/{self.prefix})"
