@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "api",
             "web",
             "hostile",
+            "storage",
         },
     ),
     ("job queue", {"jobs"}),
