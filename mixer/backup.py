@@ -18,9 +18,8 @@ match; it refuses to replace a database that holds rows unless told to
 (``mixer init-db`` then brings it to this code's revision).
 
 Stored files are listed, read and written through a :class:`FileStore`;
-:func:`stored_files` is the one place that says which one the app uses (today the
-instance folder, :class:`LocalFiles`). An object-storage backend implements the
-same three methods over its bucket and is returned there when configured.
+:func:`stored_files` gives the app's, :class:`StoreFiles` over
+:mod:`mixer.storage` (the instance folder, or the bucket of ``STORAGE_URL``).
 """
 
 from __future__ import annotations
@@ -50,7 +49,9 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.engine import URL
 
 import mixer.models  # noqa: F401 - every table in the metadata
+from mixer import storage
 from mixer.extensions import db
+from mixer.storage import Store
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -58,6 +59,7 @@ SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.dump"
 SECRETS = ("secret_key", "config.py")  # instance files that hold secrets
 FILE_AREAS = ("uploads", "badges", "rotations")  # instance folders of stored files
+IN_PROGRESS = "tmp"  # an area's sub-folder of unfinished uploads, never backed up
 CHUNK = 1024 * 1024
 
 
@@ -103,50 +105,36 @@ def check_name(name: str, areas: tuple[str, ...] = FILE_AREAS) -> PurePosixPath:
     return path
 
 
-class LocalFiles:
-    """Stored files in the instance folder: one sub-folder per area."""
+class StoreFiles:
+    """Stored files as the app keeps them (:mod:`mixer.storage`: the instance
+    folder, or an object store when ``STORAGE_URL`` names one), one key prefix
+    per area."""
 
-    def __init__(self, root: str | Path, areas: tuple[str, ...] = FILE_AREAS):
-        self.root = Path(root)
+    def __init__(self, store: Store, areas: tuple[str, ...] = FILE_AREAS):
+        self.store = store
         self.areas = areas
 
     def names(self) -> Iterator[str]:
-        """Every file under the areas, without uploads in progress (``tmp/``,
-        ``*.part``)."""
+        """Every stored file of the areas, without uploads in progress (an
+        ``uploads/tmp/`` left by an interrupted upload, unfinished ``.part``s)."""
         for area in self.areas:
-            folder = self.root / area
-            for dirpath, dirnames, filenames in os.walk(folder):
-                here = Path(dirpath)
-                if here == folder:
-                    dirnames[:] = [d for d in dirnames if d != "tmp"]
-                dirnames.sort()
-                for filename in sorted(filenames):
-                    if filename.endswith(".part") or (here / filename).is_symlink():
-                        continue
-                    yield (here / filename).relative_to(self.root).as_posix()
+            for key in self.store.list(area):
+                if key.split("/")[1] != IN_PROGRESS:
+                    yield key
 
     def open(self, name: str) -> IO[bytes]:
-        """The stored file, opened for binary reading."""
-        return (self.root / check_name(name, self.areas)).open("rb")
+        """The stored file, for binary reading."""
+        return self.store.open(str(check_name(name, self.areas)))
 
     def write(self, name: str, stream: IO[bytes]) -> None:
-        """Write through a temporary file, then move it into place."""
-        final = self.root / check_name(name, self.areas)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=final.parent, suffix=".part")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                shutil.copyfileobj(stream, out, CHUNK)
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Store ``stream`` as ``name``, atomically (the store's own guarantee)."""
+        self.store.save(str(check_name(name, self.areas)), stream)
 
 
 def stored_files(app: Flask) -> FileStore:
-    """The app's stored files (the instance folder; an object store's backend
-    goes here when one is configured)."""
-    return LocalFiles(app.instance_path)
+    """The app's stored files, wherever its settings keep them."""
+    store = app.extensions.get("mixer.storage") or storage.from_config(app)
+    return StoreFiles(store)
 
 
 # ---------------------------------------------------------------------------

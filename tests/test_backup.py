@@ -29,7 +29,7 @@ from mixer import ROOT, create_app
 from mixer.accounts.models import User
 from mixer.backup import (
     BackupError,
-    LocalFiles,
+    StoreFiles,
     backup,
     restore,
     stored_files,
@@ -242,7 +242,9 @@ def test_an_older_schema_is_brought_to_the_backups_revision(
 
 
 def test_local_files_skip_uploads_in_progress_and_refuse_odd_names(tmp_path):
-    store = LocalFiles(tmp_path)
+    from mixer.storage import LocalStore
+
+    store = StoreFiles(LocalStore(tmp_path))
     store.write("uploads/ab/abcdefabcdefabcdef.pdf", io.BytesIO(b"one"))
     store.write("badges/event-1/a4-8-ff.pdf", io.BytesIO(b"two"))
     (tmp_path / "uploads" / "tmp").mkdir()
@@ -363,3 +365,24 @@ def test_a_newer_schema_is_brought_back_to_an_older_backups_revision(
         assert list(versions) == [HEAD]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_files_in_an_object_store_are_listed_read_and_written(s3_settings):
+    """The same three operations over a bucket (moto's S3 server)."""
+    from types import SimpleNamespace
+
+    from mixer.storage import S3Store, from_config
+
+    bucket_store = from_config(SimpleNamespace(config=s3_settings, instance_path=""))
+    assert isinstance(bucket_store, S3Store)
+    store = StoreFiles(bucket_store)
+    store.write("uploads/ab/abcdefabcdefabcdef.pdf", io.BytesIO(b"one"))
+    store.write("rotations/event-2/schedule-ff.pdf", io.BytesIO(b"two"))
+    assert list(store.names()) == [
+        "uploads/ab/abcdefabcdefabcdef.pdf",
+        "rotations/event-2/schedule-ff.pdf",
+    ]
+    with store.open("rotations/event-2/schedule-ff.pdf") as stored:
+        assert stored.read() == b"two"
+    with pytest.raises(BackupError):
+        store.write("outbox/1.eml", io.BytesIO(b""))
