@@ -51,3 +51,10 @@ preload_app = False
 accesslog = os.environ.get("MIXER_ACCESS_LOG") or None  # "-" for stdout
 errorlog = "-"
 loglevel = os.environ.get("MIXER_LOG_LEVEL", "info")
+
+
+def on_starting(server) -> None:
+    """Publish the number of web processes gunicorn really starts (``--workers``
+    included) to the application it loads in each of them: MIXER_ENV=production
+    refuses SQLite behind several (mixer/config.py, ``web_processes``)."""
+    os.environ["MIXER_WEB_PROCESSES"] = str(server.cfg.workers)

@@ -114,12 +114,9 @@ def _derive(app: Flask) -> None:
     cfg["OUTBOX_FOLDER"] = str(instance / "outbox")
     cfg["SESSION_COOKIE_SECURE"] = bool(cfg["FORCE_HTTPS"])
     _derive_remember_cookie(cfg)
+    if cfg["ENV_NAME"] == "production":
+        check_production(cfg)
     if not cfg.get("SECRET_KEY"):
-        if cfg["ENV_NAME"] == "production":
-            raise RuntimeError(
-                "MIXER_ENV=production needs an explicit SECRET_KEY "
-                "(set SECRET_KEY or MIXER_SECRET_KEY)."
-            )
         cfg["SECRET_KEY"] = _instance_secret(instance)
     check_rate_limit_storage(cfg)
 
@@ -139,20 +136,119 @@ SHARED_LIMIT_STORES = (
 )
 
 
-def check_rate_limit_storage(cfg: Any) -> None:
-    """Refuse per-process rate-limit counters in production; warn elsewhere."""
+def rate_limit_storage_problem(cfg: Any) -> str | None:
+    """Why the rate-limit counters are not shared by every process, if they are not."""
     uri = str(cfg.get("RATELIMIT_STORAGE_URI") or "memory://")
     if not cfg.get("RATELIMIT_ENABLED", True) or uri.startswith(SHARED_LIMIT_STORES):
-        return
-    problem = (
+        return None
+    return (
         f"RATELIMIT_STORAGE_URI={uri} keeps rate-limit counters in each process: "
         "with several gunicorn workers every limit is multiplied by their number. "
         "Set MIXER_RATELIMIT_STORAGE_URI=redis://host:6379 (shared by all workers)."
     )
-    if cfg["ENV_NAME"] == "production":
-        raise RuntimeError("MIXER_ENV=production: " + problem)
-    if not cfg.get("TESTING") and not cfg.get("DEBUG"):
-        log.warning(problem)
+
+
+def check_rate_limit_storage(cfg: Any) -> None:
+    """Warn about per-process rate-limit counters (production refuses them:
+    ``check_production``)."""
+    problem = rate_limit_storage_problem(cfg)
+    if problem and cfg["ENV_NAME"] != "production":
+        if not cfg.get("TESTING") and not cfg.get("DEBUG"):
+            log.warning(problem)
+
+
+# --- MIXER_ENV=production: refuse settings that are unsafe or cannot work ------
+# (docs/deployment.md "Production checks")
+
+
+def check_production(cfg: Any) -> None:
+    """Refuse to start in production with every unsafe setting named at once."""
+    problems = [p for check in PRODUCTION_CHECKS if (p := check(cfg))]
+    if problems:
+        raise RuntimeError(
+            "MIXER_ENV=production refuses to start:\n- " + "\n- ".join(problems)
+        )
+
+
+def _no_secret_key(cfg: Any) -> str | None:
+    if cfg.get("SECRET_KEY"):
+        return None
+    return (
+        "SECRET_KEY is not set: production needs an explicit SECRET_KEY "
+        "(set SECRET_KEY or MIXER_SECRET_KEY), never one generated on one host."
+    )
+
+
+def _debug_on(cfg: Any) -> str | None:
+    if not cfg.get("DEBUG"):
+        return None
+    return (
+        "DEBUG is on (FLASK_DEBUG, MIXER_DEBUG or --debug): the debugger runs code "
+        "sent by anyone who sees an error page. Switch it off."
+    )
+
+
+def web_processes(cfg: Any) -> tuple[int, str]:
+    """How many web processes serve this database, and the setting that says so.
+
+    gunicorn.conf.py publishes the number gunicorn really starts (command-line
+    ``--workers`` included) as MIXER_WEB_PROCESSES; otherwise WEB_CONCURRENCY,
+    which the same file reads, is what the environment declares.
+    """
+    if cfg.get("WEB_PROCESSES"):
+        count = int(cfg["WEB_PROCESSES"])
+        return count, "gunicorn's workers: WEB_CONCURRENCY, else one per CPU core"
+    declared = os.environ.get("WEB_CONCURRENCY", "").strip()
+    count = int(declared) if declared else 1
+    return count, f"WEB_CONCURRENCY={count}"
+
+
+def hosts(cfg: Any) -> int:
+    """The machines running Mixer (web or job workers), as HOSTS declares."""
+    return int(cfg.get("HOSTS") or 1)
+
+
+def _sqlite_shared(cfg: Any) -> str | None:
+    if not cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return None
+    processes, setting = web_processes(cfg)
+    if processes > 1:
+        return (
+            f"SQLite with {processes} web processes ({setting}): SQLite "
+            "serialises writers, so requests queue behind each other. Set "
+            "WEB_CONCURRENCY=1 or DATABASE_URL=postgresql://..."
+        )
+    if hosts(cfg) > 1:
+        return (
+            f"SQLite with MIXER_HOSTS={hosts(cfg)}: a SQLite file lives on one "
+            "machine. Set DATABASE_URL=postgresql://... shared by every host."
+        )
+    return None
+
+
+def _local_storage_shared(cfg: Any) -> str | None:
+    storage = str(cfg.get("STORAGE_URL") or "local")
+    local = storage == "local" or storage.startswith(("file:", "/"))
+    if hosts(cfg) <= 1 or not local:
+        return None
+    return (
+        f"STORAGE_URL={storage} with MIXER_HOSTS={hosts(cfg)}: files stored in one "
+        "host's instance folder cannot be read on another. Set "
+        "STORAGE_URL=s3://bucket/prefix (object storage shared by every host)."
+    )
+
+
+def _memory_rate_limits(cfg: Any) -> str | None:
+    return rate_limit_storage_problem(cfg)
+
+
+PRODUCTION_CHECKS = (
+    _no_secret_key,
+    _debug_on,
+    _sqlite_shared,
+    _local_storage_shared,
+    _memory_rate_limits,
+)
 
 
 def _derive_remember_cookie(cfg: Any) -> None:

@@ -121,3 +121,100 @@ def test_server_error_page_rolls_back(app_config):
         )
         db.session.remove()  # return the connection before the pool goes
         db.engine.dispose()
+
+
+# --- MIXER_ENV=production refuses unsafe settings ---------------------------------
+
+SAFE_PRODUCTION = {
+    "MIXER_ENV": "production",
+    "SECRET_KEY": "a-real-secret-from-the-environment",
+    "MIXER_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+}
+
+
+@pytest.fixture
+def production(clean_env):
+    clean_env.delenv("WEB_CONCURRENCY", raising=False)
+    for name, value in SAFE_PRODUCTION.items():
+        clean_env.setenv(name, value)
+    return clean_env
+
+
+def _refusal() -> str:
+    with pytest.raises(RuntimeError) as info:
+        create_app()
+    return str(info.value)
+
+
+def test_safe_production_settings_start(production):
+    # SQLite with one web process on one host is a supported small deployment.
+    app = create_app()
+    assert app.config["ENV_NAME"] == "production"
+    production.setenv("DATABASE_URL", "postgresql://mixer@db.example.org/mixer")
+    production.setenv("WEB_CONCURRENCY", "4")
+    production.setenv("MIXER_HOSTS", "2")
+    production.setenv("MIXER_STORAGE_URL", "s3://mixer-files/prod")
+    assert create_app().config["HOSTS"] == 2
+
+
+def test_production_refuses_debug(production):
+    production.setenv("FLASK_DEBUG", "1")
+    message = _refusal()
+    assert "DEBUG is on" in message and "FLASK_DEBUG" in message
+    production.delenv("FLASK_DEBUG")
+    production.setenv("MIXER_DEBUG", "true")
+    assert "DEBUG is on" in _refusal()
+
+
+def test_production_refuses_sqlite_with_several_web_processes(production):
+    production.setenv("WEB_CONCURRENCY", "3")
+    message = _refusal()
+    assert "SQLite with 3 web processes (WEB_CONCURRENCY=3)" in message
+    assert "DATABASE_URL=postgresql://" in message
+    # What gunicorn.conf.py publishes (the real count, --workers included) wins.
+    production.setenv("WEB_CONCURRENCY", "1")
+    production.setenv("MIXER_WEB_PROCESSES", "2")
+    assert "SQLite with 2 web processes (gunicorn's workers" in _refusal()
+    production.setenv("MIXER_WEB_PROCESSES", "1")
+    assert create_app().config["ENV_NAME"] == "production"
+
+
+def test_production_refuses_sqlite_on_several_hosts(production):
+    production.setenv("MIXER_HOSTS", "2")
+    production.setenv("MIXER_STORAGE_URL", "s3://mixer-files/prod")
+    message = _refusal()
+    assert "SQLite with MIXER_HOSTS=2" in message
+
+
+@pytest.mark.parametrize("storage", [None, "local", "file:///srv/mixer/files"])
+def test_production_refuses_local_storage_on_several_hosts(production, storage):
+    production.setenv("DATABASE_URL", "postgresql://mixer@db.example.org/mixer")
+    production.setenv("MIXER_HOSTS", "3")
+    if storage:
+        production.setenv("MIXER_STORAGE_URL", storage)
+    message = _refusal()
+    assert f"STORAGE_URL={storage or 'local'} with MIXER_HOSTS=3" in message
+    assert "STORAGE_URL=s3://" in message
+
+
+def test_production_refuses_memory_rate_limits(production):
+    production.setenv("MIXER_RATELIMIT_STORAGE_URI", "memory://")
+    assert "RATELIMIT_STORAGE_URI=memory://" in _refusal()
+    production.setenv("MIXER_RATELIMIT_ENABLED", "false")  # no counters, no problem
+    assert create_app().config["ENV_NAME"] == "production"
+
+
+def test_production_names_every_problem_at_once(production):
+    production.delenv("SECRET_KEY")
+    production.setenv("MIXER_DEBUG", "true")
+    production.setenv("WEB_CONCURRENCY", "2")
+    production.setenv("MIXER_HOSTS", "2")
+    production.setenv("MIXER_RATELIMIT_STORAGE_URI", "memory://")
+    message = _refusal()
+    lines = message.splitlines()
+    assert lines[0] == "MIXER_ENV=production refuses to start:"
+    named = ["SECRET_KEY", "DEBUG", "SQLite", "STORAGE_URL", "RATELIMIT_STORAGE_URI"]
+    assert [line[2:].split()[0].split("=")[0] for line in lines[1:]] == named
+    # Nothing was written: no secret was generated into the instance folder.
+    instance = os.environ["MIXER_INSTANCE_PATH"]
+    assert not os.path.exists(os.path.join(instance, "secret_key"))

@@ -88,7 +88,13 @@ def stack(app, app_config):
         "DATABASE_URL": app_config["DATABASE_URL"],
         "SECRET_KEY": app_config["SECRET_KEY"],
         "BASE_URL": base,
-        "MIXER_ENV": "production",
+        # Production refuses SQLite behind several web processes (docs/deployment.md
+        # "Production checks"); on SQLite the same stack runs as development.
+        "MIXER_ENV": (
+            "development"
+            if app_config["DATABASE_URL"].startswith("sqlite")
+            else "production"
+        ),
         "MIXER_MAIL_URL": smtp.url,
         "MIXER_WORKER_POLL_SECONDS": "0.2",
         # Production refuses per-process limit counters; shared ones need Redis.
