@@ -7,8 +7,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
-# Debian packages the tests and badges need: a browser, fonts with Arabic and CJK glyphs.
-SYSTEM_PACKAGES := chromium fonts-noto-core fonts-noto-cjk fonts-dejavu-core
+# Debian packages the tests and badges need: a browser, fonts with Arabic and CJK glyphs,
+# nginx (tests/test_nginx.py runs deploy/nginx/mixer.conf in front of gunicorn).
+SYSTEM_PACKAGES := chromium fonts-noto-core fonts-noto-cjk fonts-dejavu-core nginx
 
 .PHONY: run test test-sqlite test-pg setup system-deps vendor lint audit format worker clean
 

@@ -31,6 +31,9 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(command)
     for command in (backup, restore):
         app.cli.add_command(command)
+    from mixer.proxy_pages import proxy_pages
+
+    app.cli.add_command(proxy_pages)  # the pages nginx answers with (deploy/)
 
 
 @click.command("init-db")
