@@ -46,7 +46,7 @@ def render_proxy_pages(app: Flask) -> dict[str, bytes]:
 def proxy_pages(dest: Path) -> None:
     """Write the pages nginx answers with itself (too large, restarting) to DEST."""
     dest.mkdir(parents=True, exist_ok=True)
-    for name, content in render_proxy_pages(current_app._get_current_object()).items():
+    for name, content in render_proxy_pages(current_app).items():
         (dest / name).write_bytes(content)
         (dest / name).chmod(0o644)  # read by nginx's own user
     click.echo(f"Wrote the proxy's error pages to {dest}.")
