@@ -97,8 +97,11 @@ def test_the_units_use_the_checkouts_gunicorn_conf():
     assert "/var/lib/mixer/proxy-pages/" in SITE.read_text()
     worker = (DEPLOY / "systemd" / "mixer-worker@.service").read_text()
     assert "ExecStart=/srv/mixer/.venv/bin/mixer worker" in worker
-    for unit in (web, worker):
+    migrate = (DEPLOY / "systemd" / "mixer-migrate.service").read_text()
+    assert "ExecStart=/srv/mixer/.venv/bin/mixer init-db" in migrate
+    for unit in (web, worker, migrate):
         assert "EnvironmentFile=/etc/mixer/mixer.env" in unit
+        assert "User=mixer" in unit and "WorkingDirectory=/srv/mixer" in unit
     assert (DEPLOY / "gunicorn.conf.py").resolve() == (
         DEPLOY.parent / "gunicorn.conf.py"
     )
