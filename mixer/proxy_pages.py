@@ -19,13 +19,13 @@ from flask import Flask, current_app, render_template
 from flask.cli import with_appcontext
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from mixer import web
+
 UNAVAILABLE = "Mixer is restarting or busy. Please try again in a moment."
 
 
 def render_proxy_pages(app: Flask) -> dict[str, bytes]:
     """The static answers, by file name, as the application would give them."""
-    from mixer import web
-
     pages: dict[str, bytes] = {}
     with app.test_request_context("/"):
         body, _status = web._http_error(RequestEntityTooLarge())

@@ -51,7 +51,16 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("after the event", {"followup"}),
     (
         "the application (may import anything)",
-        {"__init__", "cli", "worker", "models", "demo", "main", "backup"},
+        {
+            "__init__",
+            "cli",
+            "worker",
+            "models",
+            "demo",
+            "main",
+            "backup",
+            "proxy_pages",
+        },
     ),
 ]
 RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
