@@ -228,8 +228,7 @@ def _sqlite_shared(cfg: Any) -> str | None:
 
 def _local_storage_shared(cfg: Any) -> str | None:
     storage = str(cfg.get("STORAGE_URL") or "local")
-    local = storage == "local" or storage.startswith(("file:", "/"))
-    if hosts(cfg) <= 1 or not local:
+    if hosts(cfg) <= 1 or storage != "local":  # unset: the instance folder
         return None
     return (
         f"STORAGE_URL={storage} with MIXER_HOSTS={hosts(cfg)}: files stored in one "

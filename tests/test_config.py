@@ -186,7 +186,7 @@ def test_production_refuses_sqlite_on_several_hosts(production):
     assert "SQLite with MIXER_HOSTS=2" in message
 
 
-@pytest.mark.parametrize("storage", [None, "local", "file:///srv/mixer/files"])
+@pytest.mark.parametrize("storage", [None, "local"])
 def test_production_refuses_local_storage_on_several_hosts(production, storage):
     production.setenv("DATABASE_URL", "postgresql://mixer@db.example.org/mixer")
     production.setenv("MIXER_HOSTS", "3")
