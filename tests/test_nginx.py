@@ -315,6 +315,16 @@ def test_a_60_mb_upload_is_refused_by_nginx_in_mixers_words(stack):
     html = page.decode()
     assert "The limit is 50 MB; nothing was stored." in html
     assert 'href="/static/css/mixer.css"' in html  # Mixer's page, Mixer's style
+    # The speaker page's drop zone (static/js/upload.js) asks for JSON and shows
+    # error.message: it gets the JSON answer on the page's own URL too.
+    status, headers, answer, _ = stack.request(
+        "POST",
+        "/events/1/materials",
+        body=body,
+        headers={**multipart, "Accept": "application/json"},
+    )
+    assert status == 413 and headers["Content-Type"] == "application/json"
+    assert "limit of 50 MB" in json.loads(answer)["error"]["message"]
     assert "/materials" not in stack.gunicorn_saw()  # refused before gunicorn
 
 
