@@ -20,6 +20,7 @@ from mixer.accounts import sign_ins
 from mixer.extensions import db
 from mixer.jobs.services import prune_finished, run_due
 from mixer.mail.services import deliver_due, make_transport, prune_sent
+from mixer.observability.workers import Beacon
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
     interval = float(app.config["WORKER_POLL_SECONDS"])
     log.info("worker started; polling every %.1f s", interval)
     last_prune = float("-inf")
+    beacon = Beacon(app).start()  # "seen" every WORKER_BEAT_SECONDS, even mid-job
     try:
         while not stop.is_set():
             with app.app_context():
@@ -113,6 +115,7 @@ def run_forever(app: Flask, stop: threading.Event | None = None) -> None:
                     db.session.rollback()
             stop.wait(interval)
     finally:
+        beacon.stop()
         restore()
     log.info("worker stopped")
 
