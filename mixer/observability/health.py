@@ -112,6 +112,7 @@ def readiness() -> tuple[dict[str, Any], int]:
         else:
             results[name] = {"status": "error", "error": problem}
             failing.append(name)
+    db.session.rollback()  # the checks only read: end their transaction
     status = "error" if failing else "ok"
     return {"status": status, "failing": failing, "checks": results}, (
         503 if failing else 200
