@@ -10,7 +10,7 @@ from flask import Flask, g
 
 def init_app(app: Flask) -> None:
     """Start the Sentry SDK with its Flask integration (unhandled errors, with the
-    request id as a tag); no personal data is sent."""
+    request id as a tag); the SDK's defaults send no personal data."""
     dsn = app.config.get("SENTRY_DSN")
     if not dsn:
         return
@@ -27,7 +27,6 @@ def init_app(app: Flask) -> None:
         integrations=[flask_integration.FlaskIntegration()],
         environment=app.config["ENV_NAME"],
         traces_sample_rate=float(app.config.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
-        send_default_pii=False,
     )
 
     @app.before_request
