@@ -2,7 +2,8 @@
 
 ``/healthz`` checks the database only (cheap, for load balancers every few
 seconds). ``/readyz`` and ``/healthz?deep=1`` also check the rate-limit store
-(Redis, when ``RATELIMIT_STORAGE_URI`` names one), where files are stored, and
+(Redis, when ``RATELIMIT_STORAGE_URI`` names one), where files are kept (the
+object store's own check once one is configured), and
 that a job worker was seen within ``READY_WORKER_SECONDS``. Each check returns
 None when fine, or a short reason; the answer names every failing part.
 """
@@ -63,7 +64,16 @@ def rate_limit_store() -> str | None:
 
 
 def file_storage() -> str | None:
-    """Files can be written where they are kept: the instance folder."""
+    """Files can be kept: the configured store's own check when the app has one
+    (``app.extensions["mixer.storage"]``, e.g. S3 with ``STORAGE_URL``), else a
+    file can be created and removed in the instance folder."""
+    store = current_app.extensions.get("mixer.storage")
+    if store is not None and hasattr(store, "check"):
+        try:
+            store.check()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+            return f"{type(exc).__name__}: {exc}"[:200]
+        return None
     folder = Path(current_app.instance_path)
     try:
         fd, name = tempfile.mkstemp(prefix=".ready-", dir=folder)
@@ -87,8 +97,7 @@ def worker() -> str | None:
     return None
 
 
-# Name → check, in the order they run. Another backend replaces one by name
-# (the object store replaces "storage").
+# Name → check, in the order they run (another check may be added by name).
 CHECKS: dict[str, Check] = {
     "database": database,
     "redis": rate_limit_store,

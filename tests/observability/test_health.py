@@ -131,3 +131,21 @@ def test_a_running_worker_makes_the_app_ready(app, client, smtp):
         )
     finally:
         assert worker.stop() == 0, "".join(worker.log)
+
+
+class _UnreachableStore:
+    """A store whose own check fails, as an object store that is down does."""
+
+    def check(self) -> None:
+        raise OSError("bucket mixer-files does not answer")
+
+
+def test_a_configured_store_is_asked_with_its_own_check(app, client, monkeypatch):
+    record_seen("host:1")
+    monkeypatch.setitem(app.extensions, "mixer.storage", _UnreachableStore())
+    resp = client.get("/readyz")
+    assert resp.status_code == 503
+    assert resp.get_json()["checks"]["storage"] == {
+        "status": "error",
+        "error": "OSError: bucket mixer-files does not answer",
+    }
