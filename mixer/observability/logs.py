@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from flask.logging import default_handler
 
 from mixer.observability.metrics import observe_request
 
@@ -81,9 +82,7 @@ def configure(app: Flask) -> None:
                 root.removeHandler(old)
         root.addHandler(handler)
     root.setLevel(logging.INFO)
-    from flask.logging import default_handler
-
-    app.logger.removeHandler(default_handler)
+    app.logger.removeHandler(default_handler)  # Flask's: it would write text lines
 
 
 def init_app(app: Flask) -> None:
