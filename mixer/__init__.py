@@ -55,6 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    from mixer import storage
+
+    storage.init_app(app)
     login_manager.init_app(app)
 
     # Each feature's pages, API, job handlers and signal listeners: imported here

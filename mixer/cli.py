@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -27,6 +28,8 @@ def register_commands(app: Flask) -> None:
     for command in (init_db, seed_demo, create_org, create_user, create_token, worker):
         app.cli.add_command(command)
     for command in (deactivate_user, reactivate_user):
+        app.cli.add_command(command)
+    for command in (backup, restore):
         app.cli.add_command(command)
 
 
@@ -171,13 +174,33 @@ def reactivate_user(email: str) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Do what is due now and exit.")
+@click.option(
+    "--queues",
+    metavar="LIST",
+    default=None,
+    help=(
+        "Comma-separated queues to serve, of mail (the outbox), default (ordinary"
+        " jobs) and heavy (badge sheets, rotation printouts). Default: all."
+        " Whatever the order given, a worker claims mail first, then default,"
+        " then heavy."
+    ),
+)
 @with_appcontext
-def worker(once: bool) -> None:
-    """Deliver queued e-mail and run due jobs (until SIGTERM, or once)."""
+def worker(once: bool, queues: str | None) -> None:
+    """Deliver queued e-mail and run due jobs (until SIGTERM, or once).
+
+    A worker busy with a heavy job sends no mail until it is done: to keep
+    sign-in links quick while badge sheets are drawn, run one worker with
+    --queues mail,default and another with --queues heavy.
+    """
     import logging
 
-    from mixer.worker import check_config, describe, run_forever, run_once
+    from mixer.worker import check_config, describe, parse_queues, run_forever, run_once
 
+    try:
+        served = parse_queues(queues)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--queues'") from exc
     try:
         check_config()
     except ValueError as exc:
@@ -187,6 +210,52 @@ def worker(once: bool) -> None:
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     if once:
-        click.echo(describe(run_once()))
+        click.echo(describe(run_once(queues=served)))
         return
-    run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run_forever(app, queues=served)
+
+
+@click.command("backup")
+@click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--archive", is_flag=True, help="Write one .tar.gz file.")
+@with_appcontext
+def backup(dest: Path, archive: bool) -> None:
+    """Back up the database, instance secrets and stored files to DEST."""
+    from mixer.backup import BackupError
+    from mixer.backup import backup as make_backup
+
+    try:
+        done = make_backup(current_app._get_current_object(), dest, archive=archive)  # type: ignore[attr-defined]
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = done.manifest
+    click.echo(
+        f"Backed up the {manifest['database']['kind']} database (revision "
+        f"{manifest['alembic_revision']}) and {done.files} stored files, "
+        f"{done.size / 1e6:.1f} MB, to {done.path}."
+    )
+    if not manifest["secret_key_in_backup"]:
+        click.echo("SECRET_KEY is set outside the instance folder: keep it safe too.")
+
+
+@click.command("restore")
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that holds data.")
+@with_appcontext
+def restore(src: Path, force: bool) -> None:
+    """Restore a backup (folder or .tar.gz) made by ``mixer backup``."""
+    from mixer.backup import BackupError, code_revision
+    from mixer.backup import restore as restore_backup
+
+    try:
+        done = restore_backup(current_app._get_current_object(), src, force=force)  # type: ignore[attr-defined]
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    manifest = done.manifest
+    click.echo(
+        f"Restored the backup of {manifest['created_at']}: the database at revision "
+        f"{manifest['alembic_revision']} and {done.files} stored files."
+    )
+    if manifest["alembic_revision"] != code_revision(current_app):
+        click.echo("Run mixer init-db to bring the schema to this version of Mixer.")

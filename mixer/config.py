@@ -23,6 +23,13 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_URL": None,  # None: one .eml per message in instance/outbox/
     "MAIL_FROM": "Mixer <mixer@localhost>",
     "MAX_UPLOAD_MB": 50,
+    # Files (uploads, badge sheets, printouts; docs/deployment.md "Storage"):
+    # unset, the instance folder; s3://bucket/prefix, S3-compatible storage.
+    "STORAGE_URL": None,
+    "STORAGE_ENDPOINT_URL": None,  # e.g. https://minio.internal:9000 (not AWS)
+    "STORAGE_ACCESS_KEY_ID": None,  # None: boto3's usual credential chain
+    "STORAGE_SECRET_ACCESS_KEY": None,
+    "STORAGE_REGION": None,
     "ARGON2_PROFILE": None,  # None: RFC 9106 low-memory (tests: the cheapest)
     "MAGIC_LINK_MINUTES": 20,
     "PASSWORD_RESET_MINUTES": 60,

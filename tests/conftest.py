@@ -29,7 +29,11 @@ from mixer.extensions import db, talisman
 from tests.helpers import NOW, PASSWORD, csrf_from
 from tests.templates_cache import build_app
 
-pytest_plugins = ["tests.browser_support", "tests.mail_support"]
+pytest_plugins = [
+    "tests.browser_support",
+    "tests.mail_support",
+    "tests.storage_support",
+]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 

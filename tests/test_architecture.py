@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "api",
             "web",
             "hostile",
+            "storage",
         },
     ),
     ("job queue", {"jobs"}),
@@ -51,7 +52,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("after the event", {"followup"}),
     (
         "the application (may import anything)",
-        {"__init__", "cli", "worker", "models", "demo", "main"},
+        {"__init__", "cli", "worker", "models", "demo", "main", "backup"},
     ),
 ]
 RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}

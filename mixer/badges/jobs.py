@@ -8,11 +8,12 @@ from mixer.badges import services as badges
 from mixer.badges.render import BadgeError
 from mixer.events.models import Event
 from mixer.extensions import db
+from mixer.jobs.models import HEAVY_QUEUE
 from mixer.jobs.services import PermanentJobError, handler, set_progress
 from mixer.printouts.services import progress_reporter
 
 
-@handler(badges.BATCH_JOB)
+@handler(badges.BATCH_JOB, queue=HEAVY_QUEUE)
 def badge_batch(payload: dict[str, Any]) -> dict[str, Any]:
     """Draw an event's badge batch into the cache, reporting progress."""
     event = db.session.get(Event, payload["event_id"])

@@ -131,8 +131,8 @@ class Batch:
         )
 
     @property
-    def path(self) -> Path:
-        """The cached PDF's file (it may not exist yet)."""
+    def path(self) -> Path | None:
+        """The cached PDF's local file with the local store (None with S3)."""
         return self.printout.path
 
     @property
@@ -151,8 +151,8 @@ class Batch:
         return self.printout.filename
 
 
-def cache_folder(event_id: int) -> Path:
-    """Where an event's batch PDFs are kept (the instance folder)."""
+def cache_folder(event_id: int) -> str:
+    """The store folder (key prefix) of an event's batch PDFs."""
     return printouts.cache_folder("badges", event_id)
 
 
@@ -170,8 +170,9 @@ def render_batch(
     progress: Callable[[float], None] | None = None,
     *,
     processes: int | None = 1,
-) -> Path:
-    """Draw the batch into its cache file (atomically) and drop older versions.
+) -> bytes:
+    """Draw the batch into its cache file (atomically), drop older versions and
+    return the PDF.
 
     In this process by default (a web request draws up to ``INLINE_LIMIT``); the
     job worker passes ``processes=None`` for a pool of rendering processes.
@@ -180,6 +181,11 @@ def render_batch(
         batch.badges, batch.layout, progress=progress, processes=processes
     )
     return printouts.store(batch.printout, pdf)
+
+
+def cached_batch(batch: Batch) -> bytes | None:
+    """The batch's cached PDF, or None when it is not drawn (or was just replaced)."""
+    return printouts.cached(batch.printout)
 
 
 def schedule_batch(batch: Batch) -> Job:

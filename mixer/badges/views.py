@@ -52,11 +52,10 @@ def batch(event_id: int):
     """Every registered person's badge in one PDF (drawn by the worker if big)."""
     event = managed_event(event_id)
     found = services.batch_for(event, request.args.get("layout"))
-    if found.ready:
-        return send_pdf(found.path, found.filename)
+    if (pdf := services.cached_batch(found)) is not None:
+        return send_pdf(pdf, found.filename)
     if len(found.badges) <= services.INLINE_LIMIT:
-        path = services.render_batch(found)
-        return send_pdf(path, found.filename)
+        return send_pdf(services.render_batch(found), found.filename)
     job = services.schedule_batch(found)
     db.session.commit()
     return redirect(

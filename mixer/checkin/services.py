@@ -217,7 +217,8 @@ def check_in(
     """
     _check_nonce(nonce)
     now = clock.now()
-    if _stamp({"b_reg": reg.id, "b_nonce": nonce}, now, by_user_id, by_link_id):
+    stamped = _stamp({"b_reg": reg.id, "b_nonce": nonce}, now, by_user_id, by_link_id)
+    if stamped is not None:
         set_committed_value(reg, "checked_in_at", now)  # what the UPDATE wrote
         result = CheckinResult.of(ScanOutcome.CHECKED_IN, reg, now)
         return _stamped(result, nonce)

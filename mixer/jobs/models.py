@@ -28,6 +28,14 @@ class JobStatus(StrEnum):
 
 JOB_STATUSES = tuple(s.value for s in JobStatus)
 
+# The queues a worker can serve (``mixer worker --queues``), in the order a worker
+# serving several claims from them: e-mail (the outbox), then ordinary jobs, then
+# heavy ones (badge sheets, rotation printouts). Jobs are on "default" or "heavy";
+# "mail" is the outbox table (``mixer.mail.models.OutboxMessage``).
+MAIL_QUEUE, DEFAULT_QUEUE, HEAVY_QUEUE = "mail", "default", "heavy"
+QUEUES = (MAIL_QUEUE, DEFAULT_QUEUE, HEAVY_QUEUE)
+JOB_QUEUES = (DEFAULT_QUEUE, HEAVY_QUEUE)
+
 
 class Job(Model):
     """A unit of deferred work run by ``mixer worker``."""
@@ -38,6 +46,10 @@ class Job(Model):
         ForeignKey("organization.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(80))
+    # Which workers run it: the queue its kind was registered with (``handler``).
+    queue: Mapped[str] = mapped_column(
+        String(10), default=DEFAULT_QUEUE, server_default=DEFAULT_QUEUE
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # A job scheduled twice under one key exists once (e.g. "reminder:event:12").
@@ -58,7 +70,9 @@ class Job(Model):
     __table_args__ = (
         CheckConstraint(f"status IN {JOB_STATUSES!r}", name="status"),
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
-        Index("ix_job_due", "status", "run_at"),
+        CheckConstraint(f"queue IN {JOB_QUEUES!r}", name="queue"),
+        # The claim: one queue's due rows, oldest first (mixer.jobs.queue.claim).
+        Index("ix_job_queue_due", "queue", "status", "run_at"),
     )
 
     def __repr__(self) -> str:

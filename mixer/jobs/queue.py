@@ -68,14 +68,19 @@ def claim(
     due_column: Any,
     limit: int,
     lease: timedelta,
+    scope: ColumnElement[bool] | None = None,
 ) -> tuple[str, list[int]]:
     """Claim up to ``limit`` due rows for this worker and commit the claim.
 
-    Returns the claim token and the claimed ids, oldest due first.
+    ``scope`` narrows the rows further (the job queues a worker serves:
+    ``Job.queue.in_(...)``). Returns the claim token and the claimed ids, oldest
+    due first.
     """
     token = secrets.token_hex(16)
     now = clock.now()
     due = due_clause(model, ready=ready, active=active, due_column=due_column, now=now)
+    if scope is not None:
+        due = scope & due
     pick = (
         select(model.id)
         .where(due)

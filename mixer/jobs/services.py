@@ -1,7 +1,11 @@
 """Scheduling and running jobs.
 
 A feature registers a handler with ``@handler("feature.what")`` in
-``mixer/<feature>/jobs.py`` (imported by ``create_app``) and schedules work
+``mixer/<feature>/jobs.py`` (imported by ``create_app``), on the "default"
+queue or, for long work that would hold a worker for many seconds (badge
+sheets, rotation printouts), ``@handler("feature.what", queue="heavy")``: a
+job carries its kind's queue, and ``mixer worker --queues`` picks which queues
+a worker serves (see ``mixer.worker``). A feature schedules work
 with ``schedule(...)`` in the transaction of the change that needs it. A handler
 takes the payload dict (plus ``_job_id``) and runs inside the worker's
 transaction: its database writes (and the mail it queues) are committed together
@@ -25,12 +29,13 @@ from mixer.concurrency import changed_rows, insert_once
 from mixer.errors import DomainError, NotFound
 from mixer.extensions import db
 from mixer.jobs import queue
-from mixer.jobs.models import Job, JobStatus
+from mixer.jobs.models import DEFAULT_QUEUE, JOB_QUEUES, Job, JobStatus
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {}
+QUEUE_OF: dict[str, str] = {}  # kind -> the queue its jobs go on
 # A claim's lease, renewed by a heartbeat while the worker runs the batch (and by
 # set_progress); a crashed worker's jobs are due again after this.
 LEASE = queue.DEFAULT_LEASE
@@ -41,14 +46,24 @@ class PermanentJobError(Exception):
     """Raised by a handler when retrying cannot help: the job fails at once."""
 
 
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that runs jobs of ``kind``."""
+def handler(kind: str, *, queue: str = DEFAULT_QUEUE) -> Callable[[Handler], Handler]:
+    """Register the function that runs jobs of ``kind``, on ``queue``.
+
+    ``queue`` is "default" or "heavy" (work that takes a worker many seconds:
+    it waits behind mail and ordinary jobs, and may have workers of its own).
+    """
+    if queue not in JOB_QUEUES:
+        raise ValueError(
+            f"job kind {kind!r}: queue must be one of {', '.join(JOB_QUEUES)}, "
+            f"not {queue!r}"
+        )
 
     def register(fn: Handler) -> Handler:
         known = HANDLERS.get(kind)
         if known is not None and known.__qualname__ != fn.__qualname__:
             raise ValueError(f"job kind {kind!r} already handled by {known!r}")
         HANDLERS[kind] = fn
+        QUEUE_OF[kind] = queue
         return fn
 
     return register
@@ -77,6 +92,7 @@ def schedule(
         raise ValueError(f"job payload must be JSON: {exc}") from exc
     values = {
         "kind": kind,
+        "queue": QUEUE_OF[kind],
         "payload": payload,
         "run_at": run_at or clock.now(),
         "dedupe_key": dedupe_key,
@@ -175,8 +191,14 @@ def _holds_sqlite_write_lock() -> bool:
     return bool(getattr(raw, "in_transaction", False))
 
 
-def run_due(limit: int | None = None) -> dict[str, int]:
-    """Run jobs that are due; returns counts of done, retried and failed jobs."""
+def run_due(
+    limit: int | None = None, queues: tuple[str, ...] | None = None
+) -> dict[str, int]:
+    """Run jobs that are due; returns counts of done, retried and failed jobs.
+
+    ``queues`` limits the claim to jobs on those queues (default: any queue);
+    the worker claims one queue at a time, in its order (``mixer.worker``).
+    """
     cfg = current_app.config
     counts = {"done": 0, "retry": 0, "failed": 0}
     lease = queue.lease_length()
@@ -187,6 +209,7 @@ def run_due(limit: int | None = None) -> dict[str, int]:
         due_column=Job.run_at,
         limit=limit or int(cfg.get("JOB_BATCH_SIZE", DEFAULT_BATCH)),
         lease=lease,
+        scope=Job.queue.in_(queues) if queues is not None else None,
     )
     if not ids:
         return counts

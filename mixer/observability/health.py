@@ -3,25 +3,22 @@
 ``/healthz`` checks the database only (cheap, for load balancers every few
 seconds). ``/readyz`` and ``/healthz?deep=1`` also check the rate-limit store
 (Redis, when ``RATELIMIT_STORAGE_URI`` names one), where files are kept (the
-object store's own check once one is configured), and
+instance folder or the object store of ``STORAGE_URL``), and
 that a job worker was seen within ``READY_WORKER_SECONDS``. Each check returns
 None when fine, or a short reason; the answer names every failing part.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import redis
 from flask import current_app
 from sqlalchemy import text
 
-from mixer import clock
+from mixer import clock, storage
 from mixer.extensions import db, limiter
 from mixer.observability import workers
 
@@ -64,23 +61,12 @@ def rate_limit_store() -> str | None:
 
 
 def file_storage() -> str | None:
-    """Files can be kept: the configured store's own check when the app has one
-    (``app.extensions["mixer.storage"]``, e.g. S3 with ``STORAGE_URL``), else a
-    file can be created and removed in the instance folder."""
-    store = current_app.extensions.get("mixer.storage")
-    if store is not None and hasattr(store, "check"):
-        try:
-            store.check()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-            return f"{type(exc).__name__}: {exc}"[:200]
-        return None
-    folder = Path(current_app.instance_path)
+    """The store where files are kept answers (``mixer.storage``: the instance
+    folder is writable, or the bucket of ``STORAGE_URL`` answers a HEAD)."""
     try:
-        fd, name = tempfile.mkstemp(prefix=".ready-", dir=folder)
-        os.close(fd)
-        os.unlink(name)
-    except OSError as exc:
-        return f"{folder} is not writable ({exc.strerror})"
+        storage.get_store().check()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+        return f"{type(exc).__name__}: {exc}"[:200]
     return None
 
 

@@ -79,10 +79,6 @@ REGISTRATIONS = Counter(
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
-# Jobs carry a queue once the worker-queues change lands; until then the
-# ``queue`` label says "all".
-JOB_QUEUE: Any = getattr(Job, "queue", None)
-
 
 def observe_request(endpoint: str | None, method: str, status: int, seconds: float):
     """Count one answered request (labels bounded: the endpoint names the route,
@@ -193,25 +189,22 @@ def _jobs(now: datetime) -> list[GaugeMetricFamily]:
         "How long the longest-waiting due job has been due, by queue.",
         labels=["queue"],
     )
-    keys = [Job.kind, Job.status] + ([JOB_QUEUE] if JOB_QUEUE is not None else [])
     rows = db.session.execute(
-        select(*keys, func.count(), func.min(Job.run_at))
+        select(Job.queue, Job.kind, Job.status, func.count(), func.min(Job.run_at))
         .where(
             or_(
                 (Job.status == JobStatus.PENDING) & (Job.run_at <= now),
                 Job.status == JobStatus.RUNNING,
             )
         )
-        .group_by(*keys)
+        .group_by(Job.queue, Job.kind, Job.status)
     ).all()
     waiting: dict[str, datetime] = {}
-    for row in rows:
-        kind, status, n, first = row[0], row[1], row[-2], row[-1]
-        name = row[2] if JOB_QUEUE is not None else "all"
+    for name, kind, status, n, first in rows:
         state = "due" if status == JobStatus.PENDING else "running"
-        backlog.add_metric([str(name), kind, state], n)
+        backlog.add_metric([name, kind, state], n)
         if state == "due" and first is not None:
-            waiting[str(name)] = min(first, waiting.get(str(name), first))
+            waiting[name] = min(first, waiting.get(name, first))
     for name, first in sorted(waiting.items()):
         oldest.add_metric([name], _age(now, first))
     return [backlog, oldest]

@@ -1,12 +1,14 @@
-"""Printouts: PDFs kept in the instance folder under what they print, drawn by the
-job worker when they are big.
+"""Printouts: PDFs kept in Mixer's store under what they print, drawn by the job
+worker when they are big.
 
 A feature describes one of its PDFs as a :class:`Printout`: the event it belongs
 to, a variant ("a4-8" for a badge layout, "schedule" for a rotation plan), and a
-fingerprint of everything printed on it. The file is kept at
-``instance/<area>/event-<id>/<variant>-<fingerprint>.pdf``, so a change to what is
-printed gives a new name and a stale PDF is never served; :func:`store` writes a
-drawing atomically and drops the older versions of that variant. A PDF too big to
+fingerprint of everything printed on it. The file is kept under the key
+``<area>/event-<id>/<variant>-<fingerprint>.pdf`` of the app's store
+(:mod:`mixer.storage`: the instance folder, or object storage every web host and
+worker shares), so a change to what is printed gives a new name and a stale PDF is
+never served; :func:`store` writes a drawing atomically and drops the older
+versions of that variant. A PDF too big to
 draw during a request is drawn by a job (:func:`schedule`, one job per
 fingerprint) whose handler reports its progress through :func:`progress_reporter`;
 ``mixer.printouts.web`` has the page that watches it. Used by badge batches
@@ -15,31 +17,29 @@ fingerprint) whose handler reports its progress through :func:`progress_reporter
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from mixer.extensions import db
 from mixer.jobs import services as jobs
 from mixer.jobs.models import Job, JobStatus
+from mixer.storage import NotFound, get_store
 
 
-def cache_folder(area: str, event_id: int) -> Path:
-    """Where an event's printouts of one area are kept (the instance folder)."""
-    return Path(current_app.instance_path) / area / f"event-{event_id}"
+def cache_folder(area: str, event_id: int) -> str:
+    """The store folder (a key prefix) of an event's printouts of one area."""
+    return f"{area}/event-{event_id}"
 
 
 @dataclass(frozen=True)
 class Printout:
     """One PDF of an event: what it prints (by fingerprint) and where it is kept."""
 
-    area: str  # the feature's folder under the instance folder: "badges"
+    area: str  # the feature's folder in the store: "badges"
     event_id: int
     org_id: int
     variant: str  # the kind of PDF within the area: a layout, "schedule"
@@ -48,19 +48,24 @@ class Printout:
     job_kind: str  # the job that draws it
 
     @property
-    def folder(self) -> Path:
-        """The folder of the event's printouts of this area."""
+    def folder(self) -> str:
+        """The store folder of the event's printouts of this area."""
         return cache_folder(self.area, self.event_id)
 
     @property
-    def path(self) -> Path:
-        """The cached PDF's file (it may not exist yet)."""
-        return self.folder / f"{self.variant}-{self.fingerprint}.pdf"
+    def key(self) -> str:
+        """The cached PDF's store key (it may not exist yet)."""
+        return f"{self.folder}/{self.variant}-{self.fingerprint}.pdf"
+
+    @property
+    def path(self) -> Path | None:
+        """The cached PDF's local file with the local store (None with S3)."""
+        return get_store().path(self.key)
 
     @property
     def ready(self) -> bool:
         """Whether the PDF for exactly this content is cached."""
-        return self.path.is_file()
+        return get_store().exists(self.key)
 
     @property
     def dedupe_key(self) -> str:
@@ -72,23 +77,26 @@ def cached(printout: Printout) -> bytes | None:
     """The cached PDF's bytes, or None (also when a newer drawing removed it just
     now: the caller then goes on as if it had never been drawn)."""
     try:
-        return printout.path.read_bytes()
-    except FileNotFoundError:
+        return get_store().read(printout.key)
+    except NotFound:
         return None
 
 
-def store(printout: Printout, pdf: bytes) -> Path:
-    """Keep a drawn PDF (written atomically) and drop older versions of its variant."""
-    folder = printout.folder
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pdf)
-    os.replace(tmp, printout.path)
-    for old in folder.glob(f"{printout.variant}-*.pdf"):
-        if old != printout.path:
-            old.unlink(missing_ok=True)
-    return printout.path
+def store(printout: Printout, pdf: bytes) -> bytes:
+    """Keep a drawn PDF (written atomically) and drop older versions of its
+    variant; returns ``pdf``."""
+    files = get_store()
+    files.write(printout.key, pdf)
+    older = f"{printout.folder}/{printout.variant}-"
+    for key in files.list(printout.folder):
+        if key.startswith(older) and key.endswith(".pdf") and key != printout.key:
+            files.delete(key)
+    return pdf
+
+
+def discard(printout: Printout) -> None:
+    """Remove the cached PDF (it is drawn again when next asked for)."""
+    get_store().delete(printout.key)
 
 
 def schedule(printout: Printout, payload: dict[str, Any]) -> Job:

@@ -4,7 +4,6 @@ page of one being drawn by the worker, and the JSON that page polls."""
 from __future__ import annotations
 
 from io import BytesIO
-from pathlib import Path
 
 from flask import Response, jsonify, render_template, send_file
 
@@ -15,12 +14,11 @@ from mixer.jobs.models import Job, JobStatus
 PDF = "application/pdf"
 
 
-def send_pdf(data: bytes | Path, name: str) -> Response:
+def send_pdf(data: bytes, name: str) -> Response:
     """Send a PDF to show in the browser (saved as ``name``), never stored by it:
-    it holds names, and some are sent by signed link. A cached file is read whole
-    (a few MB) so no handle lingers."""
-    if isinstance(data, Path):
-        data = data.read_bytes()
+    it holds names, and some are sent by signed link. A cached one is read whole
+    from the store (a few MB, ``printouts.cached``) so no handle lingers and a
+    newer drawing may replace it meanwhile."""
     response = send_file(BytesIO(data), mimetype=PDF, download_name=name, max_age=0)
     response.headers["Cache-Control"] = NO_STORE
     return response

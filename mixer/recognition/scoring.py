@@ -31,6 +31,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, select
+from sqlalchemy.orm import QueryableAttribute
 
 from mixer.accounts.models import User
 from mixer.extensions import db
@@ -237,7 +238,9 @@ def _has_text(value: Any) -> bool:
 BLANKS = " \t\n\r\f\v\u00a0"
 
 
-def note_by(user_id: ColumnElement[int]) -> ColumnElement[bool]:
+def note_by(
+    user_id: ColumnElement[int] | QueryableAttribute[int],
+) -> ColumnElement[bool]:
     """SQL: the meeting's notes hold words (a non-blank string) by ``user_id``.
 
     ``PairMeeting.notes`` is JSON keyed by the writer's id as a string; reading
@@ -317,6 +320,8 @@ def score_month(org: Organization, month: str) -> list[Candidate]:
         )
     ).all()
     for mentor_id, rating, helped in feedback:
+        if mentor_id is None:  # peers: excluded by the query (NULL compares false)
+            continue
         if rating is not None:
             tally.ratings[mentor_id].append(rating)
         if _has_text(helped):

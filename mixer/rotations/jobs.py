@@ -6,12 +6,13 @@ from typing import Any
 
 from mixer.events.models import Event
 from mixer.extensions import db
+from mixer.jobs.models import HEAVY_QUEUE
 from mixer.jobs.services import PermanentJobError, handler
 from mixer.printouts.services import progress_reporter
 from mixer.rotations import pdf, services
 
 
-@handler(pdf.PRINTOUT_JOB)
+@handler(pdf.PRINTOUT_JOB, queue=HEAVY_QUEUE)
 def rotation_printout(payload: dict[str, Any]) -> dict[str, Any]:
     """Draw a plan's schedule or table cards into the cache, reporting progress.
 

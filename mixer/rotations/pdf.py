@@ -21,7 +21,6 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app, render_template
 from sqlalchemy import func, select
@@ -118,7 +117,7 @@ def drawing(event: Event, plan: RotationPlan, kind: str) -> Drawing:
     return Drawing(printout, html, len(plan.participant_ids or ()), pages)
 
 
-def draw(found: Drawing, progress: Callable[[float], None] | None = None) -> Path:
+def draw(found: Drawing, progress: Callable[[float], None] | None = None) -> bytes:
     """Draw the PDF into its cache file; ``progress`` hears the fraction done."""
     return store(found.printout, render_pdf(found.html, found.pages, progress))
 

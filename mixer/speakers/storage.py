@@ -1,12 +1,10 @@
-"""Where uploaded bytes live, behind one small interface.
+"""Where uploaded bytes live: the ``uploads/`` part of Mixer's store.
 
-``Storage.save`` streams a file into place while hashing it and returns
-``(key, size, sha256)``; ``open`` and ``delete`` take that key. ``LocalStorage``
-keeps files under ``instance/uploads/`` with random names. An S3-compatible backend
-would implement the same three methods (``save``: stream to a temporary file while
-hashing, then ``upload_fileobj`` under a random key; ``open``: ``get_object`` body;
-``delete``: ``delete_object``) and be returned by :func:`get_storage` when
-``UPLOAD_BACKEND`` says so (see ``docs/speakers.md``).
+``UploadStorage.save`` streams a file into place while hashing it and returns
+``(key, size, sha256)``; ``open``, ``send`` and ``delete`` take that key. A key is
+random (``KEY_RE``) and is kept under ``uploads/<first two characters>/<key>`` in
+the app's store (:mod:`mixer.storage`): the instance folder, or S3-compatible
+object storage when ``STORAGE_URL`` says so (``docs/deployment.md``).
 
 Files follow the database transaction: a file saved for a row that is then rolled
 back is removed again (:func:`remove_on_rollback`), and the file of a deleted row
@@ -15,103 +13,60 @@ goes only once the deletion is committed (:func:`remove_on_commit`).
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import secrets
-import tempfile
-from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
-from flask import current_app
+from flask import Response
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session, SessionTransaction
 
+from mixer import storage
 from mixer.extensions import db
+from mixer.storage import NotFound, TooLarge
 
-CHUNK = 64 * 1024
+__all__ = ["KEY_RE", "NotFound", "TooLarge", "UploadStorage", "get_storage"]
+
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}(\.[a-z0-9]{1,5})?$")
 
 
-class TooLarge(Exception):
-    """The stream went past the allowed size; nothing was kept."""
+class UploadStorage:
+    """Uploads in the app's store, named by random keys."""
 
+    def __init__(self, store: storage.Store):
+        self.store = store
 
-class Storage(Protocol):
-    """What the material feature needs from a place that keeps files."""
-
-    def save(
-        self, stream: IO[bytes], max_size: int | None = None, suffix: str = ""
-    ) -> tuple[str, int, str]:
-        """Store the whole stream; return (key, size in bytes, SHA-256 hex)."""
-        ...
-
-    def open(self, key: str) -> IO[bytes]:
-        """The stored bytes of ``key`` for reading."""
-        ...
-
-    def path(self, key: str) -> Path | None:
-        """A local path for ``key`` when the backend has one (for ``send_file``)."""
-        ...
-
-    def delete(self, key: str) -> None:
-        """Remove ``key``; a missing key is not an error."""
-        ...
-
-
-class LocalStorage:
-    """Files in one folder, named by random keys; temp files in its ``tmp/``."""
-
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-        self.tmp = self.root / "tmp"
-
-    def _path(self, key: str) -> Path:
-        if not KEY_RE.match(key):  # keys are ours; anything else is an attack
-            raise ValueError(f"bad storage key {key!r}")
-        return self.root / key[:2] / key
+    @staticmethod
+    def name(key: str) -> str:
+        """The store key of an upload key (which is ours: anything else is refused)."""
+        if not KEY_RE.match(key):
+            raise ValueError(f"bad upload key {key!r}")
+        return f"uploads/{key[:2]}/{key}"
 
     def save(
         self, stream: IO[bytes], max_size: int | None = None, suffix: str = ""
     ) -> tuple[str, int, str]:
-        """Copy to a temp file while hashing and counting, then move into place."""
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="up-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if max_size is not None and size > max_size:
-                        raise TooLarge(size)
-                    digest.update(chunk)
-                    out.write(chunk)
-            key = secrets.token_urlsafe(24) + suffix
-            final = self._path(key)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, final)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        return key, size, digest.hexdigest()
+        """Store the stream under a new random key; (key, size, SHA-256 hex)."""
+        key = secrets.token_urlsafe(24) + suffix
+        size, digest = self.store.save(self.name(key), stream, max_size)
+        return key, size, digest
 
     def open(self, key: str) -> IO[bytes]:
-        """The file of ``key``, opened for binary reading."""
-        return self._path(key).open("rb")
+        """The stored bytes of ``key`` for reading (NotFound when missing)."""
+        return self.store.open(self.name(key))
 
-    def path(self, key: str) -> Path | None:
-        """The local file of ``key``."""
-        return self._path(key)
+    def send(self, key: str, **options) -> Response:
+        """A response streaming the file (:func:`mixer.storage.send`)."""
+        return storage.send(self.name(key), **options)
 
     def delete(self, key: str) -> None:
         """Remove the file of ``key`` if it is there."""
-        self._path(key).unlink(missing_ok=True)
+        self.store.delete(self.name(key))
 
 
-def get_storage() -> Storage:
-    """The app's storage (local files under ``UPLOAD_FOLDER``)."""
-    return LocalStorage(current_app.config["UPLOAD_FOLDER"])
+def get_storage() -> UploadStorage:
+    """The app's upload storage."""
+    return UploadStorage(storage.get_store())
 
 
 # ---------------------------------------------------------------------------

@@ -6,18 +6,17 @@ the event, so outsiders get 404 as on the event pages.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     flash,
     jsonify,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -45,7 +44,7 @@ from mixer.speakers.forms import (
 )
 from mixer.speakers.models import Material, MaterialKind, Visibility
 from mixer.speakers.services import SpeakerError
-from mixer.speakers.storage import get_storage
+from mixer.speakers.storage import NotFound, get_storage
 from mixer.web import json_error, wants_json
 
 bp = Blueprint("speakers", __name__)
@@ -358,14 +357,13 @@ def download(material_id: int):
         abort(404)
     if item.kind == MaterialKind.LINK:
         return redirect(item.url or "/")
-    response = send_file(
-        _stored_path(item.storage_key or ""),
+    response = _send(
+        item.storage_key or "",
         # The type without parameters: Werkzeug adds the charset of text types
         # itself (the stored type has one already).
         mimetype=(item.content_type or "").partition(";")[0].strip() or None,
         as_attachment=item.content_type not in visibility.INLINE_TYPES,
         download_name=item.filename,
-        conditional=True,
         etag=item.sha256 or False,
         max_age=0,
     )
@@ -382,19 +380,17 @@ def photo(key: str):
     if services.photo_profile(key) is None:
         abort(404)
     mimetype = "image/png" if key.endswith(".png") else "image/jpeg"
-    response = send_file(
-        _stored_path(key), mimetype=mimetype, conditional=True, max_age=3600
-    )
+    response = _send(key, mimetype=mimetype, max_age=3600)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-def _stored_path(key: str) -> Path:
-    """The local file of a storage key (local storage has one for every key)."""
-    path = get_storage().path(key)
-    if path is None:  # a backend without local files would stream instead
+def _send(key: str, **options: Any) -> Response:
+    """The stored file of ``key``, streamed from the store (404 when it is gone)."""
+    try:
+        return get_storage().send(key, **options)
+    except NotFound:
         abort(404)
-    return path
 
 
 # ---------------------------------------------------------------------------

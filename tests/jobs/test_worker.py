@@ -103,9 +103,9 @@ def test_cli_worker_refuses_a_malformed_mail_url(app, runner):
 class WorkerProcess:
     """``mixer worker`` in a process of its own, its log lines collected."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], command: list[str] | None = None):
         self.proc = subprocess.Popen(
-            [MIXER, "worker"],
+            command or [MIXER, "worker"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

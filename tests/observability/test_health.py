@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from mixer import clock
+from mixer import clock, storage
 from mixer.observability.workers import record_seen
+from mixer.storage import LocalStore
 from tests.events.test_dashboard_queries import counting_queries
 from tests.jobs.test_worker import WorkerProcess, wait_until, worker_env
+from tests.storage_support import s3_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,15 +108,38 @@ def test_an_unreachable_redis_is_named(redis_down, client):
     assert client.get("/healthz").status_code == 200  # the cheap check stays up
 
 
-def test_a_storage_folder_that_cannot_be_written_is_named(
-    app, client, tmp_path, monkeypatch
-):
+def test_a_storage_folder_that_cannot_be_written_is_named(app, client, tmp_path):
     record_seen("host:1")
-    monkeypatch.setattr(app, "instance_path", str(tmp_path / "gone"))
-    resp = client.get("/readyz")
+    folder = tmp_path / "gone"  # not there: nothing can be written in it
+    app.extensions["mixer.storage"] = LocalStore(folder)
+    try:
+        resp = client.get("/readyz")
+    finally:
+        app.extensions["mixer.storage"] = storage.from_config(app)
     assert resp.status_code == 503
     assert resp.get_json()["failing"] == ["storage"]
-    assert "is not writable" in resp.get_json()["checks"]["storage"]["error"]
+    error = resp.get_json()["checks"]["storage"]["error"]
+    assert error == f"OSError: {folder} is not writable"
+
+
+@pytest.fixture
+def bucket(app_config, s3_settings):
+    """Files kept in a bucket of the suite's S3 server (moto)."""
+    app_config.update(s3_settings)
+    return s3_settings
+
+
+def test_the_object_store_is_asked(bucket, client, s3_server):
+    record_seen("host:1")
+    resp = client.get("/readyz")
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["checks"]["storage"] == {"status": "ok"}
+    name = bucket["STORAGE_URL"].removeprefix("s3://").partition("/")[0]
+    s3_client(s3_server).delete_bucket(Bucket=name)  # the bucket is gone
+    gone = client.get("/readyz")
+    assert gone.status_code == 503
+    assert gone.get_json()["failing"] == ["storage"]
+    assert gone.get_json()["checks"]["storage"]["error"].startswith("ClientError")
 
 
 def test_a_running_worker_makes_the_app_ready(app, client, smtp):
@@ -131,21 +156,3 @@ def test_a_running_worker_makes_the_app_ready(app, client, smtp):
         )
     finally:
         assert worker.stop() == 0, "".join(worker.log)
-
-
-class _UnreachableStore:
-    """A store whose own check fails, as an object store that is down does."""
-
-    def check(self) -> None:
-        raise OSError("bucket mixer-files does not answer")
-
-
-def test_a_configured_store_is_asked_with_its_own_check(app, client, monkeypatch):
-    record_seen("host:1")
-    monkeypatch.setitem(app.extensions, "mixer.storage", _UnreachableStore())
-    resp = client.get("/readyz")
-    assert resp.status_code == 503
-    assert resp.get_json()["checks"]["storage"] == {
-        "status": "error",
-        "error": "OSError: bucket mixer-files does not answer",
-    }

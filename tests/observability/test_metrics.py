@@ -27,6 +27,11 @@ def _noop(payload):
     return None
 
 
+@handler("test.observability.heavy", queue="heavy")
+def _heavy(payload):
+    return None
+
+
 def test_metrics_are_off_unless_a_token_or_addresses_are_set(client):
     resp = client.get("/metrics")
     assert resp.status_code == 404
@@ -175,8 +180,10 @@ def test_backlogs_and_worker_heartbeats_are_read_from_the_database(
     schedule("test.observability.noop")
     schedule("test.observability.noop")
     schedule("test.observability.noop", run_at=clock.now() + timedelta(days=1))
+    clock.advance(timedelta(minutes=2))
+    schedule("test.observability.heavy")
     db.session.commit()
-    now = clock.advance(timedelta(minutes=5))
+    now = clock.advance(timedelta(minutes=3))
     record_seen("web-a:11", now - timedelta(seconds=20))
     record_seen("web-b:22", now - timedelta(minutes=30))
     with counting_queries() as statements:
@@ -184,9 +191,13 @@ def test_backlogs_and_worker_heartbeats_are_read_from_the_database(
     assert value(samples, "mixer_outbox_backlog", status="queued") == 4
     assert value(samples, "mixer_outbox_backlog", status="sending") == 0
     assert value(samples, "mixer_outbox_oldest_age_seconds") == 300
-    due = {"queue": "all", "kind": "test.observability.noop", "state": "due"}
+    due = {"queue": "default", "kind": "test.observability.noop", "state": "due"}
     assert value(samples, "mixer_jobs_backlog", **due) == 2  # not tomorrow's
-    assert value(samples, "mixer_jobs_oldest_due_age_seconds", queue="all") == 300
+    heavy = {"queue": "heavy", "kind": "test.observability.heavy", "state": "due"}
+    assert value(samples, "mixer_jobs_backlog", **heavy) == 1
+    oldest = "mixer_jobs_oldest_due_age_seconds"
+    assert value(samples, oldest, queue="default") == 300
+    assert value(samples, oldest, queue="heavy") == 180
     seen = "mixer_worker_last_seen_timestamp_seconds"
     assert (
         value(samples, seen, worker="web-a:11")

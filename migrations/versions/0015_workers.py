@@ -1,7 +1,7 @@
 """workers: when each job worker was last seen (readiness and /metrics)
 
-Revision ID: 0014_workers
-Revises: 0013_checkin_reported
+Revision ID: 0015_workers
+Revises: 0014_queues
 Create Date: 2026-12-06 01:30:00.000000
 
 """
@@ -12,8 +12,8 @@ import mixer.db_types
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_workers'
-down_revision = '0013_checkin_reported'
+revision = '0015_workers'
+down_revision = '0014_queues'
 branch_labels = None
 depends_on = None
 
