@@ -136,6 +136,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     browser.init_app(app)  # sign-in records checked; no-store for signed-in answers
 
+    from mixer import observability
+
+    observability.init_app(app)  # request ids and logs, /metrics, /readyz, Sentry
+
     from mixer.cli import register_commands
 
     register_commands(app)

@@ -77,7 +77,21 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_JSON_PATH": "openapi.json",
 }
 
-PLAIN_ENV = ("DATABASE_URL", "SECRET_KEY", "BASE_URL")
+PLAIN_ENV: tuple[str, ...] = ("DATABASE_URL", "SECRET_KEY", "BASE_URL")
+
+# Watching it (docs/operations.md): metrics, logs, readiness, error reports.
+DEFAULTS.update(
+    {
+        "METRICS_TOKEN": None,  # /metrics wants "Authorization: Bearer <this>"
+        "METRICS_ALLOW": "",  # or only from these CIDRs; neither: /metrics is 404
+        "LOG_FORMAT": "text",  # "json": one JSON line per log record, request ids
+        "SENTRY_DSN": None,  # errors to Sentry (needs sentry-sdk installed)
+        "SENTRY_TRACES_SAMPLE_RATE": 0.0,
+        "READY_WORKER_SECONDS": 120,  # /readyz wants a worker seen this lately; 0: no
+        "WORKER_BEAT_SECONDS": 30,  # how often a worker records it is alive
+    }
+)
+PLAIN_ENV += ("METRICS_TOKEN", "METRICS_ALLOW", "LOG_FORMAT", "SENTRY_DSN")
 
 log = logging.getLogger(__name__)
 

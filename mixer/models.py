@@ -11,6 +11,7 @@ import mixer.events.models
 import mixer.followup.models
 import mixer.jobs.models
 import mixer.mail.models
+import mixer.observability.models
 import mixer.orgs.models
 import mixer.pairs.models
 import mixer.recognition.models

@@ -105,3 +105,25 @@ availability_changed = _signals.signal(
     Listeners: follow-up (forms the mutual choices that the old values held back,
     through the ``followup.held`` job).""",
 )
+
+checked_in = _signals.signal(
+    "checked-in",
+    doc="""Someone was let in: a registration got its check-in time (not a
+    repeat, a replayed scan or a refusal).
+
+    Sender: the registration id. Sent by ``mixer.checkin.services`` (every way
+    in: scan, API, door link, walk-in). Listeners: observability (counts
+    check-ins for ``/metrics`` once the transaction commits).""",
+)
+
+registration_created = _signals.signal(
+    "registration-created",
+    doc="""Someone signed up for an event (a new place, or a cancelled one used
+    again).
+
+    Sender: the ``Registration`` (flushed, with its status: pending for a guest
+    until confirmed, else registered or waitlisted). Sent by
+    ``mixer.events.registration.register``. Listeners: observability (counts
+    registrations by source and status for ``/metrics`` once the transaction
+    commits).""",
+)

@@ -34,6 +34,7 @@ from mixer.extensions import db
 from mixer.jobs.models import HEAVY_QUEUE, MAIL_QUEUE, QUEUES
 from mixer.jobs.services import prune_finished, run_due
 from mixer.mail.services import deliver_due, make_transport, prune_sent
+from mixer.observability.workers import Beacon
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,7 @@ def run_forever(
         "worker started on queues %s; polling every %.1f s", ",".join(queues), interval
     )
     last_prune = float("-inf")
+    beacon = Beacon(app).start()  # "seen" every WORKER_BEAT_SECONDS, even mid-job
     try:
         while not stop.is_set():
             with app.app_context():
@@ -172,6 +174,7 @@ def run_forever(
                     db.session.rollback()
             stop.wait(interval)
     finally:
+        beacon.stop()
         restore()
     log.info("worker stopped")
 

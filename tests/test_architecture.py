@@ -39,6 +39,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("job queue", {"jobs"}),
     ("mail", {"mail"}),
+    ("watching (metrics read the job and mail tables)", {"observability"}),
     ("people", {"accounts"}),
     ("organizations", {"orgs", "outbox"}),
     ("events", {"events"}),

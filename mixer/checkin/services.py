@@ -22,7 +22,7 @@ from sqlalchemy import Row, bindparam, exists, func, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from mixer import clock
+from mixer import clock, signals
 from mixer.accounts.services import (
     AccountError,
     find_user,
@@ -306,6 +306,7 @@ def _stamp_statement(  # parameters named b_*: a column's name would join the SE
 
 def _stamped(result: CheckinResult, nonce: str | None) -> CheckinResult:
     """After a check-in changed the row (and recorded who made it): the nonce."""
+    signals.checked_in.send(result.registration_id)
     return _remember(nonce, result) if nonce is not None else result
 
 

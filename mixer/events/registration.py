@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select, update
 
-from mixer import clock
+from mixer import clock, signals
 from mixer.accounts.models import User
 from mixer.accounts.services import (
     AccountError,
@@ -185,8 +185,9 @@ def register(
     db.session.flush()
     if origin == RegistrationSource.GUEST:
         send_guest_confirmation(reg)
-        return reg
-    _seat(event, reg)
+    else:
+        _seat(event, reg)
+    signals.registration_created.send(reg)
     return reg
 
 

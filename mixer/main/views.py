@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from mixer.extensions import db
+from mixer.observability import health
 
 bp = Blueprint("main", __name__)
 
@@ -26,7 +27,11 @@ def index():
 
 @bp.get("/healthz")
 def healthz():
-    """Report database reachability as JSON for load balancers."""
+    """Report database reachability as JSON for load balancers; with ``?deep=1``
+    every dependency, as ``/readyz`` does."""
+    if request.args.get("deep") not in (None, "", "0"):
+        answer, code = health.readiness()
+        return jsonify(answer), code
     try:
         db.session.execute(text("SELECT 1"))
         database = {"status": "ok", "backend": db.engine.dialect.name}
