@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -76,9 +79,42 @@ class RequestGlobals(_AppCtxGlobals):
         return item in self.__dict__ or item in self.__dict__.get("_deferred", {})
 
 
+@functools.cache
+def _content_version(path: str, mtime_ns: int, size: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+def static_version(app: Flask, filename: str) -> str | None:
+    """A short hash of a static file's content (None when there is no such
+    file): ``url_for('static', ...)`` adds it as ``?v=``, so a proxy may cache a
+    versioned URL for good (deploy/nginx) and an upgrade changes the URL of
+    every file it changes. Hashed once per file and change (size, mtime)."""
+    folder = app.static_folder
+    if folder is None:
+        return None
+    path = os.path.join(folder, filename)
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return _content_version(path, stat.st_mtime_ns, stat.st_size)
+
+
+def _add_static_version(endpoint: str | None, values: dict[str, Any]) -> None:
+    if endpoint == "static" and "v" not in values and "filename" in values:
+        version = static_version(current_app, values["filename"])
+        if version is not None:
+            values["v"] = version
+
+
 def init_app(app: Flask) -> None:
     """Attach security headers, the user loader, error handlers and filters."""
     app.app_ctx_globals_class = RequestGlobals
+    app.url_defaults(_add_static_version)
     talisman.init_app(
         app,
         force_https=app.config["FORCE_HTTPS"],

@@ -269,6 +269,15 @@ def stack(app, app_config, tmp_path):
 
 
 def test_static_files_come_from_nginx_alone(stack):
+    # The URL a page links (with its content version) is cached for a year.
+    status, page_headers, page, _ = stack.request("GET", "/login")
+    linked = re.search(r'href="(/static/css/mixer\.css\?v=[0-9a-f]+)"', page.decode())
+    assert linked, "the page links its stylesheet with a content version"
+    status, versioned, body, _ = stack.request("GET", linked.group(1))
+    assert status == 200
+    assert body == (ROOT / "static" / "css" / "mixer.css").read_bytes()
+    assert versioned["Cache-Control"] == "public, max-age=31536000, immutable"
+    # Without a version (a module a script imports): an hour, then revalidated.
     status, headers, body, _ = stack.request("GET", "/static/css/mixer.css")
     assert status == 200
     assert body == (ROOT / "static" / "css" / "mixer.css").read_bytes()
@@ -314,7 +323,7 @@ def test_a_60_mb_upload_is_refused_by_nginx_in_mixers_words(stack):
     assert headers["Content-Type"].startswith("text/html")
     html = page.decode()
     assert "The limit is 50 MB; nothing was stored." in html
-    assert 'href="/static/css/mixer.css"' in html  # Mixer's page, Mixer's style
+    assert 'href="/static/css/mixer.css?v=' in html  # Mixer's page, Mixer's style
     # The speaker page's drop zone (static/js/upload.js) asks for JSON and shows
     # error.message: it gets the JSON answer on the page's own URL too.
     status, headers, answer, _ = stack.request(

@@ -149,7 +149,7 @@ def test_projector_advances_and_the_phone_shows_the_table(
     url = f"/events/{mixer_event.id}/rotations/projector"
     html = client.get(url).text
     assert "Round 1 starts soon" in html and "Where you sit in round 1" in html
-    assert 'src="/static/js/projector.js"' in html
+    assert 'src="/static/js/projector.js?v=' in html
     assert "Start round 1" not in html  # the controls are on the plan page
     control = client.get(f"/events/{mixer_event.id}/rotations").text
     assert "Start round 1" in control and "Open the projector" in control
