@@ -133,6 +133,10 @@ EXPECTED: dict[str, Access] = {
     "api_docs.docs": PUBLIC,
     "main.index": PUBLIC,
     "main.healthz": PUBLIC,
+    # Readiness: anyone (a load balancer); /metrics: nobody until METRICS_TOKEN
+    # or METRICS_ALLOW is set (404 for all here; tests/observability has the rest).
+    "observability.readyz": PUBLIC,
+    "observability.metrics_text": only(),
     # organizations
     "orgs.home": MEMBER,
     "orgs.members": ORGANIZER,  # organizers read the table; admins change it
@@ -320,8 +324,10 @@ OBSERVED: dict = {}
 
 @pytest.fixture
 def app_config(app_config):
-    """The test configuration with CSRF checks off (empty forms are posted)."""
-    return {**app_config, "WTF_CSRF_ENABLED": False}
+    """The test configuration with CSRF checks off (empty forms are posted), and
+    readiness without the job worker check (no worker runs here: its 503 is
+    tested in tests/observability)."""
+    return {**app_config, "WTF_CSRF_ENABLED": False, "READY_WORKER_SECONDS": 0}
 
 
 # ---------------------------------------------------------------------------
