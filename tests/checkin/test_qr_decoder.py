@@ -140,5 +140,6 @@ def test_decoder_reads_a_printed_badge_under_the_real_csp(
     }
     assert page.evaluate("window.__cspViolations") == []
     assert [p for p in problems if "Content Security Policy" in p] == []
-    assert f"{live_server}{WASM}" in requests
+    # The .wasm by its versioned URL (the page's data-wasm-url), from this server.
+    assert any(url.startswith(f"{live_server}{WASM}?v=") for url in requests), requests
     assert all(url.startswith(live_server) for url in requests), requests
