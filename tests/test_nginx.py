@@ -175,7 +175,12 @@ class Stack:
                 source_address=(source, 0),
             )
         try:
-            conn.request(method, path, body=body, headers=headers or {})
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+            except (BrokenPipeError, ConnectionResetError):
+                # A refusal (413) may come, and the connection close, before the
+                # whole body is sent: the answer is still there to read.
+                pass
             resp = conn.getresponse()
             data = resp.read()
             cookies = resp.headers.get_all("Set-Cookie") or []
