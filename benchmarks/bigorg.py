@@ -31,7 +31,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -41,7 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.instance import PASSWORD, fresh_instance, sign_in  # noqa: E402
+from benchmarks.instance import (  # noqa: E402
+    PASSWORD,
+    fresh_instance,
+    measure_page,
+    sign_in,
+)
 
 ORGANIZER = "o@bench.example.org"
 FIRST = ["Ada", "Bo", "Cy", "Dee", "Eve", "Finn", "Gus", "Hal", "Ida", "Jo", "Kim"]
@@ -243,7 +247,6 @@ def main() -> None:
 
     fresh_instance(args.postgres, "mixer_bench_bigorg")
     from flask_migrate import upgrade
-    from sqlalchemy import event as sa_event
     from sqlalchemy import func, select, text
 
     from mixer import create_app
@@ -255,7 +258,6 @@ def main() -> None:
 
     app = create_app()
     app.config["RATELIMIT_ENABLED"] = False
-    statements = [0]
     built = time.perf_counter()
     with app.app_context():
         upgrade(revision="heads")
@@ -315,31 +317,13 @@ def main() -> None:
             flush=True,
         )
         db.session.remove()
-
-        def count(*_args, **_kw):
-            statements[0] += 1
-
-        sa_event.listen(db.engine, "before_cursor_execute", count)
+        engine = db.engine
 
     client = app.test_client()
     sign_in(client, ORGANIZER)
     for name, path, pairs in pages:
         client.get(path)  # warm: templates compiled, caches filled
-        times, size, sql = [], 0, 0
-        for _ in range(args.repeat):
-            statements[0] = 0
-            wall = time.perf_counter()
-            resp = client.get(path)
-            times.append(time.perf_counter() - wall)
-            assert resp.status_code == 200, (path, resp.status_code)
-            size, sql = len(resp.data), statements[0]
-        if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            profiler.runcall(client.get, path)
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        figures = measure_page(client, engine, path, args.repeat, args.profile)
         print(
             json.dumps(
                 {
@@ -347,10 +331,7 @@ def main() -> None:
                     "path": path,
                     "pairs": pairs,
                     "database": "postgresql" if args.postgres else "sqlite",
-                    "median_ms": round(statistics.median(times) * 1000, 1),
-                    "best_ms": round(min(times) * 1000, 1),
-                    "kb": round(size / 1024, 1),
-                    "sql_statements": sql,
+                    **figures,
                     "load_average": [round(x, 2) for x in os.getloadavg()],
                 }
             ),

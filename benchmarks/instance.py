@@ -56,3 +56,45 @@ def sign_in(client, email: str, password: str = PASSWORD) -> None:
         "/login",
         data={"email": email, "password": password, "csrf_token": token.group(1)},
     )
+
+
+def measure_page(client, engine, path: str, repeat: int, profile: bool) -> dict:
+    """Fetch ``path`` ``repeat`` times (Flask's test client): the median and best
+    time in ms, the answer's size in KB and the SQL statements of one fetch (a
+    ``before_cursor_execute`` listener on ``engine``). ``profile``: print the
+    cProfile of one more fetch."""
+    import statistics
+    import time
+
+    from sqlalchemy import event
+
+    statements = [0]
+
+    def count(*_args, **_kw):
+        statements[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        times, size, sql = [], 0, 0
+        for _ in range(repeat):
+            statements[0] = 0
+            wall = time.perf_counter()
+            resp = client.get(path)
+            times.append(time.perf_counter() - wall)
+            assert resp.status_code == 200, (path, resp.status_code)
+            size, sql = len(resp.data), statements[0]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    if profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(client.get, path)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return {
+        "median_ms": round(statistics.median(times) * 1000, 1),
+        "best_ms": round(min(times) * 1000, 1),
+        "kb": round(size / 1024, 1),
+        "sql_statements": sql,
+    }

@@ -17,16 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.instance import PASSWORD, fresh_instance, sign_in  # noqa: E402
+from benchmarks.instance import (  # noqa: E402
+    PASSWORD,
+    fresh_instance,
+    measure_page,
+    sign_in,
+)
 
 DEPARTMENTS = ["Nursing", "Finance", "Pharmacy", "IT", "Human Resources", "Radiology"]
 
@@ -41,7 +44,6 @@ def main() -> None:
 
     fresh_instance(args.postgres, "mixer_bench_pages")
     from flask_migrate import upgrade
-    from sqlalchemy import event as sa_event
 
     from mixer import clock, create_app
     from mixer.events.lifecycle import create_event
@@ -52,7 +54,6 @@ def main() -> None:
 
     app = create_app()
     app.config["RATELIMIT_ENABLED"] = False
-    statements = [0]
     with app.app_context():
         upgrade(revision="heads")
         org = create_organization(slug="bench", name="Bench Health", charter="x")
@@ -95,41 +96,20 @@ def main() -> None:
         rotations.create_plan(event, rotations.Settings(rounds=6, minutes=8, seed=1))
         db.session.commit()
         event_id = event.id
-
-        def count(*_args, **_kw):
-            statements[0] += 1
-
-        sa_event.listen(db.engine, "before_cursor_execute", count)
+        engine = db.engine
 
     client = app.test_client()
     sign_in(client, "o@bench.example.org")
     load = [round(x, 2) for x in os.getloadavg()]
     for name, path in (("rotations", f"/events/{event_id}/rotations"),):
-        times, size, sql = [], 0, 0
-        for _ in range(args.repeat):
-            statements[0] = 0
-            wall = time.perf_counter()
-            resp = client.get(path)
-            times.append(time.perf_counter() - wall)
-            assert resp.status_code == 200, resp.status_code
-            size, sql = len(resp.data), statements[0]
-        if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            profiler.runcall(client.get, path)
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+        figures = measure_page(client, engine, path, args.repeat, args.profile)
         print(
             json.dumps(
                 {
                     "page": name,
                     "people": args.people,
                     "database": "postgresql" if args.postgres else "sqlite",
-                    "median_ms": round(statistics.median(times) * 1000, 1),
-                    "best_ms": round(min(times) * 1000, 1),
-                    "kb": round(size / 1024, 1),
-                    "sql_statements": sql,
+                    **figures,
                     "load_average": load,
                 }
             ),
