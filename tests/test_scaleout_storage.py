@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from mixer import clock, create_app
+from mixer import create_app
 from mixer.events.models import Registration
 from mixer.extensions import db
 from mixer.jobs.models import Job
@@ -26,6 +26,7 @@ from mixer.jobs.services import run_due
 from mixer.speakers.services import add_speaker
 from tests.badges.pdfcheck import decode_pages
 from tests.conftest import Auth, IsolatedClient
+from tests.helpers import fill_event
 from tests.speakers.conftest import PDF, upload
 from tests.storage_support import bucket_keys
 
@@ -51,23 +52,6 @@ def _files(folder: Path) -> list[str]:
         for p in folder.rglob("*")
         if p.is_file() and ".sqlite3" not in p.name
     )
-
-
-def _fill(event, n: int) -> None:
-    db.session.add_all(
-        Registration(
-            event_id=event.id,
-            email=f"p{i}@example.org",
-            name=f"Person {i:04d}",
-            status="registered",
-            source="organizer",
-            role=("mentor", "mentee", "either")[i % 3],
-            department="Platform",
-            confirmed_at=clock.now(),
-        )
-        for i in range(n)
-    )
-    db.session.commit()
 
 
 @pytest.mark.own_app
@@ -114,7 +98,7 @@ def test_two_web_hosts_and_a_worker_share_files_through_the_object_store(
     got.close()
 
     # A 200-badge sheet asked for on web B is a job for the worker.
-    _fill(event, 199)  # and the attendee: 200 badges
+    fill_event(event, 199)  # and the attendee: 200 badges
     Auth(client_b).logout()
     Auth(client_b).login(organizer.email)
     url = f"/events/{event.id}/badges.pdf?layout=a4-8"

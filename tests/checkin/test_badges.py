@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from mixer import clock
 from mixer.badges import jobs as badge_jobs
 from mixer.badges import services as badges
 from mixer.events.models import Registration
@@ -13,31 +12,10 @@ from mixer.jobs.models import Job
 from mixer.jobs.services import run_due
 from mixer.storage import get_store
 from tests.badges.pdfcheck import decode_pages, missing_glyphs
-from tests.helpers import link_in
+from tests.helpers import fill_event, link_in
 
 ARABIC = "محمد عبد الله الفارسي"
 LONG = "Maximiliana Wolfeschlegelsteinhausen-Bergerdorff Núñez Ortiz"
-
-
-def _fill(event, n: int, start: int = 0) -> list[Registration]:
-    """``n`` registered people, inserted directly (fast for big batches)."""
-    regs = [
-        Registration(
-            event_id=event.id,
-            email=f"p{i}@example.org",
-            name=f"Person {i:04d}",
-            status="registered",
-            source="organizer",
-            role=("mentor", "mentee", "either")[i % 3],
-            department="Platform",
-            offers=["python"],
-            confirmed_at=clock.now(),
-        )
-        for i in range(start, start + n)
-    ]
-    db.session.add_all(regs)
-    db.session.commit()
-    return regs
 
 
 def _urls(pdf: bytes) -> list[str]:
@@ -103,7 +81,7 @@ def test_ribbons_come_from_the_registration_and_the_event(
 def test_a_small_batch_is_drawn_inline_and_cached_until_a_registration_changes(
     app, client, auth, door
 ):
-    regs = _fill(door.event, 10)
+    regs = fill_event(door.event, 10)
     auth.login(door.organizer.email)
     first = client.get(f"/events/{door.event.id}/badges.pdf?layout=letter-8")
     assert first.mimetype == "application/pdf"
@@ -141,7 +119,7 @@ def test_the_largest_inline_batch_is_drawn_in_the_request_process(
         "_render_in_processes",
         lambda parts, *a, **k: pools.append(len(parts)) or real(parts, *a, **k),
     )
-    regs = _fill(door.event, badges.INLINE_LIMIT)
+    regs = fill_event(door.event, badges.INLINE_LIMIT)
     auth.login(door.organizer.email)
     answer = client.get(f"/events/{door.event.id}/badges.pdf")
     assert answer.mimetype == "application/pdf"
@@ -154,7 +132,7 @@ def test_the_largest_inline_batch_is_drawn_in_the_request_process(
 def test_a_200_badge_batch_goes_through_the_job_worker_with_progress(
     app, client, auth, door, monkeypatch
 ):
-    regs = _fill(door.event, 200)
+    regs = fill_event(door.event, 200)
     auth.login(door.organizer.email)
     url = f"/events/{door.event.id}/badges.pdf?layout=a4-8"
     response = client.get(url)
