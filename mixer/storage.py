@@ -35,9 +35,10 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, request, send_file
 
 CHUNK = 64 * 1024
-# One part of a key: starts with a letter, digit or underscore (so never "." or
-# ".."), then letters, digits, "_", "-" and ".".
-_PART = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+# One part of a key: starts with a letter, digit, "_" or "-" (never ".": no "."
+# or "..", no hidden names), then letters, digits, "_", "-" and ".". Upload keys
+# are secrets.token_urlsafe, whose alphabet has "-" and "_" anywhere.
+_PART = r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}"
 KEY_RE = re.compile(rf"^{_PART}(/{_PART}){{0,7}}$")
 PART_SUFFIX = ".part"  # an unfinished local write; never a key
 

@@ -124,6 +124,16 @@ def test_keys_are_relative_paths_of_ours(app, store, key):
     assert store.list("badges") == []
 
 
+def test_every_key_an_upload_can_get_is_accepted(app, store):
+    """Upload keys are ``secrets.token_urlsafe``: "-" and "_" may come first,
+    in the key and in its two-character folder (1 upload in 64 began with "-"
+    and was refused before)."""
+    for key in ("uploads/-o/-oVoysQkm5d-t7chG3pvoJX", "uploads/__/__x-", "a/-"):
+        store.write(key, b"x")
+        assert store.read(key) == b"x"
+        store.delete(key)
+
+
 def test_a_reader_never_sees_a_half_written_file(app, store):
     """A writer replaces one key over and over with files of 1 MB of one byte;
     every concurrent read gets a whole file, old or new, never a mix or a part."""
