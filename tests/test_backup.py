@@ -305,20 +305,20 @@ def test_a_sqlite_backup_is_one_consistent_snapshot_while_writes_go_on(
     writer.execute("CREATE TABLE drill_write (n INTEGER PRIMARY KEY, pad BLOB)")
     writer.commit()
     stop = threading.Event()
-    written = [0]
+    committed = [0]  # raised only after the commit, so it never runs ahead
 
     def write() -> None:
         while not stop.is_set():
-            written[0] += 1
             writer.execute(
-                "INSERT INTO drill_write VALUES (?, ?)", (written[0], b"x" * 4000)
+                "INSERT INTO drill_write VALUES (?, ?)", (committed[0] + 1, b"x" * 4000)
             )
             writer.commit()
+            committed[0] += 1
 
     thread = threading.Thread(target=write)
     thread.start()
     try:
-        while written[0] < 200:
+        while committed[0] < 200:
             time.sleep(0.01)
         backup(app, tmp_path / "b")
     finally:
@@ -329,7 +329,7 @@ def test_a_sqlite_backup_is_one_consistent_snapshot_while_writes_go_on(
     assert copy.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     count, top = copy.execute("SELECT count(*), max(n) FROM drill_write").fetchone()
     copy.close()
-    assert 200 <= count == top <= written[0]  # every committed row up to a point
+    assert 200 <= count == top <= committed[0]  # every committed row up to a point
 
 
 def test_a_backup_from_a_newer_schema_is_refused(app, small, empty_target, tmp_path):
