@@ -183,6 +183,8 @@ class Pair(Model):
             name="open_key",
         ),
         Index("ix_pair_org_status", "org_id", "status"),
+        # The organizers' list, newest first, one page at a time.
+        Index("ix_pair_org_created", "org_id", "created_at", "id"),
     )
 
     @property
@@ -419,3 +421,29 @@ class PairFeedback(Model):
 
     def __repr__(self) -> str:
         return f"<PairFeedback pair={self.pair_id} by={self.user_id}>"
+
+
+class PairMeetingMonth(Model):
+    """Meetings held and missed by one organization's pairs in one UTC month.
+
+    Kept by database triggers on ``pair_checkin`` and ``pair`` (migration
+    ``0016_pair_months``), so every write counts, the ORM's and a cascade's
+    alike: inserting or deleting a meeting, changing its status or date, or
+    deleting its pair (a deleted member's pairs go with them). The organizers'
+    overview reads these rows instead of the organization's check-ins, so its
+    cost does not grow with the number of pairs. ``mixer.pairs.tallies`` recounts
+    them from the check-ins and says where they differ.
+    """
+
+    __tablename__ = "pair_checkin_month"
+
+    org_id: Mapped[int] = mapped_column(
+        ForeignKey("organization.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # "2026-12"
+    held: Mapped[int] = mapped_column(default=0)
+    missed: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self) -> str:
+        counts = f"{self.held}/{self.missed}"
+        return f"<PairMeetingMonth org={self.org_id} {self.month} {counts}>"

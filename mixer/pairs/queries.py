@@ -22,6 +22,7 @@ from mixer.pairs.models import (
     MeetingStatus,
     Pair,
     PairMeeting,
+    PairMeetingMonth,
     PairStatus,
 )
 
@@ -167,45 +168,25 @@ def _next(year: int, month: int) -> tuple[int, int]:
 
 def _settled(org: Organization, months: int) -> tuple[int, int, list[dict[str, Any]]]:
     """Meetings held and missed, in all and in each of the last ``months`` months
-    (UTC), counted by the database in one statement whatever the number of pairs.
-
-    Each meeting gets the index of its month from a CASE on the month bounds
-    (plain comparisons of UTC instants, the same on SQLite and PostgreSQL, where
-    strftime and date_trunc would differ): -1 before the window, ``months``
-    after it. GROUP BY that index gives the series, and the groups' sum the
-    totals. The only filter is the organization, so the database reads its
-    check-ins through its pairs (not every organization's check-ins of the
-    window through the status-and-date index).
+    (UTC), from the monthly tallies the database keeps (``mixer.pairs.tallies``):
+    one short row per month the organization has had pairs, whatever their number.
     """
     bounds = month_starts(months)
-    month_index = case(
-        (PairMeeting.due_at < bounds[0], -1),
-        *[(PairMeeting.due_at < bounds[i + 1], i) for i in range(months)],
-        else_=months,
-    ).label("month_index")
-    settled = (
-        select(month_index, HELD.label("held"), MISSED.label("missed"))
-        .join(Pair)
-        .where(Pair.org_id == org.id)
-        .subquery()
-    )
     per = {
-        index: (int(held or 0), int(missed or 0))
-        for index, held, missed in db.session.execute(
+        month: (held, missed)
+        for month, held, missed in db.session.execute(
             select(
-                settled.c.month_index,
-                func.sum(settled.c.held),
-                func.sum(settled.c.missed),
-            ).group_by(settled.c.month_index)
+                PairMeetingMonth.month, PairMeetingMonth.held, PairMeetingMonth.missed
+            ).where(PairMeetingMonth.org_id == org.id)
         )
     }
     series = [
         {
             "label": start.strftime("%b %Y"),
-            "held": per.get(i, (0, 0))[0],
-            "missed": per.get(i, (0, 0))[1],
+            "held": per.get(start.strftime("%Y-%m"), (0, 0))[0],
+            "missed": per.get(start.strftime("%Y-%m"), (0, 0))[1],
         }
-        for i, start in enumerate(bounds[:-1])
+        for start in bounds[:-1]
     ]
     held = sum(h for h, _ in per.values())
     missed = sum(m for _, m in per.values())
