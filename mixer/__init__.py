@@ -79,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.followup import jobs as followup_jobs  # noqa: F401
     from mixer.followup import listeners as followup_listeners  # noqa: F401
     from mixer.followup.views import bp as followup_bp
+    from mixer.insights.views import bp as insights_bp
     from mixer.main.views import bp as main_bp
     from mixer.orgs import api as orgs_api
     from mixer.orgs.views import bp as orgs_bp
@@ -111,6 +112,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         pairs_bp,
         recognition_bp,
         asks_bp,
+        insights_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(

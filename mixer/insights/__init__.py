@@ -1,0 +1,16 @@
+"""Insights: is the mentoring programme working? (``docs/insights.md``)
+
+The programme dashboard (``/o/<org>/insights``): the funnel from registration to
+pairs still meeting at 30, 60 and 90 days, the silo map of who met whom across
+departments, topic gaps, events and people; the event and programme report PDFs;
+CSV and XLSX exports; ``GET /api/v1/insights``. Organizers and admins only.
+
+- ``figures.py``: the value types every section returns (``Count`` hides
+  counts of fewer than five people), ``filters.py``: the dashboard's filter.
+- ``funnel.py``, ``silos.py``, ``topics.py``, ``events.py``, ``people.py``: one
+  section each, plain functions over the database, a fixed number of statements.
+- ``dashboard.py``: every section for one filter.
+- ``charts.py``: server-rendered SVG pictures; ``reports.py``: the PDFs;
+  ``exports.py``: CSV and XLSX, streamed and spreadsheet-safe.
+- ``views.py`` (pages), ``api.py`` (JSON), ``forms.py`` (the filter form).
+"""
