@@ -34,7 +34,8 @@ import random
 import sys
 import time
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,10 +54,147 @@ LAST = ["Lovelace", "Chen", "Young", "Okafor", "Martin", "Berg", "Hale", "Ito"]
 CHUNK = 5000  # rows per INSERT batch
 
 
-def _chunks(rows: list[dict], size: int = CHUNK):
+def chunks(rows: list[dict], size: int = CHUNK):
     """``rows`` in batches of ``size``."""
     for i in range(0, len(rows), size):
         yield rows[i : i + size]
+
+
+def bench_organizer():
+    """The organizer the benchmark signs in as (of a home organization of their
+    own; the organizations built are added to them); committed."""
+    from mixer.extensions import db
+    from mixer.orgs.services import add_member, create_organization
+
+    home = create_organization(slug="bench-home", name="Bench home", charter="x")
+    organizer = add_member(
+        home, ORGANIZER, "Olu Organizer", "organizer", password=PASSWORD
+    ).user
+    db.session.commit()
+    return organizer
+
+
+def add_org(slug: str, organizer_id: int):
+    """A new organization ``slug`` with the benchmark's organizer in it (flushed)."""
+    from mixer.extensions import db
+    from mixer.orgs.models import Membership
+    from mixer.orgs.services import create_organization
+
+    org = create_organization(slug=slug, name=f"Big {slug}", charter="x")
+    db.session.add(Membership(org_id=org.id, user_id=organizer_id, role="organizer"))
+    db.session.flush()
+    return org
+
+
+def analyze(postgres: str) -> None:
+    """On PostgreSQL, ANALYZE every table and commit: what autovacuum does soon
+    after a bulk load in production (without statistics the planner guesses, and
+    scans whole tables)."""
+    from sqlalchemy import text
+
+    from mixer.extensions import db
+
+    if postgres:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+
+
+def insert_members(
+    slug: str,
+    org_id: int,
+    count: int,
+    now: datetime,
+    user_fields: Callable[[int], dict] | None = None,
+    membership_fields: Callable[[int], dict] | None = None,
+) -> tuple[list[int], list[dict]]:
+    """``count`` members of the organization (bulk inserts): their user ids and user
+    rows, in the same order. ``user_fields(i)`` and ``membership_fields(i)`` add
+    columns to the ``i``-th person's rows."""
+    from sqlalchemy import insert, select
+
+    from mixer.accounts.models import User
+    from mixer.extensions import db
+    from mixer.orgs.models import Membership
+
+    users = [
+        {
+            "email": f"m{i}@{slug}.members.example.org",
+            "name": f"{FIRST[i % len(FIRST)]} {LAST[i // len(FIRST) % len(LAST)]} {i}",
+            "created_at": now,
+            **(user_fields(i) if user_fields else {}),
+        }
+        for i in range(count)
+    ]
+    for chunk in chunks(users):
+        db.session.execute(insert(User), chunk)
+    ids = list(
+        db.session.scalars(
+            select(User.id)
+            .where(User.email.like(f"%@{slug}.members.example.org"))
+            .order_by(User.id)
+        )
+    )
+    memberships = [
+        {
+            "org_id": org_id,
+            "user_id": uid,
+            "joined_at": now,
+            **(membership_fields(i) if membership_fields else {}),
+        }
+        for i, uid in enumerate(ids)
+    ]
+    for chunk in chunks(memberships):
+        db.session.execute(insert(Membership), chunk)
+    return ids, users
+
+
+def meeting_rows(
+    rng: random.Random,
+    pair_id: int,
+    a: int,
+    b: int,
+    mentor: int | None,
+    started: datetime,
+    now: datetime,
+    held: float = 0.7,
+    until: datetime | None = None,
+) -> list[dict]:
+    """A pair's fortnightly check-ins from ``started``: held with probability
+    ``held``, else two in three missed and one skipped (a third of the held ones
+    with the other side's "what helped"); the next one scheduled, unless ``until``
+    (the pair ended) comes first."""
+    rows = []
+    due = started + timedelta(days=rng.randint(0, 13), hours=rng.randint(8, 17))
+    number = 0
+    while due < (until or now + timedelta(days=14)):
+        number += 1
+        row = {
+            "pair_id": pair_id,
+            "number": number,
+            "due_at": due,
+            "status": "scheduled",
+            "notes": {},
+            "created_at": due - timedelta(days=14),
+        }
+        if due < now - timedelta(days=2):
+            roll = rng.random()
+            missed = held + (1 - held) * 2 / 3
+            status = "met" if roll < held else "missed" if roll < missed else "skipped"
+            row["status"] = status
+            if status != "missed":
+                reporter = rng.choice((a, b))
+                row["reported_by_id"] = reporter
+                row["reported_at"] = due + timedelta(hours=rng.randint(1, 30))
+                if status == "met" and rng.random() < 0.33:
+                    writer = (a if mentor == b else b) if mentor else reporter
+                    row["notes"] = {str(writer): "The tip on giving feedback."}
+        elif until is not None:
+            break  # an ended pair has no check-in waiting
+        rows.append(row)
+        if row["status"] == "scheduled":
+            break
+        due += timedelta(days=14)
+    return rows
 
 
 def build_org(
@@ -73,40 +211,15 @@ def build_org(
     from sqlalchemy import insert, select
 
     from mixer import clock
-    from mixer.accounts.models import User
     from mixer.events.models import Event, Registration
     from mixer.extensions import db
-    from mixer.orgs.models import Membership
-    from mixer.orgs.services import create_organization
     from mixer.pairs.models import Pair, PairFeedback, PairMeeting, open_key
 
     rng = random.Random(seed)
     now = clock.now().replace(microsecond=0)
-    org = create_organization(slug=slug, name=f"Big {slug}", charter="x")
-    db.session.add(Membership(org_id=org.id, user_id=organizer_id, role="organizer"))
-    db.session.flush()
+    org = add_org(slug, organizer_id)
 
-    users = [
-        {
-            "email": f"m{i}@{slug}.members.example.org",
-            "name": f"{FIRST[i % len(FIRST)]} {LAST[i // len(FIRST) % len(LAST)]} {i}",
-            "created_at": now,
-        }
-        for i in range(members)
-    ]
-    for chunk in _chunks(users):
-        db.session.execute(insert(User), chunk)
-    ids = list(
-        db.session.scalars(
-            select(User.id)
-            .where(User.email.like(f"%@{slug}.members.example.org"))
-            .order_by(User.id)
-        )
-    )
-    for chunk in _chunks(
-        [{"org_id": org.id, "user_id": uid, "joined_at": now} for uid in ids]
-    ):
-        db.session.execute(insert(Membership), chunk)
+    ids, users = insert_members(slug, org.id, members, now)
 
     per_event = registrations // events if events else 0
     event_rows = []
@@ -147,7 +260,7 @@ def build_org(
                     "created_at": now,
                 }
             )
-    for chunk in _chunks(regs):
+    for chunk in chunks(regs):
         db.session.execute(insert(Registration), chunk)
 
     # Pairs: distinct couples; three in five mentoring.
@@ -177,7 +290,7 @@ def build_org(
                 "created_at": started + timedelta(minutes=n),
             }
         )
-    for chunk in _chunks(pair_rows):
+    for chunk in chunks(pair_rows):
         db.session.execute(insert(Pair), chunk)
     pair_list = db.session.execute(
         select(Pair.id, Pair.a_id, Pair.b_id, Pair.mentor_id).where(
@@ -187,33 +300,7 @@ def build_org(
     meetings, feedback = [], []
     last_month_end = now.replace(day=1, hour=0, minute=0, second=0)
     for pair_id, a, b, mentor in pair_list:
-        due = started + timedelta(days=rng.randint(0, 13), hours=rng.randint(8, 17))
-        number = 0
-        while due < now + timedelta(days=14):
-            number += 1
-            row = {
-                "pair_id": pair_id,
-                "number": number,
-                "due_at": due,
-                "status": "scheduled",
-                "notes": {},
-                "created_at": due - timedelta(days=14),
-            }
-            if due < now - timedelta(days=2):
-                roll = rng.random()
-                status = "met" if roll < 0.7 else "missed" if roll < 0.9 else "skipped"
-                row["status"] = status
-                if status != "missed":
-                    reporter = rng.choice((a, b))
-                    row["reported_by_id"] = reporter
-                    row["reported_at"] = due + timedelta(hours=rng.randint(1, 30))
-                    if status == "met" and rng.random() < 0.33:
-                        writer = (a if mentor == b else b) if mentor else reporter
-                        row["notes"] = {str(writer): "The tip on giving feedback."}
-            meetings.append(row)
-            if row["status"] == "scheduled":
-                break
-            due += timedelta(days=14)
+        meetings += meeting_rows(rng, pair_id, a, b, mentor, started, now)
         if mentor and rng.random() < 0.2:
             feedback.append(
                 {
@@ -224,9 +311,9 @@ def build_org(
                     "created_at": last_month_end - timedelta(days=rng.randint(1, 20)),
                 }
             )
-    for chunk in _chunks(meetings):
+    for chunk in chunks(meetings):
         db.session.execute(insert(PairMeeting), chunk)
-    for chunk in _chunks(feedback):
+    for chunk in chunks(feedback):
         db.session.execute(insert(PairFeedback), chunk)
     return org.id
 
@@ -247,12 +334,11 @@ def main() -> None:
 
     fresh_instance(args.postgres, "mixer_bench_bigorg")
     from flask_migrate import upgrade
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
     from mixer import create_app
     from mixer.events.models import Registration
     from mixer.extensions import db
-    from mixer.orgs.services import add_member, create_organization
     from mixer.recognition.awards import default_month
     from mixer.recognition.scoring import score_month
 
@@ -261,11 +347,7 @@ def main() -> None:
     built = time.perf_counter()
     with app.app_context():
         upgrade(revision="heads")
-        home = create_organization(slug="bench-home", name="Bench home", charter="x")
-        organizer = add_member(
-            home, ORGANIZER, "Olu Organizer", "organizer", password=PASSWORD
-        ).user
-        db.session.commit()
+        organizer = bench_organizer()
         pages = []
         org_id = build_org(
             "bench",
@@ -291,11 +373,7 @@ def main() -> None:
             )
             db.session.commit()
             pages.append(("pairs_overview", f"/o/{slug}/pairs", size))
-        if args.postgres:
-            # What autovacuum does soon after a bulk load in production: without
-            # statistics the planner guesses (and scans whole tables).
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
+        analyze(args.postgres)
         from mixer.orgs.models import Organization
 
         org = db.session.get(Organization, org_id)

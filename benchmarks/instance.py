@@ -58,11 +58,10 @@ def sign_in(client, email: str, password: str = PASSWORD) -> None:
     )
 
 
-def measure_page(client, engine, path: str, repeat: int, profile: bool) -> dict:
-    """Fetch ``path`` ``repeat`` times (Flask's test client): the median and best
-    time in ms, the answer's size in KB and the SQL statements of one fetch (a
-    ``before_cursor_execute`` listener on ``engine``). ``profile``: print the
-    cProfile of one more fetch."""
+def measure_call(engine, call, repeat: int) -> tuple[dict, object]:
+    """Run ``call()`` ``repeat`` times: the median and best time in ms and the SQL
+    statements of one run (a ``before_cursor_execute`` listener on ``engine``),
+    and what the last run returned."""
     import statistics
     import time
 
@@ -75,16 +74,34 @@ def measure_page(client, engine, path: str, repeat: int, profile: bool) -> dict:
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        times, size, sql = [], 0, 0
+        times, sql, result = [], 0, None
         for _ in range(repeat):
             statements[0] = 0
             wall = time.perf_counter()
-            resp = client.get(path)
+            result = call()
             times.append(time.perf_counter() - wall)
-            assert resp.status_code == 200, (path, resp.status_code)
-            size, sql = len(resp.data), statements[0]
+            sql = statements[0]
     finally:
         event.remove(engine, "before_cursor_execute", count)
+    figures = {
+        "median_ms": round(statistics.median(times) * 1000, 1),
+        "best_ms": round(min(times) * 1000, 1),
+        "sql_statements": sql,
+    }
+    return figures, result
+
+
+def measure_page(client, engine, path: str, repeat: int, profile: bool) -> dict:
+    """Fetch ``path`` ``repeat`` times (Flask's test client): the median and best
+    time in ms, the answer's size in KB and the SQL statements of one fetch
+    (``measure_call``). ``profile``: print the cProfile of one more fetch."""
+
+    def fetch():
+        resp = client.get(path)
+        assert resp.status_code == 200, (path, resp.status_code)
+        return resp
+
+    figures, resp = measure_call(engine, fetch, repeat)
     if profile:
         import cProfile
         import pstats
@@ -92,9 +109,4 @@ def measure_page(client, engine, path: str, repeat: int, profile: bool) -> dict:
         profiler = cProfile.Profile()
         profiler.runcall(client.get, path)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-    return {
-        "median_ms": round(statistics.median(times) * 1000, 1),
-        "best_ms": round(min(times) * 1000, 1),
-        "kb": round(size / 1024, 1),
-        "sql_statements": sql,
-    }
+    return {**figures, "kb": round(len(resp.data) / 1024, 1)}
