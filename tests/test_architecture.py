@@ -50,6 +50,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pairs", {"pairs"}),
     ("around pairs", {"asks", "recognition"}),
     ("after the event", {"followup"}),
+    ("looking back over the programme (reads every feature)", {"insights"}),
     (
         "the application (may import anything)",
         {
