@@ -50,6 +50,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pairs", {"pairs"}),
     ("around pairs", {"asks", "recognition"}),
     ("after the event", {"followup"}),
+    ("insights (reads every feature)", {"insights"}),
     (
         "the application (may import anything)",
         {
