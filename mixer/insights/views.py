@@ -6,7 +6,11 @@ outsiders get 404, members 403. Members see none of these figures.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, g, request, stream_with_context
+
+from mixer.insights import exports
+from mixer.insights.params import parse_filter
+from mixer.orgs.access import org_required
 
 bp = Blueprint("insights", __name__)
 
@@ -17,6 +21,28 @@ bp = Blueprint("insights", __name__)
 
 # ---------------------------------------------------------------------------
 # Exports (CSV and XLSX)
+
+_DATASET = f"<any({', '.join(exports.DATASETS)}):dataset>"
+_FORMAT = f"<any({', '.join(exports.CONTENT_TYPES)}):fmt>"
+
+
+@bp.get(f"/o/<slug>/insights/export/{_DATASET}.{_FORMAT}")
+@org_required("organizer")
+def export(dataset: str, fmt: str) -> Response:
+    """One dataset as a CSV or XLSX download, narrowed by the query string."""
+    insight_filter = parse_filter(g.org, request.args)  # 400 with a message
+    if fmt == "csv":
+        body = stream_with_context(exports.csv_chunks(g.org, dataset, insight_filter))
+        response = Response(body, content_type=exports.CONTENT_TYPES[fmt])
+    else:
+        file = exports.xlsx_file(g.org, dataset, insight_filter)
+        response = Response(exports.file_chunks(file), content_type=exports.XLSX_TYPE)
+        response.call_on_close(file.close)  # deleted even if never read
+    name = exports.file_name(g.org, dataset, fmt, insight_filter)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # ---------------------------------------------------------------------------
