@@ -30,10 +30,9 @@ def people_figures(org: Organization, flt: InsightFilter) -> PeopleFigures:
     loads = _loads(org, flt)
     pairs = func.count(Pair.id)
     top = loads.order_by(pairs.desc(), User.name, User.id).limit(TOP)
-    full = (
-        loads.where(Membership.mentoring_capacity > 0)
-        .having(pairs >= Membership.mentoring_capacity)
-        .order_by(User.name, User.id)
+    # Capacity 0 means "none right now": a mentor at 0 with a pair is over it.
+    full = loads.having(pairs >= Membership.mentoring_capacity).order_by(
+        User.name, User.id
     )
     return PeopleFigures(
         top_mentors=_rows(top),

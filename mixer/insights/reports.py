@@ -20,6 +20,7 @@ from mixer import clock
 from mixer.badges.fetcher import STATIC_FOLDER, StaticOnlyFetcher
 from mixer.badges.fonts import FONT_STACK
 from mixer.badges.render import font_config, pdf_templates
+from mixer.errors import DomainError, NotFound
 from mixer.events.models import KIND_LABELS, Event
 from mixer.extensions import db
 from mixer.formatting import localtime
@@ -30,8 +31,11 @@ from mixer.orgs.models import Department, Organization
 from mixer.pairs.models import Pair
 
 
-class NotHeld(ValueError):
+class NotHeld(DomainError):
     """The event has not taken place (or was cancelled): nothing to report yet."""
+
+    status = 409
+    code = "not_held"
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,13 @@ def percent(share: float | None) -> str:
     return "—" if share is None else f"{round(share * 100)} %"
 
 
-def event_report(org: Organization, event: Event) -> EventReport:
-    """The figures of one held event, from the day it started on."""
+def event_report(org: Organization, event_id: int) -> EventReport:
+    """The figures of one held event of ``org`` (404 for another's), from its day."""
+    event = db.session.scalar(
+        select(Event).where(Event.id == event_id, Event.org_id == org.id)
+    )
+    if event is None:
+        raise NotFound("No such event here.")
     day = event.starts_at.date()
     flt = InsightFilter(start=day, end=day, event_id=event.id)
     figures = dashboard(org, flt)
@@ -123,3 +132,10 @@ def render_report_pdf(report: EventReport | ProgrammeReport) -> bytes:
         base_url=STATIC_FOLDER.as_uri() + "/",
         url_fetcher=StaticOnlyFetcher(),
     ).write_pdf(font_config=font_config())
+
+
+def file_name(report: EventReport | ProgrammeReport, slug: str) -> str:
+    """``acme-event-12-report.pdf`` or ``acme-programme-2026-01-01-2026-12-31.pdf``."""
+    if isinstance(report, EventReport):
+        return f"{slug}-event-{report.event.id}-report.pdf"
+    return f"{slug}-programme-{report.flt.start}-{report.flt.end}.pdf"

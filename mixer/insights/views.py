@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, g, request, stream_with_context
 
-from mixer.insights import exports
+from mixer.insights import exports, reports
 from mixer.insights.params import parse_filter
 from mixer.orgs.access import org_required
 
@@ -47,3 +47,31 @@ def export(dataset: str, fmt: str) -> Response:
 
 # ---------------------------------------------------------------------------
 # Report PDFs
+
+
+@bp.get("/o/<slug>/insights/report.pdf")
+@org_required("organizer")
+def programme_report() -> Response:
+    """The programme report for the filter in the query string."""
+    report = reports.programme_report(g.org, parse_filter(g.org, request.args))
+    return _pdf(report)
+
+
+@bp.get("/o/<slug>/insights/events/<int:event_id>/report.pdf")
+@org_required("organizer")
+def event_report(event_id: int) -> Response:
+    """One held event's report on one page (409 before it has taken place)."""
+    report = reports.event_report(g.org, event_id)
+    return _pdf(report)
+
+
+def _pdf(report: reports.EventReport | reports.ProgrammeReport) -> Response:
+    """The report's PDF shown inline (the browser's viewer), never cached."""
+    name = reports.file_name(report, g.org.slug)
+    response = Response(
+        reports.render_report_pdf(report), content_type="application/pdf"
+    )
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

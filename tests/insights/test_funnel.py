@@ -552,8 +552,8 @@ def test_people_mentors_capacity_and_departments_without_a_mentor(acme):
         MentorLoad("S2", "Sales", 1, 1),
         MentorLoad("S8", "Sales", 1, 2),
     ]
-    # D2 takes no mentees (capacity 0): not "at capacity".
-    assert [m.name for m in result.at_capacity] == ["S1", "S2", "S3"]
+    # D2 said "none right now" (capacity 0) yet mentors one: over capacity.
+    assert [m.name for m in result.at_capacity] == ["D2", "S1", "S2", "S3"]
     # Finance has no members; Legal and Ops mentor nobody.
     assert result.departments_without_mentor == ["Legal", "Ops"]
 
@@ -561,7 +561,8 @@ def test_people_mentors_capacity_and_departments_without_a_mentor(acme):
         acme.org, half_year(department_id=acme.department["Design"])
     )
     assert design.top_mentors == [MentorLoad("D2", "Design", 1, 0)]
-    assert (design.at_capacity, design.departments_without_mentor) == ([], [])
+    assert design.at_capacity == [MentorLoad("D2", "Design", 1, 0)]
+    assert design.departments_without_mentor == []
     legal = people_figures(acme.org, half_year(department_id=acme.department["Legal"]))
     assert (legal.top_mentors, legal.at_capacity) == ([], [])
     assert legal.departments_without_mentor == ["Legal"]
