@@ -39,6 +39,13 @@ def pages(response) -> list[str]:
 def test_the_event_report_is_one_page_of_the_events_figures(acme, client, auth):
     auth.login(acme.organizer.email, PASSWORD)
     jan = acme.events["jan"]
+    # The event's dashboard links it once the event is over, not before.
+    url = f"/o/acme/insights/events/{jan.id}/report.pdf"
+    assert url in client.get(f"/events/{jan.id}/dashboard").get_data(as_text=True)
+    later = acme.events["jun"].id
+    assert "report.pdf" not in client.get(f"/events/{later}/dashboard").get_data(
+        as_text=True
+    )
     response = client.get(f"/o/acme/insights/events/{jan.id}/report.pdf")
     assert (
         f'filename="acme-event-{jan.id}-report.pdf"'
