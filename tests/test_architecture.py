@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "web",
             "hostile",
             "storage",
+            "audit",
         },
     ),
     ("job queue", {"jobs"}),
