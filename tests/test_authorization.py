@@ -302,6 +302,8 @@ EXPECTED: dict[str, Access] = {
     "recognition.unpublish": ADMIN,
     "recognition.testimonials": ORGANIZER,
     "recognition.moderate": NOBODY_HERE,  # no testimonial in this world
+    # insights
+    "insights.dashboard": ORGANIZER,
 }
 # What some routes are asked with, so that the allowed get past the door: a
 # query string, or a body.
