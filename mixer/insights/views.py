@@ -8,12 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
-from mixer.insights import charts
+from mixer.insights import charts, exports
 from mixer.insights.dashboard import dashboard as programme_dashboard
 from mixer.insights.figures import rate
 from mixer.insights.forms import FilterForm
+from mixer.insights.params import parse_filter
 from mixer.orgs.access import org_required
 
 bp = Blueprint("insights", __name__)
@@ -44,10 +53,8 @@ def dashboard():
     )
 
 
-def export_url(dataset: str, fmt: str, params: dict[str, Any]) -> str | None:
-    """The link to one export for the page's filter (None until exports exist)."""
-    if "insights.export" not in current_app.view_functions:
-        return None
+def export_url(dataset: str, fmt: str, params: dict[str, Any]) -> str:
+    """The link to one export (``export`` below) for the page's filter."""
     return url_for(
         "insights.export", slug=g.org.slug, dataset=dataset, fmt=fmt, **params
     )
@@ -55,6 +62,28 @@ def export_url(dataset: str, fmt: str, params: dict[str, Any]) -> str | None:
 
 # ---------------------------------------------------------------------------
 # Exports (CSV and XLSX)
+
+_DATASET = f"<any({', '.join(exports.DATASETS)}):dataset>"
+_FORMAT = f"<any({', '.join(exports.CONTENT_TYPES)}):fmt>"
+
+
+@bp.get(f"/o/<slug>/insights/export/{_DATASET}.{_FORMAT}")
+@org_required("organizer")
+def export(dataset: str, fmt: str) -> Response:
+    """One dataset as a CSV or XLSX download, narrowed by the query string."""
+    insight_filter = parse_filter(g.org, request.args)  # 400 with a message
+    if fmt == "csv":
+        body = stream_with_context(exports.csv_chunks(g.org, dataset, insight_filter))
+        response = Response(body, content_type=exports.CONTENT_TYPES[fmt])
+    else:
+        file = exports.xlsx_file(g.org, dataset, insight_filter)
+        response = Response(exports.file_chunks(file), content_type=exports.XLSX_TYPE)
+        response.call_on_close(file.close)  # deleted even if never read
+    name = exports.file_name(g.org, dataset, fmt, insight_filter)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # ---------------------------------------------------------------------------
