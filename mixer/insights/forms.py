@@ -1,30 +1,31 @@
 """The dashboard's filter form: a period, a department, an event kind (GET).
 
-Its parameter names (``from``, ``to``, ``department``, ``kind``) are those the
-exports and the API read, so a link built from ``FilterForm.params()`` carries
-the page's filter to them.
+Its fields are named as the exports and the API read them (``from``, ``to``,
+``department``, ``kind``) and it reads them the same way, through
+``mixer.insights.params.parse_filter``: one reading of the filter, so a link
+built from ``FilterForm.params()`` means the same figures on every page. The
+dashboard adds one rule of its own: at most five years (a bar a month).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, SelectField
-from wtforms.validators import Optional, ValidationError
+from wtforms import SelectField, StringField
+from wtforms.widgets import DateInput
 
+from mixer.errors import show_on_form
 from mixer.events.models import KIND_LABELS, EventKind
 from mixer.extensions import db
-from mixer.insights.filters import DEFAULT_DAYS, InsightFilter
+from mixer.insights.filters import InsightFilter
+from mixer.insights.params import InsightsError, parse_filter
 from mixer.orgs.models import Department, Organization
 
 MAX_YEARS = 5
-# Dates people may ask for: any programme's history, and far from ``date.max``
-# (whose next day Python cannot count to).
-FIRST_DAY = date(1970, 1, 1)
-LAST_DAY = date(2199, 12, 31)
+KEYS = ("from", "to", "department", "kind")
 
 
 def _add_years(day: date, years: int) -> date:
@@ -35,24 +36,20 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+_FROM = StringField("From", widget=DateInput())
+
+
 class FilterForm(FlaskForm):
-    """What the dashboard shows: ``?from=&to=&department=&kind=``."""
+    """What the dashboard shows: ``?from=&to=&department=&kind=``.
+
+    The fields are text (a date input in the browser) so that whatever was typed
+    comes back as typed with the message under it; ``parse_filter`` judges it.
+    """
 
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    start = DateField(
-        "From",
-        name="from",
-        validators=[Optional()],
-        invalid_value_message="Write a date as YYYY-MM-DD, like 2026-01-31.",
-    )
-    end = DateField(
-        "To",
-        name="to",
-        validators=[Optional()],
-        invalid_value_message="Write a date as YYYY-MM-DD, like 2026-12-31.",
-    )
+    to = StringField("To", widget=DateInput())
     department = SelectField("Department", choices=[], validate_choice=False)
     kind = SelectField("Event kind", choices=[], validate_choice=False)
 
@@ -60,6 +57,7 @@ class FilterForm(FlaskForm):
         """Offer ``org``'s departments and the event kinds."""
         super().__init__(*args, **kwargs)
         self.org = org
+        self.filter: InsightFilter | None = None
         departments = db.session.execute(
             select(Department.id, Department.name)
             .where(Department.org_id == org.id)
@@ -72,63 +70,35 @@ class FilterForm(FlaskForm):
             (kind.value, KIND_LABELS[kind]) for kind in EventKind
         ]
 
-    def _period(self) -> tuple[date, date]:
-        """The period asked for, the missing ends filled in as the exports do."""
-        default = InsightFilter.default()
-        end = self.end.data or default.end
-        start = self.start.data or end - timedelta(days=DEFAULT_DAYS - 1)
-        return start, end
-
-    def validate_start(self, field: DateField) -> None:
-        """A day in the range people may ask for."""
-        if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
-            raise ValidationError(
-                f"Choose a day between {FIRST_DAY.year} and {LAST_DAY.year}."
-            )
-
-    def validate_end(self, field: DateField) -> None:
-        """On or after "From", at most five years later."""
-        if field.data and not FIRST_DAY <= field.data <= LAST_DAY:
-            raise ValidationError(
-                f"Choose a day between {FIRST_DAY.year} and {LAST_DAY.year}."
-            )
-        if field.errors or self.start.errors:
-            return  # one message a field: the date itself is wrong
-        if not field.data and not self.start.data:
-            return
-        start, end = self._period()
-        if end < start:
-            raise ValidationError("“To” must be on or after “From”.")
-        if end >= _add_years(start, MAX_YEARS):
-            raise ValidationError(
-                f"Choose a period of at most {MAX_YEARS} years: “To” must be before"
-                f" {_add_years(start, MAX_YEARS):%-d %B %Y}."
-            )
-
-    def validate_department(self, field: SelectField) -> None:
-        """One of the organization's departments (or all)."""
-        if field.data and field.data not in {v for v, _ in field.choices}:
-            raise ValidationError("Choose one of the departments in the list.")
-
-    def validate_kind(self, field: SelectField) -> None:
-        """One of the event kinds (or all)."""
-        if field.data and field.data not in {k.value for k in EventKind}:
-            raise ValidationError("Choose one of the event kinds in the list.")
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Read the filter as the exports do; each refusal goes on its field."""
+        if not super().validate(extra_validators):
+            return False
+        args = {key: (self[key].data or "") for key in KEYS}
+        try:
+            flt = parse_filter(self.org, args)
+            if flt.end >= _add_years(flt.start, MAX_YEARS):
+                raise InsightsError(
+                    f"Choose a period of at most {MAX_YEARS} years: “To” must be"
+                    f" before {_add_years(flt.start, MAX_YEARS):%-d %B %Y}.",
+                    field="to",
+                )
+        except InsightsError as exc:
+            show_on_form(exc, self)
+            return False
+        self.filter = flt
+        return True
 
     def to_filter(self) -> InsightFilter:
         """The ``InsightFilter`` of a validated form."""
-        start, end = self._period()
-        return InsightFilter(
-            start=start,
-            end=end,
-            department_id=int(self.department.data) if self.department.data else None,
-            kind=EventKind(self.kind.data) if self.kind.data else None,
-        )
+        if self.filter is None:
+            raise ValueError("validate() the form first")
+        return self.filter
 
     @property
     def narrowed(self) -> bool:
         """Whether anything was asked beyond the default twelve months."""
-        return any(f.data for f in (self.start, self.end, self.department, self.kind))
+        return any(self[key].data for key in KEYS)
 
     @property
     def department_name(self) -> str | None:
@@ -147,10 +117,16 @@ class FilterForm(FlaskForm):
     def params(self) -> dict[str, str]:
         """The filter as query parameters (for links to the exports), the period
         always spelled out so that a link means the same days tomorrow."""
-        start, end = self._period()
-        out = {"from": start.isoformat(), "to": end.isoformat()}
-        if self.department.data:
-            out["department"] = self.department.data
-        if self.kind.data:
-            out["kind"] = self.kind.data
+        flt = self.to_filter()
+        out = {"from": flt.start.isoformat(), "to": flt.end.isoformat()}
+        if flt.department_id is not None:
+            out["department"] = str(flt.department_id)
+        if flt.kind is not None:
+            out["kind"] = flt.kind.value
         return out
+
+
+# "from" is a Python keyword, so the field is set by name (made first, it comes
+# first): it is ``form["from"]``, named ``from`` in the query string, and the
+# refusals of ``parse_filter`` (``field="from"``) land on it.
+setattr(FilterForm, "from", _FROM)  # noqa: B010

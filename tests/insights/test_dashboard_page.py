@@ -8,8 +8,8 @@ import re
 from html import unescape
 from html.parser import HTMLParser
 
-import pytest
 from flask import g, render_template
+from werkzeug.datastructures import MultiDict
 
 from mixer.extensions import db
 from mixer.insights import charts
@@ -17,7 +17,6 @@ from mixer.insights.figures import Count, rate
 from mixer.insights.filters import InsightFilter
 from mixer.insights.forms import FilterForm
 from mixer.orgs.models import Department
-from mixer.orgs.services import add_member
 from tests.insights.hand_built import CELLS, DEPARTMENTS, STAGES, hand_built
 
 
@@ -71,7 +70,8 @@ def _page(app, org, organizer, board, **args) -> str:
     with app.test_request_context(f"/o/{org.slug}/insights", query_string=args):
         g.org = org
         g.membership = membership_for(organizer, org.id)
-        form = FilterForm(formdata=None, org=org)
+        form = FilterForm(MultiDict(), org=org)
+        assert form.validate()
         return render_template(
             "insights/dashboard.html",
             form=form,
@@ -130,12 +130,13 @@ def test_a_bad_filter_is_refused_inline_keeping_what_was_typed(
     status, html = ask(**{"from": "2026-03-10", "to": "2026-03-01", "kind": "workshop"})
     assert status == 400
     assert re.search(
-        r'<input aria-describedby="to-help" aria-invalid="true" id="to" name="to"'
-        r' type="date" value="2026-03-01">\s*<small id="to-help" class="field-error">'
-        r"\s*“To” must be on or after “From”.",
+        r'<input aria-describedby="from-help" aria-invalid="true" id="from"'
+        r' name="from" type="date" value="2026-03-10">\s*'
+        r'<small id="from-help" class="field-error">\s*'
+        r"“From” must be on or before “To”.",
         html,
     ), html
-    assert 'name="from" type="date" value="2026-03-10"' in html
+    assert 'name="to" type="date" value="2026-03-01"' in html
     assert '<option selected value="workshop">Workshop</option>' in html
     assert "Correct the filter above to see the figures." in html
     assert '<h2 id="funnel-h"' not in html
@@ -148,23 +149,20 @@ def test_a_bad_filter_is_refused_inline_keeping_what_was_typed(
     )
     assert ask(**{"from": "2020-01-01", "to": "2024-12-31"})[0] == 200
 
-    status, html = ask(**{"from": "2026-02-30", "department": "999999"})
+    # Every mistake at once, each under its field, as typed.
+    status, html = ask(**{"from": "2026-02-30", "to": "9999-12-31", "department": "7"})
     assert status == 400
-    assert 'name="from" type="date" value="2026-02-30"' in html  # as typed
-    assert "Write a date as YYYY-MM-DD, like 2026-01-31." in html
-    assert "Choose one of the departments in the list." in html
-
-    status, html = ask(**{"to": "9999-12-31"})
-    assert status == 400
-    assert "Choose a day between 1970 and 2199." in html
+    assert 'name="from" type="date" value="2026-02-30"' in html
+    assert "“From” must be a date written as YYYY-MM-DD, like 2026-01-31." in html
+    assert "“To” must be between 1970 and 2199." in html
+    assert '<small id="department-help" class="field-error">' in html
+    assert "That department is not one of Acme's." in html
 
 
 def test_the_filter_form_reads_the_exports_parameter_names(app, org, frozen):
     sales = Department(org_id=org.id, name="Sales")
     db.session.add(sales)
     db.session.commit()
-    from werkzeug.datastructures import MultiDict
-
     with app.test_request_context():
         args = {"from": "2026-01-01", "to": "2026-02-28"}
         args |= {"department": str(sales.id), "kind": "workshop"}
