@@ -303,6 +303,7 @@ EXPECTED: dict[str, Access] = {
     "recognition.testimonials": ORGANIZER,
     "recognition.moderate": NOBODY_HERE,  # no testimonial in this world
     # insights
+    "insights.dashboard": ORGANIZER,
     "insights.export": ORGANIZER,
     "insights.event_report": ORGANIZER,  # 409 while the world's event is ahead
     "insights.programme_report": ORGANIZER,

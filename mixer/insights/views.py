@@ -6,9 +6,22 @@ outsiders get 404, members 403. Members see none of these figures.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, request, stream_with_context
+from typing import Any
 
-from mixer.insights import exports, reports
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from mixer.insights import charts, exports, reports
+from mixer.insights.dashboard import dashboard as programme_dashboard
+from mixer.insights.figures import rate
+from mixer.insights.forms import FilterForm
 from mixer.insights.params import parse_filter
 from mixer.orgs.access import org_required
 
@@ -17,6 +30,34 @@ bp = Blueprint("insights", __name__)
 
 # ---------------------------------------------------------------------------
 # The dashboard (``/o/<slug>/insights``)
+
+
+@bp.route("/o/<slug>/insights")
+@org_required("organizer")
+def dashboard():
+    """The programme dashboard for the filter in the query string."""
+    form = FilterForm(request.args, org=g.org)
+    if not form.validate():
+        # What was typed stays in the form, each mistake under its field.
+        return render_template("insights/dashboard.html", form=form, data=None), 400
+    flt = form.to_filter()
+    return render_template(
+        "insights/dashboard.html",
+        form=form,
+        flt=flt,
+        data=programme_dashboard(g.org, flt),
+        params=form.params(),
+        charts=charts,
+        rate=rate,
+        export_url=export_url,
+    )
+
+
+def export_url(dataset: str, fmt: str, params: dict[str, Any]) -> str:
+    """The link to one export (``export`` below) for the page's filter."""
+    return url_for(
+        "insights.export", slug=g.org.slug, dataset=dataset, fmt=fmt, **params
+    )
 
 
 # ---------------------------------------------------------------------------
