@@ -114,6 +114,8 @@ def test_organizers_only_members_403_outsiders_404(
     assert (
         '<a href="/o/acme/insights" aria-current="page">Insights</a>' in html
     )  # the menu, next to Recognition
+    # The programme report for the same filter (the default: the last year).
+    assert 'href="/o/acme/insights/report.pdf?from=' in html
 
 
 def test_a_bad_filter_is_refused_inline_keeping_what_was_typed(
