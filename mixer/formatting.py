@@ -1,7 +1,9 @@
-"""Formatting shared by pages, e-mails and PDFs: local times and Markdown."""
+"""Formatting shared by pages, e-mails, PDFs and exports: local times, Markdown and
+spreadsheet-safe CSV cells."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -88,3 +90,26 @@ def _inline_text(children: list[Any]) -> str:
                 out.append(f" ({href})")
             href = None
     return "".join(out)
+
+
+# A spreadsheet runs a cell that begins with one of these as a formula (tab and CR
+# too: some spreadsheets drop them and read what follows).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Plainly a number ("-3", "+1.5e3") or a phone number ("+44 20 7946 0958",
+# "+1 (555) 0100"): digits, spaces and . ( ) - only, nothing a formula could call or
+# refer to, so they stay as written.
+_PLAIN_NUMBER = re.compile(
+    r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+    r"|\+?[ (]*\d[\d .()-]*",
+    re.ASCII,
+)
+
+
+def spreadsheet_text(value: Any) -> str:
+    """``value`` as CSV cell text a spreadsheet shows and never runs: a value
+    beginning with = + - @ tab or CR gets a leading ``'``, unless it is plainly a
+    number or a phone number."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text

@@ -5,6 +5,7 @@ A new feature adds one line here.
 
 import mixer.accounts.models
 import mixer.asks.models
+import mixer.audit.models
 import mixer.checkin.models
 import mixer.connections.models
 import mixer.events.models

@@ -38,6 +38,19 @@ pytest_plugins = [
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
+def pytest_collection_modifyitems(config, items) -> None:
+    """On the PostgreSQL pass, leave out tests marked ``once``: what they check
+    does not depend on the database (the proxy, the planner's own code, pictures,
+    the import graph), and the SQLite pass has run them (``make test`` runs both).
+    """
+    if not PG_URL:
+        return
+    once = [item for item in items if item.get_closest_marker("once")]
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = [item for item in items if not item.get_closest_marker("once")]
+
+
 def _worker() -> str:
     """Names this process's scratch PostgreSQL database. ``MIXER_TEST_DB_PREFIX``
     keeps runs from different checkouts on one server apart."""

@@ -303,11 +303,18 @@ EXPECTED: dict[str, Access] = {
     "recognition.testimonials": ORGANIZER,
     "recognition.moderate": NOBODY_HERE,  # no testimonial in this world
     # insights
+    "insights.dashboard": ORGANIZER,
+    "insights.export": ORGANIZER,
+    "insights.event_report": ORGANIZER,  # 409 while the world's event is ahead
+    "insights.programme_report": ORGANIZER,
     "insights_api.insights": API_ORGANIZER_LIST,  # each token its own org's
 }
 # What some routes are asked with, so that the allowed get past the door: a
 # query string, or a body.
-QUERY = {"badges.batch_progress": "job={job_id}"}
+QUERY = {
+    "badges.batch_progress": "job={job_id}",
+    "insights.export": "event={event_id}",  # its attendees, as an XLSX
+}
 BODIES = {
     "accounts_api.rename_token": {"json": {"name": "Renamed"}},
     "checkin_api.check_in": {"json": {"token": "{badge}"}},
@@ -440,6 +447,8 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
             "action": "pause",
             "token": "not-a-real-token",
             "key": "nothing.png",
+            "dataset": "attendees",
+            "fmt": "xlsx",
         },
         badge=regs[1].badge_token,  # a guest's: the member met her
         feed=feed.token,

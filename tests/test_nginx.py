@@ -33,11 +33,15 @@ SITE = ROOT / "deploy" / "nginx" / "mixer.conf"
 BIN = Path(sys.executable).parent
 PUBLIC = "https://mixer.example.org"
 
-pytestmark = pytest.mark.skipif(
-    not NGINX.exists(),
-    reason="nginx is not installed (/usr/sbin/nginx): `make test` installs it "
-    "(apt-get install nginx)",
-)
+# The proxy's behaviour does not depend on the database: the SQLite pass only.
+pytestmark = [
+    pytest.mark.once,
+    pytest.mark.skipif(
+        not NGINX.exists(),
+        reason="nginx is not installed (/usr/sbin/nginx): `make test` installs it "
+        "(apt-get install nginx)",
+    ),
+]
 
 
 def _listening(port: int) -> bool:

@@ -110,6 +110,7 @@ def _process(app_config, storage: str, prefix: str, requests: int) -> list[int]:
     return [int(code) for code in out.stdout.split()]
 
 
+@pytest.mark.once  # Redis shared by two processes: the SQLite pass only
 def test_two_processes_sharing_redis_share_one_limit(app, app_config):
     storage, prefix = _redis_url(), f"mixer-test-{uuid.uuid4().hex}"
     first = _process(app_config, storage, prefix, 3)

@@ -13,7 +13,6 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import case, func, or_, select
 
@@ -27,6 +26,7 @@ from mixer.events.models import (
 from mixer.events.queries import counts_for
 from mixer.events.registration import waitlist_head
 from mixer.extensions import db
+from mixer.formatting import spreadsheet_text
 
 NO_NEEDS = "No special needs"
 
@@ -171,14 +171,6 @@ CSV_HEADER = (
 )
 
 
-def _csv_safe(value: Any) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas; quote them."""
-    text_value = "" if value is None else str(value)
-    if text_value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text_value
-    return text_value
-
-
 def registrations_csv(event: Event) -> Iterator[str]:
     """The attendee list as CSV text, streamed in chunks (any size)."""
     buffer = io.StringIO()
@@ -193,7 +185,7 @@ def registrations_csv(event: Event) -> Iterator[str]:
     for number, reg in enumerate(db.session.scalars(stmt), start=1):
         writer.writerow(
             [
-                _csv_safe(v)
+                spreadsheet_text(v)
                 for v in (
                     reg.id,
                     reg.name,

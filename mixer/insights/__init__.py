@@ -9,6 +9,8 @@ CSV and XLSX exports; ``GET /api/v1/insights``. Organizers and admins only.
   counts of fewer than five people), ``filters.py``: the dashboard's filter.
 - ``funnel.py``, ``silos.py``, ``topics.py``, ``events.py``, ``people.py``: one
   section each, plain functions over the database, a fixed number of statements.
+- ``scope.py``: what a filter selects, in SQL (held events, a department's
+  people, months, days after an instant on SQLite and PostgreSQL alike).
 - ``dashboard.py``: every section for one filter.
 - ``charts.py``: server-rendered SVG pictures; ``reports.py``: the PDFs;
   ``exports.py``: CSV and XLSX, streamed and spreadsheet-safe.

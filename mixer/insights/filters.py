@@ -18,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import ColumnElement
+
 from mixer import clock
-from mixer.events.models import EventKind
+from mixer.events.models import Event, EventKind
 
 DEFAULT_DAYS = 365
 
@@ -49,6 +51,20 @@ class InsightFilter:
     def until(self) -> datetime:
         """The first instant after the period (UTC)."""
         return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+
+    def event_conditions(self, org_id: int) -> list[ColumnElement[bool]]:
+        """WHERE clauses for the organization's events this filter takes: started
+        in the period, of the kind and the one event when set."""
+        conditions = [
+            Event.org_id == org_id,
+            Event.starts_at >= self.since,
+            Event.starts_at < self.until,
+        ]
+        if self.kind is not None:
+            conditions.append(Event.kind == self.kind)
+        if self.event_id is not None:
+            conditions.append(Event.id == self.event_id)
+        return conditions
 
     def months(self) -> list[str]:
         """The months the period touches, oldest first ("2026-03")."""

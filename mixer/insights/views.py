@@ -6,7 +6,24 @@ outsiders get 404, members 403. Members see none of these figures.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from mixer.insights import charts, exports, reports
+from mixer.insights.dashboard import dashboard as programme_dashboard
+from mixer.insights.figures import rate
+from mixer.insights.forms import FilterForm
+from mixer.insights.params import parse_filter
+from mixer.orgs.access import org_required
 
 bp = Blueprint("insights", __name__)
 
@@ -15,9 +32,87 @@ bp = Blueprint("insights", __name__)
 # The dashboard (``/o/<slug>/insights``)
 
 
+@bp.route("/o/<slug>/insights")
+@org_required("organizer")
+def dashboard():
+    """The programme dashboard for the filter in the query string."""
+    form = FilterForm(request.args, org=g.org)
+    if not form.validate():
+        # What was typed stays in the form, each mistake under its field.
+        return render_template("insights/dashboard.html", form=form, data=None), 400
+    flt = form.to_filter()
+    return render_template(
+        "insights/dashboard.html",
+        form=form,
+        flt=flt,
+        data=programme_dashboard(g.org, flt),
+        params=form.params(),
+        charts=charts,
+        rate=rate,
+        export_url=export_url,
+    )
+
+
+def export_url(dataset: str, fmt: str, params: dict[str, Any]) -> str:
+    """The link to one export (``export`` below) for the page's filter."""
+    return url_for(
+        "insights.export", slug=g.org.slug, dataset=dataset, fmt=fmt, **params
+    )
+
+
 # ---------------------------------------------------------------------------
 # Exports (CSV and XLSX)
+
+_DATASET = f"<any({', '.join(exports.DATASETS)}):dataset>"
+_FORMAT = f"<any({', '.join(exports.CONTENT_TYPES)}):fmt>"
+
+
+@bp.get(f"/o/<slug>/insights/export/{_DATASET}.{_FORMAT}")
+@org_required("organizer")
+def export(dataset: str, fmt: str) -> Response:
+    """One dataset as a CSV or XLSX download, narrowed by the query string."""
+    insight_filter = parse_filter(g.org, request.args)  # 400 with a message
+    if fmt == "csv":
+        body = stream_with_context(exports.csv_chunks(g.org, dataset, insight_filter))
+        response = Response(body, content_type=exports.CONTENT_TYPES[fmt])
+    else:
+        file = exports.xlsx_file(g.org, dataset, insight_filter)
+        response = Response(exports.file_chunks(file), content_type=exports.XLSX_TYPE)
+        response.call_on_close(file.close)  # deleted even if never read
+    name = exports.file_name(g.org, dataset, fmt, insight_filter)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # ---------------------------------------------------------------------------
 # Report PDFs
+
+
+@bp.get("/o/<slug>/insights/report.pdf")
+@org_required("organizer")
+def programme_report() -> Response:
+    """The programme report for the filter in the query string."""
+    report = reports.programme_report(g.org, parse_filter(g.org, request.args))
+    return _pdf(report)
+
+
+@bp.get("/o/<slug>/insights/events/<int:event_id>/report.pdf")
+@org_required("organizer")
+def event_report(event_id: int) -> Response:
+    """One held event's report on one page (409 before it has taken place)."""
+    report = reports.event_report(g.org, event_id)
+    return _pdf(report)
+
+
+def _pdf(report: reports.EventReport | reports.ProgrammeReport) -> Response:
+    """The report's PDF shown inline (the browser's viewer), never cached."""
+    name = reports.file_name(report, g.org.slug)
+    response = Response(
+        reports.render_report_pdf(report), content_type="application/pdf"
+    )
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

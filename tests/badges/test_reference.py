@@ -33,6 +33,9 @@ from tests.badges.reference import (
     reference_path,
 )
 
+# Rendered pages compared: the SQLite pass only.
+pytestmark = pytest.mark.once
+
 MAX_CHANGED_SHARE = 0.001  # of a page's pixels may differ by more than LEVELS
 LEVELS = 48  # of 255, in any channel
 MAX_MEAN = 0.3  # mean absolute difference, levels per channel

@@ -17,6 +17,9 @@ import pytest
 from mixer.badges.services import attendee_badge_pdf, badge_scan_url
 from tests.helpers import PASSWORD
 
+# The browser's QR decoder: the SQLite pass only.
+pytestmark = pytest.mark.once
+
 DECODER_ASSETS = (
     "/static/vendor/barcode-detector/ponyfill.js",
     "/static/js/qr-decoder.js",

@@ -16,7 +16,8 @@ from mixer.rotations import running, services
 from mixer.rotations.services import Settings
 from tests.browser_support import sign_in_page
 
-pytestmark = pytest.mark.browser
+# Screen layout: the SQLite pass only.
+pytestmark = [pytest.mark.browser, pytest.mark.once]
 
 SIZES = ((1280, 720), (1920, 1080))
 ROOMS = (30, 60, 120)  # people checked in: 15, 30 and 60 tables of two

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,9 @@ from mixer.rotations.planner import (
     replan,
 )
 from tests.rotations.checks import assert_valid, balanced_sides, make_room
+
+# The planner's own code: the SQLite pass only.
+pytestmark = pytest.mark.once
 
 ROLE_MIXES = [
     ("mentor", "mentee", "either"),

@@ -1,0 +1,141 @@
+"""Report PDFs for leadership: one event on one page, or the programme for a period.
+
+Both take their figures from ``dashboard()`` (the event report narrows the filter
+to the event), so a report says what the dashboard says, with the same privacy
+rule: counts of 1 to 4 people print as "fewer than 5". The pictures are bars
+drawn by CSS, which WeasyPrint lays out with no SVG to parse. As for badges and
+certificates, WeasyPrint may load only our own static files (``StaticOnlyFetcher``)
+and the Noto font stack prints any script.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from weasyprint import HTML
+
+from mixer import clock
+from mixer.badges.fetcher import STATIC_FOLDER, StaticOnlyFetcher
+from mixer.badges.fonts import FONT_STACK
+from mixer.badges.render import font_config, pdf_templates
+from mixer.errors import DomainError, NotFound
+from mixer.events.models import KIND_LABELS, Event
+from mixer.extensions import db
+from mixer.formatting import localtime
+from mixer.insights.dashboard import dashboard
+from mixer.insights.figures import Count, Dashboard
+from mixer.insights.filters import InsightFilter
+from mixer.orgs.models import Department, Organization
+from mixer.pairs.models import Pair
+
+
+class NotHeld(DomainError):
+    """The event has not taken place (or was cancelled): nothing to report yet."""
+
+    status = 409
+    code = "not_held"
+
+
+@dataclass(frozen=True)
+class EventReport:
+    """Everything the one-page event report prints."""
+
+    org_name: str
+    event: Event
+    kind_label: str
+    figures: Dashboard
+    pairs_formed: Count
+    made_on: date
+    when: str  # the start in the event's time zone
+
+
+@dataclass(frozen=True)
+class ProgrammeReport:
+    """Everything the programme report prints."""
+
+    org_name: str
+    flt: InsightFilter
+    scope: str  # "All departments · every kind of event"
+    figures: Dashboard
+    made_on: date
+
+
+def percent(share: float | None) -> str:
+    """A share (0..1) as "62 %", or "—" when it is hidden or unknown."""
+    return "—" if share is None else f"{round(share * 100)} %"
+
+
+def event_report(org: Organization, event_id: int) -> EventReport:
+    """The figures of one held event of ``org`` (404 for another's), from its day."""
+    event = db.session.scalar(
+        select(Event).where(Event.id == event_id, Event.org_id == org.id)
+    )
+    if event is None:
+        raise NotFound("No such event here.")
+    day = event.starts_at.date()
+    flt = InsightFilter(start=day, end=day, event_id=event.id)
+    figures = dashboard(org, flt)
+    if figures.events.held == 0:
+        raise NotHeld("A report exists once the event has taken place.")
+    formed = db.session.scalar(
+        select(func.count(Pair.id)).where(
+            Pair.org_id == org.id, Pair.event_id == event.id
+        )
+    )
+    return EventReport(
+        org_name=org.name,
+        event=event,
+        kind_label=KIND_LABELS[event.kind],
+        figures=figures,
+        pairs_formed=Count(int(formed or 0)),
+        made_on=clock.now().date(),
+        when=localtime(event.starts_at, event.timezone),
+    )
+
+
+def programme_report(org: Organization, flt: InsightFilter) -> ProgrammeReport:
+    """The programme's figures for a filter, with the filter said in words."""
+    parts = ["All departments"]
+    if flt.department_id is not None:
+        name = db.session.scalar(
+            select(Department.name).where(
+                Department.id == flt.department_id, Department.org_id == org.id
+            )
+        )
+        parts = [f"Department: {name}"]
+    parts.append(
+        KIND_LABELS[flt.kind] + " events" if flt.kind else "every kind of event"
+    )
+    return ProgrammeReport(
+        org_name=org.name,
+        flt=flt,
+        scope=" · ".join(parts),
+        figures=dashboard(org, flt),
+        made_on=clock.now().date(),
+    )
+
+
+def render_report_html(report: EventReport | ProgrammeReport) -> str:
+    """The HTML WeasyPrint turns into the report (exposed for tests)."""
+    name = "event" if isinstance(report, EventReport) else "programme"
+    return pdf_templates.get_template(f"insights/report_{name}.html").render(
+        report=report, percent=percent, font_stack=FONT_STACK
+    )
+
+
+def render_report_pdf(report: EventReport | ProgrammeReport) -> bytes:
+    """The report as PDF bytes."""
+    return HTML(
+        string=render_report_html(report),
+        base_url=STATIC_FOLDER.as_uri() + "/",
+        url_fetcher=StaticOnlyFetcher(),
+    ).write_pdf(font_config=font_config())
+
+
+def file_name(report: EventReport | ProgrammeReport, slug: str) -> str:
+    """``acme-event-12-report.pdf`` or ``acme-programme-2026-01-01-2026-12-31.pdf``."""
+    if isinstance(report, EventReport):
+        return f"{slug}-event-{report.event.id}-report.pdf"
+    return f"{slug}-programme-{report.flt.start}-{report.flt.end}.pdf"
