@@ -30,9 +30,11 @@ On PostgreSQL the tables are ANALYZEd after the load. Then, after one warm run
 each, ``--repeat`` runs of: ``dashboard(org, InsightFilter.default())``, the
 dashboard page (the organizer signed in through the real form, Flask's test
 client), ``silo_map`` alone, and the XLSX exports of connections and attendees
-(time, size, the chunks the answer came in and the peak growth of the process's
-resident memory while it streamed). One JSON line per measure: median and best
-wall time, SQL statements of one run, and the load average beside them.
+(time, size, the chunks the answer came in, the growth of the process's resident
+memory during the first download and the peak of Python's allocations during one
+more: an export that streams keeps both far below its size). One JSON line per
+measure: median and best wall time, SQL statements of one run (not for the
+exports), and the load average beside them.
 """
 
 from __future__ import annotations
@@ -655,39 +657,63 @@ def _rss_kb() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
 
 
-def measure_export(client, path: str, repeat: int) -> dict:
-    """Download ``path`` ``repeat`` times, reading the answer as it streams: median
-    and best ms, its size, the chunks it came in and the peak growth of resident
-    memory over the download (sampled every 2 ms by a thread)."""
-    times, growth = [], []
+def _download(client, path: str) -> tuple[int, int]:
+    """Fetch ``path`` reading the answer as it streams: its bytes and chunks."""
+    resp = client.get(path, buffered=False)
+    assert resp.status_code == 200, (path, resp.status_code)
     size = parts = 0
-    for _ in range(repeat):
-        base, peak, done = _rss_kb(), [0], threading.Event()
+    for part in resp.response:
+        size += len(part)
+        parts += 1
+    resp.close()
+    return size, parts
 
-        def sample(base: int = base, peak: list = peak, done=done) -> None:
-            while not done.wait(0.002):
-                peak[0] = max(peak[0], _rss_kb() - base)
 
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        wall = time.perf_counter()
-        resp = client.get(path, buffered=False)
-        assert resp.status_code == 200, (path, resp.status_code)
-        size = parts = 0
-        for part in resp.response:
-            size += len(part)
-            parts += 1
-        resp.close()
-        times.append(time.perf_counter() - wall)
+def _rss_growth_kb(call) -> int:
+    """The peak growth of resident memory while ``call()`` runs (a thread reads
+    it every 2 ms)."""
+    base, peak, done = _rss_kb(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.002):
+            peak[0] = max(peak[0], _rss_kb() - base)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        call()
+    finally:
         done.set()
         sampler.join()
-        growth.append(max(peak[0], _rss_kb() - base))
+    return max(peak[0], _rss_kb() - base)
+
+
+def measure_export(client, path: str, repeat: int) -> dict:
+    """Download ``path`` once cold, then ``repeat`` times: median and best ms, its
+    size and the chunks it came in; the growth of resident memory during the
+    cold download (later ones reuse memory the first one freed), and the peak of
+    Python's allocations (``tracemalloc``) during one more."""
+    import tracemalloc
+
+    rss = _rss_growth_kb(lambda: _download(client, path))
+    times = []
+    for _ in range(repeat):
+        wall = time.perf_counter()
+        size, parts = _download(client, path)
+        times.append(time.perf_counter() - wall)
+    tracemalloc.start()
+    try:
+        _download(client, path)
+        traced = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
     return {
         "median_ms": round(statistics.median(times) * 1000, 1),
         "best_ms": round(min(times) * 1000, 1),
         "kb": round(size / 1024, 1),
         "chunks": parts,
-        "peak_rss_growth_mb": round(max(growth) / 1024, 1),
+        "rss_growth_mb": round(rss / 1024, 1),
+        "traced_peak_mb": round(traced / 2**20, 1),
     }
 
 
@@ -794,7 +820,6 @@ def _measure(app, engine, org_id: int, database: str, repeat: int, profile: bool
     )
     for dataset in ("connections", "attendees"):
         path = f"/o/{SLUG}/insights/export/{dataset}.xlsx"
-        client.get(path)  # warm
         _print(
             f"export_{dataset}_xlsx", database, **measure_export(client, path, repeat)
         )

@@ -185,6 +185,8 @@ class Pair(Model):
         Index("ix_pair_org_status", "org_id", "status"),
         # The organizers' list, newest first, one page at a time.
         Index("ix_pair_org_created", "org_id", "created_at", "id"),
+        # The pairs formed from one event (the insights funnel, per registration).
+        Index("ix_pair_org_event", "org_id", "event_id"),
     )
 
     @property
