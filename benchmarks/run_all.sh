@@ -3,7 +3,7 @@
 # another, each into its own file in OUT (default: a new folder under /tmp), with
 # the load average before and after each in OUT/log. Run it on an idle machine:
 #
-#     benchmarks/run_all.sh [OUT]    # about 7 minutes on the 2-core machine
+#     benchmarks/run_all.sh [OUT]    # about 12 minutes on the 2-core machine
 #
 # PostgreSQL is taken from POSTGRES (default: the local server, trust auth).
 set -u
@@ -28,6 +28,8 @@ m pages $PY benchmarks/pages.py
 m bigorg_sqlite $PY benchmarks/bigorg.py --pairs 500,5000
 m bigorg_pg $PY benchmarks/bigorg.py --pairs 500,5000 --postgres "$PG"
 m printouts $PY benchmarks/printouts.py
+m insights_sqlite $PY benchmarks/insights.py
+m insights_pg $PY benchmarks/insights.py --postgres "$PG"
 for run in 2 3; do
     m checkin$run $PY benchmarks/checkin.py --levels 20,50,200 --requests 2000 --postgres "$PG"
     m badges$run $PY benchmarks/badges.py --sizes 1000 --mode job

@@ -37,13 +37,12 @@ from mixer.insights.figures import (
     rate,
 )
 from mixer.insights.filters import InsightFilter
+from mixer.insights.funnel import AGES, KEYS
 from mixer.insights.params import parse_filter
 
 blp = blueprint(
     "insights_api", __name__, "Insights: the programme dashboard's figures."
 )
-
-ACTIVE_DAYS = (30, 60, 90)
 
 
 # ---------------------------------------------------------------------------
@@ -285,22 +284,7 @@ class FilterEchoSchema(Schema):
 class StageSchema(Schema):
     """One stage of the funnel."""
 
-    key = ma.fields.String(
-        required=True,
-        metadata={
-            "enum": [
-                "registered",
-                "checked_in",
-                "prompted",
-                "answered",
-                "chose",
-                "paired",
-                "active_30",
-                "active_60",
-                "active_90",
-            ]
-        },
-    )
+    key = ma.fields.String(required=True, metadata={"enum": list(KEYS)})
     label = ma.fields.String(required=True)
     count = _count("Registrations that reached this stage.")
     definition = ma.fields.String(required=True)
@@ -321,7 +305,7 @@ class FunnelMonthSchema(Schema):
 class ActiveSchema(Schema):
     """Pairs active on their 30th, 60th or 90th day."""
 
-    days = ma.fields.Integer(required=True, metadata={"enum": list(ACTIVE_DAYS)})
+    days = ma.fields.Integer(required=True, metadata={"enum": list(AGES)})
     active = _count("Pairs with a check-in held in the two cadence periods before.")
     old_enough = _count("Pairs at least `days` days old.")
     rate = _rate()
