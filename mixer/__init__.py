@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.api import init_api
     from mixer.asks import jobs as asks_jobs  # noqa: F401
     from mixer.asks.views import bp as asks_bp
+    from mixer.audit.views import bp as audit_bp
     from mixer.badges import jobs as badges_jobs  # noqa: F401
     from mixer.badges.views import bp as badges_bp
     from mixer.checkin import api as checkin_api
@@ -113,6 +114,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         recognition_bp,
         asks_bp,
         insights_bp,
+        audit_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(

@@ -162,6 +162,7 @@ EXPECTED: dict[str, Access] = {
     "outbox.retry": ADMIN,
     "outbox.retry_all": ADMIN,
     "outbox.retry_job_now": ADMIN,
+    "audit.index": ADMIN,  # the audit trail (read only)
     # events
     "events.index": MEMBER,
     "events.mine": MEMBER,

@@ -20,6 +20,7 @@ from sqlalchemy import Select, and_, bindparam, func, select
 from mixer import clock, signals, tokens
 from mixer.accounts import sign_ins
 from mixer.accounts.models import ApiToken, User
+from mixer.audit.services import record
 from mixer.concurrency import insert_once
 from mixer.errors import DomainError, LinkError
 from mixer.extensions import db
@@ -130,15 +131,34 @@ def set_password(user: User, password: str) -> None:
 def deactivate_user(user: User) -> None:
     """Stop an account: its sign-ins end, it cannot sign in, its API tokens and
     mail stop (everything checks ``is_active``)."""
+    changed = user.is_active_account
     user.is_active_account = False
     sign_ins.revoke_all(user)
     db.session.flush()
+    if changed:
+        _record_account(user, "account.deactivated", "Deactivated the account of")
+
+
+def _record_account(user: User, action: str, words: str) -> None:
+    """An entry in each organization the person belongs to (one without any
+    organization when they belong to none): every admin of theirs sees it."""
+    org_ids = sorted({m.org_id for m in user.memberships}) or [None]
+    for org_id in org_ids:
+        record(
+            org_id,
+            action,
+            f"{words} {user.name} ({user.email})",
+            subject=("user", user.id),
+        )
 
 
 def reactivate_user(user: User) -> None:
     """Let a deactivated account sign in again (its old sign-ins stay ended)."""
+    changed = not user.is_active_account
     user.is_active_account = True
     db.session.flush()
+    if changed:
+        _record_account(user, "account.reactivated", "Reactivated the account of")
 
 
 def check_password_rules(password: str | None) -> None:
@@ -419,6 +439,13 @@ def create_api_token(user: User, org, name: str) -> tuple[ApiToken, str]:
     )
     db.session.add(token)
     db.session.flush()
+    record(
+        org.id,
+        "api_token.created",
+        f"Created the API token “{name}” of {user.name}",
+        subject=("api_token", token.id),
+        details={"user_id": user.id},
+    )
     return token, secret
 
 
@@ -537,4 +564,11 @@ def revoke_api_token(token: ApiToken) -> None:
     """Stop a token from working."""
     if token.revoked_at is None:
         token.revoked_at = clock.now()
+        record(
+            token.org_id,
+            "api_token.revoked",
+            f"Revoked the API token “{token.name}” of {token.user.name}",
+            subject=("api_token", token.id),
+            details={"user_id": token.user_id},
+        )
     db.session.flush()
