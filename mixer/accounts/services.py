@@ -142,8 +142,8 @@ def deactivate_user(user: User) -> None:
 def _record_account(user: User, action: str, words: str) -> None:
     """An entry in each organization the person belongs to (one without any
     organization when they belong to none): every admin of theirs sees it."""
-    org_ids = sorted({m.org_id for m in user.memberships}) or [None]
-    for org_id in org_ids:
+    org_ids: list[int | None] = [*sorted({m.org_id for m in user.memberships})]
+    for org_id in org_ids or [None]:
         record(
             org_id,
             action,

@@ -104,7 +104,7 @@ def _request_actor() -> Any:
     if not has_request_context():
         return None
     if current_user.is_authenticated:
-        return current_user._get_current_object()  # type: ignore[attr-defined]
+        return current_user._get_current_object()
     if "api_token_id" in g:  # set by the API's token check
         return g.get("user")
     return None
@@ -214,7 +214,7 @@ def actors(org_id: int) -> list[tuple[int, str]]:
             AuditEntry.id.in_(latest)
         )
     ).all()
-    found = [(int(actor_id), name) for actor_id, name in rows]
+    found = [(actor_id, name) for actor_id, name in rows if actor_id is not None]
     return sorted(found, key=lambda pair: (pair[1].lower(), pair[0]))
 
 
