@@ -15,7 +15,9 @@ from mixer.checkin.services import check_in
 from mixer.config import check_production
 from mixer.events.registration import cancel_registration, register
 from mixer.extensions import db
+from mixer.followup.services import close_event
 from mixer.jobs.services import run_due
+from mixer.pairs.lifecycle import close, create_pair
 from mixer.webhooks.delivery import BACKOFF, SWITCH_OFF_AFTER
 from mixer.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from mixer.webhooks.sending import WebhookError
@@ -326,3 +328,41 @@ def test_two_workers_never_deliver_one_delivery_twice(
     assert {
         json.loads(s.body)["data"]["registration"]["name"] for s in receiver.seen
     } == {f"W {n}" for n in range(6)}
+
+
+def test_events_closed_and_pairs_made_and_ended_are_delivered(
+    frozen, local, receiver, org, make_user, make_event, make_registration
+):
+    endpoint, secret = _endpoint(
+        org, receiver.url, ["event.closed", "pair.created", "pair.ended"]
+    )
+    organizer = make_user(org, role="organizer")
+    event = make_event(org, organizer, starts_at=frozen - timedelta(minutes=10))
+    make_registration(event, name="Not heard")  # registration.created: not chosen
+    close_event(event, organizer)
+    mentor = make_user(org, name="Mia Mentor")
+    mentee = make_user(org, name="Max Mentee")
+    pair = create_pair(org, mentor, mentee, kind="mentoring", mentor=mentor)
+    db.session.commit()
+    close(pair, mentor)
+    db.session.commit()
+    work()
+
+    assert all(verify(secret, s.headers, s.body) for s in receiver.seen)
+    closed, made, ended = (s.json for s in receiver.seen)
+    assert closed["type"] == "event.closed"
+    assert closed["data"]["closed_by"] == "organizer"
+    assert closed["data"]["event"]["id"] == event.id
+    assert closed["data"]["event"]["status"] == "ended"
+    assert (made["type"], ended["type"]) == ("pair.created", "pair.ended")
+    people = {p["name"]: p for p in made["data"]["pair"]["people"]}
+    assert people["Mia Mentor"] == {
+        "user_id": mentor.id,
+        "name": "Mia Mentor",
+        "email": mentor.email,
+        "role": "mentor",
+    }
+    assert people["Max Mentee"]["role"] == "mentee"
+    assert made["data"]["pair"]["status"] == "active"
+    assert ended["data"]["pair"]["status"] == "closed"
+    assert ended["data"]["pair"]["id"] == pair.id
