@@ -104,7 +104,7 @@ def addresses(host: str, port: int) -> list[IPAddress]:
         found = [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        found = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        found = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not allow_local():
         for ip in found:
             if not is_public(ip):

@@ -17,15 +17,16 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from mixer import clock
 from mixer.audit.services import record
+from mixer.concurrency import changed_rows
 from mixer.errors import NotFound
 from mixer.extensions import db
 from mixer.jobs.models import Job, JobStatus
@@ -329,6 +330,21 @@ def redeliver(endpoint: WebhookEndpoint, delivery_id: int) -> WebhookDelivery:
     delivery.delivered_at = None
     schedule_attempt(delivery, clock.now())
     return delivery
+
+
+def prune_deliveries(older_than: timedelta) -> int:
+    """Forget delivered and failed deliveries made longer than ``older_than`` ago
+    (the worker, with ``OUTBOX_KEEP_DAYS``); waiting ones are kept."""
+    result = changed_rows(
+        delete(WebhookDelivery)
+        .where(
+            WebhookDelivery.status != DeliveryStatus.PENDING,
+            WebhookDelivery.created_at < clock.now() - older_than,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+    return result
 
 
 # ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from mixer.pairs.lifecycle import close, create_pair
 from mixer.webhooks.delivery import BACKOFF, SWITCH_OFF_AFTER
 from mixer.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from mixer.webhooks.sending import WebhookError
-from mixer.webhooks.services import create_endpoint
+from mixer.webhooks.services import create_endpoint, prune_deliveries
 from tests.webhooks.conftest import verify, webhook_jobs, work, work_through
 
 ENVELOPE = {"id", "type", "created_at", "organization", "data"}
@@ -186,6 +186,9 @@ def test_a_receiver_failing_twice_gets_three_attempts_and_one_acceptance(
     page = client.get(f"/o/acme/settings/webhooks/{endpoint.id}").get_data(True)
     assert "registration.cancelled" in page and done.message_id in page
     assert "Delivered · 3 attempts" in page and "HTTP 200" in page
+
+    clock.advance(timedelta(days=31))  # the worker's hourly clean-up forgets it
+    assert prune_deliveries(timedelta(days=30)) == 1
 
 
 def test_a_day_of_failures_switches_the_endpoint_off_and_tells_the_admins_once(
