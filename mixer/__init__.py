@@ -97,6 +97,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.speakers import api as speakers_api
     from mixer.speakers import jobs as speakers_jobs  # noqa: F401
     from mixer.speakers.views import bp as speakers_bp
+    from mixer.webhooks import jobs as webhooks_jobs  # noqa: F401
+    from mixer.webhooks import listeners as webhooks_listeners  # noqa: F401
+    from mixer.webhooks.views import bp as webhooks_bp
 
     for blueprint in (
         main_bp,
@@ -113,6 +116,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         recognition_bp,
         asks_bp,
         insights_bp,
+        webhooks_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(

@@ -127,3 +127,31 @@ registration_created = _signals.signal(
     registrations by source and status for ``/metrics`` once the transaction
     commits).""",
 )
+
+registration_cancelled = _signals.signal(
+    "registration-cancelled",
+    doc="""A place was cancelled (by the person, an organizer or the API).
+
+    Sender: the ``Registration`` (flushed, cancelled). Sent by
+    ``mixer.events.registration.cancel_registration``. Listeners: webhooks
+    (``registration.cancelled``).""",
+)
+
+event_closed = _signals.signal(
+    "event-closed",
+    doc="""An event is over: a published event became ended, because an organizer
+    closed it or because its end passed (whichever came first; once per event).
+
+    Sender: the ``Event`` (flushed, ended). Keyword ``closed_by``: "organizer"
+    or "schedule". Sent by ``mixer.followup.services.close_event`` and
+    ``mixer.events.notifications.finish_event``. Listeners: webhooks
+    (``event.closed``).""",
+)
+
+pair_created = _signals.signal(
+    "pair-created",
+    doc="""Two members were paired (after a mixer, an ask, or a renewal).
+
+    Sender: the ``Pair`` (flushed). Sent by ``mixer.pairs.lifecycle.create_pair``.
+    Listeners: webhooks (``pair.created``).""",
+)

@@ -56,6 +56,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pairs", {"pairs"}),
     ("around pairs", {"asks", "recognition"}),
     ("after the event", {"followup"}),
+    ("telling other systems (hears every feature through signals)", {"webhooks"}),
     ("looking back over the programme (reads every feature)", {"insights"}),
     (
         "the application (may import anything)",

@@ -54,6 +54,7 @@ from mixer.rotations.pdf import SCHEDULE, drawing
 from mixer.rotations.services import Settings, create_plan, plan_for
 from mixer.speakers.material import upload_material
 from mixer.speakers.services import add_speaker
+from mixer.webhooks.services import create_endpoint, ping
 from tests.helpers import PASSWORD
 
 SECRET = "Zanzibar"  # in the names of Acme's things; never shown to outsiders
@@ -307,6 +308,13 @@ EXPECTED: dict[str, Access] = {
     "insights.export": ORGANIZER,
     "insights.event_report": ORGANIZER,  # 409 while the world's event is ahead
     "insights.programme_report": ORGANIZER,
+    # webhooks
+    "webhooks.index": ADMIN,
+    "webhooks.show": ADMIN,
+    "webhooks.rotate": ADMIN,
+    "webhooks.ping": ADMIN,
+    "webhooks.delete": ADMIN,
+    "webhooks.redeliver": ADMIN,
 }
 # What some routes are asked with, so that the allowed get past the door: a
 # query string, or a body.
@@ -418,6 +426,13 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
     }
     feed = feed_for(people["member"], acme)
     other_browser = sign_ins.start(people["member"], remember=False)
+    endpoint, _ = create_endpoint(
+        acme,
+        "https://93.184.215.14/mixer",  # a public address: no name to resolve
+        ["registration.created"],
+        description=f"Hooks {SECRET}",
+    )
+    hook_delivery = ping(endpoint)
     db.session.commit()
     return World(
         values={
@@ -441,6 +456,8 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
             "testimonial_id": 1,
             "token_id": db.session.scalar(select(func.min(ApiToken.id))),
             "helper_id": helper.id,
+            "endpoint_id": endpoint.id,
+            "delivery_id": hook_delivery.id,
             "link_id": link.id,
             "month": (now - timedelta(days=40)).strftime("%Y-%m"),
             "action": "pause",

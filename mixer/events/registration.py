@@ -311,6 +311,7 @@ def cancel_registration(
     if position is not None:
         _close_gap(event.id, position)
     promoted = fill_from_waitlist(event) if was == RegistrationStatus.REGISTERED else []
+    signals.registration_cancelled.send(reg)
     if notify and was in ACTIVE_STATUSES:
         mail_registrant(
             reg,
