@@ -35,6 +35,7 @@ from mixer.jobs.models import HEAVY_QUEUE, MAIL_QUEUE, QUEUES
 from mixer.jobs.services import prune_finished, run_due
 from mixer.mail.services import deliver_due, make_transport, prune_sent
 from mixer.observability.workers import Beacon
+from mixer.privacy import retention
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,9 @@ def check_config() -> None:
 
 def prune() -> None:
     """Forget sent mail, finished jobs and ended sign-ins older than
-    ``OUTBOX_KEEP_DAYS``."""
+    ``OUTBOX_KEEP_DAYS``; make sure the daily retention run is planned."""
+    retention.ensure_scheduled()  # once a day by its key; the run plans the next
+    db.session.commit()
     days = int(current_app.config.get("OUTBOX_KEEP_DAYS", 30))
     if days <= 0:
         return

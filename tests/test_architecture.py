@@ -56,7 +56,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pairs", {"pairs"}),
     ("around pairs", {"asks", "recognition"}),
     ("after the event", {"followup"}),
-    ("looking back over the programme (reads every feature)", {"insights"}),
+    (
+        "looking back over the programme, and data rights (read every feature)",
+        {"insights", "privacy"},
+    ),
     (
         "the application (may import anything)",
         {
