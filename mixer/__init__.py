@@ -88,6 +88,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.pairs import jobs as pairs_jobs  # noqa: F401
     from mixer.pairs import listeners as pairs_listeners  # noqa: F401
     from mixer.pairs.views import bp as pairs_bp
+    from mixer.privacy import jobs as privacy_jobs  # noqa: F401
+    from mixer.privacy.views import bp as privacy_bp
     from mixer.recognition import jobs as recognition_jobs  # noqa: F401
     from mixer.recognition import listeners as recognition_listeners  # noqa: F401
     from mixer.recognition.views import bp as recognition_bp
@@ -117,6 +119,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         asks_bp,
         insights_bp,
         webhooks_bp,
+        privacy_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(

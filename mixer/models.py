@@ -15,6 +15,7 @@ import mixer.mail.models
 import mixer.observability.models
 import mixer.orgs.models
 import mixer.pairs.models
+import mixer.privacy.models
 import mixer.recognition.models
 import mixer.rotations.models
 import mixer.speakers.models

@@ -57,7 +57,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("around pairs", {"asks", "recognition"}),
     ("after the event", {"followup"}),
     ("telling other systems (hears every feature through signals)", {"webhooks"}),
-    ("looking back over the programme (reads every feature)", {"insights"}),
+    (
+        "looking back over the programme, and data rights (read every feature)",
+        {"insights", "privacy"},
+    ),
     (
         "the application (may import anything)",
         {

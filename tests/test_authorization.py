@@ -152,6 +152,13 @@ EXPECTED: dict[str, Access] = {
     "orgs.add_department": ADMIN,
     "orgs.rename_department": ADMIN,
     "orgs.settings": ADMIN,
+    # data rights: one's own data (everyone has some), an admin's erasure and
+    # retention setting (an empty form is refused: let in, nothing erased)
+    "privacy.my_data": SIGNED_IN,
+    "privacy.download": SIGNED_IN,
+    "privacy.erase_account": SIGNED_IN,
+    "privacy.erase_member": ADMIN,
+    "privacy.settings": ADMIN,
     "orgs_api.organization": API_ANY,
     "orgs_api.departments": API_ANY,
     "orgs_api.members": API_ANY,
@@ -581,7 +588,7 @@ def _verdict(rule: Access, actor: str, resp) -> str | None:
         return f"Content-Type {resp.headers['Content-Type']!r}"
     if rule.link:
         return None  # whoever holds a real link's secret sees what it shows
-    if actor == "other" and SECRET in resp.get_data(as_text=True):
+    if actor == "other" and SECRET.encode() in resp.get_data():  # zips too
         return f"{status} showing Acme's data"
     if actor in rule.allowed:
         return None if _let_in(resp) else f"{status} (refused someone allowed)"

@@ -1,6 +1,6 @@
 """webhooks: endpoints and the log of deliveries (issue 18)
 
-Revision ID: 0021_webhooks
+Revision ID: 0018_webhooks
 Revises: 0017_audit
 Create Date: 2026-12-06 03:42:29.966839
 
@@ -12,7 +12,7 @@ import mixer.db_types
 
 
 # revision identifiers, used by Alembic.
-revision = '0021_webhooks'
+revision = '0018_webhooks'
 down_revision = '0017_audit'
 branch_labels = None
 depends_on = None
