@@ -97,6 +97,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.speakers import api as speakers_api
     from mixer.speakers import jobs as speakers_jobs  # noqa: F401
     from mixer.speakers.views import bp as speakers_bp
+    from mixer.sso import listeners as sso_listeners  # noqa: F401
+    from mixer.sso.views import bp as sso_bp
 
     for blueprint in (
         main_bp,
@@ -113,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         recognition_bp,
         asks_bp,
         insights_bp,
+        sso_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(

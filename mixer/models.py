@@ -18,4 +18,5 @@ import mixer.pairs.models
 import mixer.recognition.models
 import mixer.rotations.models
 import mixer.speakers.models
+import mixer.sso.models
 import mixer.tokens.models  # noqa: F401
