@@ -61,17 +61,17 @@ class SignInFailed(LinkError):
         super().__init__(reason, message, title=TITLE, status=status)
 
 
-def check_url(url: str, field: str = "issuer") -> str:
-    """``url`` when it is an absolute https URL (http only on this machine's
-    loopback, for development and the tests); else ``SsoError``."""
+def check_url(url: str, field: str = "issuer", loopback_http: bool = False) -> str:
+    """``url`` when it is an absolute https URL (with ``loopback_http``, plain
+    http on this machine's loopback too: development and the tests); else
+    ``SsoError``."""
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise SsoError("Enter the provider's full address, https://…", field)
-    if parts.scheme == "http" and not _loopback(parts.hostname):
+    if parts.scheme == "http" and not (loopback_http and _loopback(parts.hostname)):
         raise SsoError(
-            "The provider's address must start with https:// (plain http is only "
-            "allowed on this machine's loopback address).",
+            "The provider's address must start with https://.",
             field,
         )
     return url
@@ -122,11 +122,11 @@ def _get_json(
             ) from exc
 
 
-def discover(issuer: str) -> dict[str, Any]:
+def discover(issuer: str, loopback_http: bool = False) -> dict[str, Any]:
     """Read ``<issuer>/.well-known/openid-configuration`` and check it: its
     ``issuer`` must be the one given (a trailing slash aside: the document's own
     spelling is kept), and it must name the endpoints the code flow needs."""
-    issuer = check_url(issuer)
+    issuer = check_url(issuer, "issuer", loopback_http)
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     metadata = _get_json(url, "discovery document", "issuer")
     if not isinstance(metadata, dict):
@@ -144,7 +144,7 @@ def discover(issuer: str) -> dict[str, Any]:
             "issuer",
         )
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
-        check_url(str(metadata[key]), "issuer")
+        check_url(str(metadata[key]), "issuer", loopback_http)
     return metadata
 
 

@@ -80,6 +80,14 @@ def client_secret(provider: OidcProvider) -> str:
         ) from exc
 
 
+def _discover(issuer: str) -> dict[str, Any]:
+    """The provider's discovery document, checked; plain http on the loopback
+    address is accepted outside production only (development and the tests), so
+    an organization's admin cannot point the server at its own local services."""
+    loopback_http = current_app.config.get("ENV_NAME") != "production"
+    return oidc.discover(issuer, loopback_http=loopback_http)
+
+
 # --- reading the settings -------------------------------------------------------
 
 
@@ -192,7 +200,7 @@ def _domains(value: str | list[str] | None) -> list[str]:
 
 def check_discovery(issuer: str) -> dict[str, Any]:
     """The provider's discovery document, checked (a form error when it fails)."""
-    return oidc.discover(issuer)
+    return _discover(issuer)
 
 
 def save_settings(
@@ -216,7 +224,7 @@ def save_settings(
     recorded in the audit trail, without the secret."""
     provider = provider_for(org)
     values: dict[str, Any] = {
-        "issuer": oidc.check_url(issuer),
+        "issuer": (issuer or "").strip(),
         "client_id": (client_id or "").strip(),
         "enabled": bool(enabled),
         "passwords_off": bool(passwords_off),
@@ -238,7 +246,7 @@ def save_settings(
         raise SsoError("That client secret is too long.", "client_secret")
     discovery = None
     if values["enabled"] or provider is None or values["issuer"] != provider.issuer:
-        discovery = oidc.discover(values["issuer"])
+        discovery = _discover(values["issuer"])
         values["issuer"] = str(discovery["issuer"])  # the provider's own spelling
     if provider is None:
         provider = OidcProvider(org=org, client_secret_encrypted="")
@@ -280,7 +288,7 @@ def _fresh_discovery(provider: OidcProvider) -> dict[str, Any]:
     stamp = provider.discovered_at
     if stamp is None or clock.now() - stamp > DISCOVERY_MAX_AGE:
         try:
-            provider.discovery = oidc.discover(provider.issuer)
+            provider.discovery = _discover(provider.issuer)
         except SsoError as exc:
             raise SignInFailed(exc.message) from exc
         provider.discovered_at = clock.now()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 from sqlalchemy import func, select
 
 from mixer.accounts.models import SignIn, User
@@ -15,6 +16,7 @@ from mixer.extensions import db
 from mixer.orgs.models import Department, Membership
 from mixer.sso import services
 from mixer.sso.models import OidcProvider, SsoIdentity
+from mixer.sso.oidc import SsoError, discover
 from tests.helpers import PASSWORD, csrf_from, link_in
 from tests.sso.conftest import ALICE, CLIENT_ID, CLIENT_SECRET
 
@@ -138,7 +140,7 @@ def test_wrong_state_nonce_or_issuer_is_refused_and_nothing_is_made(
     # An ID token from another issuer: Acme's stored endpoints are pointed at a
     # second provider (a mix-up), whose token is signed by its own keys.
     provider = db.session.get(OidcProvider, acme_sso.id)
-    other = services.oidc.discover(other_oidc.issuer)
+    other = services.check_discovery(other_oidc.issuer)
     provider.discovery = {**other, "issuer": oidc.issuer}
     db.session.commit()
     resp = client.get(_path(other_oidc.sign_in(start(), "bob")))
@@ -289,3 +291,8 @@ def test_admin_page_checks_discovery_saves_and_never_shows_the_secret(
     ]
     assert all(e.actor_id == admin.id and e.org_id == org.id for e in entries)
     assert not any(CLIENT_SECRET in repr(e.details) + e.summary for e in entries)
+    # In production plain http is refused even on the loopback address: an
+    # organization's admin cannot point the server at its own local services.
+    with pytest.raises(SsoError, match="must start with https://") as refused:
+        discover(oidc.issuer, loopback_http=False)
+    assert refused.value.field == "issuer"
