@@ -99,6 +99,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.speakers import api as speakers_api
     from mixer.speakers import jobs as speakers_jobs  # noqa: F401
     from mixer.speakers.views import bp as speakers_bp
+    from mixer.sso import listeners as sso_listeners  # noqa: F401
+    from mixer.sso.views import bp as sso_bp
     from mixer.webhooks import jobs as webhooks_jobs  # noqa: F401
     from mixer.webhooks import listeners as webhooks_listeners  # noqa: F401
     from mixer.webhooks.views import bp as webhooks_bp
@@ -120,6 +122,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         insights_bp,
         webhooks_bp,
         privacy_bp,
+        sso_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(

@@ -19,5 +19,6 @@ import mixer.privacy.models
 import mixer.recognition.models
 import mixer.rotations.models
 import mixer.speakers.models
+import mixer.sso.models
 import mixer.tokens.models
 import mixer.webhooks.models  # noqa: F401

@@ -55,6 +55,20 @@ sign_in_for_stranger = _signals.signal(
     registration that is registered or waitlisted).""",
 )
 
+password_sign_in = _signals.signal(
+    "password-sign-in",
+    doc="""A person is about to sign in by password or an e-mailed link (a magic
+    link, a password reset, an invitation): may they?
+
+    Sender: the ``User``. Each receiver returns None, or ``(organization name,
+    address to sign in at instead)`` to refuse; the sender then raises
+    ``mixer.accounts.services.PasswordsOff`` pointing there. Sent by
+    ``mixer.accounts.services.check_password_sign_in`` (from
+    ``browser.log_in`` and the sign-in and reset links). Listeners: sso (an
+    organization with passwords switched off, for its members who are not
+    admins).""",
+)
+
 planning_ties = _signals.signal(
     "planning-ties",
     doc="""A Mentor Mixer is being planned: which people in the room are tied to

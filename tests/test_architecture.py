@@ -47,7 +47,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("mail", {"mail"}),
     ("watching (metrics read the job and mail tables)", {"observability"}),
     ("people", {"accounts"}),
-    ("organizations", {"orgs", "outbox"}),
+    ("organizations", {"orgs", "outbox", "sso"}),
     ("events", {"events"}),
     (
         "at the event",
