@@ -54,6 +54,7 @@ from mixer.speakers.models import (
     SpeakerProfile,
 )
 from mixer.speakers.storage import remove_on_commit
+from mixer.sso.models import SsoIdentity
 
 FORMER_MEMBER = "Former member"
 # Addresses in the reserved ``.invalid`` domain never receive mail (RFC 2606;
@@ -253,6 +254,7 @@ def _empty_account(user: User) -> None:
     _delete(SignIn, SignIn.user_id == user.id)
     _delete(ApiToken, ApiToken.user_id == user.id)
     _delete(CalendarFeed, CalendarFeed.user_id == user.id)
+    _delete(SsoIdentity, SsoIdentity.user_id == user.id)
     db.session.flush()
 
 

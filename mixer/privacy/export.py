@@ -38,6 +38,7 @@ from mixer.pairs.models import Pair
 from mixer.recognition.models import Award, AwardStatus, Testimonial
 from mixer.speakers.models import Material, MaterialKind, SessionSpeaker, SpeakerProfile
 from mixer.speakers.storage import NotFound, get_storage
+from mixer.sso.models import SsoIdentity
 
 FORMAT = "mixer-personal-data/1"
 SPOOL = 8 * 1024 * 1024  # bytes kept in memory before the zip goes to disk
@@ -187,6 +188,19 @@ def personal_data(
                 select(ApiToken)
                 .where(ApiToken.user_id == user.id)
                 .order_by(ApiToken.id)
+            )
+        ],
+        "sso_identities": [
+            {
+                "issuer": i.issuer,
+                "subject": i.subject,
+                "created_at": i.created_at,
+                "last_used_at": i.last_used_at,
+            }
+            for i in db.session.scalars(
+                select(SsoIdentity)
+                .where(SsoIdentity.user_id == user.id)
+                .order_by(SsoIdentity.id)
             )
         ],
         "calendar_feeds": [

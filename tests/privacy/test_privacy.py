@@ -42,6 +42,7 @@ from mixer.recognition import models as recognition
 from mixer.recognition.models import Award
 from mixer.speakers.models import Material, SpeakerProfile
 from mixer.speakers.storage import get_storage
+from mixer.sso.models import SsoIdentity
 from tests.conftest import Auth
 from tests.helpers import NOW, PASSWORD, csrf_from
 
@@ -209,6 +210,10 @@ class World:
                     raw=b"Subject: hello\r\n\r\nhello\r\n",
                 )
             )
+        # Her company account at an OpenID provider (single sign-on).
+        db.session.add(
+            SsoIdentity(user=self.ada, issuer="https://id.acme.test", subject="ada-7")
+        )
         db.session.commit()
         clock.freeze(NOW)
 
@@ -332,6 +337,9 @@ def test_the_export_holds_exactly_her_data_and_files(app, world):
     assert datetime.fromisoformat(data["exported_at"]) == NOW
     assert data["account"]["email"] == "ada@example.org"
     assert len(data["sign_ins"]) == 1 and data["sign_ins"][0]["revoked_at"] is None
+    assert [(i["issuer"], i["subject"]) for i in data["sso_identities"]] == [
+        ("https://id.acme.test", "ada-7")
+    ]
     acme, beta = data["organizations"]
     assert acme["organization"] == {"slug": "acme", "name": "Acme"}
     assert acme["membership"]["department"] == "Eng"
@@ -418,7 +426,8 @@ def test_erasing_her_account_removes_her_and_keeps_every_count(app, world):
         )
         == 0
     )
-    for model in (SignIn, ApiToken, SpeakerProfile):
+    # Gone with the rest, so her company account could sign up afresh.
+    for model in (SignIn, ApiToken, SpeakerProfile, SsoIdentity):
         assert (
             db.session.scalar(
                 select(func.count()).select_from(model).where(model.user_id == ada.id)
