@@ -14,6 +14,7 @@ organization (everything, everywhere) and then empties the account.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -55,6 +56,7 @@ from mixer.speakers.models import (
 )
 from mixer.speakers.storage import remove_on_commit
 from mixer.sso.models import SsoIdentity
+from mixer.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 FORMER_MEMBER = "Former member"
 # Addresses in the reserved ``.invalid`` domain never receive mail (RFC 2606;
@@ -197,6 +199,7 @@ def erase_in_org(
         ),
         "files": _delete_material(user, org_ids),
         "mail": _cancel_mail(addresses, None if org is None else org_ids),
+        "webhook_deliveries": _drop_deliveries(addresses, org_ids),
     }
     events = select(Event.id).where(Event.org_id.in_(org_ids))
     sessions = select(EventSession.id).where(EventSession.event_id.in_(events))
@@ -392,6 +395,20 @@ def _cancel_mail(addresses: set[str], org_ids: list[int] | None) -> int:
     if org_ids is not None:
         conditions.append(OutboxMessage.org_id.in_(org_ids))
     return _delete(OutboxMessage, *conditions)
+
+
+def _drop_deliveries(addresses: set[str], org_ids: list[int]) -> int:
+    """Delete the organizations' webhook deliveries whose body names one of the
+    person's addresses (registrations and pairs carry name and e-mail): waiting
+    ones are never sent, sent ones keep no copy. A delivery whose attempt is under
+    way finds itself gone and stops (``webhooks.delivery.attempt``)."""
+    if not addresses:
+        return 0
+    endpoints = select(WebhookEndpoint.id).where(WebhookEndpoint.org_id.in_(org_ids))
+    naming = or_(
+        *(WebhookDelivery.body.contains(json.dumps(a)[1:-1]) for a in addresses)
+    )
+    return _delete(WebhookDelivery, WebhookDelivery.endpoint_id.in_(endpoints), naming)
 
 
 def _drop_printouts(event_ids: set[int]) -> None:

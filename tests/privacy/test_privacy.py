@@ -43,6 +43,7 @@ from mixer.recognition.models import Award
 from mixer.speakers.models import Material, SpeakerProfile
 from mixer.speakers.storage import get_storage
 from mixer.sso.models import SsoIdentity
+from mixer.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.conftest import Auth
 from tests.helpers import NOW, PASSWORD, csrf_from
 
@@ -210,6 +211,23 @@ class World:
                     raw=b"Subject: hello\r\n\r\nhello\r\n",
                 )
             )
+        # A webhook endpoint of Acme, with a delivery naming her and one Bob.
+        hook = WebhookEndpoint(
+            org_id=self.acme.id,
+            url="https://hooks.acme.test/mixer",
+            event_types=["registration.created"],
+            secret="whsec_test",
+        )
+        for who in ("ada@example.org", self.bob.email):
+            body = json.dumps({"type": "registration.created", "data": {"email": who}})
+            hook.deliveries.append(
+                WebhookDelivery(
+                    message_id=f"msg_{uuid.uuid4().hex}",
+                    event_type="registration.created",
+                    body=body,
+                )
+            )
+        db.session.add(hook)
         # Her company account at an OpenID provider (single sign-on).
         db.session.add(
             SsoIdentity(user=self.ada, issuer="https://id.acme.test", subject="ada-7")
@@ -426,6 +444,9 @@ def test_erasing_her_account_removes_her_and_keeps_every_count(app, world):
         )
         == 0
     )
+    # Webhook deliveries naming her are gone; Bob's is not.
+    bodies = db.session.scalars(select(WebhookDelivery.body)).all()
+    assert [json.loads(b)["data"]["email"] for b in bodies] == [world.bob.email]
     # Gone with the rest, so her company account could sign up afresh.
     for model in (SignIn, ApiToken, SpeakerProfile, SsoIdentity):
         assert (
