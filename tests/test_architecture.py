@@ -47,7 +47,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("mail", {"mail"}),
     ("watching (metrics read the job and mail tables)", {"observability"}),
     ("people", {"accounts"}),
-    ("organizations", {"orgs", "outbox"}),
+    ("organizations", {"orgs", "outbox", "sso"}),
     ("events", {"events"}),
     (
         "at the event",
@@ -56,7 +56,11 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pairs", {"pairs"}),
     ("around pairs", {"asks", "recognition"}),
     ("after the event", {"followup"}),
-    ("looking back over the programme (reads every feature)", {"insights"}),
+    ("telling other systems (hears every feature through signals)", {"webhooks"}),
+    (
+        "looking back over the programme, and data rights (read every feature)",
+        {"insights", "privacy"},
+    ),
     (
         "the application (may import anything)",
         {

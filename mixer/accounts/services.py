@@ -54,6 +54,33 @@ class AccountError(DomainError):
     """A request about accounts that cannot be met; the message is for people."""
 
 
+class PasswordsOff(LinkError):
+    """A sign-in by password or e-mailed link that the person's organization has
+    switched off: the page says so and points to its single sign-on (``url``)."""
+
+    def __init__(self, org_name: str, url: str) -> None:
+        super().__init__(
+            "other",
+            f"{org_name} signs its members in with single sign-on: passwords and "
+            f"e-mailed sign-in links are switched off for you. Sign in with your "
+            f"{org_name} account instead.",
+            title="Sign in with single sign-on",
+        )
+        self.url = url
+        self.action = f"Sign in with {org_name}"
+
+
+def check_password_sign_in(user: User) -> None:
+    """Refuse (``PasswordsOff``) a sign-in by password or e-mailed link that an
+    organization of the person has switched off (``signals.password_sign_in``)."""
+    if user.id is None:
+        return  # a person being made has no organization yet
+    for _, answer in signals.password_sign_in.send(user):
+        if answer:
+            org_name, url = answer
+            raise PasswordsOff(org_name, url)
+
+
 def normalise_email(raw: str) -> str:
     """Validate an address (syntax only) and return it in canonical lower case."""
     try:
@@ -303,6 +330,7 @@ def _read_magic_link(token: str) -> tuple[User | None, dict[str, Any]]:
         user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active:
         raise LinkError("invalid", "This link is not valid.", title=SIGN_IN_TITLE)
+    check_password_sign_in(user)
     return user, data
 
 
@@ -367,6 +395,7 @@ def check_reset_token(token: str) -> User:
             "This link has already been used. Ask for a new one.",
             title=RESET_TITLE,
         )
+    check_password_sign_in(user)
     return user
 
 

@@ -16,7 +16,10 @@ from mixer.audit.models import AuditEntry
 from mixer.extensions import db
 
 SYSTEM = "Mixer"  # the actor's name when no person acted (jobs, commands)
-FORMER = "a former member"  # an erased person's name, as actor and in summaries
+# An erased person: the actor's name (as their emptied account is named), and
+# the words that replace their name and address in summaries.
+FORMER_ACTOR = "Former member"
+FORMER = "a former member"
 PER_PAGE = 50
 
 # Every action Mixer records, with the words people read (the filter's choices).
@@ -63,9 +66,15 @@ ACTIONS: dict[str, str] = {
     "export.report": "Opened a report PDF",
     # recorded by single sign-on, data rights and webhooks (issue 18)
     "sso.settings_changed": "Changed the single sign-on settings",
+    "sso.member_joined": "Someone joined through single sign-on",
     "person.erased": "Erased a person",
     "retention.changed": "Changed how long personal details are kept",
+    "retention.applied": "Removed personal details past the retention period",
     "webhook.endpoint_added": "Added a webhook endpoint",
+    "webhook.endpoint_changed": "Changed a webhook endpoint",
+    "webhook.secret_rotated": "Gave a webhook endpoint a new secret",
+    "webhook.endpoint_removed": "Removed a webhook endpoint",
+    "webhook.endpoint_switched_off": "Switched off a failing webhook endpoint",
 }
 
 
@@ -218,10 +227,13 @@ def actors(org_id: int) -> list[tuple[int, str]]:
     return sorted(found, key=lambda pair: (pair[1].lower(), pair[0]))
 
 
-def forget_actor(user_id: int, texts: Iterable[str] = ()) -> int:
-    """Erasure: an erased person's entries say "a former member" did it, and
+def forget_actor(
+    user_id: int, texts: Iterable[str] = (), *, org_id: int | None = None
+) -> int:
+    """Erasure: an erased person's entries say "Former member" did it, and
     ``texts`` (their name, their e-mail) become "a former member" in every
-    summary. Call it before the account is deleted (its id goes NULL then).
+    summary; ``org_id``: in that organization's trail only (an admin erased
+    their data there). Call it while the account's id is still on its entries.
 
     The one change the application ever makes to an entry (the append-only
     test allows exactly this statement); returns how many entries changed.
@@ -231,12 +243,14 @@ def forget_actor(user_id: int, texts: Iterable[str] = ()) -> int:
     for text in sorted(words, key=len, reverse=True):  # "Ada Lovelace" before "Ada"
         summary = func.replace(summary, text, FORMER)
     mentions = [AuditEntry.summary.contains(t, autoescape=True) for t in words]
+    scope = [] if org_id is None else [AuditEntry.org_id == org_id]
     result = db.session.execute(
         update(AuditEntry)
-        .where(or_(AuditEntry.actor_id == user_id, *mentions))
+        .where(or_(AuditEntry.actor_id == user_id, *mentions), *scope)
         .values(
             actor_name=case(
-                (AuditEntry.actor_id == user_id, FORMER), else_=AuditEntry.actor_name
+                (AuditEntry.actor_id == user_id, FORMER_ACTOR),
+                else_=AuditEntry.actor_name,
             ),
             summary=summary,
         )

@@ -105,8 +105,10 @@ def seed_events(
         kind=EventKind.MENTOR_MIXER,
         title="Mentor Mixer: across the hospital",
         description="Six short conversations, one new mentor or mentee each round.",
-        starts_at=at(-30, 17, 30),
-        ends_at=at(-30, 19, 0),
+        # Nine weeks ago: its pairs are old enough for the insights' 30- and
+        # 60-day figures, and still in their three-month term.
+        starts_at=at(-64, 17, 30),
+        ends_at=at(-64, 19, 0),
         timezone=zone,
         capacity=40,
         venue="Atrium",

@@ -312,6 +312,7 @@ def cancel_registration(
     if position is not None:
         _close_gap(event.id, position)
     promoted = fill_from_waitlist(event) if was == RegistrationStatus.REGISTERED else []
+    signals.registration_cancelled.send(reg)
     if by is not None and by.id != reg.user_id:  # an organizer took them off
         record(
             event.org_id,

@@ -391,17 +391,22 @@ def trend_chart(
 
 
 def heat_step(count: Count, top: int) -> int:
-    """The colour step (0..5) of a shown count, ``top`` being the largest."""
-    if count.n == 0 or top == 0:
+    """The colour step (0..5) of a shown count, ``top`` being the largest.
+
+    Shown counts start at ``SMALL`` (1 to 4 are hatched), so the steps share
+    out ``SMALL`` … ``top`` rather than 1 … ``top``.
+    """
+    if count.n == 0 or top < SMALL:
         return 0
-    return max(1, min(len(STEPS) - 1, math.ceil((len(STEPS) - 1) * count.n / top)))
+    last, base = len(STEPS) - 1, SMALL - 1
+    return max(1, min(last, math.ceil(last * (count.n - base) / (top - base))))
 
 
 def step_ranges(top: int) -> list[tuple[int, int]]:
     """The counts each colour step 1..5 stands for, from the largest count."""
-    out, low, last = [], 1, len(STEPS) - 1
+    out, low, last, base = [], SMALL, len(STEPS) - 1, SMALL - 1
     for step in range(1, last + 1):
-        high = math.floor(top * step / last)
+        high = base + math.floor((top - base) * step / last) if top >= SMALL else 0
         if high >= low:
             out.append((low, high))
             low = high + 1

@@ -58,6 +58,7 @@ class FilterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.org = org
         self.filter: InsightFilter | None = None
+        self._narrowed = False
         departments = db.session.execute(
             select(Department.id, Department.name)
             .where(Department.org_id == org.id)
@@ -87,6 +88,10 @@ class FilterForm(FlaskForm):
             show_on_form(exc, self)
             return False
         self.filter = flt
+        self._narrowed = any(self[key].data for key in KEYS)
+        # The date fields show the period in use, the default one included.
+        self["from"].data = self["from"].data or flt.start.isoformat()
+        self.to.data = self.to.data or flt.end.isoformat()
         return True
 
     def to_filter(self) -> InsightFilter:
@@ -98,6 +103,8 @@ class FilterForm(FlaskForm):
     @property
     def narrowed(self) -> bool:
         """Whether anything was asked beyond the default twelve months."""
+        if self.filter is not None:
+            return self._narrowed  # before validate() filled in the dates
         return any(self[key].data for key in KEYS)
 
     @property

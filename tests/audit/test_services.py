@@ -73,12 +73,12 @@ def test_entries_go_with_their_org_and_outlive_their_actor(org, make_org, make_u
         )
     ).all()
     assert [tuple(r) for r in rows] == [
-        (org.id, "a former member", "Changed a role"),
+        (org.id, "Former member", "Changed a role"),
         (org.id, "Olga Organizer", "Changed a former member's role"),
         (org.id, "Olga Organizer", "Invited a former member"),
         (org.id, "Olga Organizer", "Invited Adam Ant"),
         (org.id, "Zed Zero", "Deactivated someone"),
-        (globex.id, "a former member", "Removed Bo"),
+        (globex.id, "Former member", "Removed Bo"),
     ]
     # The database's own rules: an account's removal leaves its entries, without
     # the id (the name stays as it was then); an organization's takes its own.

@@ -105,7 +105,8 @@ def test_heat_map_cells_labels_and_contrast():
     assert [title(c) for c in cols] == DEPARTMENTS
     # The key names each step's counts, and the hatching.
     key = [texts(k)[0] for k in svg.findall("s:g[@class='key']", NS)]
-    assert key == ["0", "1–8", "9–16", "17–24", "25–32", "33–40", "fewer than 5"]
+    # Shown counts start at 5: the steps share out 5 … 40.
+    assert key == ["0", "5–11", "12–18", "19–25", "26–32", "33–40", "fewer than 5"]
     assert "77 in all, 27 across departments (35%)" in svg.find("s:desc", NS).text
 
 

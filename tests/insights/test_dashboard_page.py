@@ -114,8 +114,12 @@ def test_organizers_only_members_403_outsiders_404(
     assert (
         '<a href="/o/acme/insights" aria-current="page">Insights</a>' in html
     )  # the menu, next to Recognition
-    # The programme report for the same filter (the default: the last year).
+    # The programme report for the same filter (the default: the last year),
+    # whose dates the form shows.
     assert 'href="/o/acme/insights/report.pdf?from=' in html
+    default = InsightFilter.default()
+    assert f'name="from" type="date" value="{default.start.isoformat()}"' in html
+    assert f'name="to" type="date" value="{default.end.isoformat()}"' in html
 
 
 def test_a_bad_filter_is_refused_inline_keeping_what_was_typed(
