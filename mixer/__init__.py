@@ -67,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.api import init_api
     from mixer.asks import jobs as asks_jobs  # noqa: F401
     from mixer.asks.views import bp as asks_bp
+    from mixer.audit.views import bp as audit_bp
     from mixer.badges import jobs as badges_jobs  # noqa: F401
     from mixer.badges.views import bp as badges_bp
     from mixer.checkin import api as checkin_api
@@ -89,6 +90,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.pairs import jobs as pairs_jobs  # noqa: F401
     from mixer.pairs import listeners as pairs_listeners  # noqa: F401
     from mixer.pairs.views import bp as pairs_bp
+    from mixer.privacy import jobs as privacy_jobs  # noqa: F401
+    from mixer.privacy.views import bp as privacy_bp
     from mixer.recognition import jobs as recognition_jobs  # noqa: F401
     from mixer.recognition import listeners as recognition_listeners  # noqa: F401
     from mixer.recognition.views import bp as recognition_bp
@@ -98,6 +101,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.speakers import api as speakers_api
     from mixer.speakers import jobs as speakers_jobs  # noqa: F401
     from mixer.speakers.views import bp as speakers_bp
+    from mixer.sso import listeners as sso_listeners  # noqa: F401
+    from mixer.sso.views import bp as sso_bp
+    from mixer.webhooks import jobs as webhooks_jobs  # noqa: F401
+    from mixer.webhooks import listeners as webhooks_listeners  # noqa: F401
+    from mixer.webhooks.views import bp as webhooks_bp
 
     for blueprint in (
         main_bp,
@@ -114,6 +122,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         recognition_bp,
         asks_bp,
         insights_bp,
+        webhooks_bp,
+        privacy_bp,
+        sso_bp,
+        audit_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(

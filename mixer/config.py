@@ -91,6 +91,16 @@ DEFAULTS.update(
         "WORKER_BEAT_SECONDS": 30,  # how often a worker records it is alive
     }
 )
+# Webhooks (docs/webhooks.md)
+DEFAULTS.update(
+    {
+        "WEBHOOK_TIMEOUT_SECONDS": 10,  # an attempt without an answer by then failed
+        # Development and tests only: http:// and loopback or private addresses
+        # (production refuses to start with it: outbound requests into our network).
+        "WEBHOOK_ALLOW_LOCAL": False,
+        "WEBHOOK_CACHE_SECONDS": 5,  # how long a process trusts "who hears what"
+    }
+)
 PLAIN_ENV += ("METRICS_TOKEN", "METRICS_ALLOW", "LOG_FORMAT", "SENTRY_DSN")
 
 log = logging.getLogger(__name__)
@@ -255,12 +265,22 @@ def _memory_rate_limits(cfg: Any) -> str | None:
     return rate_limit_storage_problem(cfg)
 
 
+def _webhooks_to_local(cfg: Any) -> str | None:
+    if not cfg.get("WEBHOOK_ALLOW_LOCAL"):
+        return None
+    return (
+        "WEBHOOK_ALLOW_LOCAL is on: webhooks could be pointed at this host and its "
+        "private network (SSRF). It is for development and tests only."
+    )
+
+
 PRODUCTION_CHECKS = (
     _no_secret_key,
     _debug_on,
     _sqlite_shared,
     _local_storage_shared,
     _memory_rate_limits,
+    _webhooks_to_local,
 )
 
 

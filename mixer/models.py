@@ -15,7 +15,10 @@ import mixer.mail.models
 import mixer.observability.models
 import mixer.orgs.models
 import mixer.pairs.models
+import mixer.privacy.models
 import mixer.recognition.models
 import mixer.rotations.models
 import mixer.speakers.models
-import mixer.tokens.models  # noqa: F401
+import mixer.sso.models
+import mixer.tokens.models
+import mixer.webhooks.models  # noqa: F401

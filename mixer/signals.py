@@ -55,6 +55,20 @@ sign_in_for_stranger = _signals.signal(
     registration that is registered or waitlisted).""",
 )
 
+password_sign_in = _signals.signal(
+    "password-sign-in",
+    doc="""A person is about to sign in by password or an e-mailed link (a magic
+    link, a password reset, an invitation): may they?
+
+    Sender: the ``User``. Each receiver returns None, or ``(organization name,
+    address to sign in at instead)`` to refuse; the sender then raises
+    ``mixer.accounts.services.PasswordsOff`` pointing there. Sent by
+    ``mixer.accounts.services.check_password_sign_in`` (from
+    ``browser.log_in`` and the sign-in and reset links). Listeners: sso (an
+    organization with passwords switched off, for its members who are not
+    admins).""",
+)
+
 planning_ties = _signals.signal(
     "planning-ties",
     doc="""A Mentor Mixer is being planned: which people in the room are tied to
@@ -126,4 +140,32 @@ registration_created = _signals.signal(
     ``mixer.events.registration.register``. Listeners: observability (counts
     registrations by source and status for ``/metrics`` once the transaction
     commits).""",
+)
+
+registration_cancelled = _signals.signal(
+    "registration-cancelled",
+    doc="""A place was cancelled (by the person, an organizer or the API).
+
+    Sender: the ``Registration`` (flushed, cancelled). Sent by
+    ``mixer.events.registration.cancel_registration``. Listeners: webhooks
+    (``registration.cancelled``).""",
+)
+
+event_closed = _signals.signal(
+    "event-closed",
+    doc="""An event is over: a published event became ended, because an organizer
+    closed it or because its end passed (whichever came first; once per event).
+
+    Sender: the ``Event`` (flushed, ended). Keyword ``closed_by``: "organizer"
+    or "schedule". Sent by ``mixer.followup.services.close_event`` and
+    ``mixer.events.notifications.finish_event``. Listeners: webhooks
+    (``event.closed``).""",
+)
+
+pair_created = _signals.signal(
+    "pair-created",
+    doc="""Two members were paired (after a mixer, an ask, or a renewal).
+
+    Sender: the ``Pair`` (flushed). Sent by ``mixer.pairs.lifecycle.create_pair``.
+    Listeners: webhooks (``pair.created``).""",
 )

@@ -322,7 +322,13 @@ def link_problem(exc: LinkError):
         templates.append(f"{request.blueprint}/link_problem.html")
     templates.append("errors/link_problem.html")
     page = render_template(
-        templates, title=exc.title, reason=exc.reason, message=exc.message
+        templates,
+        title=exc.title,
+        reason=exc.reason,
+        message=exc.message,
+        # Where to go instead, when the refusal knows (single sign-on).
+        action_url=getattr(exc, "url", None),
+        action_label=getattr(exc, "action", None),
     )
     return page, exc.status
 

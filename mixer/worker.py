@@ -35,6 +35,8 @@ from mixer.jobs.models import HEAVY_QUEUE, MAIL_QUEUE, QUEUES
 from mixer.jobs.services import prune_finished, run_due
 from mixer.mail.services import deliver_due, make_transport, prune_sent
 from mixer.observability.workers import Beacon
+from mixer.privacy import retention
+from mixer.webhooks.services import prune_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -123,15 +125,20 @@ def check_config() -> None:
 
 
 def prune() -> None:
-    """Forget sent mail, finished jobs and ended sign-ins older than
-    ``OUTBOX_KEEP_DAYS``."""
+    """Forget sent mail, finished jobs, ended sign-ins and webhook deliveries older than
+    ``OUTBOX_KEEP_DAYS``; make sure the daily retention run is planned."""
+    retention.ensure_scheduled()  # once a day by its key; the run plans the next
+    db.session.commit()
     days = int(current_app.config.get("OUTBOX_KEEP_DAYS", 30))
     if days <= 0:
         return
     mail = prune_sent(timedelta(days=days))
     jobs = prune_finished(timedelta(days=days))
     ended = sign_ins.prune(timedelta(days=days))
+    hooks = prune_deliveries(timedelta(days=days))
     db.session.commit()
+    if hooks:
+        log.info("pruned %d finished webhook deliveries", hooks)
     if mail or jobs or ended:
         log.info(
             "pruned %d sent messages, %d finished jobs and %d ended sign-ins",

@@ -26,6 +26,7 @@ from mixer import clock, create_app
 from mixer.accounts.services import create_api_token
 from mixer.config import normalise_database_url
 from mixer.extensions import db, talisman
+from mixer.webhooks.services import forget_subscriptions
 from tests.helpers import NOW, PASSWORD, csrf_from
 from tests.templates_cache import build_app
 
@@ -240,6 +241,7 @@ def app(app_config, request):
         db.session.remove()
         db.engine.dispose()
     clock.reset()
+    forget_subscriptions()  # who hears which webhooks: this test's database is gone
     _REUSED.check(application)
 
 

@@ -47,7 +47,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("mail", {"mail"}),
     ("watching (metrics read the job and mail tables)", {"observability"}),
     ("people", {"accounts"}),
-    ("organizations", {"orgs", "outbox"}),
+    ("organizations", {"orgs", "outbox", "sso"}),
     ("events", {"events"}),
     (
         "at the event",
@@ -56,7 +56,11 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("pairs", {"pairs"}),
     ("around pairs", {"asks", "recognition"}),
     ("after the event", {"followup"}),
-    ("looking back over the programme (reads every feature)", {"insights"}),
+    ("telling other systems (hears every feature through signals)", {"webhooks"}),
+    (
+        "looking back over the programme, and data rights (read every feature)",
+        {"insights", "privacy"},
+    ),
     (
         "the application (may import anything)",
         {
@@ -73,11 +77,15 @@ LAYERS: list[tuple[str, set[str]]] = [
 ]
 RANK = {part: rank for rank, (_, parts) in enumerate(LAYERS) for part in parts}
 
-# SQLAlchemy relationships between people and their memberships: the one pair of
-# modules allowed to know each other.
+# Module-level edges allowed across the layers: SQLAlchemy relationships between
+# people and their memberships (the one pair of modules that know each other), and
+# the audit page (below).
 ALLOWED = {
     ("mixer.accounts.models", "mixer.orgs.models"),
     ("mixer.orgs.models", "mixer.accounts.models"),
+    # The audit trail is infrastructure (every feature records into it); its one
+    # page borrows the organizations' admin check. Nothing else of it looks up.
+    ("mixer.audit.views", "mixer.orgs.access"),
 }
 
 # Where a function-local import of a mixer module is allowed: the application

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from mixer.accounts import sign_ins
+from mixer.accounts import services, sign_ins
 from mixer.accounts.models import SignIn, User
 from mixer.extensions import db, login_manager
 
@@ -32,10 +32,14 @@ def _load_user(value: str) -> User | None:
     return sign_ins.user_for(value)
 
 
-def log_in(user: User, remember: bool = False) -> SignIn:
+def log_in(user: User, remember: bool = False, sso: bool = False) -> SignIn:
     """Sign ``user`` in in this browser with a new sign-in record (the caller
     commits); the session cookie, and with ``remember`` the remember cookie,
-    carry its secret."""
+    carry its secret. Unless the person came through their organization's single
+    sign-on (``sso``), an organization that switched passwords off refuses it
+    (``services.PasswordsOff``)."""
+    if not sso:
+        services.check_password_sign_in(user)
     sign_in = sign_ins.start(
         user,
         remember=remember,

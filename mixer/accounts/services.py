@@ -20,6 +20,7 @@ from sqlalchemy import Select, and_, bindparam, func, select
 from mixer import clock, signals, tokens
 from mixer.accounts import sign_ins
 from mixer.accounts.models import ApiToken, User
+from mixer.audit.services import record
 from mixer.concurrency import insert_once
 from mixer.errors import DomainError, LinkError
 from mixer.extensions import db
@@ -51,6 +52,33 @@ UNSUBSCRIBE_TITLE = "This unsubscribe link cannot be used"
 
 class AccountError(DomainError):
     """A request about accounts that cannot be met; the message is for people."""
+
+
+class PasswordsOff(LinkError):
+    """A sign-in by password or e-mailed link that the person's organization has
+    switched off: the page says so and points to its single sign-on (``url``)."""
+
+    def __init__(self, org_name: str, url: str) -> None:
+        super().__init__(
+            "other",
+            f"{org_name} signs its members in with single sign-on: passwords and "
+            f"e-mailed sign-in links are switched off for you. Sign in with your "
+            f"{org_name} account instead.",
+            title="Sign in with single sign-on",
+        )
+        self.url = url
+        self.action = f"Sign in with {org_name}"
+
+
+def check_password_sign_in(user: User) -> None:
+    """Refuse (``PasswordsOff``) a sign-in by password or e-mailed link that an
+    organization of the person has switched off (``signals.password_sign_in``)."""
+    if user.id is None:
+        return  # a person being made has no organization yet
+    for _, answer in signals.password_sign_in.send(user):
+        if answer:
+            org_name, url = answer
+            raise PasswordsOff(org_name, url)
 
 
 def normalise_email(raw: str) -> str:
@@ -130,15 +158,34 @@ def set_password(user: User, password: str) -> None:
 def deactivate_user(user: User) -> None:
     """Stop an account: its sign-ins end, it cannot sign in, its API tokens and
     mail stop (everything checks ``is_active``)."""
+    changed = user.is_active_account
     user.is_active_account = False
     sign_ins.revoke_all(user)
     db.session.flush()
+    if changed:
+        _record_account(user, "account.deactivated", "Deactivated the account of")
+
+
+def _record_account(user: User, action: str, words: str) -> None:
+    """An entry in each organization the person belongs to (one without any
+    organization when they belong to none): every admin of theirs sees it."""
+    org_ids: list[int | None] = [*sorted({m.org_id for m in user.memberships})]
+    for org_id in org_ids or [None]:
+        record(
+            org_id,
+            action,
+            f"{words} {user.name} ({user.email})",
+            subject=("user", user.id),
+        )
 
 
 def reactivate_user(user: User) -> None:
     """Let a deactivated account sign in again (its old sign-ins stay ended)."""
+    changed = not user.is_active_account
     user.is_active_account = True
     db.session.flush()
+    if changed:
+        _record_account(user, "account.reactivated", "Reactivated the account of")
 
 
 def check_password_rules(password: str | None) -> None:
@@ -283,6 +330,7 @@ def _read_magic_link(token: str) -> tuple[User | None, dict[str, Any]]:
         user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active:
         raise LinkError("invalid", "This link is not valid.", title=SIGN_IN_TITLE)
+    check_password_sign_in(user)
     return user, data
 
 
@@ -347,6 +395,7 @@ def check_reset_token(token: str) -> User:
             "This link has already been used. Ask for a new one.",
             title=RESET_TITLE,
         )
+    check_password_sign_in(user)
     return user
 
 
@@ -419,6 +468,13 @@ def create_api_token(user: User, org, name: str) -> tuple[ApiToken, str]:
     )
     db.session.add(token)
     db.session.flush()
+    record(
+        org.id,
+        "api_token.created",
+        f"Created the API token “{name}” of {user.name}",
+        subject=("api_token", token.id),
+        details={"user_id": user.id},
+    )
     return token, secret
 
 
@@ -537,4 +593,11 @@ def revoke_api_token(token: ApiToken) -> None:
     """Stop a token from working."""
     if token.revoked_at is None:
         token.revoked_at = clock.now()
+        record(
+            token.org_id,
+            "api_token.revoked",
+            f"Revoked the API token “{token.name}” of {token.user.name}",
+            subject=("api_token", token.id),
+            details={"user_id": token.user_id},
+        )
     db.session.flush()

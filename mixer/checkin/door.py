@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from mixer import clock, tokens
 from mixer.accounts.models import User
+from mixer.audit.services import record
 from mixer.checkin.models import CheckinRecord, DoorHelper, DoorLink
 from mixer.concurrency import insert_once, upsert
 from mixer.errors import DomainError, LinkError
@@ -100,6 +101,14 @@ def add_helper(event: Event, user_id: int | None, by: User) -> DoorHelper:
         raise DoorError(
             f"{user.name} is already a door helper.", field="user_id", status=409
         )
+    record(
+        event.org_id,
+        "door.helper_added",
+        f"Made {user.name} a door helper of “{event.title}”",
+        subject=("door_helper", helper_id),
+        details={"event_id": event.id, "user_id": user.id},
+        actor=by,
+    )
     return db.session.get_one(DoorHelper, helper_id)
 
 
@@ -113,6 +122,13 @@ def remove_helper(event: Event, helper_id: int) -> str:
     if helper is None:
         raise DoorError("No such door helper.", status=404)
     name = helper.user.name
+    record(
+        event.org_id,
+        "door.helper_removed",
+        f"Removed {name} as a door helper of “{event.title}”",
+        subject=("door_helper", helper.id),
+        details={"event_id": event.id, "user_id": helper.user_id},
+    )
     db.session.delete(helper)
     db.session.flush()
     return name
@@ -141,6 +157,14 @@ def create_link(event: Event, label: str | None, by: User | None) -> DoorLink:
     )
     db.session.add(link)
     db.session.flush()
+    record(
+        event.org_id,
+        "door.link_created",
+        f"Created the door link “{text}” for “{event.title}”",
+        subject=("door_link", link.id),
+        details={"event_id": event.id},
+        actor=by,
+    )
     return link
 
 
@@ -170,6 +194,14 @@ def revoke_link(link: DoorLink) -> None:
     if link.revoked_at is None:
         link.revoked_at = clock.now()
         db.session.flush()
+        event = db.session.get_one(Event, link.event_id)
+        record(
+            event.org_id,
+            "door.link_revoked",
+            f"Revoked the door link “{link.label}” of “{event.title}”",
+            subject=("door_link", link.id),
+            details={"event_id": event.id},
+        )
 
 
 def reissue_link(link: DoorLink, by: User | None) -> DoorLink:

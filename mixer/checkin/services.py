@@ -30,8 +30,9 @@ from mixer.accounts.services import (
     send_first_sign_in_link,
     send_magic_link,
 )
+from mixer.audit.services import record
 from mixer.checkin import door
-from mixer.checkin.models import CheckinNonce, ScanOutcome
+from mixer.checkin.models import CheckinNonce, DoorLink, ScanOutcome
 from mixer.concurrency import changed_rows, insert_once
 from mixer.connections.models import Connection, ConnectionSource
 from mixer.connections.services import connect
@@ -353,8 +354,11 @@ def _remember(nonce: str, result: CheckinResult) -> CheckinResult:
     return result
 
 
-def undo_check_in(reg: Registration) -> bool:
-    """Clear a check-in (a mistaken scan); False when it was not checked in."""
+def undo_check_in(reg: Registration, by_link: DoorLink | None = None) -> bool:
+    """Clear a check-in (a mistaken scan); False when it was not checked in.
+
+    ``by_link``: undone by a phone with a door link (no account), so the audit
+    trail names the link."""
     changed = changed_rows(
         update(Registration)
         .where(Registration.id == reg.id, Registration.checked_in_at.is_not(None))
@@ -364,6 +368,15 @@ def undo_check_in(reg: Registration) -> bool:
     if changed == 1:
         door.forget_check_in(reg)
     db.session.refresh(reg)
+    if changed == 1:
+        record(
+            reg.event.org_id,
+            "checkin.undone",
+            f"Undid the check-in of {reg.name} at “{reg.event.title}”",
+            subject=("registration", reg.id),
+            details={"event_id": reg.event_id},
+            actor_name=f"Door link “{by_link.label}”" if by_link else None,
+        )
     return changed == 1
 
 

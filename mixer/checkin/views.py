@@ -257,7 +257,7 @@ def scan_undo(event_id: int, registration_id: int):
         raise CheckinError(
             "You can undo only the check-ins you made; ask an organizer.", status=403
         )
-    undone = services.undo_check_in(reg)
+    undone = services.undo_check_in(reg, by_link=access.link)
     answer = {"undone": undone, "registration_id": reg.id, "name": reg.name}
     answer |= services.checked_in_count(event)
     db.session.commit()

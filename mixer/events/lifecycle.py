@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 
 from mixer import clock, signals
 from mixer.accounts.models import User
+from mixer.audit.services import record
 from mixer.errors import FieldProblems
 from mixer.events.models import (
     KINDS,
@@ -280,6 +281,12 @@ def publish_event(event: Event) -> Event:
     event.published_at = clock.now()
     _schedule_jobs(event)
     db.session.flush()
+    record(
+        event.org_id,
+        "event.published",
+        f"Published the event “{event.title}”",
+        subject=("event", event.id),
+    )
     return event
 
 
@@ -303,6 +310,13 @@ def cancel_event(event: Event, reason: str | None = None) -> Event:
     db.session.flush()
     if was_published:
         queue_notice(event, "cancelled")
+    record(
+        event.org_id,
+        "event.cancelled",
+        f"Cancelled the event “{event.title}”",
+        subject=("event", event.id),
+        details={"was": "published" if was_published else "draft"},
+    )
     return event
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from mixer import clock
+from mixer import clock, signals
 from mixer.events import ics
 from mixer.events.links import (
     GUEST_CONFIRM_DAYS,
@@ -216,5 +216,6 @@ def finish_event(event_id: int, ends_at: str) -> dict[str, int]:
     ):
         event.status = EventStatus.ENDED
         db.session.flush()
+        signals.event_closed.send(event, closed_by="schedule")
         return {"ended": 1}
     return {"ended": 0}

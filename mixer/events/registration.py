@@ -26,6 +26,7 @@ from mixer.accounts.services import (
     normalise_email,
     normalise_tags,
 )
+from mixer.audit.services import changes, record
 from mixer.concurrency import insert_once, lock_row
 from mixer.events import links
 from mixer.events.models import (
@@ -311,6 +312,16 @@ def cancel_registration(
     if position is not None:
         _close_gap(event.id, position)
     promoted = fill_from_waitlist(event) if was == RegistrationStatus.REGISTERED else []
+    signals.registration_cancelled.send(reg)
+    if by is not None and by.id != reg.user_id:  # an organizer took them off
+        record(
+            event.org_id,
+            "registration.removed",
+            f"Took {reg.name} off “{event.title}” (was {was})",
+            subject=("registration", reg.id),
+            details={"event_id": event.id, "changes": {"status": [was, reg.status]}},
+            actor=by,
+        )
     if notify and was in ACTIVE_STATUSES:
         mail_registrant(
             reg,
@@ -414,13 +425,50 @@ def give_seat(reg: Registration, *, over_capacity: bool = False) -> Registration
             status=409,
             code="over_capacity",
         )
-    old = reg.waitlist_position
+    old, was = reg.waitlist_position, reg.status
     reg.update_state(RegistrationStatus.REGISTERED, clock.now())
     db.session.flush()
     if old is not None:
         _close_gap(event.id, old)
     _tell_promoted(event, reg)
+    over = registered >= event.capacity
+    _record_move(
+        event,
+        reg,
+        "registration.seat_given",
+        f"Gave {reg.name} a seat at the door of “{event.title}”"
+        + (" over the capacity" if over else ""),
+        [was, old],
+        over_capacity=over,
+    )
     return reg
+
+
+def _record_move(
+    event: Event,
+    reg: Registration,
+    action: str,
+    summary: str,
+    before: list[Any],
+    **facts: Any,
+) -> None:
+    """Record an organizer's move of ``reg``: status and waitlist place before
+    and after."""
+    after = [reg.status, reg.waitlist_position]
+    record(
+        event.org_id,
+        action,
+        summary,
+        subject=("registration", reg.id),
+        details={
+            "event_id": event.id,
+            "changes": changes(
+                {"status": before[0], "waitlist_position": before[1]},
+                {"status": after[0], "waitlist_position": after[1]},
+            ),
+            **facts,
+        },
+    )
 
 
 def move_registration(
@@ -438,6 +486,7 @@ def move_registration(
         )
     _, waitlisted = _active_counts(event.id)
     now = clock.now()
+    before = [reg.status, reg.waitlist_position]
     if to == "registered":
         if reg.holds_seat:
             return reg
@@ -447,6 +496,14 @@ def move_registration(
         if old is not None:
             _close_gap(event.id, old)
         _tell_promoted(event, reg)
+        _record_move(
+            event,
+            reg,
+            "registration.moved",
+            f"Gave {reg.name} a seat at “{event.title}”"
+            + (f" (was #{old} on the waitlist)" if old else ""),
+            before,
+        )
         return reg
     if to != "waitlist":
         raise EventError("Move to 'registered' or 'waitlist'.", field="to")
@@ -464,4 +521,13 @@ def move_registration(
     db.session.flush()
     if was_registered:
         mail_registrant(reg, "event_waitlisted", f"Waitlist #{target}: {event.title}")
+    if before != [reg.status, reg.waitlist_position]:
+        _record_move(
+            event,
+            reg,
+            "registration.moved",
+            f"Put {reg.name} at #{target} on the waitlist of “{event.title}”"
+            + (" (from a seat)" if was_registered else f" (was #{before[1]})"),
+            before,
+        )
     return reg

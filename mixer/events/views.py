@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from mixer.accounts.browser import no_store
 from mixer.accounts.models import User
+from mixer.audit.services import record
 from mixer.errors import refusals
 from mixer.events import dashboard as dashboards
 from mixer.events import feeds, lifecycle, links, queries, registration
@@ -624,6 +625,14 @@ def attendees_csv(event_id: int):
     """Every registration as CSV (streamed)."""
     event = managed_event(event_id)
     name = f"event-{event.id}-attendees.csv"
+    record(
+        event.org_id,
+        "export.attendees",
+        f"Downloaded the attendee list of “{event.title}” (CSV)",
+        subject=("event", event.id),
+    )
+    db.session.commit()  # the download is recorded even if it is never read
+    db.session.refresh(event)  # read by the stream, perhaps after the session
     return Response(
         stream_with_context(dashboards.registrations_csv(event)),
         content_type="text/csv; charset=utf-8",

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from mixer import clock
+from mixer import clock, signals
 from mixer.accounts.models import User
 from mixer.accounts.services import find_user
 from mixer.checkin.services import checked_in_count
@@ -309,7 +309,8 @@ def close_event(event: Event, by: User | None, note: str | None = None) -> Closi
     if followup is not None and followup.is_done:
         return Closing(event, followup, mail_count(event), already_closed=True)
     now = clock.now()
-    if event.status == EventStatus.PUBLISHED:
+    ended_now = event.status == EventStatus.PUBLISHED
+    if ended_now:
         # Ended now; the events.finish job later finds it no longer published
         # and leaves it alone.
         event.status = EventStatus.ENDED
@@ -320,6 +321,8 @@ def close_event(event: Event, by: User | None, note: str | None = None) -> Closi
     followup.note = note
     _enqueue(event, followup)
     db.session.flush()
+    if ended_now:
+        signals.event_closed.send(event, closed_by="organizer")
     return Closing(event, followup, mail_count(event))
 
 

@@ -81,20 +81,6 @@ def _stream(stmt: Select) -> Iterator[Any]:
     yield from db.session.execute(stmt.execution_options(yield_per=YIELD_PER))
 
 
-def _event_terms(org: Organization, f: InsightFilter) -> list[ColumnElement[bool]]:
-    """``org``'s events that started in the period, of the kind, the one event."""
-    terms = [
-        Event.org_id == org.id,
-        Event.starts_at >= f.since,
-        Event.starts_at < f.until,
-    ]
-    if f.kind is not None:
-        terms.append(Event.kind == f.kind)
-    if f.event_id is not None:
-        terms.append(Event.id == f.event_id)
-    return terms
-
-
 def _in_department(org: Organization, f: InsightFilter, *users: Any) -> Any:
     """Whether any of the ``users`` (user id columns) is in the filter's
     department now."""
@@ -139,7 +125,7 @@ def attendee_rows(org: Organization, f: InsightFilter) -> Iterator[Row]:
         Registration.checked_in_at,
     ).join(Registration, Registration.event_id == Event.id)
     stmt, department = _with_department(stmt, org, Registration)
-    stmt = stmt.add_columns(department).where(*_event_terms(org, f))
+    stmt = stmt.add_columns(department).where(*f.event_conditions(org.id))
     if f.department_id is not None:
         stmt = stmt.where(_in_department(org, f, Registration.user_id))
     # In the order people signed up: the same on every database (names sort
@@ -172,7 +158,9 @@ def connection_rows(org: Organization, f: InsightFilter) -> Iterator[Row]:
     )
     stmt, department_a = _with_department(stmt, org, a)
     stmt, department_b = _with_department(stmt, org, b)
-    stmt = stmt.add_columns(department_a, department_b).where(*_event_terms(org, f))
+    stmt = stmt.add_columns(department_a, department_b).where(
+        *f.event_conditions(org.id)
+    )
     if f.department_id is not None:
         stmt = stmt.where(_in_department(org, f, a.user_id, b.user_id))
     stmt = stmt.order_by(Event.starts_at, Event.id, Connection.id)
@@ -246,7 +234,7 @@ def answer_rows(org: Organization, f: InsightFilter) -> Iterator[Row]:
         FollowupPrompt.answered_at.is_not(None),
         or_(FollowupPrompt.rating.is_not(None), FollowupPrompt.comment.is_not(None)),
     )
-    terms = [answered, *_event_terms(org, f)]
+    terms = [answered, *f.event_conditions(org.id)]
     if f.department_id is not None:
         terms.append(_in_department(org, f, FollowupPrompt.user_id))
     enough = (
@@ -291,7 +279,7 @@ def rating_rows(org: Organization, f: InsightFilter) -> Iterator[Row]:
         )
         .select_from(FollowupPrompt)
         .join(Event, Event.id == FollowupPrompt.event_id)
-        .where(*_event_terms(org, f))
+        .where(*f.event_conditions(org.id))
         .group_by(Event.id, Event.title, Event.starts_at, Event.kind)
         .order_by(Event.starts_at, Event.id)
     )

@@ -29,18 +29,11 @@ MONTH = "bucket"  # the label of the month column (GROUP BY names it)
 def held_events(org: Organization, flt: InsightFilter) -> list[ColumnElement[bool]]:
     """Conditions on ``Event``: held (published or ended, started) by ``org`` in
     the filter's period, of its kind, or the one event it names."""
-    conditions = [
-        Event.org_id == org.id,
-        Event.starts_at >= flt.since,
-        Event.starts_at < flt.until,
+    return [
+        *flt.event_conditions(org.id),
         Event.status.in_(HELD_STATUSES),
         Event.starts_at <= clock.now(),
     ]
-    if flt.kind is not None:
-        conditions.append(Event.kind == flt.kind)
-    if flt.event_id is not None:
-        conditions.append(Event.id == flt.event_id)
-    return conditions
 
 
 def in_department(

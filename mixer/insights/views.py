@@ -18,6 +18,8 @@ from flask import (
     url_for,
 )
 
+from mixer.audit.services import record
+from mixer.extensions import db
 from mixer.insights import charts, exports, reports
 from mixer.insights.dashboard import dashboard as programme_dashboard
 from mixer.insights.figures import rate
@@ -72,6 +74,8 @@ _FORMAT = f"<any({', '.join(exports.CONTENT_TYPES)}):fmt>"
 def export(dataset: str, fmt: str) -> Response:
     """One dataset as a CSV or XLSX download, narrowed by the query string."""
     insight_filter = parse_filter(g.org, request.args)  # 400 with a message
+    name = exports.file_name(g.org, dataset, fmt, insight_filter)
+    _record_download("export.insights", f"Downloaded {name}", dataset=dataset)
     if fmt == "csv":
         body = stream_with_context(exports.csv_chunks(g.org, dataset, insight_filter))
         response = Response(body, content_type=exports.CONTENT_TYPES[fmt])
@@ -79,7 +83,6 @@ def export(dataset: str, fmt: str) -> Response:
         file = exports.xlsx_file(g.org, dataset, insight_filter)
         response = Response(exports.file_chunks(file), content_type=exports.XLSX_TYPE)
         response.call_on_close(file.close)  # deleted even if never read
-    name = exports.file_name(g.org, dataset, fmt, insight_filter)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -109,10 +112,26 @@ def event_report(event_id: int) -> Response:
 def _pdf(report: reports.EventReport | reports.ProgrammeReport) -> Response:
     """The report's PDF shown inline (the browser's viewer), never cached."""
     name = reports.file_name(report, g.org.slug)
-    response = Response(
-        reports.render_report_pdf(report), content_type="application/pdf"
-    )
+    pdf = reports.render_report_pdf(report)
+    _record_download("export.report", f"Opened the report {name}")
+    response = Response(pdf, content_type="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _record_download(action: str, summary: str, **facts: Any) -> None:
+    """Record a download in the audit trail now (the file has no service to
+    record it, and it may be streamed after the request's last commit)."""
+    record(
+        g.org.id,
+        action,
+        summary,
+        subject=("organization", g.org.id),
+        details={**facts, "filter": request.args.to_dict()},
+    )
+    db.session.commit()
+    # A streamed file reads the organization after this commit, perhaps after
+    # the session has ended: load it again now.
+    db.session.refresh(g.org)

@@ -17,6 +17,8 @@ from sqlalchemy import func, or_, select
 
 from mixer.accounts.models import User
 from mixer.accounts.services import AccountError, normalise_email
+from mixer.audit.services import changes as changed_fields
+from mixer.audit.services import record
 from mixer.concurrency import lock_row
 from mixer.errors import FieldProblems
 from mixer.extensions import db
@@ -269,6 +271,7 @@ def update_member(
             refused[0],
             status=403,
         )
+    before = member_snapshot(membership)
     problems = FieldProblems()
     if "manager_id" in changes:
         with problems.check():
@@ -287,6 +290,7 @@ def update_member(
         with problems.check():
             membership.update_mentoring(capacity, available)
     problems.raise_any()
+    record_member_changes(membership, before)  # an admin's fields only
     return membership
 
 
@@ -304,3 +308,29 @@ def _set_manager_by_id(membership: Membership, manager_id: int | None) -> None:
         set_manager(membership, manager)
     except OrgError as exc:
         raise OrgError(exc.message, "manager_id") from exc
+
+
+def member_snapshot(membership: Membership) -> dict[str, Any]:
+    """What an admin may change about a member, for the audit trail's
+    before/after (the manager by membership id: no names kept)."""
+    return {
+        "department": membership.department.name if membership.department else None,
+        "level": membership.level,
+        "manager_id": membership.manager_id,
+        "location": membership.location,
+        "languages": list(membership.languages or []),
+    }
+
+
+def record_member_changes(membership: Membership, before: dict[str, Any]) -> None:
+    """Record an admin's change of a member's details, if anything changed."""
+    changed = changed_fields(before, member_snapshot(membership))
+    if not changed:
+        return
+    record(
+        membership.org_id,
+        "member.updated",
+        f"Changed {membership.user.name}'s {', '.join(changed)}",
+        subject=("membership", membership.id),
+        details={"user_id": membership.user_id, "changes": changed},
+    )

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from mixer.accounts.models import User
 from mixer.accounts.services import AccountError, normalise_email
+from mixer.audit.services import record
 from mixer.errors import DomainError
 from mixer.extensions import db
 from mixer.orgs.details import known_location, set_manager
@@ -112,8 +113,27 @@ def import_members_csv(
     ``,`` inside the cell.
     """
     rows, unreadable = _read(data)
-    if unreadable is not None:
-        return ImportReport(errors=[unreadable])
+    report = _import(org, rows, role) if unreadable is None else None
+    report = report or ImportReport(errors=[unreadable] if unreadable else [])
+    refused_lines = len({p.line for p in report.errors})
+    record(
+        org.id,
+        "members.imported",
+        f"Imported members from a CSV file: {report.created} added, "
+        f"{report.updated} updated, {refused_lines} rows refused",
+        subject=("organization", org.id),
+        details={
+            "created": report.created,
+            "updated": report.updated,
+            "refused": refused_lines,
+            "role": role,
+        },
+    )
+    return report
+
+
+def _import(org: Organization, rows: list[_Row], role: str) -> ImportReport:
+    """Import ``rows`` in rounds until a round refuses no row not refused before."""
     refused: dict[int, ImportProblem] = {}
     while True:
         attempt = db.session.begin_nested()

@@ -23,11 +23,14 @@ from mixer.accounts.services import (
     normalise_tags,
     set_password,
 )
+from mixer.audit.services import changes, record
 from mixer.errors import FieldProblems, LinkError
 from mixer.extensions import db
 from mixer.mail.services import queue_mail
 from mixer.orgs.details import (
     find_manager,
+    member_snapshot,
+    record_member_changes,
     set_languages,
     set_location,
     set_manager,
@@ -89,8 +92,20 @@ def update_organization(
         raise OrgError("A name of 1–120 characters is needed.", "name")
     if kind not in ORG_KINDS:
         raise OrgError(f"Kind must be one of {', '.join(ORG_KINDS)}.", "kind")
+    before = {"name": org.name, "kind": org.kind, "charter": org.charter}
     org.name, org.kind, org.charter = name, kind, charter or ""
     db.session.flush()
+    changed = changes(before, {"name": name, "kind": kind, "charter": org.charter})
+    if changed:
+        if "charter" in changed:  # long Markdown: that it changed is enough
+            changed["charter"] = ["(before)", "(changed)"]
+        record(
+            org.id,
+            "org.settings_changed",
+            f"Changed the organization's {', '.join(changed)}",
+            subject=("organization", org.id),
+            details={"changes": changed},
+        )
     return org
 
 
@@ -106,6 +121,12 @@ def add_department(org: Organization, name: str) -> Department:
     dept = Department(org=org, name=clean)
     db.session.add(dept)
     db.session.flush()
+    record(
+        org.id,
+        "department.added",
+        f"Added the department {clean}",
+        subject=("department", dept.id),
+    )
     return dept
 
 
@@ -121,8 +142,17 @@ def rename_department(dept: Department, name: str | None) -> Department:
             raise OrgError(
                 f"There is already a department called {other.name!r}.", "name"
             )
+    before = dept.name
     dept.name = clean
     db.session.flush()
+    if before != clean:
+        record(
+            dept.org_id,
+            "department.renamed",
+            f"Renamed the department {before} to {clean}",
+            subject=("department", dept.id),
+            details={"changes": {"name": [before, clean]}},
+        )
     return dept
 
 
@@ -250,11 +280,8 @@ def add_member(
     return membership
 
 
-def set_member_role(
-    membership: Membership, role: str, acting: Membership
-) -> Membership:
-    """Change a member's role; an organization always keeps at least one admin."""
-    _check_role(role)
+def _keep_an_admin(membership: Membership, role: str) -> None:
+    """Refuse to take the role of the organization's last admin away."""
     if membership.role == "admin" and role != "admin":
         admins = db.session.scalars(
             select(Membership).where(
@@ -263,8 +290,28 @@ def set_member_role(
         ).all()
         if len(admins) <= 1:
             raise OrgError("An organization needs at least one admin.", "role")
+
+
+def set_member_role(
+    membership: Membership, role: str, acting: Membership
+) -> Membership:
+    """Change a member's role; an organization always keeps at least one admin."""
+    _check_role(role)
+    _keep_an_admin(membership, role)
+    before = membership.role
     membership.role = role
     db.session.flush()
+    if before != role:
+        record(
+            membership.org_id,
+            "member.role_changed",
+            f"Changed {membership.user.name}'s role from {before} to {role}",
+            subject=("membership", membership.id),
+            details={
+                "user_id": membership.user_id,
+                "changes": {"role": [before, role]},
+            },
+        )
     return membership
 
 
@@ -276,8 +323,15 @@ def remove_member(membership: Membership) -> None:
     closed (both are told).
     """
     signals.member_leaving.send(membership)  # pairs close theirs
-    if membership.role == "admin":
-        set_member_role(membership, "member", membership)
+    _keep_an_admin(membership, "member")
+    user = membership.user
+    record(
+        membership.org_id,
+        "member.removed",
+        f"Removed {user.name} ({user.email}) from the organization",
+        subject=("membership", membership.id),
+        details={"user_id": user.id, "role": membership.role},
+    )
     db.session.execute(
         update(ApiToken)
         .where(
@@ -334,6 +388,14 @@ def invite_member(
     invitation.invited_by_id = invited_by.id if invited_by else None
     db.session.flush()
     _mail_invitation(invitation, invited_by)
+    record(
+        org.id,
+        "invitation.sent",
+        f"Invited {address} as {role}",
+        subject=("invitation", invitation.id),
+        details={"role": role, "department": dept.name if dept else None},
+        actor=invited_by,
+    )
     return invitation
 
 
@@ -381,6 +443,13 @@ def resend_invitation(invitation: Invitation, by: User | None = None) -> Invitat
     if not invitation.is_pending:
         raise OrgError("This invitation is no longer open.", "invitation")
     _mail_invitation(invitation, by)
+    record(
+        invitation.org_id,
+        "invitation.resent",
+        f"Sent the invitation to {invitation.email} again",
+        subject=("invitation", invitation.id),
+        actor=by,
+    )
     return invitation
 
 
@@ -390,6 +459,12 @@ def revoke_invitation(invitation: Invitation) -> Invitation:
         raise OrgError("This invitation has already been accepted.", "invitation")
     if invitation.revoked_at is None:
         invitation.revoked_at = clock.now()
+        record(
+            invitation.org_id,
+            "invitation.revoked",
+            f"Withdrew the invitation to {invitation.email}",
+            subject=("invitation", invitation.id),
+        )
     db.session.flush()
     return invitation
 
@@ -484,6 +559,7 @@ def edit_member(
     The role goes first so that the last-admin rule refuses before anything else
     is written; its message then says who must be made admin, in plain words.
     """
+    before = member_snapshot(membership)
     problems = FieldProblems()
     with problems.check():
         _change_role(membership, role, acting)
@@ -496,6 +572,7 @@ def edit_member(
     with problems.check():
         set_languages(membership, languages)
     problems.raise_any()
+    record_member_changes(membership, before)
     return membership
 
 

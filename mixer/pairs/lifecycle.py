@@ -122,6 +122,7 @@ def create_pair(
     plan(pair)
     for user in pair.people:
         notifications.send_intro(pair, user, first_slot)
+    signals.pair_created.send(pair)
     return pair
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from mixer import clock
 from mixer.accounts.models import User
+from mixer.audit.services import record
 from mixer.concurrency import changed_rows, insert_once
 from mixer.extensions import db
 from mixer.jobs.services import schedule
@@ -336,6 +337,14 @@ def publish(
     if changed:
         _notify_winner(org, award)
         schedule_draft_reminder(org, month_of(clock.now()))
+        record(
+            org.id,
+            "award.published",
+            f"Published the award of {month_label(month)} to {award.user.name}",
+            subject=("award", award.id),
+            details={"month": month, "user_id": award.user_id},
+            actor=by,
+        )
     elif award.status == AwardStatus.DRAFT:
         raise RecognitionError(CHANGED, status=409)
     elif not (
@@ -363,6 +372,14 @@ def unpublish(org: Organization, month: str, by: User) -> Award:
     )
     award.update_state(AwardStatus.DRAFT)
     db.session.flush()
+    record(
+        org.id,
+        "award.unpublished",
+        f"Unpublished the award of {month_label(month)} to {award.user.name}",
+        subject=("award", award.id),
+        details={"month": month, "user_id": award.user_id},
+        actor=by,
+    )
     return award
 
 

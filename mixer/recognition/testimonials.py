@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 
 from mixer import clock
 from mixer.accounts.models import User
+from mixer.audit.services import record
 from mixer.concurrency import changed_rows, insert_once
 from mixer.extensions import db
 from mixer.orgs.models import Organization
@@ -146,6 +147,15 @@ MODERATION_ACTIONS = {
     "hide": TestimonialStatus.HIDDEN,
     "pending": TestimonialStatus.PENDING,
 }
+# The audit trail's action and words for each outcome of moderation.
+MODERATION_AUDIT = {
+    TestimonialStatus.APPROVED: ("testimonial.approved", "Approved {author}'s words"),
+    TestimonialStatus.HIDDEN: ("testimonial.hidden", "Hid {author}'s words"),
+    TestimonialStatus.PENDING: (
+        "testimonial.returned",
+        "Returned {author}'s words to moderation",
+    ),
+}
 # Pending first: that is the moderator's work; then what is public, then hidden.
 _STATUS_ORDER = case(
     (Testimonial.status == TestimonialStatus.PENDING, 0),
@@ -247,7 +257,18 @@ def moderate(
             )
         db.session.refresh(testimonial)
         raise stale
+    before = testimonial.status
     db.session.refresh(testimonial)
+    if before != status:
+        audit_action, verb = MODERATION_AUDIT[status]
+        record(
+            testimonial.org_id,
+            audit_action,
+            verb.format(author=testimonial.author_name),
+            subject=("testimonial", testimonial.id),
+            details={"changes": {"status": [before, status]}},
+            actor=by,
+        )
     return testimonial
 
 

@@ -12,6 +12,7 @@ from mixer.extensions import db
 from mixer.jobs.models import Job
 from mixer.recognition import RecognitionError, awards, models
 from mixer.worker import run_once
+from tests.audit import audited
 from tests.helpers import mail_text
 from tests.recognition.conftest import MARCH
 
@@ -39,6 +40,17 @@ def test_draft_then_publish_notifies_once(month_data, outbox):
     awards.unpublish(org, MARCH, month_data["admin"])
     awards.publish(org, MARCH, olga, user_id=ada.id, citation=award.citation)
     db.session.commit()
+    # The audit trail: each publication and the unpublish (not the double click).
+    trail = audited("award.")
+    admin = month_data["admin"]
+    assert [(e.action, e.actor_id, e.org_id) for e in trail] == [
+        ("award.published", olga.id, org.id),
+        ("award.unpublished", admin.id, org.id),
+        ("award.published", olga.id, org.id),
+    ]
+    assert trail[1].summary == f"Unpublished the award of March 2026 to {ada.name}"
+    assert trail[1].details == {"month": MARCH, "user_id": ada.id}
+    assert (trail[0].subject_type, trail[0].subject_id) == ("award", award.id)
     (msg,) = outbox(ada.email)
     assert msg["Subject"] == (
         "You are Riverside College's Micro-Mentor of the Month for March 2026"

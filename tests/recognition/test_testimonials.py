@@ -9,6 +9,7 @@ from mixer import clock
 from mixer.extensions import db
 from mixer.recognition import RecognitionError, models, testimonials
 from mixer.recognition.testimonials import submit_testimonial
+from tests.audit import audited
 
 # Every test here runs with the clock stopped (set up before the organization).
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -61,6 +62,16 @@ def test_changed_words_are_reviewed_again_and_hidden_ones_stay_hidden(org, make_
     db.session.commit()
     hidden = submit(org, body="Please show it now.")
     assert (hidden.status, hidden.body) == ("hidden", "Edited after approval.")
+    # The audit trail names the author, never the words.
+    trail = audited("testimonial.")
+    assert [(e.action, e.actor_id, e.subject_id) for e in trail] == [
+        ("testimonial.approved", moderator.id, testimonial.id),
+        ("testimonial.approved", moderator.id, para.id),
+        ("testimonial.hidden", moderator.id, testimonial.id),
+    ]
+    assert trail[2].summary == "Hid Bo Chen's words"
+    assert trail[2].details == {"changes": {"status": ["pending", "hidden"]}}
+    assert "Edited" not in str([(e.summary, e.details) for e in trail])
 
 
 def test_words_changed_after_the_moderator_read_them_are_not_approved(org, make_user):

@@ -6,8 +6,8 @@ only one-column indexes SQLite walks every pair of the organization for each
 registration (the org_id index), which took the dashboard of 5,000 people and
 3,000 pairs about a minute; with this one it reads the event's few pairs.
 
-Revision ID: 0018_insights
-Revises: 0017_audit
+Revision ID: 0021_insights
+Revises: 0020_sso
 Create Date: 2026-12-06 04:00:00.000000
 
 """
@@ -15,8 +15,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = '0018_insights'
-down_revision = '0017_audit'
+revision = '0021_insights'
+down_revision = '0020_sso'
 branch_labels = None
 depends_on = None
 

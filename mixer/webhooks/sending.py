@@ -1,0 +1,203 @@
+"""The wire: checking an endpoint's address, signing, and one POST.
+
+Outbound requests are a way into the network Mixer runs in (SSRF), so an
+address must be ``https`` and every address its name resolves to must be a
+public one, checked when the endpoint is saved and again at every attempt; the
+connection then goes to the very address that was checked (no second lookup a
+DNS rebinding could change), with the name kept for TLS and ``Host``. Redirects
+are not followed. ``WEBHOOK_ALLOW_LOCAL`` (development and tests only; production
+refuses to start with it) lets ``http`` and loopback or private addresses through.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+from mixer.errors import DomainError
+
+MAX_READ = 64 * 1024  # of a receiver's answer; the rest is never read
+ERROR_TEXT = 300  # characters of the answer kept in the log
+USER_AGENT = "Mixer-Webhooks/1"
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class WebhookError(DomainError):
+    """An endpoint address or a webhook action that Mixer refuses."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one attempt came to: the HTTP status (None when there was no answer)
+    and, unless it was a 2xx, why it failed."""
+
+    status: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """The receiver accepted it (any 2xx)."""
+        return self.status is not None and 200 <= self.status < 300
+
+
+def allow_local() -> bool:
+    """Whether ``http`` and non-public addresses are allowed (development, tests)."""
+    return bool(current_app.config.get("WEBHOOK_ALLOW_LOCAL"))
+
+
+def is_public(ip: IPAddress) -> bool:
+    """A globally routable unicast address (not loopback, private, link-local,
+    shared, documentation, multicast or reserved; IPv4-mapped IPv6 unwrapped)."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved)
+
+
+def check_url(url: str) -> str:
+    """The address, trimmed, if its form is acceptable; WebhookError otherwise.
+
+    A name is resolved here too: one that resolves to a non-public address is
+    refused; one that does not resolve (yet) is accepted and checked again at
+    every delivery.
+    """
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    schemes = ("https", "http") if allow_local() else ("https",)
+    if parts.scheme not in schemes:
+        raise WebhookError(
+            "The address must start with https:// (deliveries are encrypted).",
+            field="url",
+        )
+    if not parts.hostname or parts.username or parts.password:
+        raise WebhookError(
+            "Give a full address with a host name and no user name or password, "
+            "like https://hooks.example.org/mixer.",
+            field="url",
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise WebhookError("That port number is not valid.", field="url") from exc
+    if len(url) > 500:
+        raise WebhookError("Keep the address to 500 characters.", field="url")
+    try:
+        addresses(parts.hostname, parts.port or 443)
+    except socket.gaierror:
+        pass  # not resolvable from here (yet): checked at every attempt
+    return url
+
+
+def addresses(host: str, port: int) -> list[IPAddress]:
+    """Every address ``host`` resolves to; WebhookError if any is not public."""
+    try:
+        found = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        found = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not allow_local():
+        for ip in found:
+            if not is_public(ip):
+                raise WebhookError(
+                    f"{host} is a private, loopback or otherwise non-public "
+                    f"address ({ip}); Mixer only calls public addresses.",
+                    field="url",
+                )
+    return found
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
+    """The ``webhook-signature`` value: ``v1,`` and the base64 HMAC-SHA256 of
+    ``id.timestamp.body`` keyed with the secret's base64-decoded part."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{message_id}.{timestamp}.{body}".encode()
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Plain HTTP to a checked address (``WEBHOOK_ALLOW_LOCAL`` only)."""
+
+    def __init__(self, host: str, port: int, ip: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._ip = ip
+
+    def connect(self) -> None:
+        """Connect to the address that was checked, not to a fresh lookup."""
+        self.sock = socket.create_connection((self._ip, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """TLS to a checked address; the certificate is verified for the name."""
+
+    def __init__(self, host: str, port: int, ip: str, timeout: float) -> None:
+        super().__init__(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
+        self._ip = ip
+
+    def connect(self) -> None:
+        """Connect to the address that was checked, then TLS for the name."""
+        sock = socket.create_connection((self._ip, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(  # type: ignore[attr-defined]
+            sock, server_hostname=self.host
+        )
+
+
+def post(url: str, body: str, headers: dict[str, str]) -> Answer:
+    """POST ``body`` to ``url`` once: never raises, says what happened."""
+    timeout = float(current_app.config.get("WEBHOOK_TIMEOUT_SECONDS", 10))
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    tls = parts.scheme == "https"
+    port = parts.port or (443 if tls else 80)
+    if not tls and not allow_local():
+        return Answer(None, "Refused: the address is not https.")
+    try:
+        ip = str(addresses(host, port)[0])
+    except WebhookError as exc:
+        return Answer(None, f"Refused: {exc}")
+    except OSError as exc:
+        return Answer(None, f"Could not resolve {host}: {exc}")
+    conn_class = _PinnedHTTPS if tls else _PinnedHTTP
+    conn = conn_class(host, port, ip, timeout)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    started = time.monotonic()
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=body.encode(),
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                **headers,
+            },
+        )
+        response = conn.getresponse()
+        text = response.read(MAX_READ)  # at most this much, whatever it sends
+    except TimeoutError:
+        return Answer(None, f"No answer within {timeout:g} s.")
+    except ssl.SSLError as exc:
+        return Answer(None, f"TLS failed: {exc.reason or exc}")
+    except (OSError, http.client.HTTPException) as exc:
+        took = time.monotonic() - started
+        return Answer(
+            None, f"Could not deliver ({type(exc).__name__}: {exc}) after {took:.1f} s."
+        )
+    finally:
+        conn.close()
+    if 200 <= response.status < 300:
+        return Answer(response.status)
+    said = text.decode("utf-8", "replace").strip()[:ERROR_TEXT]
+    return Answer(response.status, f"HTTP {response.status}: {said}".rstrip(": "))
