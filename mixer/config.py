@@ -132,6 +132,12 @@ def _derive(app: Flask) -> None:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30})
     else:
         cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+        # PostgreSQL's JIT compiles a query whose estimated cost crosses its
+        # thresholds: the insights funnel (150 ms to run) spent 1.6 s compiling.
+        # Mixer's queries are short; none gains from it (docs/performance.md).
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
+            "connect_args", {"options": "-c jit=off"}
+        )
     cfg["BASE_URL"] = str(cfg["BASE_URL"]).rstrip("/")
     cfg["MAX_CONTENT_LENGTH"] = int(cfg["MAX_UPLOAD_MB"]) * 1024 * 1024
     cfg["UPLOAD_FOLDER"] = str(instance / "uploads")
