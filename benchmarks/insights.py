@@ -737,6 +737,9 @@ def main() -> None:
     parser.add_argument("--postgres", default="")
     parser.add_argument("--profile", action="store_true", help="cProfile each measure")
     parser.add_argument("--build-only", action="store_true", help="build, count, stop")
+    parser.add_argument(
+        "--no-exports", action="store_true", help="figures and the page only"
+    )
     args = parser.parse_args()
 
     fresh_instance(args.postgres, "mixer_bench_insights")
@@ -771,15 +774,35 @@ def main() -> None:
         engine = db.engine
     if args.build_only:
         return
-    _measure(app, engine, counts["org_id"], database, args.repeat, args.profile)
+    _measure(
+        app,
+        engine,
+        counts["org_id"],
+        database,
+        args.repeat,
+        args.profile,
+        exports=not args.no_exports,
+    )
 
 
-def _measure(app, engine, org_id: int, database: str, repeat: int, profile: bool):
+def _measure(
+    app,
+    engine,
+    org_id: int,
+    database: str,
+    repeat: int,
+    profile: bool,
+    exports: bool = True,
+):
     """Time the dashboard, the page, the silo map and the exports."""
     from mixer.extensions import db
     from mixer.insights.dashboard import dashboard
+    from mixer.insights.events import event_figures
     from mixer.insights.filters import InsightFilter
+    from mixer.insights.funnel import funnel
+    from mixer.insights.people import people_figures
     from mixer.insights.silos import silo_map
+    from mixer.insights.topics import topic_gaps
     from mixer.orgs.models import Organization
 
     def figures_of(section):
@@ -794,7 +817,15 @@ def _measure(app, engine, org_id: int, database: str, repeat: int, profile: bool
         return call
 
     with app.app_context():
-        for name, section in (("dashboard", dashboard), ("silo_map", silo_map)):
+        sections = (
+            ("dashboard", dashboard),
+            ("funnel", funnel),
+            ("silo_map", silo_map),
+            ("topic_gaps", topic_gaps),
+            ("event_figures", event_figures),
+            ("people_figures", people_figures),
+        )
+        for name, section in sections:
             call = figures_of(section)
             call()  # warm
             figures, result = measure_call(engine, call, repeat)
@@ -818,7 +849,7 @@ def _measure(app, engine, org_id: int, database: str, repeat: int, profile: bool
         database,
         **measure_page(client, engine, page, repeat, profile),
     )
-    for dataset in ("connections", "attendees"):
+    for dataset in ("connections", "attendees") if exports else ():
         path = f"/o/{SLUG}/insights/export/{dataset}.xlsx"
         _print(
             f"export_{dataset}_xlsx", database, **measure_export(client, path, repeat)
