@@ -47,7 +47,7 @@ def dashboard():
         "insights/dashboard.html",
         form=form,
         flt=flt,
-        data=programme_dashboard(g.org, flt),
+        data=programme_dashboard(g.org, flt, parallel=True),
         params=form.params(),
         charts=charts,
         rate=rate,
