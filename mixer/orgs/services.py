@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -23,8 +24,10 @@ from mixer.accounts.services import (
     normalise_tags,
     set_password,
 )
+from mixer.audit.services import record
 from mixer.errors import FieldProblems, LinkError
 from mixer.extensions import db
+from mixer.i18n import LANGUAGE_NAMES, supported
 from mixer.mail.services import queue_mail
 from mixer.orgs.details import (
     find_manager,
@@ -92,6 +95,27 @@ def update_organization(
     org.name, org.kind, org.charter = name, kind, charter or ""
     db.session.flush()
     return org
+
+
+def set_default_locale(org: Organization, locale: str) -> bool:
+    """Set the organization's default language (one of ``mixer.i18n.SUPPORTED``)
+    and record the change (``org.language_changed``); False when unchanged."""
+    if not supported(locale):
+        raise OrgError(_("Choose a language from the list."), "default_locale")
+    before = org.default_locale
+    if locale == before:
+        return False
+    org.default_locale = locale
+    record(
+        org.id,
+        "org.language_changed",
+        f"Default language changed from {LANGUAGE_NAMES.get(before, before)} "
+        f"to {LANGUAGE_NAMES[locale]}",
+        subject=("organization", org.id),
+        details={"from": before, "to": locale},
+    )
+    db.session.flush()
+    return True
 
 
 def add_department(org: Organization, name: str) -> Department:
