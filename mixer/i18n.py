@@ -10,6 +10,7 @@ mark strings and translate an area.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from babel import Locale
 from flask import Flask, g, has_request_context, request
 from flask.wrappers import Response
 from flask_babel import get_locale
+from wtforms.validators import StopValidation, ValidationError
 
 from mixer.extensions import babel
 
@@ -80,6 +82,24 @@ def recipient_locale(user: Any = None, org: Any = None) -> str:
         first = min(memberships, key=lambda m: m.id, default=None)
         org = first.org if first is not None else None
     return supported(getattr(org, "default_locale", None)) or DEFAULT_LOCALE
+
+
+def translated(validator: Callable[[Any, Any], None]) -> Callable[[Any, Any], None]:
+    """A WTForms validator whose message (a ``lazy_gettext`` string, made at
+    import) becomes text in the page's language when it refuses, so a form's
+    errors are always ``str`` (code that joins them, JSON) whichever form uses
+    it. The validator's flags (``required``, ``maxlength``) are kept."""
+
+    def check(form: Any, field: Any) -> None:
+        try:
+            validator(form, field)
+        except (StopValidation, ValidationError) as exc:
+            if exc.args and exc.args[0]:
+                raise type(exc)(str(exc.args[0])) from None
+            raise
+
+    check.field_flags = getattr(validator, "field_flags", {})  # type: ignore[attr-defined]
+    return check
 
 
 def current_locale() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
@@ -34,7 +35,7 @@ from wtforms.validators import (
 )
 
 from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
-from mixer.i18n import LANGUAGE_NAMES, SUPPORTED
+from mixer.i18n import LANGUAGE_NAMES, SUPPORTED, translated
 from mixer.mail.preferences import NOTIFICATION_KINDS, notification_label
 
 
@@ -48,15 +49,19 @@ def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+# Validators with our own messages are ``translated``: their lazy message turns
+# into text in the page's language when they refuse (mixer.i18n).
 EMAIL = [
-    InputRequired(_l("Enter your e-mail address.")),
-    Length(
-        max=254,
-        message=lazy_ngettext(
-            "An e-mail address has at most %(num)d character.",
-            "An e-mail address has at most %(num)d characters.",
-            254,
-        ),
+    translated(InputRequired(_l("Enter your e-mail address."))),
+    translated(
+        Length(
+            max=254,
+            message=lazy_ngettext(
+                "An e-mail address has at most %(num)d character.",
+                "An e-mail address has at most %(num)d characters.",
+                254,
+            ),
+        )
     ),
 ]
 
@@ -84,7 +89,7 @@ class LoginForm(FlaskForm):
         """A password is needed unless the person asked for a link."""
         if self.action == "password" and not field.data:
             raise ValidationError(
-                _l("Enter your password, or choose “E-mail me a sign-in link”.")
+                _("Enter your password, or choose “E-mail me a sign-in link”.")
             )
 
 
@@ -104,15 +109,17 @@ def _new_password_fields():
     new = PasswordField(
         _l("New password"),
         validators=[
-            InputRequired(_l("Choose a password.")),
-            Length(
-                min=MIN_PASSWORD,
-                max=MAX_PASSWORD,
-                message=lazy_ngettext(
-                    "A password needs at least %(num)d character.",
-                    "A password needs at least %(num)d characters.",
-                    MIN_PASSWORD,
-                ),
+            translated(InputRequired(_l("Choose a password."))),
+            translated(
+                Length(
+                    min=MIN_PASSWORD,
+                    max=MAX_PASSWORD,
+                    message=lazy_ngettext(
+                        "A password needs at least %(num)d character.",
+                        "A password needs at least %(num)d characters.",
+                        MIN_PASSWORD,
+                    ),
+                )
             ),
         ],
         description=lazy_ngettext(
@@ -124,7 +131,9 @@ def _new_password_fields():
     )
     confirm = PasswordField(
         _l("Repeat the new password"),
-        validators=[EqualTo("new_password", _l("The two passwords differ."))],
+        validators=[
+            translated(EqualTo("new_password", _l("The two passwords differ.")))
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     return new, confirm
@@ -159,10 +168,16 @@ class MembershipDetailsForm(Form):
         _l("Level"),
         validators=[
             Optional(),
-            NumberRange(
-                0,
-                80,
-                _l("Use a whole number between %(low)d and %(high)d.", low=0, high=80),
+            translated(
+                NumberRange(
+                    0,
+                    80,
+                    _l(
+                        "Use a whole number between %(low)d and %(high)d.",
+                        low=0,
+                        high=80,
+                    ),
+                )
             ),
         ],
     )
@@ -187,7 +202,7 @@ class ProfileForm(FlaskForm):
 
     name = StringField(
         _l("Name"),
-        validators=[DataRequired(_l("A name is needed.")), Length(max=120)],
+        validators=[translated(DataRequired(_l("A name is needed."))), Length(max=120)],
         filters=[strip],
         render_kw={"autocomplete": "name"},
     )
@@ -231,7 +246,10 @@ class ApiTokenForm(FlaskForm):
 
     name = StringField(
         _l("Token name"),
-        validators=[InputRequired(_l("Give the token a name.")), Length(max=80)],
+        validators=[
+            translated(InputRequired(_l("Give the token a name."))),
+            Length(max=80),
+        ],
         description=_l("What will use it, e.g. “HR sync script”."),
     )
     org_id = SelectField(_l("Organization"), coerce=int, choices=[])
