@@ -91,6 +91,7 @@ def translated(validator: Callable[[Any, Any], None]) -> Callable[[Any, Any], No
     it. The validator's flags (``required``, ``maxlength``) are kept."""
 
     def check(form: Any, field: Any) -> None:
+        """Run the validator; give its refusal back as text."""
         try:
             validator(form, field)
         except (StopValidation, ValidationError) as exc:
@@ -114,6 +115,7 @@ def text_direction(locale: str | None = None) -> str:
 
 
 def _template_globals() -> dict[str, Any]:
+    """``locale`` and ``text_direction`` for every template (pages and mail)."""
     locale = current_locale()
     return {"locale": locale, "text_direction": text_direction(locale)}
 

@@ -208,6 +208,7 @@ def test_sign_in_and_profile_in_arabic_on_a_phone(
     page = context.new_page()
 
     def fits() -> None:
+        """Right to left, and nothing wider than the phone."""
         assert page.locator("html").get_attribute("dir") == "rtl"
         scroll = page.evaluate("document.documentElement.scrollWidth")
         inner = page.evaluate("window.innerWidth")

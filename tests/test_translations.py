@@ -32,6 +32,7 @@ def placeholders(text: str) -> set[str]:
 
 
 def _key(message_id: str | tuple[str, ...]) -> str:
+    """A message's singular text (its name in failures)."""
     return message_id[0] if isinstance(message_id, tuple) else message_id
 
 
