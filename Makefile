@@ -10,8 +10,13 @@ PYTEST_WORKERS ?= 2
 # Debian packages the tests and badges need: a browser, fonts with Arabic and CJK glyphs,
 # nginx (tests/test_nginx.py runs deploy/nginx/mixer.conf in front of gunicorn).
 SYSTEM_PACKAGES := chromium fonts-noto-core fonts-noto-cjk fonts-dejavu-core nginx
+# The languages besides English (translations/, docs/i18n.md) and the names that
+# mark a string in Python besides _, gettext and ngettext.
+LANGUAGES := de ar
+BABEL_KEYWORDS := -k _l -k lazy_ngettext:1,2
+CATALOGUES := $(foreach lang,$(LANGUAGES),translations/$(lang)/LC_MESSAGES/messages.mo)
 
-.PHONY: run test test-sqlite test-pg setup system-deps vendor lint audit format worker clean
+.PHONY: run test test-sqlite test-pg setup system-deps vendor lint audit format worker clean translations
 
 run: setup ## Set up, migrate, seed the demo and serve it with a job worker beside it.
 	$(BIN)/mixer init-db
@@ -33,13 +38,33 @@ test-sqlite:
 test-pg:
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-setup: $(BIN)/.installed static/vendor/.installed
+setup: $(BIN)/.installed static/vendor/.installed $(CATALOGUES)
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
+
+# Languages (docs/i18n.md): translations/<lang>/LC_MESSAGES/messages.po are
+# committed, the compiled .mo files are not; `make setup` compiles them.
+# `make translations` extracts the marked strings into messages.pot, merges
+# them into each language's .po (new ones empty, changed ones fuzzy) and
+# compiles: translate what is empty or fuzzy, then run tests/test_translations.py.
+# (LANGUAGES and the extraction keywords are set at the top.)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(BIN)/.installed
+	$(BIN)/pybabel compile -d translations -l $*
+
+translations: setup ## Extract marked strings, update the de/ar catalogues, compile them.
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --add-comments=TRANSLATORS: \
+		--ignore-dirs=".* ._ node_modules static tests benchmarks deploy instance" \
+		--project=Mixer --copyright-holder="Mixer" --msgid-bugs-address="" \
+		-o translations/messages.pot .
+	for lang in $(LANGUAGES); do \
+		$(BIN)/pybabel update -i translations/messages.pot -d translations -l $$lang --ignore-obsolete; \
+	done
+	$(BIN)/pybabel compile -d translations --statistics
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -59,6 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     storage.init_app(app)
     login_manager.init_app(app)
+    from mixer import i18n
+
+    i18n.init_app(app)  # Flask-Babel: the locale of each page and e-mail
 
     # Each feature's pages, API, job handlers and signal listeners: imported here
     # (and only here), so that no feature needs to import another to be complete.

@@ -9,19 +9,85 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import nh3
+from babel import Locale, dates, numbers
+from flask_babel import get_locale
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+# The strftime patterns of our pages and e-mails, and how other languages say the
+# same: a CLDR skeleton for the date (each language orders, spells and punctuates
+# it its own way: "So., 6. Dez. 2026") and a CLDR time length. English keeps the
+# strftime text ("Sun 06 Dec 2026, 18:05"), the house style pages and tests know.
+# A pattern not listed (``%z`` in the scan page's data attributes) is machine
+# text and stays strftime in every language.
+LOCAL_PATTERNS: dict[str, tuple[str | None, str | None]] = {
+    "%a %d %b %Y, %H:%M": ("yMMMEd", "short"),
+    "%a %-d %b %Y": ("yMMMEd", None),
+    "%-d %b %Y": ("yMMMd", None),
+    "%-d %b": ("MMMd", None),
+    "%d %b, %H:%M": ("MMMd", "short"),
+    "%d %b, %H:%M:%S": ("MMMd", "medium"),
+    "%H:%M": (None, "short"),
+}
+DEFAULT_FORMAT = "%a %d %b %Y, %H:%M"
+
+
+def _language(locale: str | None) -> str:
+    """``locale``, else the language in force (a request's or ``force_locale``'s)."""
+    if locale:
+        return locale
+    current = get_locale()
+    return current.language if current is not None else "en"
+
+
+def local_text(local: datetime, fmt: str, locale: str | None = None) -> str:
+    """``local`` (already in its zone) as ``fmt`` says it, in ``locale`` (default:
+    the language in force); no zone name."""
+    language = _language(locale)
+    pattern = LOCAL_PATTERNS.get(fmt)
+    if language == "en" or pattern is None:
+        return local.strftime(fmt)
+    skeleton, length = pattern
+    day = dates.format_skeleton(skeleton, local, locale=language) if skeleton else ""
+    hour = dates.format_time(local, length, locale=language) if length else ""
+    if day and hour:
+        joined = Locale.parse(language).datetime_formats["medium"]
+        return str(joined).replace("{1}", day).replace("{0}", hour)
+    return day or hour
+
 
 def localtime(
-    value: datetime | None, tz: str | None = None, fmt: str = "%a %d %b %Y, %H:%M"
+    value: datetime | None,
+    tz: str | None = None,
+    fmt: str = DEFAULT_FORMAT,
+    locale: str | None = None,
 ) -> str:
-    """Format an aware datetime in ``tz`` (an IANA name), defaulting to UTC."""
+    """Format an aware datetime in ``tz`` (an IANA name), defaulting to UTC, in
+    the language in force (``LOCAL_PATTERNS``), followed by the zone's name."""
     if value is None:
         return ""
     zone = ZoneInfo(tz) if tz else ZoneInfo("UTC")
     local = value.astimezone(zone)
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    return f"{local_text(local, fmt, locale)} {local.tzname()}"
+
+
+def time_span(
+    start: datetime, end: datetime, tz: str, locale: str | None = None
+) -> str:
+    """ "Thu 05 Mar 2026, 12:00–13:00 CET" (one day) or two full times, in
+    ``tz`` and the language in force."""
+    zone = ZoneInfo(tz)
+    start, end = start.astimezone(zone), end.astimezone(zone)
+    first = local_text(start, DEFAULT_FORMAT, locale)
+    if start.date() == end.date():
+        return f"{first}–{local_text(end, '%H:%M', locale)} {end.tzname()}"
+    last = local_text(end, DEFAULT_FORMAT, locale)
+    return f"{first} {start.tzname()} – {last} {end.tzname()}"
+
+
+def format_number(value: int | float, locale: str | None = None) -> str:
+    """A number with the language's digit grouping ("1,234"; German "1.234")."""
+    return numbers.format_decimal(value, locale=_language(locale))
 
 
 def render_markdown(text: str | None, breaks: bool = False) -> Markup:

@@ -20,7 +20,7 @@ from wtforms.validators import ValidationError
 from mixer import clock, hostile
 from mixer.errors import DomainError, LinkError
 from mixer.extensions import db, login_manager, talisman
-from mixer.formatting import localtime, render_markdown
+from mixer.formatting import format_number, localtime, render_markdown
 from mixer.urls import MAX_ID
 
 # The highest page number a list page reads from ``?page=`` (its OFFSET stays
@@ -142,6 +142,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.globals["now_utc"] = clock.now
 
 

@@ -29,6 +29,7 @@ from mixer.extensions import db, talisman
 from mixer.webhooks.services import forget_subscriptions
 from tests.helpers import NOW, PASSWORD, csrf_from
 from tests.templates_cache import build_app
+from tests.translations_support import compile_catalogues
 
 pytest_plugins = [
     "tests.browser_support",
@@ -57,6 +58,13 @@ def _worker() -> str:
     keeps runs from different checkouts on one server apart."""
     prefix = os.environ.get("MIXER_TEST_DB_PREFIX", "")
     return prefix + os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def catalogues() -> None:
+    """The German and Arabic catalogues compiled (a fresh clone has only the .po
+    files), before any application loads them for the rest of the process."""
+    compile_catalogues()
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "hostile",
             "storage",
             "audit",
+            "i18n",
         },
     ),
     ("job queue", {"jobs"}),

@@ -122,6 +122,7 @@ EXPECTED: dict[str, Access] = {
     "accounts.unsubscribe": LINK,
     "accounts.profile": SIGNED_IN,
     "accounts.change_password": SIGNED_IN,
+    "accounts.change_language": SIGNED_IN,
     "accounts.sign_out_everywhere": SIGNED_IN,
     "accounts.end_sign_in": only("member"),  # one of the member's other browsers
     "accounts.create_token": SIGNED_IN,
@@ -152,6 +153,7 @@ EXPECTED: dict[str, Access] = {
     "orgs.add_department": ADMIN,
     "orgs.rename_department": ADMIN,
     "orgs.settings": ADMIN,
+    "orgs.language": ADMIN,
     # data rights: one's own data (everyone has some), an admin's erasure and
     # retention setting (an empty form is refused: let in, nothing erased)
     "privacy.my_data": SIGNED_IN,

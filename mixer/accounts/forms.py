@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -32,6 +35,7 @@ from wtforms.validators import (
 )
 
 from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
+from mixer.i18n import LANGUAGE_NAMES, SUPPORTED, translated
 from mixer.mail.preferences import NOTIFICATION_KINDS, notification_label
 
 
@@ -45,23 +49,36 @@ def strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
+# Validators with our own messages are ``translated``: their lazy message turns
+# into text in the page's language when they refuse (mixer.i18n).
 EMAIL = [
-    InputRequired("Enter your e-mail address."),
-    Length(max=254, message="An e-mail address has at most 254 characters."),
+    translated(InputRequired(_l("Enter your e-mail address."))),
+    translated(
+        Length(
+            max=254,
+            message=lazy_ngettext(
+                "An e-mail address has at most %(num)d character.",
+                "An e-mail address has at most %(num)d characters.",
+                254,
+            ),
+        )
+    ),
 ]
 
 
 class LoginForm(FlaskForm):
     """E-mail plus either a password or a request for a sign-in link."""
 
-    email = EmailField("E-mail", validators=EMAIL, render_kw={"autocomplete": "email"})
+    email = EmailField(
+        _l("E-mail"), validators=EMAIL, render_kw={"autocomplete": "email"}
+    )
     password = PasswordField(
-        "Password",
+        _l("Password"),
         # No Optional(): it would stop validate_password from running.
         validators=[Length(max=MAX_PASSWORD)],
         render_kw={"autocomplete": "current-password"},
     )
-    remember = BooleanField("Keep me signed in on this device")
+    remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
 
     def __init__(self, *args, action: str = "password", **kwargs):
@@ -72,7 +89,7 @@ class LoginForm(FlaskForm):
         """A password is needed unless the person asked for a link."""
         if self.action == "password" and not field.data:
             raise ValidationError(
-                "Enter your password, or choose “E-mail me a sign-in link”."
+                _("Enter your password, or choose “E-mail me a sign-in link”.")
             )
 
 
@@ -83,26 +100,40 @@ class MagicLinkConfirmForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     """Ask for a password-reset link."""
 
-    email = EmailField("E-mail", validators=EMAIL, render_kw={"autocomplete": "email"})
+    email = EmailField(
+        _l("E-mail"), validators=EMAIL, render_kw={"autocomplete": "email"}
+    )
 
 
 def _new_password_fields():
     new = PasswordField(
-        "New password",
+        _l("New password"),
         validators=[
-            InputRequired("Choose a password."),
-            Length(
-                min=MIN_PASSWORD,
-                max=MAX_PASSWORD,
-                message=f"A password needs at least {MIN_PASSWORD} characters.",
+            translated(InputRequired(_l("Choose a password."))),
+            translated(
+                Length(
+                    min=MIN_PASSWORD,
+                    max=MAX_PASSWORD,
+                    message=lazy_ngettext(
+                        "A password needs at least %(num)d character.",
+                        "A password needs at least %(num)d characters.",
+                        MIN_PASSWORD,
+                    ),
+                )
             ),
         ],
-        description=f"At least {MIN_PASSWORD} characters. A short sentence works well.",
+        description=lazy_ngettext(
+            "At least %(num)d character. A short sentence works well.",
+            "At least %(num)d characters. A short sentence works well.",
+            MIN_PASSWORD,
+        ),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[EqualTo("new_password", "The two passwords differ.")],
+        _l("Repeat the new password"),
+        validators=[
+            translated(EqualTo("new_password", _l("The two passwords differ.")))
+        ],
         render_kw={"autocomplete": "new-password"},
     )
     return new, confirm
@@ -118,7 +149,7 @@ class ChangePasswordForm(FlaskForm):
     """Change the password while signed in."""
 
     current_password = PasswordField(
-        "Current password", render_kw={"autocomplete": "current-password"}
+        _l("Current password"), render_kw={"autocomplete": "current-password"}
     )
     new_password, confirm = _new_password_fields()
 
@@ -129,29 +160,40 @@ class MembershipDetailsForm(Form):
 
     org_id = HiddenField()
     department = StringField(
-        "Department or group",
+        _l("Department or group"),
         validators=[Optional(), Length(max=80)],
-        description="Pick one from the list or type a new one.",
+        description=_l("Pick one from the list or type a new one."),
     )
     level = IntegerField(
-        "Level",
+        _l("Level"),
         validators=[
             Optional(),
-            NumberRange(0, 80, "Use a whole number between 0 and 80."),
+            translated(
+                NumberRange(
+                    0,
+                    80,
+                    _l(
+                        "Use a whole number between %(low)d and %(high)d.",
+                        low=0,
+                        high=80,
+                    ),
+                )
+            ),
         ],
     )
     # Text, not type=number, so a mistyped entry is shown back with a message
     # instead of vanishing; the membership checks the range (0 to 20).
     mentoring_capacity = StringField(
-        "Mentees and mentoring pairs I take on at most",
-        description="0 means none right now. Suggestions, asks and matching "
-        "respect it.",
+        _l("Mentees and mentoring pairs I take on at most"),
+        description=_l(
+            "0 means none right now. Suggestions, asks and matching respect it."
+        ),
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
     available_from = DateField(
-        "Not before",
+        _l("Not before"),
         validators=[Optional()],
-        description="Empty (or a date already past) means you are available now.",
+        description=_l("Empty (or a date already past) means you are available now."),
     )
 
 
@@ -159,28 +201,30 @@ class ProfileForm(FlaskForm):
     """Everything a person says about themselves, plus mail preferences."""
 
     name = StringField(
-        "Name",
-        validators=[DataRequired("A name is needed."), Length(max=120)],
+        _l("Name"),
+        validators=[translated(DataRequired(_l("A name is needed."))), Length(max=120)],
         filters=[strip],
         render_kw={"autocomplete": "name"},
     )
     pronouns = StringField(
-        "Pronouns",
+        _l("Pronouns"),
         validators=[Optional(), Length(max=40)],
-        description="Optional, e.g. she/her, they/them.",
+        description=_l("Optional, e.g. she/her, they/them."),
     )
     bio = TextAreaField(
-        "About you", validators=[Optional(), Length(max=4000)], render_kw={"rows": 4}
+        _l("About you"),
+        validators=[Optional(), Length(max=4000)],
+        render_kw={"rows": 4},
     )
     offers = StringField(
-        "I can help with",
+        _l("I can help with"),
         validators=[Optional(), Length(max=1000)],
-        description="Comma-separated, e.g. public speaking, SQL, career change.",
+        description=_l("Comma-separated, e.g. public speaking, SQL, career change."),
     )
     seeks = StringField(
-        "I’d like help with",
+        _l("I’d like help with"),
         validators=[Optional(), Length(max=1000)],
-        description="Comma-separated.",
+        description=_l("Comma-separated."),
     )
     memberships = FieldList(FormField(MembershipDetailsForm))
 
@@ -201,11 +245,37 @@ class ApiTokenForm(FlaskForm):
     """Create an API token for one of the person's organizations."""
 
     name = StringField(
-        "Token name",
-        validators=[InputRequired("Give the token a name."), Length(max=80)],
-        description="What will use it, e.g. “HR sync script”.",
+        _l("Token name"),
+        validators=[
+            translated(InputRequired(_l("Give the token a name."))),
+            Length(max=80),
+        ],
+        description=_l("What will use it, e.g. “HR sync script”."),
     )
-    org_id = SelectField("Organization", coerce=int, choices=[])
+    org_id = SelectField(_l("Organization"), coerce=int, choices=[])
+
+
+def language_choices() -> list[SelectChoice]:
+    """ "Automatic", then each language in its own name (and marked as that
+    language, so a screen reader says it right)."""
+    automatic = SelectChoice(value="", label=_l("Automatic (your browser)"))
+    return [automatic] + [
+        SelectChoice(value=code, label=LANGUAGE_NAMES[code], render_kw={"lang": code})
+        for code in SUPPORTED
+    ]
+
+
+class LanguageForm(FlaskForm):
+    """The person's language: automatic (the browser's) or one we have."""
+
+    locale = SelectField(
+        _l("Language"),
+        choices=language_choices(),
+        description=_l(
+            "Automatic follows your browser, then your organization's language. "
+            "E-mails to you are in this language too."
+        ),
+    )
 
 
 class RevokeTokenForm(FlaskForm):

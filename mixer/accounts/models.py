@@ -33,6 +33,9 @@ class User(UserMixin, Model):
         JSON, default=default_notifications
     )
     bio: Mapped[str | None] = mapped_column(Text)
+    # The person's language (mixer.i18n.SUPPORTED); None: their browser's.
+    # No CHECK: a new language is a catalogue, not a migration.
+    locale: Mapped[str | None] = mapped_column(String(8))
     is_active_account: Mapped[bool] = mapped_column(default=True)
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,6 +15,9 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import Select, and_, bindparam, func, select
 
 from mixer import clock, signals, tokens
@@ -24,6 +27,7 @@ from mixer.audit.services import record
 from mixer.concurrency import insert_once
 from mixer.errors import DomainError, LinkError
 from mixer.extensions import db
+from mixer.i18n import current_locale, recipient_locale, supported
 from mixer.mail import preferences
 from mixer.mail.services import queue_mail
 from mixer.urls import absolute_url
@@ -45,9 +49,11 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 copes with more; this only keeps requests sane
 
 
-SIGN_IN_TITLE = "This sign-in link cannot be used"
-RESET_TITLE = "This password-reset link cannot be used"
-UNSUBSCRIBE_TITLE = "This unsubscribe link cannot be used"
+SIGN_IN_TITLE = _l("This sign-in link cannot be used")
+RESET_TITLE = _l("This password-reset link cannot be used")
+UNSUBSCRIBE_TITLE = _l("This unsubscribe link cannot be used")
+MAGIC_LINK_SUBJECT = _l("Your Mixer sign-in link")
+RESET_SUBJECT = _l("Reset your Mixer password")
 
 
 class AccountError(DomainError):
@@ -61,13 +67,16 @@ class PasswordsOff(LinkError):
     def __init__(self, org_name: str, url: str) -> None:
         super().__init__(
             "other",
-            f"{org_name} signs its members in with single sign-on: passwords and "
-            f"e-mailed sign-in links are switched off for you. Sign in with your "
-            f"{org_name} account instead.",
-            title="Sign in with single sign-on",
+            _(
+                "%(org)s signs its members in with single sign-on: passwords and "
+                "e-mailed sign-in links are switched off for you. Sign in with "
+                "your %(org)s account instead.",
+                org=org_name,
+            ),
+            title=_("Sign in with single sign-on"),
         )
         self.url = url
-        self.action = f"Sign in with {org_name}"
+        self.action = _("Sign in with %(org)s", org=org_name)
 
 
 def check_password_sign_in(user: User) -> None:
@@ -75,7 +84,7 @@ def check_password_sign_in(user: User) -> None:
     organization of the person has switched off (``signals.password_sign_in``)."""
     if user.id is None:
         return  # a person being made has no organization yet
-    for _, answer in signals.password_sign_in.send(user):
+    for _receiver, answer in signals.password_sign_in.send(user):
         if answer:
             org_name, url = answer
             raise PasswordsOff(org_name, url)
@@ -86,7 +95,10 @@ def normalise_email(raw: str) -> str:
     try:
         info = validate_email((raw or "").strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise AccountError(f"That e-mail address is not valid: {exc}", "email") from exc
+        raise AccountError(
+            _("That e-mail address is not valid: %(reason)s", reason=str(exc)),
+            "email",
+        ) from exc
     return info.normalized.lower()
 
 
@@ -126,9 +138,16 @@ def get_or_create_user(email: str, name: str, **fields: Any) -> tuple[User, bool
         return user, False
     name = " ".join((name or "").split())
     if not name:
-        raise AccountError("A name is needed.", "name")
+        raise AccountError(_("A name is needed."), "name")
     if len(name) > 120:
-        raise AccountError("A name can have at most 120 characters.", "name")
+        raise AccountError(
+            ngettext(
+                "A name can have at most %(num)d character.",
+                "A name can have at most %(num)d characters.",
+                120,
+            ),
+            "name",
+        )
     # Two requests may make the same person at once (two sign-in links confirmed
     # together, two registrations): one inserts, the other finds that row.
     user_id = insert_once(
@@ -193,11 +212,21 @@ def check_password_rules(password: str | None) -> None:
     password = password or ""
     if len(password) < MIN_PASSWORD:
         raise AccountError(
-            f"A password needs at least {MIN_PASSWORD} characters.", "password"
+            ngettext(
+                "A password needs at least %(num)d character.",
+                "A password needs at least %(num)d characters.",
+                MIN_PASSWORD,
+            ),
+            "password",
         )
     if len(password) > MAX_PASSWORD:
         raise AccountError(
-            f"A password can have at most {MAX_PASSWORD} characters.", "password"
+            ngettext(
+                "A password can have at most %(num)d character.",
+                "A password can have at most %(num)d characters.",
+                MAX_PASSWORD,
+            ),
+            "password",
         )
 
 
@@ -208,7 +237,7 @@ def change_password(user: User, current: str | None, new: str) -> None:
             _hasher().verify(user.password_hash, current or "")
         except (VerificationError, InvalidHashError) as exc:
             raise AccountError(
-                "That is not your current password.", "current_password"
+                _("That is not your current password."), "current_password"
             ) from exc
     _set_new_password(user, new)
     db.session.flush()
@@ -274,10 +303,12 @@ def send_magic_link(email: str, next_url: str | None = None) -> bool:
     minutes = current_app.config["MAGIC_LINK_MINUTES"]
     queue_mail(
         user.email,
-        "Your Mixer sign-in link",
+        MAGIC_LINK_SUBJECT,  # lazy: translated in the recipient's language
         "magic_link",
         {"user": user, "link": link, "minutes": minutes},
         kind="auth",
+        # The recipient's language, whoever's browser asked for the link.
+        locale=recipient_locale(user),
     )
     return True
 
@@ -288,7 +319,7 @@ def _send_guest_link(email: str, next_url: str | None) -> bool:
         address = normalise_email(email)
     except AccountError:
         return False
-    for _, name in signals.sign_in_for_stranger.send(address):
+    for _receiver, name in signals.sign_in_for_stranger.send(address):
         if isinstance(name, str) and name.strip():
             send_first_sign_in_link(address, name.strip(), next_url)
             return True
@@ -307,7 +338,7 @@ def send_first_sign_in_link(email: str, name: str, next_url: str | None) -> None
     )
     queue_mail(
         address,
-        "Your Mixer sign-in link",
+        MAGIC_LINK_SUBJECT,
         "magic_link",
         {
             "user": {"name": name, "email": address},
@@ -315,6 +346,9 @@ def send_first_sign_in_link(email: str, name: str, next_url: str | None) -> None
             "minutes": current_app.config["MAGIC_LINK_MINUTES"],
         },
         kind="auth",
+        # A guest has no language of their own: the one of the page that asked
+        # for the link (usually the guest's own browser) is the best guess.
+        locale=current_locale(),
     )
 
 
@@ -329,7 +363,7 @@ def _read_magic_link(token: str) -> tuple[User | None, dict[str, Any]]:
     else:
         user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active:
-        raise LinkError("invalid", "This link is not valid.", title=SIGN_IN_TITLE)
+        raise LinkError("invalid", _("This link is not valid."), title=SIGN_IN_TITLE)
     check_password_sign_in(user)
     return user, data
 
@@ -349,7 +383,7 @@ def use_magic_link(token: str) -> tuple[User, str]:
     user, data = _read_magic_link(token)
     tokens.spend("login", data, title=SIGN_IN_TITLE)
     if user is None:
-        user, _ = get_or_create_user(data["new"], str(data.get("name") or ""))
+        user, _created = get_or_create_user(data["new"], str(data.get("name") or ""))
     record_login(user)
     return user, safe_next(data.get("next")) or ""
 
@@ -368,7 +402,7 @@ def send_password_reset(email: str) -> bool:
     link = absolute_url("accounts.reset_password", token=token)
     queue_mail(
         user.email,
-        "Reset your Mixer password",
+        RESET_SUBJECT,
         "password_reset",
         {
             "user": user,
@@ -376,6 +410,7 @@ def send_password_reset(email: str) -> bool:
             "minutes": current_app.config["PASSWORD_RESET_MINUTES"],
         },
         kind="auth",
+        locale=recipient_locale(user),
     )
     return True
 
@@ -392,7 +427,7 @@ def check_reset_token(token: str) -> User:
     if user is None or data.get("fp") != _reset_fingerprint(user):
         raise LinkError(
             "used",
-            "This link has already been used. Ask for a new one.",
+            _("This link has already been used. Ask for a new one."),
             title=RESET_TITLE,
         )
     check_password_sign_in(user)
@@ -418,9 +453,16 @@ def update_profile(user: User, **fields: Any) -> User:
             if key != "bio" and value:
                 value = " ".join(value.split())
             if key == "name" and not value:
-                raise AccountError("A name is needed.", "name")
+                raise AccountError(_("A name is needed."), "name")
             if value and len(value) > limit:
-                raise AccountError(f"This can have at most {limit} characters.", key)
+                raise AccountError(
+                    ngettext(
+                        "This can have at most %(num)d character.",
+                        "This can have at most %(num)d characters.",
+                        limit,
+                    ),
+                    key,
+                )
             setattr(user, key, value)
     for key in ("offers", "seeks"):
         if key in fields:
@@ -431,13 +473,24 @@ def update_profile(user: User, **fields: Any) -> User:
     return user
 
 
+def set_locale(user: User, locale: str | None) -> None:
+    """Set the person's language (one of ``mixer.i18n.SUPPORTED``); empty or None
+    goes back to automatic (the browser's, then the organization's)."""
+    if locale and not supported(locale):
+        raise AccountError(_("Choose a language from the list."), "locale")
+    user.locale = locale or None
+    db.session.flush()
+
+
 def read_unsubscribe(token: str) -> tuple[User, str]:
     """The person and the kind of mail an unsubscribe link is about."""
     data = tokens.read(preferences.PURPOSE, token, title=UNSUBSCRIBE_TITLE)
     user = db.session.get(User, data.get("uid"))
     kind = data.get("kind")
     if user is None or not isinstance(kind, str) or not kind:
-        raise LinkError("invalid", "This link is not valid.", title=UNSUBSCRIBE_TITLE)
+        raise LinkError(
+            "invalid", _("This link is not valid."), title=UNSUBSCRIBE_TITLE
+        )
     return user, kind
 
 

@@ -16,6 +16,9 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from mixer.accounts import browser, services, sign_ins
@@ -23,6 +26,7 @@ from mixer.accounts.forms import (
     ApiTokenForm,
     ChangePasswordForm,
     ForgotPasswordForm,
+    LanguageForm,
     LoginForm,
     MagicLinkConfirmForm,
     ProfileForm,
@@ -38,7 +42,15 @@ from mixer.mail.preferences import NOTIFICATION_KINDS, notification_label
 
 bp = Blueprint("accounts", __name__)
 
-SENT = "If that address belongs to an account, {what} is on its way. Check your inbox."
+# Whole sentences, never a translated fragment put into another one.
+LINK_SENT = _l(
+    "If that address belongs to an account, a sign-in link is on its way. "
+    "Check your inbox."
+)
+RESET_SENT = _l(
+    "If that address belongs to an account, a link to choose a new password is "
+    "on its way. Check your inbox."
+)
 # Per address, so nobody can flood someone's inbox from many IPs.
 MAIL_LIMIT = "5 per 15 minutes"
 POST_LIMIT = "10 per minute"
@@ -79,13 +91,15 @@ def login():
     if action == "link":
         services.send_magic_link(form.email.data, next_url)
         db.session.commit()
-        flash(SENT.format(what="a sign-in link"), "info")
+        flash(str(LINK_SENT), "info")
         return redirect(url_for("accounts.login", next=next_url))
     user = services.authenticate(form.email.data, form.password.data)
     if user is None:
         form.password.errors.append(
-            "That e-mail and password do not match. Try again, or get a sign-in "
-            "link by e-mail."
+            _(
+                "That e-mail and password do not match. Try again, or get a "
+                "sign-in link by e-mail."
+            )
         )
         return render_template("accounts/login.html", form=form), 422
     services.record_login(user)
@@ -100,7 +114,7 @@ def logout():
     browser's sign-in ends, so a copy of its cookies stops working too."""
     browser.log_out()
     db.session.commit()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("main.index"))
 
 
@@ -115,7 +129,7 @@ def magic(token: str):
     user, next_url = services.use_magic_link(token)
     browser.log_in(user)
     db.session.commit()
-    flash(f"Welcome, {user.name}. You are signed in.", "success")
+    flash(_("Welcome, %(name)s. You are signed in.", name=user.name), "success")
     return redirect(next_url or url_for("main.index"))
 
 
@@ -129,7 +143,7 @@ def forgot_password():
         return render_template("accounts/forgot_password.html", form=form), _status()
     services.send_password_reset(form.email.data)
     db.session.commit()
-    flash(SENT.format(what="a link to choose a new password"), "info")
+    flash(str(RESET_SENT), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -144,7 +158,7 @@ def reset_password(token: str):
             services.reset_password(token, form.new_password.data)
             browser.log_in(user)  # every other sign-in ended with the old password
             db.session.commit()
-            flash("Your new password is set and you are signed in.", "success")
+            flash(_("Your new password is set and you are signed in."), "success")
             return redirect(url_for("main.index"))
     page = render_template("accounts/reset_password.html", form=form, user=user)
     return page, _status()
@@ -192,6 +206,9 @@ def _render_profile(status: int = 200, **forms):
     forms.setdefault("form", ProfileForm(formdata=None, data=_profile_data(user)))
     forms.setdefault("password_form", ChangePasswordForm(formdata=None))
     forms.setdefault("token_form", _token_form(user, fresh=True))
+    forms.setdefault(
+        "language_form", LanguageForm(formdata=None, locale=user.locale or "")
+    )
     by_org = {str(m.org_id): m for m in user.memberships}
     for entry in forms["form"].memberships:
         membership = by_org.get(entry.org_id.data)
@@ -222,7 +239,7 @@ def profile():
     form = ProfileForm()
     if form.validate_on_submit() and _save_profile(form):
         db.session.commit()
-        flash("Your profile is saved.", "success")
+        flash(_("Your profile is saved."), "success")
         return redirect(url_for("accounts.profile"))
     db.session.rollback()
     return _render_profile(422, form=form)
@@ -284,6 +301,20 @@ def _save_profile(form: ProfileForm) -> bool:
     return ok
 
 
+@bp.post("/profile/language")
+@login_required
+def change_language():
+    """Choose the language of one's pages and e-mails (or the browser's)."""
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        return _render_profile(422, language_form=form)
+    services.set_locale(current_user, form.locale.data)
+    db.session.commit()
+    refresh()  # the message below is already in the new language
+    flash(_("Your language is saved."), "success")
+    return redirect(url_for("accounts.profile", _anchor="language"))
+
+
 @bp.post("/profile/password")
 @login_required
 def change_password():
@@ -299,8 +330,10 @@ def change_password():
             browser.log_in(current_user._get_current_object(), remember=remember)
             db.session.commit()
             flash(
-                "Your password is changed. Every other browser signed in as you "
-                "is signed out.",
+                _(
+                    "Your password is changed. Every other browser signed in as "
+                    "you is signed out."
+                ),
                 "success",
             )
             return redirect(url_for("accounts.profile"))
@@ -338,7 +371,10 @@ def revoke_token(token_id: int):
     if RevokeTokenForm().validate_on_submit():
         services.revoke_api_token(token)
         db.session.commit()
-        flash(f"The token “{token.name}” is revoked and no longer works.", "success")
+        flash(
+            _("The token “%(name)s” is revoked and no longer works.", name=token.name),
+            "success",
+        )
     return redirect(url_for("accounts.profile", _anchor="api-tokens"))
 
 
@@ -359,7 +395,7 @@ def end_sign_in(sign_in_id: int):
         return logout()
     sign_ins.revoke(sign_in)
     db.session.commit()
-    flash(f"{sign_in.device} is signed out.", "success")
+    flash(_("%(device)s is signed out.", device=sign_in.device), "success")
     return redirect(url_for("accounts.profile", _anchor="sign-ins"))
 
 
@@ -371,7 +407,7 @@ def sign_out_everywhere():
         return redirect(url_for("accounts.profile", _anchor="sign-ins"))
     browser.log_out_everywhere()
     db.session.commit()
-    flash("You are signed out everywhere, here too.", "info")
+    flash(_("You are signed out everywhere, here too."), "info")
     return redirect(url_for("accounts.login"))
 
 

@@ -27,6 +27,7 @@ PER_PAGE = 50
 ACTIONS: dict[str, str] = {
     # the organization
     "org.settings_changed": "Changed the organization's settings",
+    "org.language_changed": "Changed the organization's language",
     "department.added": "Added a department",
     "department.renamed": "Renamed a department",
     # members

@@ -10,7 +10,6 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -34,6 +33,7 @@ from sqlalchemy.sql import ColumnElement
 from mixer import clock
 from mixer.db_types import StrEnumType, UTCDateTime
 from mixer.extensions import Model, db
+from mixer.formatting import time_span
 
 if TYPE_CHECKING:
     from mixer.accounts.models import User
@@ -250,13 +250,9 @@ class Event(Model):
 
     @property
     def when_text(self) -> str:
-        """ "Thu 05 Mar 2026, 12:00–13:00 CET" in the event's own zone."""
-        zone = ZoneInfo(self.timezone)
-        start, end = self.starts_at.astimezone(zone), self.ends_at.astimezone(zone)
-        if start.date() == end.date():
-            return f"{start:%a %d %b %Y, %H:%M}–{end:%H:%M} {end.tzname()}"
-        first = f"{start:%a %d %b %Y, %H:%M} {start.tzname()}"
-        return f"{first} – {end:%a %d %b %Y, %H:%M} {end.tzname()}"
+        """ "Thu 05 Mar 2026, 12:00–13:00 CET" in the event's own zone, in the
+        language in force (mixer.formatting.time_span)."""
+        return time_span(self.starts_at, self.ends_at, self.timezone)
 
     @property
     def place(self) -> str:

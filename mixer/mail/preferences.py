@@ -7,6 +7,8 @@ link is ``accounts.unsubscribe``, which reads it with :data:`PURPOSE`.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from mixer import tokens
 from mixer.urls import absolute_url
 
@@ -18,17 +20,18 @@ NOTIFICATION_KINDS = (
     "digest",
 )
 NOTIFICATION_LABELS = {
-    "event_reminders": "Reminders before events I registered for",
-    "followup_prompts": "Follow-up prompts after events",
-    "pair_checkins": "Check-ins with my mentoring pairs",
-    "mentor_asks": "Asks to be someone's micro-mentor",
-    "digest": "The occasional digest of what is coming up",
+    "event_reminders": _l("Reminders before events I registered for"),
+    "followup_prompts": _l("Follow-up prompts after events"),
+    "pair_checkins": _l("Check-ins with my mentoring pairs"),
+    "mentor_asks": _l("Asks to be someone's micro-mentor"),
+    "digest": _l("The occasional digest of what is coming up"),
 }
 PURPOSE = "unsubscribe"  # the token purpose of the one-click links
 
 
 def notification_label(kind: str) -> str:
-    """A human name for a kind of e-mail (kinds added later fall back to their key)."""
+    """A human name for a kind of e-mail (kinds added later fall back to their
+    key); lazy, so a form label made at import is said in each page's language."""
     return NOTIFICATION_LABELS.get(kind) or kind.replace("_", " ").capitalize()
 
 

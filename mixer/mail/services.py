@@ -23,12 +23,14 @@ from email.message import EmailMessage
 from typing import Any, Protocol
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import case, delete, func, select, update
 
 from mixer import clock
 from mixer.concurrency import changed_rows, insert_once
 from mixer.errors import DomainError, NotFound
 from mixer.extensions import db
+from mixer.i18n import DEFAULT_LOCALE
 from mixer.jobs import queue
 from mixer.jobs.models import Job
 from mixer.jobs.services import failed_jobs
@@ -74,7 +76,7 @@ UNDELIVERABLE_TLD = ".invalid"
 
 def queue_mail(
     to: str,
-    subject: str,
+    subject: Any,
     template: str,
     context: dict[str, Any] | None = None,
     *,
@@ -86,8 +88,14 @@ def queue_mail(
     attachments: Sequence[Attachment] = (),
     unsubscribe_url: str | None = None,
     reply_to: str | None = None,
+    locale: str | None = None,
 ) -> OutboxMessage | None:
     """Render ``mail/<template>.txt`` and ``.html`` and add the message to the outbox.
+
+    The message is in ``locale``, the recipient's language
+    (``mixer.i18n.recipient_locale(user, org)``), else English: never the
+    language of the request that happens to queue it. ``subject`` may be a lazy
+    string (``lazy_gettext``): it is translated into that language here.
 
     With ``user`` and ``preference`` (a key of ``NOTIFICATION_KINDS``) nothing is
     queued when the person turned that kind of mail off or the account is
@@ -115,18 +123,19 @@ def queue_mail(
         select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
     ):
         return None
-    # No line breaks in a header, and no space at either end (str.split drops it).
-    subject = " ".join(subject.split())
-    ctx = {
-        "subject": subject,
-        "user": user,
-        "preference": preference,
-        "unsubscribe_url": unsubscribe_url,
-        "org": org,  # the layout names the organization
-        **(context or {}),
-    }
-    text = render_template(f"mail/{template}.txt", **ctx)
-    html = render_template(f"mail/{template}.html", **ctx)
+    with force_locale(locale or DEFAULT_LOCALE):
+        # No line breaks in a header, and no space at either end (split drops it).
+        subject = " ".join(str(subject).split())
+        ctx = {
+            "subject": subject,
+            "user": user,
+            "preference": preference,
+            "unsubscribe_url": unsubscribe_url,
+            "org": org,  # the layout names the organization
+            **(context or {}),
+        }
+        text = render_template(f"mail/{template}.txt", **ctx)
+        html = render_template(f"mail/{template}.html", **ctx)
     display_name = user.name if user is not None and user.email == to else ""
     msg = build_message(
         to,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
@@ -12,6 +13,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     EqualTo,
     InputRequired,
@@ -23,6 +25,7 @@ from wtforms.validators import (
 
 from mixer.accounts.forms import choice_list
 from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
+from mixer.i18n import LANGUAGE_NAMES, SUPPORTED
 from mixer.orgs.models import (
     LANGUAGE_MAX,
     LANGUAGES_MAX,
@@ -55,6 +58,25 @@ class OrgSettingsForm(FlaskForm):
         description="The commitment your organization makes to mentoring, shown on "
         "its home page. Markdown works: **bold**, lists, [links](https://…).",
         render_kw={"rows": 12},
+    )
+
+
+class OrgLanguageForm(FlaskForm):
+    """The organization's default language (for members whose browser asks for
+    none we have, and their mail)."""
+
+    default_locale = SelectField(
+        _l("Default language"),
+        choices=[
+            SelectChoice(
+                value=code, label=LANGUAGE_NAMES[code], render_kw={"lang": code}
+            )
+            for code in SUPPORTED
+        ],
+        description=_l(
+            "Used when a member has not chosen a language and their browser asks "
+            "for none of these, and for e-mails to them."
+        ),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -122,6 +123,11 @@ class Organization(Model):
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20), default="company")
     charter: Mapped[str] = mapped_column(Text, default="")
+    # The language of members whose browser asks for none we have, and of their
+    # mail (mixer.i18n); validated by ``set_default_locale``, not a CHECK.
+    default_locale: Mapped[str] = mapped_column(
+        String(8), default="en", server_default="en"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     departments: Mapped[list[Department]] = relationship(
@@ -136,7 +142,7 @@ class Organization(Model):
     @property
     def level_label(self) -> str:
         """What "level" means here: school year in schools, else experience."""
-        return "School year" if self.kind == "school" else "Years of experience"
+        return _("School year") if self.kind == "school" else _("Years of experience")
 
     def department_named(self, name: str | None) -> Department | None:
         """The department called ``name`` (any case), created when new; None for a

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -26,6 +27,7 @@ from mixer.accounts.services import (
 from mixer.audit.services import changes, record
 from mixer.errors import FieldProblems, LinkError
 from mixer.extensions import db
+from mixer.i18n import LANGUAGE_NAMES, supported
 from mixer.mail.services import queue_mail
 from mixer.orgs.details import (
     find_manager,
@@ -107,6 +109,27 @@ def update_organization(
             details={"changes": changed},
         )
     return org
+
+
+def set_default_locale(org: Organization, locale: str) -> bool:
+    """Set the organization's default language (one of ``mixer.i18n.SUPPORTED``)
+    and record the change (``org.language_changed``); False when unchanged."""
+    if not supported(locale):
+        raise OrgError(_("Choose a language from the list."), "default_locale")
+    before = org.default_locale
+    if locale == before:
+        return False
+    org.default_locale = locale
+    record(
+        org.id,
+        "org.language_changed",
+        f"Default language changed from {LANGUAGE_NAMES.get(before, before)} "
+        f"to {LANGUAGE_NAMES[locale]}",
+        subject=("organization", org.id),
+        details={"from": before, "to": locale},
+    )
+    db.session.flush()
+    return True
 
 
 def add_department(org: Organization, name: str) -> Department:

@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from mixer import clock
@@ -30,6 +31,7 @@ from mixer.orgs.forms import (
     ImportForm,
     InviteForm,
     MemberForm,
+    OrgLanguageForm,
     OrgSettingsForm,
     RoleForm,
 )
@@ -67,7 +69,29 @@ def settings():
             flash("The organization's settings are saved.", "success")
             return redirect(url_for("orgs.settings", slug=g.org.slug))
     status = 422 if request.method == "POST" else 200
-    return render_template("orgs/settings.html", form=form), status
+    return _render_settings(status, form=form)
+
+
+def _render_settings(status: int, **forms):
+    """The settings page with any bound (failed) form and fresh others."""
+    forms.setdefault("language_form", OrgLanguageForm(obj=g.org, formdata=None))
+    return render_template("orgs/settings.html", **forms), status
+
+
+@bp.post("/o/<slug>/settings/language")
+@org_required("admin")
+def language():
+    """Set the organization's default language (recorded in the audit trail)."""
+    form = OrgLanguageForm()
+    if not form.validate_on_submit():
+        return _render_settings(
+            422, form=OrgSettingsForm(obj=g.org, formdata=None), language_form=form
+        )
+    with refusals(form):
+        services.set_default_locale(g.org, form.default_locale.data)
+        db.session.commit()
+        flash(_("The organization's language is saved."), "success")
+    return redirect(url_for("orgs.settings", slug=g.org.slug, _anchor="language"))
 
 
 def _listing() -> dict:
@@ -318,7 +342,7 @@ def import_members():
 @limiter.limit("10 per minute", methods=["POST"])
 def accept_invitation(token: str):
     """Join an organization through an e-mailed invitation."""
-    invitation, _ = services.read_invitation(token)
+    invitation, _email = services.read_invitation(token)
     existing = services.invited_user(invitation)
     form = AcceptInvitationForm(name=invitation.name) if existing is None else None
     form = form or ConfirmForm()

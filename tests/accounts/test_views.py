@@ -494,7 +494,9 @@ def test_unsubscribe_page_asks_before_changing(client, member):
     resp = client.get(url)
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    assert "the occasional digest of what is coming up" in html
+    # The label as the profile shows it (not lower-cased: German nouns keep
+    # their capitals), after a sentence of its own.
+    assert "this kind of e-mail to ada@example.org: <strong>The occasional" in html
     db.session.expire_all()
     assert db.session.get(User, member.id).wants("digest")
 
