@@ -26,6 +26,7 @@ LOCAL_PATTERNS: dict[str, tuple[str | None, str | None]] = {
     "%-d %b %Y": ("yMMMd", None),
     "%-d %b": ("MMMd", None),
     "%d %b, %H:%M": ("MMMd", "short"),
+    "%d %b %Y %H:%M": ("yMMMd", "short"),
     "%d %b, %H:%M:%S": ("MMMd", "medium"),
     "%H:%M": (None, "short"),
 }

@@ -14,6 +14,8 @@ from sqlalchemy import select
 
 from mixer.accounts.services import send_magic_link
 from mixer.audit.models import AuditEntry
+from mixer.events.models import RegistrationSource
+from mixer.events.registration import register
 from mixer.extensions import db
 from mixer.formatting import format_number, localtime, time_span
 from mixer.orgs.services import set_default_locale
@@ -111,7 +113,7 @@ def test_the_language_is_the_persons_then_the_browsers_then_the_orgs(
 
 
 def test_a_sign_in_link_is_written_in_the_recipients_language(
-    app, client, make_org, make_user, outbox
+    app, client, make_org, make_user, make_event, outbox
 ):
     org = make_org(slug="riverside", name="Riverside")
     german = make_user(org, name="Greta", email="greta@example.org")
@@ -139,6 +141,24 @@ def test_a_sign_in_link_is_written_in_the_recipients_language(
     html = message.get_body(preferencelist=("html",)).get_content()
     assert '<html lang="de" dir="ltr">' in html
     assert ">Bei Mixer anmelden</a>" in html  # the button
+
+    # The registration confirmation too, whoever's request registers them.
+    event = make_event(org, title="Verhandeln beim Mittagessen")
+    with app.test_request_context(headers={"Accept-Language": "ar"}):
+        register(
+            event,
+            email=german.email,
+            name=german.name,
+            user=german,
+            source=RegistrationSource.ORGANIZER,
+        )
+        db.session.commit()
+    confirmation = outbox(german.email)[-1]
+    assert confirmation["Subject"] == "Sie sind angemeldet: Verhandeln beim Mittagessen"
+    text = mail_text(confirmation)
+    assert text.startswith("Hallo Greta,")
+    assert "Sie sind angemeldet. Die Kalendereinladung ist angehängt." in text
+    assert "Wann:" in text and "Veranstaltung ansehen:" in text
 
     # No setting of their own: the organization's default, here Arabic.
     set_default_locale(org, "ar")
@@ -196,12 +216,13 @@ def test_an_admin_sets_the_organizations_language_and_it_is_audited(
 
 
 @pytest.mark.browser
-def test_sign_in_and_profile_in_arabic_on_a_phone(
-    app, live_server, browser, make_org, make_user
+def test_sign_in_profile_and_events_in_arabic_on_a_phone(
+    app, live_server, browser, make_org, make_user, make_event
 ):
     org = make_org(slug="riverside", name="Riverside Health")
     member = make_user(org, name="Mira Member", email="mira@example.org")
     member.locale = "ar"
+    event = make_event(org, title="Negotiation over lunch", speakers="Dana Lee")
     db.session.commit()
     width = 360
     context = browser.new_context(viewport={"width": width, "height": 740}, locale="ar")
@@ -234,4 +255,18 @@ def test_sign_in_and_profile_in_arabic_on_a_phone(
     assert box is not None and box["x"] + box["width"] > width * 0.6
     if folder := os.environ.get("MIXER_SCREENSHOT_DIR"):
         page.screenshot(path=f"{folder}/profile-ar-{width}.png", full_page=True)
+
+    # The events list and an event page, registering in one click.
+    page.goto(f"{live_server}/o/riverside/events/")
+    fits()
+    assert page.get_by_role("heading", name="الفعاليات", exact=True).is_visible()
+    assert page.get_by_text("التفاصيل والتسجيل").is_visible()
+    page.get_by_role("link", name=event.title).click()
+    fits()
+    assert page.get_by_role("heading", name="مكانك").is_visible()
+    page.get_by_role("button", name="سجّل", exact=True).click()
+    fits()
+    assert page.get_by_text("تمّ تسجيلك. التأكيد في طريقه إليك.").is_visible()
+    if folder := os.environ.get("MIXER_SCREENSHOT_DIR"):
+        page.screenshot(path=f"{folder}/event-ar-{width}.png", full_page=True)
     context.close()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -28,21 +30,46 @@ from wtforms.validators import (
 
 from mixer.accounts.forms import choice_list
 from mixer.events.lifecycle import REPEATS
-from mixer.events.models import KIND_LABELS, MixerRole, Visibility
+from mixer.events.models import KIND_LABELS, MixerRole, RegistrationStatus, Visibility
 from mixer.events.rules import (
     DESCRIPTION_MAX,
     DIETARY_CHOICES,
     TITLE_MAX,
     timezone_names,
 )
+from mixer.i18n import translated
 from mixer.urls import MAX_ID
 from mixer.web import ids_in_range
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 ROLE_LABELS = {
-    MixerRole.MENTOR: "Mentor: I'd like to help someone",
-    MixerRole.MENTEE: "Mentee: I'd like someone's help",
-    MixerRole.EITHER: "Either: whatever the room needs",
+    MixerRole.MENTOR: _l("Mentor: I'd like to help someone"),
+    MixerRole.MENTEE: _l("Mentee: I'd like someone's help"),
+    MixerRole.EITHER: _l("Either: whatever the room needs"),
+}
+# A role in a table or a count (attendees, dashboard).
+ROLE_NAMES = {
+    MixerRole.MENTOR: _l("mentor"),
+    MixerRole.MENTEE: _l("mentee"),
+    MixerRole.EITHER: _l("either"),
+}
+# The stored dietary choices (English values) as people read them; a need typed
+# under "Other" is shown as typed.
+DIETARY_LABELS = {
+    "Vegetarian": _l("Vegetarian"),
+    "Vegan": _l("Vegan"),
+    "Gluten-free": _l("Gluten-free"),
+    "Dairy-free": _l("Dairy-free"),
+    "Halal": _l("Halal"),
+    "Kosher": _l("Kosher"),
+    "Nut allergy": _l("Nut allergy"),
+}
+# A registration's status as a word in a table ("registered #2").
+STATUS_NAMES = {
+    RegistrationStatus.REGISTERED: _l("registered"),
+    RegistrationStatus.WAITLISTED: _l("waitlisted"),
+    RegistrationStatus.PENDING: _l("pending"),
+    RegistrationStatus.CANCELLED: _l("cancelled"),
 }
 
 
@@ -53,12 +80,13 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-def when_field(label: str, required: bool = True) -> DateTimeLocalField:
-    """A wall-clock date and time input, read in the event's time zone."""
+def when_field(label: Any, required: Any = None) -> DateTimeLocalField:
+    """A wall-clock date and time input, read in the event's time zone;
+    ``required`` is the message when it must be given (None: optional)."""
     return DateTimeLocalField(
         label,
         format=DATETIME_FORMATS,
-        validators=[InputRequired(message=f"{label} is required.")]
+        validators=[translated(InputRequired(message=required))]
         if required
         else [Optional()],
     )
@@ -68,79 +96,93 @@ class EventForm(FlaskForm):
     """Create or edit an event; kind-specific parts are in their own fieldsets."""
 
     kind = SelectField(
-        "Kind of event", choices=choice_list(KIND_LABELS.items()), validate_choice=False
+        _l("Kind of event"),
+        choices=choice_list(KIND_LABELS.items()),
+        validate_choice=False,
     )
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired(message="Title is required."),
-            Length(
-                max=TITLE_MAX,
-                message=f"Title can have at most {TITLE_MAX} characters.",
+            translated(DataRequired(message=_l("Title is required."))),
+            translated(
+                Length(
+                    max=TITLE_MAX,
+                    message=lazy_ngettext(
+                        "Title can have at most %(num)d character.",
+                        "Title can have at most %(num)d characters.",
+                        TITLE_MAX,
+                    ),
+                )
             ),
         ],
     )
     description = TextAreaField(
-        "Description",
-        description="Markdown: **bold**, lists, links.",
+        _l("Description"),
+        description=_l("Markdown: **bold**, lists, links."),
         validators=[Length(max=DESCRIPTION_MAX)],
     )
-    starts_at = when_field("Starts")
-    ends_at = when_field("Ends")
-    timezone = SelectField("Time zone", validate_choice=False)
+    starts_at = when_field(_l("Starts"), _l("Starts is required."))
+    ends_at = when_field(_l("Ends"), _l("Ends is required."))
+    timezone = SelectField(_l("Time zone"), validate_choice=False)
     venue = StringField(
-        "Venue", description="Room and building.", validators=[Length(max=200)]
+        _l("Venue"), description=_l("Room and building."), validators=[Length(max=200)]
     )
-    address = StringField("Address", validators=[Length(max=300)])
+    address = StringField(_l("Address"), validators=[Length(max=300)])
     online_url = StringField(
-        "Online link",
-        description="For online or hybrid events: https://…",
+        _l("Online link"),
+        description=_l("For online or hybrid events: https://…"),
         validators=[Length(max=500)],
     )
     capacity = IntegerField(
-        "Capacity",
-        description="Seats; past this people join the waitlist.",
-        validators=[InputRequired(message="Capacity is required (a whole number).")],
+        _l("Capacity"),
+        description=_l("Seats; past this people join the waitlist."),
+        validators=[
+            translated(
+                InputRequired(message=_l("Capacity is required (a whole number)."))
+            )
+        ],
     )
-    registration_opens_at = when_field("Registration opens", required=False)
-    registration_closes_at = when_field("Registration closes", required=False)
+    registration_opens_at = when_field(_l("Registration opens"))
+    registration_closes_at = when_field(_l("Registration closes"))
     visibility = RadioField(
-        "Who can see it",
+        _l("Who can see it"),
         choices=choice_list(
             [
-                (Visibility.MEMBERS, "Members of the organization"),
+                (Visibility.MEMBERS, _l("Members of the organization")),
                 (
                     Visibility.LINK,
-                    "Anyone with the link (guests register with their e-mail)",
+                    _l("Anyone with the link (guests register with their e-mail)"),
                 ),
             ]
         ),
         default=Visibility.MEMBERS,
     )
     organizers = MultiCheckboxField(
-        "Organizers", coerce=int, validate_choice=False, validators=[ids_in_range]
+        _l("Organizers"), coerce=int, validate_choice=False, validators=[ids_in_range]
     )
     # Lunch-and-learn
-    topic = StringField("Topic", validators=[Length(max=200)])
+    topic = StringField(_l("Topic"), validators=[Length(max=200)])
     speakers = StringField(
-        "Speakers", description="Names, comma-separated.", validators=[Length(max=300)]
+        _l("Speakers"),
+        description=_l("Names, comma-separated."),
+        validators=[Length(max=300)],
     )
-    asks_dietary = BooleanField("Ask people about dietary needs (catering)")
+    asks_dietary = BooleanField(_l("Ask people about dietary needs (catering)"))
     # Workshop
     agenda = TextAreaField(
-        "Agenda",
-        description="One session per line: 09:30 | Title | Speaker",
+        _l("Agenda"),
+        description=_l("One session per line: 09:30 | Title | Speaker"),
         validators=[Length(max=20_000)],
     )
     exercises = TextAreaField(
-        "Exercises",
-        description="Role-play prompts and tasks shown to attendees (Markdown).",
+        _l("Exercises"),
+        description=_l("Role-play prompts and tasks shown to attendees (Markdown)."),
         validators=[Length(max=DESCRIPTION_MAX)],
     )
     # Mentor Mixer
-    rounds = IntegerField("Rounds", validators=[Optional()], default=6)
+    rounds = IntegerField(_l("Rounds"), validators=[Optional()], default=6)
     minutes_per_round = IntegerField(
-        "Minutes per round", validators=[Optional()], default=8
+        _l("Minutes per round"), validators=[Optional()], default=8
     )
 
     def __init__(self, *args: Any, organizer_choices=(), **kwargs: Any):
@@ -176,30 +218,34 @@ class RegistrationForm(FlaskForm):
     """A member's one-click registration; the answers start from their profile."""
 
     role = RadioField(
-        "At the mixer I'd like to be",
+        _l("At the mixer I'd like to be"),
         choices=choice_list(ROLE_LABELS.items()),
         default=MixerRole.EITHER,
         validate_choice=False,
     )
-    department = StringField("Department", validators=[Length(max=80)])
+    department = StringField(_l("Department"), validators=[Length(max=80)])
     offers = StringField(
-        "I can help with",
-        description="Comma-separated, e.g. negotiation, python",
+        _l("I can help with"),
+        description=_l("Comma-separated, e.g. negotiation, python"),
         validators=[Length(max=1000)],
     )
     seeks = StringField(
-        "I'd like help with",
-        description="Comma-separated, e.g. public speaking",
+        _l("I'd like help with"),
+        description=_l("Comma-separated, e.g. public speaking"),
         validators=[Length(max=1000)],
     )
     dietary = SelectField(
-        "Dietary needs",
+        _l("Dietary needs"),
         choices=choice_list(
-            [("", "None"), *((d, d) for d in DIETARY_CHOICES), ("other", "Other")]
+            [
+                ("", _l("None")),
+                *((d, DIETARY_LABELS[d]) for d in DIETARY_CHOICES),
+                ("other", _l("Other")),
+            ]
         ),
         validate_choice=False,
     )
-    dietary_other = StringField("Other dietary need", validators=[Length(max=120)])
+    dietary_other = StringField(_l("Other dietary need"), validators=[Length(max=120)])
 
     def answers(self) -> dict[str, Any]:
         """The answers for ``register``."""
@@ -219,16 +265,25 @@ class GuestRegistrationForm(RegistrationForm):
     """Register without an account; the place is held once the e-mail is confirmed."""
 
     name = StringField(
-        "Your name",
+        _l("Your name"),
         validators=[
-            DataRequired(message="Your name is required."),
-            Length(max=120, message="A name can have at most 120 characters."),
+            translated(DataRequired(message=_l("Your name is required."))),
+            translated(
+                Length(
+                    max=120,
+                    message=lazy_ngettext(
+                        "A name can have at most %(num)d character.",
+                        "A name can have at most %(num)d characters.",
+                        120,
+                    ),
+                )
+            ),
         ],
     )
     email = EmailField(
-        "Your e-mail",
+        _l("Your e-mail"),
         validators=[
-            DataRequired(message="Your e-mail address is required."),
+            translated(DataRequired(message=_l("Your e-mail address is required."))),
             Length(max=254),
         ],
     )
@@ -238,15 +293,26 @@ class AddAttendeeForm(RegistrationForm):
     """An organizer signs someone up (no confirmation needed)."""
 
     name = StringField(
-        "Name",
+        _l("Name"),
         validators=[
-            DataRequired(message="A name is required."),
-            Length(max=120, message="A name can have at most 120 characters."),
+            translated(DataRequired(message=_l("A name is required."))),
+            translated(
+                Length(
+                    max=120,
+                    message=lazy_ngettext(
+                        "A name can have at most %(num)d character.",
+                        "A name can have at most %(num)d characters.",
+                        120,
+                    ),
+                )
+            ),
         ],
     )
     email = EmailField(
-        "E-mail",
-        validators=[DataRequired(message="An e-mail address is required.")],
+        _l("E-mail"),
+        validators=[
+            translated(DataRequired(message=_l("An e-mail address is required.")))
+        ],
     )
 
 
@@ -254,12 +320,14 @@ class MoveForm(FlaskForm):
     """Move someone: into a seat, or to a place on the waitlist."""
 
     to = SelectField(
-        "Move to",
-        choices=choice_list([("registered", "A seat"), ("waitlist", "The waitlist")]),
+        _l("Move to"),
+        choices=choice_list(
+            [("registered", _l("A seat")), ("waitlist", _l("The waitlist"))]
+        ),
         validate_choice=False,
     )
     position = IntegerField(
-        "Waitlist position", validators=[Optional(), NumberRange(max=MAX_ID)]
+        _l("Waitlist position"), validators=[Optional(), NumberRange(max=MAX_ID)]
     )
 
 
@@ -267,7 +335,7 @@ class CancelEventForm(FlaskForm):
     """Cancel an event; the reason goes into the e-mail everyone gets."""
 
     reason = TextAreaField(
-        "Reason (sent to everyone registered)", validators=[Length(max=500)]
+        _l("Reason (sent to everyone registered)"), validators=[Length(max=500)]
     )
 
 
@@ -275,22 +343,24 @@ class SeriesForm(FlaskForm):
     """Repeat an event: how often and how many times in all."""
 
     repeat = RadioField(
-        "Repeat",
+        _l("Repeat"),
         choices=choice_list(REPEATS.items()),
         default="monthly_weekday",
         validate_choice=False,
     )
     count = IntegerField(
-        "How many events in all (this one included)",
+        _l("How many events in all (this one included)"),
         default=6,
-        validators=[InputRequired(message="Give a number from 2 to 52.")],
+        validators=[
+            translated(InputRequired(message=_l("Give a number from 2 to 52.")))
+        ],
     )
 
 
 class DuplicateForm(FlaskForm):
     """Run an event again; empty start means the same weekday next month."""
 
-    starts_at = when_field("New start", required=False)
+    starts_at = when_field(_l("New start"))
 
 
 class ConfirmForm(FlaskForm):

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from mixer import clock, signals
@@ -60,10 +61,10 @@ from mixer.orgs.models import Membership, Organization
 SERIES_MAX = 52
 REMINDER_BEFORE = timedelta(days=1)
 REPEATS = {
-    "weekly": "Every week",
-    "fortnightly": "Every two weeks",
-    "monthly_weekday": "Monthly on the same weekday (e.g. the first Thursday)",
-    "monthly_date": "Monthly on the same date",
+    "weekly": _l("Every week"),
+    "fortnightly": _l("Every two weeks"),
+    "monthly_weekday": _l("Monthly on the same weekday (e.g. the first Thursday)"),
+    "monthly_date": _l("Monthly on the same date"),
 }
 
 

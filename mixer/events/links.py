@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
 from mixer import clock, tokens
 from mixer.errors import LinkError
 from mixer.events.models import Event, Registration, RegistrationStatus, Visibility
@@ -72,11 +74,11 @@ def guest_confirm_url(reg: Registration) -> str:
 def read_guest_token(token: str, event_id: int | None = None) -> Registration:
     """The pending registration behind a guest's confirmation link (of the event
     ``event_id``, when given)."""
-    reg, _ = guest_link(token)
+    reg, _data = guest_link(token)
     if reg.status != RegistrationStatus.PENDING:
-        raise unusable("used", "This link has already been used.")
+        raise unusable("used", _("This link has already been used."))
     if event_id is not None and reg.event_id != event_id:
-        raise unusable("invalid", "This link is not valid.")
+        raise unusable("invalid", _("This link is not valid."))
     return reg
 
 
@@ -86,7 +88,7 @@ def guest_link(token: str) -> tuple[Registration, dict[str, Any]]:
     data = _read(GUEST_PURPOSE, token, max_age=GUEST_CONFIRM_DAYS * 86400)
     reg = db.session.get(Registration, data.get("rid"))
     if reg is None:
-        raise unusable("invalid", "This link is not valid.")
+        raise unusable("invalid", _("This link is not valid."))
     return reg, data
 
 
@@ -128,9 +130,9 @@ def registration_from_cancel_token(
     data = _read(CANCEL_PURPOSE, token)
     reg = db.session.get(Registration, data.get("rid"))
     if reg is None or data.get("at") != clock.stamp(reg.created_at):
-        raise unusable("invalid", "This link belongs to an earlier registration.")
+        raise unusable("invalid", _("This link belongs to an earlier registration."))
     if event_id is not None and reg.event_id != event_id:
-        raise unusable("invalid", "This link is not valid.")
+        raise unusable("invalid", _("This link is not valid."))
     return reg
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from mixer import clock, signals
@@ -33,6 +34,7 @@ from mixer.events.models import (
 )
 from mixer.events.rules import PLACE_FIELDS, TIME_FIELDS
 from mixer.extensions import db
+from mixer.i18n import current_locale, recipient_locale
 from mixer.jobs import services as jobs
 from mixer.mail.models import OutboxMessage
 from mixer.mail.services import Attachment, queue_mail
@@ -41,16 +43,29 @@ from mixer.urls import absolute_url
 NOTIFY_JOB = "events.notify"
 
 
+def _changed_subject(changed: list[str], title: str) -> Any:
+    """The subject of a change notice: what changed ("time", "place"), as a whole
+    sentence per case so each language words it its own way."""
+    if "time" in changed and "place" in changed:
+        return _l("Changed time and place: %(title)s", title=title)
+    if "time" in changed:
+        return _l("Changed time: %(title)s", title=title)
+    if "place" in changed:
+        return _l("Changed place: %(title)s", title=title)
+    return _l("Changed details: %(title)s", title=title)
+
+
 def mail_registrant(
     reg: Registration,
     template: str,
-    subject: str,
+    subject: Any,
     method: str | None = None,
     extra: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> OutboxMessage | None:
     """E-mail one registrant, with an .ics invitation (REQUEST) or cancellation
-    (nothing for a walk-in registered without an address)."""
+    (nothing for a walk-in registered without an address), in their language:
+    ``subject`` is a lazy string, translated there."""
     if not reg.has_email:
         return None
     event = reg.event
@@ -91,14 +106,16 @@ def mail_registrant(
         kind=f"events.{template.removeprefix('event_')}",
         attachments=attachments,
         dedupe_key=dedupe_key,
+        locale=recipient_locale(user, event.org),
     )
 
 
 def send_guest_confirmation(reg: Registration) -> None:
-    """E-mail a guest the link that confirms their pending place."""
+    """E-mail a guest the link that confirms their pending place (in the language
+    of the page they registered on: a guest has no setting of their own)."""
     queue_mail(
         reg.email,
-        f"Confirm your place: {reg.event.title}",
+        _l("Confirm your place: %(title)s", title=reg.event.title),
         "event_guest_confirm",
         {
             "org": reg.event.org,
@@ -109,6 +126,7 @@ def send_guest_confirmation(reg: Registration) -> None:
         },
         org=reg.event.org,
         kind="auth",
+        locale=current_locale(),
     )
 
 
@@ -163,7 +181,7 @@ def notify_registrants(
             mail_registrant(
                 reg,
                 "event_cancelled",
-                f"Cancelled: {event.title}",
+                _l("Cancelled: %(title)s", title=event.title),
                 method="CANCEL" if reg.holds_seat else None,
                 dedupe_key=key,
             )
@@ -171,7 +189,7 @@ def notify_registrants(
             mail_registrant(
                 reg,
                 "event_updated",
-                f"Changed {' and '.join(changed) or 'details'}: {event.title}",
+                _changed_subject(changed, event.title),
                 method="REQUEST" if reg.holds_seat else None,
                 extra={"changed": changed},
                 dedupe_key=key,
@@ -198,7 +216,7 @@ def send_reminders(event_id: int, starts_at: str) -> dict[str, int]:
         queued = mail_registrant(
             reg,
             "event_reminder",
-            f"Tomorrow: {event.title}",
+            _l("Tomorrow: %(title)s", title=event.title),
             dedupe_key=f"events.reminder:{event.id}:{reg.id}:{starts_at}",
         )
         sent += queued is not None

@@ -16,6 +16,8 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select, update
 
 from mixer import clock, signals
@@ -43,12 +45,13 @@ from mixer.events.models import (
 from mixer.events.notifications import mail_registrant, send_guest_confirmation
 from mixer.events.rules import EventError, check_int, check_text, local, required_int
 from mixer.extensions import db
+from mixer.formatting import local_text
 from mixer.orgs.models import Organization
 
 # Sources whose registrations are confirmed at once (no e-mail confirmation) and
 # may be made after the event started (walk-ins), until it ends.
 BY_ORGANIZER = (RegistrationSource.ORGANIZER, RegistrationSource.API)
-NOTHING_TO_CANCEL = "This event is over or cancelled; nothing to cancel."
+NOTHING_TO_CANCEL = _l("This event is over or cancelled; nothing to cancel.")
 
 
 def lock_seats(event_id: int) -> Event:
@@ -56,7 +59,7 @@ def lock_seats(event_id: int) -> Event:
     returns the event, read afresh (EventError 404 when it is gone)."""
     event = lock_row(Event, event_id)
     if event is None:
-        raise EventError("No such event.", field="event", status=404)
+        raise EventError(_("No such event."), field="event", status=404)
     return event
 
 
@@ -92,7 +95,9 @@ def _answers(values: dict[str, Any]) -> dict[str, Any]:
     for name in ("offers", "seeks"):
         raw = values.get(name)
         if raw is not None and not isinstance(raw, str | list | tuple):
-            raise EventError("Give tags as a list or comma-separated text.", field=name)
+            raise EventError(
+                _("Give tags as a list or comma-separated text."), field=name
+            )
         clean[name] = normalise_tags(list(raw) if isinstance(raw, tuple) else raw)
     dietary = check_text(values.get("dietary"), "dietary", 120, "Dietary needs")
     if dietary and dietary.lower() in ("none", "no", "-", "n/a"):
@@ -108,20 +113,22 @@ def closed_reason(event: Event, by_organizer: bool = False) -> str | None:
     """
     now = clock.now()
     if event.status == EventStatus.CANCELLED:
-        return "This event was cancelled; registration is closed."
+        return _("This event was cancelled; registration is closed.")
     if event.status == EventStatus.ENDED or event.ends_at <= now:
-        return "This event is over; registration is closed."
+        return _("This event is over; registration is closed.")
     if event.status != EventStatus.PUBLISHED:
-        return "This event is not published yet; registration is not open."
+        return _("This event is not published yet; registration is not open.")
     if by_organizer:
         return None
     if event.starts_at <= now:
-        return "This event has started; registration is closed."
+        return _("This event has started; registration is closed.")
     if event.registration_opens_at and now < event.registration_opens_at:
         opens = local(event.registration_opens_at, event.timezone)
-        return f"Registration opens {opens:%d %b %Y %H:%M}."
+        return _(
+            "Registration opens %(when)s.", when=local_text(opens, "%d %b %Y %H:%M")
+        )
     if event.registration_closes_at and now >= event.registration_closes_at:
-        return "Registration has closed."
+        return _("Registration has closed.")
     return None
 
 
@@ -169,10 +176,11 @@ def register(
         and reg.status != RegistrationStatus.CANCELLED
         and not guest_again
     ):
-        done = "signed up" if reg.status == RegistrationStatus.PENDING else "registered"
-        raise EventError(
-            f"{address} is already {done} for this event.", field="email", status=409
-        )
+        if reg.status == RegistrationStatus.PENDING:
+            taken = _("%(email)s is already signed up for this event.", email=address)
+        else:
+            taken = _("%(email)s is already registered for this event.", email=address)
+        raise EventError(taken, field="email", status=409)
     now = clock.now()
     account = user or (reg.user if reg is not None else None) or find_user(address)
     if reg is None:
@@ -228,7 +236,7 @@ def _new_registration(
     reg = db.session.get(Registration, reg_id) if reg_id is not None else None
     if reg is None:
         raise EventError(
-            f"{address} is already registered for this event.",
+            _("%(email)s is already registered for this event.", email=address),
             field="email",
             status=409,
         )
@@ -243,13 +251,22 @@ def _seat(event: Event, reg: Registration) -> None:
         reg.update_state(RegistrationStatus.REGISTERED, now)
         db.session.flush()
         mail_registrant(
-            reg, "event_confirmation", f"You're registered: {event.title}", "REQUEST"
+            reg,
+            "event_confirmation",
+            _l("You're registered: %(title)s", title=event.title),
+            "REQUEST",
         )
     else:
         reg.update_state(RegistrationStatus.WAITLISTED, now, position=waitlisted + 1)
         db.session.flush()
         mail_registrant(
-            reg, "event_waitlisted", f"Waitlist #{waitlisted + 1}: {event.title}"
+            reg,
+            "event_waitlisted",
+            _l(
+                "Waitlist #%(position)d: %(title)s",
+                position=waitlisted + 1,
+                title=event.title,
+            ),
         )
 
 
@@ -304,8 +321,8 @@ def cancel_registration(
         return []
     if event.status == EventStatus.CANCELLED or event.is_past:
         if from_link:
-            raise links.refused(NOTHING_TO_CANCEL)
-        raise EventError(NOTHING_TO_CANCEL, field="event", status=409)
+            raise links.refused(str(NOTHING_TO_CANCEL))
+        raise EventError(str(NOTHING_TO_CANCEL), field="event", status=409)
     was, position = reg.status, reg.waitlist_position
     reg.update_state(RegistrationStatus.CANCELLED, clock.now())
     db.session.flush()
@@ -326,7 +343,7 @@ def cancel_registration(
         mail_registrant(
             reg,
             "event_registration_cancelled",
-            f"Cancelled: your place at {event.title}",
+            _l("Cancelled: your place at %(title)s", title=event.title),
             method="CANCEL" if was == RegistrationStatus.REGISTERED else None,
             extra={"by_organizer": by is not None and by.id != reg.user_id},
         )
@@ -371,7 +388,7 @@ def fill_from_waitlist(event: Event) -> list[Registration]:
 
     Call with the event locked (:func:`lock_seats`).
     """
-    registered, _ = _active_counts(event.id)
+    registered, _waiting = _active_counts(event.id)
     free = event.capacity - registered
     if free <= 0:
         return []
@@ -392,7 +409,7 @@ def _tell_promoted(event: Event, reg: Registration) -> None:
     mail_registrant(
         reg,
         "event_promoted",
-        f"A seat opened up: you're in for {event.title}",
+        _l("A seat opened up: you're in for %(title)s", title=event.title),
         method="REQUEST",
     )
 
@@ -411,16 +428,24 @@ def give_seat(reg: Registration, *, over_capacity: bool = False) -> Registration
         return reg
     if reg.status == RegistrationStatus.CANCELLED:
         raise EventError(
-            f"{reg.name}'s registration was cancelled: add them as a walk-in.",
+            _(
+                "%(name)s's registration was cancelled: add them as a walk-in.",
+                name=reg.name,
+            ),
             field="status",
             status=409,
         )
     check_open(event, by_organizer=True)
-    registered, _ = _active_counts(event.id)
+    registered, _waiting = _active_counts(event.id)
     if registered >= event.capacity and not over_capacity:
         raise EventError(
-            f"The event is full ({registered} of {event.capacity} seats taken). "
-            f"Give {reg.name} a seat over the capacity?",
+            _(
+                "The event is full (%(taken)d of %(capacity)d seats taken). "
+                "Give %(name)s a seat over the capacity?",
+                taken=registered,
+                capacity=event.capacity,
+                name=reg.name,
+            ),
             field="over_capacity",
             status=409,
             code="over_capacity",
@@ -480,11 +505,11 @@ def move_registration(
     db.session.refresh(reg)
     if not reg.is_active:
         raise EventError(
-            "Only registered or waitlisted people can be moved.",
+            _("Only registered or waitlisted people can be moved."),
             field="status",
             status=409,
         )
-    _, waitlisted = _active_counts(event.id)
+    _seated, waitlisted = _active_counts(event.id)
     now = clock.now()
     before = [reg.status, reg.waitlist_position]
     if to == "registered":
@@ -506,7 +531,7 @@ def move_registration(
         )
         return reg
     if to != "waitlist":
-        raise EventError("Move to 'registered' or 'waitlist'.", field="to")
+        raise EventError(_("Move to 'registered' or 'waitlist'."), field="to")
     was_registered = reg.holds_seat
     last = waitlisted + (1 if was_registered else 0)
     target = required_int(position or last, "position", "Position", 1, last)
@@ -520,7 +545,11 @@ def move_registration(
     reg.update_state(RegistrationStatus.WAITLISTED, now, position=target)
     db.session.flush()
     if was_registered:
-        mail_registrant(reg, "event_waitlisted", f"Waitlist #{target}: {event.title}")
+        mail_registrant(
+            reg,
+            "event_waitlisted",
+            _l("Waitlist #%(position)d: %(title)s", position=target, title=event.title),
+        )
     if before != [reg.status, reg.waitlist_position]:
         _record_move(
             event,

@@ -21,6 +21,8 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -32,6 +34,9 @@ from mixer.events import dashboard as dashboards
 from mixer.events import feeds, lifecycle, links, queries, registration
 from mixer.events.access import managed_event, visible_to
 from mixer.events.forms import (
+    DIETARY_LABELS,
+    ROLE_NAMES,
+    STATUS_NAMES,
     AddAttendeeForm,
     CancelEventForm,
     ConfirmForm,
@@ -87,6 +92,27 @@ def upcoming_events(org, limit: int = 5) -> list[Event]:
 def event_when(event: Event) -> str:
     """When an event happens, in its own zone (pages and e-mails)."""
     return event.when_text
+
+
+@bp.app_template_filter("dietary_label")
+def dietary_label(need: str) -> str:
+    """A dietary need in the page's language (one typed under "Other" as typed)."""
+    label = DIETARY_LABELS.get(need)
+    return str(label) if label is not None else need
+
+
+@bp.app_template_filter("registration_status")
+def registration_status(status: str) -> str:
+    """A registration's status as a word in the page's language."""
+    label = STATUS_NAMES.get(status)
+    return str(label) if label is not None else status
+
+
+@bp.app_template_filter("mixer_role")
+def mixer_role(role: str) -> str:
+    """A mixer role (mentor, mentee, either) in the page's language."""
+    label = ROLE_NAMES.get(role)
+    return str(label) if label is not None else role
 
 
 @bp.app_template_global("badge_url")
@@ -215,9 +241,9 @@ def create():
             )
             db.session.commit()
             flash(
-                "Published: people can register now."
+                _("Published: people can register now.")
                 if event.status == EventStatus.PUBLISHED
-                else "Saved as a draft. Publish it when it is ready.",
+                else _("Saved as a draft. Publish it when it is ready."),
                 "success",
             )
             return redirect(url_for("events.dashboard", event_id=event.id))
@@ -268,7 +294,7 @@ def reset_feeds():
         feeds.reset_feed(current_user)
         feeds.reset_feed(current_user, g.org)
         db.session.commit()
-        flash("New calendar links made; the old ones no longer work.", "success")
+        flash(_("New calendar links made; the old ones no longer work."), "success")
     return redirect(url_for("events.mine", slug=g.org.slug))
 
 
@@ -335,11 +361,13 @@ def register(event_id: int):
             )
             db.session.commit()
             if reg.holds_seat:
-                flash("You're registered. A confirmation is on its way.", "success")
+                flash(_("You're registered. A confirmation is on its way."), "success")
             else:
                 flash(
-                    f"The event is full: you're #{reg.waitlist_position} on the "
-                    "waitlist.",
+                    _(
+                        "The event is full: you're #%(position)d on the waitlist.",
+                        position=reg.waitlist_position,
+                    ),
                     "warning",
                 )
             return redirect(url_for("events.show", event_id=event.id))
@@ -402,14 +430,14 @@ def cancel_link(event_id: int, token: str):
 @login_required
 def cancel_mine(event_id: int):
     """Cancel my own place (from the event page or "My events")."""
-    event, _ = _viewable(event_id)
+    event, _access = _viewable(event_id)
     reg = queries.registration_for(event, current_user)
     if reg is None or not ConfirmForm().validate_on_submit():
-        abort(400, description="There is no place of yours to cancel.")
+        abort(400, description=_("There is no place of yours to cancel."))
     with refusals():
         registration.cancel_registration(reg, by=current_user)
         db.session.commit()
-        flash(f"Your place at {event.title} is cancelled.", "success")
+        flash(_("Your place at %(title)s is cancelled.", title=event.title), "success")
         if request.form.get("next") == "mine":
             return redirect(url_for("events.mine", slug=event.org.slug))
     return redirect(url_for("events.show", event_id=event.id))
@@ -418,7 +446,7 @@ def cancel_mine(event_id: int):
 @bp.get("/events/<int:event_id>/calendar.ics")
 def calendar(event_id: int):
     """The event as an .ics file."""
-    event, _ = _viewable(event_id)
+    event, _access = _viewable(event_id)
     return Response(
         event_ics(event, "PUBLISH"),
         content_type=ICS_MIMETYPE,
@@ -477,11 +505,11 @@ def edit(event_id: int):
 
 def _changed_message(event: Event, changed: set[str]) -> str:
     if not changed:
-        return "Nothing changed."
+        return _("Nothing changed.")
     told = changed & set(TIME_FIELDS + PLACE_FIELDS)
     if told and event.status == EventStatus.PUBLISHED:
-        return "Saved. Everyone registered gets an e-mail with the new details."
-    return "Saved."
+        return _("Saved. Everyone registered gets an e-mail with the new details.")
+    return _("Saved.")
 
 
 @bp.post("/events/<int:event_id>/publish")
@@ -492,7 +520,7 @@ def publish(event_id: int):
         with refusals():
             lifecycle.publish_event(event)
             db.session.commit()
-            flash("Published: people can register now.", "success")
+            flash(_("Published: people can register now."), "success")
     return redirect(url_for("events.dashboard", event_id=event.id))
 
 
@@ -507,7 +535,8 @@ def cancel_event(event_id: int):
             lifecycle.cancel_event(event, form.reason.data)
             db.session.commit()
             flash(
-                "The event is cancelled; everyone registered is being told.", "success"
+                _("The event is cancelled; everyone registered is being told."),
+                "success",
             )
             return redirect(url_for("events.dashboard", event_id=event.id))
     page = render_template("events/cancel_event.html", event=event, form=form)
@@ -523,7 +552,7 @@ def duplicate(event_id: int):
         with refusals():
             copy = lifecycle.duplicate_event(event, current_user, form.starts_at.data)
             db.session.commit()
-            flash("Copied as a draft: check the details, then publish.", "success")
+            flash(_("Copied as a draft: check the details, then publish."), "success")
             return redirect(url_for("events.edit", event_id=copy.id))
     return redirect(url_for("events.dashboard", event_id=event.id))
 
@@ -540,7 +569,15 @@ def repeat(event_id: int):
                 event, current_user, form.repeat.data or "", form.count.data
             )
             db.session.commit()
-            flash(f"Made {len(events) - 1} more events as drafts.", "success")
+            made = len(events) - 1
+            flash(
+                ngettext(
+                    "Made %(num)d more events as drafts.",
+                    "Made %(num)d more events as drafts.",
+                    made,
+                ),
+                "success",
+            )
             return redirect(
                 url_for("events.manage", slug=event.org.slug, when="upcoming")
             )
@@ -589,12 +626,15 @@ def attendees(event_id: int):
                 **form.answers(),
             )
             db.session.commit()
-            where = (
-                "registered"
-                if reg.holds_seat
-                else f"waitlisted (#{reg.waitlist_position})"
-            )
-            flash(f"Added {reg.name}: {where}.", "success")
+            if reg.holds_seat:
+                added = _("Added %(name)s: registered.", name=reg.name)
+            else:
+                added = _(
+                    "Added %(name)s: waitlisted (#%(position)d).",
+                    name=reg.name,
+                    position=reg.waitlist_position,
+                )
+            flash(added, "success")
             return redirect(url_for("events.attendees", event_id=event.id))
     # A form posted back here has errors (its own, or a refusal shown on it).
     status = 400 if request.method == "POST" else 200
@@ -656,7 +696,7 @@ def remove_attendee(event_id: int, registration_id: int):
         with refusals():
             registration.cancel_registration(reg, by=current_user)
             db.session.commit()
-            flash(f"Removed {reg.name}.", "success")
+            flash(_("Removed %(name)s.", name=reg.name), "success")
     return redirect(url_for("events.attendees", event_id=event.id, **_keep_query()))
 
 
@@ -670,14 +710,19 @@ def move_attendee(event_id: int, registration_id: int):
         with refusals():
             registration.move_registration(reg, form.to.data or "", form.position.data)
             db.session.commit()
-            where = (
-                "has a seat"
-                if reg.holds_seat
-                else f"is #{reg.waitlist_position} on the waitlist"
-            )
-            flash(f"{reg.name} {where}.", "success")
+            if reg.holds_seat:
+                moved = _("%(name)s has a seat.", name=reg.name)
+            else:
+                moved = _(
+                    "%(name)s is #%(position)d on the waitlist.",
+                    name=reg.name,
+                    position=reg.waitlist_position,
+                )
+            flash(moved, "success")
     else:
-        flash("Choose where to move them (a waitlist position is a number).", "error")
+        flash(
+            _("Choose where to move them (a waitlist position is a number)."), "error"
+        )
     return redirect(url_for("events.attendees", event_id=event.id, **_keep_query()))
 
 
