@@ -12,11 +12,15 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
+from mixer import clock
 from mixer.accounts.services import send_magic_link
 from mixer.audit.models import AuditEntry
-from mixer.events.models import RegistrationSource
+from mixer.checkin import services as checkin
+from mixer.connections.services import connect
+from mixer.events.models import Registration, RegistrationSource
 from mixer.events.registration import register
 from mixer.extensions import db
+from mixer.followup import services as followup
 from mixer.formatting import format_number, localtime, time_span
 from mixer.orgs.services import set_default_locale
 from tests.helpers import PASSWORD, csrf_from, mail_text
@@ -171,6 +175,51 @@ def test_a_sign_in_link_is_written_in_the_recipients_language(
     assert '<html lang="ar" dir="rtl">' in html
     assert "خلال 20 دقيقة" in mail_text(message)  # Arabic's plural for 11–99
 
+    # After the event, the follow-up prompt: German for Greta (her setting),
+    # Arabic for Amal (the organization's default), whoever's request closes it.
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        amal_reg = register(
+            event,
+            email=plain.email,
+            name=plain.name,
+            user=plain,
+            source=RegistrationSource.ORGANIZER,
+        )
+        event.starts_at = clock.now() - timedelta(hours=2)
+        event.ends_at = clock.now() - timedelta(minutes=10)
+        db.session.commit()
+        greta_reg = db.session.scalar(
+            select(Registration).where(
+                Registration.event_id == event.id, Registration.user_id == german.id
+            )
+        )
+        assert greta_reg is not None
+        checkin.check_in(greta_reg)
+        checkin.check_in(amal_reg)
+        connect(event.id, greta_reg.id, amal_reg.id, "scan")
+        followup.close_event(event, None)
+        followup.send_prompts(
+            event.id, clock.stamp(followup.followup_for(event).due_at)
+        )
+        db.session.commit()
+    prompt = outbox(german.email)[-1]
+    title = "Verhandeln beim Mittagessen"
+    assert prompt["Subject"] == f"Mit wem von {title} möchten Sie in Kontakt bleiben?"
+    text = mail_text(prompt)
+    assert text.startswith("Hallo Greta,")
+    assert f"Vielen Dank, dass Sie zu {title} gekommen sind." in text
+    assert "Sie haben 1 Person getroffen." in text
+    assert "Sie haben sich durch das Scannen eines Namensschilds getroffen" in text
+    assert "  Als mein Mentor: http" in text  # the one-tap links' labels
+    assert "Welchen kleinen Schritt unternehmen Sie diese Woche" in text
+    assert "Sie können diese Links 14 Tage lang" in text
+    html = prompt.get_body(preferencelist=("html",)).get_content()
+    assert '<html lang="de" dir="ltr">' in html
+    assert ">Veranstaltung bewerten und antworten</a>" in html
+    arabic = outbox(plain.email)[-1]
+    assert arabic["Subject"] == f"مع من تودّ البقاء على تواصل من {title}؟"
+    assert "التقيت شخصًا واحدًا." in mail_text(arabic)  # Arabic's singular form
+
 
 def test_an_admin_sets_the_organizations_language_and_it_is_audited(
     app, client, auth, make_org, make_user
@@ -217,12 +266,21 @@ def test_an_admin_sets_the_organizations_language_and_it_is_audited(
 
 @pytest.mark.browser
 def test_sign_in_profile_and_events_in_arabic_on_a_phone(
-    app, live_server, browser, make_org, make_user, make_event
+    app, live_server, browser, make_org, make_user, make_event, make_registration
 ):
     org = make_org(slug="riverside", name="Riverside Health")
     member = make_user(org, name="Mira Member", email="mira@example.org")
     member.locale = "ar"
     event = make_event(org, title="Negotiation over lunch", speakers="Dana Lee")
+    # A mixer Mira went to yesterday, closed: its follow-up waits for her answer.
+    past = make_event(org, title="Spring Mixer")
+    went = make_registration(past, email=member.email, name=member.name, user=member)
+    past.starts_at = clock.now() - timedelta(days=1)
+    past.ends_at = past.starts_at + timedelta(hours=2)
+    db.session.commit()
+    checkin.check_in(went)
+    followup.close_event(past, None)
+    followup.send_prompts(past.id, clock.stamp(followup.followup_for(past).due_at))
     db.session.commit()
     width = 360
     context = browser.new_context(viewport={"width": width, "height": 740}, locale="ar")
@@ -269,4 +327,17 @@ def test_sign_in_profile_and_events_in_arabic_on_a_phone(
     assert page.get_by_text("تمّ تسجيلك. التأكيد في طريقه إليك.").is_visible()
     if folder := os.environ.get("MIXER_SCREENSHOT_DIR"):
         page.screenshot(path=f"{folder}/event-ar-{width}.png", full_page=True)
+
+    # The follow-up list, and the prompt it leads to, on the phone.
+    page.goto(f"{live_server}/followup")
+    fits()
+    assert page.get_by_role("heading", name="المتابعة", exact=True).is_visible()
+    assert page.get_by_text("فعالية واحدة تنتظر إجابتك.").is_visible()
+    assert page.get_by_role("heading", name="بانتظار إجابتك").is_visible()
+    page.get_by_role("link", name="Spring Mixer").click()
+    fits()
+    assert page.get_by_role("heading", name="بعد Spring Mixer").is_visible()
+    assert page.get_by_role("button", name="احفظ إجاباتي").is_visible()
+    if folder := os.environ.get("MIXER_SCREENSHOT_DIR"):
+        page.screenshot(path=f"{folder}/followup-ar-{width}.png", full_page=True)
     context.close()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
@@ -79,17 +80,21 @@ def save_answers(prompt: FollowupPrompt, answers: Answers) -> list[Pair]:
     for other_id, choice in answers.choices.items():
         if other_id not in allowed or choice not in CHOICES:
             raise FollowupError(
-                "You can only answer for people you met at this event.",
+                _("You can only answer for people you met at this event."),
                 field="choices",
                 status=400,
             )
     if answers.rating is not None and answers.rating not in RATING_LABELS:
-        raise FollowupError("Choose a rating from 1 to 5.", field="rating", status=400)
+        raise FollowupError(
+            _("Choose a rating from 1 to 5."), field="rating", status=400
+        )
     testimonial = _clean(answers.testimonial, TESTIMONIAL_MAX)
     if testimonial and not answers.consent:
         raise FollowupError(
-            "Tick the box to let us publish your words, or leave the testimonial "
-            "empty (private thoughts fit in the comment).",
+            _(
+                "Tick the box to let us publish your words, or leave the testimonial "
+                "empty (private thoughts fit in the comment)."
+            ),
             field="consent",
             status=400,
         )

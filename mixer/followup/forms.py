@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
@@ -25,29 +28,37 @@ from mixer.followup.prompts import (
 FIELD_PREFIX = "with_"
 
 
+def _rating_label(n: int) -> str:
+    """A rating's choice as shown: "4 – Very good" in the page's language."""
+    return f"{n} – {RATING_LABELS[n]}"
+
+
 class PromptForm(FlaskForm):
     """The prompt: one choice per person met (added by :func:`prompt_form`), the
     rating, a comment, a testimonial with consent, and the reflection."""
 
     rating = RadioField(
-        "How was the event?",
-        choices=choice_list((str(n), f"{n} – {RATING_LABELS[n]}") for n in range(1, 6)),
+        _l("How was the event?"),
+        # Lazy labels: the class is made at import, before any request.
+        choices=choice_list(
+            (str(n), LazyString(_rating_label, n)) for n in range(1, 6)
+        ),
         validators=[Optional()],
         validate_choice=False,
     )
     comment = TextAreaField(
-        "Anything the organizers should know? (optional)",
+        _l("Anything the organizers should know? (optional)"),
         validators=[Optional(), Length(max=COMMENT_MAX)],
     )
     reflection = TextAreaField(
         QUESTION, validators=[Optional(), Length(max=REFLECTION_MAX)]
     )
     testimonial = TextAreaField(
-        "A few words others may read about the event (optional)",
+        _l("A few words others may read about the event (optional)"),
         validators=[Optional(), Length(max=TESTIMONIAL_MAX)],
     )
     consent = BooleanField(
-        "You may publish these words with my name once an organizer approves them."
+        _l("You may publish these words with my name once an organizer approves them.")
     )
 
     people: list[Person] = []
@@ -55,14 +66,16 @@ class PromptForm(FlaskForm):
     def validate_rating(self, field: RadioField) -> None:
         """A rating, when given, is a whole number from 1 to 5."""
         if field.data and field.data not in {str(n) for n in RATING_LABELS}:
-            raise ValidationError("Choose a rating from 1 to 5.")
+            raise ValidationError(_("Choose a rating from 1 to 5."))
 
     def validate_consent(self, field: BooleanField) -> None:
         """Words for others need the author's consent to publish them."""
         if (self.testimonial.data or "").strip() and not field.data:
             raise ValidationError(
-                "Tick this to let us publish your words, or leave the testimonial "
-                "empty (private thoughts fit in the comment)."
+                _(
+                    "Tick this to let us publish your words, or leave the "
+                    "testimonial empty (private thoughts fit in the comment)."
+                )
             )
 
     def choice_fields(self) -> list[tuple[Person, RadioField]]:
@@ -101,7 +114,7 @@ def prompt_form(
             BoundPromptForm,
             f"{FIELD_PREFIX}{person.registration.id}",
             RadioField(
-                f"Keep in touch with {person.registration.name}?",
+                _("Keep in touch with %(name)s?", name=person.registration.name),
                 choices=choice_list((c, CHOICE_LABELS[c]) for c in CHOICES),
                 validators=[Optional()],
                 validate_choice=True,
@@ -119,7 +132,7 @@ def prompt_form(
     )
     form.people = people
     if pick and not form.is_submitted():
-        reg_id, _, choice = pick.partition(":")
+        reg_id, _sep, choice = pick.partition(":")
         name = f"{FIELD_PREFIX}{reg_id}"
         if reg_id.isdigit() and choice in CHOICES and name in form:
             form[name].data = choice
@@ -131,7 +144,7 @@ class CloseForm(FlaskForm):
     confirmation step's mark (a POST without it shows the confirmation)."""
 
     note = TextAreaField(
-        "A note from you in the e-mail (optional)",
+        _l("A note from you in the e-mail (optional)"),
         validators=[Optional(), Length(max=NOTE_MAX)],
     )
     confirm = HiddenField()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, or_, select
 
 from mixer import tokens
@@ -31,19 +33,19 @@ from mixer.recognition.testimonials import testimonial_by_source
 from mixer.urls import absolute_url
 
 PURPOSE = "followup.prompt"
-QUESTION = "What small action will you take this week to help someone grow?"
-CHOICE_LABELS: dict[str, str] = {
-    Choice.MENTOR: "As my mentor",
-    Choice.MENTEE: "As my mentee",
-    Choice.PEER: "As peers",
-    Choice.NOT_NOW: "Not now",
+QUESTION = _l("What small action will you take this week to help someone grow?")
+CHOICE_LABELS: dict[str, Any] = {
+    Choice.MENTOR: _l("As my mentor"),
+    Choice.MENTEE: _l("As my mentee"),
+    Choice.PEER: _l("As peers"),
+    Choice.NOT_NOW: _l("Not now"),
 }
 RATING_LABELS = {
-    1: "Poor",
-    2: "Fair",
-    3: "Good",
-    4: "Very good",
-    5: "Excellent",
+    1: _l("Poor"),
+    2: _l("Fair"),
+    3: _l("Good"),
+    4: _l("Very good"),
+    5: _l("Excellent"),
 }
 
 
@@ -61,7 +63,8 @@ class Person:
     """Someone the attendee met, as the prompt shows them (never their e-mail)."""
 
     registration: Registration
-    how: str
+    # Lazy: an e-mail renders it in the recipient's language, not the request's.
+    how: Any
     note: str = ""
     choice: str | None = None
     # What would hold back a pair with them (``mixer.pairs.capacity``): a "not
@@ -70,17 +73,17 @@ class Person:
     busy: str | None = None
 
 
-def _how(conn: Connection) -> str:
+def _how(conn: Connection) -> Any:
     """How two people met, in words for the prompt."""
     if conn.source == "rotation":
         if conn.round_number:
-            return f"Rotation partner, round {conn.round_number}"
-        return "Rotation partner"
+            return _l("Rotation partner, round %(num)d", num=conn.round_number)
+        return _l("Rotation partner")
     return {
-        "scan": "You met by scanning a badge",
-        "note": "A “we talked” note",
-        "manual": "Added by the organizers",
-    }.get(conn.source, "You met at the event")
+        "scan": _l("You met by scanning a badge"),
+        "note": _l("A “we talked” note"),
+        "manual": _l("Added by the organizers"),
+    }.get(conn.source, _l("You met at the event"))
 
 
 def people_for(prompt: FollowupPrompt) -> list[Person]:
@@ -164,11 +167,11 @@ def read_prompt_token(
     )
     if prompt is None or prompt.registration_id != reg_id:
         raise LinkError(
-            "invalid", "This link is not valid. Check that it was copied whole."
+            "invalid", _("This link is not valid. Check that it was copied whole.")
         )
     if getattr(viewer, "is_authenticated", False) and not belongs_to(prompt, viewer):
         raise LinkError(
-            "other", "This link was sent to someone else, so it does not open here."
+            "other", _("This link was sent to someone else, so it does not open here.")
         )
     return prompt, data
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from statistics import mean
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from mixer.events.models import Event
@@ -60,7 +61,7 @@ def results(event: Event) -> Results:
     followup = followup_for(event)
     refusal = closable(event)
     if refusal is None and followup is not None and followup.is_done:
-        refusal = "Follow-up prompts have been sent."
+        refusal = _("Follow-up prompts have been sent.")
     pairs = db.session.scalar(
         select(func.count(Pair.id)).where(
             Pair.event_id == event.id, Pair.source == "event"

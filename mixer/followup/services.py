@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select, update
 
 from mixer import clock, signals
@@ -40,6 +43,7 @@ from mixer.followup.prompts import (
     prompt_link,
     prompt_token,
 )
+from mixer.i18n import recipient_locale
 from mixer.jobs import services as jobs
 from mixer.jobs.models import Job, JobStatus
 from mixer.mail.models import OutboxMessage
@@ -178,16 +182,17 @@ class Closing:
 def closable(event: Event) -> str | None:
     """Why ``event`` cannot be closed now, or None when it can."""
     if event.status == EventStatus.DRAFT:
-        return (
+        return _(
             "This event is still a draft: it has not taken place, so there is "
             "nobody to follow up with yet."
         )
     if event.status == EventStatus.CANCELLED:
-        return "This event was cancelled, so there is nobody to follow up with."
+        return _("This event was cancelled, so there is nobody to follow up with.")
     if event.starts_at > clock.now():
-        return (
-            f"This event has not started yet ({event.when_text}). You can close "
-            "it once it has begun."
+        return _(
+            "This event has not started yet (%(when)s). You can close "
+            "it once it has begun.",
+            when=event.when_text,
         )
     return None
 
@@ -275,7 +280,7 @@ def _locked(event_id: int) -> Event:
     """The event's row, locked until the transaction ends (one writer at a time)."""
     event = lock_row(Event, event_id)
     if event is None:
-        raise FollowupError("No such event.", status=404)
+        raise FollowupError(_("No such event."), status=404)
     return event
 
 
@@ -285,7 +290,12 @@ def clean_note(note: str | None) -> str | None:
     text = "\n".join(line.rstrip() for line in (note or "").strip().splitlines())
     if len(text) > NOTE_MAX:
         raise FollowupError(
-            f"Keep the note to {NOTE_MAX} characters (it has {len(text)}).",
+            ngettext(
+                "Keep the note to %(max)d characters (it has %(num)d).",
+                "Keep the note to %(max)d characters (it has %(num)d).",
+                len(text),
+                max=NOTE_MAX,
+            ),
             field="note",
             status=400,
         )
@@ -478,13 +488,22 @@ def _mail_prompt(
         "organizer": _organizer_name(followup),
         "reminder": reminder,
     }
-    subject = (
-        f"Who would you like to keep in touch with from {event.title}?"
-        if people
-        else f"How was {event.title}?"
-    )
-    if reminder:
-        subject = f"A reminder: {subject[0].lower()}{subject[1:]}"
+    # Whole sentences, lazy: translated when the mail is rendered, in the
+    # recipient's language.
+    if reminder and people:
+        subject = _l(
+            "A reminder: who would you like to keep in touch with from %(title)s?",
+            title=event.title,
+        )
+    elif reminder:
+        subject = _l("A reminder: how was %(title)s?", title=event.title)
+    elif people:
+        subject = _l(
+            "Who would you like to keep in touch with from %(title)s?",
+            title=event.title,
+        )
+    else:
+        subject = _l("How was %(title)s?", title=event.title)
     return queue_mail(
         reg.email,
         subject,
@@ -495,6 +514,7 @@ def _mail_prompt(
         org=event.org,
         kind=kind,
         dedupe_key=key,
+        locale=recipient_locale(user, event.org),
     )
 
 

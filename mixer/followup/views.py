@@ -24,6 +24,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from mixer.errors import refusals
@@ -93,7 +95,7 @@ def _render(prompt: FollowupPrompt, form: PromptForm, action: str, status: int =
 @bp.route("/followup/p/<token>", methods=["GET", "POST"])
 def answer(token: str):
     """The prompt behind an e-mailed link: shown on GET, saved once on POST."""
-    prompt, _ = prompts.read_prompt_token(token, current_user)
+    prompt, _data = prompts.read_prompt_token(token, current_user)
     form = prompt_form(prompt, prompts.people_for(prompt), request.args.get("pick"))
     action = url_for("followup.answer", token=token)
     if not form.validate_on_submit():
@@ -155,10 +157,18 @@ def prompt(prompt_id: int):
     with refusals(form):
         pairs = answers.save_answers(found, form.answers())
         db.session.commit()
-        flash(f"Saved your answers about {found.event.title}.", "success")
+        flash(
+            _("Saved your answers about %(title)s.", title=found.event.title), "success"
+        )
         for pair in pairs:
             other = pair.a if pair.b_id == current_user.id else pair.b
-            flash(f"You and {other.name} chose each other: see your e-mail.", "success")
+            flash(
+                _(
+                    "You and %(name)s chose each other: see your e-mail.",
+                    name=other.name,
+                ),
+                "success",
+            )
         return redirect(url_for("followup.mine"))
     return _render(found, form, action, 422)
 
@@ -206,10 +216,15 @@ def close(event_id: int):
 def _flash_closed(closing: services.Closing) -> None:
     """Tell the organizer what closing did."""
     if closing.already_closed:
-        flash("This event was already closed; nobody gets a second prompt.", "info")
+        flash(_("This event was already closed; nobody gets a second prompt."), "info")
         return
     flash(
-        f"Closed. Follow-up prompts are on their way to {closing.attendees} "
-        f"{'person' if closing.attendees == 1 else 'people'} who checked in.",
+        ngettext(
+            "Closed. Follow-up prompts are on their way to %(num)d person who "
+            "checked in.",
+            "Closed. Follow-up prompts are on their way to %(num)d people who "
+            "checked in.",
+            closing.attendees,
+        ),
         "success",
     )
