@@ -48,7 +48,7 @@ ROLE_LABELS = {
     MixerRole.EITHER: _l("Either: whatever the room needs"),
 }
 # A role in a table or a count (attendees, dashboard).
-ROLE_NAMES = {
+ROLE_NAMES: dict[str, Any] = {  # MixerRole (a str) → its words
     MixerRole.MENTOR: _l("mentor"),
     MixerRole.MENTEE: _l("mentee"),
     MixerRole.EITHER: _l("either"),
@@ -65,7 +65,7 @@ DIETARY_LABELS = {
     "Nut allergy": _l("Nut allergy"),
 }
 # A registration's status as a word in a table ("registered #2").
-STATUS_NAMES = {
+STATUS_NAMES: dict[str, Any] = {  # RegistrationStatus (a str) → its words
     RegistrationStatus.REGISTERED: _l("registered"),
     RegistrationStatus.WAITLISTED: _l("waitlisted"),
     RegistrationStatus.PENDING: _l("pending"),
