@@ -246,6 +246,7 @@ def test_plain_text_mails_say_why_they_came_and_how_to_stop(world, outbox):
     assert f"until {ends:%a} {ends.day} {ends:%b %Y}." in text
 
 
+@pytest.mark.once  # layout on a phone: the SQLite pass only
 @pytest.mark.browser
 def test_a_phone_never_scrolls_sideways_and_main_buttons_are_big(
     world, live_server, browser, outbox

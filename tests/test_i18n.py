@@ -264,6 +264,7 @@ def test_an_admin_sets_the_organizations_language_and_it_is_audited(
     assert len(count) == 1
 
 
+@pytest.mark.once  # layout on a phone: the SQLite pass only
 @pytest.mark.browser
 def test_sign_in_profile_and_events_in_arabic_on_a_phone(
     app, live_server, browser, make_org, make_user, make_event, make_registration

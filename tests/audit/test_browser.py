@@ -13,6 +13,7 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 740}
 
 
+@pytest.mark.once  # layout on a phone: the SQLite pass only
 def test_an_admin_filters_the_trail_on_a_phone_by_keyboard(
     live_server, browser, org, make_user
 ):

@@ -101,6 +101,7 @@ def test_organizer_publishes_member_registers_on_a_phone(
     assert problems == []
 
 
+@pytest.mark.once  # layout on a phone: the SQLite pass only
 def test_event_pages_fit_a_360px_screen_without_errors(
     app, live_server, browser, make_org, make_user, make_event, make_registration
 ):

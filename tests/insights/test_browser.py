@@ -100,6 +100,7 @@ def _registered(page) -> str:
     return page.locator("table.figures tr[data-stage=registered] td").inner_text()
 
 
+@pytest.mark.once  # layout on a phone: the SQLite pass only
 def test_dashboard_on_a_phone_and_a_desktop(app, live_server, browser, programme):
     problems: list[str] = []
     for width in (390, 1280):

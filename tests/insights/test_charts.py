@@ -13,6 +13,9 @@ from mixer.insights import charts
 from mixer.insights.figures import Count
 from tests.insights.hand_built import CELLS, DEPARTMENTS, STAGES, hand_built
 
+# Pictures drawn from values: the SQLite pass only.
+pytestmark = pytest.mark.once
+
 NS = {"s": "http://www.w3.org/2000/svg"}
 
 

@@ -60,6 +60,7 @@ def test_phone_moves_a_meeting_from_the_email(world, live_server, browser, outbo
     assert meeting.notes == {str(world.mentee.id): "Rescheduled, all good."}
 
 
+@pytest.mark.once  # layout on a phone: the SQLite pass only
 def test_pair_page_and_overview_fit_a_phone(world, live_server, browser):
     """At 360 px: no sideways scroll; every form field has a name a reader says."""
     pair = create_pair(

@@ -288,6 +288,7 @@ def test_the_job_reports_progress_as_pages_are_laid_out(
     assert len(seen) >= 10 and seen == sorted(seen) and seen[-1] >= 80
 
 
+@pytest.mark.once  # layout on a phone: the SQLite pass only
 @pytest.mark.browser
 def test_the_progress_page_works_on_a_phone_and_by_keyboard(
     app, live_app, live_server, browser, organizer, mixer_of
