@@ -45,6 +45,7 @@ def log_in(user: User, remember: bool = False, sso: bool = False) -> SignIn:
         remember=remember,
         user_agent=request.headers.get("User-Agent", ""),
         ip=request.remote_addr,
+        sso=sso,
     )
     login_user(user, remember=remember)
     return sign_in

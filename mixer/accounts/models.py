@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mixer import clock
@@ -116,6 +116,10 @@ class SignIn(Model):
     )
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     remember: Mapped[bool] = mapped_column(default=False)
+    # Made through an organization's single sign-on: it survives that
+    # organization switching passwords off (every other sign-in of its members
+    # is ended then, ``mixer.sso.services.end_password_sign_ins``).
+    via_sso: Mapped[bool] = mapped_column(default=False, server_default=false())
     device: Mapped[str] = mapped_column(String(80))  # "Firefox on Linux"
     ip: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -41,15 +41,22 @@ def lifetime() -> timedelta:
 
 
 def start(
-    user: User, *, remember: bool, user_agent: str = "", ip: str | None = None
+    user: User,
+    *,
+    remember: bool,
+    user_agent: str = "",
+    ip: str | None = None,
+    sso: bool = False,
 ) -> SignIn:
-    """Record a new sign-in of ``user``; ``user.get_id()`` then carries its secret."""
+    """Record a new sign-in of ``user`` (``sso``: through an organization's single
+    sign-on); ``user.get_id()`` then carries its secret."""
     secret = secrets.token_urlsafe(32)
     now = clock.now()
     sign_in = SignIn(
         user=user,
         secret_hash=_hash(secret),
         remember=bool(remember),
+        via_sso=bool(sso),
         device=device_summary(user_agent),
         ip=(ip or None) and ip[:45],
         created_at=now,

@@ -59,6 +59,15 @@ class OidcProvider(Model):
         """Members can sign in through it."""
         return self.enabled and bool(self.discovery)
 
+    @property
+    def refuses_passwords(self) -> bool:
+        """Passwords and e-mailed links are refused to the members (in use and
+        switched off)."""
+        return self.passwords_off and self.in_use
+
+    # How many sign-ins the last ``save_settings`` ended (not stored).
+    ended_sign_ins = 0
+
     def __repr__(self) -> str:
         return f"<OidcProvider org={self.org_id} {self.issuer}>"
 

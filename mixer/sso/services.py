@@ -14,10 +14,10 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from mixer import clock
-from mixer.accounts.models import User
+from mixer.accounts.models import SignIn, User
 from mixer.accounts.services import (
     find_user,
     get_or_create_user,
@@ -28,7 +28,13 @@ from mixer.audit.services import record
 from mixer.concurrency import insert_once
 from mixer.errors import DomainError, NotFound
 from mixer.extensions import db
-from mixer.orgs.models import Membership, Organization, OrgError, clean_level
+from mixer.orgs.models import (
+    Invitation,
+    Membership,
+    Organization,
+    OrgError,
+    clean_level,
+)
 from mixer.sso import oidc
 from mixer.sso.models import CLAIM_MAX, DEFAULT_SCOPES, OidcProvider, SsoIdentity
 from mixer.sso.oidc import SignInFailed, SsoError
@@ -223,6 +229,7 @@ def save_settings(
     so a provider that cannot be reached is never switched on. The change is
     recorded in the audit trail, without the secret."""
     provider = provider_for(org)
+    refused_before = provider is not None and provider.refuses_passwords
     values: dict[str, Any] = {
         "issuer": (issuer or "").strip(),
         "client_id": (client_id or "").strip(),
@@ -263,6 +270,11 @@ def save_settings(
         provider.client_secret_encrypted = _fernet().encrypt(secret.encode()).decode()
         changed.append("client_secret")
     db.session.flush()
+    provider.ended_sign_ins = (
+        end_password_sign_ins(org)
+        if provider.refuses_passwords and not refused_before
+        else 0
+    )
     if changed:
         record(
             org.id,
@@ -275,9 +287,31 @@ def save_settings(
                 "issuer": provider.issuer,
                 "enabled": provider.enabled,
                 "passwords_off": provider.passwords_off,
+                "sign_ins_ended": provider.ended_sign_ins,
             },
         )
     return provider
+
+
+def end_password_sign_ins(org: Organization) -> int:
+    """End the open sign-ins of ``org``'s members (not its admins) that were not
+    made through its single sign-on: switching passwords off must not leave a
+    browser signed in with a password or link it no longer accepts. Sign-ins made
+    through single sign-on stay. How many were ended."""
+    members = select(Membership.user_id).where(
+        Membership.org_id == org.id, Membership.role != "admin"
+    )
+    ended = db.session.execute(
+        update(SignIn)
+        .where(
+            SignIn.user_id.in_(members),
+            SignIn.revoked_at.is_(None),
+            SignIn.via_sso.is_(False),
+        )
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(ended, "rowcount", 0) or 0)
 
 
 # --- signing in -----------------------------------------------------------------
@@ -458,23 +492,58 @@ def _link(user: User, issuer: str, subject: str) -> SsoIdentity:
     return identity
 
 
-def _join(org: Organization, user: User) -> Membership:
-    """Make ``user`` a member of ``org`` (just-in-time, at their first sign-in)."""
-    insert_once(
-        Membership,
-        {"org_id": org.id, "user_id": user.id, "role": "member", "languages": []},
-        unique=("org_id", "user_id"),
+def _open_invitation(org: Organization, email: str) -> Invitation | None:
+    """The newest invitation of ``org`` to ``email`` still open (neither
+    accepted, withdrawn nor expired), if any."""
+    return db.session.scalar(
+        select(Invitation)
+        .where(
+            Invitation.org_id == org.id,
+            Invitation.email == email,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > clock.now(),
+        )
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .limit(1)
     )
+
+
+def _join(org: Organization, user: User) -> Membership:
+    """Make ``user`` a member of ``org`` (just-in-time, at their first sign-in).
+
+    An open invitation to their address counts as accepted: its role, department
+    and level are theirs (the provider's mapped claims, applied next, win for
+    department and level); without one they join as a member."""
+    invitation = _open_invitation(org, user.email)
+    values: dict[str, Any] = {
+        "org_id": org.id,
+        "user_id": user.id,
+        "role": invitation.role if invitation else "member",
+        "languages": [],
+    }
+    if invitation is not None:
+        values["department_id"] = invitation.department_id
+        values["level"] = invitation.level
+    inserted = insert_once(Membership, values, unique=("org_id", "user_id"))
     db.session.expire(user, ["memberships"])
     membership = user.membership_in(org)
     if membership is None:  # cannot be: inserted now, or by a sign-in just before
         raise RuntimeError(f"no membership of {user!r} in {org!r}")
+    if invitation is not None and inserted is not None:
+        invitation.accepted_at = clock.now()
+    how = (
+        f" (invited as {membership.role})"
+        if invitation is not None and inserted is not None
+        else ""
+    )
     record(
         org.id,
         "sso.member_joined",
-        f"{user.name} joined through single sign-on",
+        f"{user.name} joined through single sign-on{how}",
         subject=("membership", membership.id),
         actor=user,
+        details={"invitation": invitation.id} if invitation and inserted else None,
     )
     return membership
 

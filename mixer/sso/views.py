@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import ngettext
 from flask_login import current_user
 
 from mixer.accounts import browser
@@ -129,11 +130,22 @@ def settings():
     elif form.validate_on_submit():
         with refused:
             values = {name: form[name].data for name in services.SETTINGS}
-            services.save_settings(
+            provider = services.save_settings(
                 g.org, client_secret=form.client_secret.data, **values
             )
             db.session.commit()
             flash("The single sign-on settings are saved.", "success")
+            if provider.ended_sign_ins:
+                flash(
+                    ngettext(
+                        "%(num)d sign-in made with a password or e-mailed link "
+                        "was ended; those members sign in with single sign-on now.",
+                        "%(num)d sign-ins made with a password or e-mailed link "
+                        "were ended; those members sign in with single sign-on now.",
+                        provider.ended_sign_ins,
+                    ),
+                    "info",
+                )
             return redirect(url_for("sso.settings", slug=g.org.slug))
     failed = request.method == "POST" and checked is None
     page = render_template(
