@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, overload
+from typing import Any, TypeAlias, overload
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -160,7 +160,7 @@ def local(value: datetime | None, tz_name: str) -> datetime | None:
 
 
 # A field's name in messages: a lazy string, said in the language of the refusal.
-Label = str | LazyString
+Label: TypeAlias = str | LazyString
 
 
 def check_text(
