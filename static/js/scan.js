@@ -77,14 +77,19 @@
   }
 
   /* --- times: "22:31 CEST", exactly as the server's localtime filter ------ */
-  function zoneFormat(options) {
+  function zoneFormat(options, locale) {
     try {
-      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: d.timezone }, options));
+      return new Intl.DateTimeFormat(locale || "en-GB", Object.assign({ timeZone: d.timezone }, options));
     } catch (e) { // an unknown zone: the phone's own
-      return new Intl.DateTimeFormat("en-GB", options);
+      return new Intl.DateTimeFormat(locale || "en-GB", options);
     }
   }
-  var clockFormat = zoneFormat({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  // English: "22:31", the house style; another language: its own short time with
+  // Western digits, as the server's Babel writes it ("22:31", Arabic "10:31 م").
+  var LANG = document.documentElement.lang || "en";
+  var clockFormat = LANG === "en"
+    ? zoneFormat({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+    : zoneFormat({ timeStyle: "short" }, LANG + "-u-nu-latn");
   var offsetFormat = zoneFormat({ timeZoneName: "longOffset" });
   var shortFormat = zoneFormat({ timeZoneName: "short" });
   var ABBR = {}; // "+0200" → "CEST": the server's names for the zone's offsets
