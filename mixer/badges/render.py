@@ -88,6 +88,10 @@ class BadgeData:
     event_date: str = ""  # already formatted in the event's time zone
     organization: str = ""
     logo: bytes | str | None = None  # image bytes or a data: URI
+    # The badge's own words in its language (docs/i18n.md); empty: English.
+    role_label: str = ""  # the ribbon, else ROLES[role].label
+    help_label: str = ""  # over the tags, else "Can help with"
+    lang: str = "en"  # the document's language (the batch's first badge's)
 
     def __post_init__(self) -> None:
         self.name = " ".join(self.name.split())

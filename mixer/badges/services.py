@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +26,7 @@ from mixer.badges.render import LAYOUTS, BadgeData, BadgeError, batch_fingerprin
 from mixer.badges.render import render_badges_pdf as _render_pdf
 from mixer.events.models import Event, MixerRole, Registration
 from mixer.extensions import db
+from mixer.formatting import local_text
 from mixer.jobs.models import Job
 from mixer.printouts import services as printouts
 from mixer.urls import absolute_url
@@ -59,20 +63,56 @@ def _speaker_names(event: Event) -> set[str]:
     return {_name_key(n) for n in names if n.strip()}
 
 
-def badge_data(reg: Registration) -> BadgeData:
-    """Everything printed on ``reg``'s badge."""
+# The ribbons' words (mixer.badges.render.ROLES has the English and the colours).
+ROLE_LABELS = {
+    "mentor": _l("Mentor"),
+    "mentee": _l("Mentee"),
+    "speaker": _l("Speaker"),
+    "organizer": _l("Organizer"),
+    "attendee": _l("Attendee"),
+    "either": _l("Mentor & mentee"),
+}
+HELP_LABEL = _l("Can help with")
+
+
+@dataclass(frozen=True)
+class BadgeWords:
+    """What a badge says in one language: worked out once per batch."""
+
+    lang: str
+    roles: dict[str, str]
+    help: str
+
+
+def badge_words(event: Event) -> BadgeWords:
+    """The badge's words in the event's organization's default language (a badge
+    is worn at the event, whoever prints it)."""
+    lang = event.org.default_locale or "en"
+    with force_locale(lang):
+        roles = {key: str(label) for key, label in ROLE_LABELS.items()}
+        return BadgeWords(lang, roles, str(HELP_LABEL))
+
+
+def badge_data(reg: Registration, words: BadgeWords | None = None) -> BadgeData:
+    """Everything printed on ``reg``'s badge, in ``words``' language (default:
+    the organization's, ``badge_words``)."""
     event = reg.event
+    words = words or badge_words(event)
     start = event.starts_at.astimezone(ZoneInfo(event.timezone))
+    role = badge_role(reg, event)
     return BadgeData(
         name=reg.name,
         qr_url=badge_scan_url(reg),
-        role=badge_role(reg, event),
+        role=role,
         pronouns=(reg.user.pronouns or "") if reg.user is not None else "",
         department=reg.department or "",
         tags=list(reg.offers or []),
         event_title=event.title,
-        event_date=f"{start:%a %d %b %Y, %H:%M}",
+        event_date=local_text(start, "%a %d %b %Y, %H:%M", words.lang),
         organization=event.org.name,
+        role_label=words.roles[role],
+        help_label=words.help,
+        lang=words.lang,
     )
 
 
@@ -80,7 +120,7 @@ def attendee_badge_pdf(reg: Registration) -> bytes:
     """One person's badge as a 4 × 3 in PDF page (BadgeError 409 without a seat)."""
     if not reg.holds_seat:
         raise BadgeError(
-            "A badge is ready once you hold a seat at the event.", status=409
+            _("A badge is ready once you hold a seat at the event."), status=409
         )
     return _render_pdf([badge_data(reg)], "badge-4x3")
 
@@ -102,7 +142,11 @@ def check_layout(layout: str | None) -> str:
     layout = layout or DEFAULT_LAYOUT
     if layout not in LAYOUTS:
         raise BadgeError(
-            f"Unknown badge layout {layout!r}; use one of {', '.join(LAYOUTS)}.",
+            _(
+                "Unknown badge layout %(layout)s; use one of %(choices)s.",
+                layout=repr(layout),
+                choices=", ".join(LAYOUTS),
+            ),
             field="layout",
         )
     return layout
@@ -159,9 +203,10 @@ def cache_folder(event_id: int) -> str:
 def batch_for(event: Event, layout: str | None) -> Batch:
     """The event's current batch: its badges and their fingerprint (no drawing)."""
     layout = check_layout(layout)
-    badges = [badge_data(reg) for reg in batch_registrations(event)]
+    words = badge_words(event)
+    badges = [badge_data(reg, words) for reg in batch_registrations(event)]
     if not badges:
-        raise BadgeError("Nobody is registered yet: there are no badges to print.")
+        raise BadgeError(_("Nobody is registered yet: there are no badges to print."))
     return Batch(event, layout, badges, batch_fingerprint(badges, layout))
 
 

@@ -9,6 +9,7 @@ printouts page, ``mixer.printouts.web``).
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from mixer.badges import services
@@ -79,14 +80,14 @@ def batch_progress(event_id: int):
     return progress_page(
         event,
         job,
-        title="Badges",
-        label=f"Drawing the badges ({layout})…",
-        working="Drawing the badges…",
-        note="This takes about half a minute per 500 badges.",
+        title=_("Badges"),
+        label=_("Drawing the badges (%(layout)s)…", layout=layout),
+        working=_("Drawing the badges…"),
+        note=_("This takes about half a minute per 500 badges."),
         status_url=url_for("badges.batch_status", event_id=event.id, job_id=job.id),
         download_url=url_for("badges.batch", event_id=event.id, layout=layout),
         back_url=url_for("events.dashboard", event_id=event.id),
-        back_label="Back to the dashboard",
+        back_label=_("Back to the dashboard"),
     )
 
 
@@ -101,5 +102,5 @@ def batch_status(event_id: int, job_id: int):
     return job_status(
         job,
         download_url=url_for("badges.batch", event_id=event.id, layout=layout),
-        error="Drawing the badges failed; try again.",
+        error=_("Drawing the badges failed; try again."),
     )

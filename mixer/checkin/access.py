@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, g, session
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
@@ -68,7 +69,7 @@ def door_event(event_id: int) -> DoorAccess:
     if current_user.is_authenticated:
         managed_event(event_id)  # 404 outside the organization, 403 inside
     if data:
-        abort(403, description="This door link does not open this event.")
+        abort(403, description=_("This door link does not open this event."))
     abort(login_manager.unauthorized())
 
 
@@ -78,9 +79,9 @@ def start_door_session(link: DoorLink) -> None:
 
 
 def require_manager(access: DoorAccess, what: str) -> None:
-    """403 for door helpers and door sessions."""
+    """403 for door helpers and door sessions; ``what`` is the whole refusal."""
     if not access.manager:
-        abort(403, description=f"Only the event's organizers can {what}.")
+        abort(403, description=what)
 
 
 def may_undo(access: DoorAccess, record: Any) -> bool:

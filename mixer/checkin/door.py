@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import Integer, bindparam, delete, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import joinedload
@@ -90,7 +91,7 @@ def add_helper(event: Event, user_id: int | None, by: User) -> DoorHelper:
     user = db.session.get(User, user_id) if user_id else None
     if user is None or user.membership_in(event.org) is None:
         raise DoorError(
-            "Pick a member of the organization.", field="user_id", status=400
+            _("Pick a member of the organization."), field="user_id", status=400
         )
     helper_id = insert_once(
         DoorHelper,
@@ -99,7 +100,9 @@ def add_helper(event: Event, user_id: int | None, by: User) -> DoorHelper:
     )
     if helper_id is None:
         raise DoorError(
-            f"{user.name} is already a door helper.", field="user_id", status=409
+            _("%(name)s is already a door helper.", name=user.name),
+            field="user_id",
+            status=409,
         )
     record(
         event.org_id,
@@ -120,7 +123,7 @@ def remove_helper(event: Event, helper_id: int) -> str:
         )
     )
     if helper is None:
-        raise DoorError("No such door helper.", status=404)
+        raise DoorError(_("No such door helper."), status=404)
     name = helper.user.name
     record(
         event.org_id,
@@ -142,12 +145,14 @@ def create_link(event: Event, label: str | None, by: User | None) -> DoorLink:
     """A new door link for ``event`` (labelled, e.g. "Front desk")."""
     text = " ".join((label or "").split())
     if not text:
-        raise DoorError("Give the link a name, e.g. Front desk.", field="label")
+        raise DoorError(_("Give the link a name, e.g. Front desk."), field="label")
     if len(text) > 60:
-        raise DoorError("At most 60 characters.", field="label")
+        raise DoorError(_("At most 60 characters."), field="label")
     if event.status == EventStatus.CANCELLED or clock.now() >= door_until(event):
         raise DoorError(
-            "This event is over or cancelled: no door link.", field="label", status=409
+            _("This event is over or cancelled: no door link."),
+            field="label",
+            status=409,
         )
     link = DoorLink(
         event_id=event.id,
@@ -185,7 +190,7 @@ def link_of(event: Event, link_id: int) -> DoorLink:
         select(DoorLink).where(DoorLink.id == link_id, DoorLink.event_id == event.id)
     )
     if link is None:
-        raise DoorError("No such door link.", status=404)
+        raise DoorError(_("No such door link."), status=404)
     return link
 
 
@@ -223,18 +228,18 @@ def link_url(link: DoorLink) -> str:
 def link_problem(link: DoorLink | None) -> str | None:
     """Why a door link does not work now, or None when it does."""
     if link is None or link.revoked_at is not None:
-        return "This door link was revoked. Ask the organizer for a new one."
+        return _("This door link was revoked. Ask the organizer for a new one.")
     event = db.session.get(Event, link.event_id)
     if event is None or event.status == EventStatus.CANCELLED:
-        return "This event was cancelled."
+        return _("This event was cancelled.")
     if clock.now() >= door_until(event):
-        return "This event is over: its door link no longer works."
+        return _("This event is over: its door link no longer works.")
     return None
 
 
 def read_link(token: str) -> DoorLink:
     """The door link behind a door URL, checked (``LinkError`` when unusable)."""
-    title = "This door link cannot be used"
+    title = _("This door link cannot be used")
     data = tokens.read(DOOR_PURPOSE, token, title=title)
     link = db.session.get(DoorLink, data.get("l")) if data.get("l") else None
     if link is not None and not secrets.compare_digest(
@@ -242,7 +247,7 @@ def read_link(token: str) -> DoorLink:
     ):
         link = None
     if link is None:
-        raise LinkError("invalid", "This door link is not valid.", title=title)
+        raise LinkError("invalid", _("This door link is not valid."), title=title)
     problem = link_problem(link)
     if problem:
         raise LinkError("expired", problem, title=title)
@@ -335,9 +340,9 @@ def who_text(record: CheckinRecord | None) -> str:
     if record is None:
         return ""
     if record.user is not None:
-        return f"by {record.user.name}"
+        return _("by %(name)s", name=record.user.name)
     if record.door_link is not None:
-        return f"by door link “{record.door_link.label}”"
+        return _("by door link “%(label)s”", label=record.door_link.label)
     return ""
 
 

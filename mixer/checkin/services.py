@@ -18,6 +18,8 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, bindparam, exists, func, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -52,7 +54,7 @@ from mixer.extensions import db
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,32}")
 NONCE_RE = re.compile(r"[A-Za-z0-9_.:-]{8,64}")
 BADGE_PATH_RE = re.compile(r"/c/([^/?#]+)/?$")
-NOT_A_BADGE = "That is not a Mixer badge code: expected a link ending in /c/<code>."
+NOT_A_BADGE = _l("That is not a Mixer badge code: expected a link ending in /c/<code>.")
 
 
 class CheckinError(DomainError):
@@ -136,17 +138,21 @@ def resolve_scan(
     """
     token = token_from(scanned)
     if token is None:
-        raise CheckinError(NOT_A_BADGE, status=404)
+        raise CheckinError(str(NOT_A_BADGE), status=404)
     reg = badge_registration(token)
     if reg is None or reg.event.org_id != org_id:
         raise CheckinError(
-            "Unknown badge: no registration in this organization has this code.",
+            _("Unknown badge: no registration in this organization has this code."),
             status=404,
         )
     if event_id is not None and reg.event_id != event_id:
         raise CheckinError(
-            f"This badge is for “{reg.event.title}”: {reg.name} is not "
-            "registered for this event."
+            _(
+                "This badge is for “%(title)s”: %(name)s is not registered "
+                "for this event.",
+                title=reg.event.title,
+                name=reg.name,
+            )
         )
     check_can_enter(reg)
     return reg
@@ -156,18 +162,28 @@ def check_can_enter(reg: Registration) -> None:
     """Refuse registrations that hold no seat: cancelled, waitlisted, unconfirmed."""
     if reg.status == RegistrationStatus.CANCELLED:
         raise CheckinError(
-            f"Not registered: {reg.name}'s registration was cancelled. "
-            "Nobody was checked in."
+            _(
+                "Not registered: %(name)s's registration was cancelled. "
+                "Nobody was checked in.",
+                name=reg.name,
+            )
         )
     if reg.status == RegistrationStatus.WAITLISTED:
         raise CheckinError(
-            f"Not registered: {reg.name} is on the waitlist "
-            f"(#{reg.waitlist_position}), without a seat. Nobody was checked in."
+            _(
+                "Not registered: %(name)s is on the waitlist (#%(position)s), "
+                "without a seat. Nobody was checked in.",
+                name=reg.name,
+                position=reg.waitlist_position,
+            )
         )
     if not reg.holds_seat:
         raise CheckinError(
-            f"Not registered: {reg.name} has not confirmed their e-mail address yet. "
-            "Nobody was checked in."
+            _(
+                "Not registered: %(name)s has not confirmed their e-mail address "
+                "yet. Nobody was checked in.",
+                name=reg.name,
+            )
         )
 
 
@@ -190,7 +206,7 @@ def check_in_badge(
     """
     token = token_from(scanned)
     if token is None:
-        raise CheckinError(NOT_A_BADGE, status=404)
+        raise CheckinError(str(NOT_A_BADGE), status=404)
     _check_nonce(nonce)
     now = clock.now()
     params = {"b_token": token, "b_org": org_id, "b_event": event_id, "b_nonce": nonce}
@@ -330,7 +346,7 @@ def _replay(nonce: str, registration_id: int) -> CheckinResult | None:
     if seen is None:
         return None
     if seen.registration_id != registration_id:
-        raise CheckinError("This scan's nonce was already used for another badge.")
+        raise CheckinError(_("This scan's nonce was already used for another badge."))
     reg = db.session.get_one(Registration, registration_id, populate_existing=True)
     when = reg.checked_in_at or seen.created_at
     return CheckinResult.of(seen.status, reg, when, replayed=True)
@@ -410,10 +426,10 @@ def checked_in_count(event: Event) -> dict[str, int]:
 
 
 STATUS_LABELS = {
-    RegistrationStatus.REGISTERED: "Registered",
-    RegistrationStatus.WAITLISTED: "Waitlisted",
-    RegistrationStatus.CANCELLED: "Cancelled",
-    RegistrationStatus.PENDING: "Unconfirmed",
+    RegistrationStatus.REGISTERED: _l("Registered"),
+    RegistrationStatus.WAITLISTED: _l("Waitlisted"),
+    RegistrationStatus.CANCELLED: _l("Cancelled"),
+    RegistrationStatus.PENDING: _l("Unconfirmed"),
 }
 # Who may get "Give a seat and check in" (organizers only).
 SEATABLE = (RegistrationStatus.WAITLISTED, RegistrationStatus.PENDING)
@@ -443,7 +459,7 @@ def search_entry(reg: Registration, may_give_seat: bool) -> dict[str, Any]:
         "name": reg.name,
         "department": reg.department or "",
         "status": reg.status.value,
-        "status_label": STATUS_LABELS[reg.status],
+        "status_label": str(STATUS_LABELS[reg.status]),
         "checked_in_at": reg.checked_in_at.isoformat() if reg.checked_in_at else None,
         "can_check_in": reg.holds_seat and reg.checked_in_at is None,
         "can_give_seat": may_give_seat and reg.status in SEATABLE,
@@ -484,7 +500,9 @@ def walk_in(
     values = {k: data.get(k) for k in ("name", "email", "department")}
     for key, value in values.items():
         if value is not None and not isinstance(value, str):
-            raise CheckinError(f"{key} must be text.", field=key, status=400)
+            raise CheckinError(
+                _("%(field)s must be text.", field=key), field=key, status=400
+            )
     reg = registrations.register(
         event,
         email=(values["email"] or "").strip() or None,
@@ -495,8 +513,12 @@ def walk_in(
     if not reg.holds_seat:
         if not over_capacity:
             raise CheckinError(
-                f"The event is full ({event.capacity} seats): {reg.name} can only "
-                "come in over the capacity, which an organizer decides.",
+                _(
+                    "The event is full (%(capacity)s seats): %(name)s can only "
+                    "come in over the capacity, which an organizer decides.",
+                    capacity=event.capacity,
+                    name=reg.name,
+                ),
                 field="over_capacity",
                 code="over_capacity",
             )

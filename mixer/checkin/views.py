@@ -23,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
@@ -44,6 +45,7 @@ from mixer.checkin.forms import (
     DoorLinkForm,
 )
 from mixer.checkin.models import ScanOutcome
+from mixer.checkin.script_text import scan_messages
 from mixer.checkin.services import Audience, CheckinError, CheckinResult
 from mixer.connections.services import note_of, save_note
 from mixer.errors import refusals
@@ -97,8 +99,10 @@ def badge_sign_in(token: str):
     services.send_badge_sign_in(token, form.email.data or "")
     db.session.commit()
     flash(
-        "If that address has a Mixer account or a place at this event, a sign-in "
-        "link is on its way. It brings you back to this badge.",
+        _(
+            "If that address has a Mixer account or a place at this event, a "
+            "sign-in link is on its way. It brings you back to this badge."
+        ),
         "info",
     )
     return redirect(url_for("checkin.badge", token=token))
@@ -117,13 +121,13 @@ def badge_check_in(token: str):
     """The organizer's one tap: check the badge's owner in."""
     reg = _organizer_visit(token)
     if not CheckinForm().validate_on_submit():
-        abort(400, description="The form expired; please try again.")
+        abort(400, description=_("The form expired; please try again."))
     with refusals():
         result = services.check_in(reg)
         name = result.name  # read before the commit
         db.session.commit()
         if result.status == ScanOutcome.CHECKED_IN:
-            flash(f"Checked in: {name}", "success")
+            flash(_("Checked in: %(name)s", name=name), "success")
     return redirect(url_for("checkin.badge", token=token))
 
 
@@ -132,11 +136,11 @@ def badge_undo(token: str):
     """Undo a mistaken check-in from the badge page."""
     reg = _organizer_visit(token)
     if not CheckinForm().validate_on_submit():
-        abort(400, description="The form expired; please try again.")
+        abort(400, description=_("The form expired; please try again."))
     services.undo_check_in(reg)
     name = reg.name  # read before the commit
     db.session.commit()
-    flash(f"Check-in undone: {name}", "info")
+    flash(_("Check-in undone: %(name)s", name=name), "info")
     return redirect(url_for("checkin.badge", token=token))
 
 
@@ -160,7 +164,7 @@ def badge_note(token: str):
         ), 400
     save_note(connection, mine.id, form.body.data or "")
     db.session.commit()
-    flash("Note saved. Only you can see it.", "success")
+    flash(_("Note saved. Only you can see it."), "success")
     return redirect(url_for("checkin.badge", token=token))
 
 
@@ -242,7 +246,7 @@ def _registration(event: Event, registration_id: Any) -> Registration:
     except (TypeError, ValueError, OverflowError):
         reg = None
     if reg is None:
-        raise CheckinError("Not registered for this event.", status=404)
+        raise CheckinError(_("Not registered for this event."), status=404)
     return reg
 
 
@@ -255,7 +259,8 @@ def scan_undo(event_id: int, registration_id: int):
     reg = _registration(event, registration_id)
     if not may_undo(access, door_rules.record_of(reg)):
         raise CheckinError(
-            "You can undo only the check-ins you made; ask an organizer.", status=403
+            _("You can undo only the check-ins you made; ask an organizer."),
+            status=403,
         )
     undone = services.undo_check_in(reg, by_link=access.link)
     answer = {"undone": undone, "registration_id": reg.id, "name": reg.name}
@@ -281,7 +286,7 @@ def scan_search(event_id: int):
 def scan_seat(event_id: int, registration_id: int):
     """Give a waitlisted or unconfirmed person a seat and check them in."""
     access = door_event(event_id)
-    require_manager(access, "give seats")
+    require_manager(access, _("Only the event's organizers can give seats."))
     data = request.get_json(silent=True) or {}
     reg = _registration(access.event, registration_id)
     result = services.give_seat_and_check_in(
@@ -377,9 +382,12 @@ def add_door_helper(event_id: int):
             helper = door_rules.add_helper(event, form.user_id.data, current_user)
             name = helper.user.name
             db.session.commit()
-            flash(f"{name} can now scan badges at this event's door.", "success")
+            flash(
+                _("%(name)s can now scan badges at this event's door.", name=name),
+                "success",
+            )
     else:
-        flash("The form expired; please try again.", "error")
+        flash(_("The form expired; please try again."), "error")
     return _to_door(event.id)
 
 
@@ -390,7 +398,7 @@ def remove_door_helper(event_id: int, helper_id: int):
     if CheckinForm().validate_on_submit():
         name = door_rules.remove_helper(event, helper_id)
         db.session.commit()
-        flash(f"{name} is no longer a door helper.", "info")
+        flash(_("%(name)s is no longer a door helper.", name=name), "info")
     return _to_door(event.id)
 
 
@@ -404,7 +412,8 @@ def add_door_link(event_id: int):
             door_rules.create_link(event, form.label.data, current_user)
             db.session.commit()
             flash(
-                "Door link made: open its QR code on the volunteer's phone.", "success"
+                _("Door link made: open its QR code on the volunteer's phone."),
+                "success",
             )
     else:
         for errors in form.errors.values():
@@ -421,7 +430,7 @@ def revoke_door_link(event_id: int, link_id: int):
         door_rules.revoke_link(link)
         label = link.label
         db.session.commit()
-        flash(f"Door link “{label}” revoked.", "info")
+        flash(_("Door link “%(label)s” revoked.", label=label), "info")
     return _to_door(event.id)
 
 
@@ -436,7 +445,13 @@ def reissue_door_link(event_id: int, link_id: int):
             )
             label = link.label
             db.session.commit()
-            flash(f"New door link “{label}”: the old one no longer works.", "success")
+            flash(
+                _(
+                    "New door link “%(label)s”: the old one no longer works.",
+                    label=label,
+                ),
+                "success",
+            )
     return _to_door(event.id)
 
 
@@ -451,3 +466,6 @@ def scan_service_worker(event_id: int):
     )
     response.headers["Cache-Control"] = "no-cache"  # a new version is seen at once
     return response
+
+
+bp.add_app_template_global(scan_messages)

@@ -8,6 +8,7 @@ everyone gets that row.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from mixer.concurrency import insert_once
@@ -36,7 +37,7 @@ def connect(
     The first source recorded stays: meeting again another way changes nothing.
     """
     if first_id == second_id:
-        raise ConnectionsError("A person cannot meet themselves.")
+        raise ConnectionsError(_("A person cannot meet themselves."))
     a_id, b_id = sorted((first_id, second_id))
     found = find(event_id, a_id, b_id)
     if found is not None:
@@ -72,7 +73,7 @@ def _pair(event_id: int, a_id: int, b_id: int) -> Select[Connection]:
 def save_note(connection: Connection, author_id: int, body: str) -> ConnectionNote:
     """Set the author's private "we talked" note on a connection (one per side)."""
     if author_id not in (connection.a_id, connection.b_id):
-        raise ConnectionsError("Only the two people of a connection can note it.")
+        raise ConnectionsError(_("Only the two people of a connection can note it."))
     body = (body or "").strip()[:NOTE_MAX]
     note = db.session.scalar(
         select(ConnectionNote).where(

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import abort, g
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.interfaces import LoaderOption
@@ -90,11 +91,11 @@ def member_event(event_id: int) -> Event:
     return event
 
 
-def managed_event(
-    event_id: int, refusal: str = "Only the event's organizers can do that."
-) -> Event:
-    """The event, for the people who may manage it: outsiders 404, members 403."""
+def managed_event(event_id: int, refusal: str | None = None) -> Event:
+    """The event, for the people who may manage it: outsiders 404, members 403
+    (``refusal``, else "Only the event's organizers can do that." in the page's
+    language)."""
     event = member_event(event_id)
     if not can_manage(event, current_user):
-        abort(403, description=refusal)
+        abort(403, description=refusal or _("Only the event's organizers can do that."))
     return event

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
@@ -66,6 +67,14 @@ REPEATS = {
     "monthly_weekday": _l("Monthly on the same weekday (e.g. the first Thursday)"),
     "monthly_date": _l("Monthly on the same date"),
 }
+# The fields a new event needs, named in "… is required." (API field names in words).
+REQUIRED_LABELS = {
+    "title": _l("Title"),
+    "starts_at": _l("Starts at"),
+    "ends_at": _l("Ends at"),
+    "timezone": _l("Timezone"),
+    "capacity": _l("Capacity"),
+}
 
 
 # ---------------------------------------------------------------------------
@@ -86,7 +95,7 @@ def create_event(
 
     Refuses every bad field at once (one EventError carrying the others)."""
     if status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
-        raise EventError("A new event is either draft or published.", field="status")
+        raise EventError(_("A new event is either draft or published."), field="status")
     problems = FieldProblems()
     event_kind = None
     with problems.check():
@@ -94,8 +103,10 @@ def create_event(
     for name in ("title", "starts_at", "ends_at", "timezone", "capacity"):
         with problems.check():
             if values.get(name) in (None, ""):
-                label = name.replace("_", " ").capitalize()
-                raise EventError(f"{label} is required.", field=name)
+                raise EventError(
+                    _("%(label)s is required.", label=REQUIRED_LABELS[name]),
+                    field=name,
+                )
     event = Event(
         org_id=org.id,
         kind=event_kind,
@@ -157,7 +168,8 @@ def _check_organizers(org: Organization, people: list[User]) -> None:
     if any(p.id not in members for p in people):
         # Never name the person: ids of other tenants' users must reveal nothing.
         raise EventError(
-            f"Choose organizers from the members of {org.name}.", field="organizers"
+            _("Choose organizers from the members of %(org)s.", org=org.name),
+            field="organizers",
         )
 
 
@@ -207,7 +219,7 @@ def update_event(
     event = lock_seats(event.id)
     if event.status == EventStatus.CANCELLED and values:
         raise EventError(
-            "This event was cancelled; duplicate it to run it again.",
+            _("This event was cancelled; duplicate it to run it again."),
             field="status",
             status=409,
         )
@@ -255,7 +267,8 @@ def set_status(event: Event, status: str, reason: str | None = None) -> Event:
     """Move an event along draft → published → cancelled (API ``status`` field)."""
     if status not in STATUSES:
         raise EventError(
-            f"Status must be one of {', '.join(STATUSES)}.", field="status"
+            _("Status must be one of %(choices)s.", choices=", ".join(STATUSES)),
+            field="status",
         )
     if status == event.status:
         return event
@@ -264,7 +277,11 @@ def set_status(event: Event, status: str, reason: str | None = None) -> Event:
     if status == EventStatus.CANCELLED:
         return cancel_event(event, reason)
     raise EventError(
-        f"An event cannot go from {event.status} to {status}.",
+        _(
+            "An event cannot go from %(old)s to %(new)s.",
+            old=event.status,
+            new=status,
+        ),
         field="status",
         status=409,
     )
@@ -274,7 +291,10 @@ def publish_event(event: Event) -> Event:
     """Open a draft for registration and schedule its reminder."""
     if event.status != EventStatus.DRAFT:
         raise EventError(
-            f"Only a draft can be published; this event is {event.status}.",
+            _(
+                "Only a draft can be published; this event is %(status)s.",
+                status=event.status,
+            ),
             field="status",
             status=409,
         )
@@ -300,12 +320,14 @@ def cancel_event(event: Event, reason: str | None = None) -> Event:
         event.status == EventStatus.PUBLISHED and event.is_past
     ):
         raise EventError(
-            "An event that has ended cannot be cancelled.", field="status", status=409
+            _("An event that has ended cannot be cancelled."),
+            field="status",
+            status=409,
         )
     was_published = event.status == EventStatus.PUBLISHED
     event.status = EventStatus.CANCELLED
     event.cancelled_at = clock.now()
-    event.cancel_reason = check_text(reason, "reason", 500, "The reason")
+    event.cancel_reason = check_text(reason, "reason", 500, _l("The reason"))
     event.sequence += 1
     _cancel_jobs(event)
     db.session.flush()
@@ -482,8 +504,13 @@ def create_series(
 ) -> list[Event]:
     """Repeat ``event`` ``count`` times in all (itself first) as drafts of a series."""
     if repeat not in REPEATS:
-        raise EventError(f"Repeat must be one of {', '.join(REPEATS)}.", field="repeat")
-    count_value = required_int(count, "count", "The number of events", 2, SERIES_MAX)
+        raise EventError(
+            _("Repeat must be one of %(choices)s.", choices=", ".join(REPEATS)),
+            field="repeat",
+        )
+    count_value = required_int(
+        count, "count", _l("The number of events"), 2, SERIES_MAX
+    )
     start = local(event.starts_at, event.timezone)
     if repeat == "weekly":
         rule = rrule(WEEKLY, count=count_value, dtstart=start)
@@ -504,8 +531,10 @@ def create_series(
     else:
         if start.day > 28:
             raise EventError(
-                "Monthly on the same date needs a day from 1 to 28 (not every "
-                "month has a 29th, 30th or 31st); repeat by weekday instead.",
+                _(
+                    "Monthly on the same date needs a day from 1 to 28 (not every "
+                    "month has a 29th, 30th or 31st); repeat by weekday instead."
+                ),
                 field="repeat",
             )
         rule = rrule(MONTHLY, count=count_value, dtstart=start)

@@ -83,15 +83,15 @@ def registration_defaults(user: User, org: Organization) -> dict[str, Any]:
 def _answers(values: dict[str, Any]) -> dict[str, Any]:
     """Validate a registration's answers (name, role, tags, department, dietary)."""
     clean: dict[str, Any] = {}
-    clean["name"] = check_text(values.get("name"), "name", 120, "Your name", True)
+    clean["name"] = check_text(values.get("name"), "name", 120, _l("Your name"), True)
     role = values.get("role") or None
     if role is not None and role not in ROLES:
         raise EventError(f"Role must be one of {', '.join(ROLES)}.", field="role")
     clean["role"] = MixerRole(role) if role else None
     clean["department"] = check_text(
-        values.get("department"), "department", 80, "Department"
+        values.get("department"), "department", 80, _l("Department")
     )
-    clean["level"] = check_int(values.get("level"), "level", "Level", 0, 80, False)
+    clean["level"] = check_int(values.get("level"), "level", _l("Level"), 0, 80, False)
     for name in ("offers", "seeks"):
         raw = values.get(name)
         if raw is not None and not isinstance(raw, str | list | tuple):
@@ -99,7 +99,7 @@ def _answers(values: dict[str, Any]) -> dict[str, Any]:
                 _("Give tags as a list or comma-separated text."), field=name
             )
         clean[name] = normalise_tags(list(raw) if isinstance(raw, tuple) else raw)
-    dietary = check_text(values.get("dietary"), "dietary", 120, "Dietary needs")
+    dietary = check_text(values.get("dietary"), "dietary", 120, _l("Dietary needs"))
     if dietary and dietary.lower() in ("none", "no", "-", "n/a"):
         dietary = None
     clean["dietary"] = dietary
@@ -534,7 +534,7 @@ def move_registration(
         raise EventError(_("Move to 'registered' or 'waitlist'."), field="to")
     was_registered = reg.holds_seat
     last = waitlisted + (1 if was_registered else 0)
-    target = required_int(position or last, "position", "Position", 1, last)
+    target = required_int(position or last, "position", _l("Position"), 1, last)
     # Step out of the queue (position 0 never clashes), close the gap, re-enter.
     old = reg.waitlist_position
     reg.update_state(RegistrationStatus.WAITLISTED, now, position=0)

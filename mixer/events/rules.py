@@ -13,12 +13,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, overload
+from typing import Any, TypeAlias, overload
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from mixer.errors import DomainError, FieldProblems
 from mixer.events.models import KINDS, VISIBILITIES, Event, EventKind, Visibility
+from mixer.formatting import local_text
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 20_000
@@ -85,9 +90,10 @@ def unknown_zone(name: str) -> str | None:
     """What is wrong with ``name`` as a time zone, or None for an IANA name."""
     if name.strip() in timezone_names():
         return None
-    return (
-        f"Unknown time zone {name.strip()[:64]!r}: use an IANA name such as "
-        "Europe/London or America/New_York."
+    return _(
+        "Unknown time zone %(name)s: use an IANA name such as Europe/London or "
+        "America/New_York.",
+        name=repr(name.strip()[:64]),
     )
 
 
@@ -100,7 +106,9 @@ def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:  # pragma: no cover
-        raise EventError(f"Unknown time zone {name!r}.", field="timezone") from exc
+        raise EventError(
+            _("Unknown time zone %(name)s.", name=repr(name)), field="timezone"
+        ) from exc
 
 
 def to_utc(value: datetime, tz: ZoneInfo, field_name: str) -> datetime:
@@ -116,14 +124,21 @@ def to_utc(value: datetime, tz: ZoneInfo, field_name: str) -> datetime:
         there_and_back = placed.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
     except OverflowError as exc:  # 0001-01-01 east of UTC, 9999-12-31 west of it
         raise EventError(
-            f"{value.isoformat()} is out of range once shifted to UTC; "
-            "choose a date between the years 1 and 9999.",
+            _(
+                "%(value)s is out of range once shifted to UTC; choose a date "
+                "between the years 1 and 9999.",
+                value=value.isoformat(),
+            ),
             field=field_name,
         ) from exc
     if there_and_back != value:
         raise EventError(
-            f"{value:%d %b %Y %H:%M} does not exist in {tz.key} (the clocks change "
-            "that night); choose another time.",
+            _(
+                "%(time)s does not exist in %(zone)s (the clocks change that "
+                "night); choose another time.",
+                time=local_text(value, "%d %b %Y %H:%M"),
+                zone=tz.key,
+            ),
             field=field_name,
         )
     return placed.astimezone(UTC)
@@ -144,33 +159,44 @@ def local(value: datetime | None, tz_name: str) -> datetime | None:
 # Text, numbers, links
 
 
+# A field's name in messages: a lazy string, said in the language of the refusal.
+Label: TypeAlias = str | LazyString
+
+
 def check_text(
-    value: Any, field_name: str, max_len: int, label: str, required: bool = False
+    value: Any, field_name: str, max_len: int, label: Label, required: bool = False
 ) -> str | None:
     """``value`` with its white space collapsed, or None when empty."""
     return _text(value, field_name, max_len, label, required) or None
 
 
-def required_text(value: Any, field_name: str, max_len: int, label: str) -> str:
+def required_text(value: Any, field_name: str, max_len: int, label: Label) -> str:
     """:func:`check_text` for an input that must not be empty."""
     return _text(value, field_name, max_len, label, required=True)
 
 
-def _text(value: Any, field_name: str, max_len: int, label: str, required: bool) -> str:
+def _text(
+    value: Any, field_name: str, max_len: int, label: Label, required: bool
+) -> str:
     text_value = " ".join(str(value or "").split()) if value is not None else ""
     if required and not text_value:
-        raise EventError(f"{label} is required.", field=field_name)
+        raise EventError(_("%(label)s is required.", label=label), field=field_name)
     if len(text_value) > max_len:
         raise EventError(
-            f"{label} can have at most {max_len} characters "
-            f"(this one has {len(text_value)}).",
+            _(
+                "%(label)s can have at most %(most)s characters (this one has "
+                "%(length)s).",
+                label=label,
+                most=max_len,
+                length=len(text_value),
+            ),
             field=field_name,
         )
     return text_value
 
 
 def check_int(
-    value: Any, field_name: str, label: str, low: int, high: int, required: bool
+    value: Any, field_name: str, label: Label, low: int, high: int, required: bool
 ) -> int | None:
     """A whole number from ``low`` to ``high`` (None when empty and optional)."""
     if value in (None, "") and not required:
@@ -178,19 +204,26 @@ def check_int(
     return required_int(value, field_name, label, low, high)
 
 
-def required_int(value: Any, field_name: str, label: str, low: int, high: int) -> int:
+def required_int(value: Any, field_name: str, label: Label, low: int, high: int) -> int:
     """A whole number from ``low`` to ``high`` that must be given."""
     if value in (None, ""):
-        raise EventError(f"{label} is required.", field=field_name)
+        raise EventError(_("%(label)s is required.", label=label), field=field_name)
+    whole = _("%(label)s must be a whole number.", label=label)
     if isinstance(value, bool):
-        raise EventError(f"{label} must be a whole number.", field=field_name)
+        raise EventError(whole, field=field_name)
     try:
         number = int(value)
     except (TypeError, ValueError) as exc:
-        raise EventError(f"{label} must be a whole number.", field=field_name) from exc
+        raise EventError(whole, field=field_name) from exc
     if not low <= number <= high:
         raise EventError(
-            f"{label} must be between {low} and {high} (got {number}).",
+            _(
+                "%(label)s must be between %(low)s and %(high)s (got %(number)s).",
+                label=label,
+                low=low,
+                high=high,
+                number=number,
+            ),
             field=field_name,
         )
     return number
@@ -204,8 +237,10 @@ def check_url(value: Any) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
         raise EventError(
-            "The online link must be a full http(s) address of at most 500 "
-            "characters, e.g. https://meet.example.org/abc.",
+            _(
+                "The online link must be a full http(s) address of at most 500 "
+                "characters, e.g. https://meet.example.org/abc."
+            ),
             field="online_url",
         )
     return url
@@ -215,7 +250,11 @@ def check_kind(kind: str) -> EventKind:
     """One of the kinds of event, or EventError naming ``kind``."""
     if kind not in KINDS:
         raise EventError(
-            f"Unknown kind {str(kind)[:40]!r}: choose one of {', '.join(KINDS)}.",
+            _(
+                "Unknown kind %(kind)s: choose one of %(choices)s.",
+                kind=repr(str(kind)[:40]),
+                choices=", ".join(KINDS),
+            ),
             field="kind",
         )
     return EventKind(kind)
@@ -235,7 +274,7 @@ def apply_values(event: Event, values: dict[str, Any]) -> set[str]:
     unknown = set(values) - set(EDITABLE)
     if unknown:
         name = sorted(unknown)[0]
-        raise EventError(f"{name} cannot be set here.", field=name)
+        raise EventError(_("%(name)s cannot be set here.", name=name), field=name)
     tz = ZoneInfo("UTC")  # the times are still checked when the zone is refused
     with problems.check():
         tz = zone(values.get("timezone", event.timezone))
@@ -243,14 +282,17 @@ def apply_values(event: Event, values: dict[str, Any]) -> set[str]:
     with problems.check():
         if "title" in values:
             clean["title"] = check_text(
-                values["title"], "title", TITLE_MAX, "Title", True
+                values["title"], "title", TITLE_MAX, _l("Title"), True
             )
     with problems.check():
         if "description" in values:
             description = str(values["description"] or "")
             if len(description) > DESCRIPTION_MAX:
                 raise EventError(
-                    f"The description can have at most {DESCRIPTION_MAX} characters.",
+                    _(
+                        "The description can have at most %(most)s characters.",
+                        most=DESCRIPTION_MAX,
+                    ),
                     field="description",
                 )
             clean["description"] = description.strip()
@@ -269,13 +311,16 @@ def apply_values(event: Event, values: dict[str, Any]) -> set[str]:
     with problems.check():
         if "capacity" in values:
             clean["capacity"] = check_int(
-                values["capacity"], "capacity", "Capacity", 1, CAPACITY_MAX, True
+                values["capacity"], "capacity", _l("Capacity"), 1, CAPACITY_MAX, True
             )
     with problems.check():
         if "visibility" in values:
             if values["visibility"] not in VISIBILITIES:
                 raise EventError(
-                    f"Visibility must be one of {', '.join(VISIBILITIES)}.",
+                    _(
+                        "Visibility must be one of %(choices)s.",
+                        choices=", ".join(VISIBILITIES),
+                    ),
                     field="visibility",
                 )
             clean["visibility"] = Visibility(values["visibility"])
@@ -286,21 +331,24 @@ def apply_values(event: Event, values: dict[str, Any]) -> set[str]:
             exercises = str(values["exercises"] or "").strip()
             if len(exercises) > DESCRIPTION_MAX:
                 raise EventError(
-                    f"Exercises can have at most {DESCRIPTION_MAX} characters.",
+                    _(
+                        "Exercises can have at most %(most)s characters.",
+                        most=DESCRIPTION_MAX,
+                    ),
                     field="exercises",
                 )
             clean["exercises"] = exercises or None
     with problems.check():
         if "rounds" in values:
             clean["rounds"] = check_int(
-                values["rounds"], "rounds", "Rounds", 1, 50, False
+                values["rounds"], "rounds", _l("Rounds"), 1, 50, False
             )
     with problems.check():
         if "minutes_per_round" in values:
             clean["minutes_per_round"] = check_int(
                 values["minutes_per_round"],
                 "minutes_per_round",
-                "Minutes per round",
+                _l("Minutes per round"),
                 1,
                 120,
                 False,
@@ -320,11 +368,18 @@ def apply_values(event: Event, values: dict[str, Any]) -> set[str]:
 
 # The plain text fields of an event: (name, longest, label in messages).
 TEXT_FIELDS = (
-    ("venue", 200, "The venue"),
-    ("address", 300, "The address"),
-    ("topic", 200, "The topic"),
-    ("speakers", 300, "Speakers"),
+    ("venue", 200, _l("The venue")),
+    ("address", 300, _l("The address")),
+    ("topic", 200, _l("The topic")),
+    ("speakers", 300, _l("Speakers")),
 )
+# The times' names in "… is required." (the API's field names, said in words).
+DATETIME_LABELS = {
+    "starts_at": _l("Starts at"),
+    "ends_at": _l("Ends at"),
+    "registration_opens_at": _l("Registration opens at"),
+    "registration_closes_at": _l("Registration closes at"),
+}
 DATETIME_FIELDS = (
     "starts_at",
     "ends_at",
@@ -337,7 +392,7 @@ def _instant(value: Any, tz: ZoneInfo, name: str, required: bool) -> datetime | 
     if value in (None, ""):
         if required:
             raise EventError(
-                f"{name.replace('_', ' ').capitalize()} is required.", field=name
+                _("%(label)s is required.", label=DATETIME_LABELS[name]), field=name
             )
         return None
     if isinstance(value, str):
@@ -345,12 +400,15 @@ def _instant(value: Any, tz: ZoneInfo, name: str, required: bool) -> datetime | 
             value = datetime.fromisoformat(value)
         except ValueError as exc:
             raise EventError(
-                f"{value[:40]!r} is not a date and time (use ISO 8601, "
-                "e.g. 2026-03-05T12:00:00+01:00).",
+                _(
+                    "%(value)s is not a date and time (use ISO 8601, e.g. "
+                    "2026-03-05T12:00:00+01:00).",
+                    value=repr(value[:40]),
+                ),
                 field=name,
             ) from exc
     if not isinstance(value, datetime):
-        raise EventError("A date and time is needed.", field=name)
+        raise EventError(_("A date and time is needed."), field=name)
     return to_utc(value, tz, name)
 
 
@@ -362,28 +420,32 @@ def check_event(event: Event, problems: FieldProblems | None = None) -> None:
     with problems.check():
         if event.ends_at <= event.starts_at:
             raise EventError(
-                "The end must be after the start "
-                f"({local(event.starts_at, event.timezone):%d %b %Y %H:%M}).",
+                _(
+                    "The end must be after the start (%(start)s).",
+                    start=local_text(
+                        local(event.starts_at, event.timezone), "%d %b %Y %H:%M"
+                    ),
+                ),
                 field="ends_at",
             )
         if event.ends_at - event.starts_at > timedelta(days=14):
-            raise EventError("An event can last at most 14 days.", field="ends_at")
+            raise EventError(_("An event can last at most 14 days."), field="ends_at")
     opens, closes = event.registration_opens_at, event.registration_closes_at
     with problems.check():
         if opens and opens >= event.ends_at:
             raise EventError(
-                "Registration must open before the event ends.",
+                _("Registration must open before the event ends."),
                 field="registration_opens_at",
             )
     with problems.check():
         if closes and opens and closes <= opens:
             raise EventError(
-                "Registration must close after it opens.",
+                _("Registration must close after it opens."),
                 field="registration_closes_at",
             )
         if closes and closes > event.ends_at:
             raise EventError(
-                "Registration cannot stay open after the event ends.",
+                _("Registration cannot stay open after the event ends."),
                 field="registration_closes_at",
             )
     if own:
@@ -420,8 +482,12 @@ def parse_agenda(text_value: str) -> list[AgendaItem]:
         match = AGENDA_LINE.match(line)
         if not match:
             raise EventError(
-                f"Agenda line {number} should look like "
-                f"“09:30 | Title | Speaker”: {line.strip()[:60]!r}.",
+                _(
+                    "Agenda line %(number)s should look like “09:30 | Title | "
+                    "Speaker”: %(line)s.",
+                    number=number,
+                    line=repr(line.strip()[:60]),
+                ),
                 field="agenda",
             )
         try:
@@ -432,7 +498,11 @@ def parse_agenda(text_value: str) -> list[AgendaItem]:
                 at = datetime.combine(date.fromisoformat(match["date"]), of_day)
         except ValueError as exc:
             raise EventError(
-                f"Agenda line {number}: {match['time']} is not a time of day.",
+                _(
+                    "Agenda line %(number)s: %(time)s is not a time of day.",
+                    number=number,
+                    time=match["time"],
+                ),
                 field="agenda",
             ) from exc
         items.append(AgendaItem(at, match["title"], match["speaker"] or None))
@@ -458,7 +528,8 @@ def agenda_rows(
     fall inside the workshop."""
     if len(agenda) > AGENDA_MAX:
         raise EventError(
-            f"An agenda can have at most {AGENDA_MAX} sessions.", field="agenda"
+            _("An agenda can have at most %(most)s sessions.", most=AGENDA_MAX),
+            field="agenda",
         )
     tz = ZoneInfo(event.timezone)
     first_day = local(event.starts_at, event.timezone).date()
@@ -472,15 +543,27 @@ def agenda_rows(
             start = local(event.starts_at, event.timezone)
             end = local(event.ends_at, event.timezone)
             raise EventError(
-                f"Agenda item {number} ({local(instant, event.timezone):%H:%M}) is "
-                f"outside the workshop ({start:%H:%M}–{end:%H:%M}).",
+                _(
+                    "Agenda item %(number)s (%(time)s) is outside the workshop "
+                    "(%(start)s–%(end)s).",
+                    number=number,
+                    time=local_text(local(instant, event.timezone), "%H:%M"),
+                    start=local_text(start, "%H:%M"),
+                    end=local_text(end, "%H:%M"),
+                ),
                 field="agenda",
             )
         title = required_text(
-            item.title, "agenda", 200, f"Agenda item {number}'s title"
+            item.title,
+            "agenda",
+            200,
+            _("Agenda item %(number)s's title", number=number),
         )
         speaker = check_text(
-            item.speaker, "agenda", 200, f"Agenda item {number}'s speaker"
+            item.speaker,
+            "agenda",
+            200,
+            _("Agenda item %(number)s's speaker", number=number),
         )
         rows.append((instant, title, speaker))
     rows.sort(key=lambda row: row[0])

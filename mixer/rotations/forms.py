@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -18,26 +19,26 @@ from mixer.rotations.services import Settings
 
 MODE_CHOICES = choice_list(
     [
-        (PairingMode.MENTOR_MENTEE, "Mentor with mentee (each table has both)"),
-        (PairingMode.PEER, "Peers (anyone with anyone)"),
+        (PairingMode.MENTOR_MENTEE, _l("Mentor with mentee (each table has both)")),
+        (PairingMode.PEER, _l("Peers (anyone with anyone)")),
     ]
 )
-GROUP_CHOICES = choice_list([("2", "Pairs"), ("3", "Groups of three")])
+GROUP_CHOICES = choice_list([("2", _l("Pairs")), ("3", _l("Groups of three"))])
 LOOKBACK_CHOICES = choice_list(
     [
-        ("3", "Met in the last 3 months"),
-        ("6", "Met in the last 6 months"),
-        ("12", "Met in the last 12 months"),
-        ("24", "Met in the last 24 months"),
-        ("any", "Met at any earlier event"),
-        ("0", "Nobody (don't look back)"),
+        ("3", _l("Met in the last 3 months")),
+        ("6", _l("Met in the last 6 months")),
+        ("12", _l("Met in the last 12 months")),
+        ("24", _l("Met in the last 24 months")),
+        ("any", _l("Met at any earlier event")),
+        ("0", _l("Nobody (don't look back)")),
     ]
 )
 LOCATION_CHOICES = choice_list(
     [
-        ("any", "Doesn't matter"),
-        ("same", "Same location at a table (they can meet again in person)"),
-        ("different", "Different locations at a table (mix the sites)"),
+        ("any", _l("Doesn't matter")),
+        ("same", _l("Same location at a table (they can meet again in person)")),
+        ("different", _l("Different locations at a table (mix the sites)")),
     ]
 )
 
@@ -53,39 +54,42 @@ class PlanForm(FlaskForm):
     """The organizer's settings for planning every round."""
 
     rounds = IntegerField(
-        "Rounds", validators=[InputRequired(), NumberRange(min=1, max=50)]
+        _l("Rounds"), validators=[InputRequired(), NumberRange(min=1, max=50)]
     )
     minutes = IntegerField(
-        "Minutes per round", validators=[InputRequired(), NumberRange(min=1, max=120)]
+        _l("Minutes per round"),
+        validators=[InputRequired(), NumberRange(min=1, max=120)],
     )
     mode = SelectField(
-        "Pairing", choices=MODE_CHOICES, default=PairingMode.MENTOR_MENTEE
+        _l("Pairing"), choices=MODE_CHOICES, default=PairingMode.MENTOR_MENTEE
     )
     group_size = SelectField(
-        "Table size", choices=GROUP_CHOICES, default="2", coerce=int
+        _l("Table size"), choices=GROUP_CHOICES, default="2", coerce=int
     )
     lookback_months = SelectField(
-        "Keep apart people who",
+        _l("Keep apart people who"),
         choices=LOOKBACK_CHOICES,
         default=DEFAULT_LOOKBACK_MONTHS,
         coerce=_lookback,
-        description="Earlier meetings at this organization's events: seated "
-        "together, badge scans, notes. People in an open pair are kept apart "
-        "too, and nobody is seated with their own manager or direct report.",
+        description=_l(
+            "Earlier meetings at this organization's events: seated together, "
+            "badge scans, notes. People in an open pair are kept apart too, and "
+            "nobody is seated with their own manager or direct report."
+        ),
     )
     location_preference = SelectField(
-        "Where people work", choices=LOCATION_CHOICES, default="any"
+        _l("Where people work"), choices=LOCATION_CHOICES, default="any"
     )
     seed = IntegerField(
-        "Seed",
+        _l("Seed"),
         default=0,
         validators=[Optional(), NumberRange(min=0, max=2**31 - 1)],
-        description="Another number gives another plan of the same quality.",
+        description=_l("Another number gives another plan of the same quality."),
     )
     min_level_gap = IntegerField(
-        "School mode: mentor at least this many levels above the mentee",
+        _l("School mode: mentor at least this many levels above the mentee"),
         validators=[Optional(), NumberRange(min=1, max=20)],
-        description="Leave empty unless older students guide younger ones.",
+        description=_l("Leave empty unless older students guide younger ones."),
     )
 
     def settings(self) -> Settings:
@@ -119,10 +123,10 @@ class LeftForm(FlaskForm):
     LIST_LIMIT = 150
 
     registration = SelectField(
-        "Who left", coerce=int, validators=[Optional()], validate_choice=False
+        _l("Who left"), coerce=int, validators=[Optional()], validate_choice=False
     )
     who = StringField(
-        "Who left (name or e-mail)",
+        _l("Who left (name or e-mail)"),
         validators=[Optional(), Length(max=254)],
         filters=[strip],
     )
@@ -133,5 +137,5 @@ class NoteForm(FlaskForm):
 
     partner = HiddenField(validators=[InputRequired()])
     body = TextAreaField(
-        "We talked — a note for yourself", validators=[Length(max=2000)]
+        _l("We talked — a note for yourself"), validators=[Length(max=2000)]
     )

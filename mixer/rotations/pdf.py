@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app, render_template
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from weasyprint import HTML
 
@@ -66,14 +67,15 @@ def _schedule(event: Event, plan: RotationPlan) -> tuple[str, int]:
     rounds = services.plan_data(plan)["rounds"]
     ids = {m for r in rounds for t in r["tables"] for m in t["members"]}
     ids |= {m for r in rounds for m in r["byes"]}
-    html = render_template(
-        "rotations/print_schedule.html",
-        event=event,
-        plan=plan,
-        rounds=rounds,
-        regs=services.names(ids),
-        left=set(plan.left_ids or ()),  # marked as gone, still in unplanned rounds
-    )
+    with force_locale(paper_locale(event)):
+        html = render_template(
+            "rotations/print_schedule.html",
+            event=event,
+            plan=plan,
+            rounds=rounds,
+            regs=services.names(ids),
+            left=set(plan.left_ids or ()),  # marked as gone, still in unplanned rounds
+        )
     # About: a round longer than a page starts on a page of its own.
     pages = 1 + sum(math.ceil((len(r["tables"]) + 2) / ROWS_PER_PAGE) for r in rounds)
     return html, pages
@@ -89,11 +91,18 @@ def _table_count(plan: RotationPlan) -> int:
     return most or 0
 
 
+def paper_locale(event: Event) -> str:
+    """The language of the event's printouts: its organization's default (the
+    paper is read in the room, whoever prints it)."""
+    return event.org.default_locale or "en"
+
+
 def cards_html(event: Event, tables: int) -> str:
     """The table cards as print HTML: one card per table number."""
-    return render_template(
-        "rotations/print_cards.html", event=event, numbers=range(1, tables + 1)
-    )
+    with force_locale(paper_locale(event)):
+        return render_template(
+            "rotations/print_cards.html", event=event, numbers=range(1, tables + 1)
+        )
 
 
 def drawing(event: Event, plan: RotationPlan, kind: str) -> Drawing:
@@ -103,7 +112,8 @@ def drawing(event: Event, plan: RotationPlan, kind: str) -> Drawing:
     else:
         pages = _table_count(plan)  # a card a page
         html = cards_html(event, pages)
-    digest = hashlib.sha256(f"{plan.id}\n{kind}\n".encode())
+    # The HTML is in the printout's language, and the key names it as well.
+    digest = hashlib.sha256(f"{plan.id}\n{kind}\n{paper_locale(event)}\n".encode())
     digest.update(html.encode())
     printout = Printout(
         area="rotations",

@@ -12,6 +12,7 @@ from enum import StrEnum
 from itertools import combinations
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from mixer import clock
@@ -46,8 +47,11 @@ def start_next_round(event: Event, expected: int | None = None) -> RotationPlan:
         return stored
     if stored.over:
         raise RotationError(
-            f"All {stored.rounds} rounds have been held. "
-            "The mixer is over; thank everyone for coming.",
+            _(
+                "All %(rounds)s rounds have been held. "
+                "The mixer is over; thank everyone for coming.",
+                rounds=stored.rounds,
+            ),
             field="rounds",
             status=409,
         )
@@ -80,8 +84,15 @@ def pause_round(event: Event) -> RotationPlan:
     left = stored.seconds_left(clock.now())
     if not left:
         raise RotationError(
-            "No round is running, so there is no clock to pause. "
-            + ("Start round 1 first." if left is None else "Start the next round."),
+            _(
+                "No round is running, so there is no clock to pause. "
+                "Start round 1 first."
+            )
+            if left is None
+            else _(
+                "No round is running, so there is no clock to pause. "
+                "Start the next round."
+            ),
             field="round",
             status=409,
         )
@@ -114,11 +125,11 @@ def room_state(stored: RotationPlan) -> dict[str, Any]:
     else:
         phase = "paused" if stored.paused else "running"
     if phase == "not_started":
-        label = "Round 1 starts soon"
+        label = _("Round 1 starts soon")
     elif phase == "finished":
-        label = "That was the last round. Thank you!"
+        label = _("That was the last round. Thank you!")
     else:
-        label = f"Round {number} of {stored.rounds}"
+        label = _("Round %(round)s of %(rounds)s", round=number, rounds=stored.rounds)
     return {
         "key": f"{number}:{phase if phase == 'finished' else 'on'}",
         "label": label,
@@ -241,8 +252,10 @@ def note_for_partner(registration: Registration, partner_id: int, body: str) -> 
     connection = find(registration.event_id, registration.id, partner_id)
     if connection is None:
         raise RotationError(
-            "You have not met this person at this event yet. "
-            "Write a note once your round together has started.",
+            _(
+                "You have not met this person at this event yet. "
+                "Write a note once your round together has started."
+            ),
             field="partner",
         )
     save_note(connection, registration.id, body)

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, null, select
 
 from mixer.concurrency import lock_row
@@ -266,15 +267,18 @@ def byes_histogram(plan: RotationPlan) -> list[tuple[int, int]]:
 def _check_event(event: Event) -> None:
     if event.kind != "mentor_mixer":
         raise RotationError(
-            f"“{event.title}” is a {event.kind_label}, not a Mentor Mixer; "
-            "only Mentor Mixers have rotations. "
-            "Plan rotations for a Mentor Mixer event instead.",
+            _(
+                "“%(title)s” is a %(kind)s, not a Mentor Mixer; only Mentor Mixers "
+                "have rotations. Plan rotations for a Mentor Mixer event instead.",
+                title=event.title,
+                kind=event.kind_label,
+            ),
             field="event",
             status=409,
         )
     if event.status == EventStatus.CANCELLED:
         raise RotationError(
-            "This event is cancelled. Plan rotations for an event that takes place.",
+            _("This event is cancelled. Plan rotations for an event that takes place."),
             field="event",
             status=409,
         )
@@ -289,20 +293,30 @@ def _check_settings(settings: Settings) -> None:
         or not 1 <= settings.minutes <= MAX_MINUTES
     ):
         raise RotationError(
-            f"A round of {settings.minutes} minutes is not possible. "
-            f"Use 1 to {MAX_MINUTES} minutes per round (5 to 10 is usual).",
+            _(
+                "A round of %(minutes)s minutes is not possible. Use 1 to %(most)s "
+                "minutes per round (5 to 10 is usual).",
+                minutes=settings.minutes,
+                most=MAX_MINUTES,
+            ),
             field="minutes",
         )
     if settings.mode not in PLAN_MODES:
         raise RotationError(
-            f"There is no pairing mode {settings.mode!r}. "
-            f"Use one of: {', '.join(PairingMode)}.",
+            _(
+                "There is no pairing mode %(mode)s. Use one of: %(choices)s.",
+                mode=repr(settings.mode),
+                choices=", ".join(PairingMode),
+            ),
             field="mode",
         )
     if settings.group_size not in GROUP_SIZES:
         raise RotationError(
-            f"Tables of {settings.group_size} are not supported. "
-            "Use 2 (pairs) or 3 (small groups).",
+            _(
+                "Tables of %(size)s are not supported. Use 2 (pairs) or 3 (small "
+                "groups).",
+                size=settings.group_size,
+            ),
             field="group_size",
         )
     months = settings.lookback_months
@@ -312,15 +326,21 @@ def _check_settings(settings: Settings) -> None:
         or not 0 <= months <= memory.MAX_LOOKBACK_MONTHS
     ):
         raise RotationError(
-            f"A look-back of {months!r} months is not possible. Use 0 (don't look "
-            f"back) to {memory.MAX_LOOKBACK_MONTHS} months, or leave it empty for "
-            "any time.",
+            _(
+                "A look-back of %(months)s months is not possible. Use 0 (don't look "
+                "back) to %(most)s months, or leave it empty for any time.",
+                months=repr(months),
+                most=memory.MAX_LOOKBACK_MONTHS,
+            ),
             field="lookback_months",
         )
     if settings.location_preference not in LOCATION_PREFERENCES:
         raise RotationError(
-            f"There is no location preference {settings.location_preference!r}. "
-            f"Use one of: {', '.join(LOCATION_PREFERENCES)}.",
+            _(
+                "There is no location preference %(choice)s. Use one of: %(choices)s.",
+                choice=repr(settings.location_preference),
+                choices=", ".join(LOCATION_PREFERENCES),
+            ),
             field="location_preference",
         )
 
@@ -367,12 +387,15 @@ def attendance(
 
 def _nobody(checked_in: bool) -> RotationError:
     return RotationError(
-        (
-            "Nobody is checked in or registered for this mixer yet."
-            if not checked_in
-            else "Everybody checked in has been marked as gone."
+        _(
+            "Nobody is checked in or registered for this mixer yet. Register or "
+            "check in at least two people, then plan the rounds."
         )
-        + " Register or check in at least two people, then plan the rounds.",
+        if not checked_in
+        else _(
+            "Everybody checked in has been marked as gone. Register or check in "
+            "at least two people, then plan the rounds."
+        ),
         field="attendees",
         status=409,
     )
@@ -386,9 +409,12 @@ def create_plan(event: Event, settings: Settings) -> RotationPlan:
     existing = plan_for(event)
     if existing is not None and existing.started:
         raise RotationError(
-            f"Round {existing.current_round} of this mixer has already been held, so "
-            "the plan cannot be made again from scratch. "
-            "Re-plan the remaining rounds instead.",
+            _(
+                "Round %(round)s of this mixer has already been held, so the plan "
+                "cannot be made again from scratch. Re-plan the remaining rounds "
+                "instead.",
+                round=existing.current_round,
+            ),
             field="rounds",
             status=409,
         )
@@ -504,7 +530,10 @@ def locked_plan(event: Event) -> RotationPlan:
     stored = plan_for(event)
     if stored is None:
         raise RotationError(
-            "No rotations have been planned for this mixer yet. Plan the rounds first.",
+            _(
+                "No rotations have been planned for this mixer yet. "
+                "Plan the rounds first."
+            ),
             field="rounds",
             status=404,
         )
@@ -516,8 +545,11 @@ def replan_remaining(event: Event) -> RotationPlan:
     stored = locked_plan(event)
     if stored.over:
         raise RotationError(
-            f"All {stored.rounds} rounds have been held; there is nothing left to "
-            "re-plan. Plan a new mixer event for more rounds.",
+            _(
+                "All %(rounds)s rounds have been held; there is nothing left to "
+                "re-plan. Plan a new mixer event for more rounds.",
+                rounds=stored.rounds,
+            ),
             field="rounds",
             status=409,
         )
@@ -551,8 +583,11 @@ def mark_left(event: Event, registration_ids: list[int], gone: bool = True) -> N
     )
     if unknown := sorted(set(registration_ids) - known):
         raise RotationError(
-            f"Registration {unknown[0]} is not part of this event. "
-            "Choose people registered for this mixer.",
+            _(
+                "Registration %(id)s is not part of this event. "
+                "Choose people registered for this mixer.",
+                id=unknown[0],
+            ),
             field="attendees",
         )
     left = set(stored.left_ids or ())

@@ -27,6 +27,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -59,7 +61,7 @@ def _event(event_id: int) -> Event:
     """The mixer, for members of its organization; other kinds of event 404."""
     event = member_event(event_id)
     if event.kind != "mentor_mixer":
-        abort(404, description="Only Mentor Mixers have rotations.")
+        abort(404, description=_("Only Mentor Mixers have rotations."))
     return event
 
 
@@ -67,7 +69,7 @@ def _managed(event_id: int) -> Event:
     """The mixer, for its organizers: outsiders 404, other members 403."""
     event = _event(event_id)
     if not can_manage(event, current_user):
-        abort(403, description="Only the event's organizers can run the rotations.")
+        abort(403, description=_("Only the event's organizers can run the rotations."))
     return event
 
 
@@ -76,7 +78,7 @@ def _attendee(event_id: int) -> tuple[Event, Registration]:
     event = _event(event_id)
     reg = registration_for(event, current_user)
     if reg is None or not reg.holds_seat:
-        abort(404, description="You are not registered for this mixer.")
+        abort(404, description=_("You are not registered for this mixer."))
     return event, reg
 
 
@@ -137,7 +139,7 @@ def plan(event_id: int):
     with refusals(form, show_missing=True):
         services.create_plan(event, form.settings())
         db.session.commit()
-        flash("The rounds are planned.", "success")
+        flash(_("The rounds are planned."), "success")
         return redirect(url_for(".plan", event_id=event.id))
     # Refused: the settings again with the reason (400, even when rounds were held).
     return _plan_page(event, form, 400)
@@ -151,7 +153,7 @@ def replan(event_id: int):
         with refusals(show_missing=True):
             services.replan_remaining(event)
             db.session.commit()
-            flash("The remaining rounds are re-planned.", "success")
+            flash(_("The remaining rounds are re-planned."), "success")
     return redirect(url_for(".plan", event_id=event.id))
 
 
@@ -169,16 +171,25 @@ def left(event_id: int):
             chosen = found[0].id
         elif not found:
             flash(
-                f"Nobody planned for is called or has the e-mail "
-                f"“{form.who.data}”. Check the spelling, or use their e-mail.",
+                _(
+                    "Nobody planned for is called or has the e-mail “%(who)s”. "
+                    "Check the spelling, or use their e-mail.",
+                    who=form.who.data,
+                ),
                 "error",
             )
         else:
             names = ", ".join(f"{r.name} ({r.email})" for r in found[:5])
-            more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+            if len(found) > 5:
+                names = _("%(names)s and %(num)s more", names=names, num=len(found) - 5)
             flash(
-                f"{len(found)} people match “{form.who.data}”: {names}{more}. "
-                "Type the e-mail of the one who left.",
+                _(
+                    "%(count)s people match “%(who)s”: %(names)s. "
+                    "Type the e-mail of the one who left.",
+                    count=len(found),
+                    who=form.who.data,
+                    names=names,
+                ),
                 "error",
             )
             chosen = None
@@ -186,7 +197,7 @@ def left(event_id: int):
         with refusals(show_missing=True):
             services.mark_left(event, [chosen])
             db.session.commit()
-            flash("Marked as gone: re-plan to seat the others.", "success")
+            flash(_("Marked as gone: re-plan to seat the others."), "success")
     return redirect(url_for(".plan", event_id=event.id))
 
 
@@ -215,7 +226,7 @@ def projector(event_id: int):
     event = _managed(event_id)
     plan = services.plan_for(event)
     if plan is None:
-        flash("Plan the rounds first.", "error")
+        flash(_("Plan the rounds first."), "error")
         return redirect(url_for(".plan", event_id=event.id))
     me_url = absolute_url("rotations.me", event_id=event.id)
     return render_template(
@@ -296,7 +307,11 @@ def _printout(event_id: int, kind: str) -> ResponseReturnValue:
     )
 
 
-PRINTOUT_NAMES = {pdf.SCHEDULE: "Rotation schedule", pdf.CARDS: "Table cards"}
+PRINTOUT_NAMES = {pdf.SCHEDULE: _l("Rotation schedule"), pdf.CARDS: _l("Table cards")}
+PRINTOUT_DRAWING = {
+    pdf.SCHEDULE: _l("Drawing the rotation schedule…"),
+    pdf.CARDS: _l("Drawing the table cards…"),
+}
 
 
 @bp.get("/printouts/<int:printout_id>")
@@ -308,14 +323,14 @@ def printout_progress(event_id: int, printout_id: int):
     return progress_page(
         event,
         job,
-        title=PRINTOUT_NAMES[kind],
-        label=f"Drawing the {PRINTOUT_NAMES[kind].lower()}…",
-        working="Drawing…",
-        note="A big mixer takes up to a minute.",
+        title=str(PRINTOUT_NAMES[kind]),
+        label=str(PRINTOUT_DRAWING[kind]),
+        working=_("Drawing…"),
+        note=_("A big mixer takes up to a minute."),
         status_url=url_for(".printout_status", event_id=event.id, printout_id=job.id),
         download_url=url_for(f".{kind}_pdf", event_id=event.id),
         back_url=url_for(".plan", event_id=event.id),
-        back_label="Back to the rotations",
+        back_label=_("Back to the rotations"),
     )
 
 
@@ -327,7 +342,7 @@ def printout_status(event_id: int, printout_id: int):
     return job_status(
         job,
         download_url=url_for(f".{job.payload['kind']}_pdf", event_id=event.id),
-        error="Drawing the PDF failed; try again.",
+        error=_("Drawing the PDF failed; try again."),
     )
 
 
@@ -365,7 +380,7 @@ def me(event_id: int):
 @bp.get("/me.json")
 def me_json(event_id: int):
     """The phone view's live part, polled every few seconds."""
-    _, reg = _attendee(event_id)
+    reg = _attendee(event_id)[1]
     html, key = _me_fragment(reg)
     return jsonify(key=key, html=html)
 
@@ -373,14 +388,14 @@ def me_json(event_id: int):
 @bp.post("/me/note")
 def note(event_id: int):
     """Save the attendee's "we talked" note about a tablemate."""
-    _, reg = _attendee(event_id)
+    reg = _attendee(event_id)[1]
     form = NoteForm()
     partner = form.partner.data or ""
     if form.validate_on_submit() and partner.isdigit():
         with refusals(show_missing=True):
             running.note_for_partner(reg, int(partner), form.body.data or "")
             db.session.commit()
-            flash("Note saved.", "success")
+            flash(_("Note saved."), "success")
     else:
-        flash("The note could not be saved; try again.", "error")
+        flash(_("The note could not be saved; try again."), "error")
     return redirect(url_for(".me", event_id=event_id))

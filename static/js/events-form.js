@@ -35,15 +35,17 @@
     select.addEventListener("change", toggle);
   });
 
-  // Copy buttons next to read-only links.
+  // Copy buttons next to read-only links; "Copied" in the page's language
+  // (data-copied), then the button's own label again.
   document.querySelectorAll("[data-copy]").forEach(function (button) {
+    var label = button.textContent;
     button.addEventListener("click", function () {
       var input = document.getElementById(button.getAttribute("data-copy"));
       if (!input) return;
       input.select();
       var done = function () {
-        button.textContent = "Copied";
-        setTimeout(function () { button.textContent = "Copy"; }, 2000);
+        button.textContent = button.getAttribute("data-copied") || "Copied";
+        setTimeout(function () { button.textContent = label; }, 2000);
       };
       if (navigator.clipboard) {
         navigator.clipboard.writeText(input.value).then(done, function () {});

@@ -9,15 +9,16 @@
     return;
   }
   if (!viewerZone) return;
+  var lang = document.documentElement.lang || undefined; // the page's language
 
   function parts(date, zone) {
-    return new Intl.DateTimeFormat(undefined, {
+    return new Intl.DateTimeFormat(lang, {
       weekday: "short", day: "numeric", month: "short",
       hour: "2-digit", minute: "2-digit", timeZone: zone
     }).format(date);
   }
   function clock(date, zone) {
-    return new Intl.DateTimeFormat(undefined, {
+    return new Intl.DateTimeFormat(lang, {
       hour: "2-digit", minute: "2-digit", timeZone: zone
     }).format(date);
   }
@@ -37,7 +38,9 @@
       (day(start, viewerZone) === day(end, viewerZone) ? clock(end, viewerZone) : parts(end, viewerZone));
     var span = document.createElement("span");
     span.className = "your-time";
-    span.textContent = " (" + text + " your time)";
+    // The words around it in the page's language (data-your-time), else English.
+    var words = el.getAttribute("data-your-time") || "({time} your time)";
+    span.textContent = " " + words.split("{time}").join(text);
     el.insertAdjacentElement("afterend", span);
   });
 })();

@@ -7,6 +7,8 @@
   var bar = document.getElementById("printout-progress");
   var message = document.getElementById("printout-message");
   var working = box.dataset.working || "Drawing…";
+  var t = {}; // the page's words (docs/i18n.md), English when missing
+  try { t = JSON.parse(box.dataset.messages || "{}"); } catch (e) { t = {}; }
   var done = false;
   function poll() {
     if (done) return;
@@ -19,13 +21,13 @@
         if (data.status === "done") {
           done = true;
           bar.value = 100;
-          message.textContent = "Ready: the download starts now.";
+          message.textContent = t.ready || "Ready: the download starts now.";
           window.location.href = data.download_url;
         } else if (data.status === "failed") {
           done = true;
           message.textContent = data.error;
         } else {
-          message.textContent = (data.status === "pending" ? "Waiting for the worker… " :
+          message.textContent = (data.status === "pending" ? (t.waiting || "Waiting for the worker…") + " " :
                                  working + " ") + data.progress + " %";
           setTimeout(poll, 1500);
         }

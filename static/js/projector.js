@@ -22,7 +22,7 @@
     let timer = null;
 
     function show(left) {
-      el.textContent = left > 0 ? Math.floor(left / 60) + ":" + pad(left % 60) : "Time's up";
+      el.textContent = left > 0 ? Math.floor(left / 60) + ":" + pad(left % 60) : (el.dataset.timeUp || "Time's up");
       el.classList.toggle("is-over", left === 0);
     }
     function tick() {
@@ -112,7 +112,9 @@
       toggle();
     });
     document.addEventListener("fullscreenchange", function () {
-      button.firstChild.textContent = document.fullscreenElement ? "Leave full screen " : "Full screen ";
+      // The words in the page's language (data-leave / data-enter), English when missing.
+      button.firstChild.textContent = (document.fullscreenElement
+        ? (button.dataset.leave || "Leave full screen") : (button.dataset.enter || "Full screen")) + " ";
     });
   }
 

@@ -18,7 +18,7 @@
       if (Number.isNaN(ends)) return;
       function tick() {
         const left = Math.max(0, Math.round((ends - Date.now()) / 1000));
-        el.textContent = left > 0 ? Math.floor(left / 60) + ":" + pad(left % 60) : "Time's up";
+        el.textContent = left > 0 ? Math.floor(left / 60) + ":" + pad(left % 60) : (el.dataset.timeUp || "Time's up");
         el.classList.toggle("is-over", left === 0);
         if (left > 0 && el.isConnected) window.setTimeout(tick, 250);
       }

@@ -47,6 +47,26 @@
   var roster = null; // {keep_until, byHash: Map, elsewhere: Map, raw}
   function noop() {}
 
+  /* The page's words (docs/i18n.md): data-messages holds them in the page's
+   * language, with {name} for what the script fills in; a plural is an object
+   * of CLDR categories. English is the fallback for a missing key. */
+  var MESSAGES = {};
+  try { MESSAGES = JSON.parse(d.messages || "{}"); } catch (e) { MESSAGES = {}; }
+  var PLURALS = new Intl.PluralRules(document.documentElement.lang || "en");
+  function fill(text, values) {
+    Object.keys(values || {}).forEach(function (k) { text = text.split("{" + k + "}").join(values[k]); });
+    return text;
+  }
+  function t(key, english, values) {
+    var text = typeof MESSAGES[key] === "string" ? MESSAGES[key] : english;
+    return fill(text, values);
+  }
+  function tn(key, one, other, n) {
+    var forms = MESSAGES[key];
+    var text = forms && typeof forms === "object" ? (forms[PLURALS.select(n)] || forms.other) : (n === 1 ? one : other);
+    return fill(text, { num: n });
+  }
+
   function nonce() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var bytes = new Uint8Array(16);
@@ -57,14 +77,19 @@
   }
 
   /* --- times: "22:31 CEST", exactly as the server's localtime filter ------ */
-  function zoneFormat(options) {
+  function zoneFormat(options, locale) {
     try {
-      return new Intl.DateTimeFormat("en-GB", Object.assign({ timeZone: d.timezone }, options));
+      return new Intl.DateTimeFormat(locale || "en-GB", Object.assign({ timeZone: d.timezone }, options));
     } catch (e) { // an unknown zone: the phone's own
-      return new Intl.DateTimeFormat("en-GB", options);
+      return new Intl.DateTimeFormat(locale || "en-GB", options);
     }
   }
-  var clockFormat = zoneFormat({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  // English: "22:31", the house style; another language: its own short time with
+  // Western digits, as the server's Babel writes it ("22:31", Arabic "10:31 م").
+  var LANG = document.documentElement.lang || "en";
+  var clockFormat = LANG === "en"
+    ? zoneFormat({ hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+    : zoneFormat({ timeStyle: "short" }, LANG + "-u-nu-latn");
   var offsetFormat = zoneFormat({ timeZoneName: "longOffset" });
   var shortFormat = zoneFormat({ timeZoneName: "short" });
   var ABBR = {}; // "+0200" → "CEST": the server's names for the zone's offsets
@@ -124,7 +149,7 @@
     what.className = "recent-what";
     var name = document.createElement("span");
     name.className = "recent-name";
-    name.textContent = row.name || "Badge";
+    name.textContent = row.name || t("badge", "Badge");
     var time = document.createElement("time");
     if (row.at) time.dateTime = row.at;
     time.textContent = timeText(row.at);
@@ -135,7 +160,7 @@
     li.appendChild(what);
     if (row.registrationId && (row.kind === "ok" || row.kind === "warn")) {
       li.append(" ");
-      li.appendChild(undoButton(row.registrationId, row.name, "Undo", "small outline secondary"));
+      li.appendChild(undoButton(row.registrationId, row.name, t("undo", "Undo"), "small outline secondary"));
     }
     return li;
   }
@@ -146,7 +171,7 @@
     undo.className = className;
     undo.dataset.undo = id;
     undo.textContent = text;
-    undo.setAttribute("aria-label", "Undo the check-in of " + name);
+    undo.setAttribute("aria-label", t("undoOf", "Undo the check-in of {name}", { name: name }));
     return undo;
   }
 
@@ -198,7 +223,7 @@
       if (res.status !== 503 || attempt >= RETRIES) return res;
       var seconds = parseInt(res.retryAfter, 10);
       seconds = Math.min(Math.max(isNaN(seconds) ? 2 : seconds, 1), 30);
-      (say || function (text) { show("idle", text); })("Busy, retrying…");
+      (say || function (text) { show("idle", text); })(t("busy", "Busy, retrying…"));
       return new Promise(function (resolve) {
         setTimeout(resolve, seconds * 1000);
       }).then(function () { return send(url, body, attempt + 1, say); });
@@ -214,14 +239,14 @@
     if (res.status === 200 || res.status === 201) {
       setCounts(data);
       if (data.status === "checked_in") {
-        return { kind: "ok", text: "Checked in: " + data.name, state: "Checked in", data: data };
+        return { kind: "ok", text: t("checkedInName", "Checked in: {name}", { name: data.name }), state: t("checkedIn", "Checked in"), data: data };
       }
-      return { kind: "warn", data: data, state: "Already checked in",
-               text: data.name + ": already checked in at " + timeText(data.checked_in_at) };
+      return { kind: "warn", data: data, state: t("alreadyIn", "Already checked in"),
+               text: t("alreadyInAt", "{name}: already checked in at {time}", { name: data.name, time: timeText(data.checked_in_at) }) };
     }
     var message = (data.error && data.error.message) ||
-      (res.signedOut ? "You are signed out: sign in again to check people in." : "Not registered for this event.");
-    return { kind: "bad", text: message, state: "Not checked in: " + message, data: data };
+      (res.signedOut ? t("signedOut", "You are signed out: sign in again to check people in.") : t("notRegistered", "Not registered for this event."));
+    return { kind: "bad", text: message, state: t("notCheckedIn", "Not checked in: {message}", { message: message }), data: data };
   }
 
   /* --- the offline queue: one item per badge, sent in order ----------------- */
@@ -236,8 +261,8 @@
   function showQueue(count) {
     queueNote.hidden = count === 0;
     queueNote.textContent = flushing
-      ? "Sending " + count + " saved scan" + (count === 1 ? "" : "s") + "…"
-      : count + " scan" + (count === 1 ? "" : "s") + " waiting for the connection";
+      ? tn("sending", "Sending {num} saved scan…", "Sending {num} saved scans…", count)
+      : tn("waiting", "{num} scan waiting for the connection", "{num} scans waiting for the connection", count);
   }
   /* Add a scan to the queue; false when this badge is already waiting. */
   function enqueue(item) {
@@ -264,7 +289,7 @@
     send(d.checkinUrl, bodyOf(item), 0).then(function (res) {
       if (unreachable(res)) throw new Error("unreachable");
       if (res.signedOut) {
-        show("bad", "You are signed out: sign in again to send the saved scans.");
+        show("bad", t("signedOutQueue", "You are signed out: sign in again to send the saved scans."));
         throw new Error("signed out");
       }
       saveQueue(queue().filter(function (b) { return b.nonce !== item.nonce; }));
@@ -313,8 +338,8 @@
     (data.entries || []).forEach(function (e) { roster.byHash.set(e.h, e); });
     (data.elsewhere || []).forEach(function (e) { roster.elsewhere.set(e.h, e); });
     offlineNote.hidden = false;
-    offlineNote.textContent = "Ready to scan offline: " + roster.byHash.size +
-      " people on this device.";
+    offlineNote.textContent = tn("offlineReady", "Ready to scan offline: {num} person on this device.",
+      "Ready to scan offline: {num} people on this device.", roster.byHash.size);
   }
 
   function fetchRoster() {
@@ -385,11 +410,11 @@
     var name = entry.name;
     switch (entry.status) {
       case "registered": case "confirmed": return null;
-      case "waitlisted": return { kind: "warn", text: name + " is on the waitlist, without a seat: not checked in." };
+      case "waitlisted": return { kind: "warn", text: t("onWaitlist", "{name} is on the waitlist, without a seat: not checked in.", { name: name }) };
       case "pending": case "unconfirmed":
-        return { kind: "warn", text: name + " has not confirmed their e-mail address: not checked in." };
-      case "cancelled": return { kind: "bad", text: name + "'s registration was cancelled: not checked in." };
-      default: return { kind: "warn", text: name + ": " + entry.status + ", not checked in." };
+        return { kind: "warn", text: t("unconfirmed", "{name} has not confirmed their e-mail address: not checked in.", { name: name }) };
+      case "cancelled": return { kind: "bad", text: t("cancelled", "{name}'s registration was cancelled: not checked in.", { name: name }) };
+      default: return { kind: "warn", text: t("otherStatus", "{name}: {status}, not checked in.", { name: name, status: entry.status }) };
     }
   }
 
@@ -410,13 +435,13 @@
   function offlineScan(text, body, mark) {
     var token = tokenFrom(text);
     if (!token) {
-      show("bad", "That is not a Mixer badge code: expected a link ending in /c/<code>.");
+      show("bad", t("notBadge", "That is not a Mixer badge code: expected a link ending in /c/<code>."));
       return Promise.resolve();
     }
     return lookUp(token).then(function (hit) {
       var entry = hit && hit.entry;
       if (hit && !entry && hit.elsewhere) {
-        show("bad", "Not for this event: this badge is for “" + hit.elsewhere.event_title + "”.");
+        show("bad", t("otherEvent", "Not for this event: this badge is for “{title}”.", { title: hit.elsewhere.event_title }));
         return;
       }
       if (entry) {
@@ -424,21 +449,21 @@
         if (refused) { show(refused.kind, refused.text); return; }
         if (entry.checked_in_at) {
           mark.done = true; mark.name = entry.name; mark.time = timeText(entry.checked_in_at);
-          show("warn", entry.name + ": already checked in at " + mark.time);
+          show("warn", t("alreadyInAt", "{name}: already checked in at {time}", { name: entry.name, time: mark.time }));
           return;
         }
       }
       var name = entry ? entry.name : "";
       var item = { nonce: body.nonce, url: text, key: "t:" + token, at: new Date().toISOString() };
-      mark.done = true; mark.name = name || "This badge"; mark.time = timeText(item.at);
+      mark.done = true; mark.name = name || t("thisBadge", "This badge"); mark.time = timeText(item.at);
       if (!enqueue(item)) {
-        note.textContent = mark.name + " is already saved: it will sync when the connection returns.";
+        note.textContent = t("alreadySaved", "{name} is already saved: it will sync when the connection returns.", { name: mark.name });
         return;
       }
-      show("queued", name ? name + " — saved, will sync" :
-        "Badge saved — will sync (its name is not on this device's list)");
+      show("queued", name ? t("savedName", "{name} — saved, will sync", { name: name }) :
+        t("savedBadge", "Badge saved — will sync (its name is not on this device's list)"));
       addRecent({ kind: "queued", nonce: item.nonce, name: name, at: item.at,
-                  state: "Saved — will sync" });
+                  state: t("saved", "Saved — will sync") });
     });
   }
 
@@ -518,19 +543,19 @@
     stop();
     var name = err && err.name;
     if (name === "NotAllowedError" || name === "SecurityError") {
-      cameraNote.textContent = "The camera is blocked for this page. Allow it in the browser's " +
-        "site settings and tap “Start the camera”, or find people by name below.";
+      cameraNote.textContent = t("cameraBlocked", "The camera is blocked for this page. Allow it in the browser's " +
+        "site settings and tap “Start the camera”, or find people by name below.");
     } else if (name === "NotFoundError" || name === "OverconstrainedError") {
-      cameraNote.textContent = "No camera was found on this device. Find people by name below.";
+      cameraNote.textContent = t("noCamera", "No camera was found on this device. Find people by name below.");
     } else if (name === "NotReadableError") {
-      cameraNote.textContent = "Another app is using the camera. Close it and tap " +
-        "“Start the camera”, or find people by name below.";
+      cameraNote.textContent = t("cameraBusy", "Another app is using the camera. Close it and tap " +
+        "“Start the camera”, or find people by name below.");
     } else if (name === "insecure") {
-      cameraNote.textContent = "This browser cannot open the camera here (it needs HTTPS). " +
-        "Find people by name below.";
+      cameraNote.textContent = t("insecure", "This browser cannot open the camera here (it needs HTTPS). " +
+        "Find people by name below.");
     } else {
-      cameraNote.textContent = "The camera could not be opened (" + (name || "error") +
-        "). Find people by name below.";
+      cameraNote.textContent = t("cameraFailed", "The camera could not be opened ({error}). Find people by name below.",
+        { error: name || "error" });
     }
     cameraNote.hidden = false;
     search.focus();
@@ -612,12 +637,12 @@
     li.append(who, said);
     var seatable = (p.status === "waitlisted" || p.status === "pending" || p.status === "unconfirmed");
     if (p.checked_in_at) {
-      said.textContent = "In at " + timeText(p.checked_in_at);
+      said.textContent = t("inAt", "In at {time}", { time: timeText(p.checked_in_at) });
       setRowChecked(li, true);
     } else if (p.can_check_in !== false && !seatable && p.status !== "cancelled") {
       setRowChecked(li, false);
     } else if (seatable && viewerGivesSeats && p.can_give_seat !== false) {
-      li.appendChild(rowButton("Give a seat and check in", "seat", p.registration_id, ""));
+      li.appendChild(rowButton(t("giveSeat", "Give a seat and check in"), "seat", p.registration_id, ""));
     }
     return li;
   }
@@ -637,8 +662,8 @@
     var id = li.dataset.registrationId;
     var old = li.querySelector("button");
     var btn = checked
-      ? rowButton("Checked in · Undo", "undo", id, "outline secondary")
-      : rowButton("Check in", "checkin", id, "");
+      ? rowButton(t("checkedInUndo", "Checked in · Undo"), "undo", id, "outline secondary")
+      : rowButton(t("checkIn", "Check in"), "checkin", id, "");
     var hadFocus = li.contains(document.activeElement);
     if (old) li.replaceChild(btn, old); else li.appendChild(btn);
     li.querySelectorAll(".row-confirm").forEach(function (c) { c.remove(); });
@@ -658,8 +683,9 @@
       beep("bad");
       return;
     }
-    said.textContent = (out.kind === "ok" ? "Checked in at " : "Already checked in at ") +
-      timeText(data.checked_in_at);
+    said.textContent = out.kind === "ok"
+      ? t("checkedInAt", "Checked in at {time}", { time: timeText(data.checked_in_at) })
+      : t("alreadyInAtTime", "Already checked in at {time}", { time: timeText(data.checked_in_at) });
     var tag = li.querySelector(".tag");
     if (tag) tag.remove();
     setRowChecked(li, true);
@@ -677,10 +703,10 @@
                    at: new Date().toISOString() };
       if (enqueue(item)) {
         addRecent({ kind: "queued", nonce: item.nonce, name: name, at: item.at,
-                    state: "Saved — will sync" });
+                    state: t("saved", "Saved — will sync") });
       }
-      li.querySelector(".row-result").textContent = "Saved — will sync";
-      deskSay(name + " — saved, will sync");
+      li.querySelector(".row-result").textContent = t("saved", "Saved — will sync");
+      deskSay(t("savedName", "{name} — saved, will sync", { name: name }));
     }
     if (!navigator.onLine) { save(); return; }
     send(d.checkinUrl, body, 0, deskSay).then(function (res) {
@@ -692,7 +718,7 @@
   function deskUndo(id, li) {
     request("DELETE", d.undoUrl.replace(/0$/, id)).then(function (res) {
       if (res.status !== 200) {
-        var message = (res.data.error || {}).message || "Undo failed.";
+        var message = (res.data.error || {}).message || t("undoFailed", "Undo failed.");
         if (li) deskSay(message); else show("bad", message);
         return;
       }
@@ -702,13 +728,13 @@
       setCounts(res.data);
       var row = searchRow(id);
       if (row) {
-        row.querySelector(".row-result").textContent = "Check-in undone";
+        row.querySelector(".row-result").textContent = t("undone", "Check-in undone");
         setRowChecked(row, false);
       }
-      if (li) deskSay("Check-in undone: " + res.data.name);
-      else show("idle", "Check-in undone: " + res.data.name);
+      if (li) deskSay(t("undoneName", "Check-in undone: {name}", { name: res.data.name }));
+      else show("idle", t("undoneName", "Check-in undone: {name}", { name: res.data.name }));
     }, function () {
-      var message = "Undo needs the connection.";
+      var message = t("undoOffline", "Undo needs the connection.");
       if (li) deskSay(message); else show("bad", message);
     });
   }
@@ -719,11 +745,11 @@
     send(url, { nonce: nonce(), over_capacity: !!overCapacity }, 0, deskSay).then(function (res) {
       var error = (res.data && res.data.error) || {};
       if (res.status === 409 && error.code === "over_capacity") {
-        confirmOverCapacity(li, error.message || "The event is full.");
+        confirmOverCapacity(li, error.message || t("full", "The event is full."));
         return;
       }
       deskAnswer(li, outcome(res));
-    }, function () { deskSay("Giving a seat needs the connection."); });
+    }, function () { deskSay(t("seatOffline", "Giving a seat needs the connection.")); });
   }
 
   /* An explicit second step before going over capacity, in the row itself. */
@@ -733,11 +759,11 @@
     box.className = "row-confirm";
     var text = document.createElement("span");
     text.textContent = message + " ";
-    var yes = rowButton("Yes, give a seat over capacity", "seatOver", li.dataset.registrationId, "contrast");
-    var no = rowButton("Cancel", "seatCancel", li.dataset.registrationId, "outline secondary");
+    var yes = rowButton(t("seatOver", "Yes, give a seat over capacity"), "seatOver", li.dataset.registrationId, "contrast");
+    var no = rowButton(t("cancel", "Cancel"), "seatCancel", li.dataset.registrationId, "outline secondary");
     box.append(text, yes, " ", no);
     li.appendChild(box);
-    deskSay(message + " Confirm to give a seat over capacity.");
+    deskSay(t("confirmSeat", "{message} Confirm to give a seat over capacity.", { message: message }));
     yes.focus();
   }
 
@@ -753,7 +779,7 @@
     else if (btn.dataset.seatOver) giveSeat(li, true);
     else if (btn.dataset.seatCancel) {
       btn.closest(".row-confirm").remove();
-      deskSay("No seat given.");
+      deskSay(t("noSeat", "No seat given."));
       var seat = li.querySelector("[data-seat]");
       if (seat) seat.focus();
     }
@@ -767,7 +793,7 @@
   function runSearch() {
     var q = search.value.trim(), seq = ++searchSeq;
     if (q.length < 2) { found.textContent = ""; return; }
-    if (!navigator.onLine) { deskSay("Searching needs the connection."); return; }
+    if (!navigator.onLine) { deskSay(t("searchOffline", "Searching needs the connection.")); return; }
     fetch(d.searchUrl + "?q=" + encodeURIComponent(q), {
       credentials: "same-origin", headers: { "Accept": "application/json" }
     }).then(function (r) { return r.json(); }).then(function (data) {
@@ -778,10 +804,10 @@
       });
       if (!(data.results || []).length) {
         var none = document.createElement("li");
-        none.textContent = "Nobody matches “" + q + "”.";
+        none.textContent = t("nobody", "Nobody matches “{query}”.", { query: q });
         found.appendChild(none);
       }
-    }).catch(function () { deskSay("The search did not answer. Try again."); });
+    }).catch(function () { deskSay(t("searchFailed", "The search did not answer. Try again.")); });
   }
 
   /* --- walk-ins --------------------------------------------------------------- */
@@ -798,7 +824,7 @@
     ["name", "email", "department"].forEach(function (f) { fieldError(f, ""); });
     var name = walkinForm.elements.name.value.trim();
     if (!name) {
-      fieldError("name", "Enter the person's name.");
+      fieldError("name", t("enterName", "Enter the person's name."));
       walkinForm.elements.name.focus();
       return;
     }
@@ -807,7 +833,7 @@
   });
 
   function sendWalkIn(fields, overCapacity) {
-    if (!navigator.onLine) { walkinResult.textContent = "Adding a walk-in needs the connection."; return; }
+    if (!navigator.onLine) { walkinResult.textContent = t("walkinOffline", "Adding a walk-in needs the connection."); return; }
     var button = walkinForm.querySelector("button[type=submit]");
     button.disabled = true;
     var body = Object.assign({ nonce: nonce() }, fields);
@@ -818,7 +844,7 @@
       var error = (res.data && res.data.error) || null;
       if (error) { walkInRefused(fields, error); return; }
       if (res.status !== 200 && res.status !== 201) {
-        walkinResult.textContent = "The walk-in could not be added. Try again.";
+        walkinResult.textContent = t("walkinRetry", "The walk-in could not be added. Try again.");
         return;
       }
       var out = outcome(res), data = out.data;
@@ -826,7 +852,7 @@
       if (data.badge_url) {
         var link = document.createElement("a");
         link.href = data.badge_url;
-        link.textContent = "Badge (PDF) for " + data.name;
+        link.textContent = t("badgeFor", "Badge (PDF) for {name}", { name: data.name });
         walkinResult.appendChild(link);
       }
       addRecent({ kind: out.kind, registrationId: data.registration_id, name: data.name,
@@ -835,7 +861,7 @@
       walkinForm.reset();
       walkinForm.elements.name.focus();
     }, function () {
-      walkinResult.textContent = "Adding a walk-in needs the connection.";
+      walkinResult.textContent = t("walkinOffline", "Adding a walk-in needs the connection.");
     }).then(function () { button.disabled = false; });
   }
 
@@ -843,13 +869,13 @@
    * an explicit second step to add them over capacity. */
   function walkInRefused(fields, error) {
     var first = null;
-    walkinResult.textContent = error.message || "The walk-in could not be added.";
+    walkinResult.textContent = error.message || t("walkinFailed", "The walk-in could not be added.");
     if (error.code === "over_capacity") {
       if (d.canGiveSeat !== "1") return;
       var yes = document.createElement("button");
       yes.type = "button";
       yes.className = "small contrast";
-      yes.textContent = "Yes, add " + fields.name + " over capacity";
+      yes.textContent = t("addOver", "Yes, add {name} over capacity", { name: fields.name });
       yes.addEventListener("click", function () { sendWalkIn(fields, true); });
       walkinResult.append(" ", yes);
       yes.focus();
@@ -904,7 +930,7 @@
       return Promise.all(queue().map(function (item) {
         var token = tokenFrom(item.url);
         return (token ? lookUp(token) : Promise.resolve(null)).then(function (hit) {
-          addRecent({ kind: "queued", nonce: item.nonce, at: item.at, state: "Saved — will sync",
+          addRecent({ kind: "queued", nonce: item.nonce, at: item.at, state: t("saved", "Saved — will sync"),
                       name: hit && hit.entry ? hit.entry.name : "" });
         });
       }));
