@@ -11,10 +11,15 @@ from io import BytesIO
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 
+from mixer.audit.models import AuditEntry
 from mixer.extensions import db
 from mixer.orgs.services import set_default_locale
+from mixer.recognition import awards
+from mixer.recognition.models import Award
 from mixer.recognition.testimonials import submit_testimonial
+from mixer.speakers.services import add_speaker
 from tests.helpers import PASSWORD, csrf_from, mail_text
 from tests.recognition.conftest import MARCH
 
@@ -91,14 +96,13 @@ def test_organizer_pages_in_german_and_the_award_in_the_winners_language(
     title = PdfReader(BytesIO(pdf.data)).metadata.title
     assert title == "المرشد المصغّر للشهر · مارس 2026 · Cy Young"
     # The audit trail stays English.
-    from sqlalchemy import select
-
-    from mixer.audit.models import AuditEntry
-
     entry = db.session.scalar(
         select(AuditEntry).where(AuditEntry.action == "award.published")
     )
     assert entry.summary == "Published the award of March 2026 to Cy Young"
+    # The stored breakdown keeps the English label (the page translates by key).
+    award = db.session.scalar(select(Award))
+    assert award.breakdown[0]["what"] == "Check-ins held as mentor"
 
 
 @pytest.mark.once  # layout on a phone: the SQLite pass only
@@ -106,9 +110,6 @@ def test_organizer_pages_in_german_and_the_award_in_the_winners_language(
 def test_recognition_and_speaker_pages_in_arabic_on_a_phone(
     app, live_server, browser, month_data, make_event
 ):
-    from mixer.recognition import awards
-    from mixer.speakers.services import add_speaker
-
     org, olga = month_data["org"], month_data["organizer"]
     olga.locale = "ar"
     awards.save_draft(org, MARCH, month_data["cy"].id, "", olga)
