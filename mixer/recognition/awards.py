@@ -13,6 +13,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
@@ -21,6 +24,7 @@ from mixer.accounts.models import User
 from mixer.audit.services import record
 from mixer.concurrency import changed_rows, insert_once
 from mixer.extensions import db
+from mixer.i18n import recipient_locale
 from mixer.jobs.services import schedule
 from mixer.mail.services import queue_mail
 from mixer.orgs.models import Organization
@@ -51,7 +55,7 @@ MORE_PER_PAGE = 50  # the others, one page at a time
 QUERY_MAX = 100  # characters of a search kept
 DRAFT_JOB = "recognition.draft_ready"
 DRAFT_HOUR = 9  # UTC on the 1st: the reminder arrives in the working morning
-CHANGED = (
+CHANGED = _l(
     "The draft changed since you reviewed it (another organizer may have "
     "edited it). Check it again, then publish."
 )
@@ -192,28 +196,46 @@ def recognition_page(
 
 def suggested_citation(candidate: Candidate, month: str) -> str:
     """A first draft of the citation, from what counted (organizers edit it)."""
-    parts = []
     held = candidate.count("mentor_checkins")
-    if held:
-        parts.append(f"{held} mentoring check-in{'s' if held != 1 else ''}")
     peers = candidate.count("peer_checkins")
-    if peers:
-        parts.append(f"{peers} check-in{'s' if peers != 1 else ''} with peers")
-    what = " and ".join(parts) or "the time given to others"
-    text = f"For {what} in {month_label(month)}"
+    label = month_label(month)
+    mentoring = ngettext(
+        "%(num)d mentoring check-in", "%(num)d mentoring check-ins", held
+    )
+    with_peers = ngettext(
+        "%(num)d check-in with peers", "%(num)d check-ins with peers", peers
+    )
+    if held and peers:
+        what = _("%(mentoring)s and %(peers)s", mentoring=mentoring, peers=with_peers)
+    else:
+        what = mentoring if held else with_peers if peers else ""
     if candidate.count("mentee_notes") or candidate.count("mentee_helped"):
-        text += ", and for the difference their mentees say it made"
-    return text + "."
+        if what:
+            return _(
+                "For %(what)s in %(month)s, and for the difference their "
+                "mentees say it made.",
+                what=what,
+                month=label,
+            )
+        return _(
+            "For the time given to others in %(month)s, and for the difference "
+            "their mentees say it made.",
+            month=label,
+        )
+    if what:
+        return _("For %(what)s in %(month)s.", what=what, month=label)
+    return _("For the time given to others in %(month)s.", month=label)
 
 
 def clean_citation(citation: str | None) -> str:
     """The citation without surrounding blanks; RecognitionError when unusable."""
     text = stored_text(citation)
     if not text:
-        raise RecognitionError("Write a short citation.", field="citation")
+        raise RecognitionError(_("Write a short citation."), field="citation")
     if len(text) > CITATION_MAX:
         raise RecognitionError(
-            f"Keep the citation under {CITATION_MAX} characters.", field="citation"
+            _("Keep the citation under %(num)d characters.", num=CITATION_MAX),
+            field="citation",
         )
     return text
 
@@ -229,17 +251,19 @@ def save_draft(
     """
     check_month(month)
     if not month_is_over(month):
-        opens = parse_month(month)[1]
         raise RecognitionError(
-            f"{month_label(month)} is not over yet: it can be awarded from "
-            f"{opens.day} {month_label(next_month(month))}.",
+            _(
+                "%(month)s is not over yet: it can be awarded from %(day)s.",
+                month=month_label(month),
+                day=date_label(parse_month(month)[1]),
+            ),
             field="user_id",
             status=409,
         )
     candidate = candidate_for(org, month, user_id)
     if candidate is None:
         raise RecognitionError(
-            "Choose one of the ranked candidates of the month.", field="user_id"
+            _("Choose one of the ranked candidates of the month."), field="user_id"
         )
     citation = clean_citation(citation or suggested_citation(candidate, month))
     award = award_for(org, month)
@@ -269,8 +293,11 @@ def save_draft(
     db.session.refresh(award)
     if not changed:
         raise RecognitionError(
-            f"{month_label(month)} is already published. An admin can unpublish "
-            "it first if it must change.",
+            _(
+                "%(month)s is already published. An admin can unpublish it first "
+                "if it must change.",
+                month=month_label(month),
+            ),
             field="user_id",
             status=409,
         )
@@ -295,7 +322,10 @@ def publish(
     award = award_for(org, month)
     if award is None:
         raise RecognitionError(
-            f"There is no draft for {month_label(month)}: choose someone first.",
+            _(
+                "There is no draft for %(month)s: choose someone first.",
+                month=month_label(month),
+            ),
             status=409,
         )
     seen_citation = stored_text(citation)
@@ -304,15 +334,18 @@ def publish(
         if seen:
             return award
         raise RecognitionError(
-            f"{month_label(month)} is already published.", status=409
+            _("%(month)s is already published.", month=month_label(month)),
+            status=409,
         )
     if not seen:
-        raise RecognitionError(CHANGED, status=409)
+        raise RecognitionError(str(CHANGED), status=409)
     candidate = candidate_for(org, month, award.user_id)
     if candidate is None:
         raise RecognitionError(
-            "This person is no longer a candidate (did they leave the "
-            "organization?). Choose someone else.",
+            _(
+                "This person is no longer a candidate (did they leave the "
+                "organization?). Choose someone else."
+            ),
             status=409,
         )
     # Compare-and-set: of two organizers confirming at once, one publishes; and
@@ -340,18 +373,19 @@ def publish(
         record(
             org.id,
             "award.published",
-            f"Published the award of {month_label(month)} to {award.user.name}",
+            f"Published the award of {_english_month(month)} to {award.user.name}",
             subject=("award", award.id),
             details={"month": month, "user_id": award.user_id},
             actor=by,
         )
     elif award.status == AwardStatus.DRAFT:
-        raise RecognitionError(CHANGED, status=409)
+        raise RecognitionError(str(CHANGED), status=409)
     elif not (
         award.user_id == user_id and stored_text(award.citation) == seen_citation
     ):
         raise RecognitionError(
-            f"{month_label(month)} is already published.", status=409
+            _("%(month)s is already published.", month=month_label(month)),
+            status=409,
         )
     return award
 
@@ -361,7 +395,9 @@ def unpublish(org: Organization, month: str, by: User) -> Award:
     check_month(month)
     award = award_for(org, month)
     if award is None or award.status != AwardStatus.PUBLISHED:
-        raise RecognitionError(f"{month_label(month)} is not published.", status=409)
+        raise RecognitionError(
+            _("%(month)s is not published.", month=month_label(month)), status=409
+        )
     # The award keeps no history, so the log says who took it back and from whom.
     log.info(
         "award %s of org %s unpublished by user %s (was user %s)",
@@ -375,12 +411,18 @@ def unpublish(org: Organization, month: str, by: User) -> Award:
     record(
         org.id,
         "award.unpublished",
-        f"Unpublished the award of {month_label(month)} to {award.user.name}",
+        f"Unpublished the award of {_english_month(month)} to {award.user.name}",
         subject=("award", award.id),
         details={"month": month, "user_id": award.user_id},
         actor=by,
     )
     return award
+
+
+def _english_month(month: str) -> str:
+    """ "March 2026" in English: the audit trail is written once, in English."""
+    with force_locale("en"):
+        return month_label(month)
 
 
 def award_links(org: Organization, award: Award) -> dict[str, str]:
@@ -400,29 +442,39 @@ def _notify_winner(org: Organization, award: Award) -> None:
     person = award.user
     if not person.is_active:
         return
-    label = month_label(award.month)
+    locale = recipient_locale(person, org)
+    with force_locale(locale):  # the subject and month in their language
+        label = month_label(award.month)
+        subject = _(
+            "You are %(org)s's Micro-Mentor of the Month for %(month)s",
+            org=org.name,
+            month=label,
+        )
     queue_mail(
         person.email,
-        f"You are {org.name}'s Micro-Mentor of the Month for {label}",
+        subject,
         "recognition_award",
         {"award": award, "month_label": label, **award_links(org, award)},
         user=person,
         org=org,
         dedupe_key=f"recognition.award:{org.id}:{award.month}:{person.id}",
+        locale=locale,
     )
 
 
 def certificate_pdf(org: Organization, award: Award) -> bytes:
-    """The award's certificate as PDF bytes (A4 landscape)."""
-    return render_certificate_pdf(
-        CertificateData(
-            name=award.user.name,
-            organization=org.name,
-            month=month_label(award.month),
-            citation=award.citation or "",
-            awarded_on=date_label(award.published_at or clock.now()),
+    """The award's certificate as PDF bytes (A4 landscape), in the language of
+    the person awarded (their setting, else the organization's default)."""
+    with force_locale(recipient_locale(award.user, org)):
+        return render_certificate_pdf(
+            CertificateData(
+                name=award.user.name,
+                organization=org.name,
+                month=month_label(award.month),
+                citation=award.citation or "",
+                awarded_on=date_label(award.published_at or clock.now()),
+            )
         )
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -460,12 +512,18 @@ def send_draft_ready(org_id: int, month: str) -> dict[str, int]:
     page = absolute_url("recognition.recognition", slug=org.slug, month=month)
     sent = 0
     for person in organizers_of(org.id):
+        locale = recipient_locale(person, org)
+        with force_locale(locale):
+            label = month_label(month)
+            subject = _(
+                "Micro-Mentor of the Month: %(month)s is ready to review", month=label
+            )
         queued = queue_mail(
             person.email,
-            f"Micro-Mentor of the Month: {month_label(month)} is ready to review",
+            subject,
             "recognition_draft_ready",
             {
-                "month_label": month_label(month),
+                "month_label": label,
                 "candidates": candidates[:3],
                 "count": len(candidates),
                 "page_url": page,
@@ -474,6 +532,7 @@ def send_draft_ready(org_id: int, month: str) -> dict[str, int]:
             preference="digest",
             org=org,
             dedupe_key=f"{DRAFT_JOB}:{org.id}:{month}:{person.id}",
+            locale=locale,
         )
         sent += queued is not None
     return {"sent": sent}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from mixer.accounts.forms import choice_list, strip
+from mixer.i18n import translated
 from mixer.recognition.awards import CITATION_MAX
 from mixer.recognition.testimonials import MODERATION_ACTIONS
 from mixer.web import ids_in_range
@@ -25,16 +28,19 @@ class DraftForm(FlaskForm):
 
     # The service checks that the person is one of the month's candidates.
     user_id = RadioField(
-        "Who gets the award",
+        _l("Who gets the award"),
         coerce=int,
         validate_choice=False,
-        validators=[InputRequired(message="Choose who gets the award."), ids_in_range],
+        validators=[
+            translated(InputRequired(message=_l("Choose who gets the award."))),
+            ids_in_range,
+        ],
     )
     citation = TextAreaField(
-        "Citation",
+        _l("Citation"),
         filters=[strip],
         validators=[Length(max=CITATION_MAX)],
-        description=(
+        description=_l(
             "One or two sentences for the award page and the certificate. "
             "Leave it empty to start from a suggestion based on what counted."
         ),
@@ -47,7 +53,17 @@ class DraftForm(FlaskForm):
         and the service accepts any candidate of the month, wherever listed.
         """
         self.user_id.choices = choice_list(
-            (c.user_id, f"{c.name} · {c.score} points") for c in candidates if c
+            (
+                c.user_id,
+                ngettext(
+                    "%(name)s · %(num)d point",
+                    "%(name)s · %(num)d points",
+                    c.score,
+                    name=c.name,
+                ),
+            )
+            for c in candidates
+            if c
         )
 
 

@@ -1,7 +1,9 @@
 """The Micro-Mentor of the Month certificate: one A4 landscape page, by WeasyPrint.
 
 ``render_certificate_pdf(data)`` needs no application context: everything it
-prints arrives in ``CertificateData``. As for badges, WeasyPrint may load only
+prints arrives in ``CertificateData``, and its words are in the language in force
+(``flask_babel.force_locale``: the caller chooses the awarded person's; English
+without an application). As for badges, WeasyPrint may load only
 ``data:`` URIs and our own static files (``StaticOnlyFetcher``), and the Noto font
 stack gives Arabic, Hebrew and CJK names real glyphs.
 """
@@ -10,16 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext, ngettext
 from weasyprint import HTML
 
 from mixer.badges.fetcher import STATIC_FOLDER, StaticOnlyFetcher
 from mixer.badges.fonts import FONT_STACK, visual_length
 from mixer.badges.render import font_config, pdf_templates
+from mixer.i18n import current_locale, text_direction
 
 # Point sizes for the name by visual length: a short name fills the line, a long
 # one shrinks so that it stays on one or two lines.
 NAME_SIZES: tuple[tuple[float, float], ...] = ((18, 44), (28, 36), (40, 28), (60, 22))
 SMALLEST_NAME_SIZE = 18.0
+
+# The badges' PDF environment with ``{% trans %}`` and ``_()``: Flask-Babel's
+# functions, so the words follow ``force_locale`` (the shared environment is left
+# as it is for the other documents).
+certificate_templates = pdf_templates.overlay(extensions=["jinja2.ext.i18n"])
+certificate_templates.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -49,11 +59,13 @@ def name_size(name: str) -> float:
 
 def render_certificate_html(data: CertificateData) -> str:
     """The HTML document WeasyPrint turns into the certificate (exposed for tests)."""
-    return pdf_templates.get_template("recognition/certificate.html").render(
+    return certificate_templates.get_template("recognition/certificate.html").render(
         data=data,
         name=" ".join(data.name.split()),
         name_size=name_size(data.name),
         font_stack=FONT_STACK,
+        locale=current_locale(),
+        text_direction=text_direction(),
     )
 
 

@@ -30,11 +30,16 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
+from babel import dates
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext, ngettext
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import QueryableAttribute
 
 from mixer.accounts.models import User
 from mixer.extensions import db
+from mixer.i18n import current_locale
 from mixer.orgs.models import Membership, Organization
 from mixer.pairs.models import MeetingStatus, Pair, PairFeedback, PairMeeting
 
@@ -69,21 +74,36 @@ def rating_points(stars: int) -> int:
 
 # The line items in the order they are shown; key → (label, points each or None).
 # The keys are kept in published awards' breakdowns (``Award.breakdown``).
+# The labels are lazy (shown in the reader's language); a published award keeps
+# the English label (``Line.as_dict``) and the page translates it by its key.
 ITEMS: dict[str, tuple[str, int | None]] = {
-    "mentor_checkins": ("Check-ins held as mentor", MENTOR_MEETING),
-    "mentee_notes": ('"What helped" notes from mentees', MENTEE_NOTE),
-    "mentee_ratings": ("Mentees' end-of-term ratings", None),
-    "mentee_helped": ('Mentees\' end-of-term "what helped" answers', MENTEE_HELPED),
-    "peer_checkins": ("Check-ins held with peers", PEER_MEETING),
-    "peer_notes": ('"What helped" notes from peers', PEER_NOTE),
-}
+    "mentor_checkins": (_l("Check-ins held as mentor"), MENTOR_MEETING),
+    "mentee_notes": (_l('"What helped" notes from mentees'), MENTEE_NOTE),
+    "mentee_ratings": (_l("Mentees' end-of-term ratings"), None),
+    "mentee_helped": (_l('Mentees\' end-of-term "what helped" answers'), MENTEE_HELPED),
+    "peer_checkins": (_l("Check-ins held with peers"), PEER_MEETING),
+    "peer_notes": (_l('"What helped" notes from peers'), PEER_NOTE),
+}  # fmt: skip
+
+
+def _each(points: int) -> Any:
+    """ "3 points each", lazily (a rule's points, in the reader's language)."""
+    return lazy_ngettext("%(num)d point each", "%(num)d points each", points)
+
+
 RULES = (
-    ("Check-in held as the mentor of a pair", f"{MENTOR_MEETING} points each"),
-    ('"What helped" note the mentee wrote with it', f"{MENTEE_NOTE} points each"),
-    ("Mentee's end-of-term rating", "5★ 3 points, 4★ 2, 3★ 1, 1–2★ 0"),
-    ('Mentee\'s end-of-term "what helped" answer', f"{MENTEE_HELPED} points each"),
-    ("Check-in held with a peer (each of the two)", f"{PEER_MEETING} point each"),
-    ('"What helped" note the peer wrote with it', f"{PEER_NOTE} point each"),
+    (_l("Check-in held as the mentor of a pair"), _each(MENTOR_MEETING)),
+    (_l('"What helped" note the mentee wrote with it'), _each(MENTEE_NOTE)),
+    (_l("Mentee's end-of-term rating"), _l("5★ 3 points, 4★ 2, 3★ 1, 1–2★ 0")),
+    (_l('Mentee\'s end-of-term "what helped" answer'), _each(MENTEE_HELPED)),
+    (
+        _l("Check-in held with a peer (each of the two)"),
+        _each(PEER_MEETING),
+    ),
+    (
+        _l('"What helped" note the peer wrote with it'),
+        _each(PEER_NOTE),
+    ),
 )
 
 
@@ -101,15 +121,35 @@ class Line:
     @property
     def text(self) -> str:
         """The line as a sentence: "4 check-ins held as mentor × 3 = 12 points"."""
-        rule = f" × {self.each}" if self.each is not None else ""
-        detail = f" ({self.detail})" if self.detail else ""
-        return f"{self.what}: {self.count}{detail}{rule} = {self.points} points"
+        values = {"what": label(self.key, self.what), "count": self.count}
+        if self.each is not None:
+            return ngettext(
+                "%(what)s: %(count)d × %(each)d = %(num)d point",
+                "%(what)s: %(count)d × %(each)d = %(num)d points",
+                self.points,
+                each=self.each,
+                **values,
+            )
+        if self.detail:
+            return ngettext(
+                "%(what)s: %(count)d (%(detail)s) = %(num)d point",
+                "%(what)s: %(count)d (%(detail)s) = %(num)d points",
+                self.points,
+                detail=self.detail,
+                **values,
+            )
+        return ngettext(
+            "%(what)s: %(count)d = %(num)d point",
+            "%(what)s: %(count)d = %(num)d points",
+            self.points,
+            **values,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """What ``Award.breakdown`` keeps of the line."""
         return {
             "key": self.key,
-            "what": self.what,
+            "what": english(self.what),
             "count": self.count,
             "points": self.points,
             "each": self.each,
@@ -169,17 +209,22 @@ class Candidate:
     def explanation(self) -> str:
         """Every line as a sentence, then the total."""
         parts = [line.text for line in self.lines]
-        return "; ".join(parts) + f". Total: {self.score} points."
+        return ngettext(
+            "%(lines)s. Total: %(num)d point.",
+            "%(lines)s. Total: %(num)d points.",
+            self.score,
+            lines="; ".join(parts),
+        )
 
 
 def parse_month(month: str) -> tuple[datetime, datetime]:
     """The UTC instants [start, end) of "YYYY-MM"; ValueError when malformed."""
     match = MONTH_RE.fullmatch(month or "")
     if not match:
-        raise ValueError("A month looks like 2026-03.")
+        raise ValueError(_("A month looks like 2026-03."))
     year, number = int(match.group(1)), int(match.group(2))
     if year < 2000:
-        raise ValueError("A month looks like 2026-03.")
+        raise ValueError(_("A month looks like 2026-03."))
     start = datetime(year, number, 1, tzinfo=UTC)
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
     return start, end
@@ -203,15 +248,33 @@ def next_month(month: str) -> str:
 
 
 def month_label(month: str) -> str:
-    """ "March 2026" for "2026-03" (English, as the rest of the interface)."""
-    parse_month(month)
-    return f"{MONTH_NAMES[int(month[5:]) - 1]} {month[:4]}"
+    """ "March 2026" for "2026-03", in the language in force ("März 2026")."""
+    start = parse_month(month)[0]
+    language = current_locale()
+    if language != "en":
+        return dates.format_skeleton("yMMMM", start, locale=language)
+    return f"{MONTH_NAMES[start.month - 1]} {start.year}"
 
 
 def date_label(when: datetime) -> str:
-    """ "1 April 2026" (UTC, English, whatever the server's locale)."""
+    """ "1 April 2026" (UTC), in the language in force ("1. April 2026")."""
     when = when.astimezone(UTC)
+    language = current_locale()
+    if language != "en":
+        return dates.format_skeleton("yMMMMd", when, locale=language)
     return f"{when.day} {MONTH_NAMES[when.month - 1]} {when.year}"
+
+
+def english(text: Any) -> str:
+    """The English of a lazy label (what stored records keep)."""
+    return str(getattr(text, "_args", (text,))[0])
+
+
+def label(key: str, what: str) -> str:
+    """A line's label in the reader's language, by its key (``ITEMS``); a key
+    no longer listed keeps the words it was stored with."""
+    item = ITEMS.get(key)
+    return str(item[0]) if item is not None else str(what)
 
 
 class _Tally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
@@ -223,13 +224,18 @@ def moderate(
         raise ValueError(f"unknown moderation action {action!r}")
     if taken_back(testimonial) and status != TestimonialStatus.HIDDEN:
         raise RecognitionError(
-            f"{testimonial.author_name} took these words back, so they cannot be "
-            "shown again.",
+            _(
+                "%(name)s took these words back, so they cannot be shown again.",
+                name=testimonial.author_name,
+            ),
             status=409,
         )
     stale = RecognitionError(
-        f"{testimonial.author_name} changed these words since you read them. "
-        "Read them again, then approve.",
+        _(
+            "%(name)s changed these words since you read them. Read them again, "
+            "then approve.",
+            name=testimonial.author_name,
+        ),
         status=409,
     )
     if (
@@ -252,7 +258,10 @@ def moderate(
     if not changed:
         if not _exists(testimonial.id):  # the author took pending words back
             raise RecognitionError(
-                f"{testimonial.author_name} took these words back meanwhile.",
+                _(
+                    "%(name)s took these words back meanwhile.",
+                    name=testimonial.author_name,
+                ),
                 status=409,
             )
         db.session.refresh(testimonial)

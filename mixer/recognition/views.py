@@ -20,6 +20,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from mixer.accounts.browser import no_store
@@ -73,8 +75,15 @@ def words_key(testimonial: Testimonial) -> str:
 
 @bp.app_template_filter("month_label")
 def month_label(month: str) -> str:
-    """ "March 2026" for "2026-03"."""
+    """ "March 2026" for "2026-03" (in the page's or the e-mail's language)."""
     return scoring.month_label(month)
+
+
+@bp.app_template_filter("score_line")
+def score_line(line: dict[str, Any]) -> str:
+    """A line of a published award's breakdown as a sentence, in the reader's
+    language (the award keeps the English label and the key)."""
+    return scoring.Line(**line).text
 
 
 # ---------------------------------------------------------------------------
@@ -116,21 +125,21 @@ def moderate(testimonial_id: int):
         abort(404)
     form = ModerateForm()
     if not form.validate_on_submit():
-        abort(400, description="Choose approve, hide or un-hide.")
+        abort(400, description=_("Choose approve, hide or un-hide."))
     with refusals():
         testimonials.moderate(
             testimonial, form.action.data, current_user, seen=form.seen.data or None
         )
         db.session.commit()
         message = _MODERATED[testimonial.status]
-        flash(message.format(name=testimonial.author_name), "success")
+        flash(str(message) % {"name": testimonial.author_name}, "success")
     return redirect(url_for("recognition.testimonials", slug=g.org.slug, **_listing()))
 
 
 _MODERATED = {
-    "approved": "The testimonial by {name} is approved and now shown to others.",
-    "hidden": "The testimonial by {name} is hidden.",
-    "pending": "The testimonial by {name} is back with the pending ones.",
+    "approved": _l("The testimonial by %(name)s is approved and now shown to others."),
+    "hidden": _l("The testimonial by %(name)s is hidden."),
+    "pending": _l("The testimonial by %(name)s is back with the pending ones."),
 }
 
 
@@ -195,7 +204,7 @@ def save_draft(month: str):
                 g.org, month, form.user_id.data, form.citation.data, current_user
             )
             db.session.commit()
-            flash("Draft saved. Check it below, then publish.", "success")
+            flash(_("Draft saved. Check it below, then publish."), "success")
             return redirect(_page(month, "#review"))
     return _render_recognition(month, refused.status(422), draft_form=form)
 
@@ -207,7 +216,7 @@ def publish(month: str):
     month = _month(month)
     form = PublishForm()
     if not form.validate_on_submit():
-        abort(400, description="Review the draft again, then publish.")
+        abort(400, description=_("Review the draft again, then publish."))
     with refusals():
         award = awards.publish(
             g.org,
@@ -218,8 +227,12 @@ def publish(month: str):
         )
         db.session.commit()
         flash(
-            f"Published: {award.user.name} is the Micro-Mentor of the Month for "
-            f"{scoring.month_label(month)}. We e-mailed them.",
+            _(
+                "Published: %(name)s is the Micro-Mentor of the Month for "
+                "%(month)s. We e-mailed them.",
+                name=award.user.name,
+                month=scoring.month_label(month),
+            ),
             "success",
         )
         return redirect(url_for("recognition.award", slug=g.org.slug, month=month))
@@ -232,13 +245,15 @@ def unpublish(month: str):
     """Admins only: take a published award back to draft, so it can change."""
     month = _month(month)
     if not ConfirmForm().validate_on_submit():
-        abort(400, description="The form expired; try again.")
+        abort(400, description=_("The form expired; try again."))
     with refusals():
         awards.unpublish(g.org, month, current_user)
         db.session.commit()
         flash(
-            f"{scoring.month_label(month)} is unpublished: it is a draft again, "
-            "hidden from members.",
+            _(
+                "%(month)s is unpublished: it is a draft again, hidden from members.",
+                month=scoring.month_label(month),
+            ),
             "success",
         )
     return redirect(_page(month, "#review"))

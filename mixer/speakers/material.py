@@ -16,6 +16,7 @@ from typing import IO, Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.utils import secure_filename
 
@@ -75,7 +76,9 @@ def _choice(value: str | None, enum: type[E], name: str) -> E:
     if not value:
         return next(iter(enum))
     if value not in {e.value for e in enum}:
-        raise SpeakerError(f"Choose one of: {', '.join(enum)}.", field=name)
+        raise SpeakerError(
+            _("Choose one of: %(choices)s.", choices=", ".join(enum)), field=name
+        )
     return enum(value)
 
 
@@ -110,8 +113,10 @@ def _seekable(stream: IO[bytes], limit: int) -> IO[bytes]:
 def _too_large() -> SpeakerError:
     """The refusal of a file above ``MAX_UPLOAD_MB`` (413)."""
     return SpeakerError(
-        f"The file is larger than the limit of {current_app.config['MAX_UPLOAD_MB']} "
-        "MB; nothing was stored.",
+        _(
+            "The file is larger than the limit of %(num)s MB; nothing was stored.",
+            num=current_app.config["MAX_UPLOAD_MB"],
+        ),
         field="file",
         status=413,
         code="request_entity_too_large",
@@ -121,7 +126,8 @@ def _too_large() -> SpeakerError:
 def _check_uploader(event: Event, user: User) -> None:
     if not can_upload(event, user):
         raise SpeakerError(
-            "Only this event's speakers and organizers can add material.", status=403
+            _("Only this event's speakers and organizers can add material."),
+            status=403,
         )
 
 
@@ -150,14 +156,14 @@ def upload_material(
         kind = sniff.sniff(stream)
     except sniff.ArchiveTooLarge as exc:
         raise SpeakerError(
-            f"{exc} Nothing was stored.",
+            _("%(problem)s Nothing was stored.", problem=exc),
             field="file",
             status=413,
             code="request_entity_too_large",
         ) from exc
     except sniff.NotAPdf as exc:
         raise SpeakerError(
-            f"{exc} Nothing was stored.",
+            _("%(problem)s Nothing was stored.", problem=exc),
             field="file",
             status=415,
             code="unsupported_media_type",
@@ -165,9 +171,12 @@ def upload_material(
     if kind is None:
         stream.seek(0)
         if not stream.read(1):
-            raise SpeakerError("The file is empty.", field="file")
+            raise SpeakerError(_("The file is empty."), field="file")
         raise SpeakerError(
-            f"This type of file is not accepted. Accepted: {sniff.ACCEPTED_TEXT}.",
+            _(
+                "This type of file is not accepted. Accepted: %(formats)s.",
+                formats=sniff.ACCEPTED_TEXT,
+            ),
             field="file",
             status=415,
             code="unsupported_media_type",
@@ -217,7 +226,7 @@ def add_link(
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
-        raise SpeakerError("Give a web address starting with https://.", field="url")
+        raise SpeakerError(_("Give a web address starting with https://."), field="url")
     title = _title(title, parts.netloc)
     material = Material(
         event_id=event.id,
@@ -251,7 +260,7 @@ def can_delete(material: Material, user: Any) -> bool:
 def delete_material(material: Material, user: Any) -> None:
     """Delete one item (its file goes once the deletion is committed)."""
     if not can_delete(material, user):
-        raise SpeakerError("You can only delete material you added.", status=403)
+        raise SpeakerError(_("You can only delete material you added."), status=403)
     if material.storage_key:
         remove_on_commit(material.storage_key)
     db.session.delete(material)
@@ -261,7 +270,9 @@ def delete_material(material: Material, user: Any) -> None:
 def set_hidden(material: Material, user: Any, hidden: bool) -> Material:
     """Organizers hide an item from all but speakers and organizers (or show it)."""
     if not can_manage(material.event, user):
-        raise SpeakerError("Only the event's organizers can hide material.", status=403)
+        raise SpeakerError(
+            _("Only the event's organizers can hide material."), status=403
+        )
     material.hidden_at = clock.now() if hidden else None
     material.hidden_by_id = user.id if hidden else None
     db.session.flush()

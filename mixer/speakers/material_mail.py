@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from mixer import clock
 from mixer.events.models import Event, EventStatus, Registration
 from mixer.extensions import db
+from mixer.i18n import recipient_locale
 from mixer.jobs.services import schedule
 from mixer.mail.services import queue_mail
 from mixer.speakers.visibility import Viewer, download_url, grouped, materials
@@ -62,13 +64,14 @@ def send_material_mail(event_id: int, ends_at: str) -> dict[str, int]:
         links = [(m, download_url(m)) for m in items]
         message = queue_mail(
             user.email,
-            f"Slides and material from {event.title}",
+            _l("Slides and material from %(title)s", title=event.title),
             "material_after_event",
             {"event": event, "links": links},
             user=user,
             preference="followup_prompts",
             org=event.org,
             dedupe_key=f"{MAIL_JOB}:{event.id}:{user.id}",
+            locale=recipient_locale(user, event.org),
         )
         sent += message is not None
     return {"sent": sent}

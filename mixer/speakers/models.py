@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -55,14 +56,14 @@ class Availability(StrEnum):
 MATERIAL_KINDS = tuple(k.value for k in MaterialKind)
 VISIBILITIES = tuple(v.value for v in Visibility)
 VISIBILITY_LABELS = {
-    Visibility.ATTENDEES: "The event's attendees",
-    Visibility.MEMBERS: "All members of the organization",
-    Visibility.PUBLIC: "Anyone with the link",
+    Visibility.ATTENDEES: _l("The event's attendees"),
+    Visibility.MEMBERS: _l("All members of the organization"),
+    Visibility.PUBLIC: _l("Anyone with the link"),
 }
 AVAILABILITIES = tuple(a.value for a in Availability)
 AVAILABILITY_LABELS = {
-    Availability.ANYTIME: "Before and after the session",
-    Availability.AFTER: "Only after the session",
+    Availability.ANYTIME: _l("Before and after the session"),
+    Availability.AFTER: _l("Only after the session"),
 }
 
 

@@ -13,6 +13,9 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
@@ -20,6 +23,7 @@ from mixer import tokens
 from mixer.accounts.models import User
 from mixer.accounts.services import (
     AccountError,
+    find_user,
     get_or_create_user,
     normalise_email,
     record_login,
@@ -28,6 +32,8 @@ from mixer.errors import DomainError, LinkError
 from mixer.events.access import can_manage
 from mixer.events.models import Event, EventSession, EventStatus
 from mixer.extensions import db
+from mixer.formatting import format_number
+from mixer.i18n import recipient_locale
 from mixer.mail.services import queue_mail
 from mixer.orgs.models import Membership
 from mixer.speakers.models import (
@@ -40,7 +46,7 @@ from mixer.speakers.storage import get_storage, remove_on_commit, remove_on_roll
 from mixer.urls import absolute_url
 
 INVITE_PURPOSE = "speaker-invite"
-INVITATION_TITLE = "This speaker invitation cannot be used"
+INVITATION_TITLE = _l("This speaker invitation cannot be used")
 PHOTO_MAX_PX = 512
 PHOTO_MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 
@@ -98,13 +104,13 @@ def session_of(event: Event, session_id: int | None) -> EventSession:
     """The event's session ``session_id``, or its first session."""
     if session_id is None:
         if not event.sessions:
-            raise SpeakerError("This event has no session yet.", field="session_id")
+            raise SpeakerError(_("This event has no session yet."), field="session_id")
         return event.sessions[0]
     for session in event.sessions:
         if session.id == session_id:
             return session
     raise SpeakerError(
-        f"Session {session_id} is not part of this event.",
+        _("Session %(id)s is not part of this event.", id=session_id),
         field="session_id",
         status=404,
     )
@@ -137,14 +143,14 @@ def add_member_as_speaker(
     them their speaker page (once per session: a second submit sends nothing)."""
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.org_id != event.org_id:
-        raise SpeakerError("Choose a member of this organization.", field="member")
+        raise SpeakerError(_("Choose a member of this organization."), field="member")
     session = session_of(event, session_id)
     user = membership.user
     link = add_speaker(session, user)
     if user.is_active:
         queue_mail(
             user.email,
-            f"You're speaking at {event.title}",
+            _l("You're speaking at %(title)s", title=event.title),
             "speaker_added",
             {
                 "person": user,
@@ -157,6 +163,7 @@ def add_member_as_speaker(
             org=event.org,
             kind="speaker_added",
             dedupe_key=f"speaker-added:{session.id}:{user.id}",
+            locale=recipient_locale(user, event.org),
         )
     return link
 
@@ -188,7 +195,7 @@ def invite_speaker(
     name = " ".join((name or "").split())
     if not name or len(name) > 120:
         raise SpeakerError(
-            "Give the speaker's name (at most 120 characters).", field="name"
+            _("Give the speaker's name (at most 120 characters)."), field="name"
         )
     session = session_of(event, session_id)
     invitation = SpeakerInvitation(
@@ -203,7 +210,7 @@ def invite_speaker(
     token = tokens.make(INVITE_PURPOSE, {"inv": invitation.id}, single_use=True)
     queue_mail(
         address,
-        f"You're speaking at {event.title}",
+        _l("You're speaking at %(title)s", title=event.title),
         "speaker_invitation",
         {
             "invitation": invitation,
@@ -215,6 +222,8 @@ def invite_speaker(
         },
         org=event.org,
         kind="speaker_invitation",
+        # Their own setting if they have an account, else the organization's.
+        locale=recipient_locale(find_user(address), event.org),
     )
     return invitation
 
@@ -222,11 +231,15 @@ def invite_speaker(
 def read_invitation(token: str) -> tuple[SpeakerInvitation, dict[str, Any]]:
     """The invitation a link stands for (not spent), or ``LinkError``."""
     max_age = int(current_app.config["INVITATION_DAYS"]) * 86400
-    data = tokens.read(INVITE_PURPOSE, token, max_age=max_age, title=INVITATION_TITLE)
+    data = tokens.read(
+        INVITE_PURPOSE, token, max_age=max_age, title=str(INVITATION_TITLE)
+    )
     invitation = db.session.get(SpeakerInvitation, data.get("inv"))
     if invitation is None or invitation.event.status == EventStatus.CANCELLED:
         raise LinkError(
-            "invalid", "This invitation is no longer valid.", title=INVITATION_TITLE
+            "invalid",
+            _("This invitation is no longer valid."),
+            title=str(INVITATION_TITLE),
         )
     return invitation, data
 
@@ -234,11 +247,13 @@ def read_invitation(token: str) -> tuple[SpeakerInvitation, dict[str, Any]]:
 def accept_invitation(token: str) -> tuple[User, Event]:
     """Spend the link: create the person if needed, make them a speaker, sign in."""
     invitation, data = read_invitation(token)
-    tokens.spend(INVITE_PURPOSE, data, title=INVITATION_TITLE)
-    user, _ = get_or_create_user(invitation.email, invitation.name)
+    tokens.spend(INVITE_PURPOSE, data, title=str(INVITATION_TITLE))
+    user, _created = get_or_create_user(invitation.email, invitation.name)
     if not user.is_active:
         raise LinkError(
-            "invalid", "This account is deactivated.", title=INVITATION_TITLE
+            "invalid",
+            _("This account is deactivated."),
+            title=str(INVITATION_TITLE),
         )
     add_speaker(invitation.session, user)
     invitation.accept()
@@ -288,11 +303,15 @@ def _links(raw: str | list[str] | None) -> list[str]:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
             raise SpeakerError(
-                f"{url[:80]!r} is not a web address (https://…).", field="links"
+                _("%(url)s is not a web address (https://…).", url=repr(url[:80])),
+                field="links",
             )
         links.append(url)
     if len(links) > 10:
-        raise SpeakerError("At most 10 links.", field="links")
+        raise SpeakerError(
+            ngettext("At most %(num)d link.", "At most %(num)d links.", 10),
+            field="links",
+        )
     return links
 
 
@@ -306,10 +325,15 @@ def update_profile(
     """Save name, title, short bio and links."""
     name = " ".join((name or "").split())
     if not name or len(name) > 120:
-        raise SpeakerError("A name is needed (at most 120 characters).", field="name")
+        raise SpeakerError(
+            _("A name is needed (at most 120 characters)."), field="name"
+        )
     bio = (bio or "").strip()
     if len(bio) > 2000:
-        raise SpeakerError("Keep the bio under 2,000 characters.", field="bio")
+        raise SpeakerError(
+            _("Keep the bio under %(num)s characters.", num=format_number(2000)),
+            field="bio",
+        )
     profile = profile_for(user)
     profile.links = _links(links)
     profile.title = " ".join((title or "").split())[:120] or None
@@ -320,7 +344,7 @@ def update_profile(
     return profile
 
 
-_TOO_MANY_PIXELS = "That image is too large in pixels."
+_TOO_MANY_PIXELS = _l("That image is too large in pixels.")
 
 
 def set_photo(user: User, stream: IO[bytes]) -> SpeakerProfile:
@@ -333,19 +357,19 @@ def set_photo(user: User, stream: IO[bytes]) -> SpeakerProfile:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             probe = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise SpeakerError(_TOO_MANY_PIXELS, field="photo") from exc
+        raise SpeakerError(str(_TOO_MANY_PIXELS), field="photo") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise SpeakerError(
-            "That file is not an image we can read.", field="photo"
+            _("That file is not an image we can read."), field="photo"
         ) from exc
     try:
         with probe:
             if probe.format not in ("JPEG", "PNG", "GIF", "WEBP"):
                 raise SpeakerError(
-                    "The photo must be JPEG, PNG, GIF or WebP.", field="photo"
+                    _("The photo must be JPEG, PNG, GIF or WebP."), field="photo"
                 )
             if probe.width * probe.height > PHOTO_MAX_PIXELS:
-                raise SpeakerError(_TOO_MANY_PIXELS, field="photo")
+                raise SpeakerError(str(_TOO_MANY_PIXELS), field="photo")
             probe.verify()
         with Image.open(io.BytesIO(data)) as opened:
             opened.load()
@@ -363,10 +387,10 @@ def set_photo(user: User, stream: IO[bytes]) -> SpeakerProfile:
                 suffix = ".jpg"
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise SpeakerError(
-            "That file is not an image we can read.", field="photo"
+            _("That file is not an image we can read."), field="photo"
         ) from exc
     out.seek(0)
-    key, _, _ = get_storage().save(out, suffix=suffix)
+    key, _size, _digest = get_storage().save(out, suffix=suffix)
     remove_on_rollback(key)
     profile = profile_for(user)
     if profile.photo_key:
@@ -390,11 +414,14 @@ def update_session(session: EventSession, title: str, abstract: str) -> EventSes
     """Change a session's title and abstract."""
     title = " ".join((title or "").split())
     if not title or len(title) > 200:
-        raise SpeakerError("A title is needed (at most 200 characters).", field="title")
+        raise SpeakerError(
+            _("A title is needed (at most 200 characters)."), field="title"
+        )
     abstract = (abstract or "").strip()
     if len(abstract) > 5000:
         raise SpeakerError(
-            "Keep the abstract under 5,000 characters.", field="abstract"
+            _("Keep the abstract under %(num)s characters.", num=format_number(5000)),
+            field="abstract",
         )
     session.title = title
     detail = db.session.get(SessionDetail, session.id) or SessionDetail(

@@ -9,8 +9,12 @@ import struct
 import zipfile
 from typing import IO, NamedTuple
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
+
+from mixer.formatting import format_number
 
 HEAD = 8192  # bytes read to decide
 TEXT_LIMIT = 2 * 1024 * 1024  # Markdown/plain text is checked whole up to this
@@ -68,7 +72,10 @@ XLSX = Kind(
 TEXT = Kind("Markdown or plain text", "text/plain; charset=utf-8", ".txt", False)
 
 ACCEPTED = (PDF, PPTX, DOCX, XLSX, PNG, JPEG, GIF, WEBP, TEXT)
-ACCEPTED_TEXT = "PDF, PowerPoint (PPTX), Word (DOCX), Excel (XLSX), PNG, JPEG, GIF, WebP images and Markdown or plain text"  # noqa: E501
+ACCEPTED_TEXT = _l(
+    "PDF, PowerPoint (PPTX), Word (DOCX), Excel (XLSX), PNG, JPEG, GIF, WebP "
+    "images and Markdown or plain text"
+)
 BY_MIMETYPE = {k.mimetype: k for k in ACCEPTED}
 OOXML = {"ppt/": PPTX, "word/": DOCX, "xl/": XLSX}
 # Text that a browser could run or render as a page: never accepted as "text".
@@ -118,7 +125,7 @@ def _pdf(stream: IO[bytes]) -> Kind:
     tail = stream.read()
     stream.seek(0)
     if b"%%EOF" not in tail or b"startxref" not in tail:
-        raise NotAPdf("This file begins like a PDF but is not one (it has no end).")
+        raise NotAPdf(_("This file begins like a PDF but is not one (it has no end)."))
     try:
         reader = PdfReader(stream, strict=False)
         pages = reader.root_object["/Pages"].get_object()
@@ -126,12 +133,17 @@ def _pdf(stream: IO[bytes]) -> Kind:
         count = int(found) if isinstance(found, int) else 0
     except Exception as exc:  # noqa: BLE001 - any pypdf failure means "not a PDF"
         raise NotAPdf(
-            "This file begins like a PDF but is not one (it cannot be read as a PDF)."
+            _(
+                "This file begins like a PDF but is not one (it cannot be read as "
+                "a PDF)."
+            )
         ) from exc
     finally:
         stream.seek(0)
     if count < 1:
-        raise NotAPdf("This file begins like a PDF but is not one (it has no pages).")
+        raise NotAPdf(
+            _("This file begins like a PDF but is not one (it has no pages).")
+        )
     return PDF
 
 
@@ -142,8 +154,11 @@ def _ooxml(stream: IO[bytes]) -> Kind | None:
     try:
         if _declared_entries(stream) > ZIP_MAX_ENTRIES:
             raise ArchiveTooLarge(
-                f"This archive has more than {ZIP_MAX_ENTRIES:,} parts; "
-                "no document needs that many."
+                _(
+                    "This archive has more than %(num)s parts; no document needs "
+                    "that many.",
+                    num=format_number(ZIP_MAX_ENTRIES),
+                )
             )
         with zipfile.ZipFile(stream) as archive:
             infos = archive.infolist()
@@ -155,7 +170,10 @@ def _ooxml(stream: IO[bytes]) -> Kind | None:
         stream.seek(0)
     if sum(info.file_size for info in infos) > ZIP_MAX_UNPACKED:
         raise ArchiveTooLarge(
-            f"This archive unpacks to more than {ZIP_MAX_UNPACKED // 2**30} GB."
+            _(
+                "This archive unpacks to more than %(num)d GB.",
+                num=ZIP_MAX_UNPACKED // 2**30,
+            )
         )
     names = [info.filename for info in infos]
     if "[Content_Types].xml" not in names:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Response,
@@ -19,6 +20,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -29,6 +32,8 @@ from mixer.errors import refusals
 from mixer.events.access import can_manage, managed_event, member_event
 from mixer.events.models import Event, EventSession
 from mixer.extensions import db, limiter, login_manager, talisman
+from mixer.formatting import format_number
+from mixer.i18n import current_locale
 from mixer.orgs.models import Membership
 from mixer.speakers import material, services, visibility
 from mixer.speakers.forms import (
@@ -48,6 +53,19 @@ from mixer.speakers.storage import NotFound, get_storage
 from mixer.web import json_error, wants_json
 
 bp = Blueprint("speakers", __name__)
+
+
+@bp.app_template_filter("file_size")
+def file_size(size: int) -> str:
+    """ "1.5 MB", "12 KB" or "300 bytes", in the page's language ("1,5 MB")."""
+    if size >= 1024 * 1024:
+        value = format_decimal(size / 1048576, "0.0", locale=current_locale())
+        return _("%(size)s MB", size=value)
+    if size >= 1024:
+        return _("%(size)s KB", size=format_number(size // 1024))
+    return ngettext("%(num)d byte", "%(num)d bytes", size)
+
+
 # Downloads are never a page that can run anything, whatever the bytes are.
 DOWNLOAD_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
@@ -60,7 +78,10 @@ def _uploader(event_id: int) -> Event:
     """The event, for its speakers and managers (others 403)."""
     event = member_event(event_id)
     if not services.can_upload(event, current_user):
-        abort(403, description="Only this event's speakers and organizers can do that.")
+        abort(
+            403,
+            description=_("Only this event's speakers and organizers can do that."),
+        )
     return event
 
 
@@ -93,12 +114,12 @@ def accept(token: str):
     """GET shows a button (mail scanners prefetch links); POST signs the speaker in."""
     form = ActionForm()
     if not form.validate_on_submit():
-        invitation, _ = services.read_invitation(token)
+        invitation, _data = services.read_invitation(token)
         return render_template("speakers/accept.html", invitation=invitation)
     user, event = services.accept_invitation(token)
     browser.log_in(user)
     db.session.commit()
-    flash(f"Welcome, {user.name}. This is your speaker page.", "success")
+    flash(_("Welcome, %(name)s. This is your speaker page.", name=user.name), "success")
     return redirect(url_for("speakers.mine", event_id=event.id))
 
 
@@ -187,7 +208,7 @@ def save_profile(event_id: int):
                 form.links.data,
             )
             db.session.commit()
-            flash("Your speaker profile is saved.", "success")
+            flash(_("Your speaker profile is saved."), "success")
             return redirect(url_for("speakers.mine", event_id=event.id))
     return _render_mine(event, 422, profile_form=form)
 
@@ -201,7 +222,7 @@ def save_photo(event_id: int):
         with refusals(form):
             services.set_photo(current_user, form.photo.data.stream)
             db.session.commit()
-            flash("Your photo is saved.", "success")
+            flash(_("Your photo is saved."), "success")
             return redirect(url_for("speakers.mine", event_id=event.id))
     elif not form.photo.data:
         form.photo.errors = ["Choose an image file."]
@@ -222,7 +243,7 @@ def save_session(event_id: int, session_id: int):
                 session, form.title.data or "", form.abstract.data or ""
             )
             db.session.commit()
-            flash("The session is saved.", "success")
+            flash(_("The session is saved."), "success")
             return redirect(url_for("speakers.mine", event_id=event.id))
     return _render_mine(event, 422, session_forms={session.id: form})
 
@@ -236,7 +257,7 @@ def upload(event_id: int):
     files = [f for f in request.files.getlist("files") if f and f.filename is not None]
     if not form.validate_on_submit() or not files:
         message = (
-            "Choose at least one file."
+            _("Choose at least one file.")
             if not files
             else " ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         )
@@ -272,9 +293,15 @@ def upload(event_id: int):
             return json_error(first.status, first.code, first.message)
         return jsonify(_material_json(saved[0])), 201
     for name, refusal in refused:
-        flash(f"{name or 'A file'}: {refusal}", "error")
+        flash(
+            _("%(file)s: %(problem)s", file=name, problem=refusal)
+            if name
+            else _("A file: %(problem)s", problem=refusal),
+            "error",
+        )
     if saved:
-        flash(f"Uploaded: {', '.join(m.filename or '' for m in saved)}.", "success")
+        names = ", ".join(m.filename or "" for m in saved)
+        flash(_("Uploaded: %(files)s.", files=names), "success")
     return redirect(url_for("speakers.mine", event_id=event.id))
 
 
@@ -308,7 +335,7 @@ def add_link(event_id: int):
                 available=form.available.data,
             )
             db.session.commit()
-            flash("The link is added.", "success")
+            flash(_("The link is added."), "success")
             return redirect(url_for("speakers.mine", event_id=event.id))
     return _render_mine(event, 422, link_form=form)
 
@@ -321,7 +348,7 @@ def delete(material_id: int):
         abort(400)
     material.delete_material(item, current_user)
     db.session.commit()
-    flash("Deleted.", "success")
+    flash(_("Deleted."), "success")
     return redirect(
         request.form.get("back") == "manage"
         and url_for("speakers.manage", event_id=event.id)
@@ -338,7 +365,7 @@ def hide(material_id: int):
     hidden = request.form.get("hidden") == "1"
     material.set_hidden(item, current_user, hidden)
     db.session.commit()
-    flash("Hidden from attendees." if hidden else "Visible again.", "success")
+    flash(_("Hidden from attendees.") if hidden else _("Visible again."), "success")
     return redirect(url_for("speakers.manage", event_id=event.id))
 
 
@@ -451,7 +478,7 @@ def invite(event_id: int):
                 current_user,
             )
             db.session.commit()
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("speakers.manage", event_id=event.id))
     return _render_manage(event, 422, invite_form=form)
 
@@ -468,7 +495,7 @@ def add(event_id: int):
                 event, form.member.data, form.session_id.data, current_user
             )
             db.session.commit()
-            flash(f"{link.user.name} is now a speaker.", "success")
+            flash(_("%(name)s is now a speaker.", name=link.user.name), "success")
             return redirect(url_for("speakers.manage", event_id=event.id))
     return _render_manage(event, 422, add_form=form)
 
@@ -485,7 +512,7 @@ def remove(event_id: int):
         abort(400)
     services.remove_speaker(session, int(form.user_id.data or 0))
     db.session.commit()
-    flash("Removed from the session.", "success")
+    flash(_("Removed from the session."), "success")
     return redirect(url_for("speakers.manage", event_id=event.id))
 
 

@@ -9,6 +9,17 @@
   var zone = form.querySelector("[data-drop-zone]");
   var list = form.querySelector("[data-upload-list]");
   var hint = form.querySelector("[data-drop-hint]");
+  // The words, in the page's language: a JSON catalogue the template renders
+  // (docs/i18n.md); English only for a missing key.
+  var t = {};
+  try { t = JSON.parse(form.dataset.messages || "{}"); } catch (err) { t = {}; }
+  function say(key, fallback, values) {
+    var text = t[key] || fallback;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("%(" + name + ")s").join(values[name]);
+    });
+    return text;
+  }
   if (hint) hint.hidden = false;
 
   function row(file) {
@@ -18,7 +29,7 @@
     var bar = document.createElement("progress");
     bar.max = 100;
     bar.value = 0;
-    bar.setAttribute("aria-label", "Uploading " + file.name);
+    bar.setAttribute("aria-label", say("uploading", "Uploading %(name)s", { name: file.name }));
     var status = document.createElement("small");
     li.appendChild(label);
     li.appendChild(bar);
@@ -44,17 +55,17 @@
         try { body = JSON.parse(xhr.responseText); } catch (err) { body = {}; }
         if (xhr.status === 201) {
           ui.bar.value = 100;
-          ui.status.textContent = " Uploaded.";
+          ui.status.textContent = " " + say("uploaded", "Uploaded.");
           ui.li.className = "upload-done";
           resolve(true);
         } else {
-          ui.status.textContent = " " + ((body.error && body.error.message) || "Upload failed (" + xhr.status + ").");
+          ui.status.textContent = " " + ((body.error && body.error.message) || say("failed", "Upload failed (%(status)s).", { status: xhr.status }));
           ui.li.className = "upload-failed field-error";
           resolve(false);
         }
       });
       xhr.addEventListener("error", function () {
-        ui.status.textContent = " The connection failed; try again.";
+        ui.status.textContent = " " + say("offline", "The connection failed; try again.");
         ui.li.className = "upload-failed field-error";
         resolve(false);
       });
@@ -66,7 +77,7 @@
     var done = document.createElement("li");
     var link = document.createElement("a");
     link.href = window.location.pathname;
-    link.textContent = "Refresh the list of your material";
+    link.textContent = say("refresh", "Refresh the list of your material");
     done.appendChild(link);
     list.appendChild(done);
   }
