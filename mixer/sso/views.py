@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from mixer.accounts import browser
@@ -54,8 +55,12 @@ def find():
         if not matches:
             domain = form.email.data.rpartition("@")[2]
             form.email.errors.append(
-                f"No organization here signs in addresses at {domain} with single "
-                "sign-on. Sign in with your password or an e-mailed link instead."
+                _(
+                    "No organization here signs in addresses at %(domain)s with "
+                    "single sign-on. Sign in with your password or an e-mailed "
+                    "link instead.",
+                    domain=domain,
+                )
             )
     page = render_template(
         "sso/find.html",
@@ -92,7 +97,12 @@ def callback(slug: str):
     browser.log_in(user, sso=True)
     db.session.commit()
     flash(
-        f"Welcome, {user.name}. You are signed in with {provider.org.name}.", "success"
+        _(
+            "Welcome, %(name)s. You are signed in with %(org)s.",
+            name=user.name,
+            org=provider.org.name,
+        ),
+        "success",
     )
     return redirect(safe_next(pending.get("next")) or url_for("orgs.home", slug=slug))
 
@@ -133,7 +143,7 @@ def settings():
                 g.org, client_secret=form.client_secret.data, **values
             )
             db.session.commit()
-            flash("The single sign-on settings are saved.", "success")
+            flash(_("The single sign-on settings are saved."), "success")
             return redirect(url_for("sso.settings", slug=g.org.slug))
     failed = request.method == "POST" and checked is None
     page = render_template(
