@@ -180,7 +180,7 @@ def ids_in_range(form: Any, field: Any) -> None:
     database error."""
     values = field.data if isinstance(field.data, list) else [field.data]
     if any(isinstance(v, int) and not 1 <= v <= MAX_ID for v in values):
-        raise ValidationError("Choose from the list.")
+        raise ValidationError(_("Choose from the list."))
 
 
 def query_page() -> int:
@@ -257,10 +257,11 @@ def _http_error(exc: HTTPException):
     elif status == 413:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         if limit:
+            megabytes = format(limit / 1024 / 1024, "g")
             message = _(
                 "The request body is larger than the limit of %(mb)s MB; "
                 "nothing was stored.",
-                mb=f"{limit / 1024 / 1024:g}",
+                mb=megabytes,
             )
     elif status == 429:
         message = _(

@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
@@ -84,10 +85,12 @@ def check_reauthenticated(user: User, password: str | None) -> None:
     fresh = clock.now() - timedelta(minutes=FRESH_SIGN_IN)
     if sign_in is None or sign_in.created_at < fresh:
         raise ErasureError(
-            _(
+            ngettext(
+                "Sign in again with an e-mailed link first, then erase within "
+                "%(num)d minute.",
                 "Sign in again with an e-mailed link first, then erase within "
                 "%(num)d minutes.",
-                num=FRESH_SIGN_IN,
+                FRESH_SIGN_IN,
             ),
             field="password",
         )
