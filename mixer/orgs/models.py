@@ -179,7 +179,7 @@ class Organization(Model):
             return None
         if len(name) > DEPARTMENT_NAME_MAX:
             raise OrgError(
-                "A department name can have at most 80 characters.", "department"
+                _("A department name can have at most 80 characters."), "department"
             )
         for dept in self.departments:
             if dept.name.lower() == name.lower():
