@@ -65,7 +65,7 @@ class OrgSettingsForm(FlaskForm):
             "The commitment your organization makes to mentoring, shown on "
             "its home page. Markdown works: **bold**, lists, [links](https://…)."
         ),
-        render_kw={"rows": 12},
+        render_kw={"rows": 12, "dir": "auto"},
     )
 
 
