@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import Any
 
 from flask import flash
+from flask_babel import gettext as _
 
 from mixer.extensions import db
 
@@ -125,7 +126,7 @@ class LinkError(DomainError):
         reason: str,
         message: str,
         *,
-        title: str = "This link cannot be used",
+        title: str | None = None,
         status: int | None = None,
     ) -> None:
         if reason not in self.STATUS:
@@ -134,7 +135,7 @@ class LinkError(DomainError):
             message, status=status or self.STATUS[reason], code=f"link_{reason}"
         )
         self.reason = reason
-        self.title = title
+        self.title = title if title is not None else _("This link cannot be used")
 
 
 class FieldProblems:

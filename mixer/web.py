@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.ctx import _AppCtxGlobals
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from jinja2 import Template
 from sqlalchemy import exc as sa_exc
@@ -126,7 +128,10 @@ def init_app(app: Flask) -> None:
         permissions_policy={"camera": "(self)", "geolocation": "()"},
     )
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message = _l("Please sign in to see that page.")
+    # Flask-Login flashes the message through this: text in the page's language
+    # (a lazy string cannot go into the session).
+    login_manager.localize_callback = str
     login_manager.login_message_category = "info"
 
     for code in (400, 401, 403, 404, 405, 409, 413, 415, 422, 429):
@@ -175,7 +180,7 @@ def ids_in_range(form: Any, field: Any) -> None:
     database error."""
     values = field.data if isinstance(field.data, list) else [field.data]
     if any(isinstance(v, int) and not 1 <= v <= MAX_ID for v in values):
-        raise ValidationError("Choose from the list.")
+        raise ValidationError(_("Choose from the list."))
 
 
 def query_page() -> int:
@@ -206,8 +211,23 @@ def json_error(
     return jsonify(body), status, headers or {}
 
 
+# Werkzeug's own descriptions of an error page, in the page's language; a
+# description a view gave (``abort(403, description=...)``) is shown as given.
+DEFAULT_DESCRIPTIONS = {
+    400: _l("The browser sent a request that this server could not understand."),
+    401: _l("You need to sign in to see this page."),
+    405: _l("The method is not allowed for the requested URL."),
+    409: _l("The request conflicts with the current state of this page."),
+    415: _l("The server does not support the media type sent."),
+    422: _l("The request was well-formed but could not be followed."),
+}
+
+
 def _http_error(exc: HTTPException):
     if not wants_json():
+        default = DEFAULT_DESCRIPTIONS.get(exc.code or 0)
+        if default is not None and exc.description == type(exc).description:
+            exc.description = str(default)
         return render_template("errors/error.html", error=exc), exc.code
     if exc.response is not None:  # abort(Response): the view chose the answer
         return exc.response
@@ -221,23 +241,33 @@ def _http_error(exc: HTTPException):
     if data.get("messages") is not None:
         general, fields = _webargs_fields(exc)
         code = data.get("code") or "invalid_input"
-        message = "Invalid input. " + " ".join(
-            general + [f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()]
+        message = (
+            _("Invalid input.")
+            + " "
+            + " ".join(
+                general + [f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()]
+            )
         )
     elif status == 405 and isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        message = (
-            f"{request.method} is not allowed here; "
-            f"use {', '.join(sorted(exc.valid_methods))}."
+        message = _(
+            "%(method)s is not allowed here; use %(methods)s.",
+            method=request.method,
+            methods=", ".join(sorted(exc.valid_methods)),
         )
     elif status == 413:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
         if limit:
-            message = (
-                f"The request body is larger than the limit of "
-                f"{limit / 1024 / 1024:g} MB; nothing was stored."
+            megabytes = format(limit / 1024 / 1024, "g")
+            message = _(
+                "The request body is larger than the limit of %(mb)s MB; "
+                "nothing was stored.",
+                mb=megabytes,
             )
     elif status == 429:
-        message = f"Too many requests (limit: {exc.description}). Try again later."
+        message = _(
+            "Too many requests (limit: %(limit)s). Try again later.",
+            limit=exc.description,
+        )
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     headers.update(data.get("headers") or {})
     return json_error(status, code, message, fields, headers)
@@ -292,7 +322,7 @@ def _server_error(exc):
     # A failed request must not leave a half-written transaction for the next one.
     db.session.rollback()
     if wants_json():
-        return json_error(500, "internal_error", "Something went wrong on our side.")
+        return json_error(500, "internal_error", _("Something went wrong on our side."))
     return render_template("errors/500.html"), 500
 
 
@@ -353,7 +383,7 @@ def _database_unavailable(exc: Exception):
         pass
     db.session.remove()
     headers = {"Retry-After": str(DATABASE_RETRY_AFTER)}
-    message = "The database is briefly unavailable. Please try again in a moment."
+    message = _("The database is briefly unavailable. Please try again in a moment.")
     if wants_json():
         return json_error(503, "database_unavailable", message, headers=headers)
     return render_template("errors/503.html", message=message), 503, headers

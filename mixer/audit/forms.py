@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional, ValidationError
@@ -18,25 +20,26 @@ class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    action = SelectField("Action", choices=[], default="")
-    actor = SelectField("Done by", choices=[], default="")
-    since = DateField("From (UTC)", validators=[Optional()])
-    until = DateField("To (UTC)", validators=[Optional()])
+    action = SelectField(_l("Action"), choices=[], default="")
+    actor = SelectField(_l("Done by"), choices=[], default="")
+    since = DateField(_l("From (UTC)"), validators=[Optional()])
+    until = DateField(_l("To (UTC)"), validators=[Optional()])
 
     def __init__(self, *args: Any, actors: list[tuple[int, str]], **kwargs: Any):
         """Offer every action, and the people who acted in the organization."""
         super().__init__(*args, **kwargs)
-        self.action.choices = [("", "All actions")] + sorted(
-            ACTIONS.items(), key=lambda pair: pair[1]
+        self.action.choices = [("", _("All actions"))] + sorted(
+            ((key, str(words)) for key, words in ACTIONS.items()),
+            key=lambda pair: pair[1],
         )
-        self.actor.choices = [("", "Anyone")] + [
+        self.actor.choices = [("", _("Anyone"))] + [
             (str(actor_id), name) for actor_id, name in actors
         ]
 
     def validate_until(self, field: DateField) -> None:
         """The range runs forwards."""
         if field.data and self.since.data and field.data < self.since.data:
-            raise ValidationError("This day is before the first day.")
+            raise ValidationError(_("This day is before the first day."))
 
     @property
     def narrowed(self) -> bool:

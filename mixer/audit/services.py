@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import g, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, or_, select, update
@@ -22,77 +23,78 @@ FORMER_ACTOR = "Former member"
 FORMER = "a former member"
 PER_PAGE = 50
 
-# Every action Mixer records, with the words people read (the filter's choices).
+# Every action Mixer records, with the words people read (the filter's choices;
+# lazy, so they are said in the page's language).
 # A feature that records a new action adds it here.
-ACTIONS: dict[str, str] = {
+ACTIONS: dict[str, Any] = {
     # the organization
-    "org.settings_changed": "Changed the organization's settings",
-    "org.language_changed": "Changed the organization's language",
-    "department.added": "Added a department",
-    "department.renamed": "Renamed a department",
+    "org.settings_changed": _l("Changed the organization's settings"),
+    "org.language_changed": _l("Changed the organization's language"),
+    "department.added": _l("Added a department"),
+    "department.renamed": _l("Renamed a department"),
     # members
-    "member.role_changed": "Changed a member's role",
-    "member.updated": "Changed a member's details",
-    "member.removed": "Removed a member",
-    "members.imported": "Imported members from a CSV file",
-    "invitation.sent": "Sent an invitation",
-    "invitation.resent": "Sent an invitation again",
-    "invitation.revoked": "Withdrew an invitation",
+    "member.role_changed": _l("Changed a member's role"),
+    "member.updated": _l("Changed a member's details"),
+    "member.removed": _l("Removed a member"),
+    "members.imported": _l("Imported members from a CSV file"),
+    "invitation.sent": _l("Sent an invitation"),
+    "invitation.resent": _l("Sent an invitation again"),
+    "invitation.revoked": _l("Withdrew an invitation"),
     # accounts
-    "account.deactivated": "Deactivated an account",
-    "account.reactivated": "Reactivated an account",
-    "api_token.created": "Created an API token",
-    "api_token.revoked": "Revoked an API token",
+    "account.deactivated": _l("Deactivated an account"),
+    "account.reactivated": _l("Reactivated an account"),
+    "api_token.created": _l("Created an API token"),
+    "api_token.revoked": _l("Revoked an API token"),
     # events
-    "event.published": "Published an event",
-    "event.cancelled": "Cancelled an event",
-    "registration.moved": "Moved someone on or off the waitlist",
-    "registration.seat_given": "Gave someone a seat at the door",
-    "registration.removed": "Took someone off an event",
+    "event.published": _l("Published an event"),
+    "event.cancelled": _l("Cancelled an event"),
+    "registration.moved": _l("Moved someone on or off the waitlist"),
+    "registration.seat_given": _l("Gave someone a seat at the door"),
+    "registration.removed": _l("Took someone off an event"),
     # the door
-    "checkin.undone": "Undid a check-in",
-    "door.helper_added": "Made someone a door helper",
-    "door.helper_removed": "Removed a door helper",
-    "door.link_created": "Created a door link",
-    "door.link_revoked": "Revoked a door link",
+    "checkin.undone": _l("Undid a check-in"),
+    "door.helper_added": _l("Made someone a door helper"),
+    "door.helper_removed": _l("Removed a door helper"),
+    "door.link_created": _l("Created a door link"),
+    "door.link_revoked": _l("Revoked a door link"),
     # recognition
-    "testimonial.approved": "Approved a testimonial",
-    "testimonial.hidden": "Hid a testimonial",
-    "testimonial.returned": "Returned a testimonial to moderation",
-    "award.published": "Published an award",
-    "award.unpublished": "Unpublished an award",
+    "testimonial.approved": _l("Approved a testimonial"),
+    "testimonial.hidden": _l("Hid a testimonial"),
+    "testimonial.returned": _l("Returned a testimonial to moderation"),
+    "award.published": _l("Published an award"),
+    "award.unpublished": _l("Unpublished an award"),
     # data leaving Mixer
-    "export.attendees": "Downloaded an event's attendee list",
-    "export.insights": "Downloaded an insights export",
-    "export.report": "Opened a report PDF",
+    "export.attendees": _l("Downloaded an event's attendee list"),
+    "export.insights": _l("Downloaded an insights export"),
+    "export.report": _l("Opened a report PDF"),
     # recorded by single sign-on, data rights and webhooks (issue 18)
-    "sso.settings_changed": "Changed the single sign-on settings",
-    "sso.member_joined": "Someone joined through single sign-on",
-    "person.erased": "Erased a person",
-    "retention.changed": "Changed how long personal details are kept",
-    "retention.applied": "Removed personal details past the retention period",
-    "webhook.endpoint_added": "Added a webhook endpoint",
-    "webhook.endpoint_changed": "Changed a webhook endpoint",
-    "webhook.secret_rotated": "Gave a webhook endpoint a new secret",
-    "webhook.endpoint_removed": "Removed a webhook endpoint",
-    "webhook.endpoint_switched_off": "Switched off a failing webhook endpoint",
+    "sso.settings_changed": _l("Changed the single sign-on settings"),
+    "sso.member_joined": _l("Someone joined through single sign-on"),
+    "person.erased": _l("Erased a person"),
+    "retention.changed": _l("Changed how long personal details are kept"),
+    "retention.applied": _l("Removed personal details past the retention period"),
+    "webhook.endpoint_added": _l("Added a webhook endpoint"),
+    "webhook.endpoint_changed": _l("Changed a webhook endpoint"),
+    "webhook.secret_rotated": _l("Gave a webhook endpoint a new secret"),
+    "webhook.endpoint_removed": _l("Removed a webhook endpoint"),
+    "webhook.endpoint_switched_off": _l("Switched off a failing webhook endpoint"),
 }
 
 
 # What a subject is, in words (the page shows "Member #12").
-SUBJECTS: dict[str, str] = {
-    "organization": "Organization",
-    "department": "Department",
-    "membership": "Member",
-    "invitation": "Invitation",
-    "user": "Account",
-    "api_token": "API token",
-    "event": "Event",
-    "registration": "Registration",
-    "door_helper": "Door helper",
-    "door_link": "Door link",
-    "testimonial": "Testimonial",
-    "award": "Award",
+SUBJECTS: dict[str, Any] = {
+    "organization": _l("Organization"),
+    "department": _l("Department"),
+    "membership": _l("Member"),
+    "invitation": _l("Invitation"),
+    "user": _l("Account"),
+    "api_token": _l("API token"),
+    "event": _l("Event"),
+    "registration": _l("Registration"),
+    "door_helper": _l("Door helper"),
+    "door_link": _l("Door link"),
+    "testimonial": _l("Testimonial"),
+    "award": _l("Award"),
 }
 
 
@@ -100,13 +102,14 @@ def subject_label(entry: AuditEntry) -> str:
     """The entry's subject in words and its stable reference: "Member #12"."""
     if entry.subject_type is None:
         return ""
-    kind = SUBJECTS.get(entry.subject_type, entry.subject_type.replace("_", " "))
+    kind = SUBJECTS.get(entry.subject_type)
+    kind = str(kind) if kind is not None else entry.subject_type.replace("_", " ")
     return f"{kind} #{entry.subject_id}" if entry.subject_id is not None else kind
 
 
 def label(action: str) -> str:
     """The words people read for ``action`` (its own name when not listed)."""
-    return ACTIONS.get(action, action)
+    return str(ACTIONS.get(action, action))
 
 
 def _request_actor() -> Any:

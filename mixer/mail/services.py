@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, select, update
 
 from mixer import clock
@@ -454,9 +455,11 @@ def retry_message(org_id: int, message_id: int) -> OutboxMessage:
         )
     )
     if msg is None:
-        raise NotFound(f"There is no message {message_id} here.")
+        raise NotFound(_("There is no message %(id)s here.", id=message_id))
     if msg.status not in (MessageStatus.QUEUED, MessageStatus.FAILED):
-        raise DomainError(f"That message is {msg.status} already.", status=409)
+        if msg.status == MessageStatus.SENT:
+            raise DomainError(_("That message is sent already."), status=409)
+        raise DomainError(_("That message is sending already."), status=409)
     _requeue(OutboxMessage.id == msg.id)
     db.session.refresh(msg)
     return msg

@@ -11,11 +11,12 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, g
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from mixer.extensions import db
-from mixer.orgs.models import Membership, Organization
+from mixer.orgs.models import ROLE_NAMES, Membership, Organization
 
 
 def membership_for(user, org_id: int) -> Membership | None:
@@ -35,7 +36,13 @@ def require_membership(org: Organization, role: str = "member") -> Membership:
     if membership is None:
         abort(404)
     if not membership.has_role(role):
-        abort(403, description=f"This needs the {role} role in {org.name}.")
+        name = ROLE_NAMES.get(role, role)
+        abort(
+            403,
+            description=_(
+                "This needs the %(role)s role in %(org)s.", role=name, org=org.name
+            ),
+        )
     g.org = org
     g.membership = membership
     return membership

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from mixer.accounts.models import User
@@ -71,7 +72,12 @@ def find_manager(org: Organization, text: str | None) -> Membership | None:
         found = _member_by_email(org, address)
         if found is None:
             raise OrgError(
-                f"No member of {org.name} has the e-mail {address}.", "manager"
+                _(
+                    "No member of %(org)s has the e-mail %(email)s.",
+                    org=org.name,
+                    email=address,
+                ),
+                "manager",
             )
         return found
     exact = list(
@@ -101,16 +107,28 @@ def find_manager(org: Organization, text: str | None) -> Membership | None:
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        raise OrgError(f"No member of {org.name} is called “{term}”.", "manager")
+        raise OrgError(
+            _("No member of %(org)s is called “%(term)s”.", org=org.name, term=term),
+            "manager",
+        )
     named = ", ".join(
         f"{m.user.name} ({m.user.email})" for m in candidates[:CANDIDATES_SHOWN]
     )
-    more = " and others" if len(candidates) > CANDIDATES_SHOWN else ""
-    raise OrgError(
-        f"Several members match “{term}”: {named}{more}. Type the e-mail of the "
-        "one you mean.",
-        "manager",
-    )
+    if len(candidates) > CANDIDATES_SHOWN:
+        message = _(
+            "Several members match “%(term)s”: %(named)s and others. Type the "
+            "e-mail of the one you mean.",
+            term=term,
+            named=named,
+        )
+    else:
+        message = _(
+            "Several members match “%(term)s”: %(named)s. Type the e-mail of the "
+            "one you mean.",
+            term=term,
+            named=named,
+        )
+    raise OrgError(message, "manager")
 
 
 def reporting_line(membership: Membership) -> list[Membership]:
@@ -140,11 +158,15 @@ def set_manager(membership: Membership, manager: Membership | None) -> Membershi
         return membership
     if manager.org_id != membership.org_id:
         raise OrgError(
-            f"{manager.user.name} is not a member of {membership.org.name}.",
+            _(
+                "%(name)s is not a member of %(org)s.",
+                name=manager.user.name,
+                org=membership.org.name,
+            ),
             "manager",
         )
     if manager.id == membership.id:
-        raise OrgError("A member cannot be their own manager.", "manager")
+        raise OrgError(_("A member cannot be their own manager."), "manager")
     if membership.manager_id == manager.id:
         return membership
     # Read the reporting lines only after taking the turn: what was read before
@@ -159,8 +181,13 @@ def set_manager(membership: Membership, manager: Membership | None) -> Membershi
                 break
         names = " → ".join(m.user.name for m in loop)
         raise OrgError(
-            f"{manager.user.name} reports to {membership.user.name} already "
-            f"({names}): reporting lines cannot go round in a circle.",
+            _(
+                "%(manager)s reports to %(name)s already (%(names)s): reporting "
+                "lines cannot go round in a circle.",
+                manager=manager.user.name,
+                name=membership.user.name,
+                names=names,
+            ),
             "manager",
         )
     membership.manager = manager
@@ -265,9 +292,11 @@ def update_member(
         allowed |= {*ADMIN_FIELDS, *OWN_FIELDS}
     refused = [name for name in changes if name not in allowed]
     if refused:
+        fields = ", ".join(refused)
         raise OrgError(
-            f"Only an admin may change {', '.join(refused)}"
-            + (" of another member." if membership.id != acting.id else "."),
+            _("Only an admin may change %(fields)s of another member.", fields=fields)
+            if membership.id != acting.id
+            else _("Only an admin may change %(fields)s.", fields=fields),
             refused[0],
             status=403,
         )
@@ -302,7 +331,8 @@ def _set_manager_by_id(membership: Membership, manager_id: int | None) -> None:
         manager = db.session.get(Membership, manager_id)
         if manager is None or manager.org_id != membership.org_id:
             raise OrgError(
-                f"No member {manager_id} in this organization.", "manager_id"
+                _("No member %(id)s in this organization.", id=manager_id),
+                "manager_id",
             )
     try:
         set_manager(membership, manager)

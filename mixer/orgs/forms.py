@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -25,39 +26,46 @@ from wtforms.validators import (
 
 from mixer.accounts.forms import choice_list
 from mixer.accounts.services import MAX_PASSWORD, MIN_PASSWORD
-from mixer.i18n import LANGUAGE_NAMES, SUPPORTED
+from mixer.i18n import LANGUAGE_NAMES, SUPPORTED, translated
 from mixer.orgs.models import (
     LANGUAGE_MAX,
     LANGUAGES_MAX,
     ORG_KINDS,
+    ROLE_LABELS,
     ROLES,
 )
 
-ROLE_PAIRS = [(r, r.capitalize()) for r in ROLES]
+ROLE_PAIRS = [(r, ROLE_LABELS[r]) for r in ROLES]
 KIND_LABELS = {
-    "company": "Company",
-    "school": "School",
-    "community": "Community centre",
+    "company": _l("Company"),
+    "school": _l("School"),
+    "community": _l("Community centre"),
 }
-LEVEL_RANGE = NumberRange(0, 80, "Use a whole number between 0 and 80.")
+LEVEL_RANGE = translated(NumberRange(0, 80, _l("Use a whole number between 0 and 80.")))
 
 
 class OrgSettingsForm(FlaskForm):
     """An organization's name, kind and mentoring charter."""
 
     name = StringField(
-        "Name", validators=[InputRequired("A name is needed."), Length(max=120)]
+        _l("Name"),
+        validators=[
+            translated(InputRequired(_l("A name is needed."))),
+            Length(max=120),
+        ],
     )
     kind = SelectField(
-        "Kind",
+        _l("Kind"),
         choices=choice_list((k, KIND_LABELS.get(k, k.capitalize())) for k in ORG_KINDS),
     )
     charter = TextAreaField(
-        "Mentoring charter",
+        _l("Mentoring charter"),
         validators=[Optional(), Length(max=20_000)],
-        description="The commitment your organization makes to mentoring, shown on "
-        "its home page. Markdown works: **bold**, lists, [links](https://…).",
-        render_kw={"rows": 12},
+        description=_l(
+            "The commitment your organization makes to mentoring, shown on "
+            "its home page. Markdown works: **bold**, lists, [links](https://…)."
+        ),
+        render_kw={"rows": 12, "dir": "auto"},
     )
 
 
@@ -84,21 +92,24 @@ class InviteForm(FlaskForm):
     """Invite one person by e-mail."""
 
     email = EmailField(
-        "E-mail",
-        validators=[InputRequired("Enter an e-mail address."), Length(max=254)],
+        _l("E-mail"),
+        validators=[
+            translated(InputRequired(_l("Enter an e-mail address."))),
+            Length(max=254),
+        ],
     )
-    name = StringField("Name", validators=[Optional(), Length(max=120)])
-    role = SelectField("Role", choices=choice_list(ROLE_PAIRS), default="member")
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=choice_list(ROLE_PAIRS), default="member")
     department = StringField(
-        "Department or group", validators=[Optional(), Length(max=80)]
+        _l("Department or group"), validators=[Optional(), Length(max=80)]
     )
-    level = IntegerField("Level", validators=[Optional(), LEVEL_RANGE])
+    level = IntegerField(_l("Level"), validators=[Optional(), LEVEL_RANGE])
 
 
 class RoleForm(FlaskForm):
     """Change one member's role."""
 
-    role = SelectField("Role", choices=choice_list(ROLE_PAIRS))
+    role = SelectField(_l("Role"), choices=choice_list(ROLE_PAIRS))
 
 
 class MemberForm(FlaskForm):
@@ -106,9 +117,12 @@ class MemberForm(FlaskForm):
     and languages."""
 
     department = StringField(
-        "Department or group",
-        validators=[Optional(), Length(max=80, message="Use at most 80 characters.")],
-        description="Choose one from the list or type a new name; empty for none.",
+        _l("Department or group"),
+        validators=[
+            Optional(),
+            translated(Length(max=80, message=_l("Use at most 80 characters."))),
+        ],
+        description=_l("Choose one from the list or type a new name; empty for none."),
         # The datalist offers the existing departments; a new name creates one.
         render_kw={"list": "department-names", "autocomplete": "off"},
     )
@@ -116,48 +130,58 @@ class MemberForm(FlaskForm):
     # number input, so the person would see their entry vanish instead of a
     # message. The label is the organization's own (see ``Organization.level_label``).
     level = StringField(
-        "Level",
+        _l("Level"),
         validators=[Optional()],
-        description="A whole number from 0 to 80; empty for none.",
+        description=_l("A whole number from 0 to 80; empty for none."),
         render_kw={"inputmode": "numeric"},
     )
-    role = SelectField("Role", choices=choice_list(ROLE_PAIRS))
+    role = SelectField(_l("Role"), choices=choice_list(ROLE_PAIRS))
     # A text field finding the person by e-mail or name (no script needed, and it
     # works for an organization of thousands); small organizations get a datalist.
     manager = StringField(
-        "Manager",
-        validators=[Optional(), Length(max=254, message="Use at most 254 characters.")],
-        description="Their e-mail, or a name only one member has; empty for none.",
+        _l("Manager"),
+        validators=[
+            Optional(),
+            translated(Length(max=254, message=_l("Use at most 254 characters."))),
+        ],
+        description=_l("Their e-mail, or a name only one member has; empty for none."),
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     # Location and languages are checked by the service (``clean_location``,
     # ``clean_languages``), so their refusals show together with the manager's.
     location = StringField(
-        "Location",
+        _l("Location"),
         validators=[Optional()],
-        description="A site, campus or city; empty for none.",
+        description=_l("A site, campus or city; empty for none."),
         render_kw={"list": "location-names", "autocomplete": "off"},
     )
     languages = StringField(
-        "Languages",
+        _l("Languages"),
         validators=[Optional()],
-        description=f"Separated by commas, e.g. English, Deutsch; at most "
-        f"{LANGUAGES_MAX} of at most {LANGUAGE_MAX} characters. Kept in lower case.",
+        description=_l(
+            "Separated by commas, e.g. English, Deutsch; at most %(num)d of at "
+            "most %(length)d characters. Kept in lower case.",
+            num=LANGUAGES_MAX,
+            length=LANGUAGE_MAX,
+        ),
     )
 
     def validate_level(self, field) -> None:
         """A whole number from 0 to 80 (the database checks the same range)."""
         text = (field.data or "").strip()
         if text and not (text.isdigit() and 0 <= int(text) <= 80):
-            raise ValidationError("Use a whole number between 0 and 80.")
+            raise ValidationError(_("Use a whole number between 0 and 80."))
 
 
 class DepartmentForm(FlaskForm):
     """Add or rename a department."""
 
     name = StringField(
-        "Department name",
-        validators=[InputRequired("A department needs a name."), Length(max=80)],
+        _l("Department name"),
+        validators=[
+            translated(InputRequired(_l("A department needs a name."))),
+            Length(max=80),
+        ],
     )
 
 
@@ -165,13 +189,15 @@ class ImportForm(FlaskForm):
     """Upload a CSV of members."""
 
     file = FileField(
-        "CSV file",
+        _l("CSV file"),
         validators=[
-            FileRequired("Choose a CSV file."),
-            FileAllowed(["csv", "txt"], "Upload a .csv file."),
+            translated(FileRequired(_l("Choose a CSV file."))),
+            translated(FileAllowed(["csv", "txt"], _l("Upload a .csv file."))),
         ],
-        description="A header row first with name and email; optionally department, "
-        "level, manager, location, languages.",
+        description=_l(
+            "A header row first with name and email; optionally department, "
+            "level, manager, location, languages."
+        ),
         render_kw={"accept": ".csv,text/csv"},
     )
 
@@ -184,25 +210,33 @@ class AcceptInvitationForm(FlaskForm):
     """Join an organization: a name and, optionally, a password."""
 
     name = StringField(
-        "Your name",
-        validators=[InputRequired("A name is needed."), Length(max=120)],
+        _l("Your name"),
+        validators=[
+            translated(InputRequired(_l("A name is needed."))),
+            Length(max=120),
+        ],
         render_kw={"autocomplete": "name"},
     )
     password = PasswordField(
-        "Password (optional)",
+        _l("Password (optional)"),
         validators=[
             Optional(),
-            Length(
-                min=MIN_PASSWORD,
-                max=MAX_PASSWORD,
-                message=f"A password needs at least {MIN_PASSWORD} characters.",
+            translated(
+                Length(
+                    min=MIN_PASSWORD,
+                    max=MAX_PASSWORD,
+                    message=_l(
+                        "A password needs at least %(num)d characters.",
+                        num=MIN_PASSWORD,
+                    ),
+                )
             ),
         ],
-        description="Without one you sign in with a link we e-mail you.",
+        description=_l("Without one you sign in with a link we e-mail you."),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[EqualTo("password", "The two passwords differ.")],
+        _l("Repeat the password"),
+        validators=[translated(EqualTo("password", _l("The two passwords differ.")))],
         render_kw={"autocomplete": "new-password"},
     )

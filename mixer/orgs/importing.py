@@ -16,6 +16,7 @@ import io
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from mixer.accounts.models import User
@@ -79,7 +80,8 @@ def _read(data: bytes | str) -> tuple[list[_Row], ImportProblem | None]:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             return [], ImportProblem(
-                0, "The file is not UTF-8 text. Save it as CSV UTF-8 and try again."
+                0,
+                _("The file is not UTF-8 text. Save it as CSV UTF-8 and try again."),
             )
     else:
         text = data
@@ -89,9 +91,13 @@ def _read(data: bytes | str) -> tuple[list[_Row], ImportProblem | None]:
     if missing:
         return [], ImportProblem(
             1,
-            f"The header row needs the columns {', '.join(REQUIRED_COLUMNS)} "
-            f"(and may have {', '.join(CSV_COLUMNS[2:])}); "
-            f"missing: {', '.join(missing)}.",
+            _(
+                "The header row needs the columns %(needed)s (and may have "
+                "%(optional)s); missing: %(missing)s.",
+                needed=", ".join(REQUIRED_COLUMNS),
+                optional=", ".join(CSV_COLUMNS[2:]),
+                missing=", ".join(missing),
+            ),
         )
     reader.fieldnames = headers
     rows = [
@@ -205,7 +211,9 @@ def _import_row(
     values = row.values
     address = normalise_email(values.get("email", ""))
     if address in seen:
-        raise OrgError(f"{address} appears earlier in this file.", "email")
+        raise OrgError(
+            _("%(email)s appears earlier in this file.", email=address), "email"
+        )
     existing = db.session.scalar(select(User).where(User.email == address))
     current = existing.membership_in(org) if existing is not None else None
     # A savepoint per row: a refused row is undone alone, the rest stay.
@@ -238,7 +246,11 @@ def _manager(
         address = normalise_email(row.values["manager"])
     except AccountError as exc:
         raise OrgError(
-            f"The manager's e-mail is not valid: {row.values['manager']}.", "manager"
+            _(
+                "The manager's e-mail is not valid: %(email)s.",
+                email=row.values["manager"],
+            ),
+            "manager",
         ) from exc
     found = imported.get(address)
     if found is None:
@@ -251,12 +263,20 @@ def _manager(
         return found
     if address in lines_of:
         raise OrgError(
-            f"The manager {address} is on line {lines_of[address]}, which was "
-            "not imported: fix that row first.",
+            _(
+                "The manager %(email)s is on line %(line)d, which was not "
+                "imported: fix that row first.",
+                email=address,
+                line=lines_of[address],
+            ),
             "manager",
         )
     raise OrgError(
-        f"No member of {org.name} and no row of this file has the e-mail "
-        f"{address} (the manager).",
+        _(
+            "No member of %(org)s and no row of this file has the e-mail "
+            "%(email)s (the manager).",
+            org=org.name,
+            email=address,
+        ),
         "manager",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     CheckConstraint,
@@ -23,6 +24,20 @@ from mixer.extensions import Model, db
 
 ROLES = ("admin", "organizer", "speaker", "member")
 ORG_KINDS = ("company", "school", "community")
+# A role as a word in a sentence ("You are an admin here") and as a label
+# ("Admin"); both lazy, said in the page's language when shown.
+ROLE_NAMES = {
+    "admin": _l("admin"),
+    "organizer": _l("organizer"),
+    "speaker": _l("speaker"),
+    "member": _l("member"),
+}
+ROLE_LABELS = {
+    "admin": _l("Admin"),
+    "organizer": _l("Organizer"),
+    "speaker": _l("Speaker"),
+    "member": _l("Member"),
+}
 # Who may do what: a role includes the powers of every role after it.
 ROLE_RANK = {"admin": 3, "organizer": 2, "speaker": 1, "member": 0}
 DEPARTMENT_NAME_MAX = 80
@@ -48,10 +63,10 @@ def clean_level(level: int | str | None) -> int | None:
         value = int(level)
     except (TypeError, ValueError) as exc:
         raise OrgError(
-            "Level must be a whole number of years (0–80).", "level"
+            _("Level must be a whole number of years (0–80)."), "level"
         ) from exc
     if not 0 <= value <= LEVEL_MAX:
-        raise OrgError("Level must be a whole number of years (0–80).", "level")
+        raise OrgError(_("Level must be a whole number of years (0–80)."), "level")
     return value
 
 
@@ -61,7 +76,8 @@ def clean_location(location: str | None) -> str | None:
     text = " ".join((location or "").split())
     if len(text) > LOCATION_MAX:
         raise OrgError(
-            f"A location can have at most {LOCATION_MAX} characters.", "location"
+            _("A location can have at most %(num)d characters.", num=LOCATION_MAX),
+            "location",
         )
     return text or None
 
@@ -85,14 +101,22 @@ def clean_languages(languages: str | list[str] | None) -> list[str]:
             continue
         if len(typed) > LANGUAGE_MAX:
             raise OrgError(
-                f"A language can have at most {LANGUAGE_MAX} characters "
-                f"(“{name[:20]}…” is longer).",
+                _(
+                    "A language can have at most %(num)d characters "
+                    "(“%(name)s…” is longer).",
+                    num=LANGUAGE_MAX,
+                    name=name[:20],
+                ),
                 "languages",
             )
         cleaned.append(name)
     if len(cleaned) > LANGUAGES_MAX:
         raise OrgError(
-            f"List at most {LANGUAGES_MAX} languages ({len(cleaned)} given).",
+            _(
+                "List at most %(num)d languages (%(given)d given).",
+                num=LANGUAGES_MAX,
+                given=len(cleaned),
+            ),
             "languages",
         )
     return cleaned
@@ -103,7 +127,10 @@ def clean_mentoring_capacity(capacity: int | str | None) -> int:
     to 20; blank means the default (3)."""
     if capacity is None or (isinstance(capacity, str) and not capacity.strip()):
         return DEFAULT_MENTORING_CAPACITY
-    message = f"Use a whole number from 0 (none right now) to {MENTORING_CAPACITY_MAX}."
+    message = _(
+        "Use a whole number from 0 (none right now) to %(num)d.",
+        num=MENTORING_CAPACITY_MAX,
+    )
     if isinstance(capacity, bool):
         raise OrgError(message, "mentoring_capacity")
     try:
@@ -152,7 +179,7 @@ class Organization(Model):
             return None
         if len(name) > DEPARTMENT_NAME_MAX:
             raise OrgError(
-                "A department name can have at most 80 characters.", "department"
+                _("A department name can have at most 80 characters."), "department"
             )
         for dept in self.departments:
             if dept.name.lower() == name.lower():

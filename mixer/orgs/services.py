@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -27,7 +28,7 @@ from mixer.accounts.services import (
 from mixer.audit.services import changes, record
 from mixer.errors import FieldProblems, LinkError
 from mixer.extensions import db
-from mixer.i18n import LANGUAGE_NAMES, supported
+from mixer.i18n import LANGUAGE_NAMES, recipient_locale, supported
 from mixer.mail.services import queue_mail
 from mixer.orgs.details import (
     find_manager,
@@ -50,7 +51,7 @@ from mixer.orgs.models import (
 from mixer.urls import absolute_url
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
-INVITATION_TITLE = "This invitation cannot be used"
+INVITATION_TITLE = _l("This invitation cannot be used")
 RESERVED_SLUGS = {"api", "admin", "static", "login", "logout", "new", "o", "events"}
 
 
@@ -58,7 +59,7 @@ def get_org(slug: str) -> Organization:
     """The organization with ``slug``, or OrgError."""
     org = db.session.scalar(select(Organization).where(Organization.slug == slug))
     if org is None:
-        raise OrgError(f"No organization with slug {slug!r}.", "slug")
+        raise OrgError(_("No organization with slug %(slug)r.", slug=slug), "slug")
     return org
 
 
@@ -69,16 +70,18 @@ def create_organization(
     slug = (slug or "").strip().lower()
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
         raise OrgError(
-            "A slug is 1–60 lower-case letters, digits or dashes, not reserved.",
+            _("A slug is 1–60 lower-case letters, digits or dashes, not reserved."),
             "slug",
         )
     if kind not in ORG_KINDS:
-        raise OrgError(f"Kind must be one of {', '.join(ORG_KINDS)}.", "kind")
+        raise OrgError(
+            _("Kind must be one of %(kinds)s.", kinds=", ".join(ORG_KINDS)), "kind"
+        )
     name = " ".join((name or "").split())
     if not name or len(name) > 120:
-        raise OrgError("A name of 1–120 characters is needed.", "name")
+        raise OrgError(_("A name of 1–120 characters is needed."), "name")
     if db.session.scalar(select(Organization.id).where(Organization.slug == slug)):
-        raise OrgError(f"The slug {slug!r} is taken.", "slug")
+        raise OrgError(_("The slug %(slug)r is taken.", slug=slug), "slug")
     org = Organization(slug=slug, name=name, kind=kind, charter=charter or "")
     db.session.add(org)
     db.session.flush()
@@ -91,9 +94,11 @@ def update_organization(
     """Change an organization's name, kind and mentoring charter."""
     name = " ".join((name or "").split())
     if not name or len(name) > 120:
-        raise OrgError("A name of 1–120 characters is needed.", "name")
+        raise OrgError(_("A name of 1–120 characters is needed."), "name")
     if kind not in ORG_KINDS:
-        raise OrgError(f"Kind must be one of {', '.join(ORG_KINDS)}.", "kind")
+        raise OrgError(
+            _("Kind must be one of %(kinds)s.", kinds=", ".join(ORG_KINDS)), "kind"
+        )
     before = {"name": org.name, "kind": org.kind, "charter": org.charter}
     org.name, org.kind, org.charter = name, kind, charter or ""
     db.session.flush()
@@ -136,11 +141,13 @@ def add_department(org: Organization, name: str) -> Department:
     """Add a department; a name already in use (any case) is refused."""
     clean = " ".join((name or "").split())
     if not clean:
-        raise OrgError("A department needs a name.", "name")
+        raise OrgError(_("A department needs a name."), "name")
     if any(d.name.lower() == clean.lower() for d in org.departments):
-        raise OrgError(f"There is already a department called {clean!r}.", "name")
+        raise OrgError(
+            _("There is already a department called %(name)r.", name=clean), "name"
+        )
     if len(clean) > 80:
-        raise OrgError("A department name can have at most 80 characters.", "name")
+        raise OrgError(_("A department name can have at most 80 characters."), "name")
     dept = Department(org=org, name=clean)
     db.session.add(dept)
     db.session.flush()
@@ -157,13 +164,14 @@ def rename_department(dept: Department, name: str | None) -> Department:
     """Rename a department; its members move with it."""
     clean = " ".join((name or "").split())
     if not clean:
-        raise OrgError("A department needs a name.", "name")
+        raise OrgError(_("A department needs a name."), "name")
     if len(clean) > 80:
-        raise OrgError("A department name can have at most 80 characters.", "name")
+        raise OrgError(_("A department name can have at most 80 characters."), "name")
     for other in dept.org.departments:
         if other.id != dept.id and other.name.lower() == clean.lower():
             raise OrgError(
-                f"There is already a department called {other.name!r}.", "name"
+                _("There is already a department called %(name)r.", name=other.name),
+                "name",
             )
     before = dept.name
     dept.name = clean
@@ -264,7 +272,9 @@ def department_counts(org: Organization) -> dict[int, int]:
 
 def _check_role(role: str) -> str:
     if role not in ROLES:
-        raise OrgError(f"Role must be one of {', '.join(ROLES)}.", "role")
+        raise OrgError(
+            _("Role must be one of %(roles)s.", roles=", ".join(ROLES)), "role"
+        )
     return role
 
 
@@ -312,7 +322,7 @@ def _keep_an_admin(membership: Membership, role: str) -> None:
             )
         ).all()
         if len(admins) <= 1:
-            raise OrgError("An organization needs at least one admin.", "role")
+            raise OrgError(_("An organization needs at least one admin."), "role")
 
 
 def set_member_role(
@@ -388,10 +398,13 @@ def invite_member(
     level_value = clean_level(level)
     name = " ".join((name or "").split()) or None
     if name and len(name) > 120:
-        raise OrgError("A name can have at most 120 characters.", "name")
+        raise OrgError(_("A name can have at most 120 characters."), "name")
     existing = db.session.scalar(select(User).where(User.email == address))
     if existing is not None and existing.membership_in(org) is not None:
-        raise OrgError(f"{address} is already a member of {org.name}.", "email")
+        raise OrgError(
+            _("%(email)s is already a member of %(org)s.", email=address, org=org.name),
+            "email",
+        )
     dept = org.department_named(department)
     invitation = db.session.scalar(
         select(Invitation).where(
@@ -431,7 +444,7 @@ def _mail_invitation(invitation: Invitation, inviter: User | None) -> None:
     link = absolute_url("orgs.accept_invitation", token=token)
     queue_mail(
         invitation.email,
-        f"You are invited to {org.name} on Mixer",
+        _l("You are invited to %(org)s on Mixer", org=org.name),
         "invitation",
         {
             "org": org,
@@ -442,6 +455,7 @@ def _mail_invitation(invitation: Invitation, inviter: User | None) -> None:
         },
         org=org,
         kind="auth",
+        locale=recipient_locale(invited_user(invitation), org),
     )
     db.session.flush()
 
@@ -464,7 +478,7 @@ def pending_invitations(org: Organization) -> list[Invitation]:
 def resend_invitation(invitation: Invitation, by: User | None = None) -> Invitation:
     """E-mail an open invitation again, with a fresh expiry."""
     if not invitation.is_pending:
-        raise OrgError("This invitation is no longer open.", "invitation")
+        raise OrgError(_("This invitation is no longer open."), "invitation")
     _mail_invitation(invitation, by)
     record(
         invitation.org_id,
@@ -479,7 +493,7 @@ def resend_invitation(invitation: Invitation, by: User | None = None) -> Invitat
 def revoke_invitation(invitation: Invitation) -> Invitation:
     """Withdraw an open invitation: its links stop working."""
     if invitation.accepted_at is not None:
-        raise OrgError("This invitation has already been accepted.", "invitation")
+        raise OrgError(_("This invitation has already been accepted."), "invitation")
     if invitation.revoked_at is None:
         invitation.revoked_at = clock.now()
         record(
@@ -499,26 +513,28 @@ def read_invitation(token: str) -> tuple[Invitation, dict]:
             "invite",
             token,
             max_age=current_app.config["INVITATION_DAYS"] * 86400,
-            title=INVITATION_TITLE,
+            title=str(INVITATION_TITLE),
         )
     except LinkError as exc:
         if exc.reason == "expired":
             raise _invitation_problem(
-                "expired", "This invitation has expired. Ask for a new one."
+                "expired", _("This invitation has expired. Ask for a new one.")
             ) from exc
         raise
     invitation = db.session.get(Invitation, data.get("inv"))
     if invitation is None:
-        raise _invitation_problem("invalid", "This invitation is not valid.")
+        raise _invitation_problem("invalid", _("This invitation is not valid."))
     if invitation.accepted_at is not None:
-        raise _invitation_problem("used", "This invitation has already been accepted.")
+        raise _invitation_problem(
+            "used", _("This invitation has already been accepted.")
+        )
     if invitation.revoked_at is not None:
         raise _invitation_problem(
-            "used", "This invitation has been withdrawn by the organization."
+            "used", _("This invitation has been withdrawn by the organization.")
         )
     if invitation.has_expired():
         raise _invitation_problem(
-            "expired", "This invitation has expired. Ask for a new one."
+            "expired", _("This invitation has expired. Ask for a new one.")
         )
     return invitation, data
 
@@ -529,7 +545,7 @@ def invited_user(invitation: Invitation) -> User | None:
 
 
 def _invitation_problem(reason: str, message: str) -> LinkError:
-    return LinkError(reason, message, title=INVITATION_TITLE)
+    return LinkError(reason, message, title=str(INVITATION_TITLE))
 
 
 def accept_invitation(
@@ -609,9 +625,18 @@ def _change_role(membership: Membership, role: str, acting: Membership) -> None:
     except OrgError as exc:
         if not (was_admin and role in ROLES):
             raise
-        who = "You are" if membership.id == acting.id else f"{membership.user.name} is"
-        raise OrgError(
-            f"{who} the only admin of {membership.org.name}. Make someone else "
-            "an admin first: an organization always needs one.",
-            "role",
-        ) from exc
+        org = membership.org.name
+        if membership.id == acting.id:
+            message = _(
+                "You are the only admin of %(org)s. Make someone else an admin "
+                "first: an organization always needs one.",
+                org=org,
+            )
+        else:
+            message = _(
+                "%(name)s is the only admin of %(org)s. Make someone else an admin "
+                "first: an organization always needs one.",
+                name=membership.user.name,
+                org=org,
+            )
+        raise OrgError(message, "role") from exc

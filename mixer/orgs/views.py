@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from babel import dates
 from flask import (
     Blueprint,
     abort,
@@ -21,6 +22,7 @@ from mixer import clock
 from mixer.accounts import browser
 from mixer.errors import refusals
 from mixer.extensions import db, limiter
+from mixer.i18n import current_locale
 from mixer.orgs import details, importing, services
 from mixer.orgs.access import org_required
 from mixer.orgs.forms import (
@@ -35,6 +37,7 @@ from mixer.orgs.forms import (
     OrgSettingsForm,
     RoleForm,
 )
+from mixer.orgs.models import ROLE_LABELS, ROLE_NAMES
 from mixer.web import query_page
 
 bp = Blueprint("orgs", __name__)
@@ -46,6 +49,26 @@ PER_PAGE = 25
 def today() -> date:
     """Today's date (UTC), from the app's clock."""
     return clock.now().date()
+
+
+@bp.app_template_filter("org_role")
+def org_role(role: str, label: bool = False) -> str:
+    """A membership's role in the page's language: "admin" in a sentence, or
+    "Admin" as a ``label``."""
+    names = ROLE_LABELS if label else ROLE_NAMES
+    name = names.get(role)
+    return str(name) if name is not None else role
+
+
+@bp.app_template_filter("org_date")
+def org_date(value: date, short: bool = False) -> str:
+    """A day in the page's language: "6 December 2026" ("6 Dec 2026" when
+    ``short``); German "6. Dezember 2026"."""
+    language = current_locale()
+    if language == "en":
+        return f"{value.day} {value:%b %Y}" if short else f"{value.day} {value:%B %Y}"
+    skeleton = "yMMMd" if short else "yMMMMd"
+    return dates.format_skeleton(skeleton, value, locale=language)
 
 
 @bp.get("/o/<slug>/")
@@ -66,7 +89,7 @@ def settings():
                 g.org, form.name.data, form.kind.data, form.charter.data
             )
             db.session.commit()
-            flash("The organization's settings are saved.", "success")
+            flash(_("The organization's settings are saved."), "success")
             return redirect(url_for("orgs.settings", slug=g.org.slug))
     status = 422 if request.method == "POST" else 200
     return _render_settings(status, form=form)
@@ -162,9 +185,13 @@ def change_role(membership_id: int):
         with refusals():
             services.set_member_role(membership, form.role.data, g.membership)
             db.session.commit()
-            flash(f"{membership.user.name} is now {form.role.data}.", "success")
+            role = ROLE_NAMES.get(form.role.data, form.role.data)
+            flash(
+                _("%(name)s is now %(role)s.", name=membership.user.name, role=role),
+                "success",
+            )
     else:
-        flash("Choose one of the listed roles.", "error")
+        flash(_("Choose one of the listed roles."), "error")
     if not g.membership.has_role("admin"):  # they demoted themselves
         return redirect(url_for("orgs.home", slug=g.org.slug))
     return _back()
@@ -204,7 +231,7 @@ def edit_member(membership_id: int):
                 languages=form.languages.data,
             )
             db.session.commit()
-            flash(f"{name}’s details are saved.", "success")
+            flash(_("%(name)s’s details are saved.", name=name), "success")
             if not g.membership.has_role("admin"):  # they stepped down themselves
                 return redirect(url_for("orgs.home", slug=g.org.slug))
             return _back(anchor=f"member-{membership.id}")
@@ -231,7 +258,14 @@ def remove_member(membership_id: int):
         with refusals():
             services.remove_member(membership)
             db.session.commit()
-            flash(f"{name} is no longer a member of {g.org.name}.", "success")
+            flash(
+                _(
+                    "%(name)s is no longer a member of %(org)s.",
+                    name=name,
+                    org=g.org.name,
+                ),
+                "success",
+            )
             if is_me:
                 return redirect(url_for("main.index"))
     return _back()
@@ -254,7 +288,7 @@ def invite():
                 invited_by=current_user,
             )
             db.session.commit()
-            flash(f"Invitation sent to {invitation.email}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=invitation.email), "success")
             return _back()
     return _render_members(422, invite_form=form)
 
@@ -275,7 +309,10 @@ def resend_invitation(invitation_id: int):
         with refusals():
             services.resend_invitation(invitation, current_user)
             db.session.commit()
-            flash(f"Invitation sent again to {invitation.email}.", "success")
+            flash(
+                _("Invitation sent again to %(email)s.", email=invitation.email),
+                "success",
+            )
     return _back()
 
 
@@ -288,7 +325,10 @@ def revoke_invitation(invitation_id: int):
         with refusals():
             services.revoke_invitation(invitation)
             db.session.commit()
-            flash(f"The invitation to {invitation.email} is withdrawn.", "success")
+            flash(
+                _("The invitation to %(email)s is withdrawn.", email=invitation.email),
+                "success",
+            )
     return _back()
 
 
@@ -301,7 +341,7 @@ def add_department():
         with refusals(form):
             dept = services.add_department(g.org, form.name.data)
             db.session.commit()
-            flash(f"Department “{dept.name}” added.", "success")
+            flash(_("Department “%(name)s” added.", name=dept.name), "success")
             return redirect(
                 url_for("orgs.members", slug=g.org.slug, _anchor="departments")
             )
@@ -320,9 +360,9 @@ def rename_department(dept_id: int):
         with refusals():
             services.rename_department(dept, form.name.data)
             db.session.commit()
-            flash(f"Department renamed to “{dept.name}”.", "success")
+            flash(_("Department renamed to “%(name)s”.", name=dept.name), "success")
     else:
-        flash(" ".join(form.name.errors) or "Give the department a name.", "error")
+        flash(" ".join(form.name.errors) or _("Give the department a name."), "error")
     return redirect(url_for("orgs.members", slug=g.org.slug, _anchor="departments"))
 
 
@@ -356,7 +396,7 @@ def accept_invitation(token: str):
             )
             browser.log_in(membership.user)
             db.session.commit()
-            flash(f"Welcome to {membership.org.name}!", "success")
+            flash(_("Welcome to %(org)s!", org=membership.org.name), "success")
             return redirect(url_for("orgs.home", slug=membership.org.slug))
     status = 422 if request.method == "POST" else 200
     page = render_template(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from mixer.errors import refusals
 from mixer.extensions import db
@@ -29,7 +31,13 @@ def show():
 @org_required("admin")
 def retry(message_id: int):
     """Queue one failed or retrying message for delivery now."""
-    return _retry(lambda: retry_message(g.org.id, message_id), "{0.to_addr}")
+    return _retry(
+        lambda: retry_message(g.org.id, message_id),
+        lambda row: _(
+            "Retrying %(to)s now; the worker picks it up within seconds.",
+            to=row.to_addr,
+        ),
+    )
 
 
 @bp.post("/o/<slug>/admin/outbox/retry-failed")
@@ -40,7 +48,14 @@ def retry_all():
         abort(400)
     count = retry_failed(g.org.id)
     db.session.commit()
-    flash(f"{count} failed message{'' if count == 1 else 's'} queued again.", "success")
+    flash(
+        ngettext(
+            "%(num)d failed message queued again.",
+            "%(num)d failed messages queued again.",
+            count,
+        ),
+        "success",
+    )
     return redirect(url_for("outbox.show", slug=g.org.slug))
 
 
@@ -48,18 +63,21 @@ def retry_all():
 @org_required("admin")
 def retry_job_now(job_id: int):
     """Run one failed job again now."""
-    return _retry(lambda: retry_job(g.org.id, job_id), "the job “{0.kind}”")
+    return _retry(
+        lambda: retry_job(g.org.id, job_id),
+        lambda row: _(
+            "Retrying the job “%(kind)s” now; the worker picks it up within seconds.",
+            kind=row.kind,
+        ),
+    )
 
 
-def _retry(action: Callable, what: str):
+def _retry(action: Callable, done: Callable):
     """Shared body of the retry buttons: CSRF, a flash; others' rows are 404."""
     if not RetryForm().validate_on_submit():
         abort(400)
     with refusals(category="warning"):  # "sent already" is no mistake of theirs
         row = action()
         db.session.commit()
-        flash(
-            f"Retrying {what.format(row)} now; the worker picks it up within seconds.",
-            "success",
-        )
+        flash(done(row), "success")
     return redirect(url_for("outbox.show", slug=g.org.slug))

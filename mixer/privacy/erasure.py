@@ -19,6 +19,8 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.sql import ColumnElement
 
@@ -77,14 +79,19 @@ def check_reauthenticated(user: User, password: str | None) -> None:
     if user.password_hash:
         found = authenticate(user.email, password or "")
         if found is None or found.id != user.id:
-            raise ErasureError("That is not your password.", field="password")
+            raise ErasureError(_("That is not your password."), field="password")
         return
     sign_in = user.current_sign_in
     fresh = clock.now() - timedelta(minutes=FRESH_SIGN_IN)
     if sign_in is None or sign_in.created_at < fresh:
         raise ErasureError(
-            "Sign in again with an e-mailed link first, then erase within "
-            f"{FRESH_SIGN_IN} minutes.",
+            ngettext(
+                "Sign in again with an e-mailed link first, then erase within "
+                "%(num)d minute.",
+                "Sign in again with an e-mailed link first, then erase within "
+                "%(num)d minutes.",
+                FRESH_SIGN_IN,
+            ),
             field="password",
         )
 
@@ -136,7 +143,7 @@ def erase_member(membership: Membership, by: User) -> dict[str, int]:
     """
     if membership.user_id == by.id:
         raise ErasureError(
-            "Erase your own data from your profile (Your data).", status=409
+            _("Erase your own data from your profile (Your data)."), status=409
         )
     user, org = membership.user, membership.org
     known_as = [user.name, user.email]

@@ -19,6 +19,7 @@ import calendar
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import String, cast, delete, func, literal, select, update
 
 from mixer import clock
@@ -77,7 +78,10 @@ def set_retention(org: Organization, months: int | str | None) -> PrivacySetting
 
 def clean_months(months: int | str | None) -> int:
     """A whole number of months from 0 to 120 (a refusal names ``months``)."""
-    message = f"Use a whole number of months from 0 (keep) to {RETENTION_MONTHS_MAX}."
+    message = _(
+        "Use a whole number of months from 0 (keep) to %(num)d.",
+        num=RETENTION_MONTHS_MAX,
+    )
     if months is None or isinstance(months, bool):
         raise ErasureError(message, field="months")
     try:

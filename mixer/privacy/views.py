@@ -13,6 +13,7 @@ from flask import (
     render_template,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
@@ -72,7 +73,7 @@ def erase_account():
             erasure.erase_account(current_user._get_current_object())
             db.session.commit()
             logout_user()
-            flash("Your account and personal data are erased. Goodbye.", "info")
+            flash(_("Your account and personal data are erased. Goodbye."), "info")
             return redirect(url_for("main.index"))
     return _render_my_data(form, refused.status(422))
 
@@ -101,8 +102,11 @@ def erase_member(membership_id: int):
             erasure.erase_member(membership, current_user._get_current_object())
             db.session.commit()
             flash(
-                f"The member's data in {g.org.name} is erased and they are no "
-                "longer a member.",
+                _(
+                    "The member's data in %(org)s is erased and they are no "
+                    "longer a member.",
+                    org=g.org.name,
+                ),
                 "success",
             )
             return redirect(url_for("orgs.members", slug=g.org.slug))
@@ -121,12 +125,11 @@ def settings():
         with refused:
             retention.set_retention(g.org, form.months.data)
             db.session.commit()
-            flash("The privacy settings are saved.", "success")
+            flash(_("The privacy settings are saved."), "success")
             return redirect(url_for("privacy.settings", slug=g.org.slug))
     page = render_template(
         "privacy/settings.html",
         form=form,
         current=current,
-        describe=retention.describe,
     )
     return page, refused.status(422 if form.is_submitted() else 200)

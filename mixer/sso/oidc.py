@@ -16,6 +16,8 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from joserfc import jwt
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
@@ -44,7 +46,13 @@ SIGNING_ALGORITHMS = (
 # Seconds of clock difference with the provider that are forgiven.
 LEEWAY = 60
 REQUIRED_METADATA = ("issuer", "authorization_endpoint", "token_endpoint", "jwks_uri")
-TITLE = "Single sign-on did not work"
+TITLE = _l("Single sign-on did not work")
+# What ``_get_json`` fetched, named in its refusals.
+WHAT = {
+    "discovery document": _l("discovery document"),
+    "signing keys": _l("signing keys"),
+    "user information": _l("user information"),
+}
 
 
 class SsoError(DomainError):
@@ -58,7 +66,7 @@ class SignInFailed(LinkError):
 
     def __init__(self, message: str, status: int = 400) -> None:
         reason = "invalid" if status == 400 else "other"
-        super().__init__(reason, message, title=TITLE, status=status)
+        super().__init__(reason, message, title=str(TITLE), status=status)
 
 
 def check_url(url: str, field: str = "issuer", loopback_http: bool = False) -> str:
@@ -68,10 +76,10 @@ def check_url(url: str, field: str = "issuer", loopback_http: bool = False) -> s
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SsoError("Enter the provider's full address, https://…", field)
+        raise SsoError(_("Enter the provider's full address, https://…"), field)
     if parts.scheme == "http" and not (loopback_http and _loopback(parts.hostname)):
         raise SsoError(
-            "The provider's address must start with https://.",
+            _("The provider's address must start with https://."),
             field,
         )
     return url
@@ -90,6 +98,7 @@ def _get_json(
     url: str, what: str, field: str | None = None, bearer: str | None = None
 ) -> Any:
     """GET ``url`` and read its JSON, or ``SsoError`` naming ``what`` went wrong."""
+    what = str(WHAT.get(what, what))
     headers = {"Accept": "application/json"}
     if bearer:
         headers["Authorization"] = f"Bearer {bearer}"
@@ -97,28 +106,43 @@ def _get_json(
         resp = requests.get(url, timeout=TIMEOUT, headers=headers, stream=True)
     except requests.RequestException as exc:
         raise SsoError(
-            f"Could not reach the provider for its {what} ({url}): "
-            f"{type(exc).__name__}.",
+            _(
+                "Could not reach the provider for its %(what)s (%(url)s): %(error)s.",
+                what=what,
+                url=url,
+                error=type(exc).__name__,
+            ),
             field,
         ) from exc
     with resp:
         if resp.status_code != 200:
             raise SsoError(
-                f"The provider answered HTTP {resp.status_code} for its {what} "
-                f"({url}).",
+                _(
+                    "The provider answered HTTP %(status)s for its %(what)s (%(url)s).",
+                    status=resp.status_code,
+                    what=what,
+                    url=url,
+                ),
                 field,
             )
         try:
             body = resp.raw.read(MAX_BYTES + 1, decode_content=True)
         except (requests.RequestException, OSError, Urllib3Error) as exc:
-            raise SsoError(f"The provider's {what} could not be read.", field) from exc
+            raise SsoError(
+                _("The provider's %(what)s could not be read.", what=what), field
+            ) from exc
         if len(body) > MAX_BYTES:
-            raise SsoError(f"The provider's {what} is too large.", field)
+            raise SsoError(_("The provider's %(what)s is too large.", what=what), field)
         try:
             return json.loads(body)
         except ValueError as exc:
             raise SsoError(
-                f"The provider's {what} at {url} is not JSON.", field
+                _(
+                    "The provider's %(what)s at %(url)s is not JSON.",
+                    what=what,
+                    url=url,
+                ),
+                field,
             ) from exc
 
 
@@ -130,17 +154,27 @@ def discover(issuer: str, loopback_http: bool = False) -> dict[str, Any]:
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     metadata = _get_json(url, "discovery document", "issuer")
     if not isinstance(metadata, dict):
-        raise SsoError(f"The discovery document at {url} is not an object.", "issuer")
+        raise SsoError(
+            _("The discovery document at %(url)s is not an object.", url=url), "issuer"
+        )
     missing = [key for key in REQUIRED_METADATA if not metadata.get(key)]
     if missing:
         raise SsoError(
-            f"The discovery document at {url} lacks {', '.join(missing)}.",
+            _(
+                "The discovery document at %(url)s lacks %(missing)s.",
+                url=url,
+                missing=", ".join(missing),
+            ),
             "issuer",
         )
     if str(metadata["issuer"]).rstrip("/") != issuer.rstrip("/"):
         raise SsoError(
-            f"The discovery document names the issuer {metadata['issuer']}, not "
-            f"{issuer}: enter the issuer exactly as the provider names it.",
+            _(
+                "The discovery document names the issuer %(named)s, not %(issuer)s: "
+                "enter the issuer exactly as the provider names it.",
+                named=metadata["issuer"],
+                issuer=issuer,
+            ),
             "issuer",
         )
     for key in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
@@ -184,7 +218,7 @@ def authorization_url(
     """Where to send the browser: the provider's authorization endpoint with the
     code flow's parameters, the S256 code challenge and the nonce."""
     with _session(client_id, "", redirect_uri, scopes) as client:
-        url, _ = client.create_authorization_url(
+        url, _state = client.create_authorization_url(
             metadata["authorization_endpoint"],
             state=state,
             nonce=nonce,
@@ -211,10 +245,15 @@ def exchange_code(
             )
     except (AuthlibBaseError, requests.RequestException, ValueError) as exc:
         raise SsoError(
-            f"The provider did not accept the sign-in ({_reason(exc)}). Try again."
+            _(
+                "The provider did not accept the sign-in (%(reason)s). Try again.",
+                reason=_reason(exc),
+            )
         ) from exc
     if not token.get("id_token"):
-        raise SsoError("The provider sent no ID token: is the openid scope asked for?")
+        raise SsoError(
+            _("The provider sent no ID token: is the openid scope asked for?")
+        )
     return dict(token)
 
 
@@ -244,7 +283,7 @@ def validate_id_token(
         token = jwt.decode(id_token, keys, algorithms=algorithms)
     except (JoseError, ValueError, TypeError, KeyError) as exc:
         raise SsoError(
-            "The provider's ID token could not be verified with its signing keys."
+            _("The provider's ID token could not be verified with its signing keys.")
         ) from exc
     claims = CodeIDToken(
         token.claims,
@@ -258,29 +297,33 @@ def validate_id_token(
     try:
         claims.validate(leeway=LEEWAY)
     except ExpiredTokenError as exc:
-        raise SsoError("The provider's ID token has expired. Try again.") from exc
+        raise SsoError(_("The provider's ID token has expired. Try again.")) from exc
     except ClaimError as exc:
         raise SsoError(_claim_problem(exc.claim, token.claims, issuer)) from exc
     except JoseError as exc:
-        raise SsoError(f"The provider's ID token is not valid ({exc.error}).") from exc
+        raise SsoError(
+            _("The provider's ID token is not valid (%(error)s).", error=exc.error)
+        ) from exc
     return dict(claims)
 
 
 def _claim_problem(claim: str, claims: dict[str, Any], issuer: str) -> str:
     """What a refused claim of the ID token means, for people."""
     if claim == "iss":
-        return (
-            f"The ID token was issued by {claims.get('iss')!s}, not by this "
-            f"organization's provider ({issuer}). Nothing was changed."
+        return _(
+            "The ID token was issued by %(by)s, not by this organization's "
+            "provider (%(issuer)s). Nothing was changed.",
+            by=str(claims.get("iss")),
+            issuer=issuer,
         )
     if claim == "aud":
-        return "The ID token was meant for another application."
+        return _("The ID token was meant for another application.")
     if claim == "nonce":
-        return (
+        return _(
             "The ID token does not belong to this sign-in (its nonce differs): "
             "start again from the sign-in page."
         )
-    return f"The provider's ID token is not valid (its {claim} claim)."
+    return _("The provider's ID token is not valid (its %(claim)s claim).", claim=claim)
 
 
 def userinfo(metadata: dict[str, Any], access_token: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from mixer import clock
@@ -80,8 +81,11 @@ def client_secret(provider: OidcProvider) -> str:
         return _fernet().decrypt(provider.client_secret_encrypted.encode()).decode()
     except InvalidToken as exc:  # SECRET_KEY changed since it was saved
         raise SignInFailed(
-            "The client secret of this organization's single sign-on can no longer "
-            "be read (the site's secret key changed). An admin must enter it again.",
+            _(
+                "The client secret of this organization's single sign-on can no "
+                "longer be read (the site's secret key changed). An admin must "
+                "enter it again."
+            ),
             status=409,
         ) from exc
 
@@ -111,7 +115,7 @@ def provider_in_use(slug: str) -> OidcProvider:
         .where(Organization.slug == slug)
     )
     if provider is None or not provider.in_use:
-        raise NotFound("This organization does not use single sign-on.")
+        raise NotFound(_("This organization does not use single sign-on."))
     return provider
 
 
@@ -171,10 +175,11 @@ def _claim(value: str | None, field: str, required: bool = False) -> str:
     """A claim name from the form: letters, digits and ``_.:/-``, at most 80."""
     value = (value or "").strip()
     if required and not value:
-        raise SsoError("Name the claim to read (for example “email”).", field)
+        raise SsoError(_("Name the claim to read (for example “email”)."), field)
     if len(value) > CLAIM_MAX or not CLAIM_NAME.match(value):
         raise SsoError(
-            "A claim name has letters, digits and _ . : / - only (at most 80).", field
+            _("A claim name has letters, digits and _ . : / - only (at most 80)."),
+            field,
         )
     return value
 
@@ -183,12 +188,12 @@ def _scopes(value: str | None) -> str:
     """The scopes to ask for, space-separated, always with ``openid``."""
     scopes = (value or "").split() or DEFAULT_SCOPES.split()
     if "openid" not in scopes:
-        raise SsoError("The scopes must include openid.", "scopes")
+        raise SsoError(_("The scopes must include openid."), "scopes")
     if any(not re.match(r"^[\x21\x23-\x5b\x5d-\x7e]+$", s) for s in scopes):
-        raise SsoError("A scope is a word without quotes or backslashes.", "scopes")
+        raise SsoError(_("A scope is a word without quotes or backslashes."), "scopes")
     text = " ".join(dict.fromkeys(scopes))
     if len(text) > 255:
-        raise SsoError("List fewer scopes (at most 255 characters).", "scopes")
+        raise SsoError(_("List fewer scopes (at most 255 characters)."), "scopes")
     return text
 
 
@@ -198,9 +203,14 @@ def _domains(value: str | list[str] | None) -> list[str]:
     domains = list(dict.fromkeys(d.strip().lower().lstrip("@") for d in items if d))
     for domain in domains:
         if not DOMAIN.match(domain):
-            raise SsoError(f"“{domain[:60]}” is not a domain name.", "email_domains")
+            raise SsoError(
+                _("“%(domain)s” is not a domain name.", domain=domain[:60]),
+                "email_domains",
+            )
     if len(domains) > DOMAINS_MAX:
-        raise SsoError(f"List at most {DOMAINS_MAX} domains.", "email_domains")
+        raise SsoError(
+            _("List at most %(num)d domains.", num=DOMAINS_MAX), "email_domains"
+        )
     return domains
 
 
@@ -244,13 +254,13 @@ def save_settings(
     }
     if not values["client_id"] or len(values["client_id"]) > 255:
         raise SsoError(
-            "Enter the client id the provider gave (at most 255).", "client_id"
+            _("Enter the client id the provider gave (at most 255)."), "client_id"
         )
     secret = (client_secret or "").strip()
     if provider is None and not secret:
-        raise SsoError("Enter the client secret the provider gave.", "client_secret")
+        raise SsoError(_("Enter the client secret the provider gave."), "client_secret")
     if len(secret) > 1000:
-        raise SsoError("That client secret is too long.", "client_secret")
+        raise SsoError(_("That client secret is too long."), "client_secret")
     discovery = None
     if values["enabled"] or provider is None or values["issuer"] != provider.issuer:
         discovery = _discover(values["issuer"])
@@ -361,21 +371,27 @@ def finish_sign_in(
     mapped fields. ``SignInFailed`` for anything wrong; the caller commits."""
     if answer.get("error"):
         what = answer.get("error_description") or answer.get("error")
-        raise SignInFailed(f"The provider did not sign you in: {what}"[:300])
+        raise SignInFailed(
+            _("The provider did not sign you in: %(what)s", what=what)[:300]
+        )
     if not pending or pending.get("org") != provider.org.slug:
         raise SignInFailed(
-            "This sign-in was not started in this browser, or was used already. "
-            "Start again from the sign-in page."
+            _(
+                "This sign-in was not started in this browser, or was used "
+                "already. Start again from the sign-in page."
+            )
         )
     if not hmac.compare_digest(
         str(answer.get("state") or ""), str(pending.get("state") or "")
     ):
         raise SignInFailed(
-            "The provider's answer does not belong to this sign-in (its state "
-            "differs). Start again from the sign-in page."
+            _(
+                "The provider's answer does not belong to this sign-in (its state "
+                "differs). Start again from the sign-in page."
+            )
         )
     if not answer.get("code"):
-        raise SignInFailed("The provider's answer has no authorization code.")
+        raise SignInFailed(_("The provider's answer has no authorization code."))
     try:
         metadata = _fresh_discovery(provider)
         tokens = oidc.exchange_code(
@@ -403,7 +419,7 @@ def finish_sign_in(
     except SsoError as exc:
         raise SignInFailed(exc.message) from exc
     if extra and str(extra.get("sub")) != str(claims["sub"]):
-        raise SignInFailed("The provider's user information is about someone else.")
+        raise SignInFailed(_("The provider's user information is about someone else."))
     # The signed ID token's claims win over the user-info endpoint's.
     return _account_for(provider, {**extra, **claims})
 
@@ -432,7 +448,7 @@ def _account_for(provider: OidcProvider, claims: Mapping[str, Any]) -> User:
         user = _linked_user(provider, claims, name)
         identity = _link(user, provider.issuer, subject)
     if not user.is_active:
-        raise SignInFailed("This account is switched off.", status=403)
+        raise SignInFailed(_("This account is switched off."), status=403)
     membership = user.membership_in(org) or _join(org, user)
     if name:
         user.name = name
@@ -450,28 +466,35 @@ def _linked_user(provider: OidcProvider, claims: Mapping[str, Any], name: str) -
     raw = _text(claims, provider.claim_email)
     if not raw:
         raise SignInFailed(
-            f"The provider sent no e-mail address (the “{provider.claim_email}” "
-            "claim). An admin can check the claim mapping."
+            _(
+                "The provider sent no e-mail address (the “%(claim)s” claim). An "
+                "admin can check the claim mapping.",
+                claim=provider.claim_email,
+            )
         )
     try:
         email = normalise_email(raw)
     except DomainError as exc:
         raise SignInFailed(
-            f"The provider's e-mail address “{raw[:80]}” is not valid."
+            _("The provider's e-mail address “%(email)s” is not valid.", email=raw[:80])
         ) from exc
     user = find_user(email)
     if user is None:
         try:
-            user, _ = get_or_create_user(email, name or email.partition("@")[0])
+            user, _created = get_or_create_user(email, name or email.partition("@")[0])
         except DomainError as exc:
             raise SignInFailed(exc.message) from exc
         return user
     verified = claims.get("email_verified") in (True, "true")
     if not verified and user.membership_in(provider.org) is None:
         raise SignInFailed(
-            f"A Mixer account with the address {email} exists already, and the "
-            "provider does not confirm that the address is yours. Ask an admin of "
-            f"{provider.org.name} to add that account as a member first.",
+            _(
+                "A Mixer account with the address %(email)s exists already, and "
+                "the provider does not confirm that the address is yours. Ask an "
+                "admin of %(org)s to add that account as a member first.",
+                email=email,
+                org=provider.org.name,
+            ),
             status=403,
         )
     return user
@@ -488,7 +511,7 @@ def _link(user: User, issuer: str, subject: str) -> SsoIdentity:
         )
     )
     if identity is None or (identity_id is None and identity.user_id != user.id):
-        raise SignInFailed("This sign-in was linked to another account meanwhile.")
+        raise SignInFailed(_("This sign-in was linked to another account meanwhile."))
     return identity
 
 

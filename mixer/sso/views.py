@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -55,8 +56,12 @@ def find():
         if not matches:
             domain = form.email.data.rpartition("@")[2]
             form.email.errors.append(
-                f"No organization here signs in addresses at {domain} with single "
-                "sign-on. Sign in with your password or an e-mailed link instead."
+                _(
+                    "No organization here signs in addresses at %(domain)s with "
+                    "single sign-on. Sign in with your password or an e-mailed "
+                    "link instead.",
+                    domain=domain,
+                )
             )
     page = render_template(
         "sso/find.html",
@@ -93,7 +98,12 @@ def callback(slug: str):
     browser.log_in(user, sso=True)
     db.session.commit()
     flash(
-        f"Welcome, {user.name}. You are signed in with {provider.org.name}.", "success"
+        _(
+            "Welcome, %(name)s. You are signed in with %(org)s.",
+            name=user.name,
+            org=provider.org.name,
+        ),
+        "success",
     )
     return redirect(safe_next(pending.get("next")) or url_for("orgs.home", slug=slug))
 
@@ -134,7 +144,7 @@ def settings():
                 g.org, client_secret=form.client_secret.data, **values
             )
             db.session.commit()
-            flash("The single sign-on settings are saved.", "success")
+            flash(_("The single sign-on settings are saved."), "success")
             if provider.ended_sign_ins:
                 flash(
                     ngettext(

@@ -12,6 +12,7 @@ import secrets
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import (
     BadSignature,
     SignatureExpired,
@@ -65,16 +66,18 @@ def read(
     try:
         data = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise _problem("expired", "This link has expired.", title) from exc
+        raise _problem("expired", _("This link has expired."), title) from exc
     except BadSignature as exc:
         raise _problem(
-            "invalid", "This link is not valid. Check that it was copied whole.", title
+            "invalid",
+            _("This link is not valid. Check that it was copied whole."),
+            title,
         ) from exc
     if not isinstance(data, dict):
-        raise _problem("invalid", "This link is not valid.", title)
+        raise _problem("invalid", _("This link is not valid."), title)
     jti = data.get("jti")
     if jti and not reusable and db.session.get(UsedToken, jti) is not None:
-        raise _problem("used", "This link has already been used.", title)
+        raise _problem("used", _("This link has already been used."), title)
     return data
 
 
@@ -87,7 +90,7 @@ def spend(purpose: str, data: dict[str, Any], *, title: str | None = None) -> No
         insert_once(UsedToken, {"jti": jti, "purpose": purpose}, unique=("jti",))
         is None
     ):
-        raise _problem("used", "This link has already been used.", title)
+        raise _problem("used", _("This link has already been used."), title)
 
 
 def _problem(reason: str, message: str, title: str | None) -> LinkError:

@@ -16,6 +16,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from mixer import clock
@@ -23,6 +24,7 @@ from mixer.accounts.models import User
 from mixer.audit.services import record
 from mixer.concurrency import changed_rows
 from mixer.extensions import db
+from mixer.i18n import recipient_locale
 from mixer.mail.services import queue_mail
 from mixer.orgs.models import Membership, Organization
 from mixer.urls import absolute_url
@@ -152,28 +154,47 @@ def switch_off(endpoint: WebhookEndpoint) -> bool:
         details={"url": endpoint.url, "failing_since": since.isoformat()},
     )
     link = absolute_url("webhooks.show", slug=org.slug, endpoint_id=endpoint.id)
+    last_error = _last_error(endpoint)
     for admin in _admins(org.id):
         queue_mail(
             admin.email,
-            f"Webhook switched off: {endpoint.url}",
+            _l("Webhook switched off: %(url)s", url=endpoint.url),
             "notice",
             {
                 "paragraphs": [
-                    f"Mixer could not deliver to the webhook endpoint "
-                    f"{endpoint.url} of {org.name} for a day, so it switched the "
-                    f"endpoint off. The last error was: "
-                    f"{_last_error(endpoint) or 'unknown'}.",
-                    "Nothing more is sent to it until an admin switches it on "
-                    "again. Deliveries that failed can be sent again from its page.",
+                    _l(
+                        "Mixer could not deliver to the webhook endpoint %(url)s of "
+                        "%(org)s for a day, so it switched the endpoint off. The "
+                        "last error was: %(error)s.",
+                        url=endpoint.url,
+                        org=org.name,
+                        error=last_error,
+                    )
+                    if last_error
+                    else _l(
+                        "Mixer could not deliver to the webhook endpoint %(url)s of "
+                        "%(org)s for a day, so it switched the endpoint off. The "
+                        "last error was: unknown.",
+                        url=endpoint.url,
+                        org=org.name,
+                    ),
+                    _l(
+                        "Nothing more is sent to it until an admin switches it on "
+                        "again. Deliveries that failed can be sent again from its "
+                        "page."
+                    ),
                 ],
                 "action_url": link,
-                "action_label": "Open the endpoint",
-                "reason": f"You get this e-mail as an admin of {org.name}.",
+                "action_label": _l("Open the endpoint"),
+                "reason": _l(
+                    "You get this e-mail as an admin of %(org)s.", org=org.name
+                ),
             },
             user=admin,
             org=org,
             kind="webhook_switched_off",
             dedupe_key=f"webhook-off:{endpoint.id}:{clock.stamp(since)}:{admin.id}",
+            locale=recipient_locale(admin, org),
         )
     return True
 

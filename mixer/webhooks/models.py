@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,14 +15,15 @@ from mixer import clock
 from mixer.db_types import StrEnumType, UTCDateTime
 from mixer.extensions import Model
 
-# What an endpoint can subscribe to, with the words admins read.
-EVENT_TYPES: dict[str, str] = {
-    "registration.created": "Someone registered for an event",
-    "registration.cancelled": "A registration was cancelled",
-    "checkin.created": "Someone was checked in at the door",
-    "event.closed": "An event is over (closed by an organizer or its end passed)",
-    "pair.created": "Two members were paired",
-    "pair.ended": "A pair closed or its term ended",
+# What an endpoint can subscribe to, with the words admins read (lazy: in the
+# page's language when shown; the keys are the payloads' names, never translated).
+EVENT_TYPES: dict[str, Any] = {
+    "registration.created": _l("Someone registered for an event"),
+    "registration.cancelled": _l("A registration was cancelled"),
+    "checkin.created": _l("Someone was checked in at the door"),
+    "event.closed": _l("An event is over (closed by an organizer or its end passed)"),
+    "pair.created": _l("Two members were paired"),
+    "pair.ended": _l("A pair closed or its term ended"),
 }
 PING = "webhook.ping"  # the "send a test ping" button's type; never subscribed
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from mixer.errors import DomainError
 
@@ -76,21 +77,23 @@ def check_url(url: str) -> str:
     schemes = ("https", "http") if allow_local() else ("https",)
     if parts.scheme not in schemes:
         raise WebhookError(
-            "The address must start with https:// (deliveries are encrypted).",
+            _("The address must start with https:// (deliveries are encrypted)."),
             field="url",
         )
     if not parts.hostname or parts.username or parts.password:
         raise WebhookError(
-            "Give a full address with a host name and no user name or password, "
-            "like https://hooks.example.org/mixer.",
+            _(
+                "Give a full address with a host name and no user name or "
+                "password, like https://hooks.example.org/mixer."
+            ),
             field="url",
         )
     try:
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError as exc:
-        raise WebhookError("That port number is not valid.", field="url") from exc
+        raise WebhookError(_("That port number is not valid."), field="url") from exc
     if len(url) > 500:
-        raise WebhookError("Keep the address to 500 characters.", field="url")
+        raise WebhookError(_("Keep the address to 500 characters."), field="url")
     try:
         addresses(parts.hostname, parts.port or 443)
     except socket.gaierror:
@@ -109,8 +112,12 @@ def addresses(host: str, port: int) -> list[IPAddress]:
         for ip in found:
             if not is_public(ip):
                 raise WebhookError(
-                    f"{host} is a private, loopback or otherwise non-public "
-                    f"address ({ip}); Mixer only calls public addresses.",
+                    _(
+                        "%(host)s is a private, loopback or otherwise non-public "
+                        "address (%(ip)s); Mixer only calls public addresses.",
+                        host=host,
+                        ip=str(ip),
+                    ),
                     field="url",
                 )
     return found

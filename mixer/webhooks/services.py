@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import delete, select
 
@@ -58,10 +59,11 @@ def _clean_types(event_types: list[str]) -> list[str]:
     unknown = set(event_types or []) - set(EVENT_TYPES)
     if unknown:
         raise WebhookError(
-            f"Unknown event type: {', '.join(sorted(unknown))}.", field="event_types"
+            _("Unknown event type: %(types)s.", types=", ".join(sorted(unknown))),
+            field="event_types",
         )
     if not chosen:
-        raise WebhookError("Choose at least one event.", field="event_types")
+        raise WebhookError(_("Choose at least one event."), field="event_types")
     return chosen
 
 
@@ -70,7 +72,7 @@ def _clean_description(text: str | None) -> str | None:
     text = (text or "").strip()
     if len(text) > 200:
         raise WebhookError(
-            "Keep the description to 200 characters.", field="description"
+            _("Keep the description to 200 characters."), field="description"
         )
     return text or None
 
@@ -90,7 +92,7 @@ def endpoint_of(org_id: int, endpoint_id: int) -> WebhookEndpoint:
     """The organization's endpoint; NotFound for any other."""
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None or endpoint.org_id != org_id:
-        raise NotFound("There is no such webhook endpoint here.")
+        raise NotFound(_("There is no such webhook endpoint here."))
     return endpoint
 
 
@@ -320,10 +322,10 @@ def redeliver(endpoint: WebhookEndpoint, delivery_id: int) -> WebhookDelivery:
     """
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.endpoint_id != endpoint.id:
-        raise NotFound("There is no such delivery here.")
+        raise NotFound(_("There is no such delivery here."))
     if not endpoint.enabled and delivery.event_type != PING:
         raise WebhookError(
-            "The endpoint is switched off: switch it on first.", status=409
+            _("The endpoint is switched off: switch it on first."), status=409
         )
     delivery.status = DeliveryStatus.PENDING
     delivery.attempts = 0

@@ -8,6 +8,7 @@ mean keeping it somewhere between the two requests.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from mixer.errors import refusals
@@ -66,7 +67,7 @@ def show(endpoint_id: int):
                 by=current_user,
             )
             db.session.commit()
-            flash("Saved." if changed else "Nothing changed.", "success")
+            flash(_("Saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for(".show", slug=g.org.slug, endpoint_id=endpoint.id))
     return render_template(
         "webhooks/show.html",
@@ -96,7 +97,7 @@ def ping(endpoint_id: int):
     endpoint = _checked(endpoint_id)
     services.ping(endpoint)
     db.session.commit()
-    flash("A test ping is on its way; its answer shows in the log below.", "success")
+    flash(_("A test ping is on its way; its answer shows in the log below."), "success")
     return redirect(url_for(".show", slug=g.org.slug, endpoint_id=endpoint.id))
 
 
@@ -107,7 +108,7 @@ def delete(endpoint_id: int):
     endpoint = _checked(endpoint_id)
     services.delete_endpoint(endpoint, by=current_user)
     db.session.commit()
-    flash("The endpoint is removed; nothing more is sent to it.", "success")
+    flash(_("The endpoint is removed; nothing more is sent to it."), "success")
     return redirect(url_for(".index", slug=g.org.slug))
 
 
@@ -122,7 +123,7 @@ def redeliver(endpoint_id: int, delivery_id: int):
     with refusals(category="warning"):
         delivery = services.redeliver(endpoint, delivery_id)
         db.session.commit()
-        flash(f"Sending {delivery.event_type} again now.", "success")
+        flash(_("Sending %(type)s again now.", type=delivery.event_type), "success")
     return redirect(url_for(".show", slug=g.org.slug, endpoint_id=endpoint.id))
 
 
