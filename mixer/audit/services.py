@@ -61,6 +61,10 @@ ACTIONS: dict[str, str] = {
     "testimonial.returned": "Returned a testimonial to moderation",
     "award.published": "Published an award",
     "award.unpublished": "Unpublished an award",
+    # the charter and schools' check-in lists
+    "charter.changed": "Changed the mentoring charter",
+    "roster.mentor_named": "Named a student mentor",
+    "roster.mentor_removed": "Took back a student mentor role",
     # data leaving Mixer
     "export.attendees": "Downloaded an event's attendee list",
     "export.insights": "Downloaded an insights export",
