@@ -28,6 +28,6 @@ class CharterForm(FlaskForm):
 
 
 class AckForm(FlaskForm):
-    """"I have read it", and the page to go back to."""
+    """ "I have read it", and the page to go back to."""
 
     next = HiddenField()

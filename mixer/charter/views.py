@@ -49,7 +49,12 @@ def charter_ack_form() -> AckForm:
 def _safe_next(target: str | None) -> str:
     """Back to a page of this organization only, else the charter page."""
     prefix = f"/o/{g.org.slug}/"
-    if target and target.startswith(prefix) and "//" not in target and "\\" not in target:
+    if (
+        target
+        and target.startswith(prefix)
+        and "//" not in target
+        and "\\" not in target
+    ):
         return target
     return url_for(".show", slug=g.org.slug)
 

@@ -62,4 +62,3 @@ class MentorForm(FlaskForm):
 
     member = IntegerField(validators=[InputRequired()])
     on = HiddenField(default="1")
-

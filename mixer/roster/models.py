@@ -123,7 +123,7 @@ class RosterEntry(Model):
         return self.since + 2 * self.roster_list.cadence.period
 
     def state(self, now: datetime) -> str:
-        """"ok", "due" (a period passed) or "overdue" (two periods passed)."""
+        """ "ok", "due" (a period passed) or "overdue" (two periods passed)."""
         if now >= self.nudge_at():
             return "overdue"
         if now >= self.due_at():

@@ -153,9 +153,7 @@ def lists_of(keeper: Membership) -> list[RosterList]:
             .options(
                 selectinload(RosterList.entries)
                 .joinedload(RosterEntry.student)
-                .options(
-                    joinedload(Membership.user), joinedload(Membership.department)
-                )
+                .options(joinedload(Membership.user), joinedload(Membership.department))
             )
             .order_by(func.lower(RosterList.name), RosterList.id)
         )
@@ -325,7 +323,9 @@ def remove_student(entry: RosterEntry) -> None:
 # Check-ins
 
 
-def check_in(keeper: Membership, entry_id: int, note: str | None = None) -> RosterCheckin:
+def check_in(
+    keeper: Membership, entry_id: int, note: str | None = None
+) -> RosterCheckin:
     """Record a check-in with a student now, with an optional private note.
 
     The entry is locked first so that two taps (two phones) record two check-ins

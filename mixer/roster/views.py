@@ -101,10 +101,14 @@ def create_list():
     form = ListForm()
     if form.validate_on_submit():
         with refusals(form):
-            roster_list = services.create_list(keeper, form.name.data, form.cadence.data)
+            roster_list = services.create_list(
+                keeper, form.name.data, form.cadence.data
+            )
             db.session.commit()
             flash(_("The list is ready: add students to it."), "success")
-            return redirect(url_for(".edit_list", slug=g.org.slug, list_id=roster_list.id))
+            return redirect(
+                url_for(".edit_list", slug=g.org.slug, list_id=roster_list.id)
+            )
     return render_template("roster/new.html", list_form=form), 422
 
 
