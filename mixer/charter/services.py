@@ -15,8 +15,8 @@ from sqlalchemy.orm import joinedload
 from mixer import clock
 from mixer.accounts.models import User
 from mixer.audit.services import record
-from mixer.concurrency import insert_once, lock_row
 from mixer.charter.models import Charter, CharterAck
+from mixer.concurrency import insert_once, lock_row
 from mixer.errors import DomainError
 from mixer.extensions import db
 from mixer.orgs.models import Membership, Organization

@@ -26,8 +26,8 @@ from mixer import clock, storage
 from mixer.accounts.models import ApiToken, SignIn, User
 from mixer.accounts.services import authenticate
 from mixer.asks.models import Ask
-from mixer.charter.models import CharterAck
 from mixer.audit.services import forget_actor, record
+from mixer.charter.models import CharterAck
 from mixer.checkin.models import DoorHelper
 from mixer.concurrency import changed_rows
 from mixer.connections.models import ConnectionNote

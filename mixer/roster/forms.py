@@ -13,13 +13,16 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
+from mixer.accounts.forms import choice_list
 from mixer.i18n import translated
 from mixer.roster.models import LIST_NAME_MAX, NOTE_MAX
 
-CADENCE_CHOICES = [
-    ("daily", _l("Every day")),
-    ("weekly", _l("Every week")),
-]
+CADENCE_CHOICES = choice_list(
+    [
+        ("daily", _l("Every day")),
+        ("weekly", _l("Every week")),
+    ]
+)
 
 
 class ListForm(FlaskForm):

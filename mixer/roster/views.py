@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -24,6 +26,7 @@ from flask_babel import ngettext
 
 from mixer import clock
 from mixer.accounts.browser import no_store
+from mixer.accounts.forms import choice_list
 from mixer.errors import NotFound, refusals
 from mixer.extensions import db
 from mixer.orgs.access import org_required
@@ -63,16 +66,26 @@ def slots_link(slug: str, mentor: Membership) -> str | None:
     return url_for("slots.find", slug=slug, person=mentor.user_id)
 
 
+def _require_school() -> None:
+    """A page of its own, 404, saying why, outside schools (the general 404 page
+    says nothing, so that it never reveals what exists)."""
+    try:
+        services.require_school(g.org)
+    except NotFound as exc:
+        page = render_template("roster/not_school.html", message=exc.message)
+        abort(make_response(page, 404))
+
+
 def _keeper() -> Membership:
     """The signed-in keeper in a school (404 elsewhere, 403 for non-keepers)."""
-    services.require_school(g.org)
+    _require_school()
     services.require_keeper(g.membership)
     return g.membership
 
 
 def _department_form() -> AddDepartmentForm:
     form = AddDepartmentForm()
-    form.department.choices = [(d.id, d.name) for d in g.org.departments]
+    form.department.choices = choice_list((d.id, d.name) for d in g.org.departments)
     return form
 
 
@@ -231,7 +244,7 @@ def student(entry_id: int):
 @org_required("admin")
 def mentors():
     """Admins name the student mentors who may keep check-in lists."""
-    services.require_school(g.org)
+    _require_school()
     form = MentorForm()
     if form.validate_on_submit():
         member = db.session.get(Membership, form.member.data)

@@ -12,6 +12,7 @@ from mixer.errors import NotFound
 from mixer.extensions import db
 from mixer.jobs import services as jobs
 from mixer.jobs.models import Job
+from mixer.privacy.erasure import erase_member
 from mixer.roster import services
 from mixer.roster.models import RosterCheckin
 from mixer.roster.nudges import send_nudge
@@ -172,3 +173,19 @@ def test_removing_a_student_or_the_list_deletes_the_notes(school):
     services.delete_list(roster_list)
     db.session.commit()
     assert db.session.scalars(select(RosterCheckin.note)).all() == []
+
+
+def test_erasure_takes_lists_notes_and_places(school):
+    keeper, roster_list = _class_list(school)
+    ana = school.students[0].membership_in(school.org)
+    for entry in roster_list.entries:
+        services.check_in(keeper, entry.id, "note")
+    db.session.commit()
+    done = erase_member(ana, school.admin)
+    db.session.commit()
+    assert done["on_checkin_lists"] == 1
+    assert [e.student.user.name for e in roster_list.entries] == ["Ben Student"]
+    done = erase_member(keeper, school.admin)
+    db.session.commit()
+    assert done["checkin_lists"] == 1
+    assert db.session.scalars(select(RosterCheckin)).all() == []
