@@ -43,7 +43,8 @@ def charter_unread(membership) -> bool:
 @bp.app_template_global()
 def charter_ack_form() -> AckForm:
     """A fresh "I have read it" form that comes back to this page."""
-    return AckForm(formdata=None, next=request.full_path.rstrip("?"))
+    here = request.full_path.rstrip("?") if request.method == "GET" else None
+    return AckForm(formdata=None, next=here or url_for("orgs.home", slug=g.org.slug))
 
 
 def _safe_next(target: str | None) -> str:

@@ -313,9 +313,9 @@ def get_entry(keeper: Membership, entry_id: int) -> RosterEntry:
     return entry
 
 
-def remove_student(entry: RosterEntry) -> None:
+def remove_student(place: RosterEntry) -> None:
     """Take a student off a list, with the check-ins and notes about them there."""
-    db.session.delete(entry)
+    db.session.delete(place)
     db.session.flush()
 
 
