@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -189,3 +190,45 @@ def test_erasure_takes_lists_notes_and_places(school):
     db.session.commit()
     assert done["checkin_lists"] == 1
     assert db.session.scalars(select(RosterCheckin)).all() == []
+
+
+def test_two_workers_and_stray_jobs_send_each_nudge_once(app, school, outbox):
+    _keeper, roster_list = _class_list(school, cadence="daily")
+    entry = roster_list.entries[0]
+    since = clock.stamp(entry.since)
+    # Stray copies of one nudge, as after a crash or a second scheduling.
+    for n in range(3):
+        jobs.schedule(
+            services.NUDGE,
+            {"entry_id": entry.id, "since": since, "cadence": "daily"},
+            dedupe_key=f"stray:{n}",
+        )
+    db.session.commit()
+    clock.advance(timedelta(days=2, minutes=1))
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        """One worker: run what is due."""
+        try:
+            with app.app_context():
+                barrier.wait()
+                jobs.run_due(limit=2)
+                jobs.run_due()
+                db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    subjects = sorted(m["Subject"] for m in outbox(school.teacher.email))
+    assert subjects == [
+        "A check-in with Ana Student is overdue",
+        "A check-in with Ben Student is overdue",
+    ]
+    failed = db.session.scalars(select(Job).where(Job.status == "failed")).all()
+    assert failed == []
