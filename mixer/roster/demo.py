@@ -75,7 +75,9 @@ def seed_school(password: str) -> list[tuple[str, str, str]]:
     clock.freeze((now - timedelta(days=14)).replace(hour=8, minute=30, second=0))
     try:
         form = create_list(teacher, "Form 7B", "daily")
-        add_department(form, org.department_named("7B").id)
+        seven_b = org.department_named("7B")
+        if seven_b is not None:
+            add_department(form, seven_b.id)
         mentees = create_list(teacher, "My mentees", "weekly")
         sevens_a = [
             m.id for m in org.memberships if m.department and m.department.name == "7A"

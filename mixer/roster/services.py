@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from mixer import clock
 from mixer.accounts.models import User
 from mixer.audit.services import record
-from mixer.concurrency import insert_once, lock_row
+from mixer.concurrency import changed_rows, insert_once, lock_row
 from mixer.errors import DomainError, NotFound
 from mixer.extensions import db
 from mixer.jobs.services import schedule
@@ -110,9 +110,9 @@ def set_student_mentor(org: Organization, membership: Membership, on: bool) -> N
                 subject=("membership", membership.id),
             )
         return
-    gone = db.session.execute(
+    gone = changed_rows(
         delete(RosterMentor).where(RosterMentor.membership_id == membership.id)
-    ).rowcount
+    )
     if gone and not membership.has_role("organizer"):
         db.session.execute(
             delete(RosterList).where(RosterList.owner_id == membership.id)

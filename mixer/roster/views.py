@@ -174,8 +174,8 @@ def add_students(list_id: int):
                 ),
                 "success",
             )
-    back = {k: v for k, v in request.args.items() if k in ("q", "department")}
-    return redirect(url_for(".edit_list", slug=g.org.slug, list_id=list_id, **back))
+    q = request.args.get("q") or None
+    return redirect(url_for(".edit_list", slug=g.org.slug, list_id=list_id, q=q))
 
 
 @bp.post("/o/<slug>/roster/lists/<int:list_id>/delete")
