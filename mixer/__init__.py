@@ -73,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.audit.views import bp as audit_bp
     from mixer.badges import jobs as badges_jobs  # noqa: F401
     from mixer.badges.views import bp as badges_bp
+    from mixer.charter.views import bp as charter_bp
     from mixer.checkin import api as checkin_api
     from mixer.checkin.views import bp as checkin_bp
     from mixer.events import api as events_api
@@ -98,6 +99,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.recognition import jobs as recognition_jobs  # noqa: F401
     from mixer.recognition import listeners as recognition_listeners  # noqa: F401
     from mixer.recognition.views import bp as recognition_bp
+    from mixer.roster import jobs as roster_jobs  # noqa: F401
+    from mixer.roster.views import bp as roster_bp
     from mixer.rotations import api as rotations_api
     from mixer.rotations import jobs as rotations_jobs  # noqa: F401
     from mixer.rotations.views import bp as rotations_bp
@@ -129,6 +132,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         privacy_bp,
         sso_bp,
         audit_bp,
+        charter_bp,
+        roster_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(

@@ -18,6 +18,7 @@ from mixer.followup.demo import seed_followup
 from mixer.orgs.demo import seed_member_details
 from mixer.orgs.models import Organization
 from mixer.orgs.services import add_member, create_organization
+from mixer.roster.demo import seed_school
 from mixer.rotations.demo import seed_rotations
 
 DEMO_SLUG = "riverside"
@@ -181,6 +182,7 @@ def seed() -> list[tuple[str, str, str]]:
         )
     db.session.flush()
     _seed_features(org)
+    logins += seed_school(DEMO_PASSWORD)
     return logins
 
 

@@ -6,6 +6,7 @@ A new feature adds one line here.
 import mixer.accounts.models
 import mixer.asks.models
 import mixer.audit.models
+import mixer.charter.models
 import mixer.checkin.models
 import mixer.connections.models
 import mixer.events.models
@@ -17,6 +18,7 @@ import mixer.orgs.models
 import mixer.pairs.models
 import mixer.privacy.models
 import mixer.recognition.models
+import mixer.roster.models
 import mixer.rotations.models
 import mixer.speakers.models
 import mixer.sso.models

@@ -48,14 +48,14 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("mail", {"mail"}),
     ("watching (metrics read the job and mail tables)", {"observability"}),
     ("people", {"accounts"}),
-    ("organizations", {"orgs", "outbox", "sso"}),
+    ("organizations", {"orgs", "outbox", "sso", "charter"}),
     ("events", {"events"}),
     (
         "at the event",
         {"badges", "checkin", "connections", "speakers", "rotations", "printouts"},
     ),
     ("pairs", {"pairs"}),
-    ("around pairs", {"asks", "recognition"}),
+    ("around pairs", {"asks", "recognition", "roster"}),
     ("after the event", {"followup"}),
     ("telling other systems (hears every feature through signals)", {"webhooks"}),
     (

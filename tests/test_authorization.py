@@ -332,6 +332,21 @@ EXPECTED: dict[str, Access] = {
     "sso.login": NOBODY_HERE,
     "sso.callback": NOBODY_HERE,
     "sso.settings": ADMIN,
+    # the mentoring charter: every member reads and acknowledges it, admins write it
+    "charter.show": MEMBER,
+    "charter.ack": MEMBER,
+    "charter.edit": ADMIN,
+    # schools' check-in lists: Acme is a company, so 404 for everyone (saying
+    # why); tests/roster prove who may use them in a school
+    "roster.index": NOBODY_HERE,
+    "roster.create_list": NOBODY_HERE,
+    "roster.edit_list": NOBODY_HERE,
+    "roster.add_students": NOBODY_HERE,
+    "roster.delete_list": NOBODY_HERE,
+    "roster.remove_student": NOBODY_HERE,
+    "roster.check_in": NOBODY_HERE,
+    "roster.student": NOBODY_HERE,
+    "roster.mentors": NOBODY_HERE,
 }
 # What some routes are asked with, so that the allowed get past the door: a
 # query string, or a body.
@@ -476,6 +491,8 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
             "endpoint_id": endpoint.id,
             "delivery_id": hook_delivery.id,
             "link_id": link.id,
+            "list_id": 1,  # check-in lists: none in a company (404 for all)
+            "entry_id": 1,
             "month": (now - timedelta(days=40)).strftime("%Y-%m"),
             "action": "pause",
             "token": "not-a-real-token",

@@ -12,6 +12,7 @@ from mixer.mail.models import OutboxMessage
 from mixer.orgs.models import Membership
 from mixer.pairs.models import Pair, PairMeeting
 from mixer.recognition import models as recognition
+from mixer.roster.models import RosterCheckin, RosterList
 
 
 def _count(model, *where) -> int:
@@ -67,9 +68,13 @@ def test_seed_demo_shows_every_feature_and_runs_twice(runner):
         )
     ).all()
 
+    # The demo school's teacher has a daily list with check-ins lived.
+    assert _count(RosterList) == 2 and _count(RosterCheckin) >= 10
+
     counts = (_count(Pair), _count(OutboxMessage), _count(PairMeeting))
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     assert (_count(Pair), _count(OutboxMessage), _count(PairMeeting)) == counts
+    assert _count(RosterList) == 2
     assert (
         db.session.execute(
             select(Membership.id, Membership.manager_id, Membership.location).order_by(

@@ -2,7 +2,7 @@
 survives that organization switching passwords off (issue 18)
 
 Revision ID: 0027_sign_in_sso
-Revises: 0022_locale
+Revises: 0025_school_charter
 Create Date: 2026-12-06 06:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0027_sign_in_sso"
-down_revision = "0022_locale"
+down_revision = "0025_school_charter"
 branch_labels = None
 depends_on = None
 

@@ -63,6 +63,10 @@ ACTIONS: dict[str, Any] = {
     "testimonial.returned": _l("Returned a testimonial to moderation"),
     "award.published": _l("Published an award"),
     "award.unpublished": _l("Unpublished an award"),
+    # the charter and schools' check-in lists
+    "charter.changed": _l("Changed the mentoring charter"),
+    "roster.mentor_named": _l("Named a student mentor"),
+    "roster.mentor_removed": _l("Took back a student mentor role"),
     # data leaving Mixer
     "export.attendees": _l("Downloaded an event's attendee list"),
     "export.insights": _l("Downloaded an insights export"),

@@ -29,6 +29,7 @@ from mixer.accounts.models import ApiToken, SignIn, User
 from mixer.accounts.services import authenticate
 from mixer.asks.models import Ask
 from mixer.audit.services import forget_actor, record
+from mixer.charter.models import CharterAck
 from mixer.checkin.models import DoorHelper
 from mixer.concurrency import changed_rows
 from mixer.connections.models import ConnectionNote
@@ -49,6 +50,7 @@ from mixer.orgs.services import remove_member
 from mixer.pairs.models import Pair, PairFeedback, PairMeeting
 from mixer.printouts.services import cache_folder
 from mixer.recognition.models import Award, Testimonial
+from mixer.roster.models import RosterEntry, RosterList, RosterMentor
 from mixer.speakers.models import (
     Material,
     SessionSpeaker,
@@ -168,6 +170,7 @@ def erase_in_org(
     """Erase what ``org`` (None: every organization) holds about ``user``, whose
     addresses (before any change) are ``addresses``; counts of what was done."""
     org_ids = _scope(user, org, addresses)
+    roster = _drop_roster(user, org_ids)
     for membership in list(user.memberships):
         if membership.org_id in org_ids:
             remove_member(membership)  # closes their open pairs there, both told
@@ -206,6 +209,7 @@ def erase_in_org(
         "files": _delete_material(user, org_ids),
         "mail": _cancel_mail(addresses, None if org is None else org_ids),
         "webhook_deliveries": _drop_deliveries(addresses, org_ids),
+        **roster,
     }
     events = select(Event.id).where(Event.org_id.in_(org_ids))
     sessions = select(EventSession.id).where(EventSession.event_id.in_(events))
@@ -235,6 +239,25 @@ def erase_in_org(
     _delete(ApiToken, ApiToken.user_id == user.id, ApiToken.org_id.in_(org_ids))
     _drop_printouts({reg.event_id for reg in regs})
     db.session.flush()
+    return done
+
+
+def _drop_roster(user: User, org_ids: list[int]) -> dict[str, int]:
+    """Delete the person's check-in lists (with their private notes), their
+    places on others' lists (with the keeper's notes about them: a note about
+    someone who left is no one's to keep), their student-mentor role and their
+    charter acknowledgements, in these organizations; counts."""
+    mine = select(Membership.id).where(
+        Membership.user_id == user.id, Membership.org_id.in_(org_ids)
+    )
+    done = {
+        "checkin_lists": _delete(RosterList, RosterList.owner_id.in_(mine)),
+        "on_checkin_lists": _delete(RosterEntry, RosterEntry.student_id.in_(mine)),
+        "charter_acknowledgements": _delete(
+            CharterAck, CharterAck.membership_id.in_(mine)
+        ),
+    }
+    _delete(RosterMentor, RosterMentor.membership_id.in_(mine))
     return done
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import aliased, selectinload
 from mixer import clock
 from mixer.accounts.models import ApiToken, SignIn, User
 from mixer.asks.models import Ask, AskSuggestion
+from mixer.charter.models import CharterAck
 from mixer.checkin.models import DoorHelper
 from mixer.connections.models import Connection, ConnectionNote
 from mixer.events.models import CalendarFeed, Event, EventSession, Registration
@@ -36,6 +37,7 @@ from mixer.mail.models import OutboxMessage
 from mixer.orgs.models import Organization
 from mixer.pairs.models import Pair
 from mixer.recognition.models import Award, AwardStatus, Testimonial
+from mixer.roster.models import RosterEntry, RosterList
 from mixer.speakers.models import Material, MaterialKind, SessionSpeaker, SpeakerProfile
 from mixer.speakers.storage import NotFound, get_storage
 from mixer.sso.models import SsoIdentity
@@ -89,6 +91,11 @@ def personal_data(
             "available_from": m.available_from,
             "joined_at": m.joined_at,
         }
+        ack = db.session.get(CharterAck, m.id)
+        by_org[m.org_id]["charter_acknowledged"] = (
+            {"version": ack.version, "at": ack.acked_at} if ack else None
+        )
+        _roster(m, by_org[m.org_id])
 
     regs = db.session.scalars(
         select(Registration)
@@ -235,6 +242,48 @@ def personal_data(
     if profile is not None and profile.photo_key:
         files["files/speaker-photo"] = profile
     return data, files
+
+
+def _roster(membership: Any, org_data: dict[str, Any]) -> None:
+    """Check-in lists they keep (with their own notes), and the lists they are
+    on: who keeps them and when they were last checked in with, never the
+    keeper's notes about them (private to their author)."""
+    lists = db.session.scalars(
+        select(RosterList)
+        .where(RosterList.owner_id == membership.id)
+        .order_by(RosterList.id)
+    ).all()
+    if lists:
+        org_data["checkin_lists"] = [
+            {
+                "name": rl.name,
+                "cadence": str(rl.cadence),
+                "created_at": rl.created_at,
+                "students": [
+                    {
+                        "name": e.student.user.name,
+                        "added_at": e.added_at,
+                        "checkins": [{"at": c.at, "note": c.note} for c in e.checkins],
+                    }
+                    for e in rl.entries
+                ],
+            }
+            for rl in lists
+        ]
+    entries = db.session.scalars(
+        select(RosterEntry)
+        .where(RosterEntry.student_id == membership.id)
+        .order_by(RosterEntry.id)
+    ).all()
+    if entries:
+        org_data["on_checkin_lists"] = [
+            {
+                "kept_by": e.roster_list.owner.user.name,
+                "added_at": e.added_at,
+                "last_checkin_at": e.last_checkin_at,
+            }
+            for e in entries
+        ]
 
 
 def _connections(reg_ids: list[int], section: Any) -> None:
