@@ -29,7 +29,12 @@ from flask_login import current_user, login_required
 from mixer.asks import services
 from mixer.asks.forms import ActionForm, AnswerForm, AskForm, PickForm, TopicForm
 from mixer.asks.links import read_answer_token
-from mixer.asks.matching import department_name, nearby_topics, offered_tags
+from mixer.asks.matching import (
+    department_name,
+    nearby_topics,
+    offered_tags,
+    reason_text,
+)
 from mixer.asks.models import ANSWER_DAYS, Ask, AskStatus, AskSuggestion
 from mixer.asks.services import AskError
 from mixer.errors import refusals
@@ -37,6 +42,12 @@ from mixer.extensions import db, limiter
 from mixer.orgs.access import org_required, require_membership
 
 bp = Blueprint("asks", __name__)
+
+
+@bp.app_template_filter("ask_reason")
+def ask_reason(stored: str | None) -> str:
+    """A suggestion's reason in the page's language."""
+    return reason_text(stored)
 
 
 @bp.app_template_global()
