@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from mixer.asks.services import CHOICES, MAX_PICKS, NOTE_MAX, TOPIC_MAX
+from mixer.i18n import translated
 from mixer.web import ids_in_range
 
 
@@ -15,13 +17,15 @@ class AskForm(FlaskForm):
     """A member asks for a micro-mentor on a topic."""
 
     topic = StringField(
-        "Topic",
+        _l("Topic"),
         validators=[
-            DataRequired("Name the topic in a word or two."),
+            translated(DataRequired(_l("Name the topic in a word or two."))),
             Length(max=TOPIC_MAX),
         ],
-        description="What you would like help with, e.g. public speaking. "
-        "Suggestions come from what people here offer.",
+        description=_l(
+            "What you would like help with, e.g. public speaking. "
+            "Suggestions come from what people here offer."
+        ),
         render_kw={
             "list": "offered-topics",
             "autocomplete": "off",
@@ -29,10 +33,12 @@ class AskForm(FlaskForm):
         },
     )
     note = TextAreaField(
-        "Note (optional)",
+        _l("Note (optional)"),
         validators=[Optional(), Length(max=NOTE_MAX)],
-        description="A sentence of context for the people you ask: "
-        "where you are and what would help.",
+        description=_l(
+            "A sentence of context for the people you ask: "
+            "where you are and what would help."
+        ),
         render_kw={"rows": 3, "maxlength": NOTE_MAX},
     )
 
@@ -41,7 +47,7 @@ class PickForm(FlaskForm):
     """The person asking picks up to three suggested people to ask."""
 
     people = SelectMultipleField(
-        f"Whom to ask (up to {MAX_PICKS})",
+        _l("Whom to ask (up to %(num)d)", num=MAX_PICKS),
         coerce=int,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
@@ -59,7 +65,9 @@ class TopicForm(FlaskForm):
 class AnswerForm(FlaskForm):
     """Accept or decline an ask: the button pressed (name "choice") says which."""
 
-    choice = StringField(validators=[AnyOf(CHOICES, "Choose accept or decline.")])
+    choice = StringField(
+        validators=[translated(AnyOf(CHOICES, _l("Choose accept or decline.")))]
+    )
 
 
 class ActionForm(FlaskForm):

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from mixer import tokens
 from mixer.accounts.models import User
 from mixer.asks.models import ANSWER_DAYS, AskSuggestion
@@ -18,7 +21,7 @@ from mixer.extensions import db
 
 ANSWER_PURPOSE = "asks.answer"
 # The title of the page for an answer link that cannot be used.
-LINK_TITLE = "This answer link cannot be used"
+LINK_TITLE = _l("This answer link cannot be used")
 
 
 def answer_token(row: AskSuggestion) -> str:
@@ -41,12 +44,14 @@ def read_answer_token(
     )
     row = db.session.get(AskSuggestion, data.get("s") or 0)
     if row is None or row.candidate_id != data.get("u"):
-        raise LinkError("invalid", "This link is not valid.", title=LINK_TITLE)
+        raise LinkError("invalid", _("This link is not valid."), title=LINK_TITLE)
     if viewer is not None and viewer.is_authenticated and viewer.id != row.candidate_id:
         raise LinkError(
             "invalid",
-            "This link was sent to someone else. Sign out, or open it from "
-            "that person's e-mail.",
+            _(
+                "This link was sent to someone else. Sign out, or open it from "
+                "that person's e-mail."
+            ),
             title=LINK_TITLE,
         )
     return row, data

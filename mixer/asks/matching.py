@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from flask_babel import gettext as _
 from sqlalchemy import Row, or_, select
 
 from mixer.accounts.models import User
@@ -42,6 +43,9 @@ from mixer.pairs.capacity import mentoring_loads, today
 from mixer.pairs.models import OPEN_STATUSES, Pair
 
 SUGGESTIONS = 5  # suggestions stored for an ask
+# How a stored reason is written (English, once); ``reason_text`` reads it back.
+OFFERS = "offers "
+OWN_DEPARTMENT = " (your department)"
 
 
 class Fit(StrEnum):
@@ -66,14 +70,32 @@ class Ranked:
     @property
     def reason(self) -> str:
         """ "offers public speaking · Finance", as shown next to the name."""
-        parts = [f"offers {self.tag}"]
+        parts = [f"{OFFERS}{self.tag}"]
         if self.department:
             parts.append(
                 self.department
                 if self.other_department
-                else f"{self.department} (your department)"
+                else f"{self.department}{OWN_DEPARTMENT}"
             )
         return " · ".join(parts)[:200]
+
+
+def reason_text(stored: str | None) -> str:
+    """A suggestion's stored reason (``Ranked.reason``, English, kept with the
+    row) said in the language in force: "offers public speaking · Finance"."""
+    text = stored or ""
+    if not text.startswith(OFFERS):
+        return text
+    tag, _sep, department = text.removeprefix(OFFERS).partition(" · ")
+    if not department:
+        return _("offers %(tag)s", tag=tag)
+    if department.endswith(OWN_DEPARTMENT):
+        return _(
+            "offers %(tag)s · %(department)s (your department)",
+            tag=tag,
+            department=department.removesuffix(OWN_DEPARTMENT),
+        )
+    return _("offers %(tag)s · %(department)s", tag=tag, department=department)
 
 
 # ---------------------------------------------------------------------------

@@ -15,11 +15,13 @@ Templates get the ask as ``ask``.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from mixer.accounts.models import User
 from mixer.asks.links import answer_token
 from mixer.asks.matching import best_tag, department_name, nearby_topics
 from mixer.asks.models import ANSWER_DAYS, Ask, AskSuggestion
+from mixer.i18n import recipient_locale
 from mixer.mail.services import queue_mail
 from mixer.urls import absolute_url
 
@@ -33,7 +35,11 @@ def mail_ask(row: AskSuggestion) -> None:
     token = answer_token(row)
     queue_mail(
         row.candidate.email,
-        f"Would you be {ask.requester.name}'s micro-mentor on {ask.topic}?",
+        _l(
+            "Would you be %(name)s's micro-mentor on %(topic)s?",
+            name=ask.requester.name,
+            topic=ask.topic,
+        ),
         "ask_received",
         {
             "ask": ask,
@@ -54,6 +60,7 @@ def mail_ask(row: AskSuggestion) -> None:
         preference=PREFERENCE,
         org=ask.org,
         dedupe_key=f"asks:ask:{row.id}",
+        locale=recipient_locale(row.candidate, ask.org),
     )
 
 
@@ -71,13 +78,17 @@ def mail_taken(row: AskSuggestion) -> None:
     """Thank someone asked whose answer is no longer needed."""
     queue_mail(
         row.candidate.email,
-        f"Thank you — the ask on {row.ask.topic} is already matched",
+        _l(
+            "Thank you — the ask on %(topic)s is already matched",
+            topic=row.ask.topic,
+        ),
         "ask_taken",
         {"ask": row.ask, "suggestion": row},
         user=row.candidate,
         preference=PREFERENCE,
         org=row.ask.org,
         dedupe_key=f"asks:taken:{row.id}",
+        locale=recipient_locale(row.candidate, row.ask.org),
     )
 
 
@@ -86,7 +97,10 @@ def mail_nobody(ask: Ask, asked: int, more: int) -> None:
     other people offer the topic. One e-mail per round, without names."""
     queue_mail(
         ask.requester.email,
-        f"Your ask on {ask.topic}: nobody asked could take it on right now",
+        _l(
+            "Your ask on %(topic)s: nobody asked could take it on right now",
+            topic=ask.topic,
+        ),
         "ask_nobody",
         {
             "ask": ask,
@@ -99,6 +113,7 @@ def mail_nobody(ask: Ask, asked: int, more: int) -> None:
         kind="asks",
         # One per round: the key counts everyone asked so far.
         dedupe_key=f"asks:nobody:{ask.id}:{asked}",
+        locale=recipient_locale(ask.requester, ask.org),
     )
 
 
@@ -107,13 +122,14 @@ def mail_already_paired(ask: Ask, mentor: User) -> None:
     for person, other in ((ask.requester, mentor), (mentor, ask.requester)):
         queue_mail(
             person.email,
-            f"{mentor.name} will help with {ask.topic}",
+            _l("%(name)s will help with %(topic)s", name=mentor.name, topic=ask.topic),
             "ask_already_paired",
             {"ask": ask, "mentor": mentor, "other": other},
             user=person,
             org=ask.org,
             kind="asks",
             dedupe_key=f"asks:paired:{ask.id}:{person.id}",
+            locale=recipient_locale(person, ask.org),
         )
 
 
@@ -124,7 +140,11 @@ def mail_organizers(ask: Ask, by: User, organizers: list[User]) -> None:
     for person in organizers:
         queue_mail(
             person.email,
-            f"{by.name} is looking for a micro-mentor on {ask.topic}",
+            _l(
+                "%(name)s is looking for a micro-mentor on %(topic)s",
+                name=by.name,
+                topic=ask.topic,
+            ),
             "ask_organizers",
             {"ask": ask, "department": department, "nearby": nearby},
             user=person,
@@ -132,4 +152,5 @@ def mail_organizers(ask: Ask, by: User, organizers: list[User]) -> None:
             kind="asks",
             reply_to=by.email,
             dedupe_key=f"asks:organizers:{ask.id}:{person.id}",
+            locale=recipient_locale(person, ask.org),
         )

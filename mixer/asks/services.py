@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from mixer import clock
@@ -50,7 +52,7 @@ from mixer.extensions import db
 from mixer.jobs.services import cancel, schedule
 from mixer.orgs.models import Membership, Organization
 from mixer.orgs.services import organizers_of
-from mixer.pairs.capacity import hold_for
+from mixer.pairs.capacity import Hold, count_words, day_text, hold_for
 from mixer.pairs.lifecycle import create_pair
 from mixer.pairs.models import Pair, PairSource
 
@@ -104,10 +106,13 @@ def _check_topic(topic: str) -> str:
     """The normalised topic, or AskError if it is too short or too long."""
     topic = normalise_topic(topic)
     if len(topic) < TOPIC_MIN:
-        raise AskError("Name the topic in a word or two.", field="topic")
+        raise AskError(_("Name the topic in a word or two."), field="topic")
     if len(topic) > TOPIC_MAX:
         raise AskError(
-            f"Keep the topic under {TOPIC_MAX} characters; say more in the note.",
+            _(
+                "Keep the topic under %(max)d characters; say more in the note.",
+                max=TOPIC_MAX,
+            ),
             field="topic",
         )
     return topic
@@ -135,15 +140,22 @@ def create_ask(
     topic = _check_topic(topic)
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
-        raise AskError(f"Keep the note under {NOTE_MAX} characters.", field="note")
+        raise AskError(
+            _("Keep the note under %(max)d characters.", max=NOTE_MAX), field="note"
+        )
     _lock_asker(org.id, requester.id)
     mine = open_asks(requester, org)
     if any(a.topic == topic for a in mine):
-        raise AskError("You already have an open ask on this topic.", field="topic")
+        raise AskError(_("You already have an open ask on this topic."), field="topic")
     if len(mine) >= MAX_OPEN_ASKS:
         raise AskError(
-            f"You have {len(mine)} open asks, the most at once. Withdraw one "
-            "or wait for a match before asking again.",
+            ngettext(
+                "You have %(num)d open ask, the most at once. Withdraw one "
+                "or wait for a match before asking again.",
+                "You have %(num)d open asks, the most at once. Withdraw one "
+                "or wait for a match before asking again.",
+                len(mine),
+            ),
             field="topic",
         )
     ask = Ask(org_id=org.id, requester=requester, topic=topic, note=note)
@@ -170,14 +182,14 @@ def _locked(ask_id: int) -> Ask:
     """
     ask = lock_row(Ask, ask_id, expire_all=True)
     if ask is None:
-        raise AskError("This ask no longer exists.", status=404)
+        raise AskError(_("This ask no longer exists."), status=404)
     return ask
 
 
 def _own(ask: Ask, by: User) -> Ask:
     """The ask, locked and freshly read; AskError (404) unless ``by`` wrote it."""
     if ask.requester_id != by.id:
-        raise AskError("Only the person asking can do that.", status=404)
+        raise AskError(_("Only the person asking can do that."), status=404)
     return _locked(ask.id)
 
 
@@ -192,9 +204,9 @@ def _own_open(ask: Ask, by: User) -> Ask:
     ask = _own(ask, by)
     if not ask.is_open:
         raise AskError(
-            "This ask is matched already."
+            _("This ask is matched already.")
             if ask.status == AskStatus.MATCHED
-            else "This ask was withdrawn.",
+            else _("This ask was withdrawn."),
             status=409,
         )
     return ask
@@ -205,12 +217,14 @@ def change_topic(ask: Ask, by: User, topic: str) -> Ask:
     ask = _own_open(ask, by)
     if ask.asked:
         raise AskError(
-            "People were already asked about this topic.", field="topic", status=409
+            _("People were already asked about this topic."),
+            field="topic",
+            status=409,
         )
     topic = _check_topic(topic)
     _lock_asker(ask.org_id, by.id)
     if any(a.topic == topic and a.id != ask.id for a in open_asks(by, ask.org)):
-        raise AskError("You already have an open ask on this topic.", field="topic")
+        raise AskError(_("You already have an open ask on this topic."), field="topic")
     ask.topic = topic
     suggest(ask)
     return ask
@@ -227,20 +241,31 @@ def ask_people(ask: Ask, by: User, candidate_ids: Sequence[int]) -> list[AskSugg
     ask = _own_open(ask, by)
     picked = list(dict.fromkeys(int(c) for c in candidate_ids))
     if not picked:
-        raise AskError("Pick at least one person to ask.", field="people")
+        raise AskError(_("Pick at least one person to ask."), field="people")
     if len(picked) > MAX_PICKS:
-        raise AskError(f"Pick at most {MAX_PICKS} people at once.", field="people")
+        raise AskError(
+            ngettext(
+                "Pick at most %(num)d person at once.",
+                "Pick at most %(num)d people at once.",
+                MAX_PICKS,
+            ),
+            field="people",
+        )
     if ask.is_waiting:
         # One round at a time: asking more while some are pending would tell the
         # asker, by the room left, that someone declined.
         raise AskError(
-            "You are still waiting for answers; we will e-mail you.",
+            _("You are still waiting for answers; we will e-mail you."),
             field="people",
             status=409,
         )
     if len(ask.asked) + len(picked) > MAX_ASKED:
         raise AskError(
-            f"An ask goes to at most {MAX_ASKED} people. Tell the organizers instead.",
+            ngettext(
+                "An ask goes to at most %(num)d person. Tell the organizers instead.",
+                "An ask goes to at most %(num)d people. Tell the organizers instead.",
+                MAX_ASKED,
+            ),
             field="people",
         )
     rows = {s.candidate_id: s for s in ask.suggested}
@@ -250,7 +275,7 @@ def ask_people(ask: Ask, by: User, candidate_ids: Sequence[int]) -> list[AskSugg
         row = rows.get(candidate_id)
         if row is None or candidate_id not in eligible:
             raise AskError(
-                "Someone you picked can no longer be asked. The list is updated.",
+                _("Someone you picked can no longer be asked. The list is updated."),
                 field="people",
                 status=409,
             )
@@ -288,10 +313,10 @@ def tell_organizers(ask: Ask, by: User) -> int:
     """Pass an ask nobody offers on to the organizers (once); how many were told."""
     ask = _own_open(ask, by)
     if ask.organizers_told_at is not None:
-        raise AskError("The organizers already have this ask.", status=409)
+        raise AskError(_("The organizers already have this ask."), status=409)
     organizers = organizers_of(ask.org_id, exclude=by.id)
     if not organizers:
-        raise AskError("This organization has no organizers to tell.", status=409)
+        raise AskError(_("This organization has no organizers to tell."), status=409)
     mail_organizers(ask, by, organizers)
     ask.organizers_told_at = clock.now()
     db.session.flush()
@@ -319,10 +344,10 @@ def answer(suggestion_id: int, candidate: User, choice: str | None) -> Outcome:
     people accepting at once the second finds the ask matched.
     """
     if choice not in CHOICES:
-        raise AskError("Choose accept or decline.", field="choice")
+        raise AskError(_("Choose accept or decline."), field="choice")
     row = db.session.get(AskSuggestion, suggestion_id)
     if row is None or row.candidate_id != candidate.id:
-        raise AskError("There is no such ask for you.", status=404)
+        raise AskError(_("There is no such ask for you."), status=404)
     ask = _locked(row.ask_id)
     db.session.refresh(row)
     check_answerable(row)
@@ -354,28 +379,38 @@ def check_answerable(row: AskSuggestion) -> None:
     answered."""
     ask = row.ask
     if row.status == SuggestionStatus.ACCEPTED:
-        raise AskError("You already accepted this ask. Thank you!", status=409)
+        raise AskError(_("You already accepted this ask. Thank you!"), status=409)
     if row.status == SuggestionStatus.DECLINED:
-        raise AskError("You already declined this ask.", status=409)
+        raise AskError(_("You already declined this ask."), status=409)
     if ask.status == AskStatus.MATCHED:
         raise AskError(
-            "Someone else has already taken this on. Thank you for considering it!",
+            _("Someone else has already taken this on. Thank you for considering it!"),
             status=409,
         )
     if ask.status == AskStatus.CLOSED:
         raise AskError(
-            f"{ask.requester.name} withdrew this ask; there is nothing to do.",
+            _(
+                "%(name)s withdrew this ask; there is nothing to do.",
+                name=ask.requester.name,
+            ),
             status=409,
         )
     if not row.is_waited_for:
         raise AskError(
-            f"This ask lapsed after {ANSWER_DAYS} days without an answer.", status=409
+            ngettext(
+                "This ask lapsed after %(num)d day without an answer.",
+                "This ask lapsed after %(num)d days without an answer.",
+                ANSWER_DAYS,
+            ),
+            status=409,
         )
     for person in (ask.requester, row.candidate):
         if not person.is_active_account or person.membership_in(ask.org) is None:
             raise AskError(
-                "This ask cannot go ahead: one of you is no longer in "
-                "the organization.",
+                _(
+                    "This ask cannot go ahead: one of you is no longer in "
+                    "the organization."
+                ),
                 status=409,
             )
 
@@ -387,27 +422,55 @@ def check_room(row: AskSuggestion) -> None:
     place = row.candidate.membership_in(ask.org)
     hold = place and hold_for(place, as_mentor=True, name="", you=True)
     if hold:
-        raise AskError(
-            hold.reason.split(";")[0]
-            + ", so this ask cannot go ahead. Change it on your profile to take "
-            f"on {ask.requester.name}.",
-            status=409,
+        raise AskError(_no_room(hold, ask.requester.name), status=409)
+
+
+def _no_room(hold: Hold, name: str) -> str:
+    """Why the person asked cannot take on ``name`` now, as whole sentences."""
+    if hold.until is not None:
+        return _(
+            "You are not taking on new pairs before %(date)s, so this ask cannot go "
+            "ahead. Change it on your profile to take on %(name)s.",
+            date=day_text(hold.until),
+            name=name,
         )
+    if not hold.load:
+        return _(
+            "You are not taking on mentees at the moment, so this ask cannot go "
+            "ahead. Change it on your profile to take on %(name)s.",
+            name=name,
+        )
+    return ngettext(
+        "You are mentoring %(count)s person already, so this ask cannot go "
+        "ahead. Change it on your profile to take on %(name)s.",
+        "You are mentoring %(count)s people already, so this ask cannot go "
+        "ahead. Change it on your profile to take on %(name)s.",
+        hold.load,
+        count=count_words(hold.load),
+        name=name,
+    )
 
 
 def answer_message(outcome: Outcome) -> str:
     """A one-line thank-you for the answer just given."""
     name = outcome.ask.requester.name
     if outcome.choice == AnswerChoice.DECLINE:
-        return f"Thank you for answering. {name} will not be told who declined."
-    if outcome.pair is None:
-        return (
-            f"Thank you! You and {name} already have a pair: "
-            f"bring {outcome.ask.topic} to your next check-in."
+        return _(
+            "Thank you for answering. %(name)s will not be told who declined.",
+            name=name,
         )
-    return (
-        f"You are {name}'s micro-mentor on {outcome.ask.topic}. "
-        "We e-mailed you both an introduction and a calendar invite."
+    if outcome.pair is None:
+        return _(
+            "Thank you! You and %(name)s already have a pair: "
+            "bring %(topic)s to your next check-in.",
+            name=name,
+            topic=outcome.ask.topic,
+        )
+    return _(
+        "You are %(name)s's micro-mentor on %(topic)s. "
+        "We e-mailed you both an introduction and a calendar invite.",
+        name=name,
+        topic=outcome.ask.topic,
     )
 
 

@@ -22,12 +22,19 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from mixer.asks import services
 from mixer.asks.forms import ActionForm, AnswerForm, AskForm, PickForm, TopicForm
 from mixer.asks.links import read_answer_token
-from mixer.asks.matching import department_name, nearby_topics, offered_tags
+from mixer.asks.matching import (
+    department_name,
+    nearby_topics,
+    offered_tags,
+    reason_text,
+)
 from mixer.asks.models import ANSWER_DAYS, Ask, AskStatus, AskSuggestion
 from mixer.asks.services import AskError
 from mixer.errors import refusals
@@ -35,6 +42,36 @@ from mixer.extensions import db, limiter
 from mixer.orgs.access import org_required, require_membership
 
 bp = Blueprint("asks", __name__)
+
+
+@bp.app_template_filter("ask_reason")
+def ask_reason(stored: str | None) -> str:
+    """A suggestion's reason in the page's language."""
+    return reason_text(stored)
+
+
+@bp.app_template_global()
+def pick_messages(max_picks: int) -> dict[str, str]:
+    """What the pick form's script says after each number of people picked
+    (``static/js/asks.js``), keyed by that number, in the page's language."""
+    messages = {}
+    for picked in range(1, max_picks + 1):
+        left = max_picks - picked
+        messages[str(picked)] = (
+            ngettext(
+                "You picked %(num)d; you can pick %(left)d more.",
+                "You picked %(num)d; you can pick %(left)d more.",
+                picked,
+                left=left,
+            )
+            if left
+            else ngettext(
+                "You picked %(num)d, the most at once.",
+                "You picked %(num)d, the most at once.",
+                picked,
+            )
+        )
+    return messages
 
 
 def _own(ask_id: int) -> Ask:
@@ -123,8 +160,13 @@ def pick(ask_id: int):
             chosen = services.ask_people(ask, current_user, form.people.data or [])
             db.session.commit()
             flash(
-                f"Asked {len(chosen)} {'person' if len(chosen) == 1 else 'people'}. "
-                "We will e-mail you as soon as someone accepts.",
+                ngettext(
+                    "Asked %(num)d person. "
+                    "We will e-mail you as soon as someone accepts.",
+                    "Asked %(num)d people. "
+                    "We will e-mail you as soon as someone accepts.",
+                    len(chosen),
+                ),
                 "success",
             )
             return redirect(url_for("asks.show", ask_id=ask.id))
@@ -152,7 +194,7 @@ def withdraw(ask_id: int):
     return _action(
         ask_id,
         lambda ask: services.withdraw(ask, current_user),
-        "Your ask is withdrawn. Nobody else will be asked.",
+        _("Your ask is withdrawn. Nobody else will be asked."),
     )
 
 
@@ -163,7 +205,7 @@ def refresh(ask_id: int):
     return _action(
         ask_id,
         lambda ask: services.refresh(ask, current_user),
-        "The suggestions are up to date.",
+        _("The suggestions are up to date."),
     )
 
 
@@ -174,7 +216,7 @@ def organizers(ask_id: int):
     return _action(
         ask_id,
         lambda ask: services.tell_organizers(ask, current_user),
-        "The organizers have your ask and can reply to you by e-mail.",
+        _("The organizers have your ask and can reply to you by e-mail."),
     )
 
 
@@ -186,7 +228,7 @@ def topic(ask_id: int):
     return _action(
         ask_id,
         lambda ask: services.change_topic(ask, current_user, form.topic.data or ""),
-        "The topic is changed; here is who offers it.",
+        _("The topic is changed; here is who offers it."),
     )
 
 
@@ -216,7 +258,7 @@ def answer_link(token: str):
     form = AnswerForm()
     try:
         if not form.validate_on_submit():
-            row, _ = read_answer_token(token, current_user)
+            row, _data = read_answer_token(token, current_user)
             services.check_answerable(row)
             return _confirm(row, form, 422 if form.is_submitted() else 200)
         outcome = services.answer_by_token(token, form.choice.data, current_user)

@@ -11,9 +11,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+
 from mixer import clock, tokens
 from mixer.accounts.models import User
 from mixer.extensions import db
+from mixer.formatting import local_text
+from mixer.i18n import current_locale
 from mixer.pairs import PairError, notifications
 from mixer.pairs.lifecycle import close, pause
 from mixer.pairs.links import (
@@ -45,11 +49,11 @@ def log_meeting(
     it records an extra one, due now.
     """
     if status not in (MeetingStatus.MET, MeetingStatus.SKIPPED):
-        raise PairError("Say whether you met or skipped.")
+        raise PairError(_("Say whether you met or skipped."))
     status = MeetingStatus(status)
     pair = locked(pair)
     if pair.status != PairStatus.ACTIVE:
-        raise PairError("Resume the pair first: it is not active.", status=409)
+        raise PairError(_("Resume the pair first: it is not active."), status=409)
     note = _clean(note)
     meeting = pair.open_meeting
     if meeting is None:
@@ -84,7 +88,7 @@ def move_time(pair: Pair, meeting: PairMeeting, day: date, at: time | None) -> d
     try:
         return datetime.combine(day, when, tzinfo=zone).astimezone(UTC)
     except OverflowError as exc:  # 0001-01-01 east of UTC, 9999-12-31 west of it
-        raise PairError("Pick a moment in the future.", field="moved_date") from exc
+        raise PairError(_("Pick a moment in the future."), field="moved_date") from exc
 
 
 def _move(
@@ -97,11 +101,18 @@ def _move(
     Mixer's reminders stay in step, and the other person learns of the move.
     """
     if when <= clock.now():
-        raise PairError("Pick a moment in the future.", field="moved_date")
+        raise PairError(_("Pick a moment in the future."), field="moved_date")
     if when >= pair.term_ends_at:
         ends = pair.term_ends_at.astimezone(ZoneInfo(pair.timezone))
         raise PairError(
-            f"Pick a moment before the term ends ({ends:%d %b %Y}).",
+            _(
+                "Pick a moment before the term ends (%(date)s).",
+                date=(
+                    f"{ends:%d %b %Y}"
+                    if current_locale() == "en"
+                    else local_text(ends, "%-d %b %Y")
+                ),
+            ),
             field="moved_date",
         )
     meeting.record(MeetingStatus.MOVED, by, note)
@@ -126,7 +137,7 @@ def answer_meeting(
     note is kept ("noted").
     """
     if answer not in ANSWERS:
-        raise PairError("Choose one of the answers.", field="answer")
+        raise PairError(_("Choose one of the answers."), field="answer")
     pair = locked(link.pair)
     db.session.refresh(link.meeting)
     if not link.answerable:
@@ -134,7 +145,7 @@ def answer_meeting(
     note = _clean(note)
     if answer == MeetingStatus.MOVED:
         if moved_on is None:
-            raise PairError("Say when you will meet instead.", field="moved_date")
+            raise PairError(_("Say when you will meet instead."), field="moved_date")
         when = move_time(pair, link.meeting, moved_on, moved_at)
         _move(pair, link.meeting, link.user, when, note)
     else:
@@ -153,7 +164,9 @@ def add_meeting_note(link: MeetingLink, note: str | None) -> str:
     locked(link.pair)
     db.session.refresh(link.meeting)
     if not link.notable:
-        raise PairError("This check-in is closed; there is nothing to add.", status=409)
+        raise PairError(
+            _("This check-in is closed; there is nothing to add."), status=409
+        )
     link.meeting.add_note(link.user.id, _clean(note))
     tokens.spend(MEETING, link.data)
     db.session.flush()
@@ -163,10 +176,10 @@ def add_meeting_note(link: MeetingLink, note: str | None) -> str:
 def answer_standing(link: StandingLink, choice: str) -> bool:
     """Keep going, pause or close, and spend the link; whether anything changed."""
     if choice not in STANDING_CHOICES:
-        raise PairError("Choose one of the answers.", field="choice")
+        raise PairError(_("Choose one of the answers."), field="choice")
     pair = locked(link.pair)
     if not link.answerable:
-        raise PairError("This question was answered already.", status=409)
+        raise PairError(_("This question was answered already."), status=409)
     tokens.spend(STANDING, link.data)
     if choice == "pause":
         return pause(pair, link.user)

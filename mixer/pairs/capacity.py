@@ -18,11 +18,16 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from babel import dates
+from flask_babel import LazyString, ngettext
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, func, select
 
 from mixer import clock
 from mixer.extensions import db
+from mixer.i18n import current_locale
 from mixer.orgs.models import Membership
 from mixer.pairs.models import OPEN_STATUSES, Pair, PairKind
 
@@ -104,9 +109,19 @@ def can_mentor(membership: Membership, load: int | None = None) -> bool:
 
 
 def count_words(n: int) -> str:
-    """ "three people", "one person": the load as the prompt says it."""
-    word = NUMBERS[n] if 0 <= n < len(NUMBERS) else str(n)
-    return f"{word} {'person' if n == 1 else 'people'}"
+    """ "three": the load as the prompt says it (a number word in English,
+    digits in the other languages)."""
+    if current_locale() == "en" and 0 <= n < len(NUMBERS):
+        return NUMBERS[n]
+    return str(n)
+
+
+def day_text(day: date) -> str:
+    """ "12 March 2026" ("12. März 2026"): a "not before" date in words."""
+    language = current_locale()
+    if language == "en":
+        return f"{day.day} {day:%B %Y}"
+    return dates.format_date(day, "long", locale=language)
 
 
 @dataclass(frozen=True)
@@ -114,10 +129,61 @@ class Hold:
     """Why a pair both people want cannot start yet, in words for people.
 
     ``until`` is the date it may start (a "not before"), None while it waits
-    for a place to open (capacity)."""
+    for a place to open (capacity); then ``load`` is how many they mentor.
+    ``reason`` is lazy: an e-mail says it in its recipient's language."""
 
-    reason: str
+    reason: Any
     until: date | None = None
+    load: int = 0
+
+
+def _away_words(name: str, you: bool, start: date) -> str:
+    """The reason of a "not before" hold, in the language in force."""
+    if you:
+        return _(
+            "You are not taking on new pairs before %(date)s; we'll keep your "
+            "choice until then.",
+            date=day_text(start),
+        )
+    return _(
+        "%(name)s is not taking on new pairs before %(date)s; we'll keep your "
+        "choice until then.",
+        name=name,
+        date=day_text(start),
+    )
+
+
+def _full_words(name: str, you: bool, load: int) -> str:
+    """The reason of a capacity hold, in the language in force."""
+    if not load:
+        if you:
+            return _(
+                "You are not taking on mentees at the moment; we'll keep your "
+                "choice for when a place opens."
+            )
+        return _(
+            "%(name)s is not taking on mentees at the moment; we'll keep your "
+            "choice for when a place opens.",
+            name=name,
+        )
+    if you:
+        return ngettext(
+            "You are mentoring %(count)s person already; we'll keep your choice "
+            "for when a place opens.",
+            "You are mentoring %(count)s people already; we'll keep your choice "
+            "for when a place opens.",
+            load,
+            count=count_words(load),
+        )
+    return ngettext(
+        "%(name)s is mentoring %(count)s person already; we'll keep your choice "
+        "for when a place opens.",
+        "%(name)s is mentoring %(count)s people already; we'll keep your choice "
+        "for when a place opens.",
+        load,
+        name=name,
+        count=count_words(load),
+    )
 
 
 def hold_for(
@@ -131,23 +197,9 @@ def hold_for(
     if not available(membership):
         start = membership.available_from
         assert start is not None  # noqa: S101 - available() said so
-        when = f"{start.day} {start:%B %Y}"
-        who = "You are" if you else f"{name} is"
-        return Hold(
-            f"{who} not taking on new pairs before {when}; we'll keep your "
-            "choice until then.",
-            until=start,
-        )
+        return Hold(LazyString(_away_words, name, you, start), until=start)
     if as_mentor:
         load = mentoring_load(membership)
         if is_at_capacity(membership, load):
-            who = "You are" if you else f"{name} is"
-            doing = (
-                f"mentoring {count_words(load)} already"
-                if load
-                else "not taking on mentees at the moment"
-            )
-            return Hold(
-                f"{who} {doing}; we'll keep your choice for when a place opens."
-            )
+            return Hold(LazyString(_full_words, name, you, load), load=load)
     return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -20,27 +22,28 @@ from wtforms.validators import (
 )
 
 from mixer.accounts.forms import choice_list
+from mixer.i18n import translated
 from mixer.pairs.display import ANSWER_LABELS, STANDING_LABELS
 
-NOTE_HELP = "Optional; only the two of you see it."
+NOTE_HELP = _l("Optional; only the two of you see it.")
 
 
 class CadenceForm(FlaskForm):
     """Either member changes how often and how long they meet."""
 
     cadence_days = IntegerField(
-        "Days between check-ins",
+        _l("Days between check-ins"),
         validators=[
-            InputRequired(message="How many days between check-ins?"),
-            NumberRange(1, 92, message="From 1 to 92 days."),
+            translated(InputRequired(message=_l("How many days between check-ins?"))),
+            translated(NumberRange(1, 92, message=_l("From 1 to 92 days."))),
         ],
-        description="14 is every two weeks.",
+        description=_l("14 is every two weeks."),
     )
     meeting_minutes = IntegerField(
-        "Minutes per check-in",
+        _l("Minutes per check-in"),
         validators=[
-            InputRequired(message="How many minutes?"),
-            NumberRange(5, 120, message="From 5 to 120 minutes."),
+            translated(InputRequired(message=_l("How many minutes?"))),
+            translated(NumberRange(5, 120, message=_l("From 5 to 120 minutes."))),
         ],
     )
 
@@ -49,13 +52,13 @@ class LogMeetingForm(FlaskForm):
     """A member logs the current meeting from the pair page."""
 
     status = RadioField(
-        "This check-in",
-        choices=choice_list([("met", "We met"), ("skipped", "We skipped it")]),
+        _l("This check-in"),
+        choices=choice_list([("met", _l("We met")), ("skipped", _l("We skipped it"))]),
         default="met",
-        validators=[InputRequired(message="Say whether you met.")],
+        validators=[translated(InputRequired(message=_l("Say whether you met.")))],
     )
     note = TextAreaField(
-        "What helped?", validators=[Length(max=1000)], description=NOTE_HELP
+        _l("What helped?"), validators=[Length(max=1000)], description=NOTE_HELP
     )
 
 
@@ -67,14 +70,14 @@ class MeetingAnswerForm(FlaskForm):
     """The confirm step of a one-tap "did you meet?" link."""
 
     answer = RadioField(
-        "Did you meet?",
+        _l("Did you meet?"),
         choices=choice_list((a.value, label) for a, label in ANSWER_LABELS.items()),
-        validators=[InputRequired(message="Choose an answer.")],
+        validators=[translated(InputRequired(message=_l("Choose an answer.")))],
     )
-    moved_date = DateField("New date", validators=[Optional()])
-    moved_time = TimeField("Time", validators=[Optional()])
+    moved_date = DateField(_l("New date"), validators=[Optional()])
+    moved_time = TimeField(_l("Time"), validators=[Optional()])
     note = TextAreaField(
-        "What helped?", validators=[Length(max=1000)], description=NOTE_HELP
+        _l("What helped?"), validators=[Length(max=1000)], description=NOTE_HELP
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -84,7 +87,7 @@ class MeetingAnswerForm(FlaskForm):
             if not self.moved_date.errors:
                 self.moved_date.errors = [
                     *self.moved_date.errors,
-                    "Say on which day you will meet instead.",
+                    _("Say on which day you will meet instead."),
                 ]
             return False
         return valid
@@ -94,9 +97,9 @@ class NoteForm(FlaskForm):
     """The other person adds their own note to an answered meeting."""
 
     note = TextAreaField(
-        "What helped?",
+        _l("What helped?"),
         validators=[
-            InputRequired(message="Write a note, or close this page."),
+            translated(InputRequired(message=_l("Write a note, or close this page."))),
             Length(max=1000),
         ],
         description=NOTE_HELP,
@@ -107,9 +110,9 @@ class StandingForm(FlaskForm):
     """After three missed meetings: keep going, pause or close."""
 
     choice = RadioField(
-        "What would you like to do?",
+        _l("What would you like to do?"),
         choices=choice_list(STANDING_LABELS.items()),
-        validators=[InputRequired(message="Choose an answer.")],
+        validators=[translated(InputRequired(message=_l("Choose an answer.")))],
     )
 
 
@@ -117,28 +120,30 @@ class FeedbackForm(FlaskForm):
     """End-of-term feedback, a testimonial if they like, and renewal."""
 
     rating = RadioField(
-        "How useful were your check-ins?",
+        _l("How useful were your check-ins?"),
         choices=choice_list((str(n), str(n)) for n in range(1, 6)),
         validators=[Optional()],
-        description="1 = not at all, 5 = very.",
+        description=_l("1 = not at all, 5 = very."),
     )
     helped = TextAreaField(
-        "What helped most?",
+        _l("What helped most?"),
         validators=[Length(max=4000)],
-        description="Private: the organizers see it only in summaries.",
+        description=_l("Private: the organizers see it only in summaries."),
     )
     testimonial = TextAreaField(
-        "A few words others may read (optional)",
+        _l("A few words others may read (optional)"),
         validators=[Length(max=2000)],
-        description="Shown on the organization's pages only if you tick the box "
-        "below and an organizer approves it.",
+        description=_l(
+            "Shown on the organization's pages only if you tick the box "
+            "below and an organizer approves it."
+        ),
     )
-    consent = BooleanField("You may publish these words with my name")
-    renew = BooleanField("I would like another term together")
+    consent = BooleanField(_l("You may publish these words with my name"))
+    renew = BooleanField(_l("I would like another term together"))
 
     def validate_consent(self, field) -> None:
         """Nothing is published without an explicit yes."""
         if (self.testimonial.data or "").strip() and not field.data:
             raise ValidationError(
-                "Tick the box to let us publish your words, or leave them out."
+                _("Tick the box to let us publish your words, or leave them out.")
             )

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from mixer import clock, signals, tokens
@@ -190,7 +191,7 @@ def resume(pair: Pair, by: User | None) -> bool:
     if pair.status != PairStatus.PAUSED:
         return False
     if clock.now() >= pair.term_ends_at:
-        raise PairError("The term is over; the pair ends now.", status=409)
+        raise PairError(_("The term is over; the pair ends now."), status=409)
     pair.update_state(PairStatus.ACTIVE)
     pair.ics_sequence += 1
     slot = next_slot(clock.now(), pair.timezone)
@@ -241,11 +242,13 @@ def change_cadence(pair: Pair, by: User, days: int | None, minutes: int | None) 
     day's notice; the first meeting keeps its proposed slot).
     """
     if days is None or minutes is None or not (1 <= days <= 92 and 5 <= minutes <= 120):
-        raise PairError("Every 1 to 92 days, 5 to 120 minutes.", field="cadence_days")
+        raise PairError(
+            _("Every 1 to 92 days, 5 to 120 minutes."), field="cadence_days"
+        )
     pair = locked(pair)
     if not pair.is_open:
         raise PairError(
-            "This pair is over; its rhythm cannot change.",
+            _("This pair is over; its rhythm cannot change."),
             field="cadence_days",
             status=409,
         )
@@ -310,9 +313,9 @@ def submit_feedback(
     """
     pair = locked(pair)
     if pair.status != PairStatus.ENDED or not pair.has(user.id):
-        raise PairError("Feedback is asked for when a pair's term ends.", status=409)
+        raise PairError(_("Feedback is asked for when a pair's term ends."), status=409)
     if rating is not None and not 1 <= rating <= 5:
-        raise PairError("Rate from 1 to 5.", field="rating")
+        raise PairError(_("Rate from 1 to 5."), field="rating")
     if link_data is not None:  # from the e-mailed link: it works once
         tokens.spend(links.FEEDBACK, link_data)
     feedback = feedback_of(pair, user)

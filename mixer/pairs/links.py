@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
+
 from mixer import clock, tokens
 from mixer.accounts.models import User
 from mixer.errors import LinkError
@@ -143,20 +145,22 @@ def _subject(
     """Read a pair link and check it belongs to this pair and its holder."""
     data = tokens.read(purpose, token, max_age=int(max_age.total_seconds()))
     if data.get("p") != pair_id:
-        raise LinkError("invalid", "This link belongs to another pair.")
+        raise LinkError("invalid", _("This link belongs to another pair."))
     pair = db.session.get(Pair, pair_id)
     uid = data.get("u")
     if pair is None or not isinstance(uid, int) or not pair.has(uid):
-        raise LinkError("invalid", "This link is not valid.")
+        raise LinkError("invalid", _("This link is not valid."))
     if getattr(viewer, "is_authenticated", False) and viewer.id != uid:
         raise LinkError(
             "invalid",
-            "This link was sent to someone else. Use the link in your own e-mail, "
-            "or sign out first.",
+            _(
+                "This link was sent to someone else. Use the link in your own "
+                "e-mail, or sign out first."
+            ),
         )
     user = db.session.get(User, uid)
     if user is None:  # pragma: no cover - the pair's people cascade with it
-        raise LinkError("invalid", "This link is not valid.")
+        raise LinkError("invalid", _("This link is not valid."))
     return pair, user, data
 
 
@@ -167,15 +171,18 @@ def read_meeting_link(pair_id: int, token: str, viewer: Any = None) -> MeetingLi
         # Links e-mailed before stamps ended in "Z" carry the same instant.
         asked_about = clock.parse_stamp(str(data.get("d", "")))
     except ValueError:
-        raise LinkError("invalid", "This link is not valid.") from None
+        raise LinkError("invalid", _("This link is not valid.")) from None
     if data.get("a") not in ANSWERS:
-        raise LinkError("invalid", "This link is not valid.")
+        raise LinkError("invalid", _("This link is not valid."))
     if pair.status == PairStatus.CLOSED:
-        raise LinkError("expired", "This pair was closed, so there is nothing to add.")
+        raise LinkError(
+            "expired", _("This pair was closed, so there is nothing to add.")
+        )
     meeting = next((m for m in pair.meetings if m.number == data.get("n")), None)
     if meeting is None:  # planned, then dropped by a pause or a new rhythm
         raise LinkError(
-            "expired", "This check-in is no longer planned, so there is nothing to add."
+            "expired",
+            _("This check-in is no longer planned, so there is nothing to add."),
         )
     return MeetingLink(pair, meeting, user, MeetingStatus(data["a"]), asked_about, data)
 
@@ -184,7 +191,7 @@ def read_standing_link(pair_id: int, token: str, viewer: Any = None) -> Standing
     """The pair a "pause or close?" link is about (LinkError if unusable)."""
     pair, user, data = _subject(STANDING, pair_id, token, STANDING_LINK_AGE, viewer)
     if data.get("a") not in STANDING_CHOICES:
-        raise LinkError("invalid", "This link is not valid.")
+        raise LinkError("invalid", _("This link is not valid."))
     return StandingLink(pair, user, data["a"], data)
 
 
@@ -194,5 +201,5 @@ def read_feedback_link(
     """The ended pair, the person and the data of a feedback link (or LinkError)."""
     pair, user, data = _subject(FEEDBACK, pair_id, token, FEEDBACK_LINK_AGE, viewer)
     if pair.status != PairStatus.ENDED:
-        raise LinkError("invalid", "This link is not valid.")
+        raise LinkError("invalid", _("This link is not valid."))
     return pair, user, data

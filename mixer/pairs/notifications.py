@@ -14,12 +14,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from mixer.clock import stamp
+from mixer.i18n import recipient_locale
 from mixer.mail.services import Attachment, queue_mail
 from mixer.pairs import ics
 from mixer.pairs.display import (
     STATUS_SUBJECTS,
+    day_headline,
     day_word,
     intro_line,
     pair_cadence,
@@ -84,7 +88,11 @@ def _send(
     extra: dict[str, Any] | None = None,
     attachments: tuple[Attachment, ...] = (),
 ) -> bool:
-    """One pair e-mail to one of the two, once ever per ``key``; whether queued."""
+    """One pair e-mail to one of the two, once ever per ``key``; whether queued.
+
+    Called inside ``_speaking_to(user, pair)``: the subject and the words made
+    in Python (``mixer.pairs.display``) are already in the recipient's language,
+    and the templates are rendered in it."""
     return (
         queue_mail(
             user.email,
@@ -97,28 +105,36 @@ def _send(
             kind=kind,
             dedupe_key=key,
             attachments=attachments,
+            locale=recipient_locale(user, pair.org),
         )
         is not None
     )
+
+
+def _speaking_to(user: User, pair: Pair):
+    """Words made in Python in ``user``'s language (their setting, else the
+    organization's default), whoever's request or job sends the e-mail."""
+    return force_locale(recipient_locale(user, pair.org))
 
 
 def send_intro(pair: Pair, user: User, first_slot: datetime) -> bool:
     """The introduction to one of the two, with the calendar invite from the
     first slot proposed."""
     other = pair.other_person(user)
-    return _send(
-        pair,
-        user,
-        "pair_intro",
-        f"Meet {other.name}: your new mentoring pair",
-        kind="pairs.intro",
-        key=f"pairs.intro:{pair.id}:{user.id}",
-        extra={
-            "first_slot": first_slot,
-            "intro": intro_line(pair, user, other),
-        },
-        attachments=(invite(pair, first_slot),),
-    )
+    with _speaking_to(user, pair):
+        return _send(
+            pair,
+            user,
+            "pair_intro",
+            _("Meet %(name)s: your new mentoring pair", name=other.name),
+            kind="pairs.intro",
+            key=f"pairs.intro:{pair.id}:{user.id}",
+            extra={
+                "first_slot": first_slot,
+                "intro": intro_line(pair, user, other),
+            },
+            attachments=(invite(pair, first_slot),),
+        )
 
 
 def notify_status(
@@ -127,22 +143,25 @@ def notify_status(
     """Tell both about a pause, resumption, closing, move or new rhythm."""
     next_at = pair.next_meeting_at
     for user in pair.people:
-        _send(
-            pair,
-            user,
-            "pair_status",
-            STATUS_SUBJECTS[what].format(
-                other=pair.other_person(user).name, day=short_day(pair, next_at)
-            ),
-            kind="pairs.status",
-            key=f"pairs.{what}:{pair.id}:{pair.ics_sequence}:{user.id}",
-            extra={
-                "what": what,
-                "line": status_line(pair, what, by, user),
-                "next_at": next_at,
-            },
-            attachments=(attachment,) if attachment else (),
-        )
+        with _speaking_to(user, pair):
+            _send(
+                pair,
+                user,
+                "pair_status",
+                str(STATUS_SUBJECTS[what])
+                % {
+                    "other": pair.other_person(user).name,
+                    "day": short_day(pair, next_at),
+                },
+                kind="pairs.status",
+                key=f"pairs.{what}:{pair.id}:{pair.ics_sequence}:{user.id}",
+                extra={
+                    "what": what,
+                    "line": status_line(pair, what, by, user),
+                    "next_at": next_at,
+                },
+                attachments=(attachment,) if attachment else (),
+            )
 
 
 def remind(pair: Pair, meeting: PairMeeting) -> int:
@@ -151,22 +170,27 @@ def remind(pair: Pair, meeting: PairMeeting) -> int:
     It normally goes a day before; a late one (the worker was down) still says
     the right day.
     """
-    when = day_word(pair, meeting.due_at)
-    headline = when[0].upper() + when[1:]
     sent = 0
     for user in pair.people:
-        sent += _send(
-            pair,
-            user,
-            "pair_reminder",
-            f"{headline}: your check-in with {pair.other_person(user).name}",
-            kind="pairs.reminder",
-            key=(
-                f"pairs.reminder:{pair.id}:{meeting.number}:"
-                f"{_key_time(meeting.due_at)}:{user.id}"
-            ),
-            extra={"meeting": meeting, "when": when, "headline": headline},
-        )
+        with _speaking_to(user, pair):
+            when = day_word(pair, meeting.due_at)
+            headline = day_headline(pair, meeting.due_at)
+            sent += _send(
+                pair,
+                user,
+                "pair_reminder",
+                _(
+                    "%(day)s: your check-in with %(name)s",
+                    day=headline,
+                    name=pair.other_person(user).name,
+                ),
+                kind="pairs.reminder",
+                key=(
+                    f"pairs.reminder:{pair.id}:{meeting.number}:"
+                    f"{_key_time(meeting.due_at)}:{user.id}"
+                ),
+                extra={"meeting": meeting, "when": when, "headline": headline},
+            )
     return sent
 
 
@@ -174,58 +198,74 @@ def ask(pair: Pair, meeting: PairMeeting) -> int:
     """ "Did you meet?" with one-tap links to both; how many were queued."""
     sent = 0
     for user in pair.people:
-        sent += _send(
-            pair,
-            user,
-            "pair_ask",
-            f"Did you meet {pair.other_person(user).name}?",
-            kind="pairs.checkin",  # the stored kind keeps its first name
-            key=(
-                f"pairs.ask:{pair.id}:{meeting.number}:"
-                f"{_key_time(meeting.due_at)}:{user.id}"
-            ),
-            extra={"meeting": meeting, "links": meeting_links(pair, meeting, user)},
-        )
+        with _speaking_to(user, pair):
+            sent += _send(
+                pair,
+                user,
+                "pair_ask",
+                _("Did you meet %(name)s?", name=pair.other_person(user).name),
+                kind="pairs.checkin",  # the stored kind keeps its first name
+                key=(
+                    f"pairs.ask:{pair.id}:{meeting.number}:"
+                    f"{_key_time(meeting.due_at)}:{user.id}"
+                ),
+                extra={
+                    "meeting": meeting,
+                    "links": meeting_links(pair, meeting, user),
+                },
+            )
     return sent
 
 
 def nudge(pair: Pair, meeting: PairMeeting) -> None:
     """A gentle nudge to both after two misses in a row."""
     for user in pair.people:
-        _send(
-            pair,
-            user,
-            "pair_nudge",
-            f"Five minutes with {pair.other_person(user).name}?",
-            kind="pairs.nudge",
-            key=f"pairs.nudge:{pair.id}:{meeting.number}:{user.id}",
-            extra={"meeting": meeting},
-        )
+        with _speaking_to(user, pair):
+            _send(
+                pair,
+                user,
+                "pair_nudge",
+                _("Five minutes with %(name)s?", name=pair.other_person(user).name),
+                kind="pairs.nudge",
+                key=f"pairs.nudge:{pair.id}:{meeting.number}:{user.id}",
+                extra={"meeting": meeting},
+            )
 
 
 def ask_standing(pair: Pair, meeting: PairMeeting) -> None:
     """ "Pause or close?" to both after three misses in a row."""
     for user in pair.people:
-        _send(
-            pair,
-            user,
-            "pair_standing",
-            f"Pause or close your pair with {pair.other_person(user).name}?",
-            kind="pairs.standing",
-            key=f"pairs.standing:{pair.id}:{meeting.number}:{user.id}",
-            extra={"meeting": meeting, "links": standing_links(pair, meeting, user)},
-        )
+        with _speaking_to(user, pair):
+            _send(
+                pair,
+                user,
+                "pair_standing",
+                _(
+                    "Pause or close your pair with %(name)s?",
+                    name=pair.other_person(user).name,
+                ),
+                kind="pairs.standing",
+                key=f"pairs.standing:{pair.id}:{meeting.number}:{user.id}",
+                extra={
+                    "meeting": meeting,
+                    "links": standing_links(pair, meeting, user),
+                },
+            )
 
 
 def ask_feedback(pair: Pair) -> None:
     """The term is over: the feedback form to both."""
     for user in pair.people:
-        _send(
-            pair,
-            user,
-            "pair_feedback",
-            f"Your mentoring term with {pair.other_person(user).name}: how did it go?",
-            kind="pairs.feedback",
-            key=f"pairs.feedback:{pair.id}:{user.id}",
-            extra={"feedback_link": feedback_link(pair, user)},
-        )
+        with _speaking_to(user, pair):
+            _send(
+                pair,
+                user,
+                "pair_feedback",
+                _(
+                    "Your mentoring term with %(name)s: how did it go?",
+                    name=pair.other_person(user).name,
+                ),
+                kind="pairs.feedback",
+                key=f"pairs.feedback:{pair.id}:{user.id}",
+                extra={"feedback_link": feedback_link(pair, user)},
+            )

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from babel import dates
 from sqlalchemy import Select, case, func, select, type_coerce
 from sqlalchemy.orm import selectinload
 
 from mixer import clock
 from mixer.db_types import UTCDateTime
 from mixer.extensions import db
+from mixer.i18n import current_locale
 from mixer.pairs.models import (
     OPEN_MEETING,
     MeetingStatus,
@@ -161,6 +163,14 @@ def month_starts(months: int) -> list[datetime]:
     return starts[::-1]
 
 
+def month_label(start: datetime) -> str:
+    """ "Dec 2026" in the language in force (the chart shows its first word)."""
+    language = current_locale()
+    if language == "en":
+        return start.strftime("%b %Y")
+    return dates.format_skeleton("yMMM", start, locale=language)
+
+
 def _next(year: int, month: int) -> tuple[int, int]:
     """The (year, month) after ``(year, month)``."""
     return (year, month + 1) if month < 12 else (year + 1, 1)
@@ -182,7 +192,7 @@ def _settled(org: Organization, months: int) -> tuple[int, int, list[dict[str, A
     }
     series = [
         {
-            "label": start.strftime("%b %Y"),
+            "label": month_label(start),
             "held": per.get(start.strftime("%Y-%m"), (0, 0))[0],
             "missed": per.get(start.strftime("%Y-%m"), (0, 0))[1],
         }

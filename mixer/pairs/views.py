@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from mixer.accounts.models import User
@@ -57,6 +58,11 @@ def _pair_helpers() -> dict:
         "pair_status_labels": display.STATUS_LABELS,
         "meeting_labels": display.MEETING_LABELS,
         "pair_streak_text": display.streak_text,
+        "pair_cadence_text": display.cadence_text,
+        "meeting_words": display.MEETING_WORDS,
+        "pair_role_labels": display.ROLE_LABELS,
+        "pair_first_upper": display.first_upper,
+        "pair_status_words": display.STATUS_WORDS,
     }
 
 
@@ -122,7 +128,7 @@ def _render_pair(pair: Pair, status: int = 200, **forms):
         "pairs/show.html",
         pair=pair,
         other=pair.other_person(current_user),
-        cadence=display.pair_cadence(pair),
+        cadence=display.first_upper(display.pair_cadence(pair)),
         **forms,
     )
     return page, status
@@ -149,7 +155,7 @@ def cadence(pair_id: int):
             db.session.commit()
             if changed:
                 flash(
-                    "The new rhythm is saved; you both get an updated invite.",
+                    _("The new rhythm is saved; you both get an updated invite."),
                     "success",
                 )
             return redirect(url_for("pairs.show", pair_id=pair.id))
@@ -167,7 +173,7 @@ def log(pair_id: int):
         with refusals():
             answers.log_meeting(pair, current_user, form.status.data, form.note.data)
             db.session.commit()
-            flash("Check-in logged. Thank you!", "success")
+            flash(_("Check-in logged. Thank you!"), "success")
             return redirect(url_for("pairs.show", pair_id=pair.id))
     return _render_pair(pair, 422, log_form=form)
 
@@ -178,12 +184,12 @@ def change(pair_id: int, action: str):
     """Pause, resume or close the pair (both are told)."""
     pair = _my_pair(pair_id)
     if not ActionForm().validate_on_submit():
-        abort(400, description="The form expired; please try again.")
+        abort(400, description=_("The form expired; please try again."))
     with refusals():
         changed = ACTIONS[action](pair, current_user)
         db.session.commit()
         if changed:
-            flash(display.ACTION_DONE[action], "success")
+            flash(str(display.ACTION_DONE[action]), "success")
     return redirect(url_for("pairs.show", pair_id=pair.id))
 
 
@@ -201,7 +207,7 @@ def feedback(pair_id: int):
 def _save_feedback(pair: Pair, user: User, form: FeedbackForm, link_data):
     """Save feedback from the page or a link; the thank-you page."""
     with refusals():
-        _, renewed = lifecycle.submit_feedback(
+        _feedback, renewed = lifecycle.submit_feedback(
             pair,
             user,
             rating=int(form.rating.data) if form.rating.data else None,

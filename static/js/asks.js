@@ -9,6 +9,9 @@
       form.querySelectorAll('input[type="checkbox"][name="people"]')
     );
     var help = form.querySelector("#pick-help");
+    // The page's words for each number picked (a JSON catalogue, asks/show.html).
+    var t = {};
+    try { t = JSON.parse(form.getAttribute("data-messages") || "{}"); } catch (e) { t = {}; }
     var original = help ? help.textContent.trim() : "";
     var isError = help && help.classList.contains("field-error");
 
@@ -18,6 +21,8 @@
       if (!help || isError) { return; }
       if (picked === 0) {
         help.textContent = original;
+      } else if (t[String(picked)]) {
+        help.textContent = t[String(picked)];
       } else if (picked >= max) {
         help.textContent = "You picked " + picked + ", the most at once.";
       } else {
