@@ -18,6 +18,7 @@ import mixer.pairs.models
 import mixer.privacy.models
 import mixer.recognition.models
 import mixer.rotations.models
+import mixer.slots.models
 import mixer.speakers.models
 import mixer.sso.models
 import mixer.tokens.models
