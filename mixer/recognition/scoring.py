@@ -11,6 +11,7 @@ Mentee's end-of-term feedback rating            5★ 3 · 4★ 2 · 3★ 1 · 1�
 Mentee's end-of-term "what helped" answer       2 each
 Check-in held with a peer (each side)           1 each
 "What helped" note the peer wrote with it       1 each
+Five-minute slot the guest said helped (host)   1 each
 ==============================================  ==========================
 
 A check-in (a pair's meeting, ``PairMeeting``) counts when its status is "met"
@@ -37,6 +38,7 @@ from mixer.accounts.models import User
 from mixer.extensions import db
 from mixer.orgs.models import Membership, Organization
 from mixer.pairs.models import MeetingStatus, Pair, PairFeedback, PairMeeting
+from mixer.slots.models import BookingStatus, Helped, SlotBooking
 
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 MONTH_NAMES = (
@@ -60,6 +62,7 @@ MENTEE_NOTE = 2
 MENTEE_HELPED = 2
 PEER_MEETING = 1
 PEER_NOTE = 1
+SLOT_HELPED = 1  # a guest said a five-minute slot helped (yes or somewhat)
 
 
 def rating_points(stars: int) -> int:
@@ -76,6 +79,7 @@ ITEMS: dict[str, tuple[str, int | None]] = {
     "mentee_helped": ('Mentees\' end-of-term "what helped" answers', MENTEE_HELPED),
     "peer_checkins": ("Check-ins held with peers", PEER_MEETING),
     "peer_notes": ('"What helped" notes from peers', PEER_NOTE),
+    "slots_helped": ("Five-minute slots that helped", SLOT_HELPED),
 }
 RULES = (
     ("Check-in held as the mentor of a pair", f"{MENTOR_MEETING} points each"),
@@ -84,6 +88,7 @@ RULES = (
     ('Mentee\'s end-of-term "what helped" answer', f"{MENTEE_HELPED} points each"),
     ("Check-in held with a peer (each of the two)", f"{PEER_MEETING} point each"),
     ('"What helped" note the peer wrote with it', f"{PEER_NOTE} point each"),
+    ("Five-minute slot the guest said helped", f"{SLOT_HELPED} point each"),
 )
 
 
@@ -326,7 +331,28 @@ def score_month(org: Organization, month: str) -> list[Candidate]:
             tally.ratings[mentor_id].append(rating)
         if _has_text(helped):
             tally.add(mentor_id, "mentee_helped")
+    _count_slots(org, start, end, tally)
     return _rank(org, tally)
+
+
+def _count_slots(
+    org: Organization, start: datetime, end: datetime, tally: _Tally
+) -> None:
+    """Five-minute slots whose guest said they helped (yes or somewhat), for the
+    host, in the month the answer was first given: one statement."""
+    rows = db.session.execute(
+        select(SlotBooking.host_id, func.count(SlotBooking.id))
+        .where(
+            SlotBooking.org_id == org.id,
+            SlotBooking.status == BookingStatus.BOOKED,
+            SlotBooking.helped.in_((Helped.YES, Helped.SOMEWHAT)),
+            SlotBooking.helped_at >= start,
+            SlotBooking.helped_at < end,
+        )
+        .group_by(SlotBooking.host_id)
+    ).all()
+    for host_id, n in rows:
+        tally.add(host_id, "slots_helped", int(n))
 
 
 def _rank(org: Organization, tally: _Tally) -> list[Candidate]:
