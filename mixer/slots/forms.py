@@ -14,6 +14,7 @@ from wtforms import (
     StringField,
     TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -42,12 +43,15 @@ class OfferForm(FlaskForm):
 
     kind = RadioField(
         _l("Repeats"),
-        choices=[("weekly", _l("Every week")), ("once", _l("Once, on a date"))],
+        choices=[
+            SelectChoice("weekly", _l("Every week")),
+            SelectChoice("once", _l("Once, on a date")),
+        ],
         default="weekly",
     )
     weekdays = SelectMultipleField(
         _l("Weekdays"),
-        choices=WEEKDAYS,
+        choices=[SelectChoice(day, label) for day, label in WEEKDAYS],
         coerce=int,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),

@@ -171,7 +171,7 @@ def offer_of(org: Organization, host: User, offer_id: int) -> SlotOffer:
         or offer.host_id != host.id
         or offer.deleted_at is not None
     ):
-        raise NotFound()
+        raise NotFound(_("This slot is not there for you."))
     return offer
 
 
@@ -197,7 +197,7 @@ def offers_of(org: Organization, host: User) -> list[SlotOffer]:
 def _locked_offer(offer_id: int) -> SlotOffer:
     offer = lock_row(SlotOffer, offer_id)
     if offer is None:
-        raise NotFound()
+        raise NotFound(_("This slot is not there for you."))
     return offer
 
 
@@ -257,7 +257,7 @@ def book(
     starts_at = starts_at.astimezone(UTC).replace(second=0, microsecond=0)
     offer = _locked_offer(offer_id)
     if membership_for(guest, offer.org_id) is None:
-        raise NotFound()
+        raise NotFound(_("This slot is not there for you."))
     if offer.host_id == guest.id:
         raise SlotError(_("You cannot book your own slot."), "starts_at", 409)
     about = " ".join((about or "").split())
@@ -348,7 +348,7 @@ def booking_for(org: Organization, user: User, booking_id: int) -> SlotBooking:
     """A booking of ``org`` that ``user`` is host or guest of (404 otherwise)."""
     booking = db.session.get(SlotBooking, booking_id)
     if booking is None or booking.org_id != org.id or booking.side_of(user.id) is None:
-        raise NotFound()
+        raise NotFound(_("This slot is not there for you."))
     return booking
 
 
@@ -445,7 +445,7 @@ def keep_talking(booking: SlotBooking, user: User) -> SlotBooking:
     booking = _locked_booking(booking)
     side = booking.side_of(user.id)
     if side is None:
-        raise NotFound()
+        raise NotFound(_("This slot is not there for you."))
     if not booking.is_live or booking.starts_at > clock.now():
         raise SlotError(_("You can propose this once the slot has begun."), status=409)
     if booking.pair_id is not None:

@@ -210,7 +210,7 @@ def helped(booking_id: int):
     """The guest answers "did it help?" from their week."""
     booking = services.booking_for(g.org, current_user, booking_id)
     if booking.guest_id != current_user.id:
-        raise NotFound()
+        raise NotFound(_("This slot is not there for you."))
     if ActionForm().validate_on_submit():
         with refusals():
             services.answer_helped(booking, request.form.get("answer", ""))
@@ -246,7 +246,7 @@ def helped_link(token: str):
     )
     booking = db.session.get(SlotBooking, data.get("b"))
     if booking is None:
-        raise NotFound()
+        raise NotFound(_("This slot is not there for you."))
     form = ActionForm()
     saved = False
     if form.validate_on_submit():

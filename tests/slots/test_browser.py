@@ -1,0 +1,36 @@
+"""On a 390 px touch phone: find a slot by topic, book it with one tap, see it on
+"my week" (axe-core audits every page the browser opens)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import PASSWORD
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 800}
+
+
+def test_phone_find_book_and_see_my_week(app, live_server, browser, world, outbox):
+    ctx = browser.new_context(viewport=PHONE, has_touch=True)
+    page = ctx.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", world.guest.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/o/acme/slots")
+    page.get_by_label("Topic").fill("public speaking")
+    page.get_by_role("button", name="Find slots").tap()
+    page.wait_for_load_state()
+    page.get_by_role("heading", name="Ada Host").wait_for()
+    page.get_by_label("What I'd like to talk about (optional)").fill("A first pitch")
+    page.get_by_role("button", name="Book Tue 03 Mar 2026, 12:30 CET").tap()
+    page.get_by_role("heading", name="My week of slots").wait_for()
+    item = page.locator("li", has_text="With Ada Host")
+    assert "Tue 03 Mar 2026, 12:30 CET" in item.inner_text()
+    assert "A first pitch" in item.inner_text()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"page is {width}px wide"
+    assert len(outbox()) == 2
+    ctx.close()
