@@ -12,6 +12,7 @@ from mixer.mail.models import OutboxMessage
 from mixer.orgs.models import Membership
 from mixer.pairs.models import Pair, PairMeeting
 from mixer.recognition import models as recognition
+from mixer.slots.models import SlotBooking, SlotOffer
 
 
 def _count(model, *where) -> int:
@@ -36,6 +37,7 @@ def test_seed_demo_shows_every_feature_and_runs_twice(runner):
         >= 1
     )
     assert _count(recognition.Award, recognition.Award.status == "published") == 1
+    assert _count(SlotOffer) == 3 and _count(SlotBooking) == 1  # five-minute slots
 
     # Mira's prompt waits for her, and someone she met already chose her back.
     mira = db.session.scalar(
