@@ -30,7 +30,13 @@ def test_phone_find_book_and_see_my_week(app, live_server, browser, world, outbo
     item = page.locator("li", has_text="With Ada Host")
     assert "Tue 03 Mar 2026, 12:30 CET" in item.inner_text()
     assert "A first pitch" in item.inner_text()
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"page is {width}px wide"
+    for phone_width in (PHONE["width"], 360):
+        page.set_viewport_size({"width": phone_width, "height": 800})
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= phone_width, f"page is {width}px wide"
+    # Keyboard: Tab reaches "Move" and Enter opens it.
+    page.get_by_role("button", name="Move").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Move a booking").wait_for()
     assert len(outbox()) == 2
     ctx.close()

@@ -109,3 +109,42 @@ def test_my_week_in_german(client, auth, world):
     html = client.get("/o/acme/slots/week").get_data(as_text=True)
     assert 'lang="de"' in html and "Ada Host" in html
     assert "Verschieben" in html  # "Move"
+
+
+def _find_cost(client) -> tuple[int, float]:
+    from time import perf_counter
+
+    from tests.events.test_dashboard_queries import counting_queries
+
+    client.get("/o/acme/slots")
+    db.session.expire_all()
+    with counting_queries() as seen:
+        began = perf_counter()
+        response = client.get("/o/acme/slots")
+        took = perf_counter() - began
+    assert response.status_code == 200
+    return len(seen), took
+
+
+def test_find_costs_the_same_statements_for_few_or_many_offers(
+    client, auth, world, make_user
+):
+    from mixer.slots.services import create_offer
+    from tests.slots.conftest import weekly
+
+    auth.login(world.guest.email)
+    few, _ = _find_cost(client)
+    for n in range(30):
+        host = make_user(
+            world.org,
+            name=f"Host {n}",
+            offers=["negotiation"],
+            department=f"Dept {n % 5}",
+        )
+        offer = create_offer(world.org, host, weekly(weekdays=[1, 2, 3, 4, 5]))
+        db.session.flush()
+        book(offer.id, world.colleague, TUE)
+    db.session.commit()
+    many, took = _find_cost(client)
+    assert many == few
+    print(f"find page, 31 offers: {many} statements, {took * 1000:.0f} ms")
