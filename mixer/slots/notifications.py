@@ -27,6 +27,7 @@ SUBJECTS = {
 }
 REMINDER_SUBJECT = _l("Soon: five minutes with %(name)s")
 HELPED_SUBJECT = _l("Did your five minutes with %(name)s help?")
+KEEP_SUBJECT = _l("%(name)s would like to keep talking every two weeks")
 
 
 class _Subject:
@@ -129,4 +130,16 @@ def send_helped_question(booking: SlotBooking) -> bool:
         HELPED_SUBJECT,
         f"slots.helped:{booking.id}",
         {"links": links},
+    )
+
+
+def send_keep_proposal(booking: SlotBooking, by: User) -> bool:
+    """Tell the other side that ``by`` proposed to keep talking, once."""
+    other = booking.guest if by.id == booking.host_id else booking.host
+    return _send(
+        booking,
+        other,
+        "slots_keep",
+        KEEP_SUBJECT,
+        f"slots.keep:{booking.id}:{other.id}",
     )

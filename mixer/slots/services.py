@@ -201,8 +201,11 @@ def _locked_offer(offer_id: int) -> SlotOffer:
     return offer
 
 
-def _slot_problem(offer: SlotOffer, starts_at: datetime, now: datetime) -> str | None:
-    """Why ``starts_at`` cannot be booked in ``offer`` now (None: it can)."""
+def _slot_problem(
+    offer: SlotOffer, starts_at: datetime, now: datetime, *, count_cap: bool = True
+) -> str | None:
+    """Why ``starts_at`` cannot be booked in ``offer`` now (None: it can);
+    ``count_cap=False`` leaves the weekly cap out (a move inside its own week)."""
     if not offer.active or offer.deleted_at is not None:
         return _("These slots are not open at the moment.")
     end = starts_at + timedelta(minutes=offer.slot_minutes)
@@ -218,7 +221,7 @@ def _slot_problem(offer: SlotOffer, starts_at: datetime, now: datetime) -> str |
     )
     if taken is not None:
         return _("Someone else has just booked that slot.")
-    if offer.weekly_cap is not None:
+    if count_cap and offer.weekly_cap is not None:
         zone = ZoneInfo(offer.timezone)
         local = starts_at.astimezone(zone)
         monday = datetime.combine(
@@ -268,6 +271,7 @@ def book(
     problem = _slot_problem(offer, starts_at, now)
     if problem is not None:
         raise SlotTaken(problem, offer, free_slots_of_offer(offer, now)[:6])
+    _check_guest_free(guest, starts_at, offer.slot_minutes)
     values = {
         "offer_id": offer.id,
         "org_id": offer.org_id,
@@ -294,6 +298,22 @@ def book(
     _plan(booking)
     notifications.send_invites(booking, "booked")
     return booking
+
+
+def _check_guest_free(guest: User, starts_at: datetime, minutes: int) -> None:
+    """Refuse a second booking of the guest's at the same time (any host)."""
+    clash = db.session.scalar(
+        select(SlotBooking.id).where(
+            SlotBooking.guest_id == guest.id,
+            SlotBooking.status == BookingStatus.BOOKED,
+            SlotBooking.starts_at < starts_at + timedelta(minutes=minutes),
+            SlotBooking.ends_at > starts_at,
+        )
+    )
+    if clash is not None:
+        raise SlotError(
+            _("You have another slot booked at that time."), "starts_at", 409
+        )
 
 
 def _insert_live(values: dict[str, Any]) -> int | None:
@@ -387,13 +407,10 @@ def move_booking(booking: SlotBooking, by: User, starts_at: datetime) -> SlotBoo
     if starts_at == booking.starts_at:
         return booking
     offer = booking.offer
-    problem = _slot_problem(offer, starts_at, now)
     # Its own week counts the booking being moved: a full week may keep it.
-    if problem is not None and not (
-        offer.weekly_cap is not None
-        and _same_week(offer, booking.starts_at, starts_at)
-        and _only_cap(offer, starts_at, now)
-    ):
+    same_week = _same_week(offer, booking.starts_at, starts_at)
+    problem = _slot_problem(offer, starts_at, now, count_cap=not same_week)
+    if problem is not None:
         raise SlotTaken(problem, offer, free_slots_of_offer(offer, now)[:6])
     _unplan(booking)
     booking.starts_at = starts_at
@@ -408,15 +425,6 @@ def move_booking(booking: SlotBooking, by: User, starts_at: datetime) -> SlotBoo
 def _same_week(offer: SlotOffer, a: datetime, b: datetime) -> bool:
     zone = ZoneInfo(offer.timezone)
     return a.astimezone(zone).isocalendar()[:2] == b.astimezone(zone).isocalendar()[:2]
-
-
-def _only_cap(offer: SlotOffer, starts_at: datetime, now: datetime) -> bool:
-    """Whether the cap is the only reason (the slot itself is free)."""
-    cap, offer.weekly_cap = offer.weekly_cap, None
-    try:
-        return _slot_problem(offer, starts_at, now) is None
-    finally:
-        offer.weekly_cap = cap
 
 
 # ---------------------------------------------------------------------------
@@ -457,6 +465,8 @@ def keep_talking(booking: SlotBooking, user: User) -> SlotBooking:
     else:
         booking.guest_keeps = True
     db.session.flush()
+    if not (booking.host_keeps and booking.guest_keeps):
+        notifications.send_keep_proposal(booking, user)
     if booking.host_keeps and booking.guest_keeps:
         topic = booking.about or ", ".join(booking.offer.topics[:3])
         pair = create_pair(

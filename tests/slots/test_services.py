@@ -213,7 +213,7 @@ def test_reminder_once_then_did_it_help_feeds_recognition(world, outbox):
     assert "Five-minute slots that helped: 1 × 1 = 1 points" in ada.explanation
 
 
-def test_keep_talking_makes_a_pair_when_both_say_yes(world):
+def test_keep_talking_makes_a_pair_when_both_say_yes(world, outbox):
     booking = book(world.offer.id, world.guest, TUE)
     db.session.commit()
     with pytest.raises(SlotError, match="once the slot has begun"):
@@ -223,6 +223,8 @@ def test_keep_talking_makes_a_pair_when_both_say_yes(world):
     keep_talking(booking, world.guest)
     db.session.commit()
     assert booking.pair_id is None
+    (asked,) = [m for m in outbox(world.host.email) if "keep talking" in m["Subject"]]
+    assert asked["Subject"] == "Fin Other would like to keep talking every two weeks"
     keep_talking(booking, world.host)
     db.session.commit()
     pair = db.session.get(Pair, booking.pair_id)
@@ -294,3 +296,25 @@ def test_twenty_guests_race_for_the_last_slot(app, world, make_user, capped):
     count = select(func.count()).select_from(SlotBooking)
     assert db.session.scalar(count) == 1
     assert db.session.scalar(select(func.count()).select_from(SlotOffer)) == 1
+
+
+def test_a_guest_cannot_be_in_two_slots_at_once(world, make_user):
+    world.colleague.offers = ["negotiation"]
+    other = create_offer(world.org, world.colleague, weekly())
+    book(world.offer.id, world.guest, TUE)
+    db.session.commit()
+    with pytest.raises(SlotError, match="another slot booked at that time") as refused:
+        book(other.id, world.guest, TUE)
+    assert refused.value.status == 409
+
+
+def test_a_move_inside_a_full_week_keeps_the_booking(world):
+    world.offer.weekly_cap = 1
+    booking = book(world.offer.id, world.guest, TUE)
+    db.session.commit()
+    move_booking(booking, world.guest, TUE + timedelta(days=2))  # Thursday
+    db.session.commit()
+    assert booking.starts_at == TUE + timedelta(days=2) and booking.ics_sequence == 1
+    # Another guest still finds that week full.
+    with pytest.raises(SlotTaken, match="all booked"):
+        book(world.offer.id, world.colleague, TUE)
