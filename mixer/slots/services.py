@@ -261,6 +261,9 @@ def book(
     offer = _locked_offer(offer_id)
     if membership_for(guest, offer.org_id) is None:
         raise NotFound(_("This slot is not there for you."))
+    host = offer.host
+    if not host.is_active or membership_for(host, offer.org_id) is None:
+        raise NotFound(_("This slot is not there for you."))
     if offer.host_id == guest.id:
         raise SlotError(_("You cannot book your own slot."), "starts_at", 409)
     about = " ".join((about or "").split())

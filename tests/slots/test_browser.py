@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from mixer.extensions import db
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -39,4 +40,22 @@ def test_phone_find_book_and_see_my_week(app, live_server, browser, world, outbo
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Move a booking").wait_for()
     assert len(outbox()) == 2
+    ctx.close()
+
+
+def test_phone_in_arabic_reads_right_to_left(app, live_server, browser, world):
+    world.colleague.locale = "ar"
+    db.session.commit()
+    ctx = browser.new_context(viewport={"width": 360, "height": 800}, has_touch=True)
+    page = ctx.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", world.colleague.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/o/acme/slots")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.get_by_role("heading", name="مواعيد الدقائق الخمس").wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page is {width}px wide"
     ctx.close()

@@ -318,3 +318,25 @@ def test_a_move_inside_a_full_week_keeps_the_booking(world):
     # Another guest still finds that week full.
     with pytest.raises(SlotTaken, match="all booked"):
         book(world.offer.id, world.colleague, TUE)
+
+
+def test_invites_are_in_each_persons_language_and_reminders_go_once(world, outbox):
+    from mixer.slots import jobs as slot_jobs
+
+    world.host.locale = "de"
+    booking = book(world.offer.id, world.guest, TUE)
+    db.session.commit()
+    assert (
+        outbox(world.host.email)[0]["Subject"] == "Gebucht: fünf Minuten mit Fin Other"
+    )
+    assert (
+        outbox(world.guest.email)[0]["Subject"] == "Booked: five minutes with Ada Host"
+    )
+    payload = {"booking_id": booking.id, "starts_at": clock.stamp(TUE)}
+    # Two workers running the same reminder (a crash and a retry): one mail each.
+    assert slot_jobs.remind(payload) == {"sent": 2}
+    assert slot_jobs.remind(payload) == {"sent": 0}
+    db.session.commit()
+    assert len(outbox()) == 4
+    moved = {**payload, "starts_at": clock.stamp(TUE + timedelta(minutes=5))}
+    assert slot_jobs.remind(moved) == {"sent": 0}  # not the booking's time
