@@ -143,7 +143,7 @@ def test_find_costs_the_same_statements_for_few_or_many_offers(
         )
         offer = create_offer(world.org, host, weekly(weekdays=[1, 2, 3, 4, 5]))
         db.session.flush()
-        book(offer.id, world.colleague, TUE)
+        book(offer.id, make_user(world.org, name=f"Guest {n}"), TUE)
     db.session.commit()
     many, took = _find_cost(client)
     assert many == few
