@@ -105,6 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.speakers import jobs as speakers_jobs  # noqa: F401
     from mixer.speakers.views import bp as speakers_bp
     from mixer.slots import jobs as slots_jobs  # noqa: F401
+    from mixer.slots import listeners as slots_listeners  # noqa: F401
     from mixer.slots.views import bp as slots_bp
     from mixer.sso import listeners as sso_listeners  # noqa: F401
     from mixer.sso.views import bp as sso_bp

@@ -162,6 +162,36 @@ def delete_offer(offer: SlotOffer, by: User) -> int:
     return len(upcoming)
 
 
+def withdraw_member(org_id: int, user_id: int) -> int:
+    """Someone leaves ``org_id``: their offers are taken down and their upcoming
+    bookings there (as host or guest) cancelled. How many bookings."""
+    now = clock.now()
+    offers = db.session.scalars(
+        select(SlotOffer).where(
+            SlotOffer.org_id == org_id,
+            SlotOffer.host_id == user_id,
+            SlotOffer.deleted_at.is_(None),
+        )
+    ).all()
+    for offer in offers:
+        offer.deleted_at, offer.active = now, False
+    upcoming = db.session.scalars(
+        select(SlotBooking).where(
+            SlotBooking.org_id == org_id,
+            or_(SlotBooking.host_id == user_id, SlotBooking.guest_id == user_id),
+            SlotBooking.status == BookingStatus.BOOKED,
+            SlotBooking.starts_at > now,
+        )
+    ).all()
+    for booking in upcoming:
+        _unplan(booking)
+        booking.cancel()
+        db.session.flush()
+        notifications.send_invites(booking, "cancelled")
+    db.session.flush()
+    return len(upcoming)
+
+
 def offer_of(org: Organization, host: User, offer_id: int) -> SlotOffer:
     """The host's own offer (404 for anyone else)."""
     offer = db.session.get(SlotOffer, offer_id)

@@ -340,3 +340,18 @@ def test_invites_are_in_each_persons_language_and_reminders_go_once(world, outbo
     assert len(outbox()) == 4
     moved = {**payload, "starts_at": clock.stamp(TUE + timedelta(minutes=5))}
     assert slot_jobs.remind(moved) == {"sent": 0}  # not the booking's time
+
+
+def test_a_host_who_leaves_takes_the_slots_along(world, outbox):
+    from mixer.orgs.services import remove_member
+
+    booking = book(world.offer.id, world.guest, TUE)
+    db.session.commit()
+    remove_member(world.host.memberships[0])
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(SlotBooking, booking.id).status == BookingStatus.CANCELLED
+    assert db.session.get(SlotOffer, world.offer.id).deleted_at is not None
+    cancel = _ics(outbox(world.guest.email)[-1])
+    assert str(cancel["method"]) == "CANCEL"
+    assert availability.find_slots(world.org, world.guest, clock.now()) == []
