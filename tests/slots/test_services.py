@@ -355,3 +355,27 @@ def test_a_host_who_leaves_takes_the_slots_along(world, outbox):
     cancel = _ics(outbox(world.guest.email)[-1])
     assert str(cancel["method"]) == "CANCEL"
     assert availability.find_slots(world.org, world.guest, clock.now()) == []
+
+
+def test_her_data_export_lists_slots_and_erasure_clears_her_line(world):
+    from mixer.privacy.erasure import erase_account
+    from mixer.privacy.export import personal_data
+
+    booking = book(world.offer.id, world.guest, TUE, "FIN-LINE")
+    db.session.commit()
+    data, _files = personal_data(world.guest)
+    (acme,) = data["organizations"]
+    assert acme["slot_bookings"][0] | {"starts_at": None} == {
+        "with": "Ada Host",
+        "my_role": "guest",
+        "starts_at": None,
+        "status": "booked",
+        "my_line": "FIN-LINE",
+        "helped": None,
+    }
+    host_data, _files = personal_data(world.host)
+    assert host_data["organizations"][0]["slot_offers"][0]["place"] == "The café"
+    erase_account(world.guest)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(SlotBooking, booking.id).about == ""
