@@ -206,11 +206,18 @@ def test_reminder_once_then_did_it_help_feeds_recognition(world, outbox):
     asked = [m for m in outbox() if m["Subject"].startswith("Did your")]
     assert [m["To"].addresses[0].addr_spec for m in asked] == ["fin@acme.example.org"]
     answer_helped(booking, "yes")
+    clock.freeze(TUE - timedelta(hours=1))
+    said_no = book(world.offer.id, world.colleague, TUE + timedelta(minutes=5))
+    somewhat = book(world.offer.id, world.colleague, TUE + timedelta(days=2))
+    clock.freeze(TUE + timedelta(days=3))
+    answer_helped(said_no, "no")
+    answer_helped(somewhat, "somewhat")
     db.session.commit()
     ada = next(c for c in score_month(world.org, "2026-03") if c.name == "Ada Host")
     line = ada.line("slots_helped")
-    assert line.count == 1 and line.points == 1
-    assert "Five-minute slots that helped: 1 × 1 = 1 points" in ada.explanation
+    assert line.count == 2 and line.points == 2  # yes and somewhat; not no
+    assert "Five-minute slots that helped: 2 × 1 = 2 points" in ada.explanation
+    assert score_month(world.org, "2026-04") == []
 
 
 def test_keep_talking_makes_a_pair_when_both_say_yes(world, outbox):
