@@ -33,4 +33,6 @@ def remind(payload: dict[str, Any]) -> dict[str, int]:
 def after(payload: dict[str, Any]) -> dict[str, bool]:
     """ "Did it help?" to the guest once the slot is over."""
     booking = _current(payload)
-    return {"sent": bool(booking) and notifications.send_helped_question(booking)}
+    if booking is None:
+        return {"sent": False}
+    return {"sent": notifications.send_helped_question(booking)}
