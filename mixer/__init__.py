@@ -104,6 +104,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.rotations import api as rotations_api
     from mixer.rotations import jobs as rotations_jobs  # noqa: F401
     from mixer.rotations.views import bp as rotations_bp
+    from mixer.slots import jobs as slots_jobs  # noqa: F401
+    from mixer.slots import listeners as slots_listeners  # noqa: F401
+    from mixer.slots.views import bp as slots_bp
     from mixer.speakers import api as speakers_api
     from mixer.speakers import jobs as speakers_jobs  # noqa: F401
     from mixer.speakers.views import bp as speakers_bp
@@ -127,6 +130,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         pairs_bp,
         recognition_bp,
         asks_bp,
+        slots_bp,
         insights_bp,
         webhooks_bp,
         privacy_bp,

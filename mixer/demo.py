@@ -20,6 +20,7 @@ from mixer.orgs.models import Organization
 from mixer.orgs.services import add_member, create_organization
 from mixer.roster.demo import seed_school
 from mixer.rotations.demo import seed_rotations
+from mixer.slots.demo import seed_slots
 
 DEMO_SLUG = "riverside"
 DEMO_PASSWORD = "mixer-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -202,3 +203,4 @@ def _seed_features(org: Organization) -> None:
     seed_events(org, organizer, people, zone="Europe/London")
     seed_rotations(org)
     seed_followup(org, organizer)
+    seed_slots(org, zone="Europe/London", guest_email=FIXED[-1][1])

@@ -20,6 +20,7 @@ import mixer.privacy.models
 import mixer.recognition.models
 import mixer.roster.models
 import mixer.rotations.models
+import mixer.slots.models
 import mixer.speakers.models
 import mixer.sso.models
 import mixer.tokens.models

@@ -55,7 +55,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {"badges", "checkin", "connections", "speakers", "rotations", "printouts"},
     ),
     ("pairs", {"pairs"}),
-    ("around pairs", {"asks", "recognition", "roster"}),
+    ("around pairs", {"asks", "recognition", "roster", "slots"}),
     ("after the event", {"followup"}),
     ("telling other systems (hears every feature through signals)", {"webhooks"}),
     (

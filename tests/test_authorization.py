@@ -29,7 +29,7 @@ from __future__ import annotations
 import io
 import shutil
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,6 +52,7 @@ from mixer.pairs.lifecycle import create_pair
 from mixer.printouts.services import schedule as schedule_printout
 from mixer.rotations.pdf import SCHEDULE, drawing
 from mixer.rotations.services import Settings, create_plan, plan_for
+from mixer.slots.models import SlotBooking, SlotOffer
 from mixer.speakers.material import upload_material
 from mixer.speakers.services import add_speaker
 from mixer.webhooks.services import create_endpoint, ping
@@ -303,6 +304,18 @@ EXPECTED: dict[str, Access] = {
     "asks.organizers": only("member"),
     "asks.answer_inbox": SIGNED_IN,  # the service checks the candidate
     "asks.answer_link": LINK,
+    # five-minute slots (the member hosts the world's offer; the mentor booked it)
+    "slots.find": MEMBER,
+    "slots.book": MEMBER,  # an empty form: the page again, with its errors
+    "slots.week": MEMBER,
+    "slots.new_offer": MEMBER,
+    "slots.edit_offer": only("member"),  # the host
+    "slots.delete_offer": only("member"),
+    "slots.cancel": only("member"),  # host or guest
+    "slots.move": only("member"),
+    "slots.keep": only("member"),
+    "slots.helped": NOBODY_HERE,  # the guest alone: the mentor, no actor here
+    "slots.helped_link": LINK,
     # recognition
     "recognition.awards": MEMBER,
     "recognition.award": NOBODY_HERE,  # no award is published in this world
@@ -465,6 +478,30 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
         description=f"Hooks {SECRET}",
     )
     hook_delivery = ping(endpoint)
+    offer = SlotOffer(
+        org_id=acme.id,
+        host_id=people["member"].id,
+        kind="weekly",
+        weekdays="1,2,3,4,5",
+        start_time=time(12, 30),
+        end_time=time(12, 50),
+        timezone="UTC",
+        place=f"Room {SECRET}",
+        topics=["negotiation"],
+    )
+    db.session.add(offer)
+    db.session.flush()
+    slot_booking = SlotBooking(
+        offer_id=offer.id,
+        org_id=acme.id,
+        host_id=people["member"].id,
+        guest_id=mentor.id,
+        starts_at=now + timedelta(days=2),
+        ends_at=now + timedelta(days=2, minutes=5),
+        about=SECRET,
+        ics_uid=f"slot-world-{SECRET}",
+    )
+    db.session.add(slot_booking)
     db.session.commit()
     return World(
         values={
@@ -477,6 +514,8 @@ def _world(make_org, make_user, make_event, make_registration, token_for) -> Wor
             "member_id": victim.membership_in(acme).id,
             "dept_id": victim.membership_in(acme).department_id,
             "pair_id": pair.id,
+            "offer_id": offer.id,
+            "booking_id": slot_booking.id,
             "ask_id": ask.id,
             "suggestion_id": suggestion.id if suggestion else 1,
             "invitation_id": invitation.id,

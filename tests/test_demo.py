@@ -13,6 +13,7 @@ from mixer.orgs.models import Membership
 from mixer.pairs.models import Pair, PairMeeting
 from mixer.recognition import models as recognition
 from mixer.roster.models import RosterCheckin, RosterList
+from mixer.slots.models import SlotBooking, SlotOffer
 
 
 def _count(model, *where) -> int:
@@ -37,6 +38,7 @@ def test_seed_demo_shows_every_feature_and_runs_twice(runner):
         >= 1
     )
     assert _count(recognition.Award, recognition.Award.status == "published") == 1
+    assert _count(SlotOffer) == 3 and _count(SlotBooking) == 1  # five-minute slots
 
     # Mira's prompt waits for her, and someone she met already chose her back.
     mira = db.session.scalar(

@@ -51,6 +51,7 @@ from mixer.pairs.models import Pair, PairFeedback, PairMeeting
 from mixer.printouts.services import cache_folder
 from mixer.recognition.models import Award, Testimonial
 from mixer.roster.models import RosterEntry, RosterList, RosterMentor
+from mixer.slots.models import SlotBooking
 from mixer.speakers.models import (
     Material,
     SessionSpeaker,
@@ -237,6 +238,14 @@ def erase_in_org(
         CalendarFeed, CalendarFeed.user_id == user.id, CalendarFeed.org_id.in_(org_ids)
     )
     _delete(ApiToken, ApiToken.user_id == user.id, ApiToken.org_id.in_(org_ids))
+    # Their line about what to talk about in a five-minute slot (the booking
+    # itself stays: the host's recognition counts it).
+    _clear(
+        SlotBooking,
+        SlotBooking.guest_id == user.id,
+        SlotBooking.org_id.in_(org_ids),
+        about="",
+    )
     _drop_printouts({reg.event_id for reg in regs})
     db.session.flush()
     return done

@@ -38,6 +38,7 @@ from mixer.orgs.models import Organization
 from mixer.pairs.models import Pair
 from mixer.recognition.models import Award, AwardStatus, Testimonial
 from mixer.roster.models import RosterEntry, RosterList
+from mixer.slots.models import SlotBooking, SlotOffer
 from mixer.speakers.models import Material, MaterialKind, SessionSpeaker, SpeakerProfile
 from mixer.speakers.storage import NotFound, get_storage
 from mixer.sso.models import SsoIdentity
@@ -129,6 +130,7 @@ def personal_data(
     _followup(reg_ids, section)
     _pairs(user, section)
     _asks(user, section)
+    _slots(user, section)
     _recognition(user, section)
     _speaking(user, section, files)
     for helper in db.session.scalars(
@@ -380,6 +382,43 @@ def _pairs(user: User, section: Any) -> None:
                     "wants_renewal": feedback.wants_renewal,
                     "given_at": feedback.created_at,
                 },
+            }
+        )
+
+
+def _slots(user: User, section: Any) -> None:
+    """Their five-minute slots: offers they published, bookings as host or guest
+    (their own line about what to talk about, as guest)."""
+    for offer in db.session.scalars(
+        select(SlotOffer).where(SlotOffer.host_id == user.id).order_by(SlotOffer.id)
+    ):
+        section(offer.org, "slot_offers").append(
+            {
+                "kind": str(offer.kind),
+                "weekdays": offer.weekdays,
+                "on_date": offer.on_date,
+                "start_time": offer.start_time.isoformat(),
+                "end_time": offer.end_time.isoformat(),
+                "timezone": offer.timezone,
+                "place": offer.place,
+                "topics": offer.topics,
+                "deleted_at": offer.deleted_at,
+            }
+        )
+    for b in db.session.scalars(
+        select(SlotBooking)
+        .where(or_(SlotBooking.host_id == user.id, SlotBooking.guest_id == user.id))
+        .order_by(SlotBooking.id)
+    ):
+        guest = b.guest_id == user.id
+        section(b.offer.org, "slot_bookings").append(
+            {
+                "with": (b.host if guest else b.guest).name,
+                "my_role": "guest" if guest else "host",
+                "starts_at": b.starts_at,
+                "status": str(b.status),
+                "my_line": b.about if guest else None,
+                "helped": str(b.helped) if guest and b.helped else None,
             }
         )
 

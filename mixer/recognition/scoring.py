@@ -11,6 +11,7 @@ Mentee's end-of-term feedback rating            5★ 3 · 4★ 2 · 3★ 1 · 1�
 Mentee's end-of-term "what helped" answer       2 each
 Check-in held with a peer (each side)           1 each
 "What helped" note the peer wrote with it       1 each
+Five-minute slot the guest said helped (host)   1 each
 ==============================================  ==========================
 
 A check-in (a pair's meeting, ``PairMeeting``) counts when its status is "met"
@@ -42,6 +43,7 @@ from mixer.extensions import db
 from mixer.i18n import current_locale
 from mixer.orgs.models import Membership, Organization
 from mixer.pairs.models import MeetingStatus, Pair, PairFeedback, PairMeeting
+from mixer.slots.models import BookingStatus, Helped, SlotBooking
 
 MONTH_RE = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 MONTH_NAMES = (
@@ -65,6 +67,7 @@ MENTEE_NOTE = 2
 MENTEE_HELPED = 2
 PEER_MEETING = 1
 PEER_NOTE = 1
+SLOT_HELPED = 1  # a guest said a five-minute slot helped (yes or somewhat)
 
 
 def rating_points(stars: int) -> int:
@@ -83,6 +86,7 @@ ITEMS: dict[str, tuple[str, int | None]] = {
     "mentee_helped": (_l('Mentees\' end-of-term "what helped" answers'), MENTEE_HELPED),
     "peer_checkins": (_l("Check-ins held with peers"), PEER_MEETING),
     "peer_notes": (_l('"What helped" notes from peers'), PEER_NOTE),
+    "slots_helped": (_l("Five-minute slots that helped"), SLOT_HELPED),
 }  # fmt: skip
 
 
@@ -103,6 +107,10 @@ RULES = (
     (
         _l('"What helped" note the peer wrote with it'),
         _each(PEER_NOTE),
+    ),
+    (
+        _l("Five-minute slot the guest said helped"),
+        _each(SLOT_HELPED),
     ),
 )
 
@@ -389,7 +397,28 @@ def score_month(org: Organization, month: str) -> list[Candidate]:
             tally.ratings[mentor_id].append(rating)
         if _has_text(helped):
             tally.add(mentor_id, "mentee_helped")
+    _count_slots(org, start, end, tally)
     return _rank(org, tally)
+
+
+def _count_slots(
+    org: Organization, start: datetime, end: datetime, tally: _Tally
+) -> None:
+    """Five-minute slots whose guest said they helped (yes or somewhat), for the
+    host, in the month the answer was first given: one statement."""
+    rows = db.session.execute(
+        select(SlotBooking.host_id, func.count(SlotBooking.id))
+        .where(
+            SlotBooking.org_id == org.id,
+            SlotBooking.status == BookingStatus.BOOKED,
+            SlotBooking.helped.in_((Helped.YES, Helped.SOMEWHAT)),
+            SlotBooking.helped_at >= start,
+            SlotBooking.helped_at < end,
+        )
+        .group_by(SlotBooking.host_id)
+    ).all()
+    for host_id, n in rows:
+        tally.add(host_id, "slots_helped", int(n))
 
 
 def _rank(org: Organization, tally: _Tally) -> list[Candidate]:

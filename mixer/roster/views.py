@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     jsonify,
@@ -59,10 +58,8 @@ def may_keep_roster(membership: Membership) -> bool:
 
 
 @bp.app_template_global()
-def slots_link(slug: str, mentor: Membership) -> str | None:
-    """The link to book a mentor's slots, once the slots feature is there."""
-    if "slots.find" not in current_app.view_functions:
-        return None
+def slots_link(slug: str, mentor: Membership) -> str:
+    """The page of a mentor's open five-minute slots, to book one."""
     return url_for("slots.find", slug=slug, person=mentor.user_id)
 
 

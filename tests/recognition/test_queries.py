@@ -313,4 +313,6 @@ def test_scores_are_the_same_as_a_count_by_hand(
     assert got == expected
     assert len(got) > 15  # the seed gave a real month
     keys = {key for *_, lines in got for key, _, _ in lines}
-    assert keys == set(ITEMS)  # every kind of line was compared
+    # Every kind of line was compared; five-minute slots are counted by hand in
+    # tests/slots (test_reminder_once_then_did_it_help_feeds_recognition).
+    assert keys == set(ITEMS) - {"slots_helped"}

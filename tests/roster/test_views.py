@@ -44,8 +44,11 @@ def test_students_are_refused_and_see_their_mentor(client, auth, school):
     home = client.get("/o/school/").get_data(as_text=True)
     mine = home.split('id="my-mentor-h"')[1].split("</section>")[0]
     assert "Tara Teacher" in mine and school.teacher.email in mine
-    # The slots feature is not here yet: no booking link.
-    assert "Book a time" not in mine
+    # The way to the teacher's five-minute slots.
+    assert (
+        f'href="/o/school/slots?person={school.teacher.id}">Book a time with '
+        "Tara Teacher</a>" in mine
+    )
 
 
 def test_teacher_builds_a_list_and_checks_in_without_scripts(client, auth, school):

@@ -1,0 +1,61 @@
+"""On a 390 px touch phone: find a slot by topic, book it with one tap, see it on
+"my week" (axe-core audits every page the browser opens)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mixer.extensions import db
+from tests.helpers import PASSWORD
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 800}
+
+
+def test_phone_find_book_and_see_my_week(app, live_server, browser, world, outbox):
+    ctx = browser.new_context(viewport=PHONE, has_touch=True)
+    page = ctx.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", world.guest.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/o/acme/slots")
+    page.get_by_label("Topic").fill("Negotiation")
+    page.get_by_role("button", name="Find slots").tap()
+    page.wait_for_load_state()
+    page.get_by_role("heading", name="Ada Host").wait_for()
+    page.get_by_label("What I'd like to talk about (optional)").fill("A first pitch")
+    page.get_by_role("button", name="03 Mar, 12:30").tap()
+    page.get_by_role("heading", name="My week of slots").wait_for()
+    item = page.locator("li", has_text="With Ada Host")
+    assert "Tue 03 Mar 2026, 12:30 CET" in item.inner_text()
+    assert "A first pitch" in item.inner_text()
+    for phone_width in (PHONE["width"], 360):
+        page.set_viewport_size({"width": phone_width, "height": 800})
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= phone_width, f"page is {width}px wide"
+    # Keyboard: Tab reaches "Move" and Enter opens it.
+    page.get_by_role("button", name="Move").focus()
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Move a booking").wait_for()
+    assert len(outbox()) == 2
+    ctx.close()
+
+
+def test_phone_in_arabic_reads_right_to_left(app, live_server, browser, world):
+    world.colleague.locale = "ar"
+    db.session.commit()
+    ctx = browser.new_context(viewport={"width": 360, "height": 800}, has_touch=True)
+    page = ctx.new_page()
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", world.colleague.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/o/acme/slots")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.get_by_role("heading", name="مواعيد الدقائق الخمس").wait_for()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page is {width}px wide"
+    ctx.close()
