@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -158,13 +159,17 @@ def _cancel_refreshes(user_id: int) -> None:
 
 
 def schedule_refresh(user_id: int, at: datetime) -> None:
-    """Keep exactly one pending refresh for the person, at ``at``."""
+    """Keep exactly one pending refresh for the person, at ``at``.
+
+    The key is the person's prefix (what cancelling finds) and a fresh nonce: a
+    "fetch now" in the second a refresh ran must not meet that finished job's key.
+    """
     _cancel_refreshes(user_id)
     jobs.schedule(
         REFRESH,
         {"user_id": user_id},
         run_at=at,
-        dedupe_key=f"{_prefix(user_id)}{clock.stamp(at)}",
+        dedupe_key=f"{_prefix(user_id)}{clock.stamp(at)}:{secrets.token_hex(4)}",
     )
 
 
