@@ -31,25 +31,86 @@ def busy_intervals(data: bytes, start: datetime, end: datetime) -> list[Interval
     try:
         calendar = icalendar.Calendar.from_ical(data)
         zone = _calendar_zone(calendar)
-        found: list[Interval] = []
-        for seen, event in enumerate(recurring_ical_events.of(calendar).after(start)):
-            # Every occurrence counts, free ones too: an endless daily series
-            # shown as free must end the loop as surely as a busy one.
-            if seen >= MAX_OCCURRENCES:
+        plain, series = _split(calendar)
+        spans = [_span(event, zone) for event in plain]
+        if series is not None:
+            days = (end - start).total_seconds() / 86400 + 1
+            if _estimate(series, days) > MAX_OCCURRENCES:
                 raise FeedProblem("too_many", str(MAX_OCCURRENCES))
-            begin = event.get("DTSTART")
-            if begin is None:
-                continue
-            if _instant(begin.dt, zone) >= end:
-                break
-            span = _span(event, zone)
-            if span is not None:
-                found.append((max(span[0], start), min(span[1], end)))
+            occurrences = recurring_ical_events.of(series).between(start, end)
+            if len(occurrences) > MAX_OCCURRENCES:
+                raise FeedProblem("too_many", str(MAX_OCCURRENCES))
+            spans += [_span(event, zone) for event in occurrences]
     except FeedProblem:
         raise
     except Exception as exc:  # noqa: BLE001 - any parser failure: hostile input
         raise FeedProblem("unreadable", type(exc).__name__) from exc
-    return merge(found)
+    return merge(
+        [
+            (max(span[0], start), min(span[1], end))
+            for span in spans
+            if span is not None and span[0] < end and span[1] > start
+        ]
+    )
+
+
+def _split(
+    calendar: icalendar.Calendar,
+) -> tuple[list[Any], icalendar.Calendar | None]:
+    """Single events (read directly: most of a big feed, and the expander's cost
+    grows with every event it is given) and a calendar of the recurring series
+    (RRULE, RDATE, moved or cancelled occurrences, with the time zones), or None."""
+    events = list(calendar.walk("VEVENT"))
+    recurring = {
+        str(e.get("UID"))
+        for e in events
+        if e.get("RRULE") or e.get("RDATE") or e.get("RECURRENCE-ID")
+    }
+    plain = [e for e in events if str(e.get("UID")) not in recurring]
+    if not recurring:
+        return plain, None
+    series = icalendar.Calendar()
+    for name in ("VERSION", "PRODID", "X-WR-TIMEZONE"):
+        if calendar.get(name) is not None:
+            series.add(name, calendar.get(name))
+    for component in calendar.walk("VTIMEZONE"):
+        series.add_component(component)
+    for event in events:
+        if str(event.get("UID")) in recurring:
+            series.add_component(event)
+    return plain, series
+
+
+# Occurrences a day per rule, before BY… parts multiply them (an upper bound).
+PER_DAY = {
+    "SECONDLY": 86400.0,
+    "MINUTELY": 1440.0,
+    "HOURLY": 24.0,
+    "DAILY": 1.0,
+    "WEEKLY": 1 / 7,
+    "MONTHLY": 1 / 28,
+    "YEARLY": 1 / 365,
+}
+EXPANDING = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY")
+
+
+def _estimate(series: icalendar.Calendar, days: float) -> float:
+    """At most how many occurrences the series make in ``days``: a feed built to
+    expand into millions (``FREQ=MINUTELY``) is refused before it is expanded."""
+    total = 0.0
+    for event in series.walk("VEVENT"):
+        rules = event.get("RRULE")
+        for rule in rules if isinstance(rules, list) else [rules] if rules else []:
+            freq = str((rule.get("FREQ") or ["DAILY"])[0]).upper()
+            interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+            count = PER_DAY.get(freq, 1.0) * days / interval + 1
+            for part in EXPANDING:
+                count *= max(1, len(rule.get(part) or []))
+            total += count
+        dates = event.get("RDATE")
+        for rdate in dates if isinstance(dates, list) else [dates] if dates else []:
+            total += len(getattr(rdate, "dts", []) or [1])
+    return total
 
 
 def merge(intervals: list[Interval]) -> list[Interval]:
@@ -84,7 +145,10 @@ def _span(event: Any, zone: tzinfo) -> Interval | None:
         return None
     if str(event.get("STATUS", "")).upper() == "CANCELLED":
         return None
-    first = event["DTSTART"].dt
+    begin = event.get("DTSTART")
+    if begin is None:
+        return None
+    first = begin.dt
     ends = event.get("DTEND")
     duration = event.get("DURATION")
     if ends is not None:
