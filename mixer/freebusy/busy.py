@@ -138,7 +138,10 @@ def first_slot(
     """The first pair candidate free for everyone, when every one of ``user_ids``
     has free/busy; None otherwise (the caller keeps its usual slot)."""
     candidates = pair_candidates(after, tz, minutes, lead)
-    busy = busy_for(user_ids, candidates[0][0], candidates[-1][1])
+    # By preference, not by time: a day's 09:30 comes after its 12:30.
+    busy = busy_for(
+        user_ids, min(c[0] for c in candidates), max(c[1] for c in candidates)
+    )
     if any(uid not in busy for uid in user_ids):
         return None
     found = first_free(candidates, busy, user_ids)

@@ -25,7 +25,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 
 from mixer import clock
-from mixer.concurrency import changed_rows
+from mixer.accounts.models import User
+from mixer.concurrency import changed_rows, lock_row
 from mixer.extensions import db
 from mixer.freebusy import FreeBusyError
 from mixer.freebusy.fetch import FeedProblem, check_form, get
@@ -110,6 +111,9 @@ def save_feed(user_id: int, url: str) -> FreeBusyFeed:
             ),
             field="url",
         ) from exc
+    # Two saves at once (two tabs) take turns, so the second replaces the first
+    # rather than meeting its row's unique key.
+    lock_row(User, user_id)
     feed = feed_of(user_id)
     if feed is None:
         feed = FreeBusyFeed(user_id=user_id)

@@ -207,3 +207,26 @@ def test_nobody_else_sees_the_address_or_the_busy_times(
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(FreeBusyFeed)) == 0
     assert db.session.scalar(select(func.count()).select_from(BusyInterval)) == 0
+
+
+def test_a_pairs_early_candidates_see_busy_times_that_end_before_lunch(
+    frozen, local, feeds_server, org, make_user
+):
+    ann, ben = make_user(org, name="Ann"), make_user(org, name="Ben")
+    # Wednesday: Ann from 10:00 all afternoon, Ben until 10:00; only 09:30 is
+    # left that day, and Ben is busy then. So: Thursday, the usual 12:30.
+    _fetch(
+        ann,
+        feeds_server,
+        "/a.ics",
+        "UID:a\r\nDTSTART:20261014T100000Z\r\nDTEND:20261014T170000Z",
+    )
+    _fetch(
+        ben,
+        feeds_server,
+        "/b.ics",
+        "UID:b\r\nDTSTART:20261014T090000Z\r\nDTEND:20261014T100000Z",
+    )
+    pair = create_pair(org, ann, ben, kind="peer")
+    db.session.commit()
+    assert pair.first_slot_at == USUAL + timedelta(days=1)
