@@ -84,6 +84,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.followup import jobs as followup_jobs  # noqa: F401
     from mixer.followup import listeners as followup_listeners  # noqa: F401
     from mixer.followup.views import bp as followup_bp
+    from mixer.freebusy import jobs as freebusy_jobs  # noqa: F401
+    from mixer.freebusy.views import bp as freebusy_bp
     from mixer.insights import api as insights_api
     from mixer.insights.views import bp as insights_bp
     from mixer.main.views import bp as main_bp
@@ -138,6 +140,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audit_bp,
         charter_bp,
         roster_bp,
+        freebusy_bp,
     ):
         app.register_blueprint(blueprint)
     init_api(

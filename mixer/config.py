@@ -101,6 +101,17 @@ DEFAULTS.update(
         "WEBHOOK_CACHE_SECONDS": 5,  # how long a process trusts "who hears what"
     }
 )
+# Free/busy from people's own calendar feeds (docs/freebusy.md)
+DEFAULTS.update(
+    {
+        "FREEBUSY_TIMEOUT_SECONDS": 10,  # per connection step, and for a whole fetch
+        "FREEBUSY_MAX_BYTES": 2 * 1024 * 1024,  # a bigger feed is refused
+        "FREEBUSY_REFRESH_MINUTES": 30,  # fetched again this often while set
+        # Development and tests only (with TESTING or DEBUG): http:// and loopback
+        # or private addresses (production refuses to start with it: SSRF).
+        "FREEBUSY_ALLOW_LOCAL": False,
+    }
+)
 PLAIN_ENV += ("METRICS_TOKEN", "METRICS_ALLOW", "LOG_FORMAT", "SENTRY_DSN")
 
 log = logging.getLogger(__name__)
@@ -280,6 +291,15 @@ def _webhooks_to_local(cfg: Any) -> str | None:
     )
 
 
+def _feeds_from_local(cfg: Any) -> str | None:
+    if not cfg.get("FREEBUSY_ALLOW_LOCAL"):
+        return None
+    return (
+        "FREEBUSY_ALLOW_LOCAL is on: calendar feeds could be fetched from this host "
+        "and its private network (SSRF). It is for development and tests only."
+    )
+
+
 PRODUCTION_CHECKS = (
     _no_secret_key,
     _debug_on,
@@ -287,6 +307,7 @@ PRODUCTION_CHECKS = (
     _local_storage_shared,
     _memory_rate_limits,
     _webhooks_to_local,
+    _feeds_from_local,
 )
 
 

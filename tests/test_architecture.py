@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "storage",
             "audit",
             "i18n",
+            "outbound",
         },
     ),
     ("job queue", {"jobs"}),
@@ -49,6 +50,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("watching (metrics read the job and mail tables)", {"observability"}),
     ("people", {"accounts"}),
     ("organizations", {"orgs", "outbox", "sso", "charter"}),
+    ("people's own calendars (free/busy)", {"freebusy"}),
     ("events", {"events"}),
     (
         "at the event",

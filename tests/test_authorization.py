@@ -129,6 +129,10 @@ EXPECTED: dict[str, Access] = {
     "accounts.create_token": SIGNED_IN,
     "accounts.revoke_token": only("member"),  # the member's own token
     "accounts_api.tokens": API_ANY,
+    # free/busy: one's own calendar feed (the pages take no one's id)
+    "freebusy.calendar": SIGNED_IN,
+    "freebusy.refresh": SIGNED_IN,
+    "freebusy.remove": SIGNED_IN,
     "accounts_api.rename_token": only("member", api=True),
     "accounts_api.revoke_token": only("member", api=True),
     "api.root": API_ANY,

@@ -1,7 +1,7 @@
 """school_charter: schools' check-in lists, student mentors and charter acknowledgements (issue 20)
 
 Revision ID: 0025_school_charter
-Revises: 0023_slots
+Revises: 0024_freebusy
 Create Date: 2026-12-06 06:05:54.109285
 
 """
@@ -13,7 +13,7 @@ import mixer.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0025_school_charter'
-down_revision = '0023_slots'
+down_revision = '0024_freebusy'
 branch_labels = None
 depends_on = None
 

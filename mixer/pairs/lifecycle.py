@@ -22,6 +22,7 @@ from mixer.accounts.models import User
 from mixer.concurrency import insert_once
 from mixer.events.models import Event, EventStatus
 from mixer.extensions import db
+from mixer.freebusy import busy as freebusy
 from mixer.orgs.access import membership_for
 from mixer.pairs import PairError, links, notifications
 from mixer.pairs.models import (
@@ -39,6 +40,7 @@ from mixer.pairs.models import (
 )
 from mixer.pairs.schedule import (
     REMIND_BEFORE,
+    SLOT_LEAD,
     later,
     next_slot,
     plan,
@@ -83,7 +85,15 @@ def create_pair(
     now = clock.now()
     low, high = sorted((first, second), key=lambda u: u.id)
     zone = zone_for(org, event, renewed_from)
-    first_slot = next_slot(now, zone)
+    # Free for both when both gave their calendar's free/busy (docs/freebusy.md).
+    minutes = renewed_from.meeting_minutes if renewed_from else None
+    first_slot = freebusy.first_slot(
+        now,
+        zone,
+        (low.id, high.id),
+        minutes or int(cfg["PAIR_CHECKIN_MINUTES"]),
+        SLOT_LEAD,
+    ) or next_slot(now, zone)
     values = {
         "org_id": org.id,
         "kind": PairKind(kind),

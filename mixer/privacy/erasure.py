@@ -44,6 +44,7 @@ from mixer.events.models import (
 )
 from mixer.extensions import db
 from mixer.followup.models import FollowupPrompt
+from mixer.freebusy.feeds import remove_feed
 from mixer.mail.models import MessageStatus, OutboxMessage
 from mixer.orgs.models import Invitation, Membership, Organization
 from mixer.orgs.services import remove_member
@@ -296,6 +297,7 @@ def _empty_account(user: User) -> None:
     _delete(ApiToken, ApiToken.user_id == user.id)
     _delete(CalendarFeed, CalendarFeed.user_id == user.id)
     _delete(SsoIdentity, SsoIdentity.user_id == user.id)
+    remove_feed(user.id)  # the calendar address and its busy times
     db.session.flush()
 
 

@@ -19,21 +19,12 @@ from sqlalchemy import func, select
 from mixer.accounts.models import User
 from mixer.asks.matching import normalise_topic, topic_match
 from mixer.extensions import db
+from mixer.freebusy.busy import busy_for
 from mixer.orgs.models import Department, Membership, Organization
 from mixer.slots.models import BookingStatus, OfferKind, SlotBooking, SlotOffer
 
 FIND_DAYS = 14  # how far ahead the finding page looks
 Interval = tuple[datetime, datetime]
-
-
-def busy_for(
-    user_ids: Iterable[int], start: datetime, end: datetime
-) -> dict[int, list[Interval]]:
-    """Busy intervals (UTC) of these people between ``start`` and ``end``.
-
-    replaced by mixer.freebusy.busy_for when free/busy lands
-    """
-    return {}
 
 
 def open_slots(

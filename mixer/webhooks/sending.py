@@ -7,6 +7,8 @@ connection then goes to the very address that was checked (no second lookup a
 DNS rebinding could change), with the name kept for TLS and ``Host``. Redirects
 are not followed. ``WEBHOOK_ALLOW_LOCAL`` (development and tests only; production
 refuses to start with it) lets ``http`` and loopback or private addresses through.
+The checks and pinned connections live in ``mixer.outbound`` (calendar feeds use
+them too).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import base64
 import hashlib
 import hmac
 import http.client
-import ipaddress
 import socket
 import ssl
 import time
@@ -26,12 +27,17 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from mixer.errors import DomainError
+from mixer.outbound import (
+    IPAddress,
+    NotPublic,
+    PinnedHTTP,
+    PinnedHTTPS,
+    resolve,
+)
 
 MAX_READ = 64 * 1024  # of a receiver's answer; the rest is never read
 ERROR_TEXT = 300  # characters of the answer kept in the log
 USER_AGENT = "Mixer-Webhooks/1"
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 class WebhookError(DomainError):
@@ -55,14 +61,6 @@ class Answer:
 def allow_local() -> bool:
     """Whether ``http`` and non-public addresses are allowed (development, tests)."""
     return bool(current_app.config.get("WEBHOOK_ALLOW_LOCAL"))
-
-
-def is_public(ip: IPAddress) -> bool:
-    """A globally routable unicast address (not loopback, private, link-local,
-    shared, documentation, multicast or reserved; IPv4-mapped IPv6 unwrapped)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved)
 
 
 def check_url(url: str) -> str:
@@ -104,23 +102,17 @@ def check_url(url: str) -> str:
 def addresses(host: str, port: int) -> list[IPAddress]:
     """Every address ``host`` resolves to; WebhookError if any is not public."""
     try:
-        found = [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        found = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    if not allow_local():
-        for ip in found:
-            if not is_public(ip):
-                raise WebhookError(
-                    _(
-                        "%(host)s is a private, loopback or otherwise non-public "
-                        "address (%(ip)s); Mixer only calls public addresses.",
-                        host=host,
-                        ip=str(ip),
-                    ),
-                    field="url",
-                )
-    return found
+        return resolve(host, port, allow_local=allow_local())
+    except NotPublic as exc:
+        raise WebhookError(
+            _(
+                "%(host)s is a private, loopback or otherwise non-public "
+                "address (%(ip)s); Mixer only calls public addresses.",
+                host=host,
+                ip=str(exc.ip),
+            ),
+            field="url",
+        ) from exc
 
 
 def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
@@ -130,35 +122,6 @@ def sign(secret: str, message_id: str, timestamp: int, body: str) -> str:
     signed = f"{message_id}.{timestamp}.{body}".encode()
     digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
-
-
-class _PinnedHTTP(http.client.HTTPConnection):
-    """Plain HTTP to a checked address (``WEBHOOK_ALLOW_LOCAL`` only)."""
-
-    def __init__(self, host: str, port: int, ip: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._ip = ip
-
-    def connect(self) -> None:
-        """Connect to the address that was checked, not to a fresh lookup."""
-        self.sock = socket.create_connection((self._ip, self.port), self.timeout)
-
-
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    """TLS to a checked address; the certificate is verified for the name."""
-
-    def __init__(self, host: str, port: int, ip: str, timeout: float) -> None:
-        super().__init__(
-            host, port, timeout=timeout, context=ssl.create_default_context()
-        )
-        self._ip = ip
-
-    def connect(self) -> None:
-        """Connect to the address that was checked, then TLS for the name."""
-        sock = socket.create_connection((self._ip, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(  # type: ignore[attr-defined]
-            sock, server_hostname=self.host
-        )
 
 
 def post(url: str, body: str, headers: dict[str, str]) -> Answer:
@@ -176,7 +139,7 @@ def post(url: str, body: str, headers: dict[str, str]) -> Answer:
         return Answer(None, f"Refused: {exc}")
     except OSError as exc:
         return Answer(None, f"Could not resolve {host}: {exc}")
-    conn_class = _PinnedHTTPS if tls else _PinnedHTTP
+    conn_class = PinnedHTTPS if tls else PinnedHTTP
     conn = conn_class(host, port, ip, timeout)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     started = time.monotonic()
