@@ -112,8 +112,14 @@ def test_prompts_and_pairs_link_to_the_charter(client, auth, make_org, make_user
     pair = create_pair(org, a, b, kind="peer")
     db.session.commit()
     auth.login(a.email)
+    link = 'class="charter-link"><a href="/o/acme/charter"'
     page = client.get(f"/pairs/{pair.id}").get_data(as_text=True)
-    assert 'class="charter-link"><a href="/o/acme/charter"' in page
+    assert link in page
+    # The slot pages too: finding a slot, my week, offering slots.
+    for url in ("/o/acme/slots", "/o/acme/slots/week", "/o/acme/slots/offers/new"):
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        assert link in resp.get_data(as_text=True), url
 
 
 def test_the_acknowledgement_is_in_the_export_and_erased(
