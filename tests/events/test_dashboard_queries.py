@@ -103,7 +103,9 @@ def test_other_organizer_pages_stay_bounded(client, auth, big_event):
         with counting_queries() as statements:
             resp = client.get(path.format(id=event.id), buffered=True)
         assert resp.status_code == 200, path
-        assert len(statements) <= 15, path + "\n" + "\n".join(statements)
+        # 16: the organizer has not read Acme's charter yet, so each page also
+        # looks up their acknowledgement (one primary-key read, docs/charter.md).
+        assert len(statements) <= 16, path + "\n" + "\n".join(statements)
         if path.endswith(".csv"):
             lines = resp.get_data(as_text=True).count("\n")
             assert lines == REGISTERED + WAITLISTED + 1
