@@ -10,6 +10,7 @@ import mixer.checkin.models
 import mixer.connections.models
 import mixer.events.models
 import mixer.followup.models
+import mixer.insights.models
 import mixer.jobs.models
 import mixer.mail.models
 import mixer.observability.models

@@ -13,8 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from flask_babel import gettext as _
+
+from mixer.formatting import format_number
+
 SMALL = 5  # counts of 1..SMALL-1 people are shown as "fewer than 5"
-FEWER = f"fewer than {SMALL}"
+FEWER = f"fewer than {SMALL}"  # in exports, which are data (English)
+
+
+def fewer() -> str:
+    """ "fewer than 5" in the language in force (pages, PDFs, charts)."""
+    return _("fewer than %(num)d", num=SMALL)
 
 
 @dataclass(frozen=True, order=True)
@@ -34,7 +43,8 @@ class Count:
         return None if self.hidden else self.n
 
     def __str__(self) -> str:
-        return FEWER if self.hidden else f"{self.n:,}"
+        """ "fewer than 5", or the number grouped as the language groups it."""
+        return fewer() if self.hidden else format_number(self.n)
 
 
 def rate(part: Count, whole: Count) -> float | None:

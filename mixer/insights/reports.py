@@ -11,7 +11,7 @@ and the Noto font stack prints any script.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from weasyprint import HTML
@@ -24,7 +24,7 @@ from mixer.errors import DomainError, NotFound
 from mixer.events.models import KIND_LABELS, Event
 from mixer.extensions import db
 from mixer.formatting import localtime
-from mixer.insights.dashboard import dashboard
+from mixer.insights import cache
 from mixer.insights.events import event_figures
 from mixer.insights.figures import Count, Dashboard, EventFigures, Funnel, SiloMap
 from mixer.insights.filters import InsightFilter
@@ -56,6 +56,7 @@ class EventReport:
     pairs_formed: Count
     made_on: date
     when: str  # the start in the event's time zone
+    computed_at: datetime  # counted for this report, now
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class ProgrammeReport:
     scope: str  # "All departments · every kind of event"
     figures: Dashboard
     made_on: date
+    computed_at: datetime  # the dashboard's snapshot: when it was counted
 
 
 def percent(share: float | None) -> str:
@@ -101,6 +103,7 @@ def event_report(org: Organization, event_id: int) -> EventReport:
         pairs_formed=Count(int(formed or 0)),
         made_on=clock.now().date(),
         when=localtime(event.starts_at, event.timezone),
+        computed_at=clock.now(),
     )
 
 
@@ -117,12 +120,16 @@ def programme_report(org: Organization, flt: InsightFilter) -> ProgrammeReport:
     parts.append(
         KIND_LABELS[flt.kind] + " events" if flt.kind else "every kind of event"
     )
+    # The dashboard's snapshot (stored, or counted now and stored): the report
+    # says the same figures as the page, and when they were counted.
+    snap = cache.snapshot(org, flt)
     return ProgrammeReport(
         org_name=org.name,
         flt=flt,
         scope=" · ".join(parts),
-        figures=dashboard(org, flt),
+        figures=snap.figures,
         made_on=clock.now().date(),
+        computed_at=snap.computed_at,
     )
 
 
