@@ -6,6 +6,7 @@ outsiders get 404, members 403. Members see none of these figures.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
 
 from flask import (
@@ -26,6 +27,7 @@ from flask_login import current_user
 
 from mixer.audit.services import record
 from mixer.extensions import db, limiter
+from mixer.formatting import local_text
 from mixer.insights import cache, charts, exports, reports
 from mixer.insights.figures import rate
 from mixer.insights.forms import FilterForm
@@ -85,6 +87,21 @@ def refresh():
     db.session.commit()
     flash(_("The figures are counted again: they are as of now."), "success")
     return redirect(url_for("insights.dashboard", slug=g.org.slug, **form.params()))
+
+
+@bp.app_template_filter("insights_day")
+def day_text(day: date) -> str:
+    """ "6 Dec 2026" in the page's language (German "6. Dez. 2026")."""
+    return local_text(datetime.combine(day, time.min), "%-d %b %Y")
+
+
+@bp.app_template_filter("insights_month")
+def month_text(month: str) -> str:
+    """ "March 2026" for "2026-03", in the page's language."""
+    return charts.month_name(month)
+
+
+bp.add_app_template_filter(reports.one_decimal, "insights_rating")
 
 
 def export_url(dataset: str, fmt: str, params: dict[str, Any]) -> str:
