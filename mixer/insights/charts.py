@@ -14,13 +14,14 @@ scale of the heat map is set by the counts that are shown.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from babel import dates, numbers
-from flask_babel import get_locale, ngettext
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -76,6 +77,7 @@ def contrast(first: str, second: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+@functools.cache
 def text_on(fill: str) -> str:
     """The text colour (ink or white) that reads best on ``fill``."""
     return INK if contrast(INK, fill) >= contrast(PAPER, fill) else PAPER
@@ -449,6 +451,12 @@ def heat_map(silos: SiloMap, chart_id: str = "silo-map") -> Markup:
             f"{escape(truncate(name, HEAT_LABEL_CHARS))}"
             f"<title>{escape(name)}</title></text>"
         )
+    # Each cell's tooltip says its count in words: translated once per distinct
+    # count (a 21 × 21 map has 441 cells and far fewer counts), not per cell.
+    hidden_title = _("%(pair)s: fewer than %(num)d meetings", pair="\x00", num=SMALL)
+    titles: dict[int, str] = {}
+    words = get_translations()  # asked once, not per cell
+    within = _("Within %(department)s", department="\x00")
     for i, (name, row) in enumerate(zip(names, silos.cells, strict=True)):
         y = head + i * cell
         parts.append(
@@ -459,28 +467,25 @@ def heat_map(silos: SiloMap, chart_id: str = "silo-map") -> Markup:
         )
         for j, count in enumerate(row):
             x = left + j * cell
-            pair = (
-                f"{name} × {names[j]}"
-                if i != j
-                else _("Within %(department)s", department=name)
-            )
+            pair = f"{name} × {names[j]}" if i != j else within.replace("\x00", name)
             if count.hidden:
                 fill, ink, step = f"url(#{chart_id}-hatch)", INK, "hidden"
-                meetings = _(
-                    "%(pair)s: fewer than %(num)d meetings", pair=pair, num=SMALL
-                )
+                title = hidden_title
             else:
                 k = heat_step(count, top)
                 fill, ink, step = STEPS[k], text_on(STEPS[k]), str(k)
-                meetings = ngettext(
-                    "%(pair)s: %(num)d meeting",
-                    "%(pair)s: %(num)d meetings",
+                title = titles.get(count.n) or titles.setdefault(
                     count.n,
-                    pair=pair,
+                    words.ngettext(
+                        "%(pair)s: %(num)d meeting",
+                        "%(pair)s: %(num)d meetings",
+                        count.n,
+                    )
+                    % {"pair": "\x00", "num": count.n},
                 )
             parts.append(
                 f'<g class="cell" data-row="{i}" data-col="{j}" data-step="{step}">'
-                f"<title>{escape(meetings)}</title>"
+                f"<title>{escape(title.replace(chr(0), pair))}</title>"
                 + _rect(x + 1, y + 1, cell - 2, cell - 2, fill, "cell-fill")
                 + _text(
                     x + cell / 2,
