@@ -15,7 +15,8 @@ milliseconds. So the page, the API and the programme report ask ``snapshot()``:
 job). The worker's ``insights.warm`` job, every ``INSIGHTS_CACHE_MINUTES``, counts
 the default filter (the last 365 days) of each organization whose insights were
 read in the last ``INSIGHTS_WARM_DAYS`` days, and the few other filters read most
-recently, when their snapshot is stale. Two workers, or a worker and a page, that
+recently, when their snapshot is stale; it deletes snapshots nobody read for
+``KEEP_DAYS``. Two workers, or a worker and a page, that
 count the same filter at once both store; the upsert keeps the count begun
 later (``computed_at`` only moves forward), so the harm is the second count's
 time.
@@ -34,10 +35,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from mixer import clock
+from mixer.concurrency import changed_rows
 from mixer.events.models import EventKind
 from mixer.extensions import db
 from mixer.insights.dashboard import dashboard
@@ -71,6 +73,7 @@ VERSION = 1  # of the stored JSON: a snapshot of another version is a miss
 DEFAULT_MINUTES = 10  # INSIGHTS_CACHE_MINUTES
 WARM_DAYS = 7  # INSIGHTS_WARM_DAYS
 WARM_FILTERS = 3  # besides the default filter, the most recently read ones
+KEEP_DAYS = 30  # a snapshot nobody read for this long is deleted by the warm-up
 USED_RESOLUTION = timedelta(minutes=5)  # a hit writes used_at at most this often
 
 
@@ -276,20 +279,39 @@ def snapshot(org: Organization, flt: InsightFilter) -> Snapshot:
 
 
 def refresh(
-    org: Organization, flt: InsightFilter, *, source: str = "refresh"
+    org: Organization,
+    flt: InsightFilter,
+    *,
+    source: str = "refresh",
+    read_at: datetime | None = None,
 ) -> Snapshot:
-    """Count the figures now and store them (replacing an older snapshot)."""
+    """Count the figures now and store them (replacing an older snapshot).
+
+    A person's request marks the snapshot read now; the worker (``read_at``
+    given) leaves an existing snapshot's "read at" alone and gives a new one
+    the organization's last read, so counting ahead never keeps itself going.
+    """
     computed_at = clock.now()
     # In a request the heavy sections run at once, each on its own connection
     # (they see what is committed; nothing of the request's is pending here).
     figures = dashboard(org, flt, parallel=source != "job")
-    store(org.id, filter_key(flt), figures, computed_at)
+    store(org.id, filter_key(flt), figures, computed_at, read_at)
     return Snapshot(figures, computed_at, stale=False, source=source)
 
 
-def store(org_id: int, key: str, figures: Dashboard, computed_at: datetime) -> None:
+def store(
+    org_id: int,
+    key: str,
+    figures: Dashboard,
+    computed_at: datetime,
+    read_at: datetime | None = None,
+) -> None:
     """Write a snapshot, unless a newer one is stored already (two counts of the
-    same filter at once: the one begun later stays), in one statement."""
+    same filter at once: the one begun later stays), in one statement.
+
+    Without ``read_at`` (a person asked) the snapshot is marked read now; with
+    it (the worker) a new row gets ``read_at`` and an existing one keeps its own.
+    """
     table = InsightSnapshot.__table__
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -297,17 +319,19 @@ def store(org_id: int, key: str, figures: Dashboard, computed_at: datetime) -> N
         org_id=org_id,
         filter_key=key,
         computed_at=computed_at,
-        used_at=computed_at,
+        used_at=read_at or computed_at,
         figures=to_json(figures),
     )
+    changes = {
+        "computed_at": stmt.excluded.computed_at,
+        "figures": stmt.excluded.figures,
+    }
+    if read_at is None:
+        changes["used_at"] = stmt.excluded.used_at
     db.session.execute(
         stmt.on_conflict_do_update(
             index_elements=["org_id", "filter_key"],
-            set_={
-                "computed_at": stmt.excluded.computed_at,
-                "figures": stmt.excluded.figures,
-                "used_at": stmt.excluded.used_at,
-            },
+            set_=changes,
             where=table.c.computed_at <= stmt.excluded.computed_at,
         )
     )
@@ -332,10 +356,12 @@ def run_refresh(payload: dict[str, Any]) -> dict[str, Any]:
     if org is None:  # deleted since; its snapshots went with it
         return {"skipped": "organization gone"}
     key = payload["filter_key"]
-    return {"counted": _refresh_if_stale(org, key, max_age())}
+    return {"counted": _refresh_if_stale(org, key, max_age(), clock.now())}
 
 
-def _refresh_if_stale(org: Organization, key: str, age: timedelta) -> bool:
+def _refresh_if_stale(
+    org: Organization, key: str, age: timedelta, read_at: datetime
+) -> bool:
     """Count ``key`` again when its snapshot is missing or older than ``age``."""
     computed = db.session.scalar(
         select(InsightSnapshot.computed_at).where(
@@ -344,7 +370,7 @@ def _refresh_if_stale(org: Organization, key: str, age: timedelta) -> bool:
     )
     if computed is not None and clock.now() - computed < age:
         return False
-    refresh(org, parse_key(key), source="job")
+    refresh(org, parse_key(key), source="job", read_at=read_at)
     return True
 
 
@@ -369,13 +395,22 @@ def warm(payload: dict[str, Any]) -> dict[str, Any]:
     now = clock.now()
     days = int(current_app.config.get("INSIGHTS_WARM_DAYS", WARM_DAYS))
     age = max_age()
+    forgotten = changed_rows(
+        delete(InsightSnapshot)
+        .where(InsightSnapshot.used_at < now - timedelta(days=KEEP_DAYS))
+        .execution_options(synchronize_session=False)
+    )
     recent = db.session.execute(
-        select(InsightSnapshot.org_id, InsightSnapshot.filter_key)
+        select(
+            InsightSnapshot.org_id, InsightSnapshot.filter_key, InsightSnapshot.used_at
+        )
         .where(InsightSnapshot.used_at >= now - timedelta(days=days))
         .order_by(InsightSnapshot.org_id, InsightSnapshot.used_at.desc())
     ).all()
     wanted: dict[int, list[str]] = {}
-    for org_id, key in recent:
+    last_read: dict[int, datetime] = {}
+    for org_id, key, used_at in recent:
+        last_read.setdefault(org_id, used_at)  # the latest: ordered by it
         keys = wanted.setdefault(org_id, [filter_key(InsightFilter.default())])
         if key not in keys and len(keys) <= WARM_FILTERS:
             keys.append(key)
@@ -385,7 +420,7 @@ def warm(payload: dict[str, Any]) -> dict[str, Any]:
         if org is None:
             continue
         for key in keys:
-            counted += _refresh_if_stale(org, key, age)
+            counted += _refresh_if_stale(org, key, age, last_read[org_id])
         db.session.commit()  # one organization at a time
     ensure_scheduled()
-    return {"organizations": len(wanted), "counted": counted}
+    return {"organizations": len(wanted), "counted": counted, "deleted": forgotten}

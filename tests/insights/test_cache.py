@@ -171,20 +171,34 @@ def test_the_worker_keeps_recently_read_filters_warm(acme):
     clock.freeze(job.run_at)
     run_due(limit=50)
     db.session.refresh(job)
-    assert job.status == "done" and job.result == {"organizations": 1, "counted": 2}
-    keys = dict(
-        db.session.execute(
-            select(InsightSnapshot.filter_key, InsightSnapshot.computed_at)
-        ).all()
-    )
-    # The default filter is counted, the stale department filter again.
-    assert keys == {
-        cache.filter_key(InsightFilter.default()): job.run_at,
-        cache.filter_key(department): job.run_at,
+    assert job.status == "done"
+    assert job.result == {"organizations": 1, "counted": 2, "deleted": 0}
+    rows = {
+        key: (computed, used)
+        for key, computed, used in db.session.execute(
+            select(
+                InsightSnapshot.filter_key,
+                InsightSnapshot.computed_at,
+                InsightSnapshot.used_at,
+            )
+        )
+    }
+    # The default filter is counted, the stale department filter again; both
+    # keep the time a person last read the organization's insights, so the
+    # warm-up does not keep itself going.
+    assert rows == {
+        cache.filter_key(InsightFilter.default()): (job.run_at, MARCH_15),
+        cache.filter_key(department): (job.run_at, MARCH_15),
     }
     # The next warm-up is planned; run now it finds nothing stale.
     assert len(_jobs(cache.WARM_JOB)) == 2
-    assert cache.warm({}) == {"organizations": 1, "counted": 0}
+    assert cache.warm({}) == {"organizations": 1, "counted": 0, "deleted": 0}
+    # Unread for a week: no longer kept warm.
+    clock.freeze(MARCH_15 + timedelta(days=8))
+    assert cache.warm({}) == {"organizations": 0, "counted": 0, "deleted": 0}
+    # A month later nobody has read them: forgotten.
+    clock.freeze(MARCH_15 + timedelta(days=31))
+    assert cache.warm({}) == {"organizations": 0, "counted": 0, "deleted": 2}
 
 
 def test_a_hit_costs_two_statements(acme):
