@@ -315,7 +315,7 @@ def store(
     table = InsightSnapshot.__table__
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(
+    stmt = insert(InsightSnapshot).values(
         org_id=org_id,
         filter_key=key,
         computed_at=computed_at,
