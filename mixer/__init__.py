@@ -84,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.followup import listeners as followup_listeners  # noqa: F401
     from mixer.followup.views import bp as followup_bp
     from mixer.insights import api as insights_api
+    from mixer.insights import listeners as insights_listeners  # noqa: F401
     from mixer.insights.views import bp as insights_bp
     from mixer.main.views import bp as main_bp
     from mixer.orgs import api as orgs_api

@@ -9,7 +9,9 @@ milliseconds. So the page, the API and the programme report ask ``snapshot()``:
 - **stale**: an older row is served at once, saying when it was computed, and
   one refresh job is queued for it (its dedupe key names the row's
   ``computed_at``, so however many views see it stale, one job is queued);
-- **miss**: the figures are counted now (today's ``dashboard()``) and stored.
+- **miss**: the figures are counted now (today's ``dashboard()``) and stored;
+  a snapshot older than ``STALE_AT_MOST`` counts as a miss (a filter unread for
+  long is not shown from days ago; a withdrawn testimonial is not quoted again).
 
 ``refresh()`` counts again and stores (the organizer's "Refresh now", the refresh
 job). The worker's ``insights.warm`` job, every ``INSIGHTS_CACHE_MINUTES``, counts
@@ -75,6 +77,7 @@ WARM_DAYS = 7  # INSIGHTS_WARM_DAYS
 WARM_FILTERS = 3  # besides the default filter, the most recently read ones
 KEEP_DAYS = 30  # a snapshot nobody read for this long is deleted by the warm-up
 USED_RESOLUTION = timedelta(minutes=5)  # a hit writes used_at at most this often
+STALE_AT_MOST = timedelta(hours=24)  # older than this: counted again in the request
 
 
 @dataclass(frozen=True)
@@ -257,9 +260,13 @@ def snapshot(org: Organization, flt: InsightFilter) -> Snapshot:
             InsightSnapshot.figures,
         ).where(InsightSnapshot.org_id == org.id, InsightSnapshot.filter_key == key)
     ).one_or_none()
-    if row is None or row.figures.get("v") != VERSION:
-        return refresh(org, flt, source="miss")
     now = clock.now()
+    if (
+        row is None
+        or row.figures.get("v") != VERSION
+        or now - row.computed_at >= STALE_AT_MOST
+    ):
+        return refresh(org, flt, source="miss")
     if now - row.used_at >= USED_RESOLUTION:
         db.session.execute(
             update(InsightSnapshot)
@@ -334,6 +341,16 @@ def store(
             set_=changes,
             where=table.c.computed_at <= stmt.excluded.computed_at,
         )
+    )
+
+
+def forget(org_id: int) -> int:
+    """Delete every snapshot of an organization (a person left it or was
+    erased: names and words in them may be theirs); how many."""
+    return changed_rows(
+        delete(InsightSnapshot)
+        .where(InsightSnapshot.org_id == org_id)
+        .execution_options(synchronize_session=False)
     )
 
 

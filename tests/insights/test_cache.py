@@ -127,6 +127,24 @@ def test_miss_hit_stale_and_one_refresh_job(acme, client):
     assert cache.run_refresh(job.payload) == {"counted": False}
 
 
+def test_a_day_old_snapshot_and_a_leaving_member_are_counted_again(acme):
+    from mixer.orgs.services import remove_member
+
+    cache.snapshot(acme.org, FEBRUARY)
+    db.session.commit()
+    clock.freeze(MARCH_15 + timedelta(hours=23))
+    assert cache.snapshot(acme.org, FEBRUARY).source == "stale"
+    clock.freeze(MARCH_15 + timedelta(hours=24))
+    assert cache.snapshot(acme.org, FEBRUARY).source == "miss"
+    db.session.commit()
+    # Someone leaves (or is erased): the organization's snapshots go with them.
+    olga = db.session.scalar(select(User).where(User.name == "Olga Organizer"))
+    remove_member(olga.membership_in(acme.org))
+    db.session.commit()
+    assert db.session.scalar(select(func.count(InsightSnapshot.id))) == 0
+    assert cache.snapshot(acme.org, FEBRUARY).source == "miss"
+
+
 def test_two_counts_at_once_keep_the_later(acme):
     board = dashboard(acme.org, FEBRUARY)
     key = cache.filter_key(FEBRUARY)
