@@ -87,6 +87,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from mixer.freebusy import jobs as freebusy_jobs  # noqa: F401
     from mixer.freebusy.views import bp as freebusy_bp
     from mixer.insights import api as insights_api
+    from mixer.insights import listeners as insights_listeners  # noqa: F401
     from mixer.insights.views import bp as insights_bp
     from mixer.main.views import bp as main_bp
     from mixer.orgs import api as orgs_api

@@ -55,6 +55,12 @@ DEFAULTS: dict[str, Any] = {
     "API_PAGE_SIZE": 50,
     "API_RATE_LIMIT": "600 per minute",  # per API token
     "API_AUTH_FAILURE_LIMIT": "30 per minute",  # refused API tokens per address
+    # Insights (docs/insights.md, "Freshness"): the dashboard's figures are kept
+    # this long, then served while the worker counts them again.
+    "INSIGHTS_CACHE_MINUTES": 10,
+    "INSIGHTS_WARM_DAYS": 7,  # the worker keeps filters read this recently warm
+    "INSIGHTS_API_RATE_LIMIT": "30 per minute",  # /api/v1/insights per token
+    "INSIGHTS_REFRESH_LIMIT": "6 per minute",  # "Refresh now" per person
     "BADGE_LINK_RATE_LIMIT": "120 per minute",  # /c/<token> per address
     # Rotation schedule and table-card PDFs of plans with more people are drawn
     # by the job worker (docs/rotations.md); smaller ones in the request.

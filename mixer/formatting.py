@@ -24,6 +24,7 @@ LOCAL_PATTERNS: dict[str, tuple[str | None, str | None]] = {
     "%a %d %b %Y, %H:%M": ("yMMMEd", "short"),
     "%a %-d %b %Y": ("yMMMEd", None),
     "%-d %b %Y": ("yMMMd", None),
+    "%-d %B %Y": ("yMMMMd", None),
     "%-d %b": ("MMMd", None),
     "%d %b, %H:%M": ("MMMd", "short"),
     "%d %b %Y %H:%M": ("yMMMd", "short"),

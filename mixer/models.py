@@ -12,6 +12,7 @@ import mixer.connections.models
 import mixer.events.models
 import mixer.followup.models
 import mixer.freebusy.models
+import mixer.insights.models
 import mixer.jobs.models
 import mixer.mail.models
 import mixer.observability.models

@@ -31,6 +31,7 @@ from flask import Flask, current_app
 
 from mixer.accounts import sign_ins
 from mixer.extensions import db
+from mixer.insights import cache as insights_cache
 from mixer.jobs.models import HEAVY_QUEUE, MAIL_QUEUE, QUEUES
 from mixer.jobs.services import prune_finished, run_due
 from mixer.mail.services import deliver_due, make_transport, prune_sent
@@ -128,6 +129,7 @@ def prune() -> None:
     """Forget sent mail, finished jobs, ended sign-ins and webhook deliveries older than
     ``OUTBOX_KEEP_DAYS``; make sure the daily retention run is planned."""
     retention.ensure_scheduled()  # once a day by its key; the run plans the next
+    insights_cache.ensure_scheduled()  # every INSIGHTS_CACHE_MINUTES, likewise
     db.session.commit()
     days = int(current_app.config.get("OUTBOX_KEEP_DAYS", 30))
     if days <= 0:

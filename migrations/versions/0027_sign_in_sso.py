@@ -2,7 +2,7 @@
 survives that organization switching passwords off (issue 18)
 
 Revision ID: 0027_sign_in_sso
-Revises: 0025_school_charter
+Revises: 0026_insights_cache
 Create Date: 2026-12-06 06:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0027_sign_in_sso"
-down_revision = "0025_school_charter"
+down_revision = "0026_insights_cache"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,9 @@ CSV and XLSX exports; ``GET /api/v1/insights``. Organizers and admins only.
   section each, plain functions over the database, a fixed number of statements.
 - ``scope.py``: what a filter selects, in SQL (held events, a department's
   people, months, days after an instant on SQLite and PostgreSQL alike).
-- ``dashboard.py``: every section for one filter.
+- ``dashboard.py``: every section for one filter; ``cache.py`` and
+  ``models.py``: its snapshot per organization and filter (stale-while-revalidate,
+  kept warm by the worker).
 - ``charts.py``: server-rendered SVG pictures; ``reports.py``: the PDFs;
   ``exports.py``: CSV and XLSX, streamed and spreadsheet-safe.
 - ``views.py`` (pages), ``api.py`` (JSON), ``forms.py`` (the filter form).

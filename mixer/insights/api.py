@@ -9,20 +9,27 @@ department or event that is not the organization's).
 Every count of people is an object ``{"value": 12, "hidden": false}``; a count of
 1 to 4 is ``{"value": null, "hidden": true}``, never the number
 (``figures.Count``). A rate built from a hidden count is null. The serializers are
-plain functions, one per section, from the ``figures`` dataclasses.
+plain functions, one per section, from the ``figures`` dataclasses. The figures
+come from the snapshot cache (``mixer.insights.cache``), with ``computed_at``;
+30 requests a minute per token (``INSIGHTS_API_RATE_LIMIT``), besides the API's
+own limit.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import marshmallow as ma
-from flask import g
+from flask import current_app, g
 
+from mixer import clock
+from mixer.accounts.api_auth import _rate_key as token_key
 from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, blueprint
 from mixer.events.models import KINDS
-from mixer.insights.dashboard import dashboard
+from mixer.extensions import db, limiter
+from mixer.insights import cache
 from mixer.insights.figures import (
     SMALL,
     Count,
@@ -71,9 +78,9 @@ def funnel_json(funnel: Funnel) -> dict[str, Any]:
         "stages": [
             {
                 "key": stage.key,
-                "label": stage.label,
+                "label": str(stage.label),  # in the request's language
                 "count": count_json(stage.count),
-                "definition": stage.definition,
+                "definition": str(stage.definition),
             }
             for stage in funnel.stages
         ],
@@ -99,12 +106,12 @@ def funnel_json(funnel: Funnel) -> dict[str, Any]:
 def silos_json(silos: SiloMap) -> dict[str, Any]:
     """The department × department matrix, the totals and who never meets."""
     return {
-        "departments": list(silos.departments),
+        "departments": [str(name) for name in silos.departments],
         "cells": [[count_json(c) for c in row] for row in silos.cells],
         "total": count_json(silos.total),
         "across": count_json(silos.across),
         "across_share": silos.across_share,
-        "never_meet": [list(pair) for pair in silos.never_meet],
+        "never_meet": [[str(a), str(b)] for a, b in silos.never_meet],
     }
 
 
@@ -176,10 +183,14 @@ def people_json(people: PeopleFigures) -> dict[str, Any]:
     }
 
 
-def dashboard_json(board: Dashboard, flt: InsightFilter) -> dict[str, Any]:
-    """Every section of the dashboard, with the filter it was computed for."""
+def dashboard_json(
+    board: Dashboard, flt: InsightFilter, computed_at: datetime | None = None
+) -> dict[str, Any]:
+    """Every section of the dashboard, with the filter it was computed for and
+    when (the stored snapshot's time; now when counted for this answer)."""
     return {
         "filter": filter_json(flt),
+        "computed_at": (computed_at or clock.now()).isoformat(),
         "funnel": funnel_json(board.funnel),
         "silos": silos_json(board.silos),
         "topics": topics_json(board.topics),
@@ -418,6 +429,16 @@ class InsightsSchema(Schema):
     """The programme dashboard's figures (``docs/insights.md`` defines each)."""
 
     filter = ma.fields.Nested(FilterEchoSchema, required=True)
+    computed_at = ma.fields.String(
+        required=True,
+        metadata={
+            "format": "date-time",
+            "description": "When these figures were counted (UTC). The figures "
+            "are kept for a few minutes (`INSIGHTS_CACHE_MINUTES`, 10 by default) "
+            "and counted again in the background once older: an answer may be "
+            "that old, or a little older while the new count runs.",
+        },
+    )
     funnel = ma.fields.Nested(FunnelSchema, required=True)
     silos = ma.fields.Nested(SilosSchema, required=True)
     topics = ma.fields.Nested(TopicsSchema, required=True)
@@ -425,8 +446,15 @@ class InsightsSchema(Schema):
     people = ma.fields.Nested(PeopleSchema, required=True)
 
 
+def _insights_limit() -> str:
+    return current_app.config.get("INSIGHTS_API_RATE_LIMIT", "30 per minute")
+
+
 @blp.route("/insights", methods=["GET"])
 @token_required("organizer")
+# On top of the API's limit per token: an answer not stored yet counts a year of
+# the organization (most of a second at 50,000 registrations).
+@limiter.limit(_insights_limit, key_func=token_key)
 @blp.arguments(InsightsQuerySchema, location="query")
 @blp.response(200, InsightsSchema)
 def insights(query: dict[str, str]):
@@ -437,4 +465,6 @@ def insights(query: dict[str, str]):
     event of another organization is a 400 naming the parameter.
     """
     flt = parse_filter(g.org, query)  # InsightsError → 400 JSON naming the field
-    return dashboard_json(dashboard(g.org, flt, parallel=True), flt)
+    snap = cache.snapshot(g.org, flt)
+    db.session.commit()  # the snapshot, its "read at" and a refresh job
+    return dashboard_json(snap.figures, flt, snap.computed_at)

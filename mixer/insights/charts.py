@@ -14,20 +14,26 @@ scale of the heat map is set by the counts that are shown.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
+from babel import dates, numbers
+from flask_babel import get_locale, get_translations
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
+from mixer.formatting import format_number
 from mixer.insights.figures import (
-    FEWER,
     SMALL,
     Count,
     EventFigures,
     Funnel,
     SiloMap,
     TopicGap,
+    fewer,
 )
 
 FONT = 12  # user units; 1 unit is 1 px at the natural size
@@ -71,6 +77,7 @@ def contrast(first: str, second: str) -> float:
     return (light + 0.05) / (dark + 0.05)
 
 
+@functools.cache
 def text_on(fill: str) -> str:
     """The text colour (ink or white) that reads best on ``fill``."""
     return INK if contrast(INK, fill) >= contrast(PAPER, fill) else PAPER
@@ -88,29 +95,33 @@ def short(count: Count | int) -> str:
             return SHORT_HIDDEN
         count = count.n
     if count < 1000:
-        return str(count)
+        return str(count)  # compact marks in a picture: digits, read left to right
     if count < 10_000:
         return f"{count / 1000:.1f}k"
     return f"{round(count / 1000)}k"
 
 
-MONTHS = (
-    "January February March April May June July August September October"
-    " November December"
-).split()
+def _month(month: str, skeleton: str) -> str:
+    """ "2026-03" in the language in force, as a CLDR skeleton says."""
+    year, number = month.split("-")
+    day = date(int(year), int(number), 1)
+    return dates.format_skeleton(skeleton, day, locale=_language())
+
+
+def _language() -> str:
+    """The language in force ("en" outside a request)."""
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
 
 
 def month_label(month: str, with_year: bool = False) -> str:
-    """ "Mar" (or "Mar 2026") for "2026-03"."""
-    year, number = month.split("-")
-    name = MONTHS[int(number) - 1][:3]
-    return f"{name} {year}" if with_year else name
+    """ "Mar" (or "Mar 2026") for "2026-03" (German "März", Arabic "مارس")."""
+    return _month(month, "yMMM" if with_year else "MMM")
 
 
 def month_name(month: str) -> str:
     """ "March 2026" for "2026-03"."""
-    year, number = month.split("-")
-    return f"{MONTHS[int(number) - 1]} {year}"
+    return _month(month, "yMMMM")
 
 
 def _num(x: float) -> str:
@@ -133,7 +144,7 @@ def _text(
     klass = f' class="{cls}"' if cls else ""
     return (
         f'<text x="{_num(x)}" y="{_num(y)}" font-size="{size}" fill="{fill}"'
-        f' text-anchor="{anchor}"{klass}{extra}>{escape(text)}</text>'
+        f' text-anchor="{anchor}"{klass}{extra}>{escape(str(text))}</text>'
     )
 
 
@@ -243,13 +254,13 @@ def funnel_chart(funnel: Funnel, chart_id: str = "funnel-chart") -> Markup:
             )
             + "</g>"
         )
-    desc = "; ".join(f"{s.label}: {s.count}" for s in stages) or "No data"
+    desc = "; ".join(f"{s.label}: {s.count}" for s in stages) or _("No data")
     height = pad * 2 + max(len(stages), 1) * row
     return _svg(
         chart_id,
         WIDTH,
         height,
-        "The funnel, from registration to pairs still meeting",
+        _("The funnel, from registration to pairs still meeting"),
         desc + ".",
         "".join(parts),
     )
@@ -272,12 +283,12 @@ class Series:
 def _value_text(value: Count | int | float | None) -> str:
     """A month's value as its tooltip says it."""
     if value is None:
-        return "no data"
+        return _("no data")
     if isinstance(value, Count):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.1f}"
-    return f"{value:,}"
+        return format_number(round(value, 1))
+    return format_number(value)
 
 
 def _height_of(value: Count | int | float | None) -> float | None:
@@ -377,12 +388,16 @@ def trend_chart(
                 )
             )
     height = y + axis_h
-    span = (
-        f"{month_label(months[0], True)} to {month_label(months[-1], True)}"
-        if months
-        else "no months"
-    )
-    desc = f"By month, {span}: " + "; ".join(s.label for s in series) + "."
+    labels = "; ".join(str(s.label) for s in series)
+    if months:
+        desc = _(
+            "By month, %(first)s to %(last)s: %(series)s.",
+            first=month_label(months[0], True),
+            last=month_label(months[-1], True),
+            series=labels,
+        )
+    else:
+        desc = _("By month, no months: %(series)s.", series=labels)
     return _svg(chart_id, WIDTH, height, title, desc, "".join(parts))
 
 
@@ -418,7 +433,7 @@ def step_ranges(top: int) -> list[tuple[int, int]]:
 def heat_map(silos: SiloMap, chart_id: str = "silo-map") -> Markup:
     """Department × department: meetings as colour steps with the count in each
     cell; fewer than 5 hatched and labelled "<5"."""
-    names = silos.departments
+    names = [str(name) for name in silos.departments]  # "No department" is lazy
     n = len(names)
     cell, font = HEAT_CELL, 11
     left = HEAT_LABEL_CHARS * font * CHAR + 8
@@ -436,6 +451,12 @@ def heat_map(silos: SiloMap, chart_id: str = "silo-map") -> Markup:
             f"{escape(truncate(name, HEAT_LABEL_CHARS))}"
             f"<title>{escape(name)}</title></text>"
         )
+    # Each cell's tooltip says its count in words: translated once per distinct
+    # count (a 21 × 21 map has 441 cells and far fewer counts), not per cell.
+    hidden_title = _("%(pair)s: fewer than %(num)d meetings", pair="\x00", num=SMALL)
+    titles: dict[int, str] = {}
+    words = get_translations()  # asked once, not per cell
+    within = _("Within %(department)s", department="\x00")
     for i, (name, row) in enumerate(zip(names, silos.cells, strict=True)):
         y = head + i * cell
         parts.append(
@@ -446,16 +467,25 @@ def heat_map(silos: SiloMap, chart_id: str = "silo-map") -> Markup:
         )
         for j, count in enumerate(row):
             x = left + j * cell
-            pair = f"{name} × {names[j]}" if i != j else f"Within {name}"
+            pair = f"{name} × {names[j]}" if i != j else within.replace("\x00", name)
             if count.hidden:
                 fill, ink, step = f"url(#{chart_id}-hatch)", INK, "hidden"
+                title = hidden_title
             else:
                 k = heat_step(count, top)
                 fill, ink, step = STEPS[k], text_on(STEPS[k]), str(k)
-            meetings = "meeting" if count.n == 1 and not count.hidden else "meetings"
+                title = titles.get(count.n) or titles.setdefault(
+                    count.n,
+                    words.ngettext(
+                        "%(pair)s: %(num)d meeting",
+                        "%(pair)s: %(num)d meetings",
+                        count.n,
+                    )
+                    % {"pair": "\x00", "num": count.n},
+                )
             parts.append(
                 f'<g class="cell" data-row="{i}" data-col="{j}" data-step="{step}">'
-                f"<title>{escape(pair)}: {escape(str(count))} {meetings}</title>"
+                f"<title>{escape(title.replace(chr(0), pair))}</title>"
                 + _rect(x + 1, y + 1, cell - 2, cell - 2, fill, "cell-fill")
                 + _text(
                     x + cell / 2,
@@ -474,9 +504,14 @@ def heat_map(silos: SiloMap, chart_id: str = "silo-map") -> Markup:
     for k, (low, high) in enumerate(step_ranges(top), start=1):
         if high:
             key_items.append(
-                (STEPS[k], f"{low:,}" if low == high else f"{low:,}–{high:,}")
+                (
+                    STEPS[k],
+                    format_number(low)
+                    if low == high
+                    else f"{format_number(low)}–{format_number(high)}",
+                )
             )
-    key_items.append((f"url(#{chart_id}-hatch)", FEWER))
+    key_items.append((f"url(#{chart_id}-hatch)", fewer()))
     x = 0.0
     for fill, label in key_items:
         item = 14 + 4 + len(label) * font * CHAR + 12
@@ -490,17 +525,34 @@ def heat_map(silos: SiloMap, chart_id: str = "silo-map") -> Markup:
         )
         x += item
     height = y + 20
-    desc = (
-        f"Meetings between people of {n} departments, {silos.total} in all,"
-        f" {silos.across} across departments"
-        + (f" ({silos.across_share:.0%})" if silos.across_share is not None else "")
-        + ". Darker is more; hatched is fewer than 5. The table below has every count."
+    words = {
+        "departments": format_number(n),
+        "total": str(silos.total),
+        "across": str(silos.across),
+    }
+    if silos.across_share is None:
+        desc = _(
+            "Meetings between people of %(departments)s departments, %(total)s in "
+            "all, %(across)s across departments.",
+            **words,
+        )
+    else:
+        desc = _(
+            "Meetings between people of %(departments)s departments, %(total)s in "
+            "all, %(across)s across departments (%(share)s).",
+            share=numbers.format_percent(silos.across_share, locale=_language()),
+            **words,
+        )
+    desc += " " + _(
+        "Darker is more; hatched is fewer than %(num)d. The table below has every "
+        "count.",
+        num=SMALL,
     )
     return _svg(
         chart_id,
         width,
         height,
-        "Who met whom: meetings by department",
+        _("Who met whom: meetings by department"),
         desc,
         "".join(parts),
     )
@@ -515,16 +567,18 @@ def topic_chart(gaps: Sequence[TopicGap], chart_id: str, title: str) -> Markup:
     row, bar_h = 44, 9
     top = _top([c for g in gaps for c in (g.seekers, g.offerers)])
     parts = [_hatch(chart_id)]
+    seek_word, offer_word = _("seek"), _("offer")
+    offer_x = 16 + len(seek_word) * 11 * CHAR + 12
     # The key first, so it is read before the bars.
     parts.append(
         '<g class="key">'
         + _rect(0, 2, 12, 12, BAR, "key-swatch")
-        + _text(16, 12, "seek", size=11, fill=MUTED)
-        + _rect(64, 2, 12, 12, OFFER, "key-swatch")
-        + _text(80, 12, "offer", size=11, fill=MUTED)
+        + _text(16, 12, seek_word, size=11, fill=MUTED)
+        + _rect(offer_x, 2, 12, 12, OFFER, "key-swatch")
+        + _text(offer_x + 16, 12, offer_word, size=11, fill=MUTED)
         + "</g>"
     )
-    value_w = len(FEWER) * 11 * CHAR + 6  # room for "fewer than 5" after a bar
+    value_w = len(fewer()) * 11 * CHAR + 6  # room for "fewer than 5" after a bar
     span = WIDTH - value_w
     for i, gap in enumerate(gaps):
         y = 22 + i * row
@@ -532,8 +586,11 @@ def topic_chart(gaps: Sequence[TopicGap], chart_id: str, title: str) -> Markup:
             f'<g class="topic" data-topic="{escape(gap.topic)}">',
             _text(0, y + FONT, truncate(gap.topic, 50), cls="label"),
         ]
-        for k, (what, count, fill) in enumerate(
-            (("seek", gap.seekers, BAR), ("offer", gap.offerers, OFFER))
+        for k, (what, word, count, fill) in enumerate(
+            (
+                ("seek", seek_word, gap.seekers, BAR),
+                ("offer", offer_word, gap.offerers, OFFER),
+            )
         ):
             by = y + 16 + k * (bar_h + 2)
             end = _bar(
@@ -546,7 +603,7 @@ def topic_chart(gaps: Sequence[TopicGap], chart_id: str, title: str) -> Markup:
                 bar_h,
                 fill,
                 f"bar bar-{what}",
-                f"{gap.topic}: {count} {what}",
+                f"{gap.topic}: {count} {word}",
             )
             group.append(end)
             bar_end = (
@@ -569,10 +626,15 @@ def topic_chart(gaps: Sequence[TopicGap], chart_id: str, title: str) -> Markup:
         group.append("</g>")
         parts.extend(group)
     height = 22 + max(len(gaps), 1) * row
-    desc = (
-        "; ".join(f"{g.topic}: {g.seekers} seek, {g.offerers} offer" for g in gaps)
-        or "No topics"
-    )
+    desc = "; ".join(
+        _(
+            "%(topic)s: %(seekers)s seek, %(offerers)s offer",
+            topic=g.topic,
+            seekers=str(g.seekers),
+            offerers=str(g.offerers),
+        )
+        for g in gaps
+    ) or _("No topics")
     return _svg(chart_id, WIDTH, height, title, desc + ".", "".join(parts))
 
 
@@ -584,22 +646,24 @@ FUNNEL_TREND = ("registered", "checked_in", "chose", "paired")
 
 def funnel_trend(funnel: Funnel, chart_id: str = "funnel-trend") -> Markup:
     """Registered, checked in, chose someone and paired, by month of event start."""
-    labels = {s.key: s.label for s in funnel.stages}
+    labels = {s.key: str(s.label) for s in funnel.stages}
     months = [m.month for m in funnel.months]
     series = [
         Series(key, labels.get(key, key), [m.counts.get(key) for m in funnel.months])
         for key in FUNNEL_TREND
     ]
-    return trend_chart(months, series, chart_id, "The funnel by month")
+    return trend_chart(months, series, chart_id, _("The funnel by month"))
 
 
 def events_trend(events: EventFigures, chart_id: str = "events-trend") -> Markup:
     """Events held, people registered and checked in, and the rating, by month."""
     months = [m.month for m in events.months]
     series = [
-        Series("held", "Events held", [m.held for m in events.months]),
-        Series("registered", "Registered", [m.registered for m in events.months]),
-        Series("attended", "Checked in", [m.attended for m in events.months]),
-        Series("rating", "Average rating (of 5)", [m.rating for m in events.months], 5),
+        Series("held", _("Events held"), [m.held for m in events.months]),
+        Series("registered", _("Registered"), [m.registered for m in events.months]),
+        Series("attended", _("Checked in"), [m.attended for m in events.months]),
+        Series(
+            "rating", _("Average rating (of 5)"), [m.rating for m in events.months], 5
+        ),
     ]
-    return trend_chart(months, series, chart_id, "Events by month")
+    return trend_chart(months, series, chart_id, _("Events by month"))

@@ -9,9 +9,11 @@ dashboard adds one rule of its own: at most five years (a bar a month).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, StringField
@@ -20,6 +22,7 @@ from wtforms.widgets import DateInput
 from mixer.errors import show_on_form
 from mixer.events.models import KIND_LABELS, EventKind
 from mixer.extensions import db
+from mixer.formatting import local_text
 from mixer.insights.filters import InsightFilter
 from mixer.insights.params import InsightsError, parse_filter
 from mixer.orgs.models import Department, Organization
@@ -36,7 +39,7 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-_FROM = StringField("From", widget=DateInput())
+_FROM = StringField(_l("From"), widget=DateInput())
 
 
 class FilterForm(FlaskForm):
@@ -49,9 +52,9 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    to = StringField("To", widget=DateInput())
-    department = SelectField("Department", choices=[], validate_choice=False)
-    kind = SelectField("Event kind", choices=[], validate_choice=False)
+    to = StringField(_l("To"), widget=DateInput())
+    department = SelectField(_l("Department"), choices=[], validate_choice=False)
+    kind = SelectField(_l("Event kind"), choices=[], validate_choice=False)
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         """Offer ``org``'s departments and the event kinds."""
@@ -64,10 +67,10 @@ class FilterForm(FlaskForm):
             .where(Department.org_id == org.id)
             .order_by(Department.name)
         ).all()
-        self.department.choices = [("", "All departments")] + [
+        self.department.choices = [("", _("All departments"))] + [
             (str(dep_id), name) for dep_id, name in departments
         ]
-        self.kind.choices = [("", "All kinds")] + [
+        self.kind.choices = [("", _("All kinds"))] + [
             (kind.value, KIND_LABELS[kind]) for kind in EventKind
         ]
 
@@ -79,9 +82,14 @@ class FilterForm(FlaskForm):
         try:
             flt = parse_filter(self.org, args)
             if flt.end >= _add_years(flt.start, MAX_YEARS):
+                limit = _add_years(flt.start, MAX_YEARS)
                 raise InsightsError(
-                    f"Choose a period of at most {MAX_YEARS} years: “To” must be"
-                    f" before {_add_years(flt.start, MAX_YEARS):%-d %B %Y}.",
+                    _(
+                        "Choose a period of at most %(num)d years: “To” must be "
+                        "before %(day)s.",
+                        num=MAX_YEARS,
+                        day=local_text(datetime.combine(limit, time.min), "%-d %B %Y"),
+                    ),
                     field="to",
                 )
         except InsightsError as exc:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, exists, func, select, union_all
 
 from mixer import clock
@@ -34,38 +36,52 @@ from mixer.pairs.models import MeetingStatus, Pair, PairMeeting
 AGES = (30, 60, 90)  # days after a pair began at which we ask "still meeting?"
 PERIODS = 2  # "active": a meeting held within this many cadence periods before
 
-STAGES: list[tuple[str, str, str]] = [
+# Each stage's name and definition (lazy: said in the page's language, so a
+# cached snapshot, which stores only keys and counts, reads in any language).
+STAGES: list[tuple[str, LazyString, LazyString]] = [
     (
         "registered",
-        "Registered",
-        "Held a place at an event of the period (waitlisted, pending and "
-        "cancelled places are not counted).",
+        _l("Registered"),
+        _l(
+            "Held a place at an event of the period (waitlisted, pending and "
+            "cancelled places are not counted)."
+        ),
     ),
-    ("checked_in", "Checked in", "Of those, checked in at the door."),
+    ("checked_in", _l("Checked in"), _l("Of those, checked in at the door.")),
     (
         "prompted",
-        "Prompted",
-        'Sent the after-event follow-up ("who did you meet?").',
+        _l("Prompted"),
+        _l('Sent the after-event follow-up ("who did you meet?").'),
     ),
-    ("answered", "Answered", "Answered the follow-up."),
+    ("answered", _l("Answered"), _l("Answered the follow-up.")),
     (
         "chose",
-        "Chose someone",
-        "Chose at least one person to keep in touch with (mentor, mentee or "
-        'peer; "not now" is not a choice).',
+        _l("Chose someone"),
+        _l(
+            "Chose at least one person to keep in touch with (mentor, mentee or "
+            'peer; "not now" is not a choice).'
+        ),
     ),
-    ("paired", "Paired", "In a pair formed from that event (any status since)."),
+    (
+        "paired",
+        _l("Paired"),
+        _l("In a pair formed from that event (any status since)."),
+    ),
     *(
         (
             f"active_{days}",
-            f"Active at {days} days",
-            f"In a pair from that event that, on its {days}th day, had a check-in "
-            "held within the two cadence periods before. Pairs younger than "
-            f"{days} days are not yet counted.",
+            _l("Active at %(days)d days", days=days),
+            _l(
+                "In a pair from that event that, on day %(days)d of the pair, had "
+                "a check-in held within the two cadence periods before. Pairs "
+                "younger than %(days)d days are not yet counted.",
+                days=days,
+            ),
         )
         for days in AGES
     ),
 ]
+STAGE_TEXT = {key: (label, definition) for key, label, definition in STAGES}
 KEYS = [key for key, _, _ in STAGES]
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import TypeVar
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from mixer import clock
@@ -45,9 +46,9 @@ def parse_filter(org: Organization, args: Mapping[str, str]) -> InsightFilter:
     start = end = None
     department_id = event = kind = None
     with problems.check():
-        start = _date(args, "from", "From")
+        start = _date(args, "from", _("From"))
     with problems.check():
-        end = _date(args, "to", "To")
+        end = _date(args, "to", _("To"))
     with problems.check():
         department_id = _department(org, args)
     with problems.check():
@@ -60,7 +61,7 @@ def parse_filter(org: Organization, args: Mapping[str, str]) -> InsightFilter:
     end = end or clock.now().date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise InsightsError("“From” must be on or before “To”.", field="from")
+        raise InsightsError(_("“From” must be on or before “To”."), field="from")
     return InsightFilter(
         start=start,
         end=end,
@@ -81,7 +82,10 @@ def _date(args: Mapping[str, str], key: str, label: str) -> date | None:
     value = _value(args, key)
     if value is None:
         return None
-    message = f"“{label}” must be a date written as YYYY-MM-DD, like 2026-01-31."
+    message = _(
+        "“%(field)s” must be a date written as YYYY-MM-DD, like 2026-01-31.",
+        field=label,
+    )
     if not _DATE.fullmatch(value):
         raise InsightsError(message, field=key)
     try:
@@ -90,7 +94,12 @@ def _date(args: Mapping[str, str], key: str, label: str) -> date | None:
         raise InsightsError(message, field=key) from None
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InsightsError(
-            f"“{label}” must be between {FIRST_DAY.year} and {LAST_DAY.year}.",
+            _(
+                "“%(field)s” must be between %(first)d and %(last)d.",
+                field=label,
+                first=FIRST_DAY.year,
+                last=LAST_DAY.year,
+            ),
             field=key,
         )
     return day
@@ -111,7 +120,9 @@ def _kind(args: Mapping[str, str]) -> EventKind | None:
         return EventKind(value)
     except ValueError:
         kinds = ", ".join(f"{k.value} ({label})" for k, label in KIND_LABELS.items())
-        raise InsightsError(f"The kind must be one of {kinds}.", field="kind") from None
+        raise InsightsError(
+            _("The kind must be one of %(kinds)s.", kinds=kinds), field="kind"
+        ) from None
 
 
 def _event(org: Organization, args: Mapping[str, str]) -> Event | None:
@@ -134,5 +145,11 @@ def _owned(
             select(model).where(model.id == int(value), model.org_id == org.id)
         )
     if found is None:
-        raise InsightsError(f"That {key} is not one of {org.name}'s.", field=key)
+        name = org.name
+        message = (
+            _("That department is not one of %(organization)s's.", organization=name)
+            if key == "department"
+            else _("That event is not one of %(organization)s's.", organization=name)
+        )
+        raise InsightsError(message, field=key)
     return found

@@ -10,6 +10,9 @@ memberships, so the map costs three statements however many meetings there are.
 
 from __future__ import annotations
 
+from typing import cast
+
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
@@ -21,7 +24,8 @@ from mixer.insights.filters import InsightFilter
 from mixer.orgs.models import Department, Membership, Organization
 from mixer.pairs.models import Pair, PairSource
 
-NO_DEPARTMENT = "No department"
+# Lazy: said in the page's language (a cached snapshot stores it as null).
+NO_DEPARTMENT = cast(str, _l("No department"))
 
 
 def silo_map(org: Organization, flt: InsightFilter) -> SiloMap:

@@ -6,28 +6,44 @@ outsiders get 404, members 403. Members see none of these figures.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
+    abort,
+    current_app,
+    flash,
     g,
+    redirect,
     render_template,
     request,
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from mixer.audit.services import record
-from mixer.extensions import db
-from mixer.insights import charts, exports, reports
-from mixer.insights.dashboard import dashboard as programme_dashboard
+from mixer.extensions import db, limiter
+from mixer.formatting import local_text
+from mixer.insights import cache, charts, exports, reports
 from mixer.insights.figures import rate
 from mixer.insights.forms import FilterForm
 from mixer.insights.params import parse_filter
 from mixer.orgs.access import org_required
 
 bp = Blueprint("insights", __name__)
+
+
+def _refresh_limit() -> str:
+    return current_app.config.get("INSIGHTS_REFRESH_LIMIT", "6 per minute")
+
+
+def _refresh_key() -> str:
+    """One allowance per person and organization."""
+    return f"insights-refresh:{current_user.get_id()}:{g.org.id}"
 
 
 # ---------------------------------------------------------------------------
@@ -43,16 +59,49 @@ def dashboard():
         # What was typed stays in the form, each mistake under its field.
         return render_template("insights/dashboard.html", form=form, data=None), 400
     flt = form.to_filter()
+    snap = cache.snapshot(g.org, flt)  # stored figures, or counted now
+    db.session.commit()  # the snapshot, its "read at" and a refresh job
     return render_template(
         "insights/dashboard.html",
         form=form,
         flt=flt,
-        data=programme_dashboard(g.org, flt, parallel=True),
+        data=snap.figures,
+        snap=snap,
         params=form.params(),
         charts=charts,
         rate=rate,
         export_url=export_url,
     )
+
+
+@bp.post("/o/<slug>/insights/refresh")
+@org_required("organizer")
+@limiter.limit(_refresh_limit, key_func=_refresh_key)
+def refresh():
+    """Count the figures of the filter in the form again now ("Refresh now")."""
+    form = FilterForm(request.form, org=g.org)  # CSRFProtect checked the POST
+    if not form.validate():
+        # Only a hand-made request gets here: the page's own form is valid.
+        abort(400)
+    cache.refresh(g.org, form.to_filter())
+    db.session.commit()
+    flash(_("The figures are counted again: they are as of now."), "success")
+    return redirect(url_for("insights.dashboard", slug=g.org.slug, **form.params()))
+
+
+@bp.app_template_filter("insights_day")
+def day_text(day: date) -> str:
+    """ "6 Dec 2026" in the page's language (German "6. Dez. 2026")."""
+    return local_text(datetime.combine(day, time.min), "%-d %b %Y")
+
+
+@bp.app_template_filter("insights_month")
+def month_text(month: str) -> str:
+    """ "March 2026" for "2026-03", in the page's language."""
+    return charts.month_name(month)
+
+
+bp.add_app_template_filter(reports.one_decimal, "insights_rating")
 
 
 def export_url(dataset: str, fmt: str, params: dict[str, Any]) -> str:

@@ -100,7 +100,8 @@ def test_the_serializers_write_every_section_and_hide_small_counts():
     assert count_json(Count(4)) == HIDDEN
     assert count_json(Count(5)) == shown(5)
     ada = {"name": "Ada", "department": "Design", "active_pairs": 3, "capacity": 3}
-    assert dashboard_json(board, flt) == {
+    computed = datetime(2026, 3, 1, 14, 5, tzinfo=UTC)
+    assert dashboard_json(board, flt, computed) == {
         "filter": {
             "from": "2026-02-01",
             "to": "2026-02-28",
@@ -108,6 +109,7 @@ def test_the_serializers_write_every_section_and_hide_small_counts():
             "kind": "workshop",
             "event": None,
         },
+        "computed_at": "2026-03-01T14:05:00+00:00",
         "funnel": {
             "stages": [
                 {
@@ -349,8 +351,11 @@ def test_the_openapi_document_describes_insights(client):
     assert schemas["Count"]["properties"]["value"]["nullable"] is True
     seekers = schemas["TopicGap"]["properties"]["seekers"]
     assert "never the number" in seekers["description"]
+    assert schemas["Insights"]["properties"]["computed_at"]["format"] == "date-time"
+    assert "429" in get["responses"]
     assert set(schemas["Insights"]["properties"]) == {
         "filter",
+        "computed_at",
         "funnel",
         "silos",
         "topics",

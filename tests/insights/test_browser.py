@@ -165,3 +165,33 @@ def test_dashboard_on_a_phone_and_a_desktop(app, live_server, browser, programme
             assert _registered(page) == str(DEPARTMENTS["Sales"])
             assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert problems == []
+
+
+@pytest.mark.once  # layout on a phone: the SQLite pass only
+def test_dashboard_in_arabic_on_a_phone(app, live_server, browser, programme):
+    """Right to left at 360 px: nothing scrolls sideways, the pictures are drawn
+    with their words in Arabic (left to right inside), and "Refresh now" counts
+    again and says so."""
+    olga = programme["organizer"]
+    olga.locale = "ar"
+    db.session.commit()
+    # The sign-in page in English (the browser's language); then Olga's own.
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    sign_in_page(page, live_server, olga.email)
+    page.goto(f"{live_server}/o/acme/insights")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.get_by_role("heading", name="رؤى البرنامج").is_visible()
+    assert page.locator("svg#funnel-chart g.funnel-stage").count() == 9
+    title = page.locator("svg#silo-map title").first.text_content()
+    assert title == "من التقى بمن: اللقاءات حسب القسم"
+    assert "الأرقام كما كانت في" in page.locator("form.freshness").inner_text()
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= page.evaluate("window.innerWidth"), f"{scroll}px"
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/insights-ar-360.png", full_page=True)
+    page.get_by_role("button", name="حدّث الآن").click()
+    page.wait_for_load_state()
+    assert "أُعيد عدّ الأرقام" in page.locator("main").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()

@@ -296,3 +296,51 @@ def test_no_events_explains_instead_of_empty_charts(app, org, organizer):
     assert "<svg" not in html.split('id="topics-h"')[0]  # no empty pictures
     assert "No meetings recorded in this period yet." in html
     assert html.count('role="img"') == 1  # the topics picture only
+
+
+def test_the_dashboard_and_its_report_in_german(app, org, organizer):
+    """Words, numbers, months and pictures in German; the report in German and,
+    right to left, in Arabic (docs/i18n.md)."""
+    from datetime import UTC, date, datetime
+
+    from flask_babel import force_locale
+
+    from mixer.insights import reports
+
+    board = hand_built()
+    with force_locale("de"):
+        html = unescape(_page(app, org, organizer, board))
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "<h1>Auswertungen des Programms</h1>" in html
+    assert "<summary>Wie wird das gezählt?</summary>" in html
+    assert "<summary>Tabelle: der Trichter</summary>" in html
+    # Counts, shares and months as German writes them; small counts hidden.
+    assert "weniger als 5 von 8 Paaren aus diesen Veranstaltungen" in text
+    assert "fewer than" not in text
+    assert "35 % von 77 Treffen waren abteilungsübergreifend (27)." in text
+    assert "4,4 von 5" in text and "Dezember 2025" in text
+    assert (
+        '<title id="silo-map-title">Wer hat wen getroffen: Treffen nach Abteilung'
+        in html
+    )
+    assert "Von" in text and "Alle Abteilungen" in text  # the filter form
+    tables = Tables(html)
+    assert tables.named("activity-h")[1] == ["30 Tage", "17", "22", "77 %"]
+
+    report = reports.ProgrammeReport(
+        org_name="Acme",
+        flt=InsightFilter(date(2025, 11, 1), date(2026, 2, 28)),
+        scope="Alle Abteilungen",
+        figures=board,
+        made_on=date(2026, 3, 1),
+        computed_at=datetime(2026, 3, 1, 14, 5, tzinfo=UTC),
+    )
+    german = reports.render_report_html(report, locale="de")
+    assert '<html lang="de" dir="ltr">' in german
+    assert "Wirkt das Mentoring-Programm?" in german
+    assert "Stand der Zahlen: 1. März 2026, 14:05 UTC." in german
+    arabic = reports.render_report_html(report, locale="ar")
+    assert '<html lang="ar" dir="rtl">' in arabic
+    assert "هل ينجح برنامج الإرشاد؟" in arabic
+    english = reports.render_report_html(report, locale="en")
+    assert "Figures as of 01 Mar 2026 14:05 UTC." in english

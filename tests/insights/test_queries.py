@@ -158,3 +158,29 @@ def test_funnel_events_people_cost_the_same_statements_at_two_sizes(
     # The larger one is larger: five times the pairs, and as many active.
     assert funnel(small, whole).active[90] == (Count(3), Count(3))
     assert funnel(large, whole).active[90] == (Count(15), Count(15))
+
+
+def test_the_snapshot_costs_the_same_statements_at_two_sizes(
+    app, make_org, make_user, make_event
+):
+    """A miss counts the dashboard once and stores it; a hit is one read."""
+    from mixer.insights import cache
+
+    small = _organization(make_org, make_user, make_event, 6)
+    large = _organization(make_org, make_user, make_event, 30)
+    whole = InsightFilter(date(2026, 1, 1), date(2026, 6, 30))
+
+    def cost(org) -> tuple[int, int]:
+        db.session.expire_all()
+        org_id = org.id  # the organization loaded before counting
+        with statements() as miss:
+            assert cache.snapshot(org, whole).source == "miss"
+        db.session.commit()
+        assert org.id == org_id  # loaded again after the commit, before counting
+        with statements() as hit:
+            assert cache.snapshot(org, whole).source == "hit"
+        return len(miss), len(hit)
+
+    few, many = cost(small), cost(large)
+    assert few == many
+    assert few[1] == 1  # the stored row, nothing else
