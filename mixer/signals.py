@@ -89,6 +89,16 @@ member_leaving = _signals.signal(
     Listeners: pairs (closes the person's open pairs there; both are told).""",
 )
 
+testimonial_unpublished = _signals.signal(
+    "testimonial-unpublished",
+    doc="""Approved words stopped being public (hidden, returned to moderation,
+    changed by their author or taken back), before the caller commits.
+
+    Sender: the organization id. Sent by ``mixer.recognition.testimonials``.
+    Listeners: insights (forgets the organization's stored figures, which may
+    quote them).""",
+)
+
 pair_feedback_given = _signals.signal(
     "pair-feedback-given",
     doc="""One side of a pair gave end-of-term feedback.

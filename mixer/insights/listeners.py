@@ -15,3 +15,10 @@ def _forget_snapshots(membership: Membership, **_: Any) -> None:
     stored figures (top mentors, testimonials): they are counted again from
     what remains, not served from before."""
     forget(membership.org_id)
+
+
+@signals.testimonial_unpublished.connect
+def _forget_quoted_words(org_id: int, **_: Any) -> None:
+    """Stored figures quote recent approved testimonials: words no longer public
+    must not be served from a snapshot (counted again at the next view)."""
+    forget(org_id)

@@ -16,7 +16,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import joinedload
 
-from mixer import clock
+from mixer import clock, signals
 from mixer.accounts.models import User
 from mixer.audit.services import record
 from mixer.concurrency import changed_rows, insert_once
@@ -109,6 +109,7 @@ def _resubmit(testimonial: Testimonial, body: str, author_name: str) -> Testimon
     testimonial.author_name = author_name
     if testimonial.status == TestimonialStatus.APPROVED:
         testimonial.update_state(TestimonialStatus.PENDING)
+        signals.testimonial_unpublished.send(testimonial.org_id)
     db.session.flush()
     return testimonial
 
@@ -135,6 +136,7 @@ def withdraw_testimonial(source_key: str) -> bool:
     else:
         if found.status == TestimonialStatus.APPROVED:
             found.update_state(TestimonialStatus.HIDDEN)
+            signals.testimonial_unpublished.send(found.org_id)
         found.source_key = f"{WITHDRAWN_PREFIX}{found.id}"
     db.session.flush()
     return True
@@ -268,6 +270,8 @@ def moderate(
         raise stale
     before = testimonial.status
     db.session.refresh(testimonial)
+    if before == TestimonialStatus.APPROVED and status != before:
+        signals.testimonial_unpublished.send(testimonial.org_id)
     if before != status:
         audit_action, verb = MODERATION_AUDIT[status]
         record(

@@ -145,6 +145,38 @@ def test_a_day_old_snapshot_and_a_leaving_member_are_counted_again(acme):
     assert cache.snapshot(acme.org, FEBRUARY).source == "miss"
 
 
+def test_hiding_quoted_words_forgets_the_snapshots_that_quote_them(acme):
+    from mixer.recognition.models import Testimonial, TestimonialStatus
+    from mixer.recognition.testimonials import moderate
+
+    olga = db.session.scalar(select(User).where(User.name == "Olga Organizer"))
+    mixer = db.session.scalar(
+        select(Registration.event_id).order_by(Registration.event_id).limit(1)
+    )
+    words = Testimonial(
+        org_id=acme.org.id,
+        event_id=mixer,
+        author_id=olga.id,
+        author_name=olga.name,
+        body="It helped.",
+        source="prompt",
+        source_key="test:olga",
+        status=TestimonialStatus.APPROVED,
+        created_at=datetime(2026, 2, 11, tzinfo=UTC),
+        moderated_at=datetime(2026, 2, 12, tzinfo=UTC),
+    )
+    db.session.add(words)
+    db.session.commit()
+    snap = cache.snapshot(acme.org, FEBRUARY)
+    db.session.commit()
+    assert [q.body for q in snap.figures.events.testimonials] == ["It helped."]
+    moderate(words, "hide", by=olga)
+    db.session.commit()
+    assert db.session.scalar(select(func.count(InsightSnapshot.id))) == 0
+    again = cache.snapshot(acme.org, FEBRUARY)
+    assert again.source == "miss" and again.figures.events.testimonials == []
+
+
 def test_two_counts_at_once_keep_the_later(acme):
     board = dashboard(acme.org, FEBRUARY)
     key = cache.filter_key(FEBRUARY)
