@@ -288,7 +288,9 @@ def test_sign_in_profile_and_events_in_arabic_on_a_phone(
     page = context.new_page()
 
     def fits() -> None:
-        """Right to left, and nothing wider than the phone."""
+        """Right to left, and nothing wider than the phone (measured once the
+        page and its style sheets have loaded: a click does not wait for that)."""
+        page.wait_for_load_state("load")
         assert page.locator("html").get_attribute("dir") == "rtl"
         scroll = page.evaluate("document.documentElement.scrollWidth")
         inner = page.evaluate("window.innerWidth")
