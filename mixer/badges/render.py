@@ -91,6 +91,8 @@ class BadgeData:
     # The badge's own words in its language (docs/i18n.md); empty: English.
     role_label: str = ""  # the ribbon, else ROLES[role].label
     help_label: str = ""  # over the tags, else "Can help with"
+    document_title: str = ""  # the PDF's title (the batch's first badge's)
+    qr_alt: str = ""  # the QR image's alternative text, else "QR code"
     lang: str = "en"  # the document's language (the batch's first badge's)
 
     def __post_init__(self) -> None:

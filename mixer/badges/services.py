@@ -73,6 +73,8 @@ ROLE_LABELS = {
     "either": _l("Mentor & mentee"),
 }
 HELP_LABEL = _l("Can help with")
+# TRANSLATORS: the alternative text of the QR code image on a badge.
+QR_ALT = _l("QR code")
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class BadgeWords:
     lang: str
     roles: dict[str, str]
     help: str
+    title: str = ""  # the PDF's title ("Badges: Spring mixer")
+    qr_alt: str = ""
 
 
 def badge_words(event: Event) -> BadgeWords:
@@ -90,7 +94,10 @@ def badge_words(event: Event) -> BadgeWords:
     lang = event.org.default_locale or "en"
     with force_locale(lang):
         roles = {key: str(label) for key, label in ROLE_LABELS.items()}
-        return BadgeWords(lang, roles, str(HELP_LABEL))
+        title = (
+            _("Badges: %(title)s", title=event.title) if event.title else _("Badges")
+        )
+        return BadgeWords(lang, roles, str(HELP_LABEL), title, str(QR_ALT))
 
 
 def badge_data(reg: Registration, words: BadgeWords | None = None) -> BadgeData:
@@ -112,6 +119,8 @@ def badge_data(reg: Registration, words: BadgeWords | None = None) -> BadgeData:
         organization=event.org.name,
         role_label=words.roles[role],
         help_label=words.help,
+        document_title=words.title,
+        qr_alt=words.qr_alt,
         lang=words.lang,
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import g
+from flask_babel import gettext as _
 
 from mixer.accounts.api_auth import token_required
 from mixer.api import Id, Schema, api_abort, blueprint
@@ -122,7 +123,13 @@ def undo(registration_id: int):
     """Undo a check-in (a mistaken scan). Undoing twice is harmless."""
     reg = services.registration_in_org(g.org_id, registration_id)
     if reg is None:
-        api_abort(404, f"No registration {registration_id} in this organization.")
+        api_abort(
+            404,
+            _(
+                "No registration %(id)s in this organization.",
+                id=registration_id,
+            ),
+        )
     undone = services.undo_check_in(reg)
     answer = {"registration_id": reg.id, "name": reg.name, "undone": undone}
     db.session.commit()

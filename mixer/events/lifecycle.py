@@ -9,6 +9,7 @@ told to everyone signed up by a job (``mixer.events.notifications``).
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -17,8 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_day_names
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
@@ -549,6 +552,58 @@ def create_series(
     copies = [_copy(event, actor, when, series) for when in occurrences]
     db.session.flush()
     return [event, *copies]
+
+
+# A series' stored rule label (English, a record: ``create_series``) said in the
+# page's language by ``series_label``.
+WEEKDAYS = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
+NTH_WEEKDAY_LABELS = {
+    "first": _l("The first %(weekday)s of every month"),
+    "second": _l("The second %(weekday)s of every month"),
+    "third": _l("The third %(weekday)s of every month"),
+    "fourth": _l("The fourth %(weekday)s of every month"),
+    "last": _l("The last %(weekday)s of every month"),
+}
+_DAY = "(" + "|".join(WEEKDAYS) + ")"
+_SERIES_LABELS = (
+    (re.compile(f"Every {_DAY}"), _l("Every %(weekday)s")),
+    (re.compile(f"Every other {_DAY}"), _l("Every other %(weekday)s")),
+    (re.compile(r"The (\w+) " + _DAY + " of every month"), NTH_WEEKDAY_LABELS),
+    (
+        re.compile(r"The (\d+)(?:st|nd|rd|th) of every month"),
+        _l("Day %(day)s of every month"),
+    ),
+)
+
+
+def series_label(description: str) -> str:
+    """A series' stored rule label ("Every Monday") in the page's language; English
+    and a label not made by ``create_series`` are shown as stored."""
+    locale = get_locale()
+    if locale is None or locale.language == "en":
+        return description
+    days = get_day_names("wide", locale=locale)
+    for pattern, label in _SERIES_LABELS:
+        match = pattern.fullmatch(description)
+        if match is None:
+            continue
+        *nth, last = match.groups()
+        if isinstance(label, dict):
+            label = label.get(nth[0])
+            if label is None:
+                return description
+        if last.isdigit():
+            return str(label) % {"day": last}
+        return str(label) % {"weekday": days[WEEKDAYS.index(last)]}
+    return description
 
 
 def _ordinal(n: int) -> str:

@@ -101,6 +101,13 @@ def dietary_label(need: str) -> str:
     return str(label) if label is not None else need
 
 
+@bp.app_template_filter("series_label")
+def series_label(description: str) -> str:
+    """A series' repeat rule ("Every Monday", stored in English) in the page's
+    language."""
+    return lifecycle.series_label(description)
+
+
 @bp.app_template_filter("registration_status")
 def registration_status(status: str) -> str:
     """A registration's status as a word in the page's language."""

@@ -6,6 +6,9 @@ programs replace the series they hold instead of adding a second one. Unlike a
 one-off event (``mixer.events.ics`` writes UTC), a series starts in the pair's own
 zone with its VTIMEZONE: a check-in at 12:30 stays at 12:30 across daylight-saving
 changes, as the check-ins Mixer plans do (``UNTIL`` is in UTC, as RFC 5545 asks).
+The title and description are words: each person's file is made in their language
+(``notifications.Invite``, built inside ``_speaking_to``); UID, SEQUENCE and times
+are the same in both.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from icalendar import Calendar, vCalAddress, vRecur, vText
 from icalendar import Event as VEvent
 
@@ -39,7 +44,7 @@ def recurrence(cadence_days: int, until: datetime) -> vRecur:
 
 def summary(pair: Pair) -> str:
     """The calendar title: both names, so each person sees whom they meet."""
-    return f"Check-in: {pair.a.name} & {pair.b.name}"
+    return _("Check-in: %(a)s & %(b)s", a=pair.a.name, b=pair.b.name)
 
 
 def pair_ics(
@@ -60,13 +65,17 @@ def pair_ics(
     item.add("rrule", recurrence(pair.cadence_days, pair.term_ends_at))
     item.add("summary", summary(pair))
     url = absolute_url("pairs.show", pair_id=pair.id)
-    about = f"Topic: {pair.topic}\n\n" if pair.topic else ""
-    item.add(
-        "description",
-        f"{about}A {pair.meeting_minutes}-minute check-in every "
-        f"{pair.cadence_days} days. Change the rhythm, pause or log a check-in: "
-        f"{url}",
+    about = _("Topic: %(topic)s", topic=pair.topic) + "\n\n" if pair.topic else ""
+    rhythm = ngettext(
+        "A %(minutes)s-minute check-in every %(num)d day. Change the rhythm, pause "
+        "or log a check-in: %(url)s",
+        "A %(minutes)s-minute check-in every %(num)d days. Change the rhythm, pause "
+        "or log a check-in: %(url)s",
+        pair.cadence_days,
+        minutes=pair.meeting_minutes,
+        url=url,
     )
+    item.add("description", about + rhythm)
     item.add("url", url)
     cancelled = method == "CANCEL"
     item.add("status", "CANCELLED" if cancelled else "CONFIRMED")

@@ -9,6 +9,7 @@ and with every change of the series.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -53,13 +54,28 @@ def calendar_host() -> str:
     return urlsplit(current_app.config["BASE_URL"]).hostname or "mixer.invalid"
 
 
-def invite(pair: Pair, starts_at: datetime, method: str = "REQUEST") -> Attachment:
-    """The pair's series as an .ics attachment (REQUEST or CANCEL)."""
-    return Attachment(
-        "invite.ics" if method == "REQUEST" else "cancel.ics",
-        ics.pair_ics(pair, starts_at, method, pair.timezone),
-        f"text/calendar; method={method}; charset=utf-8",
-    )
+@dataclass(frozen=True)
+class Invite:
+    """The pair's series from ``starts_at`` (REQUEST or CANCEL), made into a file
+    for each recipient inside ``_speaking_to``: its title and description are in
+    their language; UID, SEQUENCE and times are the same for both."""
+
+    pair: Pair
+    starts_at: datetime
+    method: str = "REQUEST"
+
+    def attachment(self) -> Attachment:
+        """The .ics attachment, in the current language."""
+        return Attachment(
+            "invite.ics" if self.method == "REQUEST" else "cancel.ics",
+            ics.pair_ics(self.pair, self.starts_at, self.method, self.pair.timezone),
+            f"text/calendar; method={self.method}; charset=utf-8",
+        )
+
+
+def invite(pair: Pair, starts_at: datetime, method: str = "REQUEST") -> Invite:
+    """The pair's series as an invite to attach (REQUEST or CANCEL)."""
+    return Invite(pair, starts_at, method)
 
 
 def _context(pair: Pair, user: User) -> dict[str, Any]:
@@ -133,12 +149,12 @@ def send_intro(pair: Pair, user: User, first_slot: datetime) -> bool:
                 "first_slot": first_slot,
                 "intro": intro_line(pair, user, other),
             },
-            attachments=(invite(pair, first_slot),),
+            attachments=(invite(pair, first_slot).attachment(),),
         )
 
 
 def notify_status(
-    pair: Pair, by: User | None, what: str, attachment: Attachment | None
+    pair: Pair, by: User | None, what: str, attachment: Invite | None
 ) -> None:
     """Tell both about a pause, resumption, closing, move or new rhythm."""
     next_at = pair.next_meeting_at
@@ -160,7 +176,7 @@ def notify_status(
                     "line": status_line(pair, what, by, user),
                     "next_at": next_at,
                 },
-                attachments=(attachment,) if attachment else (),
+                attachments=(attachment.attachment(),) if attachment else (),
             )
 
 

@@ -50,7 +50,14 @@ METHOD_PATCHED = "patched"  # a re-plan: the old rounds, mended around who left
 
 
 class PlanError(Exception):
-    """A plan that cannot be made, with the field at fault and what would work."""
+    """A plan that cannot be made, with the field at fault and what would work.
+
+    ``message`` and ``suggestion`` are English (the engine knows no languages).
+    A refusal an organizer can meet on the rotations pages also carries ``key``
+    and ``params``, from which ``mixer.rotations.services`` says it in the page's
+    language; the others (a caller's programming errors: bad ids, roles, seeds,
+    re-plan rounds) have no key and stay English.
+    """
 
     def __init__(
         self,
@@ -59,12 +66,16 @@ class PlanError(Exception):
         field: str,
         suggestion: str,
         maximum: int | None = None,
+        key: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.suggestion = suggestion
         self.maximum = maximum
+        self.key = key
+        self.params = dict(params or {})
 
     def as_dict(self) -> dict[str, Any]:
         """The error as JSON-ready data (message, field, suggestion, maximum)."""
@@ -403,6 +414,8 @@ def validate(
             f"{rounds} rounds can't be planned: a mixer has 1 to {MAX_ROUNDS} rounds.",
             field="rounds",
             suggestion=f"Plan between 1 and {MAX_ROUNDS} rounds (6 is typical).",
+            key="rounds_range",
+            params={"rounds": rounds, "most": MAX_ROUNDS},
         )
     if not _is_int(seed) or seed < 0:
         raise PlanError(
@@ -476,6 +489,17 @@ def evaluate(
     )
 
 
+# The ways out of a refusal of too many rounds (``_Planner._refuse``), joined by
+# "; or " (``PlanError.params["hints"]`` names them for a translation).
+HINTS = {
+    "fewer_rounds": "plan {maximum} rounds or fewer",
+    "pairs": "use group size 2 (pairs allow more rounds)",
+    "lower_gap": "lower min_level_gap",
+    "smaller_side": "add people to the smaller side",
+    "wait": "wait for more people to arrive",
+}
+
+
 def _pair(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a <= b else (b, a)
 
@@ -511,6 +535,8 @@ def _check_people(people: Sequence[Participant]) -> None:
             field="participants",
             suggestion="Check people in (or plan from the registrations) until at "
             "least 2 are here.",
+            key="too_few_people",
+            params={"count": len(people)},
         )
     counts = Counter(p.id for p in people)
     twice = sorted(pid for pid, c in counts.items() if c > 1)
@@ -536,12 +562,14 @@ def _check_sides(people: Sequence[Participant]) -> None:
             "Nobody here can mentor, so no table can have a mentor.",
             field="participants",
             suggestion="Mark someone as mentor or either, or use peer mode.",
+            key="no_mentor",
         )
     if roles["mentee"] + roles["either"] == 0:
         raise PlanError(
             "Nobody here is a mentee, so no table can have one.",
             field="participants",
             suggestion="Mark someone as mentee or either, or use peer mode.",
+            key="no_mentee",
         )
 
 
@@ -556,6 +584,7 @@ def _check_school_mode(
             "A minimum level gap only applies when mentors meet mentees.",
             field="min_level_gap",
             suggestion="Use mode mentor_mentee, or leave min_level_gap out.",
+            key="gap_needs_mentors",
         )
     if not _is_int(gap) or gap < 0:
         raise PlanError(
@@ -570,6 +599,8 @@ def _check_school_mode(
             f"{'has' if len(missing) == 1 else 'have'} no level.",
             field="min_level_gap",
             suggestion="Give everyone a level (year), or leave min_level_gap out.",
+            key="levels_missing",
+            params={"ids": missing},
         )
     level = {p.id: int(p.level or 0) for p in people}
     sides = _assign_sides(people, previous_sides, by_level=True)
@@ -592,6 +623,8 @@ def _check_school_mode(
             f"With a gap of {gap} levels, nobody can be paired with {_ids(stranded)}.",
             field="min_level_gap",
             suggestion=hint,
+            key="gap_strands",
+            params={"gap": gap, "ids": stranded, "works": works},
         )
 
 
@@ -930,21 +963,34 @@ class _Planner:
                 f"{total} rounds can't be planned without someone meeting the same "
                 f"person twice: with these {n} people the most is {maximum}."
             )
-        hints = [f"Plan {maximum} rounds or fewer"] if best else []
+        if total > MAX_ROUNDS and maximum >= MAX_ROUNDS:
+            key = "at_most"
+        else:
+            key = "none_more" if best == 0 else "too_many_rounds"
+        # What would work, each a key of HINTS (the English words).
+        ways = ["fewer_rounds"] if best else []
         if self.group_size == 3:
-            hints.append("use group size 2 (pairs allow more rounds)")
+            ways.append("pairs")
         if self.min_level_gap is not None:
-            hints.append("lower min_level_gap")
+            ways.append("lower_gap")
         if self.room.mentor_mode and self.group_size == 2:
-            hints.append("add people to the smaller side")
+            ways.append("smaller_side")
         elif best == 0:
-            hints.append("wait for more people to arrive")
-        suggestion = "; or ".join(hints) + "."
+            ways.append("wait")
+        suggestion = "; or ".join(HINTS[w].format(maximum=maximum) for w in ways) + "."
         raise PlanError(
             message,
             field="rounds",
             suggestion=suggestion[0].upper() + suggestion[1:],
             maximum=maximum,
+            key=key,
+            params={
+                "total": total,
+                "people": n,
+                "maximum": maximum,
+                "most": MAX_ROUNDS,
+                "hints": ways,
+            },
         )
 
     def _valid_prefix(self, seatings: list[Seating]) -> int:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import delete, func, insert, null, select
 
 from mixer.concurrency import lock_row
@@ -73,12 +74,127 @@ def _engine_refusals() -> Iterator[None]:
         yield
     except PlanError as exc:
         error = RotationError(
-            f"{exc.message} {exc.suggestion}".strip(),
+            engine_refusal_text(exc),
             field=ENGINE_FIELDS.get(exc.field, exc.field),
             status=409,
         )
         error.maximum = exc.maximum
         raise error from exc
+
+
+def engine_refusal_text(exc: PlanError) -> str:
+    """The engine's refusal in the current language: the ones an organizer can meet
+    on the rotations pages (``PlanError.key``) are in the catalogue; the others (a
+    caller's programming errors) stay the engine's English."""
+    p = exc.params
+    if exc.key == "rounds_range":
+        return _(
+            "%(rounds)s rounds can't be planned: a mixer has 1 to %(most)s rounds. "
+            "Plan between 1 and %(most)s rounds (6 is typical).",
+            rounds=p["rounds"],
+            most=p["most"],
+        )
+    if exc.key == "too_few_people":
+        return ngettext(
+            "A mixer needs at least 2 people; %(num)d is here. Check people in (or "
+            "plan from the registrations) until at least 2 are here.",
+            "A mixer needs at least 2 people; %(num)d are here. Check people in (or "
+            "plan from the registrations) until at least 2 are here.",
+            p["count"],
+        )
+    if exc.key == "no_mentor":
+        return _(
+            "Nobody here can mentor, so no table can have a mentor. Mark someone as "
+            "mentor or either, or use peer mode."
+        )
+    if exc.key == "no_mentee":
+        return _(
+            "Nobody here is a mentee, so no table can have one. Mark someone as "
+            "mentee or either, or use peer mode."
+        )
+    if exc.key == "gap_needs_mentors":
+        return _(
+            "A minimum level gap only applies when mentors meet mentees. Use mode "
+            "mentor_mentee, or leave min_level_gap out."
+        )
+    if exc.key == "levels_missing":
+        return ngettext(
+            "School mode compares levels, but %(ids)s has no level. Give everyone a "
+            "level (year), or leave min_level_gap out.",
+            "School mode compares levels, but %(ids)s have no level. Give everyone a "
+            "level (year), or leave min_level_gap out.",
+            len(p["ids"]),
+            ids=_ids_text(p["ids"]),
+        )
+    if exc.key == "gap_strands":
+        message = ngettext(
+            "With a gap of %(num)d level, nobody can be paired with %(ids)s.",
+            "With a gap of %(num)d levels, nobody can be paired with %(ids)s.",
+            p["gap"],
+            ids=_ids_text(p["ids"]),
+        )
+        hint = (
+            _("A gap of %(works)s or less gives everyone a partner.", works=p["works"])
+            if p["works"] >= 0
+            else _("Leave min_level_gap out: the mentor side is not above the mentees.")
+        )
+        return f"{message} {hint}"
+    if exc.key in ("at_most", "none_more", "too_many_rounds"):
+        return f"{_too_many_rounds(exc.key, p)} {_ways_out(p)}".strip()
+    return f"{exc.message} {exc.suggestion}".strip()
+
+
+def _too_many_rounds(key: str, p: dict[str, Any]) -> str:
+    if key == "at_most":
+        return _("A mixer has at most %(most)s rounds.", most=p["most"])
+    if key == "none_more":
+        return _(
+            "Not even one more round can be planned without someone meeting a "
+            "person they have met already."
+        )
+    return ngettext(
+        "%(num)d round can't be planned without someone meeting the same person "
+        "twice: with these %(people)s people the most is %(maximum)s.",
+        "%(num)d rounds can't be planned without someone meeting the same person "
+        "twice: with these %(people)s people the most is %(maximum)s.",
+        p["total"],
+        people=p["people"],
+        maximum=p["maximum"],
+    )
+
+
+def _ways_out(p: dict[str, Any]) -> str:
+    """What would work instead of too many rounds: "Plan 6 rounds or fewer; or …"."""
+    # TRANSLATORS: the ways out below are joined by "; or" into one sentence; each
+    # starts in lower case in English (the first one gets a capital letter).
+    words = {
+        "fewer_rounds": lambda: ngettext(
+            "plan %(num)d round or fewer", "plan %(num)d rounds or fewer", p["maximum"]
+        ),
+        "pairs": lambda: _("use group size 2 (pairs allow more rounds)"),
+        "lower_gap": lambda: _("lower min_level_gap"),
+        "smaller_side": lambda: _("add people to the smaller side"),
+        "wait": lambda: _("wait for more people to arrive"),
+    }
+    ways = [words[w]() for w in p["hints"]]
+    if not ways:
+        return ""
+    text = ways[0]
+    for way in ways[1:]:
+        # TRANSLATORS: one more way out added to the ones before.
+        text = _("%(ways)s; or %(way)s", ways=text, way=way)
+    return text[0].upper() + text[1:] + "."
+
+
+def _ids_text(ids: list[int], limit: int = 10) -> str:
+    """Registration ids as the engine names them ("3, 8 and 2 more")."""
+    shown = ", ".join(str(i) for i in ids[:limit])
+    more = len(ids) - limit
+    if more <= 0:
+        return shown
+    return ngettext(
+        "%(ids)s and %(num)d more", "%(ids)s and %(num)d more", more, ids=shown
+    )
 
 
 MAX_MINUTES = 120  # minutes per round

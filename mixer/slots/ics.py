@@ -3,13 +3,15 @@
 A booking keeps one UID for life (``SlotBooking.ics_uid``); the first invite is
 SEQUENCE 0, a move sends the same UID with SEQUENCE + 1 (calendars move the
 entry), a cancel METHOD:CANCEL with STATUS:CANCELLED and SEQUENCE + 1. Times are
-written in the host's zone with its VTIMEZONE, as the pairs' series are.
+written in the host's zone with its VTIMEZONE, as the pairs' series are. The
+title is words: each person's file is made in their language (``send_invites``).
 """
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from icalendar import Calendar, vCalAddress, vText
 from icalendar import Event as VEvent
 
@@ -33,7 +35,14 @@ def booking_ics(booking: SlotBooking, method: str = "REQUEST") -> bytes:
     item.add("dtstamp", clock.now())
     item.add("dtstart", booking.starts_at.astimezone(zone))
     item.add("dtend", booking.ends_at.astimezone(zone))
-    item.add("summary", f"Five minutes: {booking.host.name} & {booking.guest.name}")
+    item.add(
+        "summary",
+        _(
+            "Five minutes: %(host)s & %(guest)s",
+            host=booking.host.name,
+            guest=booking.guest.name,
+        ),
+    )
     url = absolute_url("slots.week", slug=booking.offer.org.slug)
     about = f"{booking.about}\n\n" if booking.about else ""
     item.add("description", f"{about}{url}")

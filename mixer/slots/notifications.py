@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from mixer import tokens
@@ -91,8 +92,10 @@ def _send(
 def send_invites(booking: SlotBooking, change: str) -> None:
     """Tell both people: ``change`` is "booked", "moved" or "cancelled"."""
     method = "CANCEL" if change == "cancelled" else "REQUEST"
-    attachment = invite(booking, method)
     for user in (booking.host, booking.guest):
+        # Each person's calendar file in their language (its title is words).
+        with force_locale(recipient_locale(user, booking.offer.org)):
+            attachment = invite(booking, method)
         _send(
             booking,
             user,

@@ -119,6 +119,16 @@ def test_undo_clears_the_check_in_and_other_orgs_are_404(
     outsider = token_for(make_user(other, role="organizer"), other)
     response = client.delete(f"/api/v1/checkins/{reg.id}", headers=bearer(outsider))
     assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == (
+        f"No registration {reg.id} in this organization."
+    )
+    german = client.delete(
+        f"/api/v1/checkins/{reg.id}",
+        headers={**bearer(outsider), "Accept-Language": "de"},
+    )
+    assert german.get_json()["error"]["message"] == (
+        f"Keine Anmeldung {reg.id} in dieser Organisation."
+    )
     assert count_checked_in(door.event.id) == 1
     response = client.delete(f"/api/v1/checkins/{reg.id}", headers=bearer(door.token))
     assert response.get_json() == {

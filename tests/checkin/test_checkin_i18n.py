@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from mixer import clock
+from mixer.badges.services import badge_words
 from mixer.extensions import db
 from mixer.orgs.services import set_default_locale
 from mixer.rotations import running, services
@@ -122,6 +123,10 @@ def test_badges_are_printed_in_the_organizations_language(
     # The date on the badge in German (the event's own zone, no zone name).
     start = door.event.starts_at
     assert re.search(r"\d{1,2}\. \w+\.? " + str(start.year), text), text
+    # The document's title and the QR image's alt text through the catalogue too.
+    title = PdfReader(io.BytesIO(pdf.data)).metadata.title
+    assert title == f"Namensschilder: {door.event.title}"
+    assert badge_words(door.event).qr_alt == "QR-Code"
 
     # English again: the cache key includes the language, so no German badge.
     set_default_locale(door.org, "en")
@@ -129,6 +134,8 @@ def test_badges_are_printed_in_the_organizations_language(
     pdf = client.get(f"/events/{door.event.id}/badges.pdf", headers=english)
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "CAN HELP WITH" in text and "KANN HELFEN BEI" not in text
+    title = PdfReader(io.BytesIO(pdf.data)).metadata.title
+    assert title == f"Badges: {door.event.title}"
 
 
 def test_the_badge_sign_in_link_is_in_the_readers_language(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from mixer.events import lifecycle, rules
@@ -184,6 +185,16 @@ def test_series_on_the_first_thursday_of_each_month(org, organizer, frozen):
     ]
     assert {e.series_id for e in events} == {event.series_id}
     assert event.series.description == "The first Thursday of every month"
+    # Stored in English (a record), said in the page's language when shown.
+    with force_locale("de"):
+        assert lifecycle.series_label(event.series.description) == (
+            "Am ersten Donnerstag jedes Monats"
+        )
+        assert lifecycle.series_label("Every other Monday") == "Jeden zweiten Montag"
+        assert lifecycle.series_label("The 3rd of every month") == "Am 3. jedes Monats"
+        assert lifecycle.series_label("Typed by hand") == "Typed by hand"
+    with force_locale("ar"):
+        assert lifecycle.series_label("Every Sunday") == "كل يوم الأحد"
     with pytest.raises(EventError) as info:
         lifecycle.create_series(event, organizer, "monthly_weekday", 500)
     assert info.value.field == "count"

@@ -440,6 +440,13 @@ def test_duplicate_repeat_and_cancel_pages(
         data={"csrf_token": token, "repeat": "weekly", "count": "3"},
     )
     assert _count(Event) == 4  # the original, its duplicate, two repeats
+    # The series' rule is stored in English and said in the page's language.
+    stored = db.session.get(Event, event.id).series.description
+    assert re.fullmatch(r"Every [A-Z][a-z]+day", stored)
+    listed = client.get("/o/acme/events/manage", headers={"Accept-Language": "de"})
+    days = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"
+    assert re.search(rf">Jeden ({days})<", listed.get_data(as_text=True))
+    assert stored not in listed.get_data(as_text=True)
     resp = client.post(
         f"/events/{event.id}/cancel-event",
         data={"csrf_token": token, "reason": "Snow day"},

@@ -12,7 +12,7 @@ from mixer.pairs.capacity import hold_for
 from mixer.pairs.lifecycle import create_pair
 from tests.helpers import csrf_from, mail_text
 
-from .helpers import mails
+from .helpers import invite_of, mails
 
 GERMAN = {"Accept-Language": "de"}
 
@@ -51,6 +51,15 @@ def test_pair_pages_in_german_and_each_mail_in_its_recipients_language(
     [english] = mails(outbox, world.mentor.email, "Meet Bo Chen")
     assert english["Subject"] == "Meet Bo Chen: your new mentoring pair"
     assert "You mentor Bo Chen." in mail_text(english)
+    # Each person's calendar file in their language; the same series (UID, SEQUENCE).
+    german_event = invite_of(intro).walk("VEVENT")[0]
+    english_event = invite_of(english).walk("VEVENT")[0]
+    assert str(german_event["SUMMARY"]) == "Check-in: Ada Lovelace & Bo Chen"
+    assert "Thema: negotiation" in str(german_event["DESCRIPTION"])
+    assert "5-minütiges Check-in alle 14 Tage" in str(german_event["DESCRIPTION"])
+    assert str(english_event["DESCRIPTION"]).startswith("Topic: negotiation")
+    for key in ("UID", "SEQUENCE", "DTSTART", "RRULE"):
+        assert german_event[key].to_ical() == english_event[key].to_ical()
 
     # A status e-mail made by Ada's (English) request: still German for Bo.
     answers.log_meeting(pair, world.mentee, "met")

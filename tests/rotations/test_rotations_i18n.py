@@ -8,12 +8,14 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
+from flask_babel import force_locale
 from pypdf import PdfReader
 
 from mixer.extensions import db
 from mixer.orgs.services import set_default_locale
 from mixer.rotations import services
-from mixer.rotations.services import Settings
+from mixer.rotations.services import RotationError, Settings
 from tests.helpers import csrf_from
 
 GERMAN = {"Accept-Language": "de"}
@@ -51,6 +53,24 @@ def test_the_room_speaks_german(client, auth, org, organizer, make_user, room):
         follow_redirects=True,
     )
     assert "Für diesen Mixer wurden noch keine Rotationen geplant." in refused.text
+    # The engine's own refusal (too many rounds for four mentors and four mentees).
+    settings = {"rounds": "5", "minutes": "6", "mode": "mentor_mentee"}
+    refused = client.post(
+        url,
+        data={"csrf_token": csrf_from(page), **settings, "group_size": "2"},
+        headers=GERMAN,
+    )
+    assert refused.status_code == 400
+    assert (
+        "5 Runden lassen sich nicht planen, ohne dass jemand dieselbe Person zweimal "
+        "trifft: Mit diesen 8 Personen sind höchstens 4 möglich. Planen Sie 4 Runden "
+        "oder weniger; oder fügen Sie der kleineren Seite Personen hinzu."
+    ) in refused.text
+    assert "can't be planned" not in refused.text
+    with force_locale("ar"), pytest.raises(RotationError) as caught:
+        services.create_plan(event, Settings(rounds=5, minutes=6))
+    assert "خطّط لـ4 جولات أو أقل؛ أو أضف أشخاصًا إلى الجانب الأصغر." in str(caught.value)
+    db.session.rollback()
 
     services.create_plan(event, Settings(rounds=3, minutes=7, seed=2))
     db.session.commit()

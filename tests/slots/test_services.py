@@ -339,6 +339,14 @@ def test_invites_are_in_each_persons_language_and_reminders_go_once(world, outbo
     assert (
         outbox(world.guest.email)[0]["Subject"] == "Booked: five minutes with Ada Host"
     )
+    # Each person's calendar file in their language; the same entry (UID, times).
+    german, english = (
+        _event(_ics(outbox(u.email)[0])) for u in (world.host, world.guest)
+    )
+    assert str(german["SUMMARY"]) == "Fünf Minuten: Ada Host & Fin Other"
+    assert str(english["SUMMARY"]) == "Five minutes: Ada Host & Fin Other"
+    for key in ("UID", "SEQUENCE", "DTSTART", "DTEND"):
+        assert german[key].to_ical() == english[key].to_ical()
     payload = {"booking_id": booking.id, "starts_at": clock.stamp(TUE)}
     # Two workers running the same reminder (a crash and a retry): one mail each.
     assert slot_jobs.remind(payload) == {"sent": 2}
