@@ -31,6 +31,7 @@ from mixer.extensions import db
 from mixer.orgs.access import org_required
 from mixer.orgs.forms import ConfirmForm
 from mixer.orgs.models import Membership
+from mixer.pairs.lifecycle import zone_for
 from mixer.roster import services
 from mixer.roster.forms import (
     AddDepartmentForm,
@@ -232,6 +233,7 @@ def student(entry_id: int):
         "roster/student.html",
         entry=entry,
         checkins=services.history(entry),
+        tz=zone_for(g.org, None, None),
         now=clock.now(),
         checkin_form=CheckinForm(formdata=None),
     )

@@ -47,7 +47,7 @@ def test_students_are_refused_and_see_their_mentor(client, auth, school):
     # The way to the teacher's five-minute slots.
     assert (
         f'href="/o/school/slots?person={school.teacher.id}">Book a time with '
-        "Tara Teacher</a>" in mine
+        "<bdi>Tara Teacher</bdi></a>" in mine
     )
 
 
@@ -90,6 +90,9 @@ def test_teacher_builds_a_list_and_checks_in_without_scripts(client, auth, schoo
     assert NOTE not in html  # notes live on the student's own page
     history = client.get(f"/o/school/roster/entries/{cleo_entry.id}")
     assert NOTE in history.get_data(as_text=True)
+    # Each check-in's time names its zone once ("08:30 UTC", not "UTC UTC").
+    stamps = re.findall(r"<time[^>]*>([^<]*)</time>", history.get_data(as_text=True))
+    assert stamps and all(s.count("UTC") == 1 for s in stamps)
     # Without the CSRF token nothing is recorded.
     refused = client.post(
         f"/o/school/roster/entries/{cleo_entry.id}/checkin", data={"note": "x"}

@@ -3,6 +3,7 @@ e-mailed "did it help?" link, and a page in German."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -33,8 +34,14 @@ def test_book_by_tap_then_the_loser_sees_the_next_slots(client, auth, world):
         {"offer_id": world.offer.id, "starts_at": TUE.isoformat(), "about": "Deals"},
     )
     assert done.status_code == 302
+    booking_id = db.session.scalar(select(SlotBooking.id))
+    # The week opens at the new booking, which stands out (:target).
+    assert done.headers["Location"].endswith(f"#booking-{booking_id}")
     week = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "With Ada Host" in week and "Deals" in week
+    assert "With <bdi>Ada Host</bdi>" in week and "<bdi>Deals</bdi>" in week
+    # "Cancel booking" and "Move" say which booking they act on.
+    assert week.count(f'aria-describedby="booking-{booking_id}-what"') == 2
+    assert ">Cancel booking</button>" in week
     auth.logout()
     auth.login(world.colleague.email)
     lost = _post(
@@ -45,7 +52,7 @@ def test_book_by_tap_then_the_loser_sees_the_next_slots(client, auth, world):
     html = lost.get_data(as_text=True)
     assert lost.status_code == 409
     assert "Someone else has just booked that slot." in html
-    assert "The next free slots of Ada Host:" in html
+    assert "The next free slots of <bdi>Ada Host</bdi>:" in html
     assert (TUE + timedelta(minutes=5)).isoformat() in html
     assert db.session.scalar(select(SlotBooking.guest_id)) == world.guest.id
 
@@ -91,13 +98,23 @@ def test_did_it_help_link_shows_then_saves(client, world, outbox):
     url = link.replace("http://mixer.test", "")
     shown = client.get(url).get_data(as_text=True)
     assert "Did it help?" in shown
+    # The e-mail's choice stands out, and the page says a tap still saves it.
+    assert "Tap your answer to save it." in shown
+    assert 'value="yes">Yes</button>' in shown  # primary, not yet pressed
     db.session.expire_all()
     assert db.session.get(SlotBooking, booking.id).helped is None  # GET only shows
     from tests.helpers import csrf_from
 
-    client.post(url, data={"csrf_token": csrf_from(shown), "answer": "somewhat"})
+    saved = client.post(
+        url, data={"csrf_token": csrf_from(shown), "answer": "somewhat"}
+    ).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(SlotBooking, booking.id).helped == Helped.SOMEWHAT
+    # The saved answer is the one shown as chosen, not the e-mail's "yes".
+    assert "Thank you. Your answer is saved." in saved
+    assert 'value="somewhat" aria-pressed="true">Somewhat' in saved
+    assert 'value="yes" class="secondary outline" aria-pressed="false">' in saved
+    assert "answer=yes" not in re.search(r'<form method="post"[^>]*>', saved)[0]
 
 
 def test_my_week_in_german(client, auth, world):
