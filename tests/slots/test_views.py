@@ -28,6 +28,11 @@ def test_book_by_tap_then_the_loser_sees_the_next_slots(client, auth, world):
     auth.login(world.guest.email)
     page = client.get("/o/acme/slots?topic=negotiation").get_data(as_text=True)
     assert "Ada Host" in page and TUE.isoformat() in page
+    assert "Only the slots of" not in page
+    # One person's slots say so, with the way back to everyone's.
+    one = client.get(f"/o/acme/slots?person={world.host.id}").get_data(as_text=True)
+    assert "Only the slots of <bdi>Ada Host</bdi>." in one
+    assert ">Show everyone's slots</a>" in one
     done = _post(
         client,
         "/o/acme/slots/book",
