@@ -40,6 +40,7 @@ from mixer.roster.forms import (
     ListForm,
     MentorForm,
 )
+from mixer.slots.services import has_open_offer
 
 bp = Blueprint("roster", __name__)
 
@@ -59,8 +60,11 @@ def may_keep_roster(membership: Membership) -> bool:
 
 
 @bp.app_template_global()
-def slots_link(slug: str, mentor: Membership) -> str:
-    """The page of a mentor's open five-minute slots, to book one."""
+def slots_link(slug: str, mentor: Membership) -> str | None:
+    """The page of a mentor's open five-minute slots, to book one (None while
+    the mentor offers none: the link would lead to an empty page)."""
+    if not has_open_offer(mentor.org_id, mentor.user_id):
+        return None
     return url_for("slots.find", slug=slug, person=mentor.user_id)
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from mixer.extensions import db
 from mixer.roster import services
 from mixer.roster.models import RosterCheckin, RosterEntry
+from mixer.slots.services import create_offer
 from tests.helpers import csrf_from
+from tests.slots.conftest import weekly
 
 NOTE = "Worried about her grandmother Zanzibar"
 
@@ -44,7 +46,14 @@ def test_students_are_refused_and_see_their_mentor(client, auth, school):
     home = client.get("/o/school/").get_data(as_text=True)
     mine = home.split('id="my-mentor-h"')[1].split("</section>")[0]
     assert "Tara Teacher" in mine and school.teacher.email in mine
-    # The way to the teacher's five-minute slots.
+    # No link to the teacher's slots while she offers none (an empty page)...
+    assert "Book a time with" not in mine
+    school.teacher.offers = ["maths"]
+    create_offer(school.org, school.teacher, weekly(topics=["maths"]))
+    db.session.commit()
+    home = client.get("/o/school/").get_data(as_text=True)
+    mine = home.split('id="my-mentor-h"')[1].split("</section>")[0]
+    # ... then the way to the teacher's five-minute slots.
     assert (
         f'href="/o/school/slots?person={school.teacher.id}">Book a time with '
         "<bdi>Tara Teacher</bdi></a>" in mine
