@@ -13,6 +13,9 @@ PHONE = {"width": 390, "height": 800}
 
 
 def test_phone_find_book_and_see_my_week(app, live_server, browser, world, outbox):
+    # A long video link: a link to tap, wrapped inside a 360 px screen.
+    world.offer.place = "https://video.example.org/j/81234567890?pwd=" + "x" * 40
+    db.session.commit()
     ctx = browser.new_context(viewport=PHONE, has_touch=True)
     page = ctx.new_page()
     page.goto(f"{live_server}/login")
@@ -34,6 +37,7 @@ def test_phone_find_book_and_see_my_week(app, live_server, browser, world, outbo
     assert item.evaluate("e => e.matches(':target')")
     assert "Tue 03 Mar 2026, 12:30 CET" in item.inner_text()
     assert "A first pitch" in item.inner_text()
+    assert item.locator(f'a[href="{world.offer.place}"]').count() == 1
     for phone_width in (PHONE["width"], 360):
         page.set_viewport_size({"width": phone_width, "height": 800})
         width = page.evaluate("document.documentElement.scrollWidth")
