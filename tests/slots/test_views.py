@@ -83,6 +83,11 @@ def test_offer_created_edited_and_deleted(client, auth, world):
         client, f"/o/acme/slots/offers/{offer.id}", {**form, "timezone": "Mars/Base"}
     )
     assert bad.status_code == 400 and "Choose a time zone" in bad.get_data(as_text=True)
+    # Said at the top too (below a phone's fold the field's error goes unseen).
+    summary = (
+        bad.get_data(as_text=True).split('id="offer-problems"')[1].split("</div>")[0]
+    )
+    assert "not saved yet" in summary and '<a href="#timezone">Time zone</a>' in summary
     gone = _post(client, f"/o/acme/slots/offers/{offer.id}/delete", {})
     assert gone.status_code == 302
     db.session.expire_all()
