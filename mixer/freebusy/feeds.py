@@ -99,6 +99,10 @@ def save_feed(user_id: int, url: str) -> FreeBusyFeed:
     ``FreeBusyError`` on the field ``url`` for an address of the wrong form.
     """
     url = (url or "").strip()
+    if url[:9].lower() == "webcal://":
+        # Apple Calendar and iCloud share calendars as webcal://, which is
+        # https:// by convention: people paste what their calendar shows.
+        url = "https://" + url[9:]
     if len(url) > MAX_URL:
         raise FreeBusyError(_("Keep the address to 2,000 characters."), field="url")
     try:

@@ -10,7 +10,7 @@ that has a list already is left alone.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import time, timedelta
 
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from mixer.orgs.models import Organization
 from mixer.orgs.services import add_member, create_organization
 from mixer.roster.models import RosterList
 from mixer.roster.services import add_department, add_students, check_in, create_list
+from mixer.slots.services import OfferValues, create_offer
 
 SCHOOL_SLUG = "riverside-academy"
 TEACHER = ("teacher@riverside-academy.example.org", "Tess Teacher")
@@ -92,5 +93,25 @@ def seed_school(password: str) -> list[tuple[str, str, str]]:
                 check_in(teacher, entry.id, rng.choice(NOTES))
     finally:
         clock.reset()
+    # The teacher's open slots, so the student's "Book a time with …" leads
+    # somewhere (the link shows only while the mentor offers slots).
+    user = teacher.user
+    user.offers = list(user.offers or ["homework", "reading"])
+    create_offer(
+        org,
+        user,
+        OfferValues(
+            kind="weekly",
+            weekdays=[1, 2, 3, 4, 5],
+            on_date=None,
+            start_time=time(8, 0),
+            end_time=time(8, 20),
+            slot_minutes=5,
+            timezone="Europe/London",
+            place="Room 7B",
+            weekly_cap=None,
+            topics=list(user.offers),
+        ),
+    )
     db.session.flush()
     return logins

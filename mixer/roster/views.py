@@ -31,6 +31,7 @@ from mixer.extensions import db
 from mixer.orgs.access import org_required
 from mixer.orgs.forms import ConfirmForm
 from mixer.orgs.models import Membership
+from mixer.pairs.lifecycle import zone_for
 from mixer.roster import services
 from mixer.roster.forms import (
     AddDepartmentForm,
@@ -39,6 +40,7 @@ from mixer.roster.forms import (
     ListForm,
     MentorForm,
 )
+from mixer.slots.services import has_open_offer
 
 bp = Blueprint("roster", __name__)
 
@@ -58,8 +60,11 @@ def may_keep_roster(membership: Membership) -> bool:
 
 
 @bp.app_template_global()
-def slots_link(slug: str, mentor: Membership) -> str:
-    """The page of a mentor's open five-minute slots, to book one."""
+def slots_link(slug: str, mentor: Membership) -> str | None:
+    """The page of a mentor's open five-minute slots, to book one (None while
+    the mentor offers none: the link would lead to an empty page)."""
+    if not has_open_offer(mentor.org_id, mentor.user_id):
+        return None
     return url_for("slots.find", slug=slug, person=mentor.user_id)
 
 
@@ -232,6 +237,7 @@ def student(entry_id: int):
         "roster/student.html",
         entry=entry,
         checkins=services.history(entry),
+        tz=zone_for(g.org, None, None),
         now=clock.now(),
         checkin_form=CheckinForm(formdata=None),
     )

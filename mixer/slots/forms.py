@@ -56,13 +56,17 @@ class OfferForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    on_date = DateField(_l("Date"), validators=[Optional()])
+    on_date = DateField(
+        _l("Date"),
+        validators=[Optional()],
+        description=_l("Only for “Once, on a date”."),
+    )
     start_time = TimeField(
-        _l("From"),
+        _l("Start time"),
         validators=[translated(InputRequired(_l("Give the first slot's start.")))],
     )
     end_time = TimeField(
-        _l("Until"),
+        _l("End time"),
         validators=[translated(InputRequired(_l("Give the time the last slot ends.")))],
     )
     slot_minutes = IntegerField(

@@ -205,6 +205,26 @@ def offer_of(org: Organization, host: User, offer_id: int) -> SlotOffer:
     return offer
 
 
+def has_open_offer(org_id: int, host_id: int) -> bool:
+    """Whether the host has an offer open for booking in the organization now
+    (weekly, or once on a date not yet past)."""
+    today = clock.now().date()
+    return (
+        db.session.scalar(
+            select(SlotOffer.id)
+            .where(
+                SlotOffer.org_id == org_id,
+                SlotOffer.host_id == host_id,
+                SlotOffer.deleted_at.is_(None),
+                SlotOffer.active.is_(True),
+                or_(SlotOffer.on_date.is_(None), SlotOffer.on_date >= today),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def offers_of(org: Organization, host: User) -> list[SlotOffer]:
     """The host's offers in ``org``, oldest first."""
     return list(

@@ -89,7 +89,14 @@ def book():
             )
             db.session.commit()
             flash(_("Booked. The invite is on its way to you both."), "success")
-            return redirect(url_for("slots.week", slug=g.org.slug, booked=booking.id))
+            return redirect(
+                url_for(
+                    "slots.week",
+                    slug=g.org.slug,
+                    booked=booking.id,
+                    _anchor=f"booking-{booking.id}",
+                )
+            )
     taken = refused.error if isinstance(refused.error, SlotTaken) else None
     return _render_find(form, refused.status(400), taken)
 
@@ -198,7 +205,9 @@ def move(booking_id: int):
             )
             db.session.commit()
             flash(_("Moved. The new time is on its way to you both."), "success")
-            return redirect(url_for("slots.week", slug=g.org.slug))
+            return redirect(
+                url_for("slots.week", slug=g.org.slug, _anchor=f"booking-{booking.id}")
+            )
     slots = availability.free_slots_of_offer(booking.offer, clock.now())
     page = render_template("slots/move.html", booking=booking, slots=slots, form=form)
     return page, refused.status(200 if request.method == "GET" else 400)
@@ -259,5 +268,6 @@ def helped_link(token: str):
         booking=booking,
         form=form,
         saved=saved,
+        token=token,
         chosen=request.args.get("answer"),
     )

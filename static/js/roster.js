@@ -12,6 +12,9 @@
       form.addEventListener("submit", function (event) {
         event.preventDefault();
         var button = form.querySelector("button[type=submit]");
+        // A disabled button drops the keyboard focus to the page's top: give it
+        // back afterwards, so the next row is one Tab away.
+        var hadFocus = document.activeElement === button;
         button.disabled = true;
         fetch(form.action, {
           method: "POST",
@@ -40,6 +43,7 @@
           say(error.message || t.failed || "Not saved.");
         }).finally(function () {
           button.disabled = false;
+          if (hadFocus) button.focus();
         });
       });
     });

@@ -28,6 +28,8 @@ def test_a_new_member_is_asked_once_on_the_page_they_open(
     auth.login(member.email)
     page = client.get("/o/acme/events/").get_data(as_text=True)
     assert PROMPT in page and "<strong>ten minutes</strong>" in page
+    # The charter keeps its own direction inside a right-to-left page.
+    assert '<div class="charter"><div dir="auto">' in page
     assert "<script>alert(1)</script>" not in page
     token = csrf_from(page)
     done = client.post(

@@ -219,3 +219,14 @@ def test_private_addresses_and_http_are_refused_outside_tests(app, feeds_server)
         with pytest.raises(FreeBusyError, match="starting with https://") as refused:
             feeds.save_feed(1, bad)
         assert refused.value.field == "url"
+
+
+def test_a_webcal_address_is_kept_as_https(org, make_user):
+    """Apple's webcal:// links are accepted as the https:// they stand for."""
+    person = make_user(org)
+    feed = feeds.save_feed(person.id, "WEBCAL://p01-caldav.icloud.com/published/2/x")
+    db.session.commit()
+    assert feed.host == "p01-caldav.icloud.com"
+    assert feeds._fernet().decrypt(feed.url_sealed.encode()).decode() == (
+        "https://p01-caldav.icloud.com/published/2/x"
+    )

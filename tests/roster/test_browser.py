@@ -47,4 +47,15 @@ def test_one_tap_on_a_phone_records_without_a_reload(
     db.session.expire_all()
     notes = db.session.scalars(select(RosterCheckin.note)).all()
     assert notes == ["Asked about the trip"]
+    # Keyboard: Enter on the next row's button keeps the focus there (it is
+    # disabled while saving, which would otherwise drop focus to the page top).
+    ben = page.get_by_role("button", name="Checked in with Ben Student")
+    ben.focus()
+    page.keyboard.press("Enter")
+    status.filter(has_text="Checked in with Ben Student.").wait_for(state="attached")
+    page.wait_for_function(
+        "() => document.activeElement?.getAttribute('aria-label')"
+        " === 'Checked in with Ben Student'",
+        timeout=3_000,
+    )
     assert problems == []

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from mixer.extensions import db
 from mixer.roster import services
 from mixer.roster.models import RosterCheckin, RosterEntry
+from mixer.slots.services import create_offer
 from tests.helpers import csrf_from
+from tests.slots.conftest import weekly
 
 NOTE = "Worried about her grandmother Zanzibar"
 
@@ -44,10 +46,17 @@ def test_students_are_refused_and_see_their_mentor(client, auth, school):
     home = client.get("/o/school/").get_data(as_text=True)
     mine = home.split('id="my-mentor-h"')[1].split("</section>")[0]
     assert "Tara Teacher" in mine and school.teacher.email in mine
-    # The way to the teacher's five-minute slots.
+    # No link to the teacher's slots while she offers none (an empty page)...
+    assert "Book a time with" not in mine
+    school.teacher.offers = ["maths"]
+    create_offer(school.org, school.teacher, weekly(topics=["maths"]))
+    db.session.commit()
+    home = client.get("/o/school/").get_data(as_text=True)
+    mine = home.split('id="my-mentor-h"')[1].split("</section>")[0]
+    # ... then the way to the teacher's five-minute slots.
     assert (
         f'href="/o/school/slots?person={school.teacher.id}">Book a time with '
-        "Tara Teacher</a>" in mine
+        "<bdi>Tara Teacher</bdi></a>" in mine
     )
 
 
@@ -90,6 +99,9 @@ def test_teacher_builds_a_list_and_checks_in_without_scripts(client, auth, schoo
     assert NOTE not in html  # notes live on the student's own page
     history = client.get(f"/o/school/roster/entries/{cleo_entry.id}")
     assert NOTE in history.get_data(as_text=True)
+    # Each check-in's time names its zone once ("08:30 UTC", not "UTC UTC").
+    stamps = re.findall(r"<time[^>]*>([^<]*)</time>", history.get_data(as_text=True))
+    assert stamps and all(s.count("UTC") == 1 for s in stamps)
     # Without the CSRF token nothing is recorded.
     refused = client.post(
         f"/o/school/roster/entries/{cleo_entry.id}/checkin", data={"note": "x"}

@@ -13,6 +13,9 @@ PHONE = {"width": 390, "height": 800}
 
 
 def test_phone_find_book_and_see_my_week(app, live_server, browser, world, outbox):
+    # A long video link: a link to tap, wrapped inside a 360 px screen.
+    world.offer.place = "https://video.example.org/j/81234567890?pwd=" + "x" * 40
+    db.session.commit()
     ctx = browser.new_context(viewport=PHONE, has_touch=True)
     page = ctx.new_page()
     page.goto(f"{live_server}/login")
@@ -29,8 +32,12 @@ def test_phone_find_book_and_see_my_week(app, live_server, browser, world, outbo
     page.get_by_role("button", name="03 Mar, 12:30").tap()
     page.get_by_role("heading", name="My week of slots").wait_for()
     item = page.locator("li", has_text="With Ada Host")
+    # The week opens at the new booking, which stands out.
+    assert page.evaluate("location.hash") == f"#{item.get_attribute('id')}"
+    assert item.evaluate("e => e.matches(':target')")
     assert "Tue 03 Mar 2026, 12:30 CET" in item.inner_text()
     assert "A first pitch" in item.inner_text()
+    assert item.locator(f'a[href="{world.offer.place}"]').count() == 1
     for phone_width in (PHONE["width"], 360):
         page.set_viewport_size({"width": phone_width, "height": 800})
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -45,6 +52,7 @@ def test_phone_find_book_and_see_my_week(app, live_server, browser, world, outbo
 
 def test_phone_in_arabic_reads_right_to_left(app, live_server, browser, world):
     world.colleague.locale = "ar"
+    world.org.charter = "We **listen** first.\n\n- Five minutes.\n- Every two weeks."
     db.session.commit()
     ctx = browser.new_context(viewport={"width": 360, "height": 800}, has_touch=True)
     page = ctx.new_page()
@@ -56,6 +64,11 @@ def test_phone_in_arabic_reads_right_to_left(app, live_server, browser, world):
     page.goto(f"{live_server}/o/acme/slots")
     assert page.locator("html").get_attribute("dir") == "rtl"
     page.get_by_role("heading", name="مواعيد الدقائق الخمس").wait_for()
+    # The charter prompt (an <aside>) keeps its list markers, and the English
+    # charter reads left to right inside the Arabic page.
+    rule = page.locator(".charter-prompt .charter li").first
+    assert rule.evaluate("e => getComputedStyle(e).display") == "list-item"
+    assert rule.evaluate("e => getComputedStyle(e).direction") == "ltr"
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"page is {width}px wide"
     ctx.close()

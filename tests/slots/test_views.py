@@ -3,6 +3,7 @@ e-mailed "did it help?" link, and a page in German."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -27,14 +28,25 @@ def test_book_by_tap_then_the_loser_sees_the_next_slots(client, auth, world):
     auth.login(world.guest.email)
     page = client.get("/o/acme/slots?topic=negotiation").get_data(as_text=True)
     assert "Ada Host" in page and TUE.isoformat() in page
+    assert "Only the slots of" not in page
+    # One person's slots say so, with the way back to everyone's.
+    one = client.get(f"/o/acme/slots?person={world.host.id}").get_data(as_text=True)
+    assert "Only the slots of <bdi>Ada Host</bdi>." in one
+    assert ">Show everyone's slots</a>" in one
     done = _post(
         client,
         "/o/acme/slots/book",
         {"offer_id": world.offer.id, "starts_at": TUE.isoformat(), "about": "Deals"},
     )
     assert done.status_code == 302
+    booking_id = db.session.scalar(select(SlotBooking.id))
+    # The week opens at the new booking, which stands out (:target).
+    assert done.headers["Location"].endswith(f"#booking-{booking_id}")
     week = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "With Ada Host" in week and "Deals" in week
+    assert "With <bdi>Ada Host</bdi>" in week and "<bdi>Deals</bdi>" in week
+    # "Cancel booking" and "Move" say which booking they act on.
+    assert week.count(f'aria-describedby="booking-{booking_id}-what"') == 2
+    assert ">Cancel booking</button>" in week
     auth.logout()
     auth.login(world.colleague.email)
     lost = _post(
@@ -45,7 +57,7 @@ def test_book_by_tap_then_the_loser_sees_the_next_slots(client, auth, world):
     html = lost.get_data(as_text=True)
     assert lost.status_code == 409
     assert "Someone else has just booked that slot." in html
-    assert "The next free slots of Ada Host:" in html
+    assert "The next free slots of <bdi>Ada Host</bdi>:" in html
     assert (TUE + timedelta(minutes=5)).isoformat() in html
     assert db.session.scalar(select(SlotBooking.guest_id)) == world.guest.id
 
@@ -71,6 +83,11 @@ def test_offer_created_edited_and_deleted(client, auth, world):
         client, f"/o/acme/slots/offers/{offer.id}", {**form, "timezone": "Mars/Base"}
     )
     assert bad.status_code == 400 and "Choose a time zone" in bad.get_data(as_text=True)
+    # Said at the top too (below a phone's fold the field's error goes unseen).
+    summary = (
+        bad.get_data(as_text=True).split('id="offer-problems"')[1].split("</div>")[0]
+    )
+    assert "not saved yet" in summary and '<a href="#timezone">Time zone</a>' in summary
     gone = _post(client, f"/o/acme/slots/offers/{offer.id}/delete", {})
     assert gone.status_code == 302
     db.session.expire_all()
@@ -91,13 +108,23 @@ def test_did_it_help_link_shows_then_saves(client, world, outbox):
     url = link.replace("http://mixer.test", "")
     shown = client.get(url).get_data(as_text=True)
     assert "Did it help?" in shown
+    # The e-mail's choice stands out, and the page says a tap still saves it.
+    assert "Tap your answer to save it." in shown
+    assert 'value="yes">Yes</button>' in shown  # primary, not yet pressed
     db.session.expire_all()
     assert db.session.get(SlotBooking, booking.id).helped is None  # GET only shows
     from tests.helpers import csrf_from
 
-    client.post(url, data={"csrf_token": csrf_from(shown), "answer": "somewhat"})
+    saved = client.post(
+        url, data={"csrf_token": csrf_from(shown), "answer": "somewhat"}
+    ).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(SlotBooking, booking.id).helped == Helped.SOMEWHAT
+    # The saved answer is the one shown as chosen, not the e-mail's "yes".
+    assert "Thank you. Your answer is saved." in saved
+    assert 'value="somewhat" aria-pressed="true">Somewhat' in saved
+    assert 'value="yes" class="secondary outline" aria-pressed="false">' in saved
+    assert "answer=yes" not in re.search(r'<form method="post"[^>]*>', saved)[0]
 
 
 def test_my_week_in_german(client, auth, world):
