@@ -77,7 +77,10 @@ class SsoSettingsForm(FlaskForm):
     enabled = BooleanField(_l("Members can sign in with single sign-on"))
     passwords_off = BooleanField(
         _l("Switch off passwords and e-mailed sign-in links for members"),
-        description=_l("Admins keep them, as a way in when the provider fails."),
+        description=_l(
+            "Admins keep them, as a way in when the provider fails. Switching "
+            "this on signs out the members who signed in another way."
+        ),
     )
 
 
