@@ -12,6 +12,7 @@ import random
 from sqlalchemy import select
 
 from mixer.accounts.models import User
+from mixer.charter.services import acknowledge
 from mixer.events.demo import seed_events
 from mixer.extensions import db
 from mixer.followup.demo import seed_followup
@@ -156,7 +157,7 @@ def seed() -> list[tuple[str, str, str]]:
         )
     logins = []
     for role, email, name, dept in FIXED:
-        add_member(
+        membership = add_member(
             org,
             email,
             name,
@@ -168,6 +169,10 @@ def seed() -> list[tuple[str, str, str]]:
             seeks=rng.sample(TAGS, 2),
         )
         logins.append((role, email, DEMO_PASSWORD))
+        if role != "member":
+            # The staff have read the charter; Mira, the member, is asked on her
+            # first page, to show how a new member meets it.
+            acknowledge(membership)
     for i, (first, last) in enumerate(zip(FIRST, LAST, strict=True)):
         email = f"{first.lower()}.{last.lower()}@riverside.example.org"
         email = email.encode("ascii", "ignore").decode()
