@@ -121,7 +121,7 @@ def _touch(token_id: int, last: datetime | None) -> None:
     session.commit()
 
 
-def _rate_key() -> str:
+def rate_key() -> str:
     """Rate-limit bucket: the presented token (hashed), else the client address."""
     header = request.headers.get("Authorization", "")
     if header:
@@ -133,7 +133,7 @@ def _rate_limit() -> str:
     return current_app.config.get("API_RATE_LIMIT", DEFAULT_RATE_LIMIT)
 
 
-_api_limit = limiter.shared_limit(_rate_limit, scope="api", key_func=_rate_key)
+_api_limit = limiter.shared_limit(_rate_limit, scope="api", key_func=rate_key)
 
 
 def _failure_limit() -> str:

@@ -44,11 +44,23 @@ def current_version(org_id: int) -> int:
 
 
 def needs_ack(membership: Membership) -> bool:
-    """Whether this member should be asked to read the charter now."""
+    """Whether this member should be asked to read the charter now.
+
+    Asked on every organization page, so one statement reads both the member's
+    acknowledged version and the charter's current one."""
     if not (membership.org.charter or "").strip():
         return False
-    ack = db.session.get(CharterAck, membership.id)
-    return ack is None or ack.version < current_version(membership.org_id)
+    acked, current = db.session.execute(
+        select(
+            select(CharterAck.version)
+            .where(CharterAck.membership_id == membership.id)
+            .scalar_subquery(),
+            select(Charter.version)
+            .where(Charter.org_id == membership.org_id)
+            .scalar_subquery(),
+        )
+    ).one()
+    return acked is None or acked < (current or 1)
 
 
 def acknowledge(membership: Membership) -> CharterAck:

@@ -24,7 +24,7 @@ import marshmallow as ma
 from flask import current_app, g
 
 from mixer import clock
-from mixer.accounts.api_auth import _rate_key as token_key
+from mixer.accounts.api_auth import rate_key as token_key
 from mixer.accounts.api_auth import token_required
 from mixer.api import Schema, blueprint
 from mixer.events.models import KINDS
